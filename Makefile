@@ -1,0 +1,33 @@
+# landkit: `make demo` runs the pipeline on the shipped sample, `make test` runs the tests.
+# Both create their own virtual environment in .venv (Python 3.11 or newer) on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test sysdeps sample clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "landkit needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/landkit demo --overwrite
+
+test: sysdeps $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# Debian packages the tests need (installed when missing; needs root or sudo).
+sysdeps:
+	bash scripts/system-deps.sh
+
+sample: $(STAMP)
+	$(BIN)/python scripts/make_sample.py --overwrite
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

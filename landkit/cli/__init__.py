@@ -1,0 +1,1 @@
+"""The `landkit` command line: one click group, one module per command, thin over the library."""

@@ -1,0 +1,25 @@
+"""`landkit demo`: run everything landkit has on the shipped Minhang sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from landkit.cli.options import overwrite_opt
+from landkit.demo import find_sample, run_demo
+
+
+@click.command("demo")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), help="Sample folder (default: the shipped gis_data/).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("out/demo"), show_default=True, help="Output folder.")
+@click.option("--maps", type=click.Path(file_okay=False, path_type=Path), default=Path("maps"), show_default=True, help="Folder for the HTML maps.")
+@overwrite_opt
+def command(data: Path | None, output: Path, maps: Path, overwrite: bool) -> None:
+    """Run the whole pipeline on the synthetic Minhang sample (gis_data/), writing to out/demo/."""
+    project_file = find_sample(data)
+    click.echo(f"Sample project: {project_file} (synthetic data)")
+    written = run_demo(project_file, output, maps_dir=maps, overwrite=overwrite, echo=click.echo)
+    click.echo("Wrote:")
+    for path in written:
+        click.echo(f"  {path}")

@@ -1,0 +1,70 @@
+"""Options shared by several commands, and turning them into a project configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from landkit.config import Project, load_config
+
+DEFAULT_PROJECT_FILE = "landkit.yaml"
+
+config_opt = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Project file (YAML). Default: ./{DEFAULT_PROJECT_FILE} if it exists, else the default profile.",
+)
+overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
+layer_opt = click.option("--layer", help="Layer of the parcel file (GeoPackage, FileGDB with several layers).")
+encoding_opt = click.option(
+    "--encoding", help="Text encoding of the parcel file, e.g. gbk or utf-8 (default: .cpg, else UTF-8, else GBK)."
+)
+crs_opt = click.option("--crs", help="CRS of a parcel layer that has none, e.g. EPSG:4490 or EPSG:4549.")
+enterprises_opt = click.option(
+    "--enterprises", "-e", type=click.Path(dir_okay=False, path_type=Path), help="Enterprise table (.xlsx or .csv)."
+)
+sheet_opt = click.option("--sheet", help="Sheet of the enterprise workbook (default: the first).")
+blocks_opt = click.option(
+    "--blocks", type=click.Path(dir_okay=False, path_type=Path), help="Block (sub-park) polygons."
+)
+parcels_arg = click.argument("parcels", required=False, type=click.Path(path_type=Path))
+
+
+def load_project(
+    config_path: Path | None,
+    *,
+    parcels: Path | None = None,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+    enterprises: Path | None = None,
+    sheet: str | None = None,
+    blocks: Path | None = None,
+) -> Project:
+    """Load the project file (or the default profile) with the command line's inputs on top.
+
+    Paths given on the command line are relative to the current directory; paths in the
+    project file are relative to the file.
+    """
+    if config_path is None and Path(DEFAULT_PROJECT_FILE).exists():
+        config_path = Path(DEFAULT_PROJECT_FILE)
+    inputs: dict[str, Any] = {}
+    if parcels is not None:
+        inputs["parcels"] = _source(parcels, layer=layer, encoding=encoding, crs=crs)
+    elif any(v is not None for v in (layer, encoding, crs)):
+        inputs["parcels"] = {k: v for k, v in {"layer": layer, "encoding": encoding, "crs": crs}.items() if v}
+    if enterprises is not None:
+        inputs["enterprises"] = _source(enterprises, sheet=sheet)
+    if blocks is not None:
+        inputs["blocks"] = _source(blocks)
+    return load_config(config_path, overrides={"inputs": inputs} if inputs else None)
+
+
+def _source(path: Path, **extra: str | None) -> dict[str, Any]:
+    source: dict[str, Any] = {"path": str(path.expanduser().resolve())}
+    source.update({k: v for k, v in extra.items() if v is not None})
+    return source

@@ -1,0 +1,89 @@
+"""`landkit validate`: check the inputs and report every problem, optionally repairing geometry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from landkit.cli.options import (
+    blocks_opt,
+    config_opt,
+    crs_opt,
+    encoding_opt,
+    enterprises_opt,
+    layer_opt,
+    load_project,
+    overwrite_opt,
+    parcels_arg,
+    sheet_opt,
+)
+from landkit.dataset import load_dataset
+from landkit.inputs import read_vector
+from landkit.issues import issues_frame
+from landkit.output import atomic_path, check_writable, vector_parts, write_vector
+from landkit.validate import fix_geometry
+
+SHOWN = 20
+
+
+@click.command("validate")
+@parcels_arg
+@enterprises_opt
+@sheet_opt
+@blocks_opt
+@layer_opt
+@encoding_opt
+@crs_opt
+@config_opt
+@click.option("--fix", is_flag=True, help="Repair geometry (make valid, drop empty) and write the result to -o.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where --fix writes the repaired layer.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write every issue to this CSV file.")
+@overwrite_opt
+def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, fix, output, report, overwrite) -> None:
+    """Check PARCELS (and the project's other inputs): geometry, ids, overlaps, columns, values.
+
+    Exit status 0 when there are no errors (warnings allowed), 1 otherwise.
+    """
+    project = load_project(
+        config_path, parcels=parcels, layer=layer, encoding=encoding, crs=crs,
+        enterprises=enterprises, sheet=sheet, blocks=blocks,
+    )
+    if project.inputs.parcels is None:
+        raise click.UsageError("give PARCELS, or a project file (-c) that names inputs.parcels")
+    if fix and output is None:
+        raise click.UsageError("--fix writes a repaired copy: give its path with -o (e.g. -o parcels_fixed.gpkg)")
+    targets = [p for p in (report,) if p] + (vector_parts(output) if fix and output else [])
+    check_writable(targets, overwrite=overwrite)
+
+    if fix:
+        raw = read_vector(project.inputs.parcels, kind="parcels", project=project)
+        repaired, changes = fix_geometry(raw)
+        write_vector(output, repaired, layer="parcels")
+        for line in changes:
+            click.echo(f"fixed: {line}")
+        click.echo(f"Wrote {output}: {len(changes)} change(s); checking the repaired layer.")
+        source = project.inputs.parcels.model_copy(update={"path": str(output.resolve()), "layer": "parcels" if output.suffix.lower() == ".gpkg" else None, "encoding": None})
+        project = project.model_copy(update={"inputs": project.inputs.model_copy(update={"parcels": source})})
+
+    data = load_dataset(project, strict=False)
+    frame = issues_frame(data.issues)
+    n_err = int((frame["severity"] == "error").sum())
+    n_warn = len(frame) - n_err
+    click.echo(f"Checked {len(data.parcels):,} parcels from {data.sources['parcels']}"
+               + (f" and {len(data.enterprises):,} enterprises" if data.enterprises is not None else "")
+               + f": {n_err} error(s), {n_warn} warning(s).")
+    if len(frame):
+        counts = frame.groupby(["severity", "check"]).size().sort_index()
+        for (severity, check), count in counts.items():
+            click.echo(f"  {severity:<8} {check:<18} {count:>6}")
+        for issue in data.issues[:SHOWN]:
+            click.echo(issue.line())
+        if len(frame) > SHOWN:
+            click.echo(f"… and {len(frame) - SHOWN} more" + ("" if report else "; --report FILE.csv lists them all"))
+    if report:
+        with atomic_path(report) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        click.echo(f"Wrote {report}")
+    if n_err:
+        click.get_current_context().exit(1)

@@ -1,0 +1,486 @@
+"""The project configuration: one YAML file, validated once at load.
+
+A project file names the inputs, maps the planner's columns onto landkit's canonical ones
+(:mod:`landkit.schema`), and may override any number of the shipped default profile
+(``landkit/profiles/default.yaml``, every number commented with its source). The user's file is
+merged over the default profile key by key (lists replace), then validated: an error names the
+key, the bad value and what is allowed. Relative paths are resolved against the project file.
+"""
+
+from __future__ import annotations
+
+import copy
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from landkit.errors import ConfigError
+from landkit.schema import CANONICAL, STATUSES
+from landkit.units import dimension_of, unit_factor
+
+DEFAULT_PROFILE = "default.yaml"
+Grade = Literal["A", "B", "C", "D"]
+PositiveFloat = Annotated[float, Field(gt=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- inputs and columns ------------------------------------------------------------------------
+
+
+class Source(_Strict):
+    """Where one input comes from: a file (and layer or sheet) or, later, a database table."""
+
+    path: str
+    layer: str | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+
+
+class RasterSource(_Strict):
+    """A raster input and how parcels summarise it."""
+
+    name: str
+    path: str
+    band: int = Field(1, ge=1)
+    kind: Literal["continuous", "categorical"] = "continuous"
+    stats: list[Literal["mean", "sum", "min", "max", "count", "std", "majority"]] = ["mean"]
+    nodata: float | None = None
+
+
+class Inputs(_Strict):
+    """The project's input layers and tables (all optional here; commands say what they need)."""
+
+    parcels: Source | None = None
+    enterprises: Source | None = None
+    blocks: Source | None = None
+    roads: Source | None = None
+    core_sites: Source | None = None
+    land_price: Source | None = None
+    rasters: list[RasterSource] = []
+
+
+class ColumnSpec(_Strict):
+    """A mapping of one canonical column: candidate source names and the source's unit."""
+
+    names: list[str]
+    unit: str | None = None
+
+
+def _as_column_spec(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"names": [value]}
+    if isinstance(value, list):
+        return {"names": value}
+    if isinstance(value, dict) and "column" in value:
+        value = dict(value)
+        column = value.pop("column")
+        value["names"] = [column] if isinstance(column, str) else column
+    return value
+
+
+class Columns(_Strict):
+    """Column mapping per input: canonical name → source column name(s), optionally with a unit.
+
+    ``parcel_id: 地块编号`` or ``parcel_id: [地块编号, 地块代码]`` (the first present wins) or
+    ``tax_wan: {column: 税收(元), unit: 元}``.
+    """
+
+    parcels: dict[str, ColumnSpec] = {}
+    enterprises: dict[str, ColumnSpec] = {}
+    blocks: dict[str, ColumnSpec] = {}
+    roads: dict[str, ColumnSpec] = {}
+    core_sites: dict[str, ColumnSpec] = {}
+    land_price: dict[str, ColumnSpec] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = {}
+        for kind, mapping in data.items():
+            if not isinstance(mapping, dict):
+                out[kind] = mapping
+                continue
+            allowed = CANONICAL.get(kind, {})
+            for canonical, spec in mapping.items():
+                if allowed and canonical not in allowed:
+                    raise ValueError(
+                        f"unknown canonical column `{canonical}` for {kind}; allowed: {', '.join(allowed)}"
+                    )
+                unit = spec.get("unit") if isinstance(spec, dict) else None
+                if unit is not None:
+                    unit_factor(canonical, unit)  # raises ConfigError naming the allowed units
+            out[kind] = {k: _as_column_spec(v) for k, v in mapping.items()}
+        return out
+
+
+class Values(_Strict):
+    """Vocabularies: which raw cell values mean which canonical value."""
+
+    status: dict[Literal[STATUSES], list[str]]  # type: ignore[valid-type]
+    true: list[str]
+    false: list[str]
+
+
+class CRSConfig(_Strict):
+    """The working CRS (areas, distances) and the CRS outputs are written in."""
+
+    working: str
+    output: str = "input"
+
+    @field_validator("working")
+    @classmethod
+    def _projected(cls, value: str) -> str:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError as ProjError
+
+        try:
+            crs = CRS.from_user_input(value)
+        except ProjError as exc:
+            raise ValueError(f"not a CRS PROJ understands ({exc})") from None
+        if not crs.is_projected:
+            raise ValueError("must be a projected CRS in metres (areas are never computed in degrees)")
+        return value
+
+    @field_validator("output")
+    @classmethod
+    def _output(cls, value: str) -> str:
+        if value in ("input", "working"):
+            return value
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError as ProjError
+
+        try:
+            CRS.from_user_input(value)
+        except ProjError:
+            raise ValueError("must be `input`, `working` or a CRS such as EPSG:4490") from None
+        return value
+
+
+class ValidationRules(_Strict):
+    """Tolerances of `landkit validate`."""
+
+    overlap_tolerance_m2: float = Field(ge=0)
+    sliver_area_m2: float = Field(ge=0)
+
+
+# --- assessment (两评估) -------------------------------------------------------------------------
+
+
+class Indicator(_Strict):
+    """One performance indicator: formula, unit, direction, normalisation and missing-data policy."""
+
+    label_zh: str
+    label_en: str
+    unit: str = ""
+    formula: str
+    direction: Literal["higher", "lower"] = "higher"
+    method: Literal["benchmark", "minmax", "percentile"] = "benchmark"
+    benchmark: PositiveFloat | None = None
+    benchmark_by_industry: dict[str, PositiveFloat] = {}
+    cap: PositiveFloat = 1.0
+    missing: Literal["mean", "zero", "exclude"] = "mean"
+
+    @model_validator(mode="after")
+    def _benchmark_given(self) -> Indicator:
+        if self.method == "benchmark" and self.benchmark is None:
+            raise ValueError("method `benchmark` needs a `benchmark` value greater than 0")
+        return self
+
+
+class Track(_Strict):
+    """An indicator set for one class of parcels; the first track whose `when` matches applies."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    when: str | None = None
+    weights: dict[str, PositiveFloat]
+
+    @field_validator("weights")
+    @classmethod
+    def _sum_100(cls, weights: dict[str, float]) -> dict[str, float]:
+        total = sum(weights.values())
+        if abs(total - 100) > 1e-6:
+            raise ValueError(f"weights must sum to 100, they sum to {total:g}")
+        return weights
+
+
+class Grading(_Strict):
+    """How scores become grades: by rank shares (top 25 % A, ...) or by score thresholds."""
+
+    method: Literal["rank", "score"] = "rank"
+    rank_shares: dict[Grade, Share]
+    score_min: dict[Literal["A", "B", "C"], Annotated[float, Field(ge=0, le=100)]]
+
+    @field_validator("rank_shares")
+    @classmethod
+    def _shares(cls, shares: dict[str, float]) -> dict[str, float]:
+        if set(shares) != {"A", "B", "C", "D"} or abs(sum(shares.values()) - 1) > 1e-9:
+            raise ValueError("needs A, B, C and D whose shares sum to 1")
+        return shares
+
+    @field_validator("score_min")
+    @classmethod
+    def _ordered(cls, cuts: dict[str, float]) -> dict[str, float]:
+        if set(cuts) != {"A", "B", "C"} or not cuts["A"] > cuts["B"] > cuts["C"]:
+            raise ValueError("needs A > B > C (minimum score of each grade; below C is D)")
+        return cuts
+
+
+class Ungraded(_Strict):
+    """Parcels that get grade U (with the reason) rather than a score."""
+
+    statuses: list[str]
+    land_uses: list[str]
+    min_enterprise_age_years: int = Field(ge=0)
+    require_enterprise: bool = True
+
+
+class Assessment(_Strict):
+    """产业用地综合绩效评估: indicators, tracks, grading and what is left ungraded."""
+
+    indicators: dict[str, Indicator]
+    tracks: list[Track] = Field(min_length=1)
+    grading: Grading
+    ungraded: Ungraded
+
+    @model_validator(mode="after")
+    def _tracks_use_known_indicators(self) -> Assessment:
+        for track in self.tracks:
+            unknown = set(track.weights) - set(self.indicators)
+            if unknown:
+                raise ValueError(
+                    f"track `{track.name}` weights unknown indicators {sorted(unknown)}; "
+                    f"defined: {', '.join(self.indicators)}"
+                )
+        return self
+
+
+class Valuation(_Strict):
+    """产业用地综合价值评估: land (benchmark price, lease-year correction) and buildings."""
+
+    cap_rate: Annotated[float, Field(gt=0, lt=1)]
+    standard_lease_years: int = Field(gt=0)
+    default_land_price_yuan_m2: PositiveFloat | None = None
+    replacement_cost_yuan_m2: PositiveFloat
+    design_life_years: int = Field(gt=0)
+
+
+class BlockIndicator(_Strict):
+    """One block-level land-intensity indicator, scored as min(actual / ideal, 1) × 100."""
+
+    label_zh: str
+    label_en: str
+    ideal: float = Field(ge=0)
+    direction: Literal["higher", "lower"] = "higher"
+    weight: PositiveFloat
+
+
+class BlockAssessment(_Strict):
+    """Block and park assessment (开发区土地集约利用评价 style) and the plan's KPIs."""
+
+    indicators: dict[str, BlockIndicator]
+    kpi_targets: dict[str, float] = {}
+
+
+class Rule(_Strict):
+    """A rule: an expression over parcel columns and named parameters (``@name``)."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    when: str
+
+
+class Inventory(_Strict):
+    """一清单: the rules that put a parcel on the low-efficiency inventory, and their parameters."""
+
+    params: dict[str, Any] = {}
+    rules: list[Rule]
+
+
+class Disposal(_Strict):
+    """一盘活: rules (first match wins) mapping listed parcels to a revitalisation path."""
+
+    params: dict[str, Any] = {}
+    rules: list[Rule]
+
+
+# --- rings, scatter, maps ----------------------------------------------------------------------
+
+
+class Rings(_Strict):
+    """三圈协同: designated rings, travel-time bands, expected functions and named pairs."""
+
+    labels: dict[str, dict[Literal["zh", "en"], str]]
+    designated: dict[str, list[str]] = {}
+    time_bands_min: dict[str, PositiveFloat] = {}
+    default_speed_kmh: dict[str, PositiveFloat] = {}
+    fallback_speed_kmh: PositiveFloat = 30
+    snap_tolerance_m: float = Field(ge=0)
+    access_speed_kmh: PositiveFloat = 5
+    expected_functions: dict[str, list[str]] = {}
+    pairs: list[tuple[str, str]] = []
+
+
+class Scatter(_Strict):
+    """小而散: thresholds for small, isolated and clustered plots."""
+
+    small_plot_mu: dict[str, PositiveFloat]
+    cluster_distance_m: float = Field(ge=0)
+    isolated_distance_m: float = Field(ge=0)
+
+
+class MapConfig(_Strict):
+    """Interactive map defaults."""
+
+    lang: Literal["zh", "en"] = "zh"
+    basemap: Literal["none", "osm", "amap", "tianditu"] = "none"
+    tianditu_key: str | None = None
+    coordinate_decimals: int = Field(6, ge=4, le=8)
+
+
+class Project(_Strict):
+    """A validated landkit project configuration."""
+
+    version: Literal[1] = 1
+    name: str = "landkit"
+    year: int | None = None
+    crs: CRSConfig
+    inputs: Inputs = Inputs()
+    columns: Columns
+    values: Values
+    validation: ValidationRules
+    assessment: Assessment
+    valuation: Valuation
+    block_assessment: BlockAssessment
+    inventory: Inventory
+    disposal: Disposal
+    rings: Rings
+    scatter: Scatter
+    map: MapConfig = MapConfig()
+    base_dir: str = "."
+    #: Canonical columns the project file maps explicitly (absent ones are then errors).
+    explicit_columns: dict[str, list[str]] = {}
+
+    def resolve(self, path: str) -> Path:
+        """Return ``path`` resolved against the directory of the project file."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def default_profile_text() -> str:
+    """Return the shipped default profile, comments and all."""
+    return resources.files("landkit.profiles").joinpath(DEFAULT_PROFILE).read_text(encoding="utf-8")
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into a copy of ``base``: dicts key by key, anything else replaced."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key not in _REPLACED_WHOLE:
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+#: Mappings a project replaces whole rather than key by key (a project that defines its own
+#: column list for a candidate must not inherit the default's candidates for the same key).
+_REPLACED_WHOLE = frozenset({"designated", "weights"})
+
+
+def _format_error(exc: ValidationError, source: str) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return f"{source}: unknown key `{key}`; check its spelling against `landkit init`'s template"
+    if err["type"] == "missing":
+        return f"{source}: key `{key}` is missing"
+    value = err.get("input")
+    shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+    more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+    return f"{source}: key `{key}` = {shown}: {msg}{more}"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the YAML file as UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
+    return data
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Project:
+    """Load a project file over the default profile and validate it.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The project YAML file. Without it, the default profile alone (inputs come from the CLI).
+    overrides : dict, optional
+        Values that take precedence over both (e.g. inputs given on the command line).
+
+    Returns
+    -------
+    Project
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the key, the bad value and what is allowed.
+    """
+    data = yaml.safe_load(default_profile_text())
+    source = "default profile"
+    base_dir = Path.cwd()
+    if path is not None:
+        path = Path(path)
+        user = _read_yaml(path)
+        data = _merge(data, user)
+        source = str(path)
+        if isinstance(user.get("columns"), dict):
+            data["explicit_columns"] = {
+                kind: list(cols) for kind, cols in user["columns"].items() if isinstance(cols, dict)
+            }
+        base_dir = path.resolve().parent
+    if overrides:
+        data = _merge(data, overrides)
+    data.setdefault("base_dir", str(base_dir))
+    try:
+        return Project.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(exc, source)) from None
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def unit_of(spec: ColumnSpec, canonical: str) -> float:
+    """Return the factor converting a mapped column into its canonical unit (1 if none given)."""
+    if spec.unit is None or dimension_of(canonical) is None:
+        return 1.0
+    return unit_factor(canonical, spec.unit)

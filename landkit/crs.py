@@ -1,0 +1,151 @@
+"""Coordinate reference systems: checking what a layer declares and measuring in metres.
+
+Areas and distances are always computed in the project's projected working CRS (by default a
+transverse Mercator on Shanghai's meridian, see the default profile), never in degrees.
+:func:`geodesic_area_m2` (pyproj.Geod on the GRS80 ellipsoid, which CGCS2000 uses) is the
+reference the tests hold planar areas to.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Geod, Transformer
+from pyproj.exceptions import CRSError as ProjError
+
+from landkit.errors import CRSError
+
+#: China's extent in degrees, used to catch swapped or mislabelled coordinates.
+CHINA_LON = (73.0, 136.0)
+CHINA_LAT = (3.0, 54.0)
+
+
+def parse_crs(value: str, *, what: str) -> CRS:
+    """Parse a user-given CRS (``EPSG:4490``, ``4549``, WKT or PROJ string).
+
+    Raises
+    ------
+    CRSError
+        Naming ``what`` the CRS was for.
+    """
+    try:
+        return CRS.from_user_input(value)
+    except ProjError:
+        raise CRSError(f"{what}: `{value}` is not a CRS PROJ understands; use e.g. EPSG:4490") from None
+
+
+def ensure_crs(gdf: gpd.GeoDataFrame, *, name: str, declared: str | None = None) -> gpd.GeoDataFrame:
+    """Return ``gdf`` with a checked CRS.
+
+    A layer without a CRS is refused unless one is declared; coordinates that cannot belong to
+    the CRS (degrees out of range, lat/lon swapped) are refused with the likely cause.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer as read.
+    name : str
+        The file (and layer) for messages.
+    declared : str, optional
+        A CRS the user declared for this layer (``--crs`` or ``crs:`` in the project file). It
+        applies only to a layer without a CRS; a layer that has a different one is refused.
+    """
+    if declared is not None:
+        crs = parse_crs(declared, what=name)
+        if gdf.crs is None:
+            gdf = gdf.set_crs(crs)
+        elif not CRS(gdf.crs).equals(crs, ignore_axis_order=True):
+            raise CRSError(
+                f"{name}: the file says its CRS is {CRS(gdf.crs).to_string()} but {declared} was declared; "
+                "remove the declaration or reproject the file"
+            )
+    if gdf.crs is None:
+        raise CRSError(
+            f"{name}: the layer has no CRS (.prj missing?); declare it with --crs EPSG:4490 "
+            "(or `crs:` under the input in the project file)"
+        )
+    check_coordinates(gdf, name=name)
+    return gdf
+
+
+def check_coordinates(gdf: gpd.GeoDataFrame, *, name: str) -> None:
+    """Refuse coordinates that cannot be in the layer's CRS.
+
+    Raises
+    ------
+    CRSError
+        For a geographic CRS with values outside ±180/±90 (projected coordinates labelled as
+        degrees), or with values that fit China only with latitude and longitude swapped.
+    """
+    crs = CRS(gdf.crs)
+    if not crs.is_geographic or gdf.empty:
+        return
+    xmin, ymin, xmax, ymax = gdf.total_bounds
+    if not np.isfinite([xmin, ymin, xmax, ymax]).all():
+        return
+    if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
+        raise CRSError(
+            f"{name}: coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) are not degrees "
+            f"but the CRS is geographic ({crs.to_string()}); the .prj is wrong: declare the projected CRS "
+            "(e.g. EPSG:4549) with --crs after removing the wrong .prj"
+        )
+    in_china = CHINA_LON[0] <= xmin and xmax <= CHINA_LON[1] and CHINA_LAT[0] <= ymin and ymax <= CHINA_LAT[1]
+    swapped = CHINA_LAT[0] <= xmin and xmax <= CHINA_LAT[1] and CHINA_LON[0] <= ymin and ymax <= CHINA_LON[1]
+    if swapped and not in_china:
+        raise CRSError(
+            f"{name}: coordinates look like latitude, longitude (x {xmin:.2f}–{xmax:.2f}, y {ymin:.2f}–{ymax:.2f}); "
+            "write the file with longitude first (x = longitude)"
+        )
+
+
+def to_working(gdf: gpd.GeoDataFrame, working: str | CRS) -> gpd.GeoDataFrame:
+    """Reproject to the working CRS (no copy when it is already there)."""
+    target = CRS.from_user_input(working)
+    if CRS(gdf.crs).equals(target):
+        return gdf
+    return gdf.to_crs(target)
+
+
+def output_crs(setting: str, *, input_crs: CRS, working: str) -> CRS:
+    """Resolve the ``crs.output`` setting (``input``, ``working`` or a CRS) to a CRS."""
+    if setting == "input":
+        return CRS(input_crs)
+    if setting == "working":
+        return CRS.from_user_input(working)
+    return parse_crs(setting, what="crs.output")
+
+
+def planar_area_m2(geometry: gpd.GeoSeries) -> pd.Series:
+    """Return polygon areas in m² from a GeoSeries in a projected CRS in metres.
+
+    Raises
+    ------
+    CRSError
+        If the series is not in a projected CRS in metres.
+    """
+    crs = geometry.crs
+    if crs is None or not CRS(crs).is_projected:
+        raise CRSError("areas need a projected CRS; reproject to the working CRS first")
+    unit = CRS(crs).axis_info[0].unit_name
+    if unit not in ("metre", "meter"):
+        raise CRSError(f"areas need a CRS in metres; this one is in {unit}")
+    return pd.Series(shapely.area(geometry.values), index=geometry.index, name="area_m2")
+
+
+def geodesic_area_m2(geometry: gpd.GeoSeries, ellps: str = "GRS80") -> pd.Series:
+    """Return polygon areas in m² on the ellipsoid (the reference for planar areas).
+
+    One pyproj call per geometry: this is the slow, exact reference used by tests and checks,
+    not a hot path.
+    """
+    geographic = geometry.to_crs(CRS.from_user_input("EPSG:4490"))
+    geod = Geod(ellps=ellps)
+    areas = [abs(geod.geometry_area_perimeter(g)[0]) if g is not None else np.nan for g in geographic.values]
+    return pd.Series(areas, index=geometry.index, name="geodesic_area_m2")
+
+
+def transformer(src: CRS | str, dst: CRS | str) -> Transformer:
+    """Return an ``always_xy`` transformer (longitude, latitude order for geographic CRSs)."""
+    return Transformer.from_crs(src, dst, always_xy=True)

@@ -1,0 +1,115 @@
+"""Loading a project's inputs into one checked, canonical dataset in the working CRS.
+
+This is the edge every command passes through: read (:mod:`landkit.inputs`), check
+(:mod:`landkit.validate`), reproject, measure and join (:mod:`landkit.parcels`). With
+``strict=True`` (every command but `validate`) any error stops the run with one line before
+work starts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+from pyproj import CRS
+
+from landkit.config import Project
+from landkit.crs import to_working
+from landkit.issues import Issue, raise_on_errors
+from landkit.parcels import add_areas, aggregate_enterprises, assign_blocks
+from landkit.validate import check_enterprises, check_geometry, check_ids, check_overlaps, check_parcel_values
+from landkit.inputs import read_input
+
+log = logging.getLogger(__name__)
+
+OPTIONAL_LAYERS = ("blocks", "roads", "core_sites", "land_price")
+
+
+@dataclass
+class Dataset:
+    """A project's inputs, canonical and in the working CRS.
+
+    ``parcels`` carries the parcel columns, ``area_m2``/``area_mu``/``area_ha``, ``block_id`` and
+    ``inside_block`` (when blocks are given) and the enterprise sums (when enterprises are given).
+    """
+
+    parcels: gpd.GeoDataFrame
+    input_crs: CRS
+    enterprises: pd.DataFrame | None = None
+    blocks: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None
+    core_sites: gpd.GeoDataFrame | None = None
+    land_price: pd.DataFrame | None = None
+    issues: list[Issue] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Issue]:
+        """The issues of severity ``error``."""
+        return [i for i in self.issues if i.severity == "error"]
+
+
+def load_dataset(project: Project, *, strict: bool = True) -> Dataset:
+    """Read, check and prepare every input the project names.
+
+    Parameters
+    ----------
+    project : Project
+        The validated configuration; ``inputs.parcels`` is required.
+    strict : bool
+        Raise :class:`~landkit.errors.DataError` on the first error found (after all checks ran).
+
+    Returns
+    -------
+    Dataset
+    """
+    working = project.crs.working
+    table = read_input("parcels", project)
+    issues = list(table.issues)
+    raw = table.frame
+    issues += check_ids(raw, kind="parcels", id_col="parcel_id")
+    issues += check_geometry(raw, kind="parcels", id_col="parcel_id")
+    parcels = add_areas(to_working(raw, working))
+    issues += check_overlaps(parcels, tolerance_m2=project.validation.overlap_tolerance_m2)
+    issues += check_parcel_values(parcels, sliver_area_m2=project.validation.sliver_area_m2)
+    data = Dataset(parcels=parcels, input_crs=CRS(raw.crs), sources={"parcels": table.name})
+
+    for kind in OPTIONAL_LAYERS:
+        if getattr(project.inputs, kind) is None:
+            continue
+        layer = read_input(kind, project)
+        issues += layer.issues
+        frame = layer.frame
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame = to_working(frame, working)
+        if kind == "blocks":
+            issues += check_ids(frame, kind="blocks", id_col="block_id")
+            issues += check_geometry(frame, kind="blocks", id_col="block_id")
+        setattr(data, kind, frame)
+        data.sources[kind] = layer.name
+
+    if data.blocks is not None:
+        data.parcels = assign_blocks(data.parcels, data.blocks)
+    elif "block_id" in data.parcels:
+        data.parcels["inside_block"] = data.parcels["block_id"].notna()
+
+    if project.inputs.enterprises is not None:
+        table = read_input("enterprises", project)
+        issues += table.issues
+        enterprises = table.frame
+        issues += check_enterprises(enterprises, pd.Index(data.parcels["parcel_id"]))
+        data.enterprises = enterprises
+        data.sources["enterprises"] = table.name
+        if not data.parcels["parcel_id"].duplicated().any():
+            area = data.parcels.set_index("parcel_id")["area_m2"]
+            sums = aggregate_enterprises(enterprises, area)
+            data.parcels = data.parcels.join(sums, on="parcel_id")
+            data.parcels["enterprise_count"] = data.parcels["enterprise_count"].fillna(0).astype(int)
+
+    data.issues = issues
+    log.info("loaded %d parcels; %d errors, %d warnings", len(data.parcels), len(data.errors), len(issues) - len(data.errors))
+    if strict:
+        raise_on_errors(issues)
+    return data

@@ -1,0 +1,405 @@
+"""Reading the planner's inputs into canonical GeoDataFrames and tables.
+
+I/O lives here and only here: vector layers through pyogrio (GeoPackage, shapefile, GeoJSON,
+FileGDB), tables through pandas (CSV in UTF-8, UTF-8 with BOM or GBK; XLSX through openpyxl).
+Each reader returns canonical columns (:mod:`landkit.schema`) with units converted, plus the
+problems found in the cells (:class:`landkit.issues.Issue`), never silently dropping a value.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from landkit.config import Project, Source, unit_of
+from landkit.crs import ensure_crs
+from landkit.errors import ConfigError, EncodingError, InputError
+from landkit.issues import Issue
+from landkit.schema import CANONICAL, SPATIAL
+
+log = logging.getLogger(__name__)
+
+#: Separators between parcel ids when one enterprise spans several parcels.
+PARCEL_ID_SEPARATORS = r"[;；,，、/|\s]+"
+
+#: The encodings tried, in order, for a text file or shapefile without a declared encoding.
+#: GB18030 is the superset of GBK (and GB2312) that Chinese Windows writes as "ANSI".
+FALLBACK_ENCODINGS = ("utf-8", "gb18030")
+
+#: What .cpg files say, and GDAL's name for it.
+_CPG_ALIASES = {"65001": "UTF-8", "UTF8": "UTF-8", "936": "GBK", "CP936": "GBK", "GB2312": "GBK", "ANSI": None}
+
+
+@dataclass
+class Table:
+    """A canonical table read from an input, with the problems found while reading it."""
+
+    frame: pd.DataFrame
+    name: str
+    issues: list[Issue] = field(default_factory=list)
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def _existing(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise InputError(f"{what}: file not found: {path}")
+    return path
+
+
+def shapefile_encoding(shp: Path, override: str | None = None) -> str:
+    """Decide the text encoding of a shapefile's attributes.
+
+    The ``.cpg`` first, else strict UTF-8, else GBK (as GB18030). The chosen (or overridden)
+    encoding is checked against the raw DBF bytes, because GDAL replaces undecodable bytes
+    silently and garbled Chinese must not pass.
+
+    Raises
+    ------
+    EncodingError
+        If the declared or overridden encoding does not decode the text, or none tried does.
+    """
+    dbf = shp.with_suffix(".dbf")
+    if not dbf.exists():
+        dbf = shp.with_suffix(".DBF")
+    if not dbf.exists():
+        raise InputError(f"{shp}: the .dbf beside the .shp is missing; copy all the shapefile's files")
+    text = _dbf_text_bytes(dbf)
+    cpg = next((p for p in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")) if p.exists()), None)
+    declared, how = override, "--encoding"
+    if declared is None and cpg is not None:
+        raw = cpg.read_text(encoding="ascii", errors="replace").strip()
+        declared, how = _CPG_ALIASES.get(raw.upper().replace("-", ""), raw), f"{cpg.name}"
+    if declared:
+        try:
+            text.decode(declared)
+        except (UnicodeDecodeError, LookupError) as exc:
+            guess = _guess_encoding(text)
+            hint = f"; it looks like {guess}: pass --encoding {guess.lower()}" if guess else ""
+            raise EncodingError(
+                f"{shp}: text is not valid {declared} (as {how} says): {_describe(exc)}{hint}"
+            ) from None
+        return declared
+    guess = _guess_encoding(text)
+    if guess is None:
+        raise EncodingError(
+            f"{shp}: attribute text is neither UTF-8 nor GBK; write a .cpg naming its encoding or pass --encoding"
+        )
+    return guess
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"byte {exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}"
+    return str(exc)
+
+
+def _guess_encoding(data: bytes) -> str | None:
+    for encoding in FALLBACK_ENCODINGS:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return "UTF-8" if encoding == "utf-8" else "GB18030"
+    return None
+
+
+def _dbf_text_bytes(dbf: Path) -> bytes:
+    """Return the field names and character-field bytes of a dBASE file, concatenated.
+
+    Hand-written because no library exposes the undecoded bytes: pyogrio/GDAL decode (and
+    replace) on reading. The format is fixed: a 32-byte header (record count at 4, header length
+    at 8, record length at 10), 32-byte field descriptors (name 0–10, type 11, length 16) ended
+    by 0x0D, then fixed-width records each starting with a deletion flag.
+    """
+    data = dbf.read_bytes()
+    if len(data) < 32:
+        raise InputError(f"{dbf}: not a dBASE file (too short)")
+    n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
+    names, slices, offset = [], [], 1
+    for start in range(32, header_len - 1, 32):
+        desc = data[start : start + 32]
+        if not desc or desc[0] == 0x0D:
+            break
+        names.append(desc[:11].split(b"\x00")[0])
+        length = desc[16]
+        if chr(desc[11]) in "CM":
+            slices.append((offset, offset + length))
+        offset += length
+    body = data[header_len : header_len + n_records * record_len]
+    n = len(body) // record_len if record_len else 0
+    records = np.frombuffer(body[: n * record_len], dtype=np.uint8).reshape(n, record_len) if n else None
+    parts = list(names)
+    if records is not None:
+        parts += [records[:, a:b].tobytes() for a, b in slices]
+    return b"\n".join(parts)
+
+
+def read_vector(source: Source, *, kind: str, project: Project) -> gpd.GeoDataFrame:
+    """Read a vector layer (GeoPackage, shapefile, GeoJSON, FileGDB) with a checked CRS.
+
+    Parameters
+    ----------
+    source : Source
+        Path, layer, encoding override and declared CRS.
+    kind : str
+        The input kind (``parcels``, ``blocks``, ...): names messages and picks the default
+        layer of a multi-layer file.
+    project : Project
+        Resolves relative paths.
+    """
+    path = _existing(project.resolve(source.path), kind)
+    label = f"{path}" + (f" (layer {source.layer})" if source.layer else "")
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(f"{kind}: cannot open {path} as a vector dataset ({exc})") from None
+    layer = source.layer
+    if layer is None:
+        layer = kind if kind in layers else (layers[0] if len(layers) == 1 else None)
+        if layer is None:
+            raise InputError(f"{kind}: {path} has several layers ({', '.join(layers)}); name one with `layer:`")
+    elif layer not in layers:
+        raise InputError(f"{kind}: {path} has no layer `{layer}`; layers: {', '.join(layers)}")
+    encoding = source.encoding
+    if path.suffix.lower() == ".shp":
+        encoding = shapefile_encoding(path, source.encoding)
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, use_arrow=True)
+    except Exception as exc:
+        raise InputError(f"{kind}: cannot read {label} ({exc})") from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name is None:
+        raise InputError(f"{kind}: {label} has no geometry column")
+    return ensure_crs(gdf, name=label, declared=source.crs)
+
+
+def read_table(source: Source, *, kind: str, project: Project) -> pd.DataFrame:
+    """Read a table: CSV (UTF-8, UTF-8 with BOM, GBK) or Excel (.xlsx), all cells as text.
+
+    Cells are read as text so that ids keep their leading zeros; numbers are converted, with
+    their problems reported, by :func:`canonical_columns`.
+    """
+    path = _existing(project.resolve(source.path), kind)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_excel(path, source.sheet, kind)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _read_csv(path, source.encoding, kind, sep="\t" if suffix == ".tsv" else ",")
+    if suffix == ".xls":
+        raise InputError(f"{kind}: {path} is an old .xls workbook; save it as .xlsx in Excel and point to that")
+    frame = read_vector(source, kind=kind, project=project) if suffix in (".gpkg", ".shp", ".dbf") else None
+    if frame is None:
+        raise InputError(f"{kind}: {path}: unknown table format `{suffix}`; use .csv or .xlsx")
+    return pd.DataFrame(frame.drop(columns=frame.geometry.name, errors="ignore"))
+
+
+def _read_excel(path: Path, sheet: str | None, kind: str) -> pd.DataFrame:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        raise InputError(f"{kind}: cannot read {path} as an Excel workbook ({exc})") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(f"{kind}: {path} has no sheet `{sheet}`; sheets: {', '.join(book.sheetnames)}")
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InputError(f"{kind}: sheet `{ws.title}` of {path} is empty")
+        columns = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
+        data = [["" if v is None else _cell_text(v) for v in row] for row in rows if any(v is not None for v in row)]
+    finally:
+        book.close()
+    return pd.DataFrame(data, columns=columns, dtype=object)
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_csv(path: Path, encoding: str | None, kind: str, sep: str) -> pd.DataFrame:
+    import io
+
+    data = path.read_bytes()
+    tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    for enc in tried:
+        try:
+            text = data.decode(enc)
+        except (UnicodeDecodeError, LookupError) as exc:
+            if encoding:
+                guess = _guess_encoding(data.removeprefix(b"\xef\xbb\xbf"))
+                hint = f"; it looks like {guess}: pass --encoding {guess.lower()}" if guess else ""
+                raise EncodingError(f"{kind}: {path} is not valid {encoding}: {_describe(exc)}{hint}") from None
+            continue
+        try:
+            return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
+        except pd.errors.ParserError as exc:
+            raise InputError(f"{kind}: cannot parse {path} as CSV ({exc})") from None
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{kind}: {path} is empty") from None
+    raise EncodingError(f"{kind}: {path} is neither UTF-8 nor GBK text; save it as UTF-8 or pass --encoding")
+
+
+# --- canonical columns ----------------------------------------------------------------------------
+
+
+def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name: str) -> Table:
+    """Map a raw table onto canonical columns, converting types, units and vocabularies.
+
+    Parameters
+    ----------
+    frame : DataFrame or GeoDataFrame
+        The input as read; a GeoDataFrame keeps its geometry.
+    kind : str
+        Which canonical schema applies.
+    project : Project
+        Column mapping, vocabularies.
+    name : str
+        The file, for messages.
+
+    Returns
+    -------
+    Table
+        Canonical columns present in the input (required ones always), and the cell problems:
+        non-numeric numbers, unknown statuses or yes/no values.
+
+    Raises
+    ------
+    InputError
+        If a required column, or a column the project file names explicitly, is absent.
+    """
+    mapping = getattr(project.columns, kind)
+    explicit = set(project.explicit_columns.get(kind, []))
+    schema = CANONICAL[kind]
+    present = {str(c).strip(): c for c in frame.columns}
+    out: dict[str, pd.Series] = {}
+    issues: list[Issue] = []
+    id_col = _id_column(kind)
+    for canonical, column in schema.items():
+        spec = mapping.get(canonical)
+        names = spec.names if spec else [canonical]
+        found = next((present[n] for n in names if n in present), None)
+        if found is None:
+            if column.required or canonical in explicit:
+                raise InputError(
+                    f"{kind}: {name} has no column for `{canonical}` (looked for {', '.join(names)}); "
+                    f"columns present: {', '.join(map(str, present))}; map it under columns.{kind}.{canonical}"
+                )
+            continue
+        raw = frame[found]
+        ids = frame[present[_first_present(mapping, id_col, present)]] if id_col and canonical != id_col else None
+        values, problems = _convert(raw, canonical, column.kind, project, ids=ids)
+        for row, value, what in problems:
+            feature = str(ids.iloc[row]) if ids is not None else f"row {row + 2}"
+            issues.append(Issue("error", what, kind, feature, f"column {found} ({canonical}): {value!r} {_WHAT[what]}"))
+        if spec is not None and column.kind == "float":
+            values = values * unit_of(spec, canonical)
+        out[canonical] = values
+    table = pd.DataFrame(out, index=frame.index)
+    if isinstance(frame, gpd.GeoDataFrame):
+        table = gpd.GeoDataFrame(table, geometry=frame.geometry.values, crs=frame.crs, index=frame.index)
+    return Table(table, name, issues)
+
+
+_WHAT = {
+    "non_numeric": "is not a number; fix the cell or leave it empty",
+    "unknown_status": "is not a known status; add it under values.status in the project file",
+    "unknown_bool": "is not yes/no; use 是/否 or add it under values.true / values.false",
+}
+
+
+def _id_column(kind: str) -> str | None:
+    return {"parcels": "parcel_id", "enterprises": "enterprise_id", "blocks": "block_id"}.get(kind)
+
+
+def _first_present(mapping: dict, canonical: str, present: dict) -> str:
+    spec = mapping.get(canonical)
+    names = spec.names if spec else [canonical]
+    return next((n for n in names if n in present), next(iter(present)))
+
+
+def _blank(raw: pd.Series) -> pd.Series:
+    return raw.isna() | raw.astype(str).str.strip().isin(["", "nan", "NaN", "None", "<NA>"])
+
+
+def _convert(raw: pd.Series, canonical: str, kind: str, project: Project, ids: pd.Series | None):
+    """Convert one raw column; return the values and (row, raw value, problem) triples."""
+    problems: list[tuple[int, object, str]] = []
+    blank = _blank(raw)
+    if kind == "str":
+        text = raw.map(_cell_text, na_action="ignore").astype(object).where(~blank, None)
+        values = text.map(lambda s: s.strip() if isinstance(s, str) else s)
+        if canonical == "status":
+            lookup = {v.lower(): k for k, vs in project.values.status.items() for v in vs}
+            mapped = values.map(lambda s: lookup.get(s.lower()) if isinstance(s, str) else None)
+            bad = mapped.isna() & ~blank
+            problems += [(i, raw.iloc[i], "unknown_status") for i in np.flatnonzero(bad.to_numpy())]
+            values = mapped
+        return values, problems
+    if kind == "bool":
+        yes = {v.lower() for v in project.values.true}
+        no = {v.lower() for v in project.values.false}
+        text = raw.map(lambda v: str(v).strip().lower(), na_action="ignore")
+        values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+        values[text.isin(yes)] = True
+        values[text.isin(no)] = False
+        bad = values.isna() & ~blank
+        problems += [(i, raw.iloc[i], "unknown_bool") for i in np.flatnonzero(bad.to_numpy())]
+        return values, problems
+    text = raw.where(~blank, None)
+    if text.dtype == object:
+        text = text.map(lambda v: v.replace(",", "").strip() if isinstance(v, str) else v)
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = numbers.isna() & ~blank
+    problems += [(i, raw.iloc[i], "non_numeric") for i in np.flatnonzero(bad.to_numpy())]
+    if kind == "int":
+        return numbers.round().astype("Int64"), problems
+    return numbers.astype(float), problems
+
+
+# --- the project's inputs ------------------------------------------------------------------------------
+
+
+def read_input(kind: str, project: Project) -> Table:
+    """Read one configured input into canonical columns.
+
+    Raises
+    ------
+    ConfigError
+        If the project names no such input.
+    """
+    source: Source | None = getattr(project.inputs, kind)
+    if source is None:
+        raise ConfigError(f"no input `{kind}`: set inputs.{kind}.path in the project file or pass it as an option")
+    name = str(project.resolve(source.path))
+    if kind in SPATIAL:
+        frame = read_vector(source, kind=kind, project=project)
+    else:
+        frame = read_table(source, kind=kind, project=project)
+    log.info("read %s: %d rows from %s", kind, len(frame), name)
+    return canonical_columns(frame, kind=kind, project=project, name=name)
+
+
+def split_parcel_ids(ids: pd.Series) -> pd.Series:
+    """Split cells that list several parcel ids (``A；B``) into one row per id (same index)."""
+    return ids.astype(str).str.strip().str.split(PARCEL_ID_SEPARATORS, regex=True).explode().loc[lambda s: s != ""]
+
+
+def input_crs(parcels: gpd.GeoDataFrame) -> CRS:
+    """Return the parcels' CRS as read (used when outputs keep the input CRS)."""
+    return CRS(parcels.crs)

@@ -1,0 +1,54 @@
+"""Problems found in the inputs: one record per problem, reported together.
+
+Reading and checking collect :class:`Issue` records instead of stopping at the first problem, so
+`landkit validate` can list them all; the other commands call :func:`raise_on_errors` to stop
+with one clear line before any work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import pandas as pd
+
+from landkit.errors import DataError
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem: where it is, what it is, and how bad."""
+
+    severity: Severity
+    check: str
+    layer: str
+    feature: str
+    message: str
+
+    def line(self) -> str:
+        """Return the issue as one line for a terminal or log."""
+        where = f"{self.layer} {self.feature}".strip()
+        return f"{self.severity}: {where}: {self.message}"
+
+
+def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
+    """Return the issues as a table (severity, check, layer, feature, message)."""
+    rows = [asdict(i) for i in issues]
+    return pd.DataFrame(rows, columns=["severity", "check", "layer", "feature", "message"])
+
+
+def raise_on_errors(issues: Iterable[Issue]) -> None:
+    """Raise :class:`DataError` summarising the errors among ``issues``, if any.
+
+    The message gives the count, the first error in full and how to see and fix the rest.
+    """
+    errors = [i for i in issues if i.severity == "error"]
+    if not errors:
+        return
+    more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+    raise DataError(
+        f"{errors[0].line()}{more}; run `landkit validate` for the full list (`--fix` repairs geometry)"
+    )

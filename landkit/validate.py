@@ -1,0 +1,186 @@
+"""Checks on the inputs, and the repairs that are safe to make.
+
+Each check is a function from a canonical layer to a list of :class:`~landkit.issues.Issue`;
+:func:`landkit.dataset.load_dataset` runs them all. Geometry validity is checked on the layer
+as read (GEOS's reason then quotes the planner's own coordinates); overlaps and areas in the
+working CRS.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from landkit.issues import Issue
+from landkit.parcels import unmatched_enterprises
+
+POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+def _ids(frame: pd.DataFrame, id_col: str | None) -> np.ndarray:
+    if id_col and id_col in frame:
+        return frame[id_col].astype(str).to_numpy()
+    return np.array([f"row {i + 1}" for i in range(len(frame))], dtype=object)
+
+
+def check_geometry(layer: gpd.GeoDataFrame, *, kind: str, id_col: str | None, types=POLYGONAL) -> list[Issue]:
+    """Report missing, empty, invalid (with GEOS's reason) and wrongly typed geometries."""
+    geoms = layer.geometry.values
+    ids = _ids(layer, id_col)
+    issues: list[Issue] = []
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for i in np.flatnonzero(missing):
+        issues.append(Issue("error", "empty_geometry", kind, ids[i], "geometry is empty or missing"))
+    present = ~missing
+    geom_types = np.asarray(layer.geometry.geom_type, dtype=object)
+    wrong = present & ~np.isin(geom_types, types)
+    for i in np.flatnonzero(wrong):
+        issues.append(
+            Issue("error", "geometry_type", kind, ids[i], f"geometry is a {geom_types[i]}, expected {' or '.join(types)}")
+        )
+    invalid = present & ~shapely.is_valid(geoms)
+    if invalid.any():
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        for i, reason in zip(np.flatnonzero(invalid), reasons, strict=True):
+            issues.append(Issue("error", "invalid_geometry", kind, ids[i], f"invalid geometry: {reason}"))
+    return issues
+
+
+def check_ids(frame: pd.DataFrame, *, kind: str, id_col: str) -> list[Issue]:
+    """Report empty and duplicate ids."""
+    ids = frame[id_col]
+    issues = [
+        Issue("error", "missing_id", kind, f"row {i + 1}", f"{id_col} is empty")
+        for i in np.flatnonzero(ids.isna().to_numpy())
+    ]
+    counts = ids.dropna().value_counts()
+    for value, count in counts[counts > 1].sort_index().items():
+        issues.append(Issue("error", "duplicate_id", kind, str(value), f"{id_col} appears {count} times"))
+    return issues
+
+
+def check_overlaps(parcels: gpd.GeoDataFrame, *, tolerance_m2: float, kind: str = "parcels") -> list[Issue]:
+    """Report pairs of parcels whose overlap exceeds ``tolerance_m2`` (working CRS, metres).
+
+    Candidate pairs come from the spatial index (``overlaps``, ``contains``) — never all pairs —
+    and only their intersections are computed.
+    """
+    geoms = parcels.geometry.values
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & shapely.is_valid(geoms)
+    idx = np.flatnonzero(usable)
+    if len(idx) < 2:
+        return []
+    sub = geoms[idx]
+    tree = shapely.STRtree(sub)
+    pairs = [tree.query(sub, predicate=p) for p in ("overlaps", "contains")]
+    left = np.concatenate([p[0] for p in pairs])
+    right = np.concatenate([p[1] for p in pairs])
+    keep = left < right
+    left, right = idx[left[keep]], idx[right[keep]]
+    if len(left) == 0:
+        return []
+    pair_index = np.unique(np.stack([left, right], axis=1), axis=0)
+    left, right = pair_index[:, 0], pair_index[:, 1]
+    area = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    ids = _ids(parcels, "parcel_id")
+    return [
+        Issue("error", "overlap", kind, ids[a], f"overlaps parcel {ids[b]} by {ar:,.1f} m²")
+        for a, b, ar in zip(left, right, area, strict=True)
+        if ar > tolerance_m2
+    ]
+
+
+def check_parcel_values(parcels: gpd.GeoDataFrame, *, sliver_area_m2: float) -> list[Issue]:
+    """Report negative areas and years out of order, and warn on implausible ratios and slivers."""
+    ids = _ids(parcels, "parcel_id")
+    issues: list[Issue] = []
+    for column in ("floor_area_m2", "footprint_m2", "lease_start_year", "lease_end_year", "production_start_year"):
+        if column in parcels:
+            for i in np.flatnonzero((parcels[column] < 0).fillna(False).to_numpy()):
+                issues.append(Issue("error", "negative", "parcels", ids[i], f"{column} is negative ({parcels[column].iloc[i]})"))
+    if {"lease_start_year", "lease_end_year"} <= set(parcels.columns):
+        bad = (parcels["lease_end_year"] < parcels["lease_start_year"]).fillna(False).to_numpy()
+        for i in np.flatnonzero(bad):
+            issues.append(Issue("error", "lease_years", "parcels", ids[i], "lease ends before it starts"))
+    if "area_m2" in parcels:
+        # Areas of invalid geometries mean nothing (a bow-tie measures 0): those are reported as invalid.
+        valid = pd.Series(shapely.is_valid(parcels.geometry.values), index=parcels.index)
+        area = parcels["area_m2"].where(valid)
+        for i in np.flatnonzero((area < sliver_area_m2).fillna(False).to_numpy()):
+            issues.append(Issue("warning", "sliver", "parcels", ids[i], f"area {area.iloc[i]:.2f} m² is a sliver"))
+        if "footprint_m2" in parcels:
+            over = (parcels["footprint_m2"] > area * 1.001).fillna(False).to_numpy()
+            for i in np.flatnonzero(over):
+                issues.append(
+                    Issue("warning", "coverage", "parcels", ids[i],
+                          f"building footprint {parcels['footprint_m2'].iloc[i]:,.0f} m² exceeds the parcel area {area.iloc[i]:,.0f} m²")
+                )
+    if {"floor_area_m2", "footprint_m2"} <= set(parcels.columns):
+        under = (parcels["floor_area_m2"] < parcels["footprint_m2"] * 0.999).fillna(False).to_numpy()
+        for i in np.flatnonzero(under):
+            issues.append(Issue("warning", "floor_area", "parcels", ids[i], "floor area is smaller than the building footprint"))
+    return issues
+
+
+def check_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index) -> list[Issue]:
+    """Report duplicate enterprise ids, negative figures and parcel ids that match no parcel.
+
+    A few unmatched enterprises are warnings (their figures are left out); a table none of whose
+    ids match is an error (the wrong table or the wrong id column).
+    """
+    issues = check_ids(enterprises, kind="enterprises", id_col="enterprise_id")
+    ids = _ids(enterprises, "enterprise_id")
+    numeric = [c for c in enterprises.columns if enterprises[c].dtype.kind in "fi"]
+    for column in numeric:
+        for i in np.flatnonzero((enterprises[column] < 0).fillna(False).to_numpy()):
+            issues.append(Issue("error", "negative", "enterprises", ids[i], f"{column} is negative ({enterprises[column].iloc[i]})"))
+    unmatched = unmatched_enterprises(enterprises, parcel_ids)
+    if len(unmatched) and unmatched["enterprise_id"].nunique() == len(enterprises):
+        sample = ", ".join(unmatched["parcel_id"].head(3))
+        issues.append(
+            Issue("error", "no_match", "enterprises", "", f"no enterprise matches any parcel (parcel ids such as {sample}); "
+                  "check that columns.enterprises.parcel_id names the parcel id column")
+        )
+        return issues
+    for row in unmatched.itertuples(index=False):
+        issues.append(Issue("warning", "unmatched", "enterprises", str(row.enterprise_id), f"parcel {row.parcel_id} is not in the parcel layer"))
+    return issues
+
+
+def fix_geometry(layer: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Repair what can be repaired: make invalid polygons valid, drop empty geometries.
+
+    ``make_valid`` uses the "structure" method, which keeps polygons polygons (a bow-tie becomes
+    a two-part multipolygon, collapsed parts are dropped).
+
+    Returns
+    -------
+    (GeoDataFrame, list of str)
+        The repaired layer and one line per change, naming the row.
+    """
+    out = layer.copy()
+    geoms = out.geometry.values
+    changes: list[str] = []
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
+        geoms = geoms.copy()
+        for i, reason in zip(np.flatnonzero(invalid), shapely.is_valid_reason(geoms[invalid]), strict=True):
+            changes.append(f"row {i + 1}: made valid ({reason})")
+        geoms[invalid] = fixed
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
+    empty = shapely.is_missing(out.geometry.values) | shapely.is_empty(out.geometry.values)
+    for i in np.flatnonzero(empty):
+        changes.append(f"row {i + 1}: dropped (empty geometry)")
+    return out.loc[~empty], changes
+
+
+def _polygonal(geom):
+    """Keep the polygonal part of a geometry (make_valid may return a collection)."""
+    if geom is None or geom.geom_type in POLYGONAL:
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in POLYGONAL]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
