@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 #: Separators between parcel ids when one enterprise spans several parcels.
 PARCEL_ID_SEPARATORS = r"[;；,，、/|\s]+"
 
+#: File suffixes read as vector layers (a price-zone layer may stand in for a price table).
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".gdb", ".fgb")
+
 #: The encodings tried, in order, for a text file or shapefile without a declared encoding.
 #: GB18030 is the superset of GBK (and GB2312) that Chinese Windows writes as "ANSI".
 FALLBACK_ENCODINGS = ("utf-8", "gb18030")
@@ -197,10 +200,7 @@ def read_table(source: Source, *, kind: str, project: Project) -> pd.DataFrame:
         return _read_csv(path, source.encoding, kind, sep="\t" if suffix == ".tsv" else ",")
     if suffix == ".xls":
         raise InputError(f"{kind}: {path} is an old .xls workbook; save it as .xlsx in Excel and point to that")
-    frame = read_vector(source, kind=kind, project=project) if suffix in (".gpkg", ".shp", ".dbf") else None
-    if frame is None:
-        raise InputError(f"{kind}: {path}: unknown table format `{suffix}`; use .csv or .xlsx")
-    return pd.DataFrame(frame.drop(columns=frame.geometry.name, errors="ignore"))
+    raise InputError(f"{kind}: {path}: unknown table format `{suffix}`; use .csv or .xlsx")
 
 
 def _read_excel(path: Path, sheet: str | None, kind: str) -> pd.DataFrame:
@@ -387,7 +387,7 @@ def read_input(kind: str, project: Project) -> Table:
     if source is None:
         raise ConfigError(f"no input `{kind}`: set inputs.{kind}.path in the project file or pass it as an option")
     name = str(project.resolve(source.path))
-    if kind in SPATIAL:
+    if kind in SPATIAL or Path(source.path).suffix.lower() in VECTOR_SUFFIXES:
         frame = read_vector(source, kind=kind, project=project)
     else:
         frame = read_table(source, kind=kind, project=project)

@@ -32,6 +32,7 @@ CANONICAL: dict[str, dict[str, Column]] = {
         "lease_start_year": Column("int"),
         "lease_end_year": Column("int"),
         "production_start_year": Column("int"),
+        "idle_since_year": Column("int"),
         "floor_area_m2": Column("float"),
         "footprint_m2": Column("float"),
         "block_id": Column("str"),

@@ -75,9 +75,9 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
-    from landkit.cli import demo, init, validate
+    from landkit.cli import assess, demo, export, init, validate
 
-    for module in (init, validate, demo):
+    for module in (init, validate, assess, export, demo):
         cli.add_command(module.command)
 
 

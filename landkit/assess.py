@@ -1,0 +1,195 @@
+"""The campaign's deliverables in one call: two assessments, one list, one revitalisation.
+
+:func:`assess` is pure (datasets in, frames out); :func:`write_assessment` writes them: the
+run's GeoPackage (layers ``parcels``, ``inventory``, ``blocks`` and tables, with QGIS styles),
+``inventory.xlsx``, ``summary.json`` and ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from landkit.block_assessment import assess_blocks, park_row, plan_kpis
+from landkit.config import Project
+from landkit.dataset import Dataset
+from landkit.export import write_excel
+from landkit.inventory import assign_disposal, list_low_efficiency
+from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, labels_for
+from landkit.performance import GRADES, UNGRADED, assess_performance, assessment_year, with_production_zeros
+from landkit.results import GPKG_NAME, manifest, to_output
+from landkit.styles import categorized_qml, layer_styles_table
+from landkit.output import write_json, write_layers
+from landkit.valuation import assess_value
+
+log = logging.getLogger(__name__)
+
+OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "summary.json", "manifest.json")
+
+
+@dataclass
+class AssessmentResult:
+    """Everything an assessment produces, in the working CRS."""
+
+    parcels: gpd.GeoDataFrame
+    blocks: gpd.GeoDataFrame | None
+    kpis: pd.DataFrame
+    park: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def inventory(self) -> gpd.GeoDataFrame:
+        """The low-efficiency inventory: listed parcels, worst first."""
+        listed = self.parcels[self.parcels["low_efficiency"]]
+        return listed.sort_values(["score", "parcel_id"], na_position="first", kind="stable")
+
+
+def assess(data: Dataset, project: Project) -> AssessmentResult:
+    """Run the performance and value assessments, the inventory and the disposal paths.
+
+    Parameters
+    ----------
+    data : Dataset
+        Loaded, checked inputs (:func:`landkit.dataset.load_dataset`).
+    project : Project
+        The configuration.
+    """
+    year = assessment_year(project)
+    parcels = with_production_zeros(data.parcels)
+    if data.blocks is not None and "block_name" in data.blocks:
+        parcels = parcels.join(data.blocks.set_index("block_id")["block_name"], on="block_id")
+    parcels = parcels.join(assess_performance(parcels, project))
+    parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price))
+    listed = list_low_efficiency(parcels, project.inventory, year=year)
+    parcels = parcels.join(listed)
+    parcels = parcels.join(
+        assign_disposal(parcels, listed, project.disposal, year=year, inventory=project.inventory)
+    )
+    blocks = park = None
+    if data.blocks is not None:
+        blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
+        park = park_row(parcels, data.blocks, project.block_assessment)
+    kpis = plan_kpis(data.enterprises, project.block_assessment.kpi_targets)
+    result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {})
+    result.tables = summary_tables(parcels)
+    result.summary = summarise(result, year=year)
+    return result
+
+
+def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Return the summary tables: by grade, by disposal path, by block and path."""
+    by_grade = (
+        parcels.groupby("grade")
+        .agg(parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"), tax_wan=("tax_wan", "sum") if "tax_wan" in parcels else ("area_mu", "size"))
+        .reindex([*GRADES, UNGRADED], fill_value=0)
+        .rename_axis("grade")
+        .reset_index()
+    )
+    listed = parcels[parcels["low_efficiency"]]
+    gains = dict(
+        parcels=("parcel_id", "size"),
+        area_mu=("area_mu", "sum"),
+        land_freed_mu=("land_freed_mu", "sum"),
+        floor_area_added_m2=("floor_area_added_m2", "sum"),
+        tax_gain_wan=("tax_gain_wan", "sum"),
+    )
+    by_path = listed.groupby(["disposal", "disposal_zh"]).agg(**gains).reset_index()
+    block_key = listed["block_id"].fillna("区块外") if "block_id" in listed else pd.Series("全部", index=listed.index)
+    by_block = listed.assign(block_id=block_key).groupby(["block_id", "disposal"]).agg(**gains).reset_index()
+    return {"by_grade": by_grade, "by_path": by_path, "by_block_path": by_block}
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
+    """Return the headline figures as plain data (written to summary.json)."""
+    parcels = result.parcels
+    listed = parcels[parcels["low_efficiency"]]
+    reason_counts = {}
+    for code in (c.removeprefix("r_") for c in parcels.columns if c.startswith("r_")):
+        reason_counts[code] = {"parcels": int(parcels[f"r_{code}"].sum()), "area_mu": float(parcels.loc[parcels[f"r_{code}"], "area_mu"].sum())}
+    blocks = []
+    if result.blocks is not None:
+        cols = [c for c in ("block_id", "block_name", "block_score", "block_rank") if c in result.blocks]
+        blocks = _records(pd.DataFrame(result.blocks[cols]))
+    return {
+        "year": year,
+        "parcels": int(len(parcels)),
+        "area_mu": float(parcels["area_mu"].sum()),
+        "grades": {row["grade"]: {"parcels": int(row["parcels"]), "area_mu": float(row["area_mu"])} for row in _records(result.tables["by_grade"])},
+        "inventory": {
+            "parcels": int(len(listed)),
+            "area_mu": float(listed["area_mu"].sum()),
+            "land_freed_mu": float(listed["land_freed_mu"].sum()),
+            "floor_area_added_m2": float(listed["floor_area_added_m2"].sum()),
+            "tax_gain_wan": float(listed["tax_gain_wan"].sum()),
+            "by_reason": reason_counts,
+            "by_path": _records(result.tables["by_path"]),
+        },
+        "value": {"total_value_wan": float(parcels["total_value_wan"].sum()), "land_value_wan": float(parcels["land_value_wan"].sum())},
+        "blocks": blocks,
+        "park": result.park,
+        "kpis": _records(result.kpis),
+    }
+
+
+#: Columns of the parcels layer, in order (those present are written).
+PARCEL_COLUMNS_FIRST = [
+    "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "grade", "score", "rank_district",
+    "rank_in_block", "ungraded_reason", "low_efficiency", "reasons", "reasons_zh", "disposal", "disposal_zh",
+]
+
+
+def _ordered(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    first = [c for c in PARCEL_COLUMNS_FIRST if c in frame]
+    rest = [c for c in frame.columns if c not in first and c != frame.geometry.name]
+    return frame[first + rest + [frame.geometry.name]]
+
+
+def qgis_styles(project: Project) -> pd.DataFrame:
+    """Return the QGIS default styles: parcels by grade, inventory by disposal path."""
+    grade = categorized_qml("grade", [(g, f"{g}类" if g != "U" else "不参评", GRADE_COLOURS[g]) for g in (*GRADES, UNGRADED)])
+    paths = [(r.code, r.label_zh, DISPOSAL_COLOURS.get(r.code, "#999999")) for r in project.disposal.rules]
+    return layer_styles_table({
+        "parcels": ("评价等级", "地块按评价等级着色 (landkit)", grade),
+        "inventory": ("盘活路径", "低效用地按盘活路径着色 (landkit)", categorized_qml("disposal", paths)),
+    })
+
+
+def write_assessment(out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *, extra_layers: dict | None = None) -> list[Path]:
+    """Write the run's outputs into ``out_dir`` (callers check ``--overwrite`` first)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    labels = labels_for(project)
+    parcels = _ordered(result.parcels)
+    inventory = _ordered(result.inventory)
+    layers: dict[str, pd.DataFrame] = {"parcels": to_output(parcels, project, data), "inventory": to_output(inventory, project, data)}
+    if result.blocks is not None:
+        layers["blocks"] = to_output(result.blocks, project, data)
+    layers.update({name: table for name, table in result.tables.items()})
+    layers["kpis"] = result.kpis
+    layers.update(extra_layers or {})
+    layers["layer_styles"] = qgis_styles(project)
+    paths = [write_layers(out_dir / GPKG_NAME, layers)]
+    graded = parcels[parcels["graded"]].sort_values("rank_district", kind="stable")
+    sheets = {
+        "低效用地清单": inventory,
+        "分级清单": graded,
+        "按路径汇总": result.tables["by_path"],
+        "按等级汇总": result.tables["by_grade"],
+        "区块评价": result.blocks if result.blocks is not None else pd.DataFrame(),
+        "规划指标": result.kpis,
+    }
+    paths.append(write_excel(out_dir / "inventory.xlsx", sheets, labels, lang=project.map.lang))
+    paths.append(write_json(out_dir / "summary.json", result.summary))
+    paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
+    return paths

@@ -1,0 +1,69 @@
+"""`landkit assess`: the two assessments, the list and the revitalisation paths, written to a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from landkit.assess import OUTPUT_FILES, assess, write_assessment
+from landkit.cli.options import (
+    blocks_opt,
+    config_opt,
+    crs_opt,
+    encoding_opt,
+    enterprises_opt,
+    layer_opt,
+    load_project,
+    overwrite_opt,
+    parcels_arg,
+    sheet_opt,
+)
+from landkit.dataset import load_dataset
+from landkit.output import check_writable
+
+
+@click.command("assess")
+@parcels_arg
+@enterprises_opt
+@sheet_opt
+@blocks_opt
+@layer_opt
+@encoding_opt
+@crs_opt
+@config_opt
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@overwrite_opt
+def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, out_dir, overwrite) -> None:
+    """Assess PARCELS: grades A/B/C/D, values, the low-efficiency list and disposal paths.
+
+    Writes OUTPUT/landkit.gpkg (layers parcels, inventory, blocks), OUTPUT/inventory.xlsx,
+    OUTPUT/summary.json and OUTPUT/manifest.json.
+    """
+    project = load_project(
+        config_path, parcels=parcels, layer=layer, encoding=encoding, crs=crs,
+        enterprises=enterprises, sheet=sheet, blocks=blocks,
+    )
+    if project.inputs.parcels is None:
+        raise click.UsageError("give PARCELS, or a project file (-c) that names inputs.parcels")
+    check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
+    data = load_dataset(project)
+    result = assess(data, project)
+    paths = write_assessment(out_dir, project, data, result)
+    echo_summary(result.summary)
+    for path in paths:
+        click.echo(f"Wrote {path}")
+
+
+def echo_summary(summary: dict) -> None:
+    """Print the headline figures of an assessment."""
+    grades = summary["grades"]
+    click.echo(
+        f"{summary['parcels']:,} parcels, {summary['area_mu']:,.0f} 亩: "
+        + ", ".join(f"{g} {v['parcels']:,}" for g, v in grades.items())
+    )
+    inv = summary["inventory"]
+    click.echo(
+        f"低效用地 {inv['parcels']:,} 宗 {inv['area_mu']:,.0f} 亩; 可腾退 {inv['land_freed_mu']:,.0f} 亩, "
+        f"可新增建筑面积 {inv['floor_area_added_m2'] / 1e4:,.1f} 万m², 税收增量 {inv['tax_gain_wan']:,.0f} 万元"
+    )

@@ -1,0 +1,2059 @@
+#!/usr/bin/env python
+"""Generate the synthetic Minhang sample data set that landkit ships and tests on.
+
+The data imitate what planners of the Minhang sub-park of the Zhangjiang Hi-Tech Zone hold for
+the "两评估、一清单、一盘活" campaign: 19 industrial blocks, land parcels with Chinese attribute
+names, a routable road network, the 大零号湾 core sites, an enterprise table keyed by parcel id,
+benchmark land prices and two rasters. Everything is **synthetic**: the block sites follow the
+real places roughly, every number is drawn from a seeded ``numpy.random.Generator``.
+
+Geometry is built in a local transverse Mercator (:data:`TMERC`, metres) and written in
+CGCS2000 geographic coordinates (EPSG:4490). For large ``--parcels`` the synthetic city grows by
+tiling further copies of the district around Minhang (a square spiral), so parcel sizes stay
+realistic.
+
+Usage::
+
+    python scripts/make_sample.py [--parcels 3200] [--seed 20250307] [--year 2025]
+                                  [--out gis_data] [--overwrite]
+
+From Python::
+
+    from make_sample import generate, check, write
+    datasets = generate(3200, 20250307, 2025)
+    check(datasets)
+    write(datasets, "gis_data", overwrite=True)
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import sys
+import time
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+# ---------------------------------------------------------------------------------------------
+# Constants
+# ---------------------------------------------------------------------------------------------
+
+#: Local metric CRS in which all geometry is built (and in which areas are checked).
+TMERC = (
+    "+proj=tmerc +lat_0=0 +lon_0=121.4644444 +k=1 +x_0=500000 +y_0=0 "
+    "+ellps=GRS80 +units=m +no_defs"
+)
+#: CRS of the vector outputs: CGCS2000 geographic.
+OUT_CRS = "EPSG:4490"
+NIGHT_LIGHT_CRS = "EPSG:4326"
+BUILDING_HEIGHT_CRS = "EPSG:32651"
+
+MU_M2 = 2000.0 / 3.0  # 1 亩 = 666.67 m²
+BLOCK_TOTAL_HA = 5647.93  # the Minhang sub-park's 19 blocks
+TILE_STEP_M = 35_000.0  # distance between copies of the district when the city grows
+TARGET_INSIDE_SHARE = 0.82  # parcels inside blocks; the rest are 零星 plots
+DEFAULT_PARCELS = 3200
+DEFAULT_SEED = 20250307
+DEFAULT_YEAR = 2025
+MAX_MB_PER_3200 = 6.0  # output budget at the default size
+STOREY_HEIGHT_M = 4.5
+LOT_SCALE = 1.15  # multiplier on the profiles' lot-size thresholds
+NIGHT_LIGHT_RES_DEG = 0.001
+BUILDING_HEIGHT_RES_M = 30.0
+
+OUTPUT_FILES = (
+    "minhang.gpkg",
+    "enterprises.xlsx",
+    "enterprises.csv",
+    "land_price.csv",
+    "night_light.tif",
+    "building_height.tif",
+    "README.md",
+)
+
+BLOCK_TYPES = ("科创策源区", "产业基地", "产业社区")
+RINGS = ("核心功能圈", "溢出辐射圈", "产业联动圈")
+LAND_USES = ("M1", "M2", "M3", "C65", "W1", "U")
+STATUSES = ("在产", "闲置", "在建", "停产")
+ROAD_CLASSES = ("高速公路", "快速路", "主干路", "次干路")
+INDUSTRIES = (
+    "高端装备", "数字经济", "生物医药", "脑机接口", "新材料",
+    "集成电路", "传统制造", "仓储物流", "研发服务",
+)
+SITE_TYPES = ("高校", "科创载体", "研发机构", "孵化器")
+DEAD_END_NAME = "断头路(示例)"
+
+PARCEL_COLUMNS = (
+    "地块编号", "用地性质", "土地状态", "出让年份", "到期年份", "投产年份",
+    "建筑面积", "基底面积", "所属街镇",
+)
+BLOCK_COLUMNS = ("区块编号", "区块名称", "区块类型", "圈层")
+ROAD_COLUMNS = ("道路名称", "道路等级", "设计车速", "单行")
+SITE_COLUMNS = ("名称", "类型")
+ENTERPRISE_COLUMNS = (
+    "统一社会信用代码", "企业名称", "地块编号", "行业", "税收(万元)", "营业收入(万元)",
+    "工业增加值(万元)", "从业人员(人)", "研发投入(万元)", "综合能耗(吨标准煤)",
+    "高新技术企业", "成立年份",
+)
+LAND_PRICE_COLUMNS = ("区块编号", "基准地价(元/平方米)")
+ID_SEP = "；"  # full-width semicolon joining parcel ids of an enterprise spanning parcels
+
+
+# ---------------------------------------------------------------------------------------------
+# Place tables (approximate WGS84/CGCS2000 positions, good enough for synthetic data)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """One block of the Minhang sub-park template."""
+
+    code: str
+    name: str
+    kind: str  # 区块类型
+    ring: str  # 圈层
+    lon: float
+    lat: float
+    area_ha: float
+    aspect: float  # width / height in the block's own frame
+    angle_deg: float  # rotation of the block's street grid
+    profile: str  # key into PROFILES
+    industry_bias: tuple[tuple[str, float], ...] = ()  # multipliers on the profile's mix
+    revenue_effect: float = 0.0  # log-multiplier on output per mu
+
+
+BLOCKS: tuple[BlockSpec, ...] = (
+    BlockSpec("MH01", "大零号湾·交大片区", "科创策源区", "核心功能圈", 121.432, 31.0400, 200.0, 1.30, 4, "core",
+              (("研发服务", 1.3), ("脑机接口", 1.4))),
+    BlockSpec("MH02", "大零号湾·华师大片区", "科创策源区", "核心功能圈", 121.4625, 31.0255, 140.0, 1.20, -6, "core",
+              (("数字经济", 1.5), ("新材料", 1.2))),
+    BlockSpec("MH03", "大零号湾·剑川路片区", "科创策源区", "核心功能圈", 121.4150, 31.0285, 160.0, 1.45, 2, "core",
+              (("高端装备", 1.6), ("脑机接口", 1.3))),
+    BlockSpec("MH04", "向阳园", "产业社区", "溢出辐射圈", 121.4200, 31.0600, 531.0, 1.05, 8, "spill",
+              (("高端装备", 1.3), ("生物医药", 1.2))),
+    BlockSpec("MH05", "元江路地块", "产业社区", "溢出辐射圈", 121.4500, 31.0400, 95.0, 1.30, 3, "spill",
+              (("生物医药", 1.4), ("脑机接口", 1.5))),
+    BlockSpec("MH06", "闵行经济技术开发区", "产业基地", "产业联动圈", 121.4000, 31.0100, 350.0, 1.25, 12, "link",
+              (("高端装备", 1.6), ("生物医药", 1.2)), 0.35),
+    BlockSpec("MH07", "临港浦江国际科技城", "产业基地", "产业联动圈", 121.5200, 31.0605, 320.0, 1.25, -10, "link",
+              (("生物医药", 4.0), ("数字经济", 1.2)), 0.15),
+    BlockSpec("MH08", "浦江创芯之城", "产业社区", "产业联动圈", 121.5120, 31.0390, 278.0, 1.30, -10, "link",
+              (("集成电路", 5.0),), 0.1),
+    BlockSpec("MH09", "莘庄工业区", "产业基地", "产业联动圈", 121.3550, 31.0850, 1495.0, 0.75, 6, "base",
+              (("高端装备", 2.2),), 0.2),
+    BlockSpec("MH10", "莘庄商务区", "产业社区", "产业联动圈", 121.3850, 31.1050, 120.0, 1.20, 0, "spill",
+              (("数字经济", 2.5), ("研发服务", 1.5))),
+    BlockSpec("MH11", "虹桥前湾生物医药产业园", "产业社区", "产业联动圈", 121.3000, 31.2300, 260.0, 1.25, -5, "link",
+              (("生物医药", 5.0),), 0.1),
+    BlockSpec("MH12", "马桥人工智能创新试验区", "产业基地", "产业联动圈", 121.3500, 31.0300, 620.0, 1.30, 10, "base",
+              (("数字经济", 3.0), ("高端装备", 1.5))),
+    BlockSpec("MH13", "闵行上海航天城", "产业社区", "产业联动圈", 121.3900, 31.0400, 1120.0 / 15.0, 1.00, 0, "link",
+              (("高端装备", 4.0),), 0.1),
+    BlockSpec("MH14", "颛桥智能制造园", "产业社区", "产业联动圈", 121.4460, 31.0750, 180.0, 1.25, 5, "link",
+              (("高端装备", 1.8),)),
+    BlockSpec("MH15", "吴泾工业园", "产业基地", "产业联动圈", 121.4750, 31.0550, 230.0, 1.25, -15, "link",
+              (("新材料", 3.0), ("传统制造", 1.8))),
+    BlockSpec("MH16", "华漕智谷", "产业社区", "产业联动圈", 121.3160, 31.2050, 150.0, 1.25, 0, "spill",
+              (("生物医药", 2.0), ("数字经济", 1.5))),
+    BlockSpec("MH17", "梅陇工业园", "产业社区", "产业联动圈", 121.4300, 31.1270, 120.0, 1.30, -8, "link",
+              (("传统制造", 1.8),), -0.15),
+    BlockSpec("MH18", "七宝科技园", "产业社区", "产业联动圈", 121.3450, 31.1560, 100.0, 1.20, 3, "spill",
+              (("数字经济", 2.0),)),
+    # the last block takes the remainder so that the 19 add up to 5,647.93 ha exactly
+    BlockSpec("MH19", "浦锦科技智慧城", "产业社区", "产业联动圈", 121.5000, 31.0950, 0.0, 1.30, -12, "link",
+              (("数字经济", 1.5), ("生物医药", 1.5))),
+)
+
+
+#: Land-use, industry and intensity profiles by kind of area.
+PROFILES: dict[str, dict[str, Any]] = {
+    "core": {
+        "use": {"C65": 0.62, "M1": 0.27, "M2": 0.03, "W1": 0.02, "U": 0.06},
+        "industry": {"研发服务": 0.26, "数字经济": 0.17, "生物医药": 0.14, "脑机接口": 0.10,
+                     "高端装备": 0.15, "集成电路": 0.10, "新材料": 0.08},
+        "lot_mu": 12.0, "spacing_m": (180.0, 300.0), "gap_m": (15.0, 30.0),
+        "lease_mean": 2013.0, "lease_sd": 6.0, "far_mult": 1.15, "revenue_effect": 0.05,
+        "rd_share": (0.08, 0.20), "price": (3800.0, 4500.0), "idle": 0.045, "building": 0.05,
+        "stopped": 0.012,
+    },
+    "spill": {
+        "use": {"M1": 0.55, "C65": 0.28, "M2": 0.06, "W1": 0.05, "U": 0.06},
+        "industry": {"高端装备": 0.25, "生物医药": 0.18, "数字经济": 0.15, "新材料": 0.12,
+                     "研发服务": 0.10, "集成电路": 0.08, "脑机接口": 0.04, "传统制造": 0.08},
+        "lot_mu": 18.0, "spacing_m": (240.0, 420.0), "gap_m": (15.0, 35.0),
+        "lease_mean": 2008.0, "lease_sd": 7.0, "far_mult": 1.05, "revenue_effect": 0.0,
+        "rd_share": (0.05, 0.10), "price": (2900.0, 3600.0), "idle": 0.05, "building": 0.05,
+        "stopped": 0.015,
+    },
+    "link": {
+        "use": {"M1": 0.60, "M2": 0.19, "M3": 0.01, "W1": 0.08, "U": 0.05, "C65": 0.07},
+        "industry": {"高端装备": 0.30, "传统制造": 0.18, "新材料": 0.12, "数字经济": 0.10,
+                     "生物医药": 0.10, "集成电路": 0.08, "仓储物流": 0.07, "研发服务": 0.05},
+        "lot_mu": 28.0, "spacing_m": (320.0, 600.0), "gap_m": (20.0, 40.0),
+        "lease_mean": 2004.0, "lease_sd": 7.0, "far_mult": 1.0, "revenue_effect": 0.0,
+        "rd_share": (0.02, 0.05), "price": (1600.0, 2800.0), "idle": 0.055, "building": 0.04,
+        "stopped": 0.02,
+    },
+    "base": {
+        "use": {"M1": 0.60, "M2": 0.20, "M3": 0.01, "W1": 0.08, "U": 0.05, "C65": 0.06},
+        "industry": {"高端装备": 0.32, "传统制造": 0.16, "新材料": 0.12, "数字经济": 0.10,
+                     "生物医药": 0.09, "集成电路": 0.08, "仓储物流": 0.08, "研发服务": 0.05},
+        "lot_mu": 32.0, "spacing_m": (380.0, 650.0), "gap_m": (20.0, 40.0),
+        "lease_mean": 2002.0, "lease_sd": 6.5, "far_mult": 0.95, "revenue_effect": 0.05,
+        "rd_share": (0.02, 0.05), "price": (1300.0, 2200.0), "idle": 0.06, "building": 0.035,
+        "stopped": 0.022,
+    },
+    "scatter": {
+        "use": {"M1": 0.62, "M2": 0.20, "W1": 0.12, "U": 0.06},
+        "industry": {"传统制造": 0.45, "仓储物流": 0.14, "高端装备": 0.15, "新材料": 0.10,
+                     "数字经济": 0.05, "生物医药": 0.05, "集成电路": 0.03, "研发服务": 0.03},
+        "lot_mu": 4.0, "lease_mean": 2001.0, "lease_sd": 5.0, "far_mult": 0.8,
+        "revenue_effect": -0.45, "rd_share": (0.003, 0.02), "idle": 0.11, "building": 0.02,
+        "stopped": 0.04,
+    },
+}
+
+#: How well each industry fits each land use (multiplies the area's industry mix).
+USE_INDUSTRY_AFFINITY: dict[str, dict[str, float]] = {
+    "M1": {"高端装备": 1.5, "数字经济": 0.8, "生物医药": 1.0, "脑机接口": 0.6, "新材料": 0.9,
+           "集成电路": 1.0, "传统制造": 1.0, "仓储物流": 0.3, "研发服务": 0.3},
+    "M2": {"高端装备": 1.0, "数字经济": 0.05, "生物医药": 0.8, "脑机接口": 0.05, "新材料": 2.0,
+           "集成电路": 0.8, "传统制造": 2.0, "仓储物流": 0.2, "研发服务": 0.02},
+    "M3": {"新材料": 3.0, "传统制造": 2.0, "高端装备": 0.3},
+    "C65": {"高端装备": 0.6, "数字经济": 1.8, "生物医药": 1.2, "脑机接口": 1.5, "新材料": 0.4,
+            "集成电路": 1.0, "传统制造": 0.02, "仓储物流": 0.01, "研发服务": 2.5},
+    "W1": {"仓储物流": 30.0, "传统制造": 0.5, "高端装备": 0.3},
+    "U": {"传统制造": 1.0},
+}
+
+#: Per industry: tax share of revenue, revenue per employee (万元), energy per revenue (tce/万元),
+#: base probability of being a 高新技术企业, R&D share multiplier.
+INDUSTRY_TRAITS: dict[str, dict[str, tuple[float, float] | float]] = {
+    "高端装备": {"tax": (0.04, 0.07), "rev_per_head": (140.0, 300.0), "energy": (0.03, 0.08), "hitech": 0.55, "rd": 1.0},
+    "数字经济": {"tax": (0.05, 0.08), "rev_per_head": (90.0, 220.0), "energy": (0.004, 0.015), "hitech": 0.65, "rd": 1.2},
+    "生物医药": {"tax": (0.04, 0.08), "rev_per_head": (120.0, 320.0), "energy": (0.03, 0.07), "hitech": 0.70, "rd": 1.3},
+    "脑机接口": {"tax": (0.03, 0.06), "rev_per_head": (70.0, 160.0), "energy": (0.004, 0.02), "hitech": 0.80, "rd": 1.6},
+    "新材料": {"tax": (0.04, 0.07), "rev_per_head": (150.0, 350.0), "energy": (0.10, 0.28), "hitech": 0.45, "rd": 0.8},
+    "集成电路": {"tax": (0.04, 0.07), "rev_per_head": (150.0, 330.0), "energy": (0.05, 0.12), "hitech": 0.75, "rd": 1.3},
+    "传统制造": {"tax": (0.03, 0.06), "rev_per_head": (80.0, 160.0), "energy": (0.08, 0.20), "hitech": 0.06, "rd": 0.3},
+    "仓储物流": {"tax": (0.02, 0.035), "rev_per_head": (120.0, 350.0), "energy": (0.01, 0.03), "hitech": 0.02, "rd": 0.1},
+    "研发服务": {"tax": (0.05, 0.08), "rev_per_head": (60.0, 140.0), "energy": (0.004, 0.012), "hitech": 0.75, "rd": 1.5},
+}
+
+#: Revenue per mu effect by land use (log-multiplier).
+USE_REVENUE_EFFECT = {"M1": 0.0, "M2": 0.05, "M3": -0.2, "C65": 0.05, "W1": -1.0, "U": 0.0}
+BASE_REVENUE_PER_MU = 780.0  # 万元/亩, median before effects
+
+#: Street/town units of Minhang with an approximate centre (nearest centre wins).
+TOWNS: tuple[tuple[str, float, float], ...] = (
+    ("江川路街道", 121.395, 31.012), ("吴泾镇", 121.462, 31.040), ("马桥镇", 121.345, 31.030),
+    ("颛桥镇", 121.425, 31.065), ("莘庄镇", 121.385, 31.112), ("莘庄工业区", 121.352, 31.085),
+    ("梅陇镇", 121.435, 31.125), ("古美街道", 121.400, 31.150), ("七宝镇", 121.350, 31.160),
+    ("虹桥镇", 121.395, 31.182), ("新虹街道", 121.330, 31.205), ("华漕镇", 121.290, 31.225),
+    ("浦江镇", 121.515, 31.050), ("浦锦街道", 121.500, 31.102),
+)
+
+#: Rough outline of Minhang (lon, lat); scattered plots are spread inside it.
+MINHANG_OUTLINE: tuple[tuple[float, float], ...] = (
+    (121.255, 31.255), (121.330, 31.262), (121.345, 31.215), (121.380, 31.200),
+    (121.420, 31.190), (121.445, 31.160), (121.465, 31.135), (121.500, 31.125),
+    (121.535, 31.098), (121.578, 31.085), (121.575, 31.010), (121.540, 30.978),
+    (121.470, 30.982), (121.420, 30.985), (121.370, 30.988), (121.325, 30.995),
+    (121.300, 31.030), (121.315, 31.100), (121.290, 31.150), (121.262, 31.190),
+)
+
+#: Named roads (approximate alignments): name, class, design speed km/h, vertices (lon, lat).
+MAJOR_ROADS: tuple[tuple[str, str, int, tuple[tuple[float, float], ...]], ...] = (
+    ("G1501上海绕城高速", "高速公路", 100, ((121.252, 30.992), (121.300, 30.991), (121.350, 30.993),
+                                          (121.400, 30.989), (121.450, 30.990), (121.500, 30.987),
+                                          (121.576, 30.990))),
+    ("S20外环高速", "高速公路", 80, ((121.318, 31.262), (121.323, 31.215), (121.335, 31.160),
+                                    (121.372, 31.122), (121.420, 31.113), (121.470, 31.118),
+                                    (121.520, 31.110), (121.576, 31.098))),
+    ("S4沪金高速", "高速公路", 100, ((121.392, 31.125), (121.387, 31.090), (121.382, 31.055),
+                                    (121.384, 31.025), (121.390, 30.972))),
+    ("嘉闵高架路", "快速路", 80, ((121.305, 31.262), (121.312, 31.215), (121.322, 31.170),
+                                 (121.335, 31.135), (121.343, 31.112))),
+    ("虹梅南路", "快速路", 80, ((121.410, 31.165), (121.408, 31.120), (121.405, 31.080),
+                               (121.405, 31.040), (121.408, 30.985))),
+    ("沪闵路", "主干路", 60, ((121.430, 31.170), (121.400, 31.140), (121.393, 31.118),
+                             (121.396, 31.095))),
+    ("莲花南路", "主干路", 60, ((121.433, 31.150), (121.431, 31.110), (121.428, 31.080),
+                               (121.427, 31.045), (121.428, 31.030))),
+    ("剑川路", "主干路", 50, ((121.383, 31.028), (121.420, 31.0305), (121.460, 31.0335))),
+    ("东川路", "主干路", 50, ((121.405, 31.0215), (121.440, 31.0200), (121.476, 31.0180))),
+    ("江川路", "主干路", 50, ((121.375, 31.004), (121.410, 31.003), (121.448, 31.012))),
+    ("元江路", "主干路", 60, ((121.330, 31.045), (121.380, 31.0465), (121.420, 31.0455),
+                             (121.460, 31.042), (121.492, 31.040))),
+    ("都市路", "主干路", 50, ((121.318, 31.092), (121.380, 31.088), (121.440, 31.0825),
+                             (121.472, 31.080))),
+    ("北翟路", "主干路", 50, ((121.260, 31.220), (121.300, 31.219), (121.340, 31.217),
+                             (121.382, 31.212))),
+    ("春申路", "主干路", 50, ((121.376, 31.118), (121.420, 31.118), (121.462, 31.120))),
+    ("浦星公路", "主干路", 60, ((121.500, 31.125), (121.505, 31.090), (121.507, 31.050),
+                               (121.505, 30.985))),
+    ("沈杜公路", "主干路", 50, ((121.480, 31.066), (121.530, 31.074), (121.576, 31.080))),
+    ("陈行公路", "主干路", 50, ((121.470, 31.030), (121.530, 31.031), (121.575, 31.034))),
+    ("中春路", "主干路", 50, ((121.372, 31.180), (121.375, 31.130), (121.3755, 31.100),
+                             (121.3755, 31.046))),
+    ("七莘路", "主干路", 50, ((121.355, 31.190), (121.357, 31.150), (121.360, 31.088))),
+    ("顾戴路", "主干路", 50, ((121.340, 31.150), (121.400, 31.148), (121.440, 31.145))),
+    ("吴中路", "主干路", 50, ((121.350, 31.182), (121.400, 31.184), (121.430, 31.186))),
+    ("华翔路", "主干路", 50, ((121.292, 31.255), (121.295, 31.215), (121.300, 31.195),
+                             (121.323, 31.190))),
+    ("银都路", "主干路", 50, ((121.383, 31.056), (121.440, 31.057), (121.478, 31.059))),
+    ("北松公路", "主干路", 50, ((121.300, 31.030), (121.340, 31.012), (121.395, 31.009))),
+    ("昆阳路", "主干路", 50, ((121.462, 31.120), (121.465, 31.060), (121.466, 31.018))),
+)
+ROAD_HALF_WIDTH_M = {"高速公路": 30.0, "快速路": 25.0, "主干路": 20.0, "次干路": 10.0}
+DEFAULT_SPEED = {"高速公路": 100, "快速路": 80, "主干路": 50, "次干路": 30}
+
+#: 大零号湾 core sites.
+CORE_SITES: tuple[tuple[str, str, float, float], ...] = (
+    ("上海交通大学闵行校区", "高校", 121.433, 31.026),
+    ("华东师范大学闵行校区", "高校", 121.452, 31.031),
+    ("大零号湾科创大厦", "科创载体", 121.4385, 31.0365),
+    ("上海交通大学医疗机器人研究院", "研发机构", 121.4265, 31.0330),
+    ("大零号湾概念验证中心", "孵化器", 121.4470, 31.0345),
+)
+
+#: Characters for synthetic brand names (two are drawn per enterprise).
+BRAND_CHARS = (
+    "闵芯瑞航华联科创智新宏昌达泰恒盛鑫源博康德亿嘉润英凯锐捷升晟鼎弘睿驰迈朗腾铭宸曜启卓"
+    "越优佳诚信和安禾森正杰力众合海浦申沪江川紫竹春元交湾明振耀辰硕璟澜汇奥普唯微"
+)
+INDUSTRY_NAME_WORDS: dict[str, tuple[str, ...]] = {
+    "高端装备": ("智能装备", "精密机械", "自动化设备", "航天科技", "机器人科技", "电气设备", "动力科技", "精密仪器"),
+    "数字经济": ("信息技术", "智能科技", "数字科技", "软件科技", "网络科技", "数据科技", "人工智能科技"),
+    "生物医药": ("生物医药科技", "医疗器械", "生物科技", "药业", "医学科技", "基因科技"),
+    "脑机接口": ("脑科学科技", "神经科技", "脑机智能科技", "医疗机器人"),
+    "新材料": ("新材料科技", "高分子材料", "复合材料", "化工新材料", "材料科技"),
+    "集成电路": ("半导体科技", "微电子", "集成电路", "芯片科技", "电子科技"),
+    "传统制造": ("机械制造", "五金制品", "塑料制品", "包装材料", "印刷", "汽车配件", "金属制品", "纺织"),
+    "仓储物流": ("物流", "供应链管理", "仓储服务", "冷链物流"),
+    "研发服务": ("工程技术", "检测技术", "技术服务", "科技发展", "创新研究"),
+}
+COMPANY_SUFFIXES = ("有限公司", "股份有限公司", "发展有限公司", "集团有限公司")
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+STREET_NAME_CHARS = "金银光华新瑞春永兴科创智联航润紫剑川浦秀昌宏运元申庆丰沁泽景鹤凌"
+
+_TO_TM = Transformer.from_crs(OUT_CRS, TMERC, always_xy=True)
+_TO_GEO = Transformer.from_crs(TMERC, OUT_CRS, always_xy=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Raster:
+    """A single-band raster held in memory.
+
+    Attributes
+    ----------
+    array : numpy.ndarray
+        2-D band.
+    transform : affine.Affine
+        Pixel-to-CRS transform.
+    crs : str
+        CRS of the grid, e.g. ``"EPSG:4326"``.
+    nodata : float
+        Value marking missing pixels.
+    description : str
+        Short description written into the GeoTIFF.
+    """
+
+    array: np.ndarray
+    transform: Any
+    crs: str
+    nodata: float
+    description: str = ""
+
+
+@dataclass
+class _Tile:
+    """One copy of the district: its index and metric offset from Minhang."""
+
+    index: int
+    dx: float
+    dy: float
+
+    @property
+    def prefix(self) -> str:
+        """Name prefix for synthetic copies ("" for Minhang itself)."""
+        return "" if self.index == 0 else f"扩展区{self.index + 1:03d}·"
+
+
+@dataclass
+class _Layout:
+    """Intermediate state shared by the layer builders (metric geometry)."""
+
+    tiles: list[_Tile]
+    blocks: pd.DataFrame  # with tmerc geometry column "geom" and profile columns
+    outlines: np.ndarray  # tmerc polygons, one per tile
+    major: pd.DataFrame = field(default_factory=pd.DataFrame)  # named roads (tmerc)
+
+
+def _to_tm_xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    x, y = _TO_TM.transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.column_stack([x, y])
+
+
+def _geoms_to_geo(geoms: np.ndarray) -> np.ndarray:
+    """Transform shapely geometries from :data:`TMERC` to EPSG:4490 (lon, lat)."""
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = _TO_GEO.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(np.asarray(geoms, dtype=object), fn)
+
+
+def _geoms_to_tm(geoms: np.ndarray) -> np.ndarray:
+    """Transform shapely geometries from EPSG:4490 to :data:`TMERC`."""
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = _TO_TM.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(np.asarray(geoms, dtype=object), fn)
+
+
+def _affine_geoms(geoms: np.ndarray, cos: float, sin: float, dx: float, dy: float) -> np.ndarray:
+    """Rotate (by cos/sin) then translate geometries; identical inputs give identical outputs."""
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x = xy[:, 0] * cos - xy[:, 1] * sin + dx
+        y = xy[:, 0] * sin + xy[:, 1] * cos + dy
+        return np.column_stack([x, y])
+
+    return shapely.transform(np.asarray(geoms, dtype=object), fn)
+
+
+def _inverse_affine_geoms(geoms: np.ndarray, cos: float, sin: float, dx: float, dy: float) -> np.ndarray:
+    """Inverse of :func:`_affine_geoms`."""
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x = xy[:, 0] - dx
+        y = xy[:, 1] - dy
+        return np.column_stack([x * cos + y * sin, -x * sin + y * cos])
+
+    return shapely.transform(np.asarray(geoms, dtype=object), fn)
+
+
+def _categorical(rng: np.random.Generator, labels: Sequence[str], probs: np.ndarray) -> np.ndarray:
+    """Draw one label per row of ``probs`` (rows need not be normalised).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    labels : sequence of str
+        Category labels, one per column of ``probs``.
+    probs : numpy.ndarray
+        ``(n, k)`` non-negative weights.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` labels (object dtype).
+    """
+    probs = np.asarray(probs, float)
+    cum = np.cumsum(probs, axis=1)
+    cum /= cum[:, -1:]
+    u = rng.random(len(probs))
+    idx = (u[:, None] > cum).sum(axis=1)
+    return np.asarray(labels, dtype=object)[np.minimum(idx, len(labels) - 1)]
+
+
+def _spiral(n: int) -> Iterator[tuple[int, int]]:
+    """Yield ``n`` integer grid cells in a square spiral starting at (0, 0)."""
+    x = y = 0
+    dx, dy = 1, 0
+    seg_len, seg_done, turns = 1, 0, 0
+    for _ in range(n):
+        yield x, y
+        x, y = x + dx, y + dy
+        seg_done += 1
+        if seg_done == seg_len:
+            seg_done = 0
+            dx, dy = -dy, dx
+            turns += 1
+            if turns % 2 == 0:
+                seg_len += 1
+
+
+def _largest_part(geom: Any) -> Any:
+    parts = shapely.get_parts(geom)
+    if len(parts) == 0:
+        return geom
+    return parts[np.argmax(shapely.area(parts))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Layer builders
+# ---------------------------------------------------------------------------------------------
+
+
+def _block_areas() -> np.ndarray:
+    areas = np.array([b.area_ha for b in BLOCKS], float)
+    areas[-1] = BLOCK_TOTAL_HA - areas[:-1].sum()
+    return areas
+
+
+def make_blocks(rng: np.random.Generator, tiles: list[_Tile]) -> pd.DataFrame:
+    """Build jittered block polygons for every tile.
+
+    Each block starts as a rectangle of the template's area and aspect in its own frame; its
+    edges are broken into a few jittered vertices and some corners are cut, then it is rotated,
+    placed at the site and scaled to the exact area.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    tiles : list of _Tile
+        Copies of the district to build (tile 0 is Minhang).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per block with the output attributes plus ``geom`` (tmerc polygon), ``local``
+        (polygon in the block's own frame), ``cos``/``sin``/``cx``/``cy`` (frame) and profile data.
+    """
+    areas_ha = _block_areas()
+    centres = _to_tm_xy([b.lon for b in BLOCKS], [b.lat for b in BLOCKS])
+    rows = []
+    for tile in tiles:
+        for i, spec in enumerate(BLOCKS):
+            area = areas_ha[i] * 1e4
+            w = np.sqrt(area * spec.aspect)
+            h = area / w
+            local = _jittered_rectangle(rng, w, h)
+            local = shapely.affinity.scale(local, *(np.sqrt(area / local.area),) * 2, origin=(0, 0))
+            theta = np.deg2rad(spec.angle_deg + rng.normal(0.0, 1.5))
+            cx, cy = centres[i, 0] + tile.dx, centres[i, 1] + tile.dy
+            cos, sin = float(np.cos(theta)), float(np.sin(theta))
+            geom = _affine_geoms(np.array([local]), cos, sin, cx, cy)[0]
+            seq = tile.index * len(BLOCKS) + i + 1
+            rows.append({
+                "区块编号": spec.code if tile.index == 0 else f"MH{seq:02d}",
+                "区块名称": tile.prefix + spec.name,
+                "区块类型": spec.kind,
+                "圈层": spec.ring,
+                "geom": geom, "local": local, "cos": cos, "sin": sin, "cx": cx, "cy": cy,
+                "profile": spec.profile, "template": i, "tile": tile.index,
+            })
+    blocks = pd.DataFrame(rows)
+    geoms = blocks["geom"].to_numpy()
+    if not shapely.is_valid(geoms).all():
+        raise RuntimeError("invalid block polygon generated")
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(shapely.buffer(geoms, 100.0), predicate="intersects")
+    if np.any(left != right):
+        pairs = {(blocks["区块名称"][a], blocks["区块名称"][b]) for a, b in zip(left, right) if a < b}
+        raise RuntimeError(f"blocks closer than 100 m: {sorted(pairs)[:5]}")
+    return blocks
+
+
+def _jittered_rectangle(rng: np.random.Generator, w: float, h: float) -> Any:
+    """A w×h rectangle centred on the origin with jittered edges and a few cut corners."""
+    corners = np.array([(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)])
+    amp = 0.025 * min(w, h)
+    cut = rng.random(4) < 0.35
+    pts: list[np.ndarray] = []
+    for k in range(4):
+        c, prev, nxt = corners[k], corners[k - 1], corners[(k + 1) % 4]
+        if cut[k]:
+            d = rng.uniform(0.05, 0.12) * min(w, h)
+            pts.append(c + d * (prev - c) / np.hypot(*(prev - c)))
+            pts.append(c + d * (nxt - c) / np.hypot(*(nxt - c)))
+        else:
+            pts.append(c)
+        edge = nxt - c
+        normal = np.array([edge[1], -edge[0]]) / np.hypot(*edge)  # outward (counter-clockwise ring)
+        n_mid = int(rng.integers(1, 4))
+        for t, o in zip(np.sort(rng.uniform(0.15, 0.85, n_mid)), rng.uniform(-amp, amp, n_mid)):
+            pts.append(c + t * edge + o * normal)
+    poly = shapely.Polygon(np.array(pts))
+    if not poly.is_valid:  # pragma: no cover - jitter is far smaller than the edges
+        poly = shapely.box(-w / 2, -h / 2, w / 2, h / 2)
+    return poly
+
+
+def make_outlines(tiles: list[_Tile]) -> np.ndarray:
+    """Minhang's rough outline (tmerc), one copy per tile."""
+    lon, lat = zip(*MINHANG_OUTLINE)
+    base = shapely.Polygon(_to_tm_xy(lon, lat))
+    return np.array([shapely.affinity.translate(base, t.dx, t.dy) for t in tiles], dtype=object)
+
+
+def make_major_roads(tiles: list[_Tile]) -> pd.DataFrame:
+    """Named expressways and arterials for each tile, plus links between neighbouring tiles.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``道路名称``, ``道路等级``, ``设计车速``, ``tile`` and ``geom`` (tmerc LineString).
+    """
+    template = [(name, cls, speed, shapely.LineString(_to_tm_xy(*zip(*pts))))
+                for name, cls, speed, pts in MAJOR_ROADS]
+    rows = []
+    by_pos = {}
+    for tile in tiles:
+        by_pos[(round(tile.dx / TILE_STEP_M), round(tile.dy / TILE_STEP_M))] = tile
+        for name, cls, speed, line in template:
+            rows.append({"道路名称": name, "道路等级": cls, "设计车速": speed, "tile": tile.index,
+                         "geom": shapely.affinity.translate(line, tile.dx, tile.dy)})
+    # links between tiles: the ring expressway's east end to the east neighbour's west end,
+    # and the north end of 嘉闵高架路 to the south end of the north neighbour's S4.
+    g1501 = template[0][3]
+    jiamin = template[3][3]
+    s4 = template[2][3]
+    for (gx, gy), tile in sorted(by_pos.items(), key=lambda kv: kv[1].index):
+        east = by_pos.get((gx + 1, gy))
+        if east is not None:
+            a = np.array(g1501.coords[-1]) + (tile.dx, tile.dy)
+            b = np.array(g1501.coords[0]) + (east.dx, east.dy)
+            rows.append({"道路名称": "城际联络高速", "道路等级": "高速公路", "设计车速": 100,
+                         "tile": tile.index, "geom": shapely.LineString([a, b])})
+        north = by_pos.get((gx, gy + 1))
+        if north is not None:
+            a = np.array(jiamin.coords[0]) + (tile.dx, tile.dy)
+            b = np.array(s4.coords[-1]) + (north.dx, north.dy)
+            rows.append({"道路名称": "城际联络高速", "道路等级": "高速公路", "设计车速": 100,
+                         "tile": tile.index, "geom": shapely.LineString([a, b])})
+    return pd.DataFrame(rows)
+
+
+def _street_positions(rng: np.random.Generator, lo: float, hi: float, spacing: tuple[float, float],
+                      force: bool) -> np.ndarray:
+    """Positions of streets across [lo, hi] (at least one if ``force``)."""
+    s = rng.uniform(*spacing)
+    pos = []
+    p = lo + s * rng.uniform(0.6, 1.1)
+    while p < hi - 0.55 * s:
+        pos.append(p)
+        p += s * rng.uniform(0.75, 1.25)
+    if not pos and force:
+        pos.append(lo + (hi - lo) * rng.uniform(0.4, 0.6))
+    return np.array(pos, float)
+
+
+def _split_rects(rng: np.random.Generator, rects: np.ndarray, median_m2: np.ndarray,
+                 sigma: float = 1.0, min_side: float = 25.0) -> tuple[np.ndarray, np.ndarray]:
+    """Recursively split axis-aligned rectangles into lots (vectorised over all rectangles).
+
+    A rectangle is cut across its longer side while its area exceeds a lognormal threshold drawn
+    for it. Both children reuse the cut coordinate, so neighbours share exact edges and every
+    T-junction lies exactly on the neighbour's edge.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    rects : numpy.ndarray
+        ``(n, 4)`` rectangles ``x0, y0, x1, y1`` (superblocks).
+    median_m2 : numpy.ndarray
+        Median split threshold per input rectangle, m².
+    sigma : float
+        Log-sd of the threshold.
+    min_side : float
+        No lot narrower than this (m).
+
+    Returns
+    -------
+    lots : numpy.ndarray
+        ``(m, 4)`` lot rectangles.
+    parent : numpy.ndarray
+        Index of the input rectangle each lot comes from.
+    """
+    x0, y0, x1, y1 = (rects[:, k].copy() for k in range(4))
+    parent = np.arange(len(rects))
+    thr = median_m2[parent] * np.exp(sigma * rng.standard_normal(len(parent)))
+    done_r, done_p = [], []
+    while len(parent):
+        w, h = x1 - x0, y1 - y0
+        along_x = w >= h
+        long_side = np.where(along_x, w, h)
+        split = (w * h > thr) & (long_side >= 2 * min_side)
+        fin = ~split
+        done_r.append(np.column_stack([x0[fin], y0[fin], x1[fin], y1[fin]]))
+        done_p.append(parent[fin])
+        x0, y0, x1, y1, parent = x0[split], y0[split], x1[split], y1[split], parent[split]
+        along_x, long_side = along_x[split], long_side[split]
+        start = np.where(along_x, x0, y0)
+        cut = start + rng.uniform(0.35, 0.65, len(parent)) * long_side
+        cut = np.clip(cut, start + min_side, start + long_side - min_side)
+        x0, y0, x1, y1 = (np.concatenate([x0, np.where(along_x, cut, x0)]),
+                          np.concatenate([y0, np.where(along_x, y0, cut)]),
+                          np.concatenate([np.where(along_x, cut, x1), x1]),
+                          np.concatenate([np.where(along_x, y1, cut), y1]))
+        parent = np.concatenate([parent, parent])
+        thr = median_m2[parent] * np.exp(sigma * rng.standard_normal(len(parent)))
+    lots = np.concatenate(done_r) if done_r else np.zeros((0, 4))
+    par = np.concatenate(done_p) if done_p else np.zeros(0, int)
+    order = np.lexsort((lots[:, 0], -lots[:, 3], par))  # by superblock, then north→south, west→east
+    return lots[order], par[order]
+
+
+def subdivide_blocks(rng: np.random.Generator, layout: _Layout, lot_scale: float) -> dict[str, Any]:
+    """Cut every block into superblocks along an internal street grid, then into lots.
+
+    Lots inside a superblock share exact boundaries (coverage-valid after noding and
+    polygonising); superblocks are separated by 15–40 m street gaps; lots are clipped to the
+    block (5 cm inside its edge) and to the corridors of the named roads.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    layout : _Layout
+        Blocks and named roads.
+    lot_scale : float
+        Multiplier on the profiles' lot sizes.
+
+    Returns
+    -------
+    dict
+        ``lots`` (tmerc polygons), ``block`` (block row per lot), ``superblock`` (global
+        superblock id per lot) and ``streets`` (DataFrame of internal street lines, tmerc).
+    """
+    blocks = layout.blocks
+    major = layout.major
+    corridors = shapely.buffer(major["geom"].to_numpy(),
+                               major["道路等级"].map(ROAD_HALF_WIDTH_M).to_numpy(), quad_segs=2)
+    corridor_tree = shapely.STRtree(corridors)
+
+    sb_rects, sb_block, sb_median = [], [], []
+    street_rows = []
+    for b, row in blocks.iterrows():
+        prof = PROFILES[row["profile"]]
+        local = row["local"]
+        bx0, by0, bx1, by1 = local.bounds
+        long_x = (bx1 - bx0) >= (by1 - by0)
+        xs = _street_positions(rng, bx0, bx1, prof["spacing_m"], force=long_x)
+        ys = _street_positions(rng, by0, by1, prof["spacing_m"], force=not long_x)
+        gx = rng.uniform(*prof["gap_m"], len(xs))
+        gy = rng.uniform(*prof["gap_m"], len(ys))
+        xe = np.concatenate([[bx0 - 1.0], xs + gx / 2]), np.concatenate([xs - gx / 2, [bx1 + 1.0]])
+        ye = np.concatenate([[by0 - 1.0], ys + gy / 2]), np.concatenate([ys - gy / 2, [by1 + 1.0]])
+        X0, Y0 = np.meshgrid(xe[0], ye[0])
+        X1, Y1 = np.meshgrid(xe[1], ye[1])
+        rects = np.column_stack([X0.ravel(), Y0.ravel(), X1.ravel(), Y1.ravel()])
+        sb_rects.append(rects)
+        sb_block.append(np.full(len(rects), b))
+        sb_median.append(np.full(len(rects), prof["lot_mu"] * lot_scale * MU_M2))
+        # street centre lines, clipped to the block
+        lines = [shapely.LineString([(x, by0 - 1), (x, by1 + 1)]) for x in xs]
+        lines += [shapely.LineString([(bx0 - 1, y), (bx1 + 1, y)]) for y in ys]
+        clipped = shapely.intersection(np.array(lines, dtype=object), local)
+        world = _affine_geoms(clipped, row["cos"], row["sin"], row["cx"], row["cy"])
+        for k, g in enumerate(world):
+            for part in shapely.get_parts(g):
+                if part.length > 30:
+                    street_rows.append({"block": b, "street": k, "geom": part})
+    sb_rects_a = np.concatenate(sb_rects)
+    sb_block_a = np.concatenate(sb_block)
+    lots, sb_of_lot = _split_rects(rng, sb_rects_a, np.concatenate(sb_median))
+    lot_block = sb_block_a[sb_of_lot]
+
+    out_geoms, out_block, out_sb = [], [], []
+    starts = np.searchsorted(lot_block, np.arange(len(blocks) + 1))
+    for b, row in blocks.iterrows():
+        lo, hi = starts[b], starts[b + 1]
+        if hi == lo:
+            continue
+        rects = lots[lo:hi]
+        cos, sin, cx, cy = row["cos"], row["sin"], row["cx"], row["cy"]
+        clip = shapely.buffer(row["local"], -0.05, join_style="mitre")
+        boxes = shapely.box(rects[:, 0], rects[:, 1], rects[:, 2], rects[:, 3])
+        near = corridor_tree.query(row["geom"], predicate="intersects")
+        lines = [shapely.boundary(boxes), [clip.exterior]]
+        corr_local = None
+        if len(near):
+            corr_local = shapely.union_all(
+                _inverse_affine_geoms(corridors[near], cos, sin, cx, cy))
+            lines.append(shapely.get_parts(shapely.boundary(corr_local)))
+        noded = shapely.union_all(np.concatenate([np.asarray(l, dtype=object) for l in lines]))
+        faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+        if len(faces) == 0:
+            continue
+        rp = shapely.point_on_surface(faces)
+        keep = shapely.contains_xy(clip, *shapely.get_coordinates(rp).T)
+        if corr_local is not None:
+            keep &= ~shapely.contains_xy(corr_local, *shapely.get_coordinates(rp).T)
+        faces, rp = faces[keep], rp[keep]
+        fi, li = shapely.STRtree(boxes).query(rp, predicate="within")
+        area = shapely.area(faces[fi])
+        # keep the largest face of every lot
+        order = np.lexsort((-area, li))
+        first = np.ones(len(order), bool)
+        first[1:] = li[order][1:] != li[order][:-1]
+        sel = order[first]
+        f_geoms, f_lot, f_area = faces[fi[sel]], li[sel], area[sel]
+        perim = shapely.length(f_geoms)
+        compact = 16.0 * f_area / np.maximum(perim, 1e-9) ** 2  # 1 for a square
+        ok = (f_area >= 0.6 * MU_M2) & (compact > 0.25)
+        f_geoms, f_lot = f_geoms[ok], f_lot[ok]
+        srt = np.argsort(f_lot, kind="stable")
+        f_geoms, f_lot = f_geoms[srt], f_lot[srt]
+        out_geoms.append(_affine_geoms(f_geoms, cos, sin, cx, cy))
+        out_block.append(np.full(len(f_geoms), b))
+        out_sb.append(sb_of_lot[lo:hi][f_lot])
+    return {
+        "lots": np.concatenate(out_geoms),
+        "block": np.concatenate(out_block),
+        "superblock": np.concatenate(out_sb),
+        "streets": pd.DataFrame(street_rows),
+    }
+
+
+def select_lots(rng: np.random.Generator, sub: dict[str, Any], n_keep: int) -> np.ndarray:
+    """Choose which lots are industrial parcels (the rest is green, housing, offices...).
+
+    Most of the dropped land goes by whole superblocks (capped at a third of all lots, so that
+    small samples stay spread over the blocks), the rest lot by lot.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted indices of the kept lots.
+    """
+    m = len(sub["lots"])
+    if n_keep > m:
+        raise ValueError(f"only {m} lots for {n_keep} parcels")
+    n_drop = m - n_keep
+    dropped = np.zeros(m, bool)
+    sb_of = sub["superblock"]
+    budget = int(min(0.7 * n_drop, m / 3))
+    n_dropped = 0
+    for sb in rng.permutation(np.unique(sb_of)):
+        members = np.flatnonzero(sb_of == sb)
+        if n_dropped + len(members) > budget:
+            continue
+        dropped[members] = True
+        n_dropped += len(members)
+    rest = np.flatnonzero(~dropped)
+    dropped[rng.choice(rest, size=n_drop - n_dropped, replace=False)] = True
+    return np.flatnonzero(~dropped)
+
+
+def make_roads(rng: np.random.Generator, layout: _Layout, streets: pd.DataFrame,
+               parcels_tm: np.ndarray) -> pd.DataFrame:
+    """Build the routable road network: named roads, block streets, connectors, one dead end.
+
+    All lines are noded together (split at every crossing) and every noded piece keeps the
+    attributes of the line it came from.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Output road columns plus ``geom`` (tmerc LineString).
+    """
+    blocks = layout.blocks
+    rows: list[dict[str, Any]] = [
+        {k: r[k] for k in ("道路名称", "道路等级", "设计车速", "geom")} for _, r in layout.major.iterrows()
+    ]
+    # internal streets: one synthetic name per street line of a block
+    names: dict[tuple[int, int], str] = {}
+    used: set[str] = set()
+    for b, k in streets[["block", "street"]].drop_duplicates().itertuples(index=False):
+        for _ in range(50):
+            nm = "".join(rng.choice(list(STREET_NAME_CHARS), 2)) + "路"
+            if (b, nm) not in used:
+                break
+        used.add((b, nm))
+        names[(b, k)] = nm
+    for r in streets.itertuples(index=False):
+        rows.append({"道路名称": names[(r.block, r.street)], "道路等级": "次干路",
+                     "设计车速": int(rng.choice([30, 40])), "geom": r.geom})
+    # one connector per block, from its streets to the nearest named road of its tile; the
+    # connector's ends are inserted as vertices into the lines they touch so that noding joins them
+    major_by_tile = {t: shapely.union_all(g["geom"].to_numpy())
+                     for t, g in layout.major.groupby("tile")}
+    ends = []
+    for b, g in streets.groupby("block"):
+        net = shapely.union_all(g["geom"].to_numpy())
+        conn = shapely.shortest_line(net, major_by_tile[blocks.at[b, "tile"]])
+        if conn.length > 0.5:
+            nm = "".join(rng.choice(list(STREET_NAME_CHARS), 2)) + "路"
+            rows.append({"道路名称": nm, "道路等级": "次干路", "设计车速": 40, "geom": conn})
+            ends.extend(conn.coords)
+    if ends:
+        geoms = np.array([r["geom"] for r in rows], dtype=object)
+        pts = shapely.points(np.array(ends))
+        pi, li = shapely.STRtree(geoms).query(pts, predicate="dwithin", distance=1e-3)
+        for line in np.unique(li):
+            near = shapely.multipoints(pts[pi[li == line]])
+            rows[line]["geom"] = shapely.snap(geoms[line], near, 1e-3)
+    roads = pd.DataFrame(rows)
+    # the deliberately disconnected piece (a T of two lines -> three noded segments), on empty
+    # land of Minhang away from roads, blocks and parcels
+    obstacles = shapely.STRtree(np.concatenate([roads["geom"].to_numpy(), parcels_tm,
+                                                blocks["geom"].to_numpy()]))
+    outline = layout.outlines[0]
+    minx, miny, maxx, maxy = outline.bounds
+    for _ in range(5000):
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        p = shapely.Point(x, y)
+        if outline.contains(p.buffer(300)) and not obstacles.query(p.buffer(350), predicate="intersects").size:
+            break
+    else:  # pragma: no cover - the district is mostly empty land
+        raise RuntimeError("no room for the dead-end road")
+    a = shapely.LineString([(x - 180, y), (x + 180, y)])
+    b2 = shapely.LineString([(x, y), (x, y + 220)])
+    for g in (a, b2):
+        rows.append({"道路名称": DEAD_END_NAME, "道路等级": "次干路", "设计车速": 20, "geom": g})
+    roads = pd.DataFrame(rows)
+    return _node_roads(rng, roads)
+
+
+def _node_roads(rng: np.random.Generator, roads: pd.DataFrame) -> pd.DataFrame:
+    """Split all lines at every crossing and give each piece its source line's attributes."""
+    src = roads["geom"].to_numpy()
+    noded = shapely.get_parts(shapely.union_all(src))
+    noded = noded[shapely.length(noded) > 0.01]
+    mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
+    tree = shapely.STRtree(src)
+    # nearest source line; ties (shared stretches) go to the first, i.e. the higher class
+    pi, si = tree.query_nearest(mid, all_matches=True, return_distance=False)
+    first = np.ones(len(pi), bool)
+    order = np.lexsort((si, pi))
+    pi, si = pi[order], si[order]
+    first[1:] = pi[1:] != pi[:-1]
+    src_of = np.empty(len(noded), int)
+    src_of[pi[first]] = si[first]
+    out = roads.iloc[src_of].reset_index(drop=True).copy()
+    out["geom"] = noded
+    # deterministic order: by class, name, then position
+    cls_rank = out["道路等级"].map({c: i for i, c in enumerate(ROAD_CLASSES)})
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(noded, 0.5, normalized=True))
+    out = out.assign(_c=cls_rank, _x=np.round(xy[:, 0], 3), _y=np.round(xy[:, 1], 3))
+    out = out.sort_values(["_c", "道路名称", "_x", "_y"], kind="stable").drop(columns=["_c", "_x", "_y"])
+    out = out.reset_index(drop=True)
+    speed = out["设计车速"].astype("Int32")
+    missing = rng.random(len(out)) < 0.05
+    speed[missing] = pd.NA
+    out["设计车速"] = speed
+    oneway = np.full(len(out), "否", dtype=object)
+    secondary = np.flatnonzero((out["道路等级"] == "次干路") & (out["道路名称"] != DEAD_END_NAME))
+    if len(secondary):
+        oneway[rng.choice(secondary, size=min(len(secondary), max(3, len(secondary) // 150)),
+                          replace=False)] = "是"
+    out["单行"] = oneway
+    return out
+
+
+def _components(lines: np.ndarray) -> np.ndarray:
+    """Connected-component label of every line (lines meet at shared endpoints)."""
+    starts = shapely.get_coordinates(shapely.get_point(lines, 0))
+    ends = shapely.get_coordinates(shapely.get_point(lines, -1))
+    pts = np.concatenate([starts, ends])
+    _, node = np.unique(np.round(pts, 6), axis=0, return_inverse=True)
+    node = node.ravel()
+    n = len(lines)
+    parent = np.arange(node.max() + 1)
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in zip(node[:n], node[n:]):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.array([find(a) for a in node[:n]])
+
+
+def make_scattered(rng: np.random.Generator, layout: _Layout, roads_tm: np.ndarray,
+                   road_class: np.ndarray, n_plots: int) -> np.ndarray:
+    """Scattered (零星) plots outside the blocks: isolated plots and small clumps.
+
+    Candidate sites sit on a 300 m lattice inside each tile's outline, away from blocks and roads;
+    each site hosts one plot or a clump of 2–6 plots sharing exact edges; sites are drawn with a
+    preference for land near town centres.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_plots`` tmerc polygons.
+    """
+    if n_plots == 0:
+        return np.zeros(0, dtype=object)
+    cell = 300.0
+    half = cell / 2
+    # cluster sizes (number of plots per site)
+    sizes = []
+    while sum(sizes) < n_plots:
+        sizes.append(int(rng.choice([1, 2, 3, 4, 5, 6], p=[0.55, 0.15, 0.12, 0.08, 0.05, 0.05])))
+    sizes[-1] -= sum(sizes) - n_plots
+    sizes_a = np.array([s for s in sizes if s > 0])
+    # candidate sites
+    obstacles = np.concatenate([
+        shapely.buffer(layout.blocks["geom"].to_numpy(), 60.0),
+        shapely.buffer(roads_tm, np.vectorize(ROAD_HALF_WIDTH_M.get)(road_class) + 25.0, quad_segs=2),
+    ])
+    obst_tree = shapely.STRtree(obstacles)
+    town_xy = _to_tm_xy([t[1] for t in TOWNS], [t[2] for t in TOWNS])
+    cand, weight = [], []
+    for tile, outline in zip(layout.tiles, layout.outlines):
+        minx, miny, maxx, maxy = outline.bounds
+        gx, gy = np.meshgrid(np.arange(minx + half, maxx, cell), np.arange(miny + half, maxy, cell))
+        cx, cy = gx.ravel(), gy.ravel()
+        inside = shapely.contains_xy(shapely.buffer(outline, -cell), cx, cy)
+        cx, cy = cx[inside], cy[inside]
+        sq = shapely.box(cx - half, cy - half, cx + half, cy + half)
+        hit = np.zeros(len(sq), bool)
+        hit[np.unique(obst_tree.query(sq, predicate="intersects")[0])] = True
+        cx, cy = cx[~hit], cy[~hit]
+        d = np.min(np.hypot(cx[:, None] - town_xy[None, :, 0] - tile.dx,
+                            cy[:, None] - town_xy[None, :, 1] - tile.dy), axis=1)
+        cand.append(np.column_stack([cx, cy]))
+        weight.append(0.25 + np.exp(-d / 2500.0))
+    cand_a = np.concatenate(cand)
+    w = np.concatenate(weight)
+    if len(sizes_a) > len(cand_a):
+        raise RuntimeError(f"no room for {len(sizes_a)} scattered sites ({len(cand_a)} candidates)")
+    site = rng.choice(len(cand_a), size=len(sizes_a), replace=False, p=w / w.sum())
+    site.sort()
+    centres = cand_a[site]
+    geoms: list[Any] = []
+    for (sx, sy), k in zip(centres, sizes_a):
+        geoms.extend(_clump(rng, sx, sy, int(k), max_radius=half - 15.0))
+    return np.array(geoms, dtype=object)
+
+
+def _clump(rng: np.random.Generator, sx: float, sy: float, k: int, max_radius: float) -> list[Any]:
+    """``k`` plots (1–10 亩 mostly) around (sx, sy) as a grid sharing exact edges."""
+    areas = np.clip(MU_M2 * 3.2 * np.exp(0.65 * rng.standard_normal(k)), 0.8 * MU_M2, 30 * MU_M2)
+    ncol, nrow = {1: (1, 1), 2: (2, 1), 3: (3, 1), 4: (2, 2), 5: (5, 1), 6: (3, 2)}[k]
+    total = areas.sum()
+    max_total = 0.5 * (2 * max_radius) ** 2 * 0.9  # the clump's diagonal stays within the site
+    if total > max_total:
+        areas *= max_total / total
+        total = max_total
+    aspect = rng.uniform(0.6, 1.6) * ncol / nrow
+    W = np.sqrt(total * aspect)
+    H = total / W
+    if k == 1:
+        # a slightly irregular quadrilateral
+        j = rng.uniform(-0.08, 0.08, (4, 2)) * (W, H)
+        pts = np.array([(-W / 2, -H / 2), (W / 2, -H / 2), (W / 2, H / 2), (-W / 2, H / 2)]) + j
+        polys = [shapely.Polygon(pts)]
+    else:
+        cw = rng.uniform(0.7, 1.3, ncol)
+        rh = rng.uniform(0.7, 1.3, nrow)
+        xs = -W / 2 + W * np.concatenate([[0], np.cumsum(cw) / cw.sum()])
+        ys = -H / 2 + H * np.concatenate([[0], np.cumsum(rh) / rh.sum()])
+        xs[-1], ys[-1] = W / 2, H / 2
+        polys = [shapely.box(xs[i], ys[j], xs[i + 1], ys[j + 1]) for j in range(nrow) for i in range(ncol)]
+    theta = rng.uniform(-np.pi / 4, np.pi / 4)
+    r = max_radius - np.hypot(W, H) / 2
+    ox, oy = (rng.uniform(-r, r, 2) if r > 0 else (0.0, 0.0))
+    return list(_affine_geoms(np.array(polys, dtype=object), np.cos(theta), np.sin(theta),
+                              sx + ox, sy + oy))
+
+
+def _town_of(xy: np.ndarray, tiles: list[_Tile], tile_idx: np.ndarray) -> np.ndarray:
+    town_xy = _to_tm_xy([t[1] for t in TOWNS], [t[2] for t in TOWNS])
+    dx = np.array([t.dx for t in tiles])[tile_idx]
+    dy = np.array([t.dy for t in tiles])[tile_idx]
+    d = np.hypot(xy[:, 0:1] - dx[:, None] - town_xy[None, :, 0],
+                 xy[:, 1:2] - dy[:, None] - town_xy[None, :, 1])
+    names = np.array([t[0] for t in TOWNS], dtype=object)[np.argmin(d, axis=1)]
+    prefix = np.array([t.prefix for t in tiles], dtype=object)[tile_idx]
+    return prefix + names
+
+
+def make_parcel_attributes(rng: np.random.Generator, geoms: np.ndarray, profile: np.ndarray,
+                           template: np.ndarray, tile_idx: np.ndarray, tiles: list[_Tile],
+                           year: int) -> pd.DataFrame:
+    """Attributes of every parcel: land use, status, lease years, floor area and footprint.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    geoms : numpy.ndarray
+        Parcel polygons (tmerc).
+    profile : numpy.ndarray
+        Profile key per parcel (``"scatter"`` outside blocks).
+    template : numpy.ndarray
+        Template block index per parcel (-1 outside blocks).
+    tile_idx : numpy.ndarray
+        Tile of each parcel.
+    tiles : list of _Tile
+        The tiles.
+    year : int
+        Data year; leases end at ``year - 1`` at the latest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Output columns plus helper columns ``area_m2``, ``profile``, ``template``.
+    """
+    n = len(geoms)
+    area = shapely.area(geoms)
+    last = year - 1
+    prof_names = list(PROFILES)
+    pidx = np.array([prof_names.index(p) for p in profile])
+    use_p = np.array([[PROFILES[p]["use"].get(u, 0.0) for u in LAND_USES] for p in prof_names])
+    use = _categorical(rng, LAND_USES, use_p[pidx])
+    st_p = np.array([[1 - PROFILES[p]["idle"] - PROFILES[p]["building"] - PROFILES[p]["stopped"],
+                      PROFILES[p]["idle"], PROFILES[p]["building"], PROFILES[p]["stopped"]]
+                     for p in prof_names])
+    status = _categorical(rng, STATUSES, st_p[pidx])
+    status[use == "U"] = "在产"
+    # lease start
+    mean = np.array([PROFILES[p]["lease_mean"] for p in prof_names])[pidx]
+    sd = np.array([PROFILES[p]["lease_sd"] for p in prof_names])[pidx]
+    lease = np.clip(np.round(rng.normal(mean, sd)), 1995, last).astype(int)
+    c65 = use == "C65"
+    lease[c65] = np.maximum(lease[c65], rng.integers(2003, last + 1, c65.sum()))
+    building = status == "在建"
+    lease[building] = rng.integers(max(1995, last - 5), last + 1, building.sum())
+    expiry = np.where(lease < 2014, lease + 50, lease + 20)
+    # first production
+    start = np.minimum(lease + 1 + rng.geometric(0.45, n), last).astype(float)
+    idle = status == "闲置"
+    produced_before = idle & (rng.random(n) < 0.3)
+    start[building | (idle & ~produced_before)] = np.nan
+    # floor area ratio
+    med = {"M1": 1.1, "M2": 0.95, "M3": 0.7, "C65": 2.2, "W1": 0.8, "U": 0.45}
+    lo = {"M1": 0.3, "M2": 0.3, "M3": 0.3, "C65": 1.2, "W1": 0.3, "U": 0.1}
+    hi = {"M1": 2.0, "M2": 2.0, "M3": 1.2, "C65": 3.5, "W1": 1.5, "U": 1.0}
+    sig = {"M1": 0.3, "M2": 0.3, "M3": 0.25, "C65": 0.22, "W1": 0.3, "U": 0.4}
+    um = pd.Series(use)
+    far_mult = np.array([PROFILES[p]["far_mult"] for p in prof_names])[pidx]
+    far = um.map(med).to_numpy(float) * far_mult * np.exp(um.map(sig).to_numpy(float) * rng.standard_normal(n))
+    far = np.clip(far, um.map(lo).to_numpy(float), um.map(hi).to_numpy(float))
+    # 工业上楼: a few recent M1/C65 parcels in blocks
+    vertical = ((use == "M1") | (use == "C65")) & (profile != "scatter") & (lease >= 2015) \
+        & (status == "在产") & (rng.random(n) < 0.12)
+    far[vertical] = 2.0 + 1.7 * rng.beta(1.2, 4.0, vertical.sum())
+    far[building] = 0.0
+    never = idle & ~produced_before
+    far[never] = np.where(rng.random(never.sum()) < 0.7, 0.0, rng.uniform(0.05, 0.35, never.sum()))
+    far[produced_before] = rng.uniform(0.3, 0.9, produced_before.sum())
+    cov = rng.uniform(0.25, 0.60, n)
+    cov[c65] = rng.uniform(0.25, 0.45, c65.sum())
+    cov[use == "W1"] = rng.uniform(0.40, 0.60, (use == "W1").sum())
+    cov = np.minimum(cov, far)
+    floor = np.round(far * area, 2)
+    foot = np.round(cov * area, 2)
+    town = _town_of(shapely.get_coordinates(shapely.centroid(geoms)), tiles, tile_idx)
+    width = max(6, len(str(n)))
+    df = pd.DataFrame({
+        "地块编号": [f"MH-{i:0{width}d}" for i in range(1, n + 1)],
+        "用地性质": use.astype(str),
+        "土地状态": status.astype(str),
+        "出让年份": lease.astype("int32"),
+        "到期年份": expiry.astype("int32"),
+        "投产年份": pd.array(np.where(np.isnan(start), 0, start).astype(int), dtype="Int32"),
+        "建筑面积": floor,
+        "基底面积": foot,
+        "所属街镇": town.astype(str),
+    })
+    df.loc[np.isnan(start), "投产年份"] = pd.NA
+    df["area_m2"] = area
+    df["profile"] = profile
+    df["template"] = template
+    df["tile"] = tile_idx
+    df["vertical"] = vertical
+    return df
+
+
+def _uscc(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` unique synthetic 统一社会信用代码 for Minhang (91 310112 …) with valid check chars."""
+    org_chars = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < n:
+        m = n - len(out)
+        body = org_chars[rng.integers(0, len(org_chars), (m, 8))]
+        for row in body:
+            vals = [int(c) if c.isdigit() else ord(c) - 55 for c in row]
+            c9 = 11 - sum(v * w for v, w in zip(vals, ORG_WEIGHTS)) % 11
+            c9s = "X" if c9 == 10 else ("0" if c9 == 11 else str(c9))
+            s17 = "91310112" + "".join(row) + c9s
+            total = sum(USCC_CHARS.index(c) * w for c, w in zip(s17, USCC_WEIGHTS))
+            code = s17 + USCC_CHARS[(31 - total % 31) % 31]
+            if code not in seen:
+                seen.add(code)
+                out.append(code)
+    return np.array(out, dtype=object)
+
+
+def _company_names(rng: np.random.Generator, industry: np.ndarray, big: np.ndarray) -> np.ndarray:
+    """Unique synthetic company names such as 上海闵芯智能科技有限公司."""
+    n = len(industry)
+    chars = np.array(list(BRAND_CHARS))
+    names = np.empty(n, dtype=object)
+    todo = np.arange(n)
+    seen: set[str] = set()
+    for _ in range(100):
+        if len(todo) == 0:
+            break
+        m = len(todo)
+        b = chars[rng.integers(0, len(chars), (m, 2))]
+        suffix = np.where(big[todo] & (rng.random(m) < 0.3), "集团有限公司",
+                          np.array(COMPANY_SUFFIXES[:3], dtype=object)[
+                              rng.choice(3, size=m, p=[0.85, 0.1, 0.05])])
+        retry = []
+        for k, i in enumerate(todo):
+            words = INDUSTRY_NAME_WORDS[industry[i]]
+            nm = "上海" + b[k, 0] + b[k, 1] + words[rng.integers(len(words))] + suffix[k]
+            if b[k, 0] == b[k, 1] or nm in seen:
+                retry.append(i)
+            else:
+                seen.add(nm)
+                names[i] = nm
+        todo = np.array(retry, int)
+    if len(todo):  # pragma: no cover
+        raise RuntimeError("could not make unique company names")
+    return names
+
+
+def make_enterprises(rng: np.random.Generator, parcels: pd.DataFrame, geoms: np.ndarray,
+                     year: int) -> pd.DataFrame:
+    """Enterprises keyed by parcel id, with heavy-tailed and correlated statistics.
+
+    Revenue per mu is lognormal and depends on the area's profile, land use, floor area ratio and
+    status; tax, value added, R&D and energy follow as shares with noise by industry.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    parcels : pandas.DataFrame
+        Output of :func:`make_parcel_attributes`.
+    geoms : numpy.ndarray
+        Parcel polygons (tmerc), to find neighbours for enterprises spanning parcels.
+    year : int
+        Data year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The enterprise table with the output columns.
+    """
+    n = len(parcels)
+    use = parcels["用地性质"].to_numpy()
+    status = parcels["土地状态"].to_numpy()
+    prof = parcels["profile"].to_numpy()
+    tmpl = parcels["template"].to_numpy()
+    area_mu = parcels["area_m2"].to_numpy() / MU_M2
+    far = parcels["建筑面积"].to_numpy() / parcels["area_m2"].to_numpy()
+    eligible = np.isin(status, ["在产", "停产"]) & (use != "U")
+
+    # parcel-level output (万元)
+    prof_effect = pd.Series(prof).map({k: v["revenue_effect"] for k, v in PROFILES.items()}).to_numpy()
+    blk_effect = np.array([BLOCKS[t].revenue_effect if t >= 0 else 0.0 for t in tmpl])
+    log_rpm = (np.log(BASE_REVENUE_PER_MU) + prof_effect + blk_effect
+               + pd.Series(use).map(USE_REVENUE_EFFECT).to_numpy()
+               + 0.55 * np.log(np.clip(far, 0.2, 4.0) / 1.1)
+               + 0.75 * rng.standard_normal(n))
+    rev_parcel = area_mu * np.exp(log_rpm)
+    poor = (rng.random(n) < 0.05) & (status == "在产")
+    rev_parcel[poor] *= rng.uniform(0.04, 0.18, poor.sum())
+    stopped = status == "停产"
+    rev_parcel[stopped] *= rng.uniform(0.0, 0.12, stopped.sum())
+
+    # groups of adjacent eligible parcels held by one enterprise
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    m = (a < b) & eligible[a] & eligible[b] & (prof[a] != "scatter")
+    a, b = a[m], b[m]
+    neigh: dict[int, list[int]] = {}
+    for i, j in zip(a, b):
+        neigh.setdefault(int(i), []).append(int(j))
+        neigh.setdefault(int(j), []).append(int(i))
+    expected_firms = 1.28 * eligible.sum()
+    n_span = int(round(0.05 * expected_firms))
+    taken = np.zeros(n, bool)
+    groups: list[list[int]] = []
+    for i in rng.permutation(np.array(sorted(neigh), int)):
+        if len(groups) >= n_span:
+            break
+        if taken[i]:
+            continue
+        free = [j for j in neigh[i] if not taken[j]]
+        if not free:
+            continue
+        k = 1 if rng.random() < 0.7 or len(free) == 1 else 2
+        members = [int(i)] + [int(j) for j in rng.choice(free, size=k, replace=False)]
+        taken[members] = True
+        groups.append(sorted(members))
+    # firms per remaining eligible parcel: more tenants on R&D land and big plots
+    rest = np.flatnonzero(eligible & ~taken)
+    p_multi = np.where(use[rest] == "C65", 0.5, 0.16) + np.where(area_mu[rest] > 60, 0.15, 0.0)
+    multi = rng.random(len(rest)) < p_multi
+    count = np.ones(len(rest), int)
+    count[multi] = rng.choice([2, 3, 4, 5], size=multi.sum(), p=[0.45, 0.28, 0.17, 0.10])
+    firm_parcels: list[list[int]] = []
+    firm_share: list[float] = []
+    for g in groups:
+        firm_parcels.append(g)
+        firm_share.append(1.0)
+    for p, c in zip(rest, count):
+        shares = rng.dirichlet(np.full(c, 0.9)) if c > 1 else np.ones(1)
+        for s in sorted(shares, reverse=True):
+            firm_parcels.append([int(p)])
+            firm_share.append(float(s))
+    # dormant firms on a couple of idle parcels
+    idle_prod = np.flatnonzero((status == "闲置") & parcels["投产年份"].notna().to_numpy())
+    idle_any = idle_prod if len(idle_prod) >= 2 else np.flatnonzero(status == "闲置")
+    dormant_parcels = rng.choice(idle_any, size=min(2, len(idle_any)), replace=False) if len(idle_any) else []
+    n_active = len(firm_parcels)
+    for p in dormant_parcels:
+        firm_parcels.append([int(p)])
+        firm_share.append(0.0)
+    # order firms by their first parcel (stable), so the table reads like a register by parcel
+    order = sorted(range(len(firm_parcels)), key=lambda f: (firm_parcels[f][0], -firm_share[f]))
+    firm_parcels = [firm_parcels[f] for f in order]
+    firm_share_a = np.array([firm_share[f] for f in order])
+    dormant = np.array([f >= n_active for f in order])
+    nf = len(firm_parcels)
+    first = np.array([fp[0] for fp in firm_parcels])
+    revenue = np.array([rev_parcel[fp].sum() for fp in firm_parcels]) * firm_share_a
+    revenue[dormant] = 0.0
+    span_area = np.array([area_mu[fp].sum() for fp in firm_parcels])
+
+    # industry
+    ind_names = list(INDUSTRIES)
+    base = np.array([[PROFILES[prof[p]]["industry"].get(k, 0.0) for k in ind_names] for p in first])
+    bias = np.ones_like(base)
+    for f, p in enumerate(first):
+        if tmpl[p] >= 0:
+            for k, mult in BLOCKS[tmpl[p]].industry_bias:
+                bias[f, ind_names.index(k)] = mult
+    aff = np.array([[USE_INDUSTRY_AFFINITY[use[p]].get(k, 0.0) for k in ind_names] for p in first])
+    weights = base * bias * aff + 1e-6
+    industry = _categorical(rng, ind_names, weights)
+
+    trait = {k: np.array([INDUSTRY_TRAITS[i][k] for i in industry]) for k in INDUSTRY_TRAITS["高端装备"]}
+    tax_rate = rng.uniform(trait["tax"][:, 0], trait["tax"][:, 1])
+    tax = revenue * tax_rate
+    va = revenue * rng.uniform(0.20, 0.35, nf)
+    per_head = rng.uniform(trait["rev_per_head"][:, 0], trait["rev_per_head"][:, 1]) \
+        * np.exp(0.25 * rng.standard_normal(nf))
+    staff = np.maximum(1, np.round(revenue / per_head)).astype(int)
+    staff[dormant] = rng.integers(1, 4, dormant.sum())
+    rd_lo = np.array([PROFILES[prof[p]]["rd_share"][0] for p in first])
+    rd_hi = np.array([PROFILES[prof[p]]["rd_share"][1] for p in first])
+    rd_share = rng.uniform(rd_lo, rd_hi) * trait["rd"]
+    rd = revenue * np.clip(rd_share, 0.0, 0.35)
+    energy = revenue * rng.uniform(trait["energy"][:, 0], trait["energy"][:, 1])
+    energy *= np.where(prof[first] == "core", 0.6, 1.0)
+    p_hitech = np.clip(trait["hitech"] * np.where(rd_share >= 0.03, 1.25, 0.5), 0, 0.97)
+    hitech = np.where(rng.random(nf) < p_hitech, "是", "否")
+    hitech[dormant] = "否"
+    lease = parcels["出让年份"].to_numpy()[first]
+    founded = np.where(firm_share_a >= 0.5,
+                       lease - rng.integers(0, 9, nf),
+                       rng.integers(np.minimum(lease, year - 2), year, nf))
+    founded = np.clip(founded, 1985, year - 1)
+
+    # a tiny bit of realistic mess (3 rows)
+    active = np.flatnonzero(~dormant & (revenue > 1000))
+    mess = rng.choice(active, size=3, replace=False) if len(active) >= 3 else np.array([], int)
+    if len(mess) == 3:
+        staff[mess[0]] = 0  # 从业人员 not reported
+        energy[mess[1]] = 0.0  # 综合能耗 not reported
+        tax[mess[2]] = -round(tax[mess[2]] * 0.15, 2)  # VAT credit refund (留抵退税) exceeds tax
+    rd_missing = (rng.random(nf) < 0.03) & ~dormant
+    rd = np.where(rd_missing, np.nan, rd)
+
+    pid = parcels["地块编号"].to_numpy()
+    ent = pd.DataFrame({
+        "统一社会信用代码": _uscc(rng, nf),
+        "企业名称": _company_names(rng, industry, span_area * firm_share_a > 80),
+        "地块编号": [ID_SEP.join(pid[fp]) for fp in firm_parcels],
+        "行业": industry.astype(str),
+        "税收(万元)": np.round(tax, 2),
+        "营业收入(万元)": np.round(revenue, 2),
+        "工业增加值(万元)": np.round(va, 2),
+        "从业人员(人)": staff.astype("int64"),
+        "研发投入(万元)": np.round(rd, 2),
+        "综合能耗(吨标准煤)": np.round(energy, 2),
+        "高新技术企业": hitech.astype(str),
+        "成立年份": founded.astype("int64"),
+    })
+    ent.loc[dormant, ["税收(万元)", "营业收入(万元)", "工业增加值(万元)", "研发投入(万元)",
+                      "综合能耗(吨标准煤)"]] = 0.0
+    return ent
+
+
+def make_land_price(rng: np.random.Generator, blocks: pd.DataFrame) -> pd.DataFrame:
+    """Industrial benchmark land price per block (元/m²), highest in the core ring."""
+    lo = blocks["profile"].map(lambda p: PROFILES[p]["price"][0]).to_numpy()
+    hi = blocks["profile"].map(lambda p: PROFILES[p]["price"][1]).to_numpy()
+    price = rng.uniform(lo, hi)
+    # sites near the Hongqiao hub and the Xinzhuang business district fetch more
+    names = blocks["区块名称"].to_numpy()
+    price = np.where(np.char.find(names.astype(str), "虹桥") >= 0, price + 700, price)
+    price = np.where(np.char.find(names.astype(str), "商务区") >= 0, price + 500, price)
+    price = np.clip(np.round(price / 10) * 10, 1200, 4500)
+    return pd.DataFrame({"区块编号": blocks["区块编号"].to_numpy(), "基准地价(元/平方米)": price.astype(int)})
+
+
+def _gaussian_blur(arr: np.ndarray, sigma_px: float) -> np.ndarray:
+    """Separable Gaussian blur with edge padding (numpy only)."""
+    r = int(np.ceil(3 * sigma_px))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma_px) ** 2)
+    k /= k.sum()
+    out = arr.astype(np.float32)
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r, r)
+        p = np.pad(out, pad, mode="edge")
+        acc = np.zeros_like(out)
+        n = out.shape[axis]
+        for i, w in enumerate(k):
+            sl = [slice(None), slice(None)]
+            sl[axis] = slice(i, i + n)
+            acc += w * p[tuple(sl)]
+        out = acc
+    return out
+
+
+def make_night_light(rng: np.random.Generator, parcels: pd.DataFrame, geoms_geo: np.ndarray,
+                     outlines_geo: np.ndarray) -> Raster:
+    """VIIRS-like night light (nW/cm²/sr), EPSG:4326, 0.001° pixels, with a cloud-masked patch.
+
+    Background glow falls off from the city centre (north-east); operating parcels add light in
+    proportion to their floor area ratio; idle parcels are dark.
+    """
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
+
+    res = NIGHT_LIGHT_RES_DEG
+    minx, miny, maxx, maxy = shapely.total_bounds(outlines_geo)
+    minx, miny = np.floor(minx / res - 5) * res, np.floor(miny / res - 5) * res
+    maxx, maxy = np.ceil(maxx / res + 5) * res, np.ceil(maxy / res + 5) * res
+    width, height = int(round((maxx - minx) / res)), int(round((maxy - miny) / res))
+    transform = from_origin(minx, maxy, res, res)
+    lon = minx + (np.arange(width) + 0.5) * res
+    lat = maxy - (np.arange(height) + 0.5) * res
+    # distance (km) to central Shanghai, repeated for every tile's own "city centre"
+    d = np.hypot((lon[None, :] - 121.47) * 95.3, (lat[:, None] - 31.23) * 111.0)
+    glow = (3.0 + 14.0 * np.exp(-d / 14.0)).astype(np.float32)
+    status = parcels["土地状态"].to_numpy()
+    far = (parcels["建筑面积"] / parcels["area_m2"]).to_numpy()
+    bright = np.where(status == "在产", 12.0 + 14.0 * np.clip(far, 0, 3.5), 0.0)
+    bright = np.where(status == "停产", 3.0, bright)
+    bright = np.where(status == "在建", 8.0, bright)
+    bright = np.where(parcels["用地性质"].to_numpy() == "C65", bright * 1.2, bright)
+    lit = status != "闲置"
+    shapes = ((g, float(v)) for g, v in zip(geoms_geo[lit], bright[lit]))
+    burn = rasterize(shapes, out_shape=(height, width), transform=transform, fill=0.0,
+                     all_touched=True, dtype="float32", merge_alg=_merge_add())
+    idle_mask = rasterize(((g, 1) for g in geoms_geo[~lit]), out_shape=(height, width),
+                          transform=transform, fill=0, dtype="uint8") if (~lit).any() else \
+        np.zeros((height, width), np.uint8)
+    small_scale = _gaussian_blur(rng.lognormal(0.0, 0.5, (height, width)).astype(np.float32), 2.0)
+    value = glow * small_scale + _gaussian_blur(burn, 1.2)
+    value = np.where(idle_mask > 0, value * 0.35, value)
+    value = np.round(value, 2).astype(np.float32)
+    # a small cloud-masked patch and a few isolated bad pixels
+    r0, c0 = int(rng.integers(height // 4, 3 * height // 4)), int(rng.integers(width // 4, 3 * width // 4))
+    value[r0:r0 + 5, c0:c0 + 7] = -9999.0
+    bad = rng.integers(0, height * width, 6)
+    value.ravel()[bad] = -9999.0
+    return Raster(value, transform, NIGHT_LIGHT_CRS, -9999.0,
+                  "Synthetic night-time light radiance (nW/cm2/sr); -9999 = cloud mask")
+
+
+def _merge_add() -> Any:
+    from rasterio.enums import MergeAlg
+
+    return MergeAlg.add
+
+
+def make_building_height(parcels: pd.DataFrame, geoms_tm: np.ndarray, outlines_tm: np.ndarray) -> Raster:
+    """Building height (m, uint8) on a 30 m UTM 51N grid; 255 outside the district.
+
+    Each parcel's buildings are its polygon shrunk about the centroid to the footprint area;
+    height is floors (floor area / footprint) × :data:`STOREY_HEIGHT_M`.
+    """
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
+
+    to_utm = Transformer.from_crs(TMERC, BUILDING_HEIGHT_CRS, always_xy=True)
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = to_utm.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    foot = parcels["基底面积"].to_numpy()
+    floor = parcels["建筑面积"].to_numpy()
+    built = foot > 0
+    g = geoms_tm[built]
+    ratio = np.sqrt(foot[built] / parcels["area_m2"].to_numpy()[built])
+    coords, idx = shapely.get_coordinates(g, return_index=True)
+    cen = shapely.get_coordinates(shapely.centroid(g))
+    coords = cen[idx] + (coords - cen[idx]) * ratio[idx, None]
+    shrunk = shapely.set_coordinates(shapely.transform(g.copy(), lambda xy: xy), coords)
+    shrunk = shapely.transform(shrunk, fn)
+    height = np.clip(np.round(floor[built] / foot[built] * STOREY_HEIGHT_M), 1, 254).astype(int)
+    outl = shapely.transform(outlines_tm, fn)
+    res = BUILDING_HEIGHT_RES_M
+    minx, miny, maxx, maxy = shapely.total_bounds(outl)
+    minx, miny = np.floor(minx / res) * res - res, np.floor(miny / res) * res - res
+    maxx, maxy = np.ceil(maxx / res) * res + res, np.ceil(maxy / res) * res + res
+    width, h = int(round((maxx - minx) / res)), int(round((maxy - miny) / res))
+    transform = from_origin(minx, maxy, res, res)
+    arr = rasterize(((o, 0) for o in outl), out_shape=(h, width), transform=transform, fill=255,
+                    dtype="uint8")
+    if len(shrunk):
+        order = np.argsort(height, kind="stable")  # taller buildings win shared pixels
+        burn = rasterize(((s, int(v)) for s, v in zip(shrunk[order], height[order])),
+                         out_shape=(h, width), transform=transform, fill=0, dtype="uint8")
+        arr = np.where(burn > 0, burn, arr).astype(np.uint8)
+    return Raster(arr, transform, BUILDING_HEIGHT_CRS, 255,
+                  "Synthetic building height (m) = floor area / footprint x 4.5 m; 255 = outside district")
+
+
+def make_core_sites() -> pd.DataFrame:
+    """The 大零号湾 core sites (tmerc points)."""
+    xy = _to_tm_xy([s[2] for s in CORE_SITES], [s[3] for s in CORE_SITES])
+    return pd.DataFrame({"名称": [s[0] for s in CORE_SITES], "类型": [s[1] for s in CORE_SITES],
+                         "geom": shapely.points(xy)})
+
+
+# ---------------------------------------------------------------------------------------------
+# generate / check / write
+# ---------------------------------------------------------------------------------------------
+
+
+def _lots_per_tile_estimate(lot_scale: float) -> float:
+    return 4300.0 / lot_scale
+
+
+def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
+             year: int = DEFAULT_YEAR) -> dict[str, Any]:
+    """Generate the whole synthetic data set in memory.
+
+    Parameters
+    ----------
+    n_parcels : int
+        Number of parcels (80–85 % inside blocks, the rest scattered plots).
+    seed : int
+        Seed of the ``numpy.random.Generator``; the same arguments give identical data.
+    year : int
+        Data year (leases start 1995 … ``year - 1``).
+
+    Returns
+    -------
+    dict
+        ``blocks``, ``parcels``, ``roads``, ``core_sites`` (GeoDataFrames in EPSG:4490),
+        ``enterprises``, ``land_price`` (DataFrames), ``night_light``, ``building_height``
+        (:class:`Raster`) and ``meta`` (dict of generator arguments and counts).
+    """
+    import geopandas as gpd
+
+    if n_parcels < 20:
+        raise ValueError("n_parcels must be at least 20")
+    rng = np.random.default_rng(seed)
+    n_in = int(round(n_parcels * TARGET_INSIDE_SHARE))
+    n_out = n_parcels - n_in
+    lot_scale = LOT_SCALE
+    n_tiles = max(1, int(np.ceil(n_in / (0.8 * _lots_per_tile_estimate(lot_scale)))))
+    while True:
+        tiles = [_Tile(i, gx * TILE_STEP_M, gy * TILE_STEP_M)
+                 for i, (gx, gy) in enumerate(_spiral(n_tiles))]
+        layout = _Layout(tiles=tiles, blocks=make_blocks(rng, tiles), outlines=make_outlines(tiles))
+        layout.major = make_major_roads(tiles)
+        sub = subdivide_blocks(rng, layout, lot_scale)
+        if len(sub["lots"]) >= n_in / 0.95:
+            break
+        n_tiles += 1  # not enough land: grow the city by one more copy of the district
+    kept = select_lots(rng, sub, n_in)
+    n_lots_generated = len(sub["lots"])
+    lots = sub["lots"][kept]
+    lot_block = sub["block"][kept]
+    roads = make_roads(rng, layout, sub["streets"], lots)
+    road_geoms = roads["geom"].to_numpy()
+    scattered = make_scattered(rng, layout, road_geoms, roads["道路等级"].to_numpy(), n_out)
+    # scattered plots: tile by position
+    sc_xy = shapely.get_coordinates(shapely.centroid(scattered)) if len(scattered) else np.zeros((0, 2))
+    sc_tile = np.array([int(np.argmin([o.distance(shapely.Point(x, y)) for o in layout.outlines]))
+                        for x, y in sc_xy], int) if len(tiles) > 1 else np.zeros(len(scattered), int)
+
+    geoms = np.concatenate([lots, scattered])
+    bl = layout.blocks
+    profile = np.concatenate([bl["profile"].to_numpy()[lot_block], np.full(len(scattered), "scatter")])
+    template = np.concatenate([bl["template"].to_numpy()[lot_block], np.full(len(scattered), -1)])
+    tile_idx = np.concatenate([bl["tile"].to_numpy()[lot_block], sc_tile])
+    parcels = make_parcel_attributes(rng, geoms, profile, template, tile_idx, tiles, year)
+    enterprises = make_enterprises(rng, parcels, geoms, year)
+    land_price = make_land_price(rng, bl)
+    sites = make_core_sites()
+
+    geoms_geo = _geoms_to_geo(geoms)
+    outlines_geo = _geoms_to_geo(layout.outlines)
+    night = make_night_light(rng, parcels, geoms_geo, outlines_geo)
+    height = make_building_height(parcels, geoms, layout.outlines)
+
+    def gdf(df: pd.DataFrame, cols: Sequence[str], geom: np.ndarray) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(df[list(cols)].reset_index(drop=True),
+                                geometry=gpd.GeoSeries(geom, crs=OUT_CRS), crs=OUT_CRS)
+
+    datasets: dict[str, Any] = {
+        "blocks": gdf(bl, BLOCK_COLUMNS, _geoms_to_geo(bl["geom"].to_numpy())),
+        "parcels": gdf(parcels, PARCEL_COLUMNS, geoms_geo),
+        "roads": gdf(roads, ROAD_COLUMNS, _geoms_to_geo(road_geoms)),
+        "core_sites": gdf(sites, SITE_COLUMNS, _geoms_to_geo(sites["geom"].to_numpy())),
+        "enterprises": enterprises,
+        "land_price": land_price,
+        "night_light": night,
+        "building_height": height,
+        "meta": {
+            "n_parcels": n_parcels, "seed": seed, "year": year, "n_tiles": len(tiles),
+            "n_parcels_in_blocks": int(n_in), "n_parcels_scattered": int(n_out),
+            "n_lots_generated": n_lots_generated,
+            "n_blocks": len(bl), "block_area_ha_expected": BLOCK_TOTAL_HA * len(tiles),
+        },
+    }
+    return datasets
+
+
+def _block_membership(parcels_tm: np.ndarray, blocks_tm: np.ndarray) -> np.ndarray:
+    """Index of the block containing each parcel's interior point, -1 if none."""
+    rp = shapely.point_on_surface(parcels_tm)
+    pi, bi = shapely.STRtree(blocks_tm).query(rp, predicate="within")
+    out = np.full(len(parcels_tm), -1)
+    out[pi] = bi
+    return out
+
+
+def check(datasets: dict[str, Any]) -> dict[str, Any]:
+    """Assert that a data set (freshly generated or read back) is consistent.
+
+    Parameters
+    ----------
+    datasets : dict
+        As returned by :func:`generate` or :func:`read`.
+
+    Returns
+    -------
+    dict
+        Summary statistics (counts, areas, medians) for printing.
+
+    Raises
+    ------
+    AssertionError
+        On the first failed check.
+    """
+    stats: dict[str, Any] = {}
+    blocks, parcels, roads = datasets["blocks"], datasets["parcels"], datasets["roads"]
+    sites, ent, price = datasets["core_sites"], datasets["enterprises"], datasets["land_price"]
+    for name, gdf, cols in (("blocks", blocks, BLOCK_COLUMNS), ("parcels", parcels, PARCEL_COLUMNS),
+                            ("roads", roads, ROAD_COLUMNS), ("core_sites", sites, SITE_COLUMNS)):
+        assert list(gdf.columns[:-1]) == list(cols), f"{name} columns {list(gdf.columns)}"
+        assert gdf.crs is not None and gdf.crs.to_epsg() == 4490, f"{name} CRS {gdf.crs}"
+        g = gdf.geometry.to_numpy()
+        assert not shapely.is_empty(g).any(), f"{name}: empty geometry"
+        assert shapely.is_valid(g).all(), f"{name}: invalid geometry"
+    assert list(ent.columns) == list(ENTERPRISE_COLUMNS), f"enterprise columns {list(ent.columns)}"
+    assert list(price.columns) == list(LAND_PRICE_COLUMNS), f"land price columns {list(price.columns)}"
+
+    # blocks
+    n_tiles = len(blocks) // len(BLOCKS)
+    assert len(blocks) == n_tiles * len(BLOCKS) and n_tiles >= 1, f"{len(blocks)} blocks"
+    assert blocks["区块编号"].is_unique
+    assert set(blocks["区块类型"]) <= set(BLOCK_TYPES) and set(blocks["圈层"]) <= set(RINGS)
+    blocks_tm = _geoms_to_tm(blocks.geometry.to_numpy())
+    total_ha = float(shapely.area(blocks_tm).sum() / 1e4)
+    expected = BLOCK_TOTAL_HA * n_tiles
+    assert abs(total_ha - expected) <= 0.02 * expected, f"block area {total_ha:.2f} ha vs {expected}"
+    stats["blocks"] = len(blocks)
+    stats["block_area_ha"] = round(total_ha, 2)
+
+    # parcels
+    assert parcels["地块编号"].is_unique, "duplicate parcel ids"
+    assert set(parcels["用地性质"]) <= set(LAND_USES) and set(parcels["土地状态"]) <= set(STATUSES)
+    p_tm = _geoms_to_tm(parcels.geometry.to_numpy())
+    assert (shapely.get_type_id(p_tm) == 3).all(), "parcels must be Polygons"
+    tree = shapely.STRtree(p_tm)
+    a, b = tree.query(p_tm, predicate="overlaps")
+    m = a < b
+    a, b = a[m], b[m]
+    worst = float(shapely.area(shapely.intersection(p_tm[a], p_tm[b])).max()) if len(a) else 0.0
+    assert worst <= 1.0, f"parcels overlap by {worst:.3f} m²"
+    stats["max_parcel_overlap_m2"] = worst
+    lease = parcels["出让年份"].to_numpy()
+    assert lease.min() >= 1995 and lease.max() <= 2024 + max(0, int(datasets.get("meta", {}).get("year", 2025)) - 2025)
+    exp_end = np.where(lease < 2014, lease + 50, lease + 20)
+    assert (parcels["到期年份"].to_numpy() == exp_end).all(), "lease end rule"
+    status = parcels["土地状态"].to_numpy()
+    start = pd.to_numeric(parcels["投产年份"], errors="coerce")
+    assert start[status == "在建"].isna().all(), "在建 parcels must have no 投产年份"
+    assert start[np.isin(status, ["在产", "停产"])].notna().all(), "producing parcels need 投产年份"
+    floor = parcels["建筑面积"].to_numpy(float)
+    foot = parcels["基底面积"].to_numpy(float)
+    area = shapely.area(p_tm)
+    assert (foot <= floor + 0.01).all() and (foot <= 0.6 * area + 1).all() and (floor >= 0).all()
+    membership = _block_membership(p_tm, blocks_tm)
+    inside = membership >= 0
+    share_in = inside.mean()
+    assert 0.78 <= share_in <= 0.87, f"{share_in:.1%} of parcels inside blocks"
+    if (~inside).any():
+        hit = shapely.STRtree(blocks_tm).query(p_tm[~inside], predicate="intersects")
+        assert hit.size == 0, "scattered parcels overlap blocks"
+    stats.update(parcels=len(parcels), parcels_in_blocks=int(inside.sum()),
+                 parcels_scattered=int((~inside).sum()),
+                 parcel_median_mu=round(float(np.median(area[inside] / MU_M2)), 1),
+                 parcel_max_mu=round(float(area.max() / MU_M2), 1),
+                 status_share={k: round(float((status == k).mean()), 3) for k in STATUSES},
+                 use_share={k: round(float((parcels["用地性质"] == k).mean()), 3) for k in LAND_USES})
+
+    # roads: one connected network plus the deliberate dead-end piece
+    r_tm = _geoms_to_tm(roads.geometry.to_numpy())
+    assert (shapely.get_type_id(r_tm) == 1).all(), "roads must be LineStrings"
+    assert set(roads["道路等级"]) <= set(ROAD_CLASSES)
+    assert set(roads["单行"]) <= {"是", "否"}
+    comp = _components(r_tm)
+    labels, counts = np.unique(comp, return_counts=True)
+    dead = (roads["道路名称"] == DEAD_END_NAME).to_numpy()
+    assert len(labels) == 2, f"road network has {len(labels)} components"
+    small = labels[np.argmin(counts)]
+    assert ((comp == small) == dead).all() and 2 <= dead.sum() <= 3, "dead-end piece"
+    stats["road_segments"] = len(roads)
+
+    assert len(sites) == len(CORE_SITES) and set(sites["类型"]) <= set(SITE_TYPES)
+
+    # enterprises
+    assert ent["统一社会信用代码"].is_unique and ent["企业名称"].is_unique
+    codes = ent["统一社会信用代码"].astype(str)
+    assert (codes.str.len() == 18).all() and codes.str.startswith("91310112").all()
+    ids = ent["地块编号"].astype(str).str.split(ID_SEP).explode()
+    known = set(parcels["地块编号"])
+    assert ids.isin(known).all(), "enterprise refers to an unknown parcel"
+    pstat = parcels.set_index("地块编号")["土地状态"]
+    puse = parcels.set_index("地块编号")["用地性质"]
+    st_of = pstat.loc[ids.to_numpy()].to_numpy()
+    assert not (st_of == "在建").any(), "enterprise on land under construction"
+    assert not (puse.loc[ids.to_numpy()].to_numpy() == "U").any(), "enterprise on utility land"
+    assert (st_of == "闲置").sum() <= 3, "too many enterprises on idle land"
+    numeric = [c for c in ENTERPRISE_COLUMNS if c not in ("统一社会信用代码", "企业名称", "地块编号",
+                                                         "行业", "高新技术企业")]
+    for c in numeric:
+        col = pd.to_numeric(ent[c], errors="raise")
+        if c == "研发投入(万元)":
+            assert col.isna().mean() < 0.06
+        else:
+            assert col.notna().all(), f"nulls in {c}"
+    assert set(ent["行业"]) <= set(INDUSTRIES) and set(ent["高新技术企业"]) <= {"是", "否"}
+    # tax per mu over parcels with firms (a firm spanning parcels is split by area)
+    tax = pd.to_numeric(ent["税收(万元)"]).to_numpy()
+    area_by_id = pd.Series(area / MU_M2, index=parcels["地块编号"].to_numpy())
+    per = ent.assign(_ids=ent["地块编号"].astype(str).str.split(ID_SEP), _tax=tax).explode("_ids")
+    per["_a"] = area_by_id.loc[per["_ids"].to_numpy()].to_numpy()
+    per["_w"] = per["_a"] / per.groupby(level=0)["_a"].transform("sum")
+    parcel_tax = (per["_tax"] * per["_w"]).groupby(per["_ids"]).sum()
+    tpm = parcel_tax / area_by_id.loc[parcel_tax.index]
+    stats.update(enterprises=len(ent),
+                 enterprises_spanning=int(ent["地块编号"].astype(str).str.contains(ID_SEP).sum()),
+                 median_tax_per_mu=round(float(tpm.median()), 1),
+                 tax_per_mu_p10_p90=(round(float(tpm.quantile(0.1)), 1), round(float(tpm.quantile(0.9)), 1)))
+
+    assert len(price) == len(blocks) and set(price["区块编号"]) == set(blocks["区块编号"])
+    pr = pd.to_numeric(price["基准地价(元/平方米)"])
+    assert pr.between(1200, 4500).all()
+
+    nl, bh = datasets["night_light"], datasets["building_height"]
+    assert nl.array.dtype == np.float32 and nl.nodata == -9999 and "4326" in str(nl.crs)
+    assert (nl.array == -9999).any() and (nl.array[nl.array != -9999] >= 0).all()
+    assert bh.array.dtype == np.uint8 and bh.nodata == 255 and "32651" in str(bh.crs)
+    assert (bh.array[bh.array != 255] > 0).any()
+    stats["night_light_shape"] = nl.array.shape
+    stats["building_height_shape"] = bh.array.shape
+    return stats
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def _readme(meta: dict[str, Any]) -> str:
+    cmd = (f"python scripts/make_sample.py --parcels {meta['n_parcels']} --seed {meta['seed']} "
+           f"--year {meta['year']}")
+    return f"""# gis_data: 合成示例数据 / synthetic sample data
+
+**本目录全部数据均为程序生成的合成数据，不是真实的地块、企业或统计数据。**
+**Everything here is synthetic, generated by a program; no real parcel, firm or statistic.**
+
+- 生成命令 / generator: `{cmd}` (numpy `default_rng({meta['seed']})`; the same command gives the same data)
+- 规模 / size: {meta['n_parcels']} 地块 (parcels; {meta['n_parcels_in_blocks']} in blocks, {meta['n_parcels_scattered']} 零星),
+  {meta['n_blocks']} 区块 (blocks, {meta['block_area_ha_expected']:.2f} ha), {meta['n_enterprises']} 企业 (enterprises)
+- 坐标系 / CRS: vector layers CGCS2000 geographic **EPSG:4490** (lon, lat); built and measured in the
+  local transverse Mercator `{TMERC}`. Rasters: night light EPSG:4326, building height EPSG:32651.
+- 地点参照真实位置（近似）/ block sites follow the real places only roughly.
+- 1 亩 = 666.67 m²; 1 公顷 (ha) = 15 亩; money in 万元.
+
+## minhang.gpkg
+| layer | geometry | columns |
+|---|---|---|
+| `blocks` 区块 | Polygon | `区块编号` (MH01…), `区块名称`, `区块类型` (科创策源区/产业基地/产业社区), `圈层` (核心功能圈/溢出辐射圈/产业联动圈) |
+| `parcels` 地块 | Polygon | `地块编号` (MH-000001…), `用地性质` (M1 一类工业, M2 二类工业, M3 三类工业, C65 科研设计, W1 仓储, U 公用设施), `土地状态` (在产/闲置/在建/停产), `出让年份` (lease start year), `到期年份` (lease end: +50 years before 2014, +20 years from 2014), `投产年份` (first production year; empty for 在建 and never-used 闲置), `建筑面积` (floor area, m²), `基底面积` (building footprint, m²), `所属街镇` (town) |
+| `roads` 道路 | LineString | `道路名称`, `道路等级` (高速公路/快速路/主干路/次干路), `设计车速` (km/h; ~5 % empty), `单行` (是/否). Noded at every crossing; one connected network plus the deliberately isolated `{DEAD_END_NAME}` |
+| `core_sites` 核心载体 | Point | `名称`, `类型` (高校/科创载体/研发机构/孵化器) |
+
+About 82 % of parcels subdivide the blocks (lots share exact edges, streets 15–40 m between
+superblocks); the rest are 零星 plots outside the blocks.
+
+## enterprises.xlsx (sheet `企业`) and enterprises.csv (UTF-8 with BOM)
+`统一社会信用代码` (18 chars, 91310112…, synthetic with valid check characters), `企业名称`,
+`地块编号` (parcel id; an enterprise on several adjacent parcels lists them joined by "{ID_SEP}"),
+`行业`, `税收(万元)`, `营业收入(万元)`, `工业增加值(万元)`, `从业人员(人)`, `研发投入(万元)`
+(about 3 % empty = not reported), `综合能耗(吨标准煤)`, `高新技术企业` (是/否), `成立年份`.
+Deliberate mess for tests: one firm with 从业人员 0, one with 综合能耗 0, one with a negative tax
+(VAT refund), and a couple of dormant firms (all zero) on idle parcels.
+
+## land_price.csv (UTF-8 with BOM)
+`区块编号`, `基准地价(元/平方米)`: industrial benchmark land price per block (元/m²).
+
+## Rasters (GeoTIFF, tiled, DEFLATE)
+- `night_light.tif`: float32 night-time light (nW/cm²/sr), EPSG:4326, 0.001° pixels, nodata -9999 (a cloud-masked patch).
+- `building_height.tif`: uint8 building height (m) = 建筑面积 / 基底面积 × {STOREY_HEIGHT_M} m, EPSG:32651, 30 m pixels,
+  nodata 255 outside the district, 0 = no building.
+"""
+
+
+def _tmp_path(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.tmp{path.suffix}")
+
+
+def _fix_zip_times(path: Path, year: int) -> None:
+    """Rewrite an xlsx so that zip entry times and document dates are fixed (reproducible)."""
+    stamp = f"{year}-01-01T00:00:00Z"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = data.decode("utf-8")
+                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{stamp}\3", text)
+                data = text.encode("utf-8")
+            zi = zipfile.ZipInfo(info.filename, date_time=(year, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(zi, data)
+    path.write_bytes(buf.getvalue())
+
+
+def _write_xlsx(df: pd.DataFrame, path: Path, year: int) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("企业")
+    ws.append(list(df.columns))
+    cols = [df[c].to_numpy(dtype=object) for c in df.columns]
+    for row in zip(*cols):
+        ws.append([None if isinstance(v, float) and np.isnan(v) else v for v in row])
+    wb.save(path)
+    _fix_zip_times(path, year)
+
+
+def _write_raster(r: Raster, path: Path) -> None:
+    import rasterio
+
+    h, w = r.array.shape
+    profile = {
+        "driver": "GTiff", "width": w, "height": h, "count": 1, "dtype": r.array.dtype.name,
+        "crs": r.crs, "transform": r.transform, "nodata": r.nodata, "tiled": True,
+        "blockxsize": 256, "blockysize": 256, "compress": "deflate",
+        "predictor": 3 if r.array.dtype.kind == "f" else 2,
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(r.array, 1)
+        dst.update_tags(SYNTHETIC="yes", DESCRIPTION=r.description)
+        dst.set_band_description(1, r.description)
+
+
+def write(datasets: dict[str, Any], out_dir: str | os.PathLike[str], overwrite: bool = False) -> dict[str, int]:
+    """Write a data set to ``out_dir`` (each file via a temporary name and ``os.replace``).
+
+    Parameters
+    ----------
+    datasets : dict
+        As returned by :func:`generate`.
+    out_dir : path-like
+        Target folder (created if missing).
+    overwrite : bool
+        Replace existing outputs; without it an existing output raises ``FileExistsError``.
+
+    Returns
+    -------
+    dict
+        File name → size in bytes.
+    """
+    import pyogrio
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    existing = [f for f in OUTPUT_FILES if (out / f).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{out} already holds {', '.join(existing)}; use --overwrite")
+    meta = dict(datasets.get("meta", {}))
+    meta["n_enterprises"] = len(datasets["enterprises"])
+    year = int(meta.get("year", DEFAULT_YEAR))
+    tmp_files: list[Path] = []
+
+    def done(tmp: Path, name: str) -> None:
+        os.replace(tmp, out / name)
+
+    try:
+        # GeoPackage: fixed last_change timestamps keep the file reproducible
+        gpkg_tmp = _tmp_path(out / "minhang.gpkg")
+        tmp_files.append(gpkg_tmp)
+        gpkg_tmp.unlink(missing_ok=True)
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{year}-01-01T00:00:00.000Z"})
+        descriptions = {
+            "blocks": "合成数据 synthetic: 闵行园区19个区块 (Minhang sub-park blocks)",
+            "parcels": "合成数据 synthetic: 产业用地地块 (industrial parcels)",
+            "roads": "合成数据 synthetic: 道路网络, 已在交叉口打断 (noded road network)",
+            "core_sites": "合成数据 synthetic: 大零号湾核心载体 (core sites)",
+        }
+        for layer in ("blocks", "parcels", "roads", "core_sites"):
+            pyogrio.write_dataframe(
+                datasets[layer], gpkg_tmp, layer=layer, driver="GPKG", encoding="UTF-8",
+                layer_options={"DESCRIPTION": descriptions[layer], "IDENTIFIER": layer},
+                layer_metadata={"synthetic": "yes", "seed": str(meta.get("seed")),
+                                "n_parcels": str(meta.get("n_parcels")), "year": str(year),
+                                "generator": "scripts/make_sample.py"},
+            )
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+        done(gpkg_tmp, "minhang.gpkg")
+
+        ent = datasets["enterprises"]
+        csv_tmp = _tmp_path(out / "enterprises.csv")
+        tmp_files.append(csv_tmp)
+        ent.to_csv(csv_tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        done(csv_tmp, "enterprises.csv")
+
+        xlsx_tmp = _tmp_path(out / "enterprises.xlsx")
+        tmp_files.append(xlsx_tmp)
+        _write_xlsx(ent, xlsx_tmp, year)
+        done(xlsx_tmp, "enterprises.xlsx")
+
+        lp_tmp = _tmp_path(out / "land_price.csv")
+        tmp_files.append(lp_tmp)
+        datasets["land_price"].to_csv(lp_tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        done(lp_tmp, "land_price.csv")
+
+        for name in ("night_light", "building_height"):
+            t = _tmp_path(out / f"{name}.tif")
+            tmp_files.append(t)
+            _write_raster(datasets[name], t)
+            done(t, f"{name}.tif")
+
+        rd_tmp = _tmp_path(out / "README.md")
+        tmp_files.append(rd_tmp)
+        rd_tmp.write_text(_readme(meta), encoding="utf-8")
+        done(rd_tmp, "README.md")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+        for t in tmp_files:
+            t.unlink(missing_ok=True)
+    return {f: (out / f).stat().st_size for f in OUTPUT_FILES}
+
+
+def read(out_dir: str | os.PathLike[str], *, excel: bool = True) -> dict[str, Any]:
+    """Read a written data set back (the structure :func:`check` expects).
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder written by :func:`write`.
+    excel : bool
+        Read the enterprises from the xlsx (and compare them with the csv); otherwise the csv only.
+    """
+    import pyogrio
+    import rasterio
+
+    out = Path(out_dir)
+    gpkg = out / "minhang.gpkg"
+    ds: dict[str, Any] = {layer: pyogrio.read_dataframe(gpkg, layer=layer)
+                          for layer in ("blocks", "parcels", "roads", "core_sites")}
+    ent_csv = pd.read_csv(out / "enterprises.csv", encoding="utf-8-sig",
+                          dtype={"统一社会信用代码": str, "地块编号": str})
+    if excel:
+        ent_x = pd.read_excel(out / "enterprises.xlsx", sheet_name="企业",
+                              dtype={"统一社会信用代码": str, "地块编号": str})
+        pd.testing.assert_frame_equal(ent_x, ent_csv, check_dtype=False, check_exact=False)
+    ds["enterprises"] = ent_csv
+    ds["land_price"] = pd.read_csv(out / "land_price.csv", encoding="utf-8-sig")
+    for name in ("night_light", "building_height"):
+        with rasterio.open(out / f"{name}.tif") as src:
+            ds[name] = Raster(src.read(1), src.transform, src.crs.to_string(), src.nodata)
+    info = pyogrio.read_info(gpkg, layer="blocks")
+    ds["meta"] = dict(info.get("layer_metadata") or {})
+    return ds
+
+
+# ---- CLI -------------------------------------------------------------------------------------
+
+
+def _default_out() -> Path:
+    return Path(__file__).resolve().parent.parent / "gis_data"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit code."""
+    ap = argparse.ArgumentParser(description="Generate the synthetic Minhang sample data (landkit).")
+    ap.add_argument("--parcels", type=int, default=DEFAULT_PARCELS, help="number of parcels (default 3200)")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 20250307)")
+    ap.add_argument("--year", type=int, default=DEFAULT_YEAR, help="data year (default 2025)")
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default: <repo>/gis_data)")
+    ap.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    args = ap.parse_args(argv)
+    out = args.out if args.out is not None else _default_out()
+    existing = [f for f in OUTPUT_FILES if (out / f).exists()]
+    if existing and not args.overwrite:
+        print(f"error: {out} already holds {', '.join(existing)}; pass --overwrite to replace them",
+              file=sys.stderr)
+        return 1
+    t0 = time.perf_counter()
+    datasets = generate(args.parcels, args.seed, args.year)
+    t1 = time.perf_counter()
+    check(datasets)
+    t2 = time.perf_counter()
+    sizes = write(datasets, out, overwrite=args.overwrite)
+    t3 = time.perf_counter()
+    stats = check(read(out, excel=len(datasets["enterprises"]) <= 100_000))
+    total_mb = sum(sizes.values()) / 1e6
+    limit = MAX_MB_PER_3200 * max(1.0, args.parcels / DEFAULT_PARCELS)
+    if total_mb > limit:
+        raise AssertionError(f"outputs take {total_mb:.2f} MB > {limit:.1f} MB")
+    t4 = time.perf_counter()
+    print(f"synthetic Minhang sample -> {out}")
+    print(f"  blocks {stats['blocks']} ({stats['block_area_ha']:.2f} ha), parcels {stats['parcels']} "
+          f"({stats['parcels_in_blocks']} in blocks, {stats['parcels_scattered']} scattered; "
+          f"median {stats['parcel_median_mu']} 亩), roads {stats['road_segments']} segments")
+    print(f"  enterprises {stats['enterprises']} ({stats['enterprises_spanning']} on several parcels), "
+          f"median tax {stats['median_tax_per_mu']} 万元/亩")
+    for f, s in sizes.items():
+        print(f"  {f:<22} {s / 1e6:8.3f} MB")
+    print(f"  total {total_mb:.3f} MB; generate {t1 - t0:.1f}s, check {t2 - t1:.1f}s, "
+          f"write {t3 - t2:.1f}s, verify {t4 - t3:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

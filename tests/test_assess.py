@@ -1,0 +1,199 @@
+"""The assessments, the list and the paths on twelve parcels computed by hand."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from landkit.assess import assess
+from landkit.config import load_config
+from landkit.dataset import Dataset
+from landkit.errors import ConfigError
+from landkit.parcels import add_areas
+from landkit.performance import grade_by_rank, grade_by_score, normalise
+from landkit.units import M2_PER_MU
+
+CONFIG = """
+year: 2025
+assessment:
+  tracks:
+    - {name: all, label_zh: 全部, label_en: All, weights: {tax_per_mu: 60, far: 40}}
+valuation:
+  default_land_price_yuan_m2: 1500
+"""
+
+TEN_MU = 10 * M2_PER_MU  # 6666.67 m²
+
+# id, land use, status, area m², tax 万元, FAR, enterprises, industry, founded, inside block
+ROWS = [
+    ("P01", "M1", "operating", TEN_MU, 900.0, 2.0, 1, "高端装备", 2005, True),
+    ("P02", "M1", "operating", TEN_MU, 600.0, 1.0, 1, "高端装备", 2005, True),
+    ("P03", "M1", "operating", TEN_MU, 300.0, 2.5, 1, "生物医药", 2005, True),
+    ("P04", "M1", "operating", TEN_MU, 120.0, 0.5, 1, "传统制造", 2005, True),
+    ("P05", "M1", "operating", TEN_MU, 450.0, 1.5, 1, "高端装备", 2005, True),
+    ("P06", "M1", "idle", TEN_MU, np.nan, 0.0, 0, None, None, True),
+    ("P07", "M1", "construction", TEN_MU, np.nan, 0.0, 0, None, None, True),
+    ("P08", "U", "operating", TEN_MU, np.nan, 0.075, 0, None, None, True),
+    ("P09", "M1", "operating", TEN_MU, np.nan, 1.2, 0, None, None, True),
+    ("P10", "M1", "operating", TEN_MU, 600.0, 1.0, 1, "数字经济", 2005, True),
+    ("P11", "M1", "operating", 3 * M2_PER_MU, 90.0, 1.0, 1, "高端装备", 2005, False),
+    ("P12", "M1", "operating", TEN_MU, 100.0, 1.5, 1, "脑机接口", 2024, True),
+]
+
+
+@pytest.fixture
+def project(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return load_config(path)
+
+
+@pytest.fixture
+def dataset(project):
+    geoms, x = [], 500_000.0
+    for row in ROWS:
+        side = row[3] ** 0.5
+        y = 3_430_000.0 if row[9] else 3_440_000.0
+        geoms.append(shapely.box(x, y, x + side, y + side))
+        x += 200
+    frame = pd.DataFrame(ROWS, columns=["parcel_id", "land_use", "status", "_area", "tax_wan", "_far",
+                                        "enterprise_count", "industry", "founded_year", "inside_block"])
+    frame["block_id"] = np.where(frame["inside_block"], "B1", None)
+    frame["lease_start_year"] = 2015
+    frame["lease_end_year"] = 2045
+    frame["production_start_year"] = pd.array([2010] * 5 + [None] * 4 + [2010, 2010, 2024], dtype="Int64")
+    frame["founded_year"] = frame["founded_year"].astype("Int64")
+    parcels = add_areas(gpd.GeoDataFrame(frame.drop(columns="_area"), geometry=geoms, crs=project.crs.working))
+    parcels["floor_area_m2"] = parcels.pop("_far") * parcels["area_m2"]
+    parcels["footprint_m2"] = parcels["floor_area_m2"] / 4
+    blocks = gpd.GeoDataFrame({"block_id": ["B1"], "block_name": ["测试区块"]},
+                              geometry=[shapely.box(499_000, 3_429_000, 503_000, 3_432_000)], crs=project.crs.working)
+    land_price = pd.DataFrame({"block_id": ["B1"], "land_price_yuan_m2": [2000.0]})
+    return Dataset(parcels=parcels, input_crs=parcels.crs, blocks=blocks, land_price=land_price)
+
+
+@pytest.fixture
+def result(dataset, project):
+    return assess(dataset, project).parcels.set_index("parcel_id")
+
+
+def test_scores_by_hand(result):
+    # score = 100 × (60 × min(tax per mu / 60, 1.5) + 40 × min(FAR / 2, 1)) / (60 × 1.5 + 40 × 1)
+    expected = {"P01": 130, "P02": 80, "P03": 70, "P04": 22, "P05": 75, "P06": 0, "P10": 80, "P11": 50}
+    for pid, points in expected.items():
+        assert result.loc[pid, "score"] == pytest.approx(100 * points / 130, abs=1e-6), pid
+    assert result.loc["P04", "tax_per_mu"] == pytest.approx(12.0)
+    assert result.loc["P04", "tax_per_mu_pts"] == pytest.approx(12.0)
+    assert result.loc["P03", "far_pts"] == pytest.approx(40.0)  # FAR 2.5 capped at the benchmark
+
+
+def test_ungraded_parcels_get_u_with_the_reason(result):
+    assert result.loc["P07", "ungraded_reason"] == "在建用地不参评"
+    assert result.loc["P08", "ungraded_reason"] == "公用设施等用地不参评"
+    assert result.loc["P09", "ungraded_reason"] == "无企业数据"
+    assert result.loc["P12", "ungraded_reason"] == "初创企业(成立不足2年)"
+    for pid in ("P07", "P08", "P09", "P12"):
+        assert result.loc[pid, "grade"] == "U" and np.isnan(result.loc[pid, "score"])
+    assert not result["score"].isin([np.inf, -np.inf]).any()
+
+
+def test_grades_and_ranks_with_a_tie_at_the_cut(result):
+    # 8 graded: A if rank ≤ 2, B ≤ 5.6, C ≤ 7.6; P02 and P10 tie at rank 2 and both take A.
+    grades = result["grade"].to_dict()
+    assert {p for p, g in grades.items() if g == "A"} == {"P01", "P02", "P10"}
+    assert {p for p, g in grades.items() if g == "B"} == {"P05", "P03"}
+    assert {p for p, g in grades.items() if g == "C"} == {"P11", "P04"}
+    assert {p for p, g in grades.items() if g == "D"} == {"P06"}
+    assert result.loc["P10", "rank_district"] == 2 and result.loc["P05", "rank_district"] == 4
+    assert result.loc["P06", "rank_in_block"] == 7  # 7 graded parcels in B1
+    assert pd.isna(result.loc["P11", "rank_in_block"])
+
+
+def test_row_order_does_not_change_grades(dataset, project):
+    shuffled = dataset.parcels.sample(frac=1, random_state=3)
+    again = assess(Dataset(parcels=shuffled, input_crs=dataset.input_crs, blocks=dataset.blocks,
+                           land_price=dataset.land_price), project).parcels.set_index("parcel_id")
+    base = assess(dataset, project).parcels.set_index("parcel_id")
+    pd.testing.assert_series_equal(again["grade"].sort_index(), base["grade"].sort_index())
+
+
+def test_inventory_reasons(result):
+    listed = result[result["low_efficiency"]]
+    assert set(listed.index) == {"P04", "P06", "P11"}
+    assert result.loc["P06", "reasons"] == "D;IDLE;LOW_FAR;LOW_TAX"
+    assert result.loc["P06", "reasons_zh"] == "综合绩效评价为D类；土地闲置；容积率低于标准；亩均税收低于底线"
+    assert result.loc["P04", "reasons"] == "LOW_FAR;LOW_TAX"
+    assert result.loc["P11", "reasons"] == "SCATTERED"
+    assert result.loc["P06", "idle_years"] == 10  # never produced: counted from the 2015 lease
+    assert not result.loc["P07", "low_efficiency"]  # under construction: FAR 0 is not low FAR
+
+
+def test_disposal_paths_and_gains(result):
+    assert result.loc["P06", "disposal"] == "reclaim" and result.loc["P06", "disposal_zh"] == "收回/收储"
+    assert result.loc["P11", "disposal"] == "reduce"
+    assert result.loc["P04", "disposal"] == "intensify"  # 传统制造 is not light industry
+    assert result.loc["P06", "land_freed_mu"] == pytest.approx(10)
+    assert result.loc["P11", "land_freed_mu"] == pytest.approx(3)
+    assert result.loc["P04", "floor_area_added_m2"] == pytest.approx(2.0 * TEN_MU - 0.5 * TEN_MU)
+    # B1's median tax per 亩 over its graded parcels: median(90, 60, 30, 12, 45, 0, 60) = 45
+    assert result.loc["P04", "potential_tax_wan"] == pytest.approx(450)
+    assert result.loc["P04", "tax_gain_wan"] == pytest.approx(330)
+    # outside blocks: the park median of all 8 graded, (30 + 45) / 2 = 37.5 per 亩
+    assert result.loc["P11", "tax_gain_wan"] == pytest.approx(3 * 37.5 - 90)
+    assert result.loc["P01", "disposal"] == ""
+
+
+def test_value_by_hand(result):
+    k = (1 - 1.06**-20) / (1 - 1.06**-50)  # 20 years left of a 50-year term at 6 %
+    assert result.loc["P01", "lease_factor"] == pytest.approx(k)
+    assert result.loc["P01", "land_value_wan"] == pytest.approx(2000 * TEN_MU * k / 1e4)
+    # floor 2 × 10 亩, built 2010: 15 of 50 years used
+    assert result.loc["P01", "building_value_wan"] == pytest.approx(2 * TEN_MU * 3000 * 0.7 / 1e4)
+    total = 2000 * TEN_MU * k / 1e4 + 2 * TEN_MU * 3000 * 0.7 / 1e4
+    assert result.loc["P01", "value_per_mu_wan"] == pytest.approx(total / 10)
+    assert result.loc["P11", "land_price_yuan_m2"] == 1500  # outside blocks: the default price
+
+
+def test_grade_cut_boundaries():
+    score = pd.Series(np.arange(20, 0, -1, dtype=float))
+    grade, rank = grade_by_rank(score, {"A": 0.25, "B": 0.45, "C": 0.25, "D": 0.05})
+    assert grade.value_counts().to_dict() == {"A": 5, "B": 9, "C": 5, "D": 1}
+    tied = pd.Series([10.0, 9, 9, 9, 1])  # n = 5: A ≤ 1.25 → only rank 1
+    assert list(grade_by_rank(tied, {"A": 0.25, "B": 0.45, "C": 0.25, "D": 0.05})[0]) == ["A", "B", "B", "B", "D"]
+    assert list(grade_by_score(pd.Series([85, 84.99, 70, 50, 49.9]), {"A": 85, "B": 70, "C": 50})) == ["A", "B", "B", "C", "D"]
+
+
+def test_minmax_and_percentile(project):
+    far = project.assessment.indicators["far"]
+    values = pd.Series([1.0, 2.0, 3.0])
+    norm, cap = normalise(values, far.model_copy(update={"method": "minmax"}), None)
+    assert list(norm) == pytest.approx([0.2, 0.6, 1.0]) and cap == 1.0
+    norm, _ = normalise(values, far.model_copy(update={"method": "minmax", "direction": "lower"}), None)
+    assert list(norm) == pytest.approx([1.0, 0.6, 0.2])
+    norm, _ = normalise(values, far.model_copy(update={"method": "percentile"}), None)
+    assert list(norm) == pytest.approx([1 / 3, 2 / 3, 1.0])
+    norm, _ = normalise(pd.Series([0.0, 4.0]), far.model_copy(update={"direction": "lower"}), None)
+    assert list(norm) == pytest.approx([1.0, 0.5])  # lower is better: b / x capped; x = 0 scores the cap
+
+
+def test_industry_benchmark(project):
+    tax = project.assessment.indicators["tax_per_mu"].model_copy(update={"benchmark_by_industry": {"生物医药": 120.0}})
+    norm, _ = normalise(pd.Series([60.0, 60.0]), tax, pd.Series(["高端装备", "生物医药"]))
+    assert list(norm) == pytest.approx([1.0, 0.5])
+
+
+def test_indicator_with_absent_input_is_a_clear_error(dataset, tmp_path):
+    path = tmp_path / "e.yaml"
+    path.write_text(CONFIG.replace("{tax_per_mu: 60, far: 40}", "{tax_per_mu: 60, va_per_energy: 40}"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"assessment.indicators.va_per_energy.formula: .*`energy_tce`"):
+        assess(dataset, load_config(path))
+
+
+def test_bad_rule_names_the_rule(dataset, tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text(CONFIG + "inventory:\n  rules:\n    - {code: X, label_zh: 甲, label_en: x, when: \"grde == 'D'\"}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"inventory.rules\[0\] \(X\).*`grde`"):
+        assess(dataset, load_config(path))
