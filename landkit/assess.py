@@ -142,6 +142,18 @@ def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
     }
 
 
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """Return the headline figures of an assessment as lines for a terminal."""
+    grades = summary["grades"]
+    inv = summary["inventory"]
+    return [
+        f"{summary['parcels']:,} parcels, {summary['area_mu']:,.0f} 亩: "
+        + ", ".join(f"{g} {v['parcels']:,}" for g, v in grades.items()),
+        f"低效用地 {inv['parcels']:,} 宗 {inv['area_mu']:,.0f} 亩; 可腾退 {inv['land_freed_mu']:,.0f} 亩, "
+        f"可新增建筑面积 {inv['floor_area_added_m2'] / 1e4:,.1f} 万m², 税收增量 {inv['tax_gain_wan']:,.0f} 万元",
+    ]
+
+
 #: Columns of the parcels layer, in order (those present are written).
 PARCEL_COLUMNS_FIRST = [
     "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "grade", "score", "rank_district",

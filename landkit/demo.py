@@ -1,6 +1,6 @@
 """The demo: every step landkit has, run on the synthetic Minhang sample in ``gis_data/``.
 
-Later steps (assessment, rings, scatter, rasters, maps) join :func:`run_demo` as they land.
+Later steps (rings, scatter, rasters, maps) join :func:`run_demo` as they land.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import landkit
+from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
 from landkit.config import load_config
 from landkit.dataset import load_dataset
 from landkit.errors import InputError
 from landkit.output import check_writable
-from landkit.results import parcel_summary, write_run
 
 SAMPLE_PROJECT = "minhang.yaml"
 
@@ -41,13 +41,14 @@ def run_demo(
 ) -> list[Path]:
     """Run the pipeline on the sample project and return the files written."""
     project = load_config(project_file)
-    targets = [out_dir / "landkit.gpkg", out_dir / "summary.json", out_dir / "manifest.json"]
-    check_writable(targets, overwrite=overwrite)
+    check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
+    echo("1/2 reading and checking the inputs …")
     data = load_dataset(project)
-    summary = parcel_summary(data)
-    echo(
-        f"{summary['parcels']:,} parcels, {summary['area_ha']:,.1f} ha "
-        f"({summary['inside_block_share']:.0%} of the area inside the {summary['blocks']} blocks), "
-        f"{summary['enterprises']:,} enterprises"
-    )
-    return write_run(out_dir, project, data, layers={}, summary=summary)
+    firms = 0 if data.enterprises is None else len(data.enterprises)
+    echo(f"    {len(data.parcels):,} parcels, {firms:,} enterprises, "
+         f"{len(data.blocks) if data.blocks is not None else 0} blocks; {len(data.issues)} warning(s)")
+    echo("2/2 assessing (两评估、一清单、一盘活) …")
+    result = assess(data, project)
+    for line in summary_lines(result.summary):
+        echo("    " + line)
+    return write_assessment(out_dir, project, data, result)

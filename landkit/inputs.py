@@ -362,8 +362,8 @@ def _convert(raw: pd.Series, canonical: str, kind: str, project: Project, ids: p
         problems += [(i, raw.iloc[i], "unknown_bool") for i in np.flatnonzero(bad.to_numpy())]
         return values, problems
     text = raw.where(~blank, None)
-    if text.dtype == object:
-        text = text.map(lambda v: v.replace(",", "").strip() if isinstance(v, str) else v)
+    if text.dtype == object or pd.api.types.is_string_dtype(text):
+        text = text.map(lambda v: v.replace(",", "").replace("，", "").strip() if isinstance(v, str) else v)
     numbers = pd.to_numeric(text, errors="coerce")
     bad = numbers.isna() & ~blank
     problems += [(i, raw.iloc[i], "non_numeric") for i in np.flatnonzero(bad.to_numpy())]

@@ -40,7 +40,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.part{path.suffix}")  # keep the suffix: drivers check it
     if tmp.exists():
         tmp.unlink()
     try:

@@ -137,7 +137,7 @@ BLOCKS: tuple[BlockSpec, ...] = (
               (("研发服务", 1.3), ("脑机接口", 1.4))),
     BlockSpec("MH02", "大零号湾·华师大片区", "科创策源区", "核心功能圈", 121.4625, 31.0255, 140.0, 1.20, -6, "core",
               (("数字经济", 1.5), ("新材料", 1.2))),
-    BlockSpec("MH03", "大零号湾·剑川路片区", "科创策源区", "核心功能圈", 121.4150, 31.0285, 160.0, 1.45, 2, "core",
+    BlockSpec("MH03", "大零号湾·剑川路片区", "科创策源区", "核心功能圈", 121.4120, 31.0270, 160.0, 1.45, 2, "core",
               (("高端装备", 1.6), ("脑机接口", 1.3))),
     BlockSpec("MH04", "向阳园", "产业社区", "溢出辐射圈", 121.4200, 31.0600, 531.0, 1.05, 8, "spill",
               (("高端装备", 1.3), ("生物医药", 1.2))),
@@ -146,23 +146,23 @@ BLOCKS: tuple[BlockSpec, ...] = (
     BlockSpec("MH06", "闵行经济技术开发区", "产业基地", "产业联动圈", 121.4000, 31.0100, 350.0, 1.25, 12, "link",
               (("高端装备", 1.6), ("生物医药", 1.2)), 0.35),
     BlockSpec("MH07", "临港浦江国际科技城", "产业基地", "产业联动圈", 121.5200, 31.0605, 320.0, 1.25, -10, "link",
-              (("生物医药", 4.0), ("数字经济", 1.2)), 0.15),
+              (("生物医药", 7.0), ("数字经济", 1.2)), 0.15),
     BlockSpec("MH08", "浦江创芯之城", "产业社区", "产业联动圈", 121.5120, 31.0390, 278.0, 1.30, -10, "link",
-              (("集成电路", 5.0),), 0.1),
+              (("集成电路", 10.0),), 0.1),
     BlockSpec("MH09", "莘庄工业区", "产业基地", "产业联动圈", 121.3550, 31.0850, 1495.0, 0.75, 6, "base",
               (("高端装备", 2.2),), 0.2),
     BlockSpec("MH10", "莘庄商务区", "产业社区", "产业联动圈", 121.3850, 31.1050, 120.0, 1.20, 0, "spill",
-              (("数字经济", 2.5), ("研发服务", 1.5))),
+              (("数字经济", 6.0), ("研发服务", 3.0))),
     BlockSpec("MH11", "虹桥前湾生物医药产业园", "产业社区", "产业联动圈", 121.3000, 31.2300, 260.0, 1.25, -5, "link",
-              (("生物医药", 5.0),), 0.1),
+              (("生物医药", 8.0),), 0.1),
     BlockSpec("MH12", "马桥人工智能创新试验区", "产业基地", "产业联动圈", 121.3500, 31.0300, 620.0, 1.30, 10, "base",
-              (("数字经济", 3.0), ("高端装备", 1.5))),
+              (("数字经济", 8.0), ("高端装备", 1.2))),
     BlockSpec("MH13", "闵行上海航天城", "产业社区", "产业联动圈", 121.3900, 31.0400, 1120.0 / 15.0, 1.00, 0, "link",
               (("高端装备", 4.0),), 0.1),
     BlockSpec("MH14", "颛桥智能制造园", "产业社区", "产业联动圈", 121.4460, 31.0750, 180.0, 1.25, 5, "link",
               (("高端装备", 1.8),)),
     BlockSpec("MH15", "吴泾工业园", "产业基地", "产业联动圈", 121.4750, 31.0550, 230.0, 1.25, -15, "link",
-              (("新材料", 3.0), ("传统制造", 1.8))),
+              (("新材料", 6.0), ("传统制造", 1.8))),
     BlockSpec("MH16", "华漕智谷", "产业社区", "产业联动圈", 121.3160, 31.2050, 150.0, 1.25, 0, "spill",
               (("生物医药", 2.0), ("数字经济", 1.5))),
     BlockSpec("MH17", "梅陇工业园", "产业社区", "产业联动圈", 121.4300, 31.1270, 120.0, 1.30, -8, "link",
@@ -225,7 +225,7 @@ PROFILES: dict[str, dict[str, Any]] = {
 
 #: How well each industry fits each land use (multiplies the area's industry mix).
 USE_INDUSTRY_AFFINITY: dict[str, dict[str, float]] = {
-    "M1": {"高端装备": 1.5, "数字经济": 0.8, "生物医药": 1.0, "脑机接口": 0.6, "新材料": 0.9,
+    "M1": {"高端装备": 1.2, "数字经济": 0.8, "生物医药": 1.0, "脑机接口": 0.6, "新材料": 0.9,
            "集成电路": 1.0, "传统制造": 1.0, "仓储物流": 0.3, "研发服务": 0.3},
     "M2": {"高端装备": 1.0, "数字经济": 0.05, "生物医药": 0.8, "脑机接口": 0.05, "新材料": 2.0,
            "集成电路": 0.8, "传统制造": 2.0, "仓储物流": 0.2, "研发服务": 0.02},
@@ -544,7 +544,7 @@ def make_blocks(rng: np.random.Generator, tiles: list[_Tile]) -> pd.DataFrame:
             h = area / w
             local = _jittered_rectangle(rng, w, h)
             local = shapely.affinity.scale(local, *(np.sqrt(area / local.area),) * 2, origin=(0, 0))
-            theta = np.deg2rad(spec.angle_deg + rng.normal(0.0, 1.5))
+            theta = np.deg2rad(spec.angle_deg + rng.uniform(-2.0, 2.0))
             cx, cy = centres[i, 0] + tile.dx, centres[i, 1] + tile.dy
             cos, sin = float(np.cos(theta)), float(np.sin(theta))
             geom = _affine_geoms(np.array([local]), cos, sin, cx, cy)[0]
@@ -868,16 +868,20 @@ def make_roads(rng: np.random.Generator, layout: _Layout, streets: pd.DataFrame,
     rows: list[dict[str, Any]] = [
         {k: r[k] for k in ("道路名称", "道路等级", "设计车速", "geom")} for _, r in layout.major.iterrows()
     ]
-    # internal streets: one synthetic name per street line of a block
-    names: dict[tuple[int, int], str] = {}
-    used: set[str] = set()
-    for b, k in streets[["block", "street"]].drop_duplicates().itertuples(index=False):
-        for _ in range(50):
+    # internal streets: one synthetic name per street line, unique within a tile
+    used: dict[int, set[str]] = {}
+
+    def street_name(tile: int) -> str:
+        taken = used.setdefault(tile, {r["道路名称"] for r in rows})
+        for _ in range(100):
             nm = "".join(rng.choice(list(STREET_NAME_CHARS), 2)) + "路"
-            if (b, nm) not in used:
+            if nm not in taken:
                 break
-        used.add((b, nm))
-        names[(b, k)] = nm
+        taken.add(nm)
+        return nm
+
+    names = {(b, k): street_name(int(blocks.at[b, "tile"]))
+             for b, k in streets[["block", "street"]].drop_duplicates().itertuples(index=False)}
     for r in streets.itertuples(index=False):
         rows.append({"道路名称": names[(r.block, r.street)], "道路等级": "次干路",
                      "设计车速": int(rng.choice([30, 40])), "geom": r.geom})
@@ -890,8 +894,8 @@ def make_roads(rng: np.random.Generator, layout: _Layout, streets: pd.DataFrame,
         net = shapely.union_all(g["geom"].to_numpy())
         conn = shapely.shortest_line(net, major_by_tile[blocks.at[b, "tile"]])
         if conn.length > 0.5:
-            nm = "".join(rng.choice(list(STREET_NAME_CHARS), 2)) + "路"
-            rows.append({"道路名称": nm, "道路等级": "次干路", "设计车速": 40, "geom": conn})
+            rows.append({"道路名称": street_name(int(blocks.at[b, "tile"])), "道路等级": "次干路",
+                         "设计车速": 40, "geom": conn})
             ends.extend(conn.coords)
     if ends:
         geoms = np.array([r["geom"] for r in rows], dtype=object)

@@ -307,25 +307,14 @@ def test_non_numeric_cell_becomes_nan_and_an_issue(project):
     assert "税收(万元)" in issue.message and "tax_wan" in issue.message and "'abc'" in issue.message
 
 
-STRING_DTYPE_DEFAULT = pd.Series(["x"]).dtype != object
-
-THOUSANDS_BUG = pytest.mark.xfail(
-    STRING_DTYPE_DEFAULT,
-    reason="BUG: inputs._convert strips thousands separators only when the column's dtype is object; "
-    "pandas >= 3 reads text as the `str` dtype, so '1,234' becomes NaN plus a non_numeric issue",
-    strict=True,
-)
-
-
-@THOUSANDS_BUG
 def test_thousands_separator_parses(project):
-    frame = _enterprises(**{"税收(万元)": ["1,234", "12,345.5", "7"]})
+    # pandas >= 3 holds text as the `str` dtype, not object: separators must go for both
+    frame = _enterprises(**{"税收(万元)": ["1,234", "12,345.5", "2，500"]})
     table = canonical_columns(frame, kind="enterprises", project=project, name="enterprises.csv")
-    assert table.frame["tax_wan"].tolist() == [1234.0, 12345.5, 7.0]
+    assert table.frame["tax_wan"].tolist() == [1234.0, 12345.5, 2500.0]
     assert table.issues == []
 
 
-@THOUSANDS_BUG
 def test_thousands_separator_parses_from_csv(tmp_path, make_project):
     (tmp_path / "enterprises.csv").write_text('企业编号,地块编号,营业收入(万元)\nE01,P1,"1,234"\n', encoding="utf-8")
     table = read_input("enterprises", make_project(tmp_path, enterprises="enterprises.csv"))

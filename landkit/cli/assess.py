@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from landkit.assess import OUTPUT_FILES, assess, write_assessment
+from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
 from landkit.cli.options import (
     blocks_opt,
     config_opt,
@@ -50,20 +50,7 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     data = load_dataset(project)
     result = assess(data, project)
     paths = write_assessment(out_dir, project, data, result)
-    echo_summary(result.summary)
+    for line in summary_lines(result.summary):
+        click.echo(line)
     for path in paths:
         click.echo(f"Wrote {path}")
-
-
-def echo_summary(summary: dict) -> None:
-    """Print the headline figures of an assessment."""
-    grades = summary["grades"]
-    click.echo(
-        f"{summary['parcels']:,} parcels, {summary['area_mu']:,.0f} 亩: "
-        + ", ".join(f"{g} {v['parcels']:,}" for g, v in grades.items())
-    )
-    inv = summary["inventory"]
-    click.echo(
-        f"低效用地 {inv['parcels']:,} 宗 {inv['area_mu']:,.0f} 亩; 可腾退 {inv['land_freed_mu']:,.0f} 亩, "
-        f"可新增建筑面积 {inv['floor_area_added_m2'] / 1e4:,.1f} 万m², 税收增量 {inv['tax_gain_wan']:,.0f} 万元"
-    )
