@@ -82,7 +82,8 @@ def _as_column_spec(value: Any) -> Any:
     if isinstance(value, dict) and "column" in value:
         value = dict(value)
         column = value.pop("column")
-        value["names"] = [column] if isinstance(column, str) else column
+        # A project's `names` (merged over the default's `column`) takes precedence.
+        value.setdefault("names", [column] if isinstance(column, str) else column)
     return value
 
 

@@ -85,18 +85,18 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, name: str) -> None:
     xmin, ymin, xmax, ymax = gdf.total_bounds
     if not np.isfinite([xmin, ymin, xmax, ymax]).all():
         return
-    if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
-        raise CRSError(
-            f"{name}: coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) are not degrees "
-            f"but the CRS is geographic ({crs.to_string()}); the .prj is wrong: declare the projected CRS "
-            "(e.g. EPSG:4549) with --crs after removing the wrong .prj"
-        )
     in_china = CHINA_LON[0] <= xmin and xmax <= CHINA_LON[1] and CHINA_LAT[0] <= ymin and ymax <= CHINA_LAT[1]
     swapped = CHINA_LAT[0] <= xmin and xmax <= CHINA_LAT[1] and CHINA_LON[0] <= ymin and ymax <= CHINA_LON[1]
     if swapped and not in_china:
         raise CRSError(
             f"{name}: coordinates look like latitude, longitude (x {xmin:.2f}–{xmax:.2f}, y {ymin:.2f}–{ymax:.2f}); "
             "write the file with longitude first (x = longitude)"
+        )
+    if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
+        raise CRSError(
+            f"{name}: coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) are not degrees "
+            f"but the CRS is geographic ({crs.to_string()}); the layer's CRS is wrong: for a shapefile delete the "
+            ".prj and pass --crs (e.g. EPSG:4549), otherwise re-label it: ogr2ogr -a_srs EPSG:4549 fixed.gpkg input.gpkg"
         )
 
 

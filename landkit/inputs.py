@@ -92,6 +92,12 @@ def shapefile_encoding(shp: Path, override: str | None = None) -> str:
             raise EncodingError(
                 f"{shp}: text is not valid {declared} (as {how} says): {_describe(exc)}{hint}"
             ) from None
+        # Most bytes decode as GBK, so a UTF-8 file mislabelled GBK would come out garbled; real
+        # Chinese GBK text is almost never valid UTF-8, so valid UTF-8 means the label is wrong.
+        if declared.upper().replace("-", "") != "UTF8" and not text.isascii() and _guess_encoding(text) == "UTF-8":
+            raise EncodingError(
+                f"{shp}: {how} says {declared} but the text is UTF-8; pass --encoding utf-8 (or fix the .cpg)"
+            )
         return declared
     guess = _guess_encoding(text)
     if guess is None:

@@ -59,7 +59,7 @@ def enterprise_shares(enterprises: pd.DataFrame, parcel_area: pd.Series) -> pd.D
         Parcel area in m², indexed by parcel id.
     """
     ids = split_parcel_ids(enterprises["parcel_id"])
-    links = pd.DataFrame({"row": ids.index, "parcel_id": ids.to_numpy()})
+    links = pd.DataFrame({"row": ids.index, "parcel_id": ids.to_numpy()}).drop_duplicates()
     links["area"] = links["parcel_id"].map(parcel_area)
     total = links.groupby("row")["area"].transform("sum")
     links["share"] = np.where(total > 0, links["area"] / total.where(total > 0, 1.0), np.nan)

@@ -77,6 +77,8 @@ def check_overlaps(parcels: gpd.GeoDataFrame, *, tolerance_m2: float, kind: str 
     pairs = [tree.query(sub, predicate=p) for p in ("overlaps", "contains")]
     left = np.concatenate([p[0] for p in pairs])
     right = np.concatenate([p[1] for p in pairs])
+    # `contains` is one-way: order each pair so a container later in the layer is not missed.
+    left, right = np.minimum(left, right), np.maximum(left, right)
     keep = left < right
     left, right = idx[left[keep]], idx[right[keep]]
     if len(left) == 0:
@@ -138,7 +140,7 @@ def check_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index) -> list[I
             issues.append(Issue("error", "negative", "enterprises", ids[i], f"{column} is negative ({enterprises[column].iloc[i]})"))
     unmatched = unmatched_enterprises(enterprises, parcel_ids)
     if len(unmatched) and unmatched["enterprise_id"].nunique() == len(enterprises):
-        sample = ", ".join(unmatched["parcel_id"].head(3))
+        sample = ", ".join(map(str, unmatched["parcel_id"].head(3)))
         issues.append(
             Issue("error", "no_match", "enterprises", "", f"no enterprise matches any parcel (parcel ids such as {sample}); "
                   "check that columns.enterprises.parcel_id names the parcel id column")
@@ -149,18 +151,26 @@ def check_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index) -> list[I
     return issues
 
 
-def fix_geometry(layer: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def fix_geometry(layer: gpd.GeoDataFrame, ids: pd.Series | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Repair what can be repaired: make invalid polygons valid, drop empty geometries.
 
     ``make_valid`` uses the "structure" method, which keeps polygons polygons (a bow-tie becomes
     a two-part multipolygon, collapsed parts are dropped).
 
+    Parameters
+    ----------
+    layer : GeoDataFrame
+        The layer as read (its own columns are kept).
+    ids : Series, optional
+        Parcel ids aligned to ``layer``, to name features in the change list (else row numbers).
+
     Returns
     -------
     (GeoDataFrame, list of str)
-        The repaired layer and one line per change, naming the row.
+        The repaired layer and one line per change, naming the parcel.
     """
     out = layer.copy()
+    names = ids.astype(str).to_numpy() if ids is not None else np.array([f"row {i + 1}" for i in range(len(layer))], dtype=object)
     geoms = out.geometry.values
     changes: list[str] = []
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
@@ -169,12 +179,12 @@ def fix_geometry(layer: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
         fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
         geoms = geoms.copy()
         for i, reason in zip(np.flatnonzero(invalid), shapely.is_valid_reason(geoms[invalid]), strict=True):
-            changes.append(f"row {i + 1}: made valid ({reason})")
+            changes.append(f"{names[i]}: made valid ({reason})")
         geoms[invalid] = fixed
         out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
     empty = shapely.is_missing(out.geometry.values) | shapely.is_empty(out.geometry.values)
     for i in np.flatnonzero(empty):
-        changes.append(f"row {i + 1}: dropped (empty geometry)")
+        changes.append(f"{names[i]}: dropped (empty geometry)")
     return out.loc[~empty], changes
 
 

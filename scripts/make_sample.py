@@ -840,13 +840,14 @@ def select_lots(rng: np.random.Generator, sub: dict[str, Any], n_keep: int) -> n
     dropped = np.zeros(m, bool)
     sb_of = sub["superblock"]
     budget = int(min(0.7 * n_drop, m / 3))
+    sbs, counts = np.unique(sb_of, return_counts=True)
+    chosen = []
     n_dropped = 0
-    for sb in rng.permutation(np.unique(sb_of)):
-        members = np.flatnonzero(sb_of == sb)
-        if n_dropped + len(members) > budget:
-            continue
-        dropped[members] = True
-        n_dropped += len(members)
+    for k in rng.permutation(len(sbs)):
+        if n_dropped + counts[k] <= budget:
+            chosen.append(sbs[k])
+            n_dropped += int(counts[k])
+    dropped[np.isin(sb_of, chosen)] = True
     rest = np.flatnonzero(~dropped)
     dropped[rng.choice(rest, size=n_drop - n_dropped, replace=False)] = True
     return np.flatnonzero(~dropped)
@@ -995,11 +996,13 @@ def make_scattered(rng: np.random.Generator, layout: _Layout, roads_tm: np.ndarr
 
     Returns
     -------
-    numpy.ndarray
+    geoms : numpy.ndarray
         ``n_plots`` tmerc polygons.
+    tile : numpy.ndarray
+        Tile index of each plot.
     """
     if n_plots == 0:
-        return np.zeros(0, dtype=object)
+        return np.zeros(0, dtype=object), np.zeros(0, int)
     cell = 300.0
     half = cell / 2
     # cluster sizes (number of plots per site)
@@ -1015,7 +1018,7 @@ def make_scattered(rng: np.random.Generator, layout: _Layout, roads_tm: np.ndarr
     ])
     obst_tree = shapely.STRtree(obstacles)
     town_xy = _to_tm_xy([t[1] for t in TOWNS], [t[2] for t in TOWNS])
-    cand, weight = [], []
+    cand, weight, cand_tile = [], [], []
     for tile, outline in zip(layout.tiles, layout.outlines):
         minx, miny, maxx, maxy = outline.bounds
         gx, gy = np.meshgrid(np.arange(minx + half, maxx, cell), np.arange(miny + half, maxy, cell))
@@ -1029,6 +1032,7 @@ def make_scattered(rng: np.random.Generator, layout: _Layout, roads_tm: np.ndarr
         d = np.min(np.hypot(cx[:, None] - town_xy[None, :, 0] - tile.dx,
                             cy[:, None] - town_xy[None, :, 1] - tile.dy), axis=1)
         cand.append(np.column_stack([cx, cy]))
+        cand_tile.append(np.full(len(cx), tile.index))
         weight.append(0.25 + np.exp(-d / 2500.0))
     cand_a = np.concatenate(cand)
     w = np.concatenate(weight)
@@ -1040,7 +1044,8 @@ def make_scattered(rng: np.random.Generator, layout: _Layout, roads_tm: np.ndarr
     geoms: list[Any] = []
     for (sx, sy), k in zip(centres, sizes_a):
         geoms.extend(_clump(rng, sx, sy, int(k), max_radius=half - 15.0))
-    return np.array(geoms, dtype=object)
+    tile_of = np.repeat(np.concatenate(cand_tile)[site], sizes_a)
+    return np.array(geoms, dtype=object), tile_of
 
 
 def _clump(rng: np.random.Generator, sx: float, sy: float, k: int, max_radius: float) -> list[Any]:
@@ -1184,52 +1189,72 @@ def make_parcel_attributes(rng: np.random.Generator, geoms: np.ndarray, profile:
 
 
 def _uscc(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` unique synthetic 统一社会信用代码 for Minhang (91 310112 …) with valid check chars."""
-    org_chars = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
-    out: list[str] = []
+    """``n`` unique synthetic 统一社会信用代码 for Minhang (91 310112 …) with valid check chars.
+
+    The 9-character organisation code carries its GB 11714 check character and the whole code
+    the GB 32100 one, so validators accept the ids; the ids themselves are random.
+    """
+    chars = np.array(list(USCC_CHARS), dtype=object)
+    org_value = np.array([int(c) if c.isdigit() else ord(c) - 55 for c in USCC_CHARS])
+    prefix = np.array([USCC_CHARS.index(c) for c in "91310112"])
+    out = np.empty(n, dtype=object)
+    todo = np.arange(n)
     seen: set[str] = set()
-    while len(out) < n:
-        m = n - len(out)
-        body = org_chars[rng.integers(0, len(org_chars), (m, 8))]
-        for row in body:
-            vals = [int(c) if c.isdigit() else ord(c) - 55 for c in row]
-            c9 = 11 - sum(v * w for v, w in zip(vals, ORG_WEIGHTS)) % 11
-            c9s = "X" if c9 == 10 else ("0" if c9 == 11 else str(c9))
-            s17 = "91310112" + "".join(row) + c9s
-            total = sum(USCC_CHARS.index(c) * w for c, w in zip(s17, USCC_WEIGHTS))
-            code = s17 + USCC_CHARS[(31 - total % 31) % 31]
-            if code not in seen:
+    while len(todo):
+        m = len(todo)
+        body = rng.integers(0, len(USCC_CHARS), (m, 8))
+        c9 = 11 - (org_value[body] @ np.array(ORG_WEIGHTS)) % 11
+        c9_idx = np.where(c9 == 10, USCC_CHARS.index("X"), np.where(c9 == 11, 0, c9))
+        s17 = np.column_stack([np.broadcast_to(prefix, (m, 8)), body, c9_idx])
+        c18 = (31 - (s17 @ np.array(USCC_WEIGHTS)) % 31) % 31
+        codes = ["".join(row) for row in chars[np.column_stack([s17, c18])]]
+        retry = []
+        for i, code in zip(todo, codes):
+            if code in seen:
+                retry.append(i)
+            else:
                 seen.add(code)
-                out.append(code)
-    return np.array(out, dtype=object)
+                out[i] = code
+        todo = np.array(retry, int)
+    return out
 
 
 def _company_names(rng: np.random.Generator, industry: np.ndarray, big: np.ndarray) -> np.ndarray:
-    """Unique synthetic company names such as 上海闵芯智能科技有限公司."""
+    """Unique synthetic company names such as 上海闵芯智能科技有限公司.
+
+    Brands have two characters, sometimes three (more often when a name is already taken).
+    """
     n = len(industry)
-    chars = np.array(list(BRAND_CHARS))
+    chars = list(BRAND_CHARS)
     names = np.empty(n, dtype=object)
     todo = np.arange(n)
     seen: set[str] = set()
-    for _ in range(100):
+    for attempt in range(60):
         if len(todo) == 0:
             break
         m = len(todo)
-        b = chars[rng.integers(0, len(chars), (m, 2))]
-        suffix = np.where(big[todo] & (rng.random(m) < 0.3), "集团有限公司",
-                          np.array(COMPANY_SUFFIXES[:3], dtype=object)[
-                              rng.choice(3, size=m, p=[0.85, 0.1, 0.05])])
+        three = rng.random(m) < (0.15 if attempt == 0 else 0.8)
+        c = rng.integers(0, len(chars), (m, 3))
+        word_u = rng.random(m)
+        suffix = rng.choice(3, size=m, p=[0.85, 0.1, 0.05])
+        group = big[todo] & (rng.random(m) < 0.3)
         retry = []
         for k, i in enumerate(todo):
+            a, b, d = c[k]
+            if a == b or (three[k] and (d == a or d == b)):
+                retry.append(i)
+                continue
             words = INDUSTRY_NAME_WORDS[industry[i]]
-            nm = "上海" + b[k, 0] + b[k, 1] + words[rng.integers(len(words))] + suffix[k]
-            if b[k, 0] == b[k, 1] or nm in seen:
+            nm = ("上海" + chars[a] + chars[b] + (chars[d] if three[k] else "")
+                  + words[int(word_u[k] * len(words))]
+                  + ("集团有限公司" if group[k] else COMPANY_SUFFIXES[suffix[k]]))
+            if nm in seen:
                 retry.append(i)
             else:
                 seen.add(nm)
                 names[i] = nm
         todo = np.array(retry, int)
-    if len(todo):  # pragma: no cover
+    if len(todo):  # pragma: no cover - the name space is far larger than any sample
         raise RuntimeError("could not make unique company names")
     return names
 
@@ -1339,19 +1364,22 @@ def make_enterprises(rng: np.random.Generator, parcels: pd.DataFrame, geoms: np.
     revenue[dormant] = 0.0
     span_area = np.array([area_mu[fp].sum() for fp in firm_parcels])
 
-    # industry
+    # industry: the area's mix × the block's bias × fit with the land use
     ind_names = list(INDUSTRIES)
-    base = np.array([[PROFILES[prof[p]]["industry"].get(k, 0.0) for k in ind_names] for p in first])
-    bias = np.ones_like(base)
-    for f, p in enumerate(first):
-        if tmpl[p] >= 0:
-            for k, mult in BLOCKS[tmpl[p]].industry_bias:
-                bias[f, ind_names.index(k)] = mult
-    aff = np.array([[USE_INDUSTRY_AFFINITY[use[p]].get(k, 0.0) for k in ind_names] for p in first])
-    weights = base * bias * aff + 1e-6
+    prof_names = list(PROFILES)
+    prof_mix = np.array([[PROFILES[p]["industry"].get(k, 0.0) for k in ind_names] for p in prof_names])
+    bias = np.ones((len(BLOCKS) + 1, len(ind_names)))  # last row: outside blocks (template -1)
+    for t, spec in enumerate(BLOCKS):
+        for k, mult in spec.industry_bias:
+            bias[t, ind_names.index(k)] = mult
+    affinity = np.array([[USE_INDUSTRY_AFFINITY[u].get(k, 0.0) for k in ind_names] for u in LAND_USES])
+    p_of = pd.Series(prof).map({p: i for i, p in enumerate(prof_names)}).to_numpy()[first]
+    u_of = pd.Series(use).map({u: i for i, u in enumerate(LAND_USES)}).to_numpy()[first]
+    weights = prof_mix[p_of] * bias[tmpl[first]] * affinity[u_of] + 1e-6
     industry = _categorical(rng, ind_names, weights)
-
-    trait = {k: np.array([INDUSTRY_TRAITS[i][k] for i in industry]) for k in INDUSTRY_TRAITS["高端装备"]}
+    ind_idx = pd.Series(industry).map({k: i for i, k in enumerate(ind_names)}).to_numpy()
+    trait = {key: np.array([INDUSTRY_TRAITS[k][key] for k in ind_names])[ind_idx]
+             for key in INDUSTRY_TRAITS["高端装备"]}
     tax_rate = rng.uniform(trait["tax"][:, 0], trait["tax"][:, 1])
     tax = revenue * tax_rate
     va = revenue * rng.uniform(0.20, 0.35, nf)
@@ -1359,8 +1387,8 @@ def make_enterprises(rng: np.random.Generator, parcels: pd.DataFrame, geoms: np.
         * np.exp(0.25 * rng.standard_normal(nf))
     staff = np.maximum(1, np.round(revenue / per_head)).astype(int)
     staff[dormant] = rng.integers(1, 4, dormant.sum())
-    rd_lo = np.array([PROFILES[prof[p]]["rd_share"][0] for p in first])
-    rd_hi = np.array([PROFILES[prof[p]]["rd_share"][1] for p in first])
+    rd_range = np.array([PROFILES[p].get("rd_share", (0.0, 0.0)) for p in prof_names])[p_of]
+    rd_lo, rd_hi = rd_range[:, 0], rd_range[:, 1]
     rd_share = rng.uniform(rd_lo, rd_hi) * trait["rd"]
     rd = revenue * np.clip(rd_share, 0.0, 0.35)
     energy = revenue * rng.uniform(trait["energy"][:, 0], trait["energy"][:, 1])
@@ -1594,11 +1622,7 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
     lot_block = sub["block"][kept]
     roads = make_roads(rng, layout, sub["streets"], lots)
     road_geoms = roads["geom"].to_numpy()
-    scattered = make_scattered(rng, layout, road_geoms, roads["道路等级"].to_numpy(), n_out)
-    # scattered plots: tile by position
-    sc_xy = shapely.get_coordinates(shapely.centroid(scattered)) if len(scattered) else np.zeros((0, 2))
-    sc_tile = np.array([int(np.argmin([o.distance(shapely.Point(x, y)) for o in layout.outlines]))
-                        for x, y in sc_xy], int) if len(tiles) > 1 else np.zeros(len(scattered), int)
+    scattered, sc_tile = make_scattered(rng, layout, road_geoms, roads["道路等级"].to_numpy(), n_out)
 
     geoms = np.concatenate([lots, scattered])
     bl = layout.blocks

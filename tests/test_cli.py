@@ -107,7 +107,7 @@ def test_validate_reports_problems_by_parcel_id_and_exits_1(bad_parcels, tmp_pat
 def test_validate_fix_writes_a_repaired_copy(bad_parcels, tmp_path):
     fixed = tmp_path / "fixed.gpkg"
     result = run("validate", str(bad_parcels), "--fix", "-o", str(fixed))
-    assert "fixed: row 1: made valid (Self-intersection" in result.output
+    assert "fixed: BOW: made valid (Self-intersection" in result.output
     assert result.exit_code == 1  # duplicate ids cannot be repaired automatically
     assert "invalid_geometry" not in result.output
     repaired = pyogrio.read_dataframe(fixed)

@@ -159,11 +159,6 @@ def test_layer_without_crs_is_refused_in_memory(lonlat_parcels):
         ensure_crs(bare, name="noprj.shp")
 
 
-@pytest.mark.xfail(
-    reason="BUG: crs.check_coordinates tests the ±180/±90 range before the swap test, and every Chinese "
-    "longitude (73–136) is > 90 as a latitude, so swapped lat/lon is always reported as 'not degrees'",
-    strict=True,
-)
 def test_swapped_lat_lon_is_refused_with_the_reason(lonlat_parcels):
     swapped = lonlat_parcels.set_geometry(
         shapely.transform(lonlat_parcels.geometry.values, lambda xy: xy[:, ::-1])

@@ -131,6 +131,20 @@ def test_utf8_shapefile_reads_back_identical_text(tmp_path, project, working_crs
     assert table.frame["town"].tolist() == UTF8_ROWS["街镇"]
 
 
+def test_utf8_shapefile_with_lying_gbk_cpg_is_not_garbled(tmp_path, project, working_crs):
+    rows = {"DKBH": ["工业用地", "研发用地"], "YDXZ": ["研发用地", "工业用地"]}
+    assert "工业用地".encode("utf-8").decode("gbk") == "宸ヤ笟鐢ㄥ湴"  # the trap: valid, but wrong
+    path = tmp_path / "lying.shp"
+    pyogrio.write_dataframe(_layer(rows, working_crs), path, encoding="UTF-8")
+    path.with_suffix(".cpg").write_text("GBK", encoding="ascii")
+    try:
+        gdf = read_vector(Source(path=path.name), kind="parcels", project=project)
+    except EncodingError as err:
+        assert "lying.shp" in str(err) and "utf-8" in str(err).lower()
+    else:
+        _assert_same_text(gdf, rows)
+
+
 def test_shapefile_without_dbf_is_an_input_error(gbk_shapefile, project):
     gbk_shapefile.with_suffix(".dbf").unlink()
     with pytest.raises(InputError, match=r"\.dbf"):
@@ -379,6 +393,23 @@ def test_explicitly_mapped_optional_column_absent_raises(tmp_path):
         canonical_columns(_enterprises(), kind="enterprises", project=project, name="enterprises.csv")
     msg = str(err.value)
     assert "`energy_tce`" in msg and "综合能耗(吨)" in msg
+
+
+def test_names_form_of_a_column_mapping_is_used(tmp_path):
+    config = tmp_path / "landkit.yaml"
+    config.write_text("columns:\n  enterprises:\n    tax_wan: {column: [税收(元)], unit: 元}\n", encoding="utf-8")
+    frame = _enterprises(**{"税收(万元)": ["5", "6", "7"], "税收(元)": ["10000", "20000", "30000"]})
+    table = canonical_columns(frame, kind="enterprises", project=load_config(config), name="e")
+    assert table.frame["tax_wan"].tolist() == pytest.approx([1.0, 2.0, 3.0])
+
+
+def test_names_key_of_a_column_mapping_is_used(tmp_path):
+    config = tmp_path / "landkit.yaml"
+    config.write_text("columns:\n  enterprises:\n    tax_wan: {names: [税收(元)], unit: 元}\n", encoding="utf-8")
+    frame = _enterprises(**{"税收(万元)": ["5", "6", "7"], "税收(元)": ["10000", "20000", "30000"]})
+    table = canonical_columns(frame, kind="enterprises", project=load_config(config), name="e")
+    # 10,000 元 = 1 万元, read from 税收(元) as the project says (not 5 万元 × 10⁻⁴ from 税收(万元))
+    assert table.frame["tax_wan"].tolist() == pytest.approx([1.0, 2.0, 3.0])
 
 
 def test_first_present_candidate_wins(project):

@@ -208,3 +208,27 @@ def test_unmatched_enterprises_none(enterprises):
     out = unmatched_enterprises(enterprises.iloc[:5], pd.Index(["P1", "P2", "P3"]))
     assert len(out) == 0
     assert list(out.columns) == ["enterprise_id", "parcel_id"]
+
+
+# --- end to end --------------------------------------------------------------------------------
+
+
+def test_load_dataset_measures_in_working_crs_and_assigns_blocks(tmp_path, make_project, parcels, working_crs):
+    from pyproj import CRS
+
+    from landkit.dataset import load_dataset
+
+    geographic = parcels.drop(columns="expected_m2").to_crs(epsg=4490)  # as a planner might deliver them
+    blocks = gpd.GeoDataFrame({"区块编号": ["B1"], "区块名称": ["莘庄工业区"]}, geometry=[box(-10, -10, 250, 200)], crs=working_crs)
+    enterprises = pd.DataFrame({"企业编号": ["E1"], "地块编号": ["P2；P3"], "营业收入(万元)": ["400"]})
+    data = load_dataset(make_project(tmp_path, parcels=geographic, blocks=blocks, enterprises=enterprises))
+    assert CRS(data.input_crs).equals(CRS.from_epsg(4490))
+    assert CRS(data.parcels.crs).equals(CRS.from_user_input(working_crs))
+    out = data.parcels.set_index("parcel_id")
+    assert out["area_m2"].tolist() == pytest.approx([5000, 1000, 3000, 2700, 5800], rel=1e-6)
+    assert out["block_id"].iloc[:3].tolist() == ["B1", "B1", "B1"] and out["block_id"].iloc[3:].isna().all()
+    assert out["inside_block"].tolist() == [True, True, True, False, False]
+    assert out.loc["P2", "revenue_wan"] == pytest.approx(100.0)  # 400 × 1000 / (1000 + 3000)
+    assert out.loc["P3", "revenue_wan"] == pytest.approx(300.0)
+    assert out["enterprise_count"].tolist() == [0, 1, 1, 0, 0]
+    assert data.issues == []

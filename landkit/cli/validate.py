@@ -19,7 +19,7 @@ from landkit.cli.options import (
     sheet_opt,
 )
 from landkit.dataset import load_dataset
-from landkit.inputs import read_vector
+from landkit.inputs import canonical_columns, read_vector
 from landkit.issues import issues_frame
 from landkit.output import atomic_path, check_writable, vector_parts, write_vector
 from landkit.validate import fix_geometry
@@ -58,7 +58,8 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
 
     if fix:
         raw = read_vector(project.inputs.parcels, kind="parcels", project=project)
-        repaired, changes = fix_geometry(raw)
+        ids = canonical_columns(raw, kind="parcels", project=project, name=str(output)).frame["parcel_id"]
+        repaired, changes = fix_geometry(raw, ids)
         write_vector(output, repaired, layer="parcels")
         for line in changes:
             click.echo(f"fixed: {line}")
