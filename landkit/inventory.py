@@ -71,14 +71,21 @@ def list_low_efficiency(parcels: pd.DataFrame, inventory: Inventory, *, year: in
     out = pd.DataFrame(index=parcels.index)
     for rule in inventory.rules:
         out[f"r_{rule.code}"] = evaluate_condition(frame, rule.when, params)
-    flags = out[[f"r_{r.code}" for r in inventory.rules]].to_numpy()
-    out["low_efficiency"] = flags.any(axis=1)
+    flags = out[[f"r_{r.code}" for r in inventory.rules]]
+    out["low_efficiency"] = flags.to_numpy().any(axis=1)
     for column, attr, sep in (("reasons", "code", SEPARATOR), ("reasons_zh", "label_zh", "；"), ("reasons_en", "label_en", "; ")):
-        labels = np.array([getattr(r, attr) for r in inventory.rules], dtype=object)
-        out[column] = [sep.join(labels[row]) for row in flags]
+        out[column] = join_flags(flags, [getattr(r, attr) for r in inventory.rules], sep)
     out["idle_years"] = frame["idle_years"]
     out["far_min"] = frame["far_min"]
     return out
+
+
+def join_flags(flags: pd.DataFrame, labels: list[str], sep: str) -> pd.Series:
+    """Join the labels of the true flags of each row (``D;IDLE``), a loop over rules not rows."""
+    text = pd.Series("", index=flags.index, dtype=object)
+    for column, label in zip(flags.columns, labels, strict=True):
+        text = text + np.where(flags[column].to_numpy(), label + sep, "")
+    return text.str.removesuffix(sep) if sep else text
 
 
 def block_median_tax_per_mu(parcels: pd.DataFrame) -> pd.Series:
@@ -116,8 +123,8 @@ def assign_disposal(parcels: pd.DataFrame, listed: pd.DataFrame, disposal: Dispo
     labels = {r.code: (r.label_zh, r.label_en) for r in disposal.rules}
     out = pd.DataFrame(index=parcels.index)
     out["disposal"] = path
-    out["disposal_zh"] = path.map(lambda c: labels.get(c, ("", ""))[0])
-    out["disposal_en"] = path.map(lambda c: labels.get(c, ("", ""))[1])
+    out["disposal_zh"] = path.map({code: zh for code, (zh, _) in labels.items()}).fillna("")
+    out["disposal_en"] = path.map({code: en for code, (_, en) in labels.items()}).fillna("")
     area_mu, area_m2 = parcels["area_mu"], parcels["area_m2"]
     floor = parcels["floor_area_m2"].fillna(0.0) if "floor_area_m2" in parcels else pd.Series(0.0, index=parcels.index)
     frees = path.isin(params.get("frees_land", []))

@@ -18,6 +18,9 @@ from landkit.parcels import unmatched_enterprises
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 
+#: Enterprise figures that may legitimately be negative.
+SIGNED_ENTERPRISE_COLUMNS = frozenset({"tax_wan", "value_added_wan"})
+
 
 def _ids(frame: pd.DataFrame, id_col: str | None) -> np.ndarray:
     if id_col and id_col in frame:
@@ -136,8 +139,10 @@ def check_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index) -> list[I
     ids = _ids(enterprises, "enterprise_id")
     numeric = [c for c in enterprises.columns if enterprises[c].dtype.kind in "fi"]
     for column in numeric:
+        # Net tax can be negative (refunds, 留抵退税) and value added too (losses): kept, with a warning.
+        severity = "warning" if column in SIGNED_ENTERPRISE_COLUMNS else "error"
         for i in np.flatnonzero((enterprises[column] < 0).fillna(False).to_numpy()):
-            issues.append(Issue("error", "negative", "enterprises", ids[i], f"{column} is negative ({enterprises[column].iloc[i]})"))
+            issues.append(Issue(severity, "negative", "enterprises", ids[i], f"{column} is negative ({enterprises[column].iloc[i]})"))
     unmatched = unmatched_enterprises(enterprises, parcel_ids)
     if len(unmatched) and unmatched["enterprise_id"].nunique() == len(enterprises):
         sample = ", ".join(map(str, unmatched["parcel_id"].head(3)))

@@ -32,7 +32,7 @@ ROWS = [
     ("P01", "M1", "operating", TEN_MU, 900.0, 2.0, 1, "高端装备", 2005, True),
     ("P02", "M1", "operating", TEN_MU, 600.0, 1.0, 1, "高端装备", 2005, True),
     ("P03", "M1", "operating", TEN_MU, 300.0, 2.5, 1, "生物医药", 2005, True),
-    ("P04", "M1", "operating", TEN_MU, 120.0, 0.5, 1, "传统制造", 2005, True),
+    ("P04", "M1", "operating", TEN_MU, 80.0, 0.5, 1, "传统制造", 2005, True),
     ("P05", "M1", "operating", TEN_MU, 450.0, 1.5, 1, "高端装备", 2005, True),
     ("P06", "M1", "idle", TEN_MU, np.nan, 0.0, 0, None, None, True),
     ("P07", "M1", "construction", TEN_MU, np.nan, 0.0, 0, None, None, True),
@@ -82,11 +82,11 @@ def result(dataset, project):
 
 def test_scores_by_hand(result):
     # score = 100 × (60 × min(tax per mu / 60, 1.5) + 40 × min(FAR / 2, 1)) / (60 × 1.5 + 40 × 1)
-    expected = {"P01": 130, "P02": 80, "P03": 70, "P04": 22, "P05": 75, "P06": 0, "P10": 80, "P11": 50}
+    expected = {"P01": 130, "P02": 80, "P03": 70, "P04": 18, "P05": 75, "P06": 0, "P10": 80, "P11": 50}
     for pid, points in expected.items():
         assert result.loc[pid, "score"] == pytest.approx(100 * points / 130, abs=1e-6), pid
-    assert result.loc["P04", "tax_per_mu"] == pytest.approx(12.0)
-    assert result.loc["P04", "tax_per_mu_pts"] == pytest.approx(12.0)
+    assert result.loc["P04", "tax_per_mu"] == pytest.approx(8.0)
+    assert result.loc["P04", "tax_per_mu_pts"] == pytest.approx(8.0)
     assert result.loc["P03", "far_pts"] == pytest.approx(40.0)  # FAR 2.5 capped at the benchmark
 
 
@@ -138,9 +138,9 @@ def test_disposal_paths_and_gains(result):
     assert result.loc["P06", "land_freed_mu"] == pytest.approx(10)
     assert result.loc["P11", "land_freed_mu"] == pytest.approx(3)
     assert result.loc["P04", "floor_area_added_m2"] == pytest.approx(2.0 * TEN_MU - 0.5 * TEN_MU)
-    # B1's median tax per 亩 over its graded parcels: median(90, 60, 30, 12, 45, 0, 60) = 45
+    # B1's median tax per 亩 over its graded parcels: median(90, 60, 30, 8, 45, 0, 60) = 45
     assert result.loc["P04", "potential_tax_wan"] == pytest.approx(450)
-    assert result.loc["P04", "tax_gain_wan"] == pytest.approx(330)
+    assert result.loc["P04", "tax_gain_wan"] == pytest.approx(370)
     # outside blocks: the park median of all 8 graded, (30 + 45) / 2 = 37.5 per 亩
     assert result.loc["P11", "tax_gain_wan"] == pytest.approx(3 * 37.5 - 90)
     assert result.loc["P01", "disposal"] == ""

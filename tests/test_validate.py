@@ -285,10 +285,12 @@ def test_enterprises_with_blank_parcel_ids_are_one_error_not_a_crash(project):
 
 def test_enterprise_duplicates_and_negative_figures():
     enterprises = pd.DataFrame(
-        {"enterprise_id": ["E1", "E1", "E2"], "parcel_id": ["P1", "P1", "P2"], "tax_wan": [1.0, 2.0, -3.0]}
+        {"enterprise_id": ["E1", "E1", "E2", "E3"], "parcel_id": ["P1", "P1", "P2", "P2"],
+         "tax_wan": [1.0, 2.0, -3.0, 1.0], "employees": [1.0, 1.0, 1.0, -2.0]}
     )
     issues = check_enterprises(enterprises, pd.Index(["P1", "P2"]))
-    assert keyed(issues) == [("error", "duplicate_id", "E1"), ("error", "negative", "E2")]
+    # a negative tax (a refund) is kept with a warning; negative employees are an error
+    assert sorted(keyed(issues)) == [("error", "duplicate_id", "E1"), ("error", "negative", "E3"), ("warning", "negative", "E2")]
 
 
 # --- repairs -----------------------------------------------------------------------------------
