@@ -68,6 +68,7 @@ DEFAULT_YEAR = 2025
 MAX_MB_PER_3200 = 6.0  # output budget at the default size
 STOREY_HEIGHT_M = 4.5
 LOT_SCALE = 1.15  # multiplier on the profiles' lot-size thresholds
+LOTS_PER_TILE = 3740  # lots one copy of the district yields at LOT_SCALE (measured)
 NIGHT_LIGHT_RES_DEG = 0.001
 BUILDING_HEIGHT_RES_M = 30.0
 
@@ -246,7 +247,7 @@ INDUSTRY_TRAITS: dict[str, dict[str, tuple[float, float] | float]] = {
     "新材料": {"tax": (0.04, 0.07), "rev_per_head": (150.0, 350.0), "energy": (0.10, 0.28), "hitech": 0.45, "rd": 0.8},
     "集成电路": {"tax": (0.04, 0.07), "rev_per_head": (150.0, 330.0), "energy": (0.05, 0.12), "hitech": 0.75, "rd": 1.3},
     "传统制造": {"tax": (0.03, 0.06), "rev_per_head": (80.0, 160.0), "energy": (0.08, 0.20), "hitech": 0.06, "rd": 0.3},
-    "仓储物流": {"tax": (0.02, 0.035), "rev_per_head": (120.0, 350.0), "energy": (0.01, 0.03), "hitech": 0.02, "rd": 0.1},
+    "仓储物流": {"tax": (0.03, 0.045), "rev_per_head": (120.0, 350.0), "energy": (0.01, 0.03), "hitech": 0.02, "rd": 0.1},
     "研发服务": {"tax": (0.05, 0.08), "rev_per_head": (60.0, 140.0), "energy": (0.004, 0.012), "hitech": 0.75, "rd": 1.5},
 }
 
@@ -256,7 +257,7 @@ BASE_REVENUE_PER_MU = 780.0  # 万元/亩, median before effects
 
 #: Street/town units of Minhang with an approximate centre (nearest centre wins).
 TOWNS: tuple[tuple[str, float, float], ...] = (
-    ("江川路街道", 121.395, 31.012), ("吴泾镇", 121.462, 31.040), ("马桥镇", 121.345, 31.030),
+    ("江川路街道", 121.395, 31.012), ("吴泾镇", 121.452, 31.035), ("马桥镇", 121.345, 31.030),
     ("颛桥镇", 121.425, 31.065), ("莘庄镇", 121.385, 31.112), ("莘庄工业区", 121.352, 31.085),
     ("梅陇镇", 121.435, 31.125), ("古美街道", 121.400, 31.150), ("七宝镇", 121.350, 31.160),
     ("虹桥镇", 121.395, 31.182), ("新虹街道", 121.330, 31.205), ("华漕镇", 121.290, 31.225),
@@ -407,7 +408,8 @@ class _Layout:
     major: pd.DataFrame = field(default_factory=pd.DataFrame)  # named roads (tmerc)
 
 
-def _to_tm_xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def _to_tm_xy(lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Project lon/lat (EPSG:4490) to ``(n, 2)`` :data:`TMERC` coordinates."""
     x, y = _TO_TM.transform(np.asarray(lon, float), np.asarray(lat, float))
     return np.column_stack([x, y])
 
@@ -496,19 +498,13 @@ def _spiral(n: int) -> Iterator[tuple[int, int]]:
                 seg_len += 1
 
 
-def _largest_part(geom: Any) -> Any:
-    parts = shapely.get_parts(geom)
-    if len(parts) == 0:
-        return geom
-    return parts[np.argmax(shapely.area(parts))]
-
-
 # ---------------------------------------------------------------------------------------------
 # Layer builders
 # ---------------------------------------------------------------------------------------------
 
 
 def _block_areas() -> np.ndarray:
+    """Template block areas (ha); the last block takes the remainder of 5,647.93 ha."""
     areas = np.array([b.area_ha for b in BLOCKS], float)
     areas[-1] = BLOCK_TOTAL_HA - areas[:-1].sum()
     return areas
@@ -788,7 +784,7 @@ def subdivide_blocks(rng: np.random.Generator, layout: _Layout, lot_scale: float
             corr_local = shapely.union_all(
                 _inverse_affine_geoms(corridors[near], cos, sin, cx, cy))
             lines.append(shapely.get_parts(shapely.boundary(corr_local)))
-        noded = shapely.union_all(np.concatenate([np.asarray(l, dtype=object) for l in lines]))
+        noded = shapely.union_all(np.concatenate([np.asarray(part, dtype=object) for part in lines]))
         faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
         if len(faces) == 0:
             continue
@@ -870,10 +866,11 @@ def make_roads(rng: np.random.Generator, layout: _Layout, streets: pd.DataFrame,
         {k: r[k] for k in ("道路名称", "道路等级", "设计车速", "geom")} for _, r in layout.major.iterrows()
     ]
     # internal streets: one synthetic name per street line, unique within a tile
+    major_names = set(layout.major["道路名称"])
     used: dict[int, set[str]] = {}
 
     def street_name(tile: int) -> str:
-        taken = used.setdefault(tile, {r["道路名称"] for r in rows})
+        taken = used.setdefault(tile, set(major_names))
         for _ in range(100):
             nm = "".join(rng.choice(list(STREET_NAME_CHARS), 2)) + "路"
             if nm not in taken:
@@ -1053,11 +1050,12 @@ def _clump(rng: np.random.Generator, sx: float, sy: float, k: int, max_radius: f
     areas = np.clip(MU_M2 * 3.2 * np.exp(0.65 * rng.standard_normal(k)), 0.8 * MU_M2, 30 * MU_M2)
     ncol, nrow = {1: (1, 1), 2: (2, 1), 3: (3, 1), 4: (2, 2), 5: (5, 1), 6: (3, 2)}[k]
     total = areas.sum()
-    max_total = 0.5 * (2 * max_radius) ** 2 * 0.9  # the clump's diagonal stays within the site
+    aspect = rng.uniform(0.6, 1.6) * ncol / nrow
+    # keep the clump's half-diagonal within the site radius: W² + H² = total·(a + 1/a) ≤ (2R)²
+    max_total = 0.95 * (2 * max_radius) ** 2 / (aspect + 1 / aspect)
     if total > max_total:
         areas *= max_total / total
         total = max_total
-    aspect = rng.uniform(0.6, 1.6) * ncol / nrow
     W = np.sqrt(total * aspect)
     H = total / W
     if k == 1:
@@ -1080,6 +1078,7 @@ def _clump(rng: np.random.Generator, sx: float, sy: float, k: int, max_radius: f
 
 
 def _town_of(xy: np.ndarray, tiles: list[_Tile], tile_idx: np.ndarray) -> np.ndarray:
+    """所属街镇 of points (tmerc): the nearest town centre of their tile."""
     town_xy = _to_tm_xy([t[1] for t in TOWNS], [t[2] for t in TOWNS])
     dx = np.array([t.dx for t in tiles])[tile_idx]
     dy = np.array([t.dy for t in tiles])[tile_idx]
@@ -1389,8 +1388,8 @@ def make_enterprises(rng: np.random.Generator, parcels: pd.DataFrame, geoms: np.
     staff[dormant] = rng.integers(1, 4, dormant.sum())
     rd_range = np.array([PROFILES[p].get("rd_share", (0.0, 0.0)) for p in prof_names])[p_of]
     rd_lo, rd_hi = rd_range[:, 0], rd_range[:, 1]
-    rd_share = rng.uniform(rd_lo, rd_hi) * trait["rd"]
-    rd = revenue * np.clip(rd_share, 0.0, 0.35)
+    rd_share = np.clip(rng.uniform(rd_lo, rd_hi) * np.sqrt(trait["rd"]), 0.3 * rd_lo, 1.25 * rd_hi)
+    rd = revenue * rd_share
     energy = revenue * rng.uniform(trait["energy"][:, 0], trait["energy"][:, 1])
     energy *= np.where(prof[first] == "core", 0.6, 1.0)
     p_hitech = np.clip(trait["hitech"] * np.where(rd_share >= 0.03, 1.25, 0.5), 0, 0.97)
@@ -1513,6 +1512,7 @@ def make_night_light(rng: np.random.Generator, parcels: pd.DataFrame, geoms_geo:
 
 
 def _merge_add() -> Any:
+    """rasterio's additive merge mode (imported lazily)."""
     from rasterio.enums import MergeAlg
 
     return MergeAlg.add
@@ -1541,7 +1541,7 @@ def make_building_height(parcels: pd.DataFrame, geoms_tm: np.ndarray, outlines_t
     coords, idx = shapely.get_coordinates(g, return_index=True)
     cen = shapely.get_coordinates(shapely.centroid(g))
     coords = cen[idx] + (coords - cen[idx]) * ratio[idx, None]
-    shrunk = shapely.set_coordinates(shapely.transform(g.copy(), lambda xy: xy), coords)
+    shrunk = shapely.set_coordinates(g.copy(), coords)  # new geometries; the parcels stay as they are
     shrunk = shapely.transform(shrunk, fn)
     height = np.clip(np.round(floor[built] / foot[built] * STOREY_HEIGHT_M), 1, 254).astype(int)
     outl = shapely.transform(outlines_tm, fn)
@@ -1574,10 +1574,6 @@ def make_core_sites() -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
-def _lots_per_tile_estimate(lot_scale: float) -> float:
-    return 4300.0 / lot_scale
-
-
 def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
              year: int = DEFAULT_YEAR) -> dict[str, Any]:
     """Generate the whole synthetic data set in memory.
@@ -1605,14 +1601,14 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
     rng = np.random.default_rng(seed)
     n_in = int(round(n_parcels * TARGET_INSIDE_SHARE))
     n_out = n_parcels - n_in
-    lot_scale = LOT_SCALE
-    n_tiles = max(1, int(np.ceil(n_in / (0.8 * _lots_per_tile_estimate(lot_scale)))))
+    # one copy of the district yields about LOTS_PER_TILE lots; keep at most 80 % of them
+    n_tiles = max(1, int(np.ceil(n_in / (0.8 * LOTS_PER_TILE))))
     while True:
         tiles = [_Tile(i, gx * TILE_STEP_M, gy * TILE_STEP_M)
                  for i, (gx, gy) in enumerate(_spiral(n_tiles))]
         layout = _Layout(tiles=tiles, blocks=make_blocks(rng, tiles), outlines=make_outlines(tiles))
         layout.major = make_major_roads(tiles)
-        sub = subdivide_blocks(rng, layout, lot_scale)
+        sub = subdivide_blocks(rng, layout, LOT_SCALE)
         if len(sub["lots"]) >= n_in / 0.95:
             break
         n_tiles += 1  # not enough land: grow the city by one more copy of the district
@@ -1690,6 +1686,8 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
         On the first failed check.
     """
     stats: dict[str, Any] = {}
+    meta = datasets.get("meta") or {}
+    year = int(meta.get("year", DEFAULT_YEAR))
     blocks, parcels, roads = datasets["blocks"], datasets["parcels"], datasets["roads"]
     sites, ent, price = datasets["core_sites"], datasets["enterprises"], datasets["land_price"]
     for name, gdf, cols in (("blocks", blocks, BLOCK_COLUMNS), ("parcels", parcels, PARCEL_COLUMNS),
@@ -1705,8 +1703,8 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     # blocks
     n_tiles = len(blocks) // len(BLOCKS)
     assert len(blocks) == n_tiles * len(BLOCKS) and n_tiles >= 1, f"{len(blocks)} blocks"
-    assert blocks["区块编号"].is_unique
-    assert set(blocks["区块类型"]) <= set(BLOCK_TYPES) and set(blocks["圈层"]) <= set(RINGS)
+    assert blocks["区块编号"].is_unique, "duplicate block ids"
+    assert set(blocks["区块类型"]) <= set(BLOCK_TYPES) and set(blocks["圈层"]) <= set(RINGS), "block classes"
     blocks_tm = _geoms_to_tm(blocks.geometry.to_numpy())
     total_ha = float(shapely.area(blocks_tm).sum() / 1e4)
     expected = BLOCK_TOTAL_HA * n_tiles
@@ -1715,8 +1713,11 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     stats["block_area_ha"] = round(total_ha, 2)
 
     # parcels
+    if "n_parcels" in meta:
+        assert len(parcels) == int(meta["n_parcels"]), f"{len(parcels)} parcels, expected {meta['n_parcels']}"
     assert parcels["地块编号"].is_unique, "duplicate parcel ids"
-    assert set(parcels["用地性质"]) <= set(LAND_USES) and set(parcels["土地状态"]) <= set(STATUSES)
+    assert set(parcels["用地性质"]) <= set(LAND_USES), "unknown 用地性质"
+    assert set(parcels["土地状态"]) <= set(STATUSES), "unknown 土地状态"
     p_tm = _geoms_to_tm(parcels.geometry.to_numpy())
     assert (shapely.get_type_id(p_tm) == 3).all(), "parcels must be Polygons"
     tree = shapely.STRtree(p_tm)
@@ -1727,7 +1728,7 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     assert worst <= 1.0, f"parcels overlap by {worst:.3f} m²"
     stats["max_parcel_overlap_m2"] = worst
     lease = parcels["出让年份"].to_numpy()
-    assert lease.min() >= 1995 and lease.max() <= 2024 + max(0, int(datasets.get("meta", {}).get("year", 2025)) - 2025)
+    assert lease.min() >= 1995 and lease.max() < year, "出让年份 out of range"
     exp_end = np.where(lease < 2014, lease + 50, lease + 20)
     assert (parcels["到期年份"].to_numpy() == exp_end).all(), "lease end rule"
     status = parcels["土地状态"].to_numpy()
@@ -1737,7 +1738,8 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     floor = parcels["建筑面积"].to_numpy(float)
     foot = parcels["基底面积"].to_numpy(float)
     area = shapely.area(p_tm)
-    assert (foot <= floor + 0.01).all() and (foot <= 0.6 * area + 1).all() and (floor >= 0).all()
+    assert (floor >= 0).all() and (foot <= floor + 0.01).all(), "footprint larger than floor area"
+    assert (foot <= 0.6 * area + 1).all(), "building coverage above 60 %"
     membership = _block_membership(p_tm, blocks_tm)
     inside = membership >= 0
     share_in = inside.mean()
@@ -1755,7 +1757,7 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     # roads: one connected network plus the deliberate dead-end piece
     r_tm = _geoms_to_tm(roads.geometry.to_numpy())
     assert (shapely.get_type_id(r_tm) == 1).all(), "roads must be LineStrings"
-    assert set(roads["道路等级"]) <= set(ROAD_CLASSES)
+    assert set(roads["道路等级"]) <= set(ROAD_CLASSES), "unknown 道路等级"
     assert set(roads["单行"]) <= {"是", "否"}
     comp = _components(r_tm)
     labels, counts = np.unique(comp, return_counts=True)
@@ -1765,12 +1767,13 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     assert ((comp == small) == dead).all() and 2 <= dead.sum() <= 3, "dead-end piece"
     stats["road_segments"] = len(roads)
 
-    assert len(sites) == len(CORE_SITES) and set(sites["类型"]) <= set(SITE_TYPES)
+    assert len(sites) == len(CORE_SITES) and set(sites["类型"]) <= set(SITE_TYPES), "core sites"
 
     # enterprises
-    assert ent["统一社会信用代码"].is_unique and ent["企业名称"].is_unique
+    assert ent["统一社会信用代码"].is_unique, "duplicate 统一社会信用代码"
+    assert ent["企业名称"].is_unique, "duplicate 企业名称"
     codes = ent["统一社会信用代码"].astype(str)
-    assert (codes.str.len() == 18).all() and codes.str.startswith("91310112").all()
+    assert (codes.str.len() == 18).all() and codes.str.startswith("91310112").all(), "credit code format"
     ids = ent["地块编号"].astype(str).str.split(ID_SEP).explode()
     known = set(parcels["地块编号"])
     assert ids.isin(known).all(), "enterprise refers to an unknown parcel"
@@ -1785,7 +1788,7 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     for c in numeric:
         col = pd.to_numeric(ent[c], errors="raise")
         if c == "研发投入(万元)":
-            assert col.isna().mean() < 0.06
+            assert col.isna().sum() <= max(5, 0.06 * len(col)), "too many blank 研发投入"
         else:
             assert col.notna().all(), f"nulls in {c}"
     assert set(ent["行业"]) <= set(INDUSTRIES) and set(ent["高新技术企业"]) <= {"是", "否"}
@@ -1802,15 +1805,15 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
                  median_tax_per_mu=round(float(tpm.median()), 1),
                  tax_per_mu_p10_p90=(round(float(tpm.quantile(0.1)), 1), round(float(tpm.quantile(0.9)), 1)))
 
-    assert len(price) == len(blocks) and set(price["区块编号"]) == set(blocks["区块编号"])
+    assert len(price) == len(blocks) and set(price["区块编号"]) == set(blocks["区块编号"]), "land price rows"
     pr = pd.to_numeric(price["基准地价(元/平方米)"])
-    assert pr.between(1200, 4500).all()
+    assert pr.between(1200, 4500).all(), "land price out of 1200-4500"
 
     nl, bh = datasets["night_light"], datasets["building_height"]
-    assert nl.array.dtype == np.float32 and nl.nodata == -9999 and "4326" in str(nl.crs)
-    assert (nl.array == -9999).any() and (nl.array[nl.array != -9999] >= 0).all()
-    assert bh.array.dtype == np.uint8 and bh.nodata == 255 and "32651" in str(bh.crs)
-    assert (bh.array[bh.array != 255] > 0).any()
+    assert nl.array.dtype == np.float32 and nl.nodata == -9999 and "4326" in str(nl.crs), "night light format"
+    assert (nl.array == -9999).any() and (nl.array[nl.array != -9999] >= 0).all(), "night light values"
+    assert bh.array.dtype == np.uint8 and bh.nodata == 255 and "32651" in str(bh.crs), "height format"
+    assert (bh.array[bh.array != 255] > 0).any(), "no buildings in height raster"
     stats["night_light_shape"] = nl.array.shape
     stats["building_height_shape"] = bh.array.shape
     return stats
@@ -1820,6 +1823,7 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
 
 
 def _readme(meta: dict[str, Any]) -> str:
+    """Text of ``gis_data/README.md`` (Chinese and English)."""
     cmd = (f"python scripts/make_sample.py --parcels {meta['n_parcels']} --seed {meta['seed']} "
            f"--year {meta['year']}")
     return f"""# gis_data: 合成示例数据 / synthetic sample data
@@ -1852,7 +1856,8 @@ superblocks); the rest are 零星 plots outside the blocks.
 `行业`, `税收(万元)`, `营业收入(万元)`, `工业增加值(万元)`, `从业人员(人)`, `研发投入(万元)`
 (about 3 % empty = not reported), `综合能耗(吨标准煤)`, `高新技术企业` (是/否), `成立年份`.
 Deliberate mess for tests: one firm with 从业人员 0, one with 综合能耗 0, one with a negative tax
-(VAT refund), and a couple of dormant firms (all zero) on idle parcels.
+(VAT refund), and a couple of registered but dormant firms (revenue, tax and energy 0) on idle
+parcels. 数据年份 / data year: {meta['year']} (leases start 1995–{int(meta['year']) - 1}).
 
 ## land_price.csv (UTF-8 with BOM)
 `区块编号`, `基准地价(元/平方米)`: industrial benchmark land price per block (元/m²).
@@ -1865,6 +1870,7 @@ Deliberate mess for tests: one firm with 从业人员 0, one with 综合能耗 0
 
 
 def _tmp_path(path: Path) -> Path:
+    """Hidden temporary name next to ``path`` with the same suffix (drivers key on it)."""
     return path.with_name(f".{path.stem}.tmp{path.suffix}")
 
 
@@ -1886,6 +1892,7 @@ def _fix_zip_times(path: Path, year: int) -> None:
 
 
 def _write_xlsx(df: pd.DataFrame, path: Path, year: int) -> None:
+    """Write ``df`` to one sheet named 企业 (streaming writer, fixed document dates)."""
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
@@ -1899,6 +1906,7 @@ def _write_xlsx(df: pd.DataFrame, path: Path, year: int) -> None:
 
 
 def _write_raster(r: Raster, path: Path) -> None:
+    """Write a :class:`Raster` as a tiled, DEFLATE-compressed GeoTIFF."""
     import rasterio
 
     h, w = r.array.shape
@@ -2035,10 +2043,36 @@ def read(out_dir: str | os.PathLike[str], *, excel: bool = True) -> dict[str, An
     return ds
 
 
+def verify(out_dir: str | os.PathLike[str], *, excel: bool = True) -> dict[str, Any]:
+    """Reopen everything in ``out_dir``, run :func:`check` and enforce the size budget.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder written by :func:`write`.
+    excel : bool
+        Also read the xlsx back (slow for hundreds of thousands of rows).
+
+    Returns
+    -------
+    dict
+        :func:`check`'s summary plus ``file_bytes`` (name → size) and ``total_mb``.
+    """
+    out = Path(out_dir)
+    stats = check(read(out, excel=excel))
+    sizes = {f: (out / f).stat().st_size for f in OUTPUT_FILES}
+    total_mb = sum(sizes.values()) / 1e6
+    limit = MAX_MB_PER_3200 * max(1.0, stats["parcels"] / DEFAULT_PARCELS)
+    assert total_mb <= limit, f"outputs take {total_mb:.2f} MB > {limit:.1f} MB"
+    stats.update(file_bytes=sizes, total_mb=total_mb)
+    return stats
+
+
 # ---- CLI -------------------------------------------------------------------------------------
 
 
 def _default_out() -> Path:
+    """``gis_data/`` at the repository root (resolved from this script's location)."""
     return Path(__file__).resolve().parent.parent / "gis_data"
 
 
@@ -2051,6 +2085,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: <repo>/gis_data)")
     ap.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     args = ap.parse_args(argv)
+    if args.parcels < 20:
+        ap.error("--parcels must be at least 20")
     out = args.out if args.out is not None else _default_out()
     existing = [f for f in OUTPUT_FILES if (out / f).exists()]
     if existing and not args.overwrite:
@@ -2064,11 +2100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     t2 = time.perf_counter()
     sizes = write(datasets, out, overwrite=args.overwrite)
     t3 = time.perf_counter()
-    stats = check(read(out, excel=len(datasets["enterprises"]) <= 100_000))
-    total_mb = sum(sizes.values()) / 1e6
-    limit = MAX_MB_PER_3200 * max(1.0, args.parcels / DEFAULT_PARCELS)
-    if total_mb > limit:
-        raise AssertionError(f"outputs take {total_mb:.2f} MB > {limit:.1f} MB")
+    stats = verify(out, excel=len(datasets["enterprises"]) <= 100_000)
+    total_mb = stats["total_mb"]
     t4 = time.perf_counter()
     print(f"synthetic Minhang sample -> {out}")
     print(f"  blocks {stats['blocks']} ({stats['block_area_ha']:.2f} ha), parcels {stats['parcels']} "
