@@ -167,6 +167,22 @@ def _ordered(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame[first + rest + [frame.geometry.name]]
 
 
+#: Columns of the Excel sheets (the GeoPackage and `landkit export` carry every column).
+INVENTORY_SHEET = [
+    "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry",
+    "grade", "score", "reasons_zh", "idle_years", "far", "tax_per_mu", "disposal_zh", "land_freed_mu",
+    "floor_area_added_m2", "potential_tax_wan", "tax_gain_wan", "total_value_wan", "value_per_mu_wan",
+]
+GRADED_SHEET = [
+    "parcel_id", "block_id", "block_name", "land_use", "area_mu", "enterprise_names", "industry", "tax_wan",
+    "revenue_wan", "track", "score", "grade", "rank_district", "rank_in_block",
+]
+
+
+def _present(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(frame[[c for c in dict.fromkeys(columns) if c in frame]])
+
+
 def qgis_styles(project: Project) -> pd.DataFrame:
     """Return the QGIS default styles: parcels by grade, inventory by disposal path."""
     grade = categorized_qml("grade", [(g, f"{g}类" if g != "U" else "不参评", GRADE_COLOURS[g]) for g in (*GRADES, UNGRADED)])
@@ -193,9 +209,10 @@ def write_assessment(out_dir: Path, project: Project, data: Dataset, result: Ass
     layers["layer_styles"] = qgis_styles(project)
     paths = [write_layers(out_dir / GPKG_NAME, layers)]
     graded = parcels[parcels["graded"]].sort_values("rank_district", kind="stable")
+    indicators = [c for c in project.assessment.indicators if c in parcels]
     sheets = {
-        "低效用地清单": inventory,
-        "分级清单": graded,
+        "低效用地清单": _present(inventory, INVENTORY_SHEET),
+        "分级清单": _present(graded, GRADED_SHEET + indicators),
         "按路径汇总": result.tables["by_path"],
         "按等级汇总": result.tables["by_grade"],
         "区块评价": result.blocks if result.blocks is not None else pd.DataFrame(),

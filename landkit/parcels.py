@@ -100,9 +100,12 @@ def aggregate_enterprises(enterprises: pd.DataFrame, parcel_area: pd.Series) -> 
         if column in main:
             out[column] = main[column]
     if "enterprise_name" in order:
-        out["enterprise_names"] = order.groupby("parcel_id", sort=True)["enterprise_name"].agg(
-            lambda names: "、".join(n for n in names if isinstance(n, str))
-        )
+        # Most parcels host one firm: join names only where there are several.
+        names = order["enterprise_name"].fillna("").astype(str)
+        several = order["parcel_id"].duplicated(keep=False).to_numpy()
+        joined = names[several].groupby(order["parcel_id"][several], sort=True).agg("、".join)
+        single = pd.Series(names[~several].to_numpy(), index=order["parcel_id"][~several].to_numpy())
+        out["enterprise_names"] = pd.concat([single, joined]).str.strip("、")
     if "high_tech" in rows:
         out["high_tech_firms"] = grouped["high_tech"].sum().astype(int)
     return out

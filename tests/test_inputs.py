@@ -227,8 +227,9 @@ def test_xlsx_sheet_selection(workbook, project):
     assert list(frame.columns) == ["统一社会信用代码", "企业名称", "地块编号", "税收(万元)", "营业收入(万元)", "从业人员(人)"]
     assert frame["统一社会信用代码"].tolist() == ["00123", "00456", "07890"]
     assert frame["企业名称"].tolist()[1] == "莘庄生物医药（上海）有限公司"
-    assert frame["营业收入(万元)"].tolist() == ["3000", "1500", "800"]
-    assert frame["税收(万元)"].tolist() == ["120.5", "60", ""]
+    # Excel cells keep their type (numbers stay numbers; canonical_columns converts); text ids keep zeros.
+    assert frame["营业收入(万元)"].tolist() == [3000, 1500, 800]
+    assert frame["税收(万元)"].tolist() == [120.5, 60, ""]
 
 
 def test_xlsx_first_sheet_by_default(workbook, project):
