@@ -474,3 +474,30 @@ def test_unknown_table_format_is_an_error(tmp_path, project):
     (tmp_path / "enterprises.ods").write_bytes(b"PK")
     with pytest.raises(InputError, match=r"\.csv or \.xlsx"):
         read_table(Source(path="enterprises.ods"), kind="enterprises", project=project)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "driver"),
+    [(".gpkg", "GPKG"), (".shp", "ESRI Shapefile"), (".geojson", "GeoJSON"), (".gdb", "OpenFileGDB")],
+)
+def test_parcels_from_every_vector_format(tmp_path, suffix, driver):
+    """The same layer from GeoPackage, shapefile, GeoJSON and FileGDB reads to the same canonical parcels."""
+    import shapely
+
+    from landkit.config import load_config
+    from landkit.dataset import load_dataset
+
+    working = load_config().crs.working
+    layer = gpd.GeoDataFrame(
+        {"地块编号": ["A1", "A2"], "用地性质": ["M1", "C65"], "建筑面积": [1200.0, 3000.0]},
+        geometry=[shapely.box(500_000, 3_430_000, 500_040, 3_430_050), shapely.box(500_100, 3_430_000, 500_130, 3_430_030)],
+        crs=working,
+    ).to_crs("EPSG:4490")
+    path = tmp_path / f"parcels{suffix}"
+    extra = {"encoding": "GBK"} if driver == "ESRI Shapefile" else {}
+    pyogrio.write_dataframe(layer, path, driver=driver, layer="parcels", **extra)
+    project = load_config(overrides={"inputs": {"parcels": {"path": str(path)}}})
+    data = load_dataset(project)
+    assert list(data.parcels["parcel_id"]) == ["A1", "A2"]
+    assert list(data.parcels["land_use"]) == ["M1", "C65"]
+    assert data.parcels["area_m2"].tolist() == pytest.approx([2000.0, 900.0], rel=1e-6)
