@@ -193,32 +193,43 @@ def qgis_styles(project: Project) -> pd.DataFrame:
     })
 
 
-def write_assessment(out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *, extra_layers: dict | None = None) -> list[Path]:
-    """Write the run's outputs into ``out_dir`` (callers check ``--overwrite`` first)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    labels = labels_for(project)
+def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.DataFrame]:
+    """Return the sheets of ``inventory.xlsx``: the inventory, the A/B/C/D list, summaries, KPIs."""
     parcels = _ordered(result.parcels)
-    inventory = _ordered(result.inventory)
-    layers: dict[str, pd.DataFrame] = {"parcels": to_output(parcels, project, data), "inventory": to_output(inventory, project, data)}
-    if result.blocks is not None:
-        layers["blocks"] = to_output(result.blocks, project, data)
-    layers.update({name: table for name, table in result.tables.items()})
-    layers["kpis"] = result.kpis
-    layers.update(extra_layers or {})
-    layers["layer_styles"] = qgis_styles(project)
-    paths = [write_layers(out_dir / GPKG_NAME, layers)]
     graded = parcels[parcels["graded"]].sort_values("rank_district", kind="stable")
     indicators = [c for c in project.assessment.indicators if c in parcels]
-    sheets = {
-        "低效用地清单": _present(inventory, INVENTORY_SHEET),
+    return {
+        "低效用地清单": _present(_ordered(result.inventory), INVENTORY_SHEET),
         "分级清单": _present(graded, GRADED_SHEET + indicators),
         "按路径汇总": result.tables["by_path"],
         "按等级汇总": result.tables["by_grade"],
         "区块评价": result.blocks if result.blocks is not None else pd.DataFrame(),
         "规划指标": result.kpis,
     }
-    paths.append(write_excel(out_dir / "inventory.xlsx", sheets, labels, lang=project.map.lang))
+
+
+def write_assessment(
+    out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *, workbook: bool = True
+) -> list[Path]:
+    """Write the run's outputs into ``out_dir`` (callers check ``--overwrite`` first).
+
+    ``workbook=False`` skips ``inventory.xlsx`` (the benchmark times it apart).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    layers: dict[str, pd.DataFrame] = {
+        "parcels": to_output(_ordered(result.parcels), project, data),
+        "inventory": to_output(_ordered(result.inventory), project, data),
+    }
+    if result.blocks is not None:
+        layers["blocks"] = to_output(result.blocks, project, data)
+    layers.update(result.tables)
+    layers["kpis"] = result.kpis
+    layers["layer_styles"] = qgis_styles(project)
+    paths = [write_layers(out_dir / GPKG_NAME, layers)]
+    if workbook:
+        sheets = workbook_sheets(project, result)
+        paths.append(write_excel(out_dir / "inventory.xlsx", sheets, labels_for(project), lang=project.map.lang))
     paths.append(write_json(out_dir / "summary.json", result.summary))
     paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
     return paths

@@ -338,8 +338,13 @@ def _first_present(mapping: dict, canonical: str, present: dict) -> str:
     return next((n for n in names if n in present), next(iter(present)))
 
 
+_BLANKS = ["", "nan", "NaN", "None", "<NA>"]
+
+
 def _blank(raw: pd.Series) -> pd.Series:
-    return raw.isna() | raw.astype(str).str.strip().isin(["", "nan", "NaN", "None", "<NA>"])
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+        return raw.isna()
+    return raw.isna() | raw.astype("string").str.strip().isin(_BLANKS).fillna(True).astype(bool)
 
 
 def _convert(raw: pd.Series, canonical: str, kind: str, project: Project, ids: pd.Series | None):
@@ -347,8 +352,9 @@ def _convert(raw: pd.Series, canonical: str, kind: str, project: Project, ids: p
     problems: list[tuple[int, object, str]] = []
     blank = _blank(raw)
     if kind == "str":
-        text = raw.map(_cell_text, na_action="ignore").astype(object).where(~blank, None)
-        values = text.map(lambda s: s.strip() if isinstance(s, str) else s)
+        if not pd.api.types.is_string_dtype(raw):  # Excel numbers used as ids: 123.0 → "123"
+            raw = raw.map(_cell_text, na_action="ignore")
+        values = raw.astype("string").str.strip().astype(object).where(~blank, None)
         if canonical == "status":
             lookup = {v.lower(): k for k, vs in project.values.status.items() for v in vs}
             mapped = values.map(lambda s: lookup.get(s.lower()) if isinstance(s, str) else None)
@@ -367,8 +373,8 @@ def _convert(raw: pd.Series, canonical: str, kind: str, project: Project, ids: p
         problems += [(i, raw.iloc[i], "unknown_bool") for i in np.flatnonzero(bad.to_numpy())]
         return values, problems
     text = raw.where(~blank, None)
-    if text.dtype == object or pd.api.types.is_string_dtype(text):
-        text = text.map(lambda v: v.replace(",", "").replace("，", "").strip() if isinstance(v, str) else v)
+    if pd.api.types.is_string_dtype(text) or text.dtype == object:
+        text = text.astype("string").str.replace(r"[,，\s]", "", regex=True).astype(object).where(~blank, None)
     numbers = pd.to_numeric(text, errors="coerce")
     bad = numbers.isna() & ~blank
     problems += [(i, raw.iloc[i], "non_numeric") for i in np.flatnonzero(bad.to_numpy())]
