@@ -27,10 +27,11 @@ from landkit.results import GPKG_NAME, manifest, to_output
 from landkit.styles import categorized_qml, layer_styles_table
 from landkit.output import write_json, write_layers
 from landkit.valuation import assess_value
+from landkit.webmap import build_map, write_map
 
 log = logging.getLogger(__name__)
 
-OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "summary.json", "manifest.json")
+OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "summary.json", "manifest.json", "map.html")
 
 
 @dataclass
@@ -209,11 +210,13 @@ def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.
 
 
 def write_assessment(
-    out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *, workbook: bool = True
+    out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *, workbook: bool = True,
+    map_path: Path | None = None,
 ) -> list[Path]:
     """Write the run's outputs into ``out_dir`` (callers check ``--overwrite`` first).
 
-    ``workbook=False`` skips ``inventory.xlsx`` (the benchmark times it apart).
+    ``workbook=False`` skips ``inventory.xlsx`` (the benchmark times it apart); ``map_path``
+    also writes the interactive map there.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -223,6 +226,9 @@ def write_assessment(
     }
     if result.blocks is not None:
         layers["blocks"] = to_output(result.blocks, project, data)
+    for name in ("roads", "core_sites"):  # context for maps drawn from the run later
+        if getattr(data, name) is not None:
+            layers[name] = to_output(getattr(data, name), project, data)
     layers.update(result.tables)
     layers["kpis"] = result.kpis
     layers["layer_styles"] = qgis_styles(project)
@@ -232,4 +238,14 @@ def write_assessment(
         paths.append(write_excel(out_dir / "inventory.xlsx", sheets, labels_for(project), lang=project.map.lang))
     paths.append(write_json(out_dir / "summary.json", result.summary))
     paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
+    if map_path is not None:
+        html = build_map(map_layers(result, data), project)
+        paths.append(write_map(map_path, html))
     return paths
+
+
+def map_layers(result: AssessmentResult, data: Dataset) -> dict[str, gpd.GeoDataFrame]:
+    """Return the layers the interactive map draws from an assessment."""
+    layers = {"parcels": result.parcels, "blocks": result.blocks if result.blocks is not None else data.blocks,
+              "roads": data.roads, "core_sites": data.core_sites}
+    return {k: v for k, v in layers.items() if v is not None}

@@ -41,7 +41,8 @@ def run_demo(
 ) -> list[Path]:
     """Run the pipeline on the sample project and return the files written."""
     project = load_config(project_file)
-    check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
+    map_path = maps_dir / "minhang_demo.html"
+    check_writable([out_dir / name for name in OUTPUT_FILES if name != "map.html"] + [map_path], overwrite=overwrite)
     echo("1/2 reading and checking the inputs …")
     data = load_dataset(project)
     firms = 0 if data.enterprises is None else len(data.enterprises)
@@ -51,4 +52,5 @@ def run_demo(
     result = assess(data, project)
     for line in summary_lines(result.summary):
         echo("    " + line)
-    return write_assessment(out_dir, project, data, result)
+    echo("writing the outputs and the map …")
+    return write_assessment(out_dir, project, data, result, map_path=map_path)

@@ -116,6 +116,17 @@ def header(column: str, labels: dict[str, Label], lang: str = "zh") -> str:
     return f"{text}({label.unit})" if label.unit else text
 
 
+#: Canonical parcel statuses as shown to people (Chinese, English).
+STATUS_LABELS = {
+    "operating": ("在产", "operating"),
+    "idle": ("闲置", "idle"),
+    "stopped": ("停产", "stopped"),
+    "construction": ("在建", "under construction"),
+}
+
+#: Colours of inventory reasons (the map colours a listed parcel by its first reason).
+REASON_COLOURS = {"D": "#d7191c", "IDLE": "#762a83", "LOW_FAR": "#f46d43", "LOW_TAX": "#fdae61", "SCATTERED": "#8c510a"}
+
 #: Colours of grades and disposal paths (maps, QGIS styles, charts use the same).
 GRADE_COLOURS = {"A": "#1a9641", "B": "#a6d96a", "C": "#fdae61", "D": "#d7191c", "U": "#bdbdbd"}
 DISPOSAL_COLOURS = {

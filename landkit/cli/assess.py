@@ -38,7 +38,7 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     """Assess PARCELS: grades A/B/C/D, values, the low-efficiency list and disposal paths.
 
     Writes OUTPUT/landkit.gpkg (layers parcels, inventory, blocks), OUTPUT/inventory.xlsx,
-    OUTPUT/summary.json and OUTPUT/manifest.json.
+    OUTPUT/summary.json, OUTPUT/manifest.json and the interactive map OUTPUT/map.html.
     """
     project = load_project(
         config_path, parcels=parcels, layer=layer, encoding=encoding, crs=crs,
@@ -49,7 +49,7 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
     data = load_dataset(project)
     result = assess(data, project)
-    paths = write_assessment(out_dir, project, data, result)
+    paths = write_assessment(out_dir, project, data, result, map_path=out_dir / "map.html")
     for line in summary_lines(result.summary):
         click.echo(line)
     for path in paths:

@@ -75,9 +75,9 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
-    from landkit.cli import assess, demo, export, init, validate
+    from landkit.cli import assess, demo, export, init, map, validate
 
-    for module in (init, validate, assess, export, demo):
+    for module in (init, validate, assess, export, map, demo):
         cli.add_command(module.command)
 
 

@@ -1,0 +1,276 @@
+/* landkit map: builds the thematic layers, legends, search and popups from the embedded data.
+ *
+ * Our own code, written for landkit: Leaflet (inlined beside it) draws; this file turns the
+ * compact columnar payload landkit writes (integer, delta-encoded coordinates and one array per
+ * attribute) into canvas-rendered layers lazily, the first time each is shown. All text from the
+ * data reaches the page through textContent, never innerHTML, so it can never become markup.
+ */
+(function () {
+  "use strict";
+
+  // Geometry of a dataset: g.c = delta-encoded integer coordinates (x, y pairs, each ring
+  // starting absolute), g.r = ring starts (in pairs), g.p = part starts (in rings),
+  // g.f = feature starts (in parts); each offsets array ends with its total.
+  function decodeFeature(g, i, scale) {
+    var parts = [];
+    for (var p = g.f[i]; p < g.f[i + 1]; p++) {
+      var rings = [];
+      for (var r = g.p[p]; r < g.p[p + 1]; r++) {
+        var ring = [], x = 0, y = 0;
+        for (var k = g.r[r]; k < g.r[r + 1]; k++) {
+          x = (k === g.r[r]) ? g.c[2 * k] : x + g.c[2 * k];
+          y = (k === g.r[r]) ? g.c[2 * k + 1] : y + g.c[2 * k + 1];
+          ring.push([y / scale, x / scale]);
+        }
+        rings.push(ring);
+      }
+      parts.push(rings);
+    }
+    return parts;
+  }
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function formatValue(value, field, lang) {
+    if (value === null || value === undefined || value === "") return null;
+    if (typeof value === "boolean") return lang === "zh" ? (value ? "是" : "否") : (value ? "yes" : "no");
+    if (typeof value === "number") {
+      return value.toLocaleString(lang === "zh" ? "zh-CN" : "en-US", { maximumFractionDigits: 2 });
+    }
+    return String(value);
+  }
+
+  function landkitInit(map, cfg) {
+    var lang = cfg.lang, scale = cfg.scale, renderer = L.canvas({ padding: 0.5, tolerance: 3 });
+    var datasets = {}, api = { map: map, layers: {}, datasets: datasets };
+    window.landkit = api;
+
+    Object.keys(cfg.datasets).forEach(function (name) {
+      var d = cfg.datasets[name];
+      d.name = name;
+      d.n = d.ids.length;
+      d.decoded = null;
+      datasets[name] = d;
+    });
+
+    function feature(d, i) {
+      if (!d.decoded) d.decoded = new Array(d.n);
+      if (!d.decoded[i]) d.decoded[i] = decodeFeature(d.geom, i, scale);
+      return d.decoded[i];
+    }
+
+    function popupContent(d, i) {
+      var box = el("div", "landkit-popup"), table = el("table");
+      d.fields.forEach(function (f) {
+        var text = formatValue(d.props[f[0]][i], f[0], lang);
+        if (text === null) return;
+        var row = el("tr");
+        row.appendChild(el("th", null, f[2] ? f[1] + " (" + f[2] + ")" : f[1]));
+        row.appendChild(el("td", null, text));
+        table.appendChild(row);
+      });
+      box.appendChild(table);
+      return box;
+    }
+
+    function featureBounds(d, i) {
+      var b = L.latLngBounds([]);
+      feature(d, i).forEach(function (part) { part.forEach(function (ring) { b.extend(ring); }); });
+      return b;
+    }
+
+    function openPopup(d, i, latlng) {
+      L.popup({ maxWidth: 360 }).setLatLng(latlng || featureBounds(d, i).getCenter())
+        .setContent(popupContent(d, i)).openOn(map);
+    }
+
+    var tooltip = L.tooltip({ sticky: true, direction: "top", opacity: 0.9 });
+
+    function styleFor(spec, d, i) {
+      var base = spec.style || {};
+      var style = { renderer: renderer, weight: base.weight || 0.5, color: base.color || "#444",
+                    opacity: base.opacity === undefined ? 0.9 : base.opacity,
+                    fillOpacity: base.fillOpacity === undefined ? 0.75 : base.fillOpacity,
+                    fill: d.kind !== "line" && base.fill !== false, interactive: spec.popup !== false };
+      if (spec.mode === "category") {
+        var v = d.props[spec.field][i];
+        var fill = spec.colors[v === null ? "" : String(v)] || spec.missing || "#cccccc";
+        style.fillColor = fill;
+        if (d.kind === "line") style.color = fill;
+      } else if (spec.mode === "ramp") {
+        var x = d.props[spec.field][i];
+        style.fillColor = x === null ? (spec.missing || "#cccccc") : ramp(spec, x);
+      } else if (base.fillColor) {
+        style.fillColor = base.fillColor;
+      }
+      return style;
+    }
+
+    function ramp(spec, x) {
+      var t = Math.max(0, Math.min(1, (x - spec.min) / ((spec.max - spec.min) || 1)));
+      var stops = spec.stops, k = Math.min(stops.length - 2, Math.floor(t * (stops.length - 1)));
+      var u = t * (stops.length - 1) - k, a = stops[k], b = stops[k + 1];
+      var c = [0, 1, 2].map(function (j) { return Math.round(a[j] + (b[j] - a[j]) * u); });
+      return "rgb(" + c.join(",") + ")";
+    }
+
+    function members(spec, d) {
+      var keep = [];
+      var flags = spec.filter ? d.props[spec.filter] : null;
+      for (var i = 0; i < d.n; i++) if (!flags || flags[i]) keep.push(i);
+      return keep;
+    }
+
+    function populate(spec, d, group, keep) {
+      keep.forEach(function (i) {
+        var layer, g = feature(d, i);
+        if (d.kind === "point") {
+          layer = L.circleMarker(g[0][0][0],
+            Object.assign(styleFor(spec, d, i), { radius: (spec.style && spec.style.radius) || 6, fillOpacity: 0.9 }));
+        } else if (d.kind === "line") {
+          layer = L.polyline(g.map(function (part) { return part[0]; }), styleFor(spec, d, i));
+        } else {
+          layer = L.polygon(g, styleFor(spec, d, i));
+        }
+        layer._lk = i;
+        group.addLayer(layer);
+      });
+    }
+
+    var legendBox = el("div", "landkit-legends");
+    var overlays = {};
+    cfg.layers.forEach(function (spec) {
+      var d = datasets[spec.dataset];
+      var keep = members(spec, d);
+      var group = L.featureGroup();
+      var filled = false;
+      var legend = null;
+      if (spec.legend) {
+        legend = el("div", "landkit-legend");
+        legend.setAttribute("data-layer", spec.key);
+        legend.appendChild(el("div", "landkit-legend-title", spec.legend.title));
+        (spec.legend.items || []).forEach(function (item) {
+          var row = el("div");
+          var sw = el("span", "landkit-swatch");
+          sw.style.background = item[0];
+          row.appendChild(sw);
+          row.appendChild(el("span", null, item[1]));
+          legend.appendChild(row);
+        });
+        if (spec.legend.ramp) {
+          var bar = el("div", "landkit-ramp");
+          bar.style.background = "linear-gradient(to right," + spec.stops.map(function (s) { return "rgb(" + s.join(",") + ")"; }).join(",") + ")";
+          legend.appendChild(bar);
+          var labels = el("div", "landkit-ramp-labels");
+          labels.appendChild(el("span", null, spec.legend.ramp[0]));
+          labels.appendChild(el("span", null, spec.legend.ramp[1]));
+          legend.appendChild(labels);
+        }
+        legend.style.display = "none";
+        legendBox.appendChild(legend);
+      }
+      group.on("add", function () {
+        if (!filled) { populate(spec, d, group, keep); filled = true; }
+        if (legend) legend.style.display = "";
+      });
+      group.on("remove", function () { if (legend) legend.style.display = "none"; });
+      if (spec.popup !== false) {
+        group.on("click", function (e) { openPopup(d, e.layer._lk, e.latlng); });
+        if (spec.tooltip) {
+          group.on("mouseover", function (e) {
+            var i = e.layer._lk, parts = spec.tooltip.map(function (f) { return formatValue(d.props[f][i], f, lang); });
+            tooltip.setContent(parts.filter(function (p) { return p !== null; }).join(" · "));
+            tooltip.setLatLng(e.latlng); map.openTooltip(tooltip);
+          });
+          group.on("mouseout", function () { map.closeTooltip(tooltip); });
+        }
+      }
+      overlays[spec.title] = group;
+      api.layers[spec.key] = { title: spec.title, count: keep.length, layer: group, legend: legend };
+      if (spec.on) group.addTo(map);
+    });
+
+    var bases = {};
+    cfg.basemaps.forEach(function (b, k) {
+      var layer = b.url ? L.tileLayer(b.url, { attribution: b.attribution, subdomains: b.subdomains || "abc", maxZoom: 19 })
+                        : L.layerGroup();
+      if (b.overlay) layer = L.layerGroup([layer, L.tileLayer(b.overlay, { subdomains: b.subdomains || "abc", maxZoom: 19 })]);
+      bases[b.title] = layer;
+      if (k === 0) layer.addTo(map);
+    });
+    if (!cfg.basemaps[0].url) map.getContainer().classList.add("landkit-plain");
+    L.control.layers(bases, overlays, { collapsed: false, position: "topright" }).addTo(map);
+
+    var Legends = L.Control.extend({ options: { position: "bottomright" },
+      onAdd: function () { L.DomEvent.disableClickPropagation(legendBox); return legendBox; } });
+    new Legends().addTo(map);
+
+    var Title = L.Control.extend({ options: { position: "topleft" },
+      onAdd: function () {
+        var box = el("div", "landkit-title", cfg.title);
+        if (cfg.subtitle) box.appendChild(el("small", null, cfg.subtitle));
+        return box;
+      } });
+    new Title().addTo(map);
+
+    // Search: parcel id or enterprise name, over the searchable dataset.
+    var sd = datasets[cfg.search.dataset];
+    var haystack = sd ? sd.ids.map(function (id, i) {
+      var names = cfg.search.fields.map(function (f) { return sd.props[f][i] || ""; }).join(" ");
+      return (String(id) + " " + names).toLowerCase();
+    }) : [];
+    api.search = function (query) {
+      var q = String(query || "").trim().toLowerCase(), hits = [];
+      if (!q || !sd) return hits;
+      for (var i = 0; i < haystack.length && hits.length < 20; i++) if (haystack[i].indexOf(q) >= 0) hits.push(sd.ids[i]);
+      return hits;
+    };
+    api.select = function (id) {
+      var i = sd.ids.indexOf(id);
+      if (i < 0) return false;
+      map.fitBounds(featureBounds(sd, i), { maxZoom: 17, animate: false });
+      openPopup(sd, i);
+      return true;
+    };
+    var Search = L.Control.extend({ options: { position: "topleft" },
+      onAdd: function () {
+        var box = el("div", "landkit-search");
+        var input = el("input");
+        input.id = "landkit-search";
+        input.type = "search";
+        input.placeholder = cfg.search.placeholder;
+        var list = el("ul");
+        list.id = "landkit-search-results";
+        box.appendChild(input);
+        box.appendChild(list);
+        function show() {
+          list.textContent = "";
+          api.search(input.value).forEach(function (id) {
+            var i = sd.ids.indexOf(id);
+            var name = cfg.search.fields.map(function (f) { return sd.props[f][i] || ""; }).join(" ");
+            var item = el("li", null, name ? id + " · " + name : id);
+            item.addEventListener("click", function () { api.select(id); });
+            list.appendChild(item);
+          });
+        }
+        input.addEventListener("input", show);
+        input.addEventListener("keydown", function (e) {
+          if (e.key === "Enter") { var hits = api.search(input.value); if (hits.length) api.select(hits[0]); }
+        });
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        return box;
+      } });
+    new Search().addTo(map);
+
+    if (cfg.bounds) map.fitBounds(cfg.bounds);
+    return api;
+  }
+
+  window.landkitInit = landkitInit;
+})();

@@ -1,0 +1,450 @@
+"""Interactive maps: one self-contained HTML file that opens offline, in Chinese by default.
+
+Folium makes the page and Leaflet draws it; both Leaflet's files and ours are inlined, so opening
+the file makes no network request (unless a web basemap is chosen). Leaflet comes from the
+``xstatic-leaflet`` package (PyPI, pinned by version), never from files copied into the repo.
+
+For a whole city the map does what the field does: coordinates as integers at 10⁻⁶° (~0.1 m),
+delta-encoded; shared parcel boundaries simplified together (GEOS coverage simplification, so
+neighbours stay neighbours); canvas rendering; one array per attribute, holding only what the
+popups and styles need; and each thematic layer built only when first switched on.
+
+On Gaode/Amap tiles every overlay is shifted from WGS84 to GCJ-02 (:mod:`landkit.gcj02`), else
+parcels sit ~500 m off their streets in Minhang. Tianditu (CGCS2000) needs no shift but a key.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from landkit.config import Project
+from landkit.errors import ConfigError, LandkitError
+from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, REASON_COLOURS, STATUS_LABELS, Label, labels_for
+from landkit.output import atomic_path
+
+#: Web basemaps. Only `none` works offline.
+BASEMAPS: dict[str, dict[str, Any]] = {
+    "none": {"zh": "无底图 (离线)", "en": "No basemap (offline)"},
+    "osm": {
+        "zh": "OpenStreetMap", "en": "OpenStreetMap",
+        "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "attribution": "© OpenStreetMap contributors",
+    },
+    "amap": {
+        "zh": "高德地图", "en": "Amap (Gaode)", "gcj02": True, "subdomains": "1234",
+        "url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        "attribution": "© 高德地图 (GCJ-02)",
+    },
+    "tianditu": {
+        "zh": "天地图", "en": "Tianditu", "subdomains": "01234567", "key": True,
+        "url": "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default"
+               "&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
+        "overlay": "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=cva&STYLE=default"
+                   "&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
+        "attribution": "© 天地图",
+    },
+}
+
+#: Parcel attributes shown in popups, in order (those present).
+PARCEL_POPUP = [
+    "parcel_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry", "score", "grade",
+    "ungraded_reason", "rank_district", "tax_per_mu", "far", "total_value_wan", "value_per_mu_wan", "reasons_{lang}",
+    "disposal_{lang}", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan",
+]
+SCORE_STOPS = [(215, 25, 28), (253, 174, 97), (255, 255, 191), (166, 217, 106), (26, 150, 65)]
+
+TEXT = {
+    "zh": {"blocks": "区块", "roads": "道路", "grades": "评价等级", "score": "综合得分", "inventory": "低效用地",
+           "disposal": "盘活路径", "core_sites": "核心载体", "block_edge": "区块边界", "search": "搜索地块编号或企业名称",
+           "ungraded": "不参评", "grade": "{g}类", "synthetic": "合成示例数据"},
+    "en": {"blocks": "Blocks", "roads": "Roads", "grades": "Grade", "score": "Score", "inventory": "Low-efficiency land",
+           "disposal": "Revitalisation path", "core_sites": "Core sites", "block_edge": "Block boundary",
+           "search": "Search parcel id or enterprise", "ungraded": "Not graded", "grade": "Grade {g}",
+           "synthetic": "synthetic sample data"},
+}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A thematic layer: which dataset, how it is coloured, its legend, whether it starts on."""
+
+    key: str
+    title: str
+    dataset: str
+    mode: str = "plain"  # plain | category | ramp
+    field: str | None = None
+    colors: Mapping[str, str] | None = None
+    legend: Mapping[str, Any] | None = None
+    filter: str | None = None
+    on: bool = False
+    popup: bool = True
+    tooltip: tuple[str, ...] = ()
+    style: Mapping[str, Any] | None = None
+    vmin: float = 0.0
+    vmax: float = 100.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the layer's description for the page's script."""
+        out: dict[str, Any] = {"key": self.key, "title": self.title, "dataset": self.dataset, "mode": self.mode,
+                               "on": self.on, "popup": self.popup, "style": dict(self.style or {})}
+        if self.field:
+            out["field"] = self.field
+        if self.colors:
+            out["colors"] = dict(self.colors)
+        if self.legend:
+            out["legend"] = dict(self.legend)
+        if self.filter:
+            out["filter"] = self.filter
+        if self.tooltip:
+            out["tooltip"] = list(self.tooltip)
+        if self.mode == "ramp":
+            out.update(min=self.vmin, max=self.vmax, stops=[list(s) for s in SCORE_STOPS])
+        return out
+
+
+# --- encoding ---------------------------------------------------------------------------------------
+
+
+def encode_geometry(geoms: np.ndarray, decimals: int) -> dict[str, list[int]]:
+    """Encode geometries as flat integer arrays (see the page script's ``decodeFeature``).
+
+    Coordinates become integers at 10^-decimals degrees, delta-encoded within each ring (the
+    first vertex absolute); polygon rings drop their closing vertex. Offsets: ``r`` ring starts
+    (in vertices), ``p`` part starts (in rings), ``f`` feature starts (in parts). Fully
+    vectorised: no loop over features.
+    """
+    scale = 10.0**decimals
+    parts, feature_of_part = shapely.get_parts(geoms, return_index=True)
+    types = shapely.get_type_id(parts)
+    polygonal = types == shapely.GeometryType.POLYGON
+    if polygonal.any():
+        rings, part_of_ring = shapely.get_rings(parts, return_index=True)
+    else:
+        rings, part_of_ring = parts, np.arange(len(parts))
+    coords, ring_of_coord = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(ring_of_coord, minlength=len(rings))
+    if polygonal.any():  # Leaflet closes polygons itself
+        last = np.cumsum(counts) - 1
+        keep = np.ones(len(coords), dtype=bool)
+        keep[last[counts > 0]] = False
+        coords, ring_of_coord = coords[keep], ring_of_coord[keep]
+        counts = np.maximum(counts - 1, 0)
+    q = np.round(coords * scale).astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    deltas = q.copy()
+    deltas[1:] -= q[:-1]
+    deltas[starts[counts > 0]] = q[starts[counts > 0]]
+    ring_offsets = np.concatenate([[0], np.cumsum(counts)])
+    part_offsets = np.concatenate([[0], np.cumsum(np.bincount(part_of_ring, minlength=len(parts)))])
+    feature_offsets = np.concatenate([[0], np.cumsum(np.bincount(feature_of_part, minlength=len(geoms)))])
+    return {"c": deltas.ravel().tolist(), "r": ring_offsets.tolist(), "p": part_offsets.tolist(), "f": feature_offsets.tolist()}
+
+
+def encode_column(values: pd.Series) -> list[Any]:
+    """Return a column as a JSON-ready list: numbers to 2 decimals, missing as null."""
+    if pd.api.types.is_bool_dtype(values):
+        return [None if pd.isna(v) else bool(v) for v in values.astype(object)]
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = values.astype(float).round(2).to_numpy()
+        out = numbers.astype(object)
+        out[np.isnan(numbers)] = None
+        whole = ~np.isnan(numbers) & (numbers == np.round(numbers))
+        out[whole] = numbers[whole].astype(np.int64)
+        return out.tolist()
+    text = values.astype(object).where(values.notna(), None)
+    return [None if v is None else str(v) for v in text]
+
+
+def _json_for_script(data: Any) -> str:
+    """Serialise for a ``<script type="application/json">`` block: no ``<``, ``>`` or ``&`` can close it."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def dataset_payload(frame: gpd.GeoDataFrame, kind: str, *, id_column: str, fields: list[tuple[str, str, str]],
+                    extra: list[str], decimals: int) -> dict[str, Any]:
+    """Return one dataset of the page: ids, geometry, the needed attributes and popup fields."""
+    columns = list(dict.fromkeys([c for c, _, _ in fields] + extra))
+    return {
+        "kind": kind,
+        "ids": encode_column(frame[id_column]) if id_column in frame else list(range(len(frame))),
+        "geom": encode_geometry(frame.geometry.values, decimals),
+        "props": {c: encode_column(frame[c]) for c in columns if c in frame},
+        "fields": [list(f) for f in fields if f[0] in frame],
+    }
+
+
+# --- the page ---------------------------------------------------------------------------------------
+
+
+def _asset(name: str) -> str:
+    return resources.files("landkit.assets").joinpath(name).read_text(encoding="utf-8")
+
+
+def leaflet_assets() -> tuple[str, str, str]:
+    """Return Leaflet's version, JavaScript and CSS (images inlined as data URIs) from xstatic-leaflet."""
+    try:
+        import xstatic.pkg.leaflet as xleaflet
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise LandkitError("the offline map needs the package xstatic-leaflet: pip install xstatic-leaflet") from None
+    base = Path(xleaflet.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        image = base / match.group(1)
+        return f"url(data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
+    return xleaflet.VERSION, js, css
+
+
+class _Init(MacroElement):
+    """Calls the page script on the Folium map once it exists."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "landkitInit({{ this._parent.get_name() }}, JSON.parse(document.getElementById('landkit-data').textContent));"
+        "{% endmacro %}"
+    )
+
+
+def _labels(project: Project, lang: str) -> dict[str, Label]:
+    return labels_for(project)
+
+
+def _field(column: str, labels: Mapping[str, Label], lang: str) -> tuple[str, str, str]:
+    label = labels.get(column, Label(column, column))
+    return (column, label.zh if lang == "zh" else label.en, label.unit)
+
+
+def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, lang: str, decimals: int) -> dict[str, Any]:
+    """Return the page's datasets (parcels, blocks, roads, core sites: those given)."""
+    labels = _labels(project, lang)
+    out: dict[str, Any] = {}
+    parcels = layers.get("parcels")
+    if parcels is not None:
+        parcels = parcels.copy()
+        if "status" in parcels:
+            parcels["status"] = parcels["status"].map(lambda s: STATUS_LABELS.get(s, (s, s))[0 if lang == "zh" else 1])
+        if "reasons" in parcels:
+            parcels["main_reason"] = parcels["reasons"].fillna("").str.split(";").str[0]
+        fields = [_field(c.format(lang=lang), labels, lang) for c in PARCEL_POPUP]
+        extra = ["grade", "score", "low_efficiency", "disposal", "main_reason", "enterprise_names"]
+        out["parcels"] = dataset_payload(parcels, "polygon", id_column="parcel_id", fields=fields, extra=extra, decimals=decimals)
+    blocks = layers.get("blocks")
+    if blocks is not None:
+        fields = [_field(c, labels, lang) for c in ("block_id", "block_name", "block_type", "block_score", "block_rank")]
+        out["blocks"] = dataset_payload(blocks, "polygon", id_column="block_id", fields=fields, extra=[], decimals=decimals)
+    roads = layers.get("roads")
+    if roads is not None:
+        fields = [("road_name", "道路名称" if lang == "zh" else "Road", ""), ("road_class", "道路等级" if lang == "zh" else "Class", "")]
+        out["roads"] = dataset_payload(roads, "line", id_column="road_name", fields=fields, extra=[], decimals=decimals)
+    sites = layers.get("core_sites")
+    if sites is not None:
+        fields = [("site_name", "名称" if lang == "zh" else "Name", ""), ("site_type", "类型" if lang == "zh" else "Type", "")]
+        out["core_sites"] = dataset_payload(sites, "point", id_column="site_name", fields=fields, extra=[], decimals=decimals)
+    return out
+
+
+def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, lang: str, basemap: str) -> list[LayerSpec]:
+    """Return the thematic layers the data allow: blocks, roads, grades, score, inventory, paths, sites."""
+    t = TEXT[lang]
+    specs: list[LayerSpec] = []
+    if "blocks" in layers:
+        specs.append(LayerSpec("blocks", t["blocks"], "blocks", style={"color": "#1f4e79", "weight": 1.6, "fillColor": "#1f4e79", "fillOpacity": 0.04},
+                               legend={"title": t["blocks"], "items": [["#1f4e79", t["block_edge"]]]}, on=True, tooltip=("block_name",)))
+    if "roads" in layers:
+        specs.append(LayerSpec("roads", t["roads"], "roads", style={"color": "#8c8c8c", "weight": 1.2, "fill": False},
+                               on=basemap == "none", tooltip=("road_name",)))
+    parcels = layers.get("parcels")
+    if parcels is not None and "grade" in parcels:
+        items = [[GRADE_COLOURS[g], t["grade"].format(g=g) if g != "U" else t["ungraded"]] for g in ("A", "B", "C", "D", "U")]
+        specs.append(LayerSpec("grades", t["grades"], "parcels", mode="category", field="grade", colors=GRADE_COLOURS,
+                               legend={"title": t["grades"], "items": items}, on=True, tooltip=("parcel_id", "grade")))
+    if parcels is not None and "score" in parcels:
+        specs.append(LayerSpec("score", t["score"], "parcels", mode="ramp", field="score",
+                               legend={"title": t["score"], "ramp": ["0", "100"]}, tooltip=("parcel_id", "score")))
+    if parcels is not None and "low_efficiency" in parcels:
+        rules = project.inventory.rules
+        items = [[REASON_COLOURS.get(r.code, "#999999"), r.label_zh if lang == "zh" else r.label_en] for r in rules]
+        specs.append(LayerSpec("inventory", t["inventory"], "parcels", mode="category", field="main_reason",
+                               colors={r.code: REASON_COLOURS.get(r.code, "#999999") for r in rules}, filter="low_efficiency",
+                               legend={"title": t["inventory"], "items": items}, tooltip=("parcel_id", f"reasons_{lang}")))
+    if parcels is not None and "disposal" in parcels:
+        rules = project.disposal.rules
+        items = [[DISPOSAL_COLOURS.get(r.code, "#999999"), r.label_zh if lang == "zh" else r.label_en] for r in rules]
+        specs.append(LayerSpec("disposal", t["disposal"], "parcels", mode="category", field="disposal",
+                               colors={r.code: DISPOSAL_COLOURS.get(r.code, "#999999") for r in rules}, filter="low_efficiency",
+                               legend={"title": t["disposal"], "items": items}, tooltip=("parcel_id", f"disposal_{lang}")))
+    if "core_sites" in layers:
+        specs.append(LayerSpec("core_sites", t["core_sites"], "core_sites", style={"color": "#b2182b", "fillColor": "#ef3b2c", "radius": 6},
+                               legend={"title": t["core_sites"], "items": [["#ef3b2c", t["core_sites"]]]}, on=True, tooltip=("site_name",)))
+    return specs
+
+
+def prepare_layers(layers: Mapping[str, gpd.GeoDataFrame], *, basemap: str, simplify_m: float, working: str) -> dict[str, gpd.GeoDataFrame]:
+    """Simplify (parcels and blocks as coverages) in the working CRS, then to lon/lat (GCJ-02 for Amap)."""
+    out = {}
+    for name, frame in layers.items():
+        if frame is None or frame.empty:
+            continue
+        frame = frame.to_crs(working)
+        if simplify_m > 0 and name in ("parcels", "blocks"):
+            # Coverage simplification keeps shared edges shared (no slivers or gaps between neighbours).
+            simplified = shapely.coverage_simplify(frame.geometry.values, simplify_m)
+            frame = frame.set_geometry(gpd.GeoSeries(simplified, index=frame.index, crs=frame.crs))
+        frame = frame.to_crs("EPSG:4326")
+        if BASEMAPS[basemap].get("gcj02"):
+            from landkit.gcj02 import to_gcj02
+
+            frame = to_gcj02(frame)
+        out[name] = frame
+    return out
+
+
+def build_map(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    project: Project,
+    *,
+    lang: str | None = None,
+    basemap: str | None = None,
+    tianditu_key: str | None = None,
+    cdn: bool = False,
+    title: str | None = None,
+    simplify_m: float = 0.5,
+    extra_specs: list[LayerSpec] | None = None,
+) -> str:
+    """Return the interactive map as one HTML page.
+
+    Parameters
+    ----------
+    layers : mapping
+        GeoDataFrames by name: ``parcels`` (with the assessment's columns), ``blocks``,
+        ``roads``, ``core_sites``; any CRS; those absent are left out.
+    project : Project
+        Labels, rules (legend entries) and map defaults (``map.lang``, ``map.basemap``).
+    lang, basemap : str, optional
+        ``zh``/``en``; ``none`` (offline), ``osm``, ``amap`` (overlays shifted to GCJ-02),
+        ``tianditu`` (needs ``tianditu_key``).
+    cdn : bool
+        Link Leaflet from its CDN instead of inlining it (smaller file, needs internet).
+    """
+    lang = lang or project.map.lang
+    basemap = basemap or project.map.basemap
+    if basemap not in BASEMAPS:
+        raise ConfigError(f"basemap `{basemap}` is not one of: {', '.join(BASEMAPS)}")
+    key = tianditu_key or project.map.tianditu_key
+    if BASEMAPS[basemap].get("key") and not key:
+        raise ConfigError("the Tianditu basemap needs a key: pass --tianditu-key or set map.tianditu_key")
+    prepared = prepare_layers(layers, basemap=basemap, simplify_m=simplify_m, working=project.crs.working)
+    if not prepared:
+        raise LandkitError("nothing to map: no layer has features")
+    decimals = project.map.coordinate_decimals
+    specs = default_layer_specs(prepared, project, lang=lang, basemap=basemap) + list(extra_specs or [])
+    bounds_source = prepared.get("parcels", next(iter(prepared.values())))
+    w, s, e, n = bounds_source.total_bounds
+    basemaps = []
+    for name in dict.fromkeys([basemap, "none"]):
+        b = BASEMAPS[name]
+        entry = {"title": b[lang]}
+        if "url" in b:
+            entry.update(url=b["url"].replace("{key}", key or ""), attribution=b["attribution"], subdomains=b.get("subdomains", "abc"))
+            if "overlay" in b:
+                entry["overlay"] = b["overlay"].replace("{key}", key or "")
+        basemaps.append(entry)
+    config = {
+        "lang": lang,
+        "scale": 10**decimals,
+        "title": title or project.name,
+        "subtitle": subtitle(layers, project, lang),
+        "datasets": map_datasets(prepared, project, lang=lang, decimals=decimals),
+        "layers": [spec.to_json() for spec in specs],
+        "basemaps": basemaps,
+        "bounds": [[s, w], [n, e]],
+        "search": {"dataset": "parcels", "fields": ["enterprise_names"], "placeholder": TEXT[lang]["search"]},
+    }
+
+    version, leaflet_js, leaflet_css = leaflet_assets()
+    cdn_js = f"https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/leaflet.js"
+    cdn_css = f"https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/leaflet.css"
+    fmap = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=12, tiles=None, prefer_canvas=True,
+                      control_scale=True, zoomSnap=0.25)
+    fmap.default_js = [("leaflet", cdn_js)]
+    fmap.default_css = [("leaflet_css", cdn_css)]
+    root = fmap.get_root()
+    root.header.add_child(Element(f'<meta name="generator" content="landkit"><title>{_escape_text(config["title"])}</title>'))
+    root.header.add_child(Element(f"<style>{_asset('landkit-map.css')}</style>"))
+    root.header.add_child(Element(f"<script>{_asset('landkit-map.js')}</script>"))
+    root.html.add_child(Element(f'<script type="application/json" id="landkit-data">{_json_for_script(config)}</script>'))
+    fmap.add_child(_Init())
+    html = root.render()
+    return html if cdn else inline_assets(html, {cdn_js: ("script", leaflet_js), cdn_css: ("style", leaflet_css)})
+
+
+def subtitle(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str) -> str:
+    """Return the map's subtitle: parcel count and data year."""
+    parcels = layers.get("parcels")
+    n = 0 if parcels is None else len(parcels)
+    year = project.year or ""
+    return f"{n:,} 宗地块 · {year} 年数据" if lang == "zh" else f"{n:,} parcels · data year {year}"
+
+
+def _escape_text(text: str) -> str:
+    import html
+
+    return html.escape(str(text), quote=True)
+
+
+def inline_assets(html: str, assets: Mapping[str, tuple[str, str]]) -> str:
+    """Replace links to the given URLs by the files' contents; refuse any other external asset.
+
+    Raises
+    ------
+    LandkitError
+        If the page would still load a script or style sheet from the network.
+    """
+    for url, (kind, content) in assets.items():
+        safe = content.replace("</script", "<\\/script") if kind == "script" else content
+        tag = f"<script>{safe}</script>" if kind == "script" else f"<style>{safe}</style>"
+        pattern = (rf'<script[^>]*src="{re.escape(url)}"[^>]*>\s*</script>' if kind == "script"
+                   else rf'<link[^>]*href="{re.escape(url)}"[^>]*/?>')
+        html, n = re.subn(pattern, lambda _m: tag, html)
+        if n == 0:
+            raise LandkitError(f"internal: the page has no link to {url} to inline")
+    leftover = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
+    if leftover:
+        raise LandkitError(f"the map would load {leftover[0]} from the network; it must open offline")
+    return html
+
+
+def write_map(path: Path, html: str) -> Path:
+    """Write the page atomically."""
+    with atomic_path(Path(path)) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return Path(path)
+
+
+def layers_from_run(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
+    """Read the mappable layers of a run's GeoPackage (those present)."""
+    import pyogrio
+
+    present = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    return {name: pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
+            for name in ("parcels", "blocks", "roads", "core_sites") if name in present}
