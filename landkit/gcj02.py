@@ -4,31 +4,33 @@ Why overlays must be shifted
 ----------------------------
 Online maps published in mainland China must obfuscate positions. Gaode/Amap and Tencent tiles
 (and the coordinates their APIs return) are drawn in GCJ-02: longitude/latitude shifted by a
-smooth, non-linear offset of a few hundred metres. Across Minhang the offset is about 470–495 m towards
-the east-south-east (bearing about 116°), so a parcel layer in CGCS2000 or WGS84 drawn unshifted on a Gaode
-basemap lands a few blocks away from the plot it describes. Shift the layer with
-:func:`to_gcj02` before adding it to such a map; use :func:`from_gcj02` for points digitised on
-(or geocoded by) Gaode or Tencent. Tianditu tiles are CGCS2000, which agrees with WGS84 to a few
-centimetres, and need no shift; OpenStreetMap and Esri imagery are WGS84 and need none either.
+smooth, non-linear offset of a few hundred metres. Across Minhang the offset is about 470–495 m
+towards the east-south-east (bearing about 116°), so a parcel layer in CGCS2000 or WGS84 drawn
+unshifted on a Gaode basemap lands a few blocks away from the plot it describes. Shift the layer
+with :func:`to_gcj02` before adding it to such a map; use :func:`from_gcj02` for points digitised
+on (or geocoded by) Gaode or Tencent. Tianditu tiles are CGCS2000, which agrees with WGS84 to well
+under a metre (PROJ treats the two as identical), and need no shift; OpenStreetMap and Esri
+imagery are WGS84 and need none either.
 
 Name and origin of the formula
 ------------------------------
 GCJ is 国测局 (国家测绘局, the State Bureau of Surveying and Mapping) and 02 the year 2002; the
 official name is 地形图非线性保密处理算法 ("non-linear confidentiality processing of topographic
 maps"). It is not a published GB/T standard: the algorithm is confidential. What every open
-implementation uses, and what this module implements, is the forward formula that circulated
-publicly around 2010 and was collected in the MIT-licensed *eviltransform* project
+implementation uses, and what this module implements, is the forward formula that has circulated
+publicly since the early 2010s and was collected in the MIT-licensed *eviltransform* project
 (github.com/googollee/eviltransform, in a dozen languages) and in *coordtransform*
 (github.com/wandergis/coordtransform): two fixed trigonometric polynomials give an offset in
 metres, which is turned into degrees with the radii of curvature of the Krasovsky 1940 ellipsoid
-(a = 6 378 245 m, e² = 0.00669342162296594323). It matches the offsets of Gaode's own conversion
-service to the 10⁻⁶° it publishes (see the tests). The forward direction is therefore exact; the
-inverse has no closed form and is solved by fixed-point iteration to 10⁻¹⁰° (about 0.01 mm).
+(a = 6 378 245 m, e² = 0.00669342162296594323). It reproduces the published test values of
+those projects and the example of Gaode's own conversion API to the 10⁻⁶° Gaode returns (see
+the tests), so the forward direction is taken as exact; the inverse has no closed form and is
+solved by fixed-point iteration to 10⁻¹⁰° (about 0.01 mm).
 
 Points outside the rough box around mainland China that the public implementations use
-(:data:`CHINA_BBOX`) are returned unchanged, as GCJ-02 software does; the box includes Taiwan,
-Hong Kong and parts of neighbouring countries, where real Chinese maps do not shift, so do not
-rely on this module outside the mainland.
+(:data:`CHINA_BBOX`) are returned unchanged, as GCJ-02 software does. The box is a rough
+rectangle that also covers neighbouring countries (Seoul, Hanoi and Ulaanbaatar are inside it),
+where the shift means nothing: use this module for mainland China only.
 
 Why it lives here
 -----------------
@@ -253,7 +255,7 @@ def to_gcj02(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     The layer is first reprojected from its CRS (any CRS: CGCS2000 EPSG:4490, Gauss–Krüger
     EPSG:4549/4550, the working CRS, …) to WGS84 longitude/latitude, then every vertex of every
     geometry (all geometry types, Z kept) is shifted with :func:`wgs84_to_gcj02`. CGCS2000 is
-    taken as equal to WGS84, as PROJ does (they differ by centimetres).
+    taken as equal to WGS84, as PROJ does (they differ by well under a metre).
 
     Parameters
     ----------

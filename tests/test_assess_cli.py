@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import xml.etree.ElementTree as ET
@@ -178,3 +179,16 @@ def test_export_errors(run_dir, tmp_path):
     assert result.exit_code == 1 and "no layer `nope`" in result.output
     result = invoke("export", run_dir, "-o", tmp_path / "x.pdf")
     assert result.exit_code == 1 and "unknown export format" in result.output
+
+
+def test_map_command_redraws_a_run(run_dir, tmp_path):
+    out = tmp_path / "m.html"
+    result = invoke("map", run_dir, "-o", out, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "Low-efficiency land" in page and not re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', page)
+    assert "<img src=x" not in page  # the enterprise name is escaped inside the data block
+    assert invoke("map", run_dir, "-o", out).exit_code == 1  # exists: --overwrite needed
+    result = invoke("map", run_dir, "-o", tmp_path / "t.html", "--basemap", "tianditu")
+    assert result.exit_code == 1 and "needs a key" in result.output
+    assert (run_dir / "map.html").exists()  # assess writes the map too

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -59,5 +60,7 @@ def test_demo_runs_and_refuses_to_overwrite(tmp_path):
     assert set(parcels["grade"]) <= {"A", "B", "C", "D", "U"} and parcels["grade"].isin(["A", "B", "C", "D"]).sum() > 2000
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["parcels"] == len(parcels) and summary["inventory"]["parcels"] > 0
+    page = (maps / "minhang_demo.html").read_text(encoding="utf-8")
+    assert "landkitInit" in page and not re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', page)
     again = runner.invoke(cli, ["demo", "--data", str(ROOT / "gis_data"), "-o", str(out), "--maps", str(maps)])
     assert again.exit_code == 1 and "--overwrite" in again.output
