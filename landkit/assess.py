@@ -8,6 +8,7 @@ run's GeoPackage (layers ``parcels``, ``inventory``, ``blocks`` and tables, with
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,12 @@ from landkit.results import GPKG_NAME, manifest, to_output
 from landkit.styles import categorized_qml, layer_styles_table
 from landkit.output import write_json, write_layers
 from landkit.valuation import assess_value
+from landkit.report import build_report, write_report
 from landkit.webmap import build_map, write_map
 
 log = logging.getLogger(__name__)
 
-OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "summary.json", "manifest.json", "map.html")
+OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "summary.json", "manifest.json", "map.html", "report.html")
 
 
 @dataclass
@@ -238,9 +240,13 @@ def write_assessment(
         paths.append(write_excel(out_dir / "inventory.xlsx", sheets, labels_for(project), lang=project.map.lang))
     paths.append(write_json(out_dir / "summary.json", result.summary))
     paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
+    maps = []
     if map_path is not None:
         html = build_map(map_layers(result, data), project)
         paths.append(write_map(map_path, html))
+        maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
+    report = build_report(result, project, maps=maps, lang=project.map.lang)
+    paths.append(write_report(out_dir / "report.html", report))
     return paths
 
 

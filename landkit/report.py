@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 
 #: Strings of the report that no label in :mod:`landkit.labels` or the configuration gives.
 TEXT: dict[str, tuple[str, str]] = {
-    "title": ("产业用地“两评估、一清单、一盘活”报告", "Industrial land: two assessments, one list, one revitalisation"),
+    "title": ("产业用地“两评估、一清单、一盘活”报告",
+              "Industrial land: two assessments, one list, one revitalisation"),
     "year": ("评估年份", "Assessment year"),
     "synthetic": ("本报告基于合成示例数据，不描述任何真实地块或企业。",
                   "Synthetic data: this report describes no real parcel or firm."),
@@ -86,6 +87,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "indicator": ("指标", "Indicator"),
     "ideal": ("理想值", "Ideal value"),
     "weight": ("权重", "Weight"),
+    "indicator_score": ("指标得分", "Indicator score"),
     "kpis": ("规划指标完成情况", "The plan's KPIs"),
     "met_yes": ("达标", "met"),
     "met_no": ("未达标", "not met"),
@@ -104,11 +106,15 @@ UNIT_YI = "亿元"
 UNIT_PER_HA = "万元/公顷"
 
 #: Block indicators shown as percentages (the others are ratios or per-hectare figures).
-RATE_INDICATORS = frozenset({"land_development_rate", "industrial_land_share", "coverage", "idle_rate", "low_grade_share"})
+RATE_INDICATORS = frozenset(
+    {"land_development_rate", "industrial_land_share", "coverage", "idle_rate", "low_grade_share"}
+)
 #: Block indicators per hectare (万元/公顷).
 PER_HA_INDICATORS = frozenset({"tax_per_ha_wan", "output_per_ha_wan"})
 #: Block-ranking columns shown beside the score, when present.
-BLOCK_KEY_INDICATORS = ("far", "tax_per_ha_wan", "output_per_ha_wan", "land_development_rate", "idle_rate", "low_grade_share")
+BLOCK_KEY_INDICATORS = (
+    "far", "tax_per_ha_wan", "output_per_ha_wan", "land_development_rate", "idle_rate", "low_grade_share",
+)
 #: Rows of the "largest listed parcels" table.
 LARGEST_ROWS = 15
 
@@ -130,7 +136,8 @@ CSS = """
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
   "WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif; color: var(--ink); margin: 0 auto;
   max-width: 190mm; padding: 12mm 8mm; font-size: 10.5pt; line-height: 1.5; }
-h1 { font-size: 18pt; margin: 0 0 2mm; }
+h1 { font-size: 18pt; margin: 0 0 1mm; }
+p.subtitle { font-size: 13pt; margin: 0 0 2mm; }
 h2 { font-size: 14pt; border-bottom: 2px solid var(--accent); padding-bottom: 1mm; margin: 8mm 0 3mm; }
 h3 { font-size: 11.5pt; margin: 5mm 0 2mm; }
 p.meta, p.note, footer { color: var(--muted); font-size: 9pt; }
@@ -147,6 +154,7 @@ th, td { border-bottom: 1px solid var(--rule); padding: 1mm 1.5mm; text-align: l
 th { background: var(--band); font-weight: bold; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.nowrap { white-space: nowrap; }
+td.name { min-width: 6.5em; }
 table.wide { font-size: 8pt; }
 table.wide th { white-space: normal; }
 tr.total td { font-weight: bold; border-top: 1.5px solid var(--ink); }
@@ -247,9 +255,12 @@ class _Page:
             return str(code)
         return rule.label_zh if self.lang == "zh" else rule.label_en
 
-    def ring(self, code: Any) -> str:
-        names = self.project.rings.labels.get(str(code))
-        return names[self.lang] if names and self.lang in names else str(code)
+    def ring(self, value: Any) -> str:
+        """A ring's name from its code (``core``) or its name in either language."""
+        for code, names in self.project.rings.labels.items():
+            if str(value) == code or str(value) in names.values():
+                return names.get(self.lang, str(value))
+        return str(value)
 
     def count_unit(self, column: str = "parcels") -> str:
         """The unit of a count (宗, 家) in Chinese; none in English."""
@@ -296,7 +307,8 @@ def _figure(png: bytes | None, alt: str) -> str:
     if not png:
         return ""
     data = base64.b64encode(png).decode("ascii")
-    return f'<figure><img src="data:image/png;base64,{data}" alt="{_e(alt)}"><figcaption>{_e(alt)}</figcaption></figure>'
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
+            f"<figcaption>{_e(alt)}</figcaption></figure>")
 
 
 def _swatch(colour: str) -> str:
@@ -305,7 +317,7 @@ def _swatch(colour: str) -> str:
 
 def _check_href(href: str) -> str:
     """Refuse map links that would run code (``javascript:``, ``data:`` …)."""
-    scheme = _SCHEME.match(href.strip())
+    scheme = _SCHEME.match(re.sub(r"[\x00-\x20]", "", href))  # browsers drop tabs and newlines in URLs
     if scheme and scheme.group(0).lower() not in _ALLOWED_SCHEMES:
         raise ValueError(f"map link {href!r}: only relative paths, file:, http: and https: links are allowed")
     return href
@@ -406,16 +418,23 @@ class _Charts:
         p = self.page
         rows = blocks.iloc[::-1]
         if self.cjk and "block_name" in rows:
-            names = [str(n) if not _missing(n) else str(b) for n, b in zip(rows["block_name"], rows["block_id"], strict=True)]
+            pairs = zip(rows["block_name"], rows["block_id"], strict=True)
+            names = [str(b) if _missing(n) else str(n) for n, b in pairs]
         else:
             names = [str(b) for b in rows["block_id"]]
 
         def paint(ax: Any) -> None:
-            ax.barh(names, rows["block_score"].to_numpy(dtype=float), color="#2c7bb6")
+            scores = rows["block_score"].to_numpy(dtype=float)
+            bars = ax.barh(names, scores, color="#2c7bb6")
+            for bar, score in zip(bars, scores, strict=True):
+                if not math.isnan(score):
+                    ax.annotate(f"{score:.1f}", (bar.get_width(), bar.get_y() + bar.get_height() / 2), va="center",
+                                fontsize=7, xytext=(2, 0), textcoords="offset points")
             if park_score is not None:
-                ax.axvline(park_score, color="#d7191c", linestyle="--", linewidth=1, label=f"{p.t('park_line')} {park_score:.1f}")
+                ax.axvline(park_score, color="#d7191c", linestyle="--", linewidth=1,
+                           label=f"{p.t('park_line')} {park_score:.1f}")
                 ax.legend(loc="lower right", fontsize=8)
-            ax.set_xlim(0, 100)
+            ax.set_xlim(0, 105)
             ax.set_title(p.t("block_chart"))
             ax.tick_params(axis="y", labelsize=8)
 
@@ -451,7 +470,8 @@ def _headline(result: AssessmentResult, page: _Page) -> str:
     ]
     park_score = result.park.get("block_score") if result.park else None
     if park_score is not None:
-        items.append(("park_score", page.t("park_score"), park_score, fmt_number(park_score, 1), page.labels["block_score"].unit))
+        items.append(("park_score", page.t("park_score"), park_score, fmt_number(park_score, 1),
+                      page.labels["block_score"].unit))
     cards = "".join(
         f'<div><dt>{_e(label)}</dt><dd data-key="{key}" data-value="{_e(repr(float(raw)))}">{_e(shown)}'
         f'<span class="unit">{_e(unit)}</span></dd></div>'
@@ -520,7 +540,8 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
 
     # by path
     by_path = _ordered_paths(result.tables["by_path"], page)
-    headers = [page.t("path"), num(page.header("parcels")), num(page.header("area_mu")), num(page.header("land_freed_mu")),
+    headers = [page.t("path"), num(page.header("parcels")), num(page.header("area_mu")),
+               num(page.header("land_freed_mu")),
                num(page.with_unit(page.label("floor_area_added_m2"), UNIT_WAN_M2)), num(page.header("tax_gain_wan"))]
 
     def gains(frame: pd.DataFrame | Any, total: bool = False) -> list[Cell]:
@@ -544,12 +565,15 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
             blocks = result.blocks.sort_values("block_id", kind="stable")
             block_order = [str(b) for b in blocks["block_id"]]
             if "block_name" in blocks:
-                names = {str(b): ("" if _missing(n) else str(n)) for b, n in zip(blocks["block_id"], blocks["block_name"], strict=True)}
-        counts = by_block.pivot_table(index="block_id", columns="disposal", values="parcels", aggfunc="sum", fill_value=0)
+                pairs = zip(blocks["block_id"], blocks["block_name"], strict=True)
+                names = {str(b): ("" if _missing(n) else str(n)) for b, n in pairs}
+        counts = by_block.pivot_table(index="block_id", columns="disposal", values="parcels", aggfunc="sum",
+                                      fill_value=0)
         sums = by_block.groupby("block_id")[["parcels", "area_mu", "land_freed_mu", "tax_gain_wan"]].sum()
         keys = [str(k) for k in counts.index]
         ordered = [k for k in block_order if k in keys] + sorted(k for k in keys if k not in block_order)
-        path_codes = [c for c in page.paths if c in counts.columns] + sorted(c for c in counts.columns if c not in page.paths)
+        path_codes = [c for c in page.paths if c in counts.columns]
+        path_codes += sorted(c for c in counts.columns if c not in page.paths)
         headers = [page.label("block_id"), page.label("block_name"), *(num(page.path(c)) for c in path_codes),
                    num(page.header("parcels")), num(page.header("area_mu")), num(page.header("land_freed_mu")),
                    num(page.header("tax_gain_wan"))]
@@ -557,7 +581,7 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
         for key in ordered:
             shown_id, shown_name = _block_key_name(key, names, page)
             line = counts.loc[key]
-            rows.append([Cell(shown_id, cls="nowrap"), Cell(shown_name, cls="nowrap"),
+            rows.append([Cell(shown_id, cls="nowrap"), Cell(shown_name, cls="name"),
                          *(num(fmt_int(line[c]) if line[c] else "") for c in path_codes),
                          num(fmt_int(sums.at[key, "parcels"])), num(fmt_number(sums.at[key, "area_mu"])),
                          num(fmt_number(sums.at[key, "land_freed_mu"])), num(fmt_number(sums.at[key, "tax_gain_wan"]))])
@@ -623,13 +647,14 @@ def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     headers += [num(page.header("block_score")), *(ind_header(c) for c in shown)]
     rows = []
     for _, row in frame.iterrows():
-        rows.append([num(fmt_int(row["block_rank"])), row["block_id"], row.get("block_name", ""),
-                     *(page.ring(row[c]) if not _missing(row[c]) else "" for c in extra),
+        rows.append([num(fmt_int(row["block_rank"])), Cell(row["block_id"], cls="nowrap"),
+                     Cell(row.get("block_name", ""), cls="nowrap"),
+                     *(Cell(page.ring(row[c]) if not _missing(row[c]) else "", cls="nowrap") for c in extra),
                      num(fmt_number(row["block_score"], 1)), *(num(_indicator_value(c, row[c])) for c in shown)])
     park_score = result.park.get("block_score") if result.park else None
     return (
         f'<section id="blocks" class="major"><h2>{_e(page.t("blocks"))}</h2>'
-        + _table(headers, rows)
+        + _table(headers, rows, cls="wide")
         + _figure(charts.blocks(frame, park_score), charts.page.t("block_chart"))
         + "</section>"
     )
@@ -658,9 +683,10 @@ def _park(result: AssessmentResult, page: _Page) -> str:
         facts = [(page.header("block_area_ha"), fmt_number(park.get("block_area_ha"))),
                  (page.header("parcel_area_ha"), fmt_number(park.get("parcel_area_ha"))),
                  (page.header("parcels"), fmt_int(park.get("parcels"))),
-                 (page.header("block_score"), fmt_number(park.get("block_score"), 1))]
+                 (page.with_unit(page.t("park_score"), page.labels["block_score"].unit),
+                  fmt_number(park.get("block_score"), 1))]
         parts.append(f"<h3>{_e(page.t('park_indicators'))}</h3>")
-        parts.append(_table([page.t("indicator"), num("")], [[k, num(v)] for k, v in facts]))
+        parts.append(_table([page.t("indicator"), num(page.label("actual"))], [[k, num(v)] for k, v in facts]))
         rows = []
         for name, ind in spec.items():
             label = ind.label_zh if page.lang == "zh" else ind.label_en
@@ -668,7 +694,8 @@ def _park(result: AssessmentResult, page: _Page) -> str:
                          num(_indicator_value(name, ind.ideal)), num(fmt_number(park.get(f"{name}_score"), 1)),
                          num(fmt_number(ind.weight))])
         parts.append(_table([page.t("indicator"), num(page.label("actual")), num(page.t("ideal")),
-                             num(page.header("block_score")), num(page.t("weight"))], rows))
+                             num(page.with_unit(page.t("indicator_score"), page.labels["block_score"].unit)),
+                             num(page.t("weight"))], rows))
     if kpis is not None and len(kpis):
         rows = []
         for row in kpis.itertuples(index=False):
@@ -725,7 +752,8 @@ def _frame_cells(frame: pd.DataFrame, page: _Page) -> tuple[list[Any], list[list
             return page.grade(str(value))
         return value
 
-    rows = [[show(c, v) for c, v in zip(frame.columns, values, strict=True)] for values in frame.itertuples(index=False)]
+    rows = [[show(c, v) for c, v in zip(frame.columns, values, strict=True)]
+            for values in frame.itertuples(index=False)]
     return headers, rows
 
 
@@ -777,22 +805,25 @@ def build_report(
     page = _Page(project, lang)
     charts = _Charts(page)
     year = result.summary.get("year", project.year)
-    title = f"{project.name} {page.t('title')}"
+    title = f"{project.name} — {page.t('title')}"
     synthetic = "合成" in project.name or "synthetic" in project.name.lower()
 
-    sections: list[tuple[str, str, str]] = [("headline", page.t("headline"), _headline(result, page)),
-                                            ("grades", page.t("grades"), _grades(result, page, charts)),
-                                            ("inventory", page.t("inventory"), _inventory(result, page, charts)),
-                                            ("blocks", page.t("blocks"), _blocks(result, page, charts)),
-                                            ("park", page.t("park"), _park(result, page)),
-                                            ("rings", page.t("rings"), _optional_table(result, page, "ring_profiles", page.t("rings"), "rings")),
-                                            ("scatter", page.t("scatter"),
-                                             _optional_table(result, page, "scatter_before_after", page.t("scatter"), "scatter")),
-                                            ("maps", page.t("maps"), _maps(maps, page))]
+    sections: list[tuple[str, str, str]] = [
+        ("headline", page.t("headline"), _headline(result, page)),
+        ("grades", page.t("grades"), _grades(result, page, charts)),
+        ("inventory", page.t("inventory"), _inventory(result, page, charts)),
+        ("blocks", page.t("blocks"), _blocks(result, page, charts)),
+        ("park", page.t("park"), _park(result, page)),
+        ("rings", page.t("rings"), _optional_table(result, page, "ring_profiles", page.t("rings"), "rings")),
+        ("scatter", page.t("scatter"),
+         _optional_table(result, page, "scatter_before_after", page.t("scatter"), "scatter")),
+        ("maps", page.t("maps"), _maps(maps, page)),
+    ]
     present = [(sid, name, body) for sid, name, body in sections if body]
     toc = "".join(f'<li><a href="#{sid}">{_e(name)}</a></li>' for sid, name, _ in present)
     head = (
-        f"<h1>{_e(title)}</h1>"
+        f"<h1>{_e(project.name)}</h1>"
+        f'<p class="subtitle">{_e(page.t("title"))}</p>'
         f'<p class="meta">{_e(page.t("year"))}: {_e(year)}</p>'
         + (f'<p class="synthetic">{_e(page.t("synthetic"))}</p>' if synthetic else "")
         + f'<nav><h3>{_e(page.t("contents"))}</h3><ol>{toc}</ol></nav>'
