@@ -348,7 +348,8 @@ class MapConfig(_Strict):
     lang: Literal["zh", "en"] = "zh"
     basemap: Literal["none", "osm", "amap", "tianditu"] = "none"
     tianditu_key: str | None = None
-    coordinate_decimals: int = Field(6, ge=4, le=8)
+    coordinate_decimals: Literal["auto"] | Annotated[int, Field(ge=4, le=8)] = "auto"
+    simplify_m: float = Field(0.5, ge=0)
 
 
 class Project(_Strict):

@@ -93,6 +93,19 @@ COLUMNS: dict[str, Label] = {
 }
 
 
+#: Units in English (labels carry the Chinese unit).
+UNITS_EN = {
+    "亩": "mu", "公顷": "ha", "万元": "10k yuan", "万元/亩": "10k yuan/mu", "元/m²": "yuan/m²", "年": "years",
+    "分": "points", "家": "", "人": "persons", "宗": "", "人/公顷": "persons/ha",
+    "万元/人": "10k yuan/person", "吨标准煤": "tce", "万元/吨标准煤": "10k yuan/tce",
+}
+
+
+def unit(label: Label, lang: str) -> str:
+    """Return a label's unit in the language (Chinese units translated for English)."""
+    return label.unit if lang == "zh" else UNITS_EN.get(label.unit, label.unit)
+
+
 def labels_for(project: Project) -> dict[str, Label]:
     """Return the label table with the project's indicators (and their points) added."""
     table = dict(COLUMNS)
@@ -113,7 +126,8 @@ def header(column: str, labels: dict[str, Label], lang: str = "zh") -> str:
     if label is None:
         return column
     text = label.zh if lang == "zh" else label.en
-    return f"{text}({label.unit})" if label.unit else text
+    shown = unit(label, lang)
+    return f"{text}({shown})" if shown else text
 
 
 #: Canonical parcel statuses as shown to people (Chinese, English).

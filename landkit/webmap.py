@@ -34,7 +34,7 @@ from jinja2 import Template
 
 from landkit.config import Project
 from landkit.errors import ConfigError, LandkitError
-from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, REASON_COLOURS, STATUS_LABELS, Label, labels_for
+from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, REASON_COLOURS, STATUS_LABELS, Label, labels_for, unit
 from landkit.output import atomic_path
 
 #: Web basemaps. Only `none` works offline.
@@ -124,8 +124,8 @@ def encode_geometry(geoms: np.ndarray, decimals: int) -> dict[str, list[int]]:
     """Encode geometries as flat integer arrays (see the page script's ``decodeFeature``).
 
     Coordinates become integers at 10^-decimals degrees, delta-encoded within each ring (the
-    first vertex absolute); polygon rings drop their closing vertex. Offsets: ``r`` ring starts
-    (in vertices), ``p`` part starts (in rings), ``f`` feature starts (in parts). Fully
+    first vertex absolute); polygon rings drop their closing vertex. Counts: ``r`` vertices per
+    ring, ``p`` rings per part, ``f`` parts per feature (``None`` when all are 1). Fully
     vectorised: no loop over features.
     """
     scale = 10.0**decimals
@@ -149,25 +149,42 @@ def encode_geometry(geoms: np.ndarray, decimals: int) -> dict[str, list[int]]:
     deltas = q.copy()
     deltas[1:] -= q[:-1]
     deltas[starts[counts > 0]] = q[starts[counts > 0]]
-    ring_offsets = np.concatenate([[0], np.cumsum(counts)])
-    part_offsets = np.concatenate([[0], np.cumsum(np.bincount(part_of_ring, minlength=len(parts)))])
-    feature_offsets = np.concatenate([[0], np.cumsum(np.bincount(feature_of_part, minlength=len(geoms)))])
-    return {"c": deltas.ravel().tolist(), "r": ring_offsets.tolist(), "p": part_offsets.tolist(), "f": feature_offsets.tolist()}
+    rings_per_part = np.bincount(part_of_ring, minlength=len(parts))
+    parts_per_feature = np.bincount(feature_of_part, minlength=len(geoms))
+    return {"c": deltas.ravel().tolist(), "r": counts.tolist(), "p": _counts(rings_per_part), "f": _counts(parts_per_feature)}
 
 
-def encode_column(values: pd.Series) -> list[Any]:
-    """Return a column as a JSON-ready list: numbers to 2 decimals, missing as null."""
+def _counts(counts: np.ndarray) -> list[int] | None:
+    """Counts per item, or None when every count is 1 (the usual: one ring, one part)."""
+    return None if bool((counts == 1).all()) else counts.tolist()
+
+
+def encode_column(values: pd.Series) -> list[Any] | dict[str, list[Any]]:
+    """Return a column ready for JSON, as small as it can be without losing what a popup shows.
+
+    Numbers keep 3–4 significant figures (2 decimals below 100, 1 below 1,000, none above);
+    missing values are null; text that repeats (block, land use, reasons, paths) becomes a
+    dictionary and codes, ``{"d": [values], "k": [codes, -1 for missing]}``.
+    """
     if pd.api.types.is_bool_dtype(values):
         return [None if pd.isna(v) else bool(v) for v in values.astype(object)]
     if pd.api.types.is_numeric_dtype(values):
-        numbers = values.astype(float).round(2).to_numpy()
-        out = numbers.astype(object)
-        out[np.isnan(numbers)] = None
-        whole = ~np.isnan(numbers) & (numbers == np.round(numbers))
-        out[whole] = numbers[whole].astype(np.int64)
+        numbers = values.astype(float).to_numpy()
+        magnitude = np.abs(numbers)
+        decimals = np.where(magnitude >= 1000, 0, np.where(magnitude >= 100, 1, 2))
+        rounded = np.round(numbers * 10.0**decimals) / 10.0**decimals
+        out = rounded.astype(object)
+        missing = ~np.isfinite(rounded)
+        out[missing] = None
+        whole = ~missing & (rounded == np.round(rounded))
+        out[whole] = rounded[whole].astype(np.int64)
         return out.tolist()
-    text = values.astype(object).where(values.notna(), None)
-    return [None if v is None else str(v) for v in text]
+    missing = values.isna().to_numpy()
+    text = np.where(missing, None, values.to_numpy(dtype=object).astype(str)).astype(object)
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    if len(uniques) < len(text) / 2:
+        return {"d": [str(u) for u in uniques], "k": codes.tolist()}
+    return text.tolist()
 
 
 def _json_for_script(data: Any) -> str:
@@ -231,7 +248,7 @@ def _labels(project: Project, lang: str) -> dict[str, Label]:
 
 def _field(column: str, labels: Mapping[str, Label], lang: str) -> tuple[str, str, str]:
     label = labels.get(column, Label(column, column))
-    return (column, label.zh if lang == "zh" else label.en, label.unit)
+    return (column, label.zh if lang == "zh" else label.en, unit(label, lang))
 
 
 def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, lang: str, decimals: int) -> dict[str, Any]:
@@ -328,7 +345,7 @@ def build_map(
     tianditu_key: str | None = None,
     cdn: bool = False,
     title: str | None = None,
-    simplify_m: float = 0.5,
+    simplify_m: float | None = None,
     extra_specs: list[LayerSpec] | None = None,
 ) -> str:
     """Return the interactive map as one HTML page.
@@ -353,10 +370,11 @@ def build_map(
     key = tianditu_key or project.map.tianditu_key
     if BASEMAPS[basemap].get("key") and not key:
         raise ConfigError("the Tianditu basemap needs a key: pass --tianditu-key or set map.tianditu_key")
-    prepared = prepare_layers(layers, basemap=basemap, simplify_m=simplify_m, working=project.crs.working)
+    simplify = project.map.simplify_m if simplify_m is None else simplify_m
+    prepared = prepare_layers(layers, basemap=basemap, simplify_m=simplify, working=project.crs.working)
     if not prepared:
         raise LandkitError("nothing to map: no layer has features")
-    decimals = project.map.coordinate_decimals
+    decimals = coordinate_decimals(project, prepared)
     specs = default_layer_specs(prepared, project, lang=lang, basemap=basemap) + list(extra_specs or [])
     bounds_source = prepared.get("parcels", next(iter(prepared.values())))
     w, s, e, n = bounds_source.total_bounds
@@ -396,6 +414,19 @@ def build_map(
     fmap.add_child(_Init())
     html = root.render()
     return html if cdn else inline_assets(html, {cdn_js: ("script", leaflet_js), cdn_css: ("style", leaflet_css)})
+
+
+#: Above this many parcels, "auto" coordinates keep 5 decimals (1.1 m) instead of 6 (0.1 m).
+AUTO_DECIMALS_LIMIT = 20_000
+
+
+def coordinate_decimals(project: Project, layers: Mapping[str, gpd.GeoDataFrame]) -> int:
+    """Return the decimals of map coordinates: the configured number, or by size for ``auto``."""
+    setting = project.map.coordinate_decimals
+    if setting != "auto":
+        return int(setting)
+    parcels = layers.get("parcels")
+    return 5 if parcels is not None and len(parcels) > AUTO_DECIMALS_LIMIT else 6
 
 
 def subtitle(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str) -> str:

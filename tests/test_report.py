@@ -317,7 +317,7 @@ def test_english_headings(page_en):
     cjk = re.compile(r"[\u4e00-\u9fff]")
     assert not any(cjk.search(h) for h in h2 + parsed.text_by_tag["h3"])
     headers = parsed.text_by_tag["th"]
-    assert "Parcels(宗)" in headers and "Land freed(亩)" in headers and "Tax gain(万元)" in headers
+    assert "Parcels" in headers and "Land freed(mu)" in headers and "Tax gain(10k yuan)" in headers
     assert "Reclaim or bank" in parsed.text_by_tag["td"] and "Grade D" in parsed.text_by_tag["td"]
     assert "not met" in parsed.text_by_tag["td"]
     assert "Outside the blocks" in parsed.text_by_tag["td"]

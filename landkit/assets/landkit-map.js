@@ -9,8 +9,25 @@
   "use strict";
 
   // Geometry of a dataset: g.c = delta-encoded integer coordinates (x, y pairs, each ring
-  // starting absolute), g.r = ring starts (in pairs), g.p = part starts (in rings),
-  // g.f = feature starts (in parts); each offsets array ends with its total.
+  // starting absolute); g.r, g.p, g.f = vertices per ring, rings per part, parts per feature
+  // (null when all are 1), turned by offsets() into start indices ending with the total.
+  function offsets(counts, n) {
+    var out = new Array(n + 1);
+    out[0] = 0;
+    for (var i = 0; i < n; i++) out[i + 1] = out[i] + (counts ? counts[i] : 1);
+    return out;
+  }
+
+  function expandColumn(v) {
+    if (v === null || Array.isArray(v)) return v;
+    return v.k.map(function (code) { return code < 0 ? null : v.d[code]; });  // dictionary-encoded text
+  }
+
+  function prepareGeometry(g, nFeatures) {
+    var f = offsets(g.f, nFeatures), p = offsets(g.p, f[nFeatures]), r = offsets(g.r, p[f[nFeatures]]);
+    return { c: g.c, r: r, p: p, f: f };
+  }
+
   function decodeFeature(g, i, scale) {
     var parts = [];
     for (var p = g.f[i]; p < g.f[i + 1]; p++) {
@@ -53,7 +70,10 @@
     Object.keys(cfg.datasets).forEach(function (name) {
       var d = cfg.datasets[name];
       d.name = name;
+      d.ids = expandColumn(d.ids);
       d.n = d.ids.length;
+      Object.keys(d.props).forEach(function (f) { d.props[f] = expandColumn(d.props[f]); });
+      d.geom = prepareGeometry(d.geom, d.n);
       d.decoded = null;
       datasets[name] = d;
     });
@@ -130,8 +150,10 @@
       keep.forEach(function (i) {
         var layer, g = feature(d, i);
         if (d.kind === "point") {
-          layer = L.circleMarker(g[0][0][0],
-            Object.assign(styleFor(spec, d, i), { radius: (spec.style && spec.style.radius) || 6, fillOpacity: 0.9 }));
+          var style = styleFor(spec, d, i);
+          style.radius = (spec.style && spec.style.radius) || 6;
+          style.fillOpacity = 0.9;
+          layer = L.circleMarker(g[0][0][0], style);
         } else if (d.kind === "line") {
           layer = L.polyline(g.map(function (part) { return part[0]; }), styleFor(spec, d, i));
         } else {
@@ -184,7 +206,8 @@
         if (spec.tooltip) {
           group.on("mouseover", function (e) {
             var i = e.layer._lk, parts = spec.tooltip.map(function (f) { return formatValue(d.props[f][i], f, lang); });
-            tooltip.setContent(parts.filter(function (p) { return p !== null; }).join(" · "));
+            // An element, not a string: Leaflet would parse a string as HTML.
+            tooltip.setContent(el("span", null, parts.filter(function (p) { return p !== null; }).join(" · ")));
             tooltip.setLatLng(e.latlng); map.openTooltip(tooltip);
           });
           group.on("mouseout", function () { map.closeTooltip(tooltip); });
