@@ -350,6 +350,7 @@ class MapConfig(_Strict):
     tianditu_key: str | None = None
     coordinate_decimals: Literal["auto"] | Annotated[int, Field(ge=4, le=8)] = "auto"
     simplify_m: float = Field(0.5, ge=0)
+    compress: Literal["auto", "always", "never"] = "auto"
 
 
 class Project(_Strict):

@@ -237,7 +237,7 @@ class _Init(MacroElement):
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "landkitInit({{ this._parent.get_name() }}, JSON.parse(document.getElementById('landkit-data').textContent));"
+        "landkitStart({{ this._parent.get_name() }});"
         "{% endmacro %}"
     )
 
@@ -410,7 +410,7 @@ def build_map(
     root.header.add_child(Element(f'<meta name="generator" content="landkit"><title>{_escape_text(config["title"])}</title>'))
     root.header.add_child(Element(f"<style>{_asset('landkit-map.css')}</style>"))
     root.header.add_child(Element(f"<script>{_asset('landkit-map.js')}</script>"))
-    root.html.add_child(Element(f'<script type="application/json" id="landkit-data">{_json_for_script(config)}</script>'))
+    root.html.add_child(Element(data_block(config, project.map.compress, lang)))
     fmap.add_child(_Init())
     html = root.render()
     return html if cdn else inline_assets(html, {cdn_js: ("script", leaflet_js), cdn_css: ("style", leaflet_css)})
@@ -427,6 +427,29 @@ def coordinate_decimals(project: Project, layers: Mapping[str, gpd.GeoDataFrame]
         return int(setting)
     parcels = layers.get("parcels")
     return 5 if parcels is not None and len(parcels) > AUTO_DECIMALS_LIMIT else 6
+
+
+#: With ``map.compress: auto``, data larger than this are gzip-compressed in the page.
+COMPRESS_ABOVE_BYTES = 4_000_000
+OLD_BROWSER = {
+    "zh": "此地图数据较大，已压缩存储，需用 Chrome/Edge 80、Firefox 113、Safari 16.4 或更新版本打开；"
+          "也可设置 map.compress: never 重新生成。",
+    "en": "This large map is stored compressed and needs Chrome/Edge 80, Firefox 113, Safari 16.4 or newer; "
+          "or regenerate it with map.compress: never.",
+}
+
+
+def data_block(config: dict[str, Any], compress: str, lang: str) -> str:
+    """Return the page's data block: JSON, or gzip + base64 for a large map (``map.compress``)."""
+    text = _json_for_script(config)
+    size = len(text.encode("utf-8"))
+    if compress == "never" or (compress == "auto" and size <= COMPRESS_ABOVE_BYTES):
+        return f'<script type="application/json" id="landkit-data">{text}</script>'
+    import gzip
+
+    packed = base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
+    note = _escape_text(OLD_BROWSER[lang])
+    return f'<script type="application/octet-stream" id="landkit-data-gz" data-old-browser="{note}">{packed}</script>'
 
 
 def subtitle(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str) -> str:

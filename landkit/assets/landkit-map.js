@@ -291,9 +291,34 @@
       } });
     new Search().addTo(map);
 
-    if (cfg.bounds) map.fitBounds(cfg.bounds);
+    if (cfg.bounds) map.fitBounds(cfg.bounds, { animate: false });
     return api;
   }
 
+  // The page's data: a JSON block, or for a large map a gzip-compressed, base64 block that the
+  // browser's own DecompressionStream inflates (Chrome/Edge 80+, Firefox 113+, Safari 16.4+).
+  function landkitStart(map) {
+    var plain = document.getElementById("landkit-data");
+    if (plain) {
+      landkitInit(map, JSON.parse(plain.textContent));
+      window.landkitReady = Promise.resolve(window.landkit);
+      return;
+    }
+    var packed = document.getElementById("landkit-data-gz");
+    if (typeof DecompressionStream === "undefined") {
+      var note = el("div", "landkit-title", packed.getAttribute("data-old-browser"));
+      map.getContainer().appendChild(note);
+      window.landkitReady = Promise.reject(new Error("DecompressionStream unsupported"));
+      return;
+    }
+    var binary = atob(packed.textContent.trim()), bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    window.landkitReady = new Response(stream).text().then(function (text) {
+      return landkitInit(map, JSON.parse(text));
+    });
+  }
+
   window.landkitInit = landkitInit;
+  window.landkitStart = landkitStart;
 })();
