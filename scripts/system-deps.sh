@@ -6,12 +6,31 @@ set -euo pipefail
 # command that proves the package is there → Debian package
 declare -A NEEDED=(
   [ogrinfo]=gdal-bin
+  [chromium]=chromium    # the browser tests (tests/browser.py) drive /usr/bin/chromium headless
+  [fc-list]=fontconfig
+)
+
+# file that proves the package is there → Debian package
+declare -A NEEDED_FILES=(
+  [/usr/bin/chromium]=chromium
+)
+
+# font family (as fc-list names it) → Debian package: Chinese text on the maps' screenshots
+declare -A NEEDED_FONTS=(
+  ["WenQuanYi Micro Hei"]=fonts-wqy-microhei
 )
 
 missing=()
 for cmd in "${!NEEDED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDED[$cmd]}")
 done
+for file in "${!NEEDED_FILES[@]}"; do
+  [ -e "$file" ] || missing+=("${NEEDED_FILES[$file]}")
+done
+for font in "${!NEEDED_FONTS[@]}"; do
+  command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list "$font" family)" ] || missing+=("${NEEDED_FONTS[$font]}")
+done
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sed '/^$/d' | sort -u)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else

@@ -291,6 +291,7 @@
       } });
     new Search().addTo(map);
 
+    if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");  // plain text, no flag icon
     if (cfg.bounds) map.fitBounds(cfg.bounds, { animate: false });
     return api;
   }
