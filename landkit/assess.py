@@ -29,6 +29,7 @@ from landkit.styles import categorized_qml, layer_styles_table
 from landkit.output import write_json, write_layers
 from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
+from landkit.rings import RingResult, assess_rings, ring_profiles
 from landkit.webmap import build_map, write_map
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class AssessmentResult:
     park: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    rings: RingResult | None = None
 
     @property
     def inventory(self) -> gpd.GeoDataFrame:
@@ -70,6 +72,10 @@ def assess(data: Dataset, project: Project) -> AssessmentResult:
         parcels = parcels.join(data.blocks.set_index("block_id")["block_name"], on="block_id")
     parcels = parcels.join(assess_performance(parcels, project))
     parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price))
+    rings = None
+    if data.blocks is not None and project.rings.designated:
+        rings = assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
+        parcels = parcels.join(rings.parcels)
     listed = list_low_efficiency(parcels, project.inventory, year=year)
     parcels = parcels.join(listed)
     parcels = parcels.join(
@@ -80,8 +86,13 @@ def assess(data: Dataset, project: Project) -> AssessmentResult:
         blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
         park = park_row(parcels, data.blocks, project.block_assessment)
     kpis = plan_kpis(data.enterprises, project.block_assessment.kpi_targets)
-    result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {})
+    if blocks is not None and rings is not None:
+        blocks = blocks.merge(rings.blocks, on="block_id", how="left")
+    result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings)
     result.tables = summary_tables(parcels)
+    if rings is not None:
+        result.tables["ring_profiles"] = ring_profiles(parcels, project.rings)
+        result.tables["ring_disagreements"] = rings.disagreements
     result.summary = summarise(result, year=year)
     return result
 
@@ -142,6 +153,20 @@ def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
         "blocks": blocks,
         "park": result.park,
         "kpis": _records(result.kpis),
+        "rings": _ring_summary(result),
+    }
+
+
+def _ring_summary(result: AssessmentResult) -> dict[str, Any] | None:
+    if result.rings is None:
+        return None
+    report = result.rings.report
+    return {
+        "profiles": _records(result.tables["ring_profiles"]),
+        "disagreements": _records(result.rings.disagreements),
+        "pairs": report.get("pairs", []),
+        "unreachable_parcels": report.get("unreachable_parcels", []),
+        "network": report.get("network"),
     }
 
 
@@ -231,6 +256,10 @@ def write_assessment(
     for name in ("roads", "core_sites"):  # context for maps drawn from the run later
         if getattr(data, name) is not None:
             layers[name] = to_output(getattr(data, name), project, data)
+    if result.rings is not None:
+        layers["rings"] = to_output(result.rings.rings, project, data)
+        if len(result.rings.linkage):
+            layers["linkage"] = to_output(result.rings.linkage, project, data)
     layers.update(result.tables)
     layers["kpis"] = result.kpis
     layers["layer_styles"] = qgis_styles(project)
@@ -254,4 +283,8 @@ def map_layers(result: AssessmentResult, data: Dataset) -> dict[str, gpd.GeoData
     """Return the layers the interactive map draws from an assessment."""
     layers = {"parcels": result.parcels, "blocks": result.blocks if result.blocks is not None else data.blocks,
               "roads": data.roads, "core_sites": data.core_sites}
+    if result.rings is not None:
+        layers["rings"] = result.rings.rings
+        if len(result.rings.linkage):
+            layers["linkage"] = result.rings.linkage
     return {k: v for k, v in layers.items() if v is not None}

@@ -330,6 +330,7 @@ class Rings(_Strict):
     fallback_speed_kmh: PositiveFloat = 30
     snap_tolerance_m: float = Field(ge=0)
     access_speed_kmh: PositiveFloat = 5
+    core_snap_max_m: PositiveFloat = 1000
     expected_functions: dict[str, list[str]] = {}
     pairs: list[tuple[str, str]] = []
 

@@ -84,6 +84,18 @@ COLUMNS: dict[str, Label] = {
     "block_score": Label("区块得分", "Block score", "分", "blk_score"),
     "block_rank": Label("区块排名", "Block rank", "", "blk_rank"),
     "ring": Label("圈层", "Ring", "", "ring"),
+    "ring_name": Label("圈层", "Ring", "", "ring_name"),
+    "ring_modelled": Label("通行时间圈层", "Ring by travel time", "", "ring_model"),
+    "travel_min_to_core": Label("至核心通行时间", "Travel time to the core", "分钟", "min_core"),
+    "function_fit": Label("功能相符", "Function fits ring", "", "func_fit"),
+    "function_misfit_reason": Label("功能不符原因", "Function misfit", "", "misfit"),
+    "minutes_to_core": Label("至核心通行时间", "Travel time to the core", "分钟", "min_core"),
+    "closeness": Label("接近中心性", "Closeness centrality", "", "closeness"),
+    "betweenness": Label("中介中心性", "Betweenness centrality", "", "between"),
+    "minutes": Label("通行时间", "Travel time", "分钟", "minutes"),
+    "kind": Label("连接类型", "Link type", "", "kind"),
+    "from_id": Label("起点", "From", "", "from_id"),
+    "to_id": Label("终点", "To", "", "to_id"),
     # plan KPIs
     "kpi": Label("指标", "KPI"),
     "target": Label("目标值", "Target"),
@@ -96,7 +108,7 @@ COLUMNS: dict[str, Label] = {
 #: Units in English (labels carry the Chinese unit).
 UNITS_EN = {
     "亩": "mu", "公顷": "ha", "万元": "10k yuan", "万元/亩": "10k yuan/mu", "元/m²": "yuan/m²", "年": "years",
-    "分": "points", "家": "", "人": "persons", "宗": "", "人/公顷": "persons/ha",
+    "分": "points", "分钟": "min", "家": "", "人": "persons", "宗": "", "人/公顷": "persons/ha",
     "万元/人": "10k yuan/person", "吨标准煤": "tce", "万元/吨标准煤": "10k yuan/tce",
 }
 
@@ -140,6 +152,12 @@ STATUS_LABELS = {
 
 #: Colours of inventory reasons (the map colours a listed parcel by its first reason).
 REASON_COLOURS = {"D": "#d7191c", "IDLE": "#762a83", "LOW_FAR": "#f46d43", "LOW_TAX": "#fdae61", "SCATTERED": "#8c510a"}
+
+#: Colours of the three rings (and of parcels outside them or cut off from the core).
+RING_COLOURS = {"core": "#b2182b", "spillover": "#ef8a62", "linkage": "#4393c3", "outside": "#d9d9d9", "unreachable": "#404040"}
+
+#: Colours of the linkage graph's edges.
+LINK_COLOURS = {"pair": "#d6604d", "core": "#762a83", "nearest": "#878787"}
 
 #: Colours of grades and disposal paths (maps, QGIS styles, charts use the same).
 GRADE_COLOURS = {"A": "#1a9641", "B": "#a6d96a", "C": "#fdae61", "D": "#d7191c", "U": "#bdbdbd"}

@@ -34,7 +34,17 @@ from jinja2 import Template
 
 from landkit.config import Project
 from landkit.errors import ConfigError, LandkitError
-from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, REASON_COLOURS, STATUS_LABELS, Label, labels_for, unit
+from landkit.labels import (
+    DISPOSAL_COLOURS,
+    GRADE_COLOURS,
+    LINK_COLOURS,
+    REASON_COLOURS,
+    RING_COLOURS,
+    STATUS_LABELS,
+    Label,
+    labels_for,
+    unit,
+)
 from landkit.output import atomic_path
 
 #: Web basemaps. Only `none` works offline.
@@ -64,15 +74,20 @@ BASEMAPS: dict[str, dict[str, Any]] = {
 PARCEL_POPUP = [
     "parcel_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry", "score", "grade",
     "ungraded_reason", "rank_district", "tax_per_mu", "far", "total_value_wan", "value_per_mu_wan", "reasons_{lang}",
-    "disposal_{lang}", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan",
+    "disposal_{lang}", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "ring_label", "ring_modelled_label",
+    "travel_min_to_core", "function_misfit_reason",
 ]
 SCORE_STOPS = [(215, 25, 28), (253, 174, 97), (255, 255, 191), (166, 217, 106), (26, 150, 65)]
 
 TEXT = {
-    "zh": {"blocks": "区块", "roads": "道路", "grades": "评价等级", "score": "综合得分", "inventory": "低效用地",
+    "zh": {"rings": "规划圈层", "rings_modelled": "通行时间圈层", "travel": "至核心通行时间", "misfit": "功能不符地块",
+           "linkage": "联动网络", "misfit_item": "与圈层功能不符", "link_pair": "联动组合", "link_core": "至核心",
+           "link_nearest": "相邻区块","blocks": "区块", "roads": "道路", "grades": "评价等级", "score": "综合得分", "inventory": "低效用地",
            "disposal": "盘活路径", "core_sites": "核心载体", "block_edge": "区块边界", "search": "搜索地块编号或企业名称",
            "ungraded": "不参评", "grade": "{g}类", "synthetic": "合成示例数据"},
-    "en": {"blocks": "Blocks", "roads": "Roads", "grades": "Grade", "score": "Score", "inventory": "Low-efficiency land",
+    "en": {"rings": "Designated rings", "rings_modelled": "Rings by travel time", "travel": "Travel time to the core",
+           "misfit": "Function misfits", "linkage": "Linkage graph", "misfit_item": "Misfit for its ring",
+           "link_pair": "Named pair", "link_core": "To the core", "link_nearest": "Nearest blocks", "blocks": "Blocks", "roads": "Roads", "grades": "Grade", "score": "Score", "inventory": "Low-efficiency land",
            "disposal": "Revitalisation path", "core_sites": "Core sites", "block_edge": "Block boundary",
            "search": "Search parcel id or enterprise", "ungraded": "Not graded", "grade": "Grade {g}",
            "synthetic": "synthetic sample data"},
@@ -97,6 +112,7 @@ class LayerSpec:
     style: Mapping[str, Any] | None = None
     vmin: float = 0.0
     vmax: float = 100.0
+    stops: tuple[tuple[int, int, int], ...] = tuple(SCORE_STOPS)
 
     def to_json(self) -> dict[str, Any]:
         """Return the layer's description for the page's script."""
@@ -113,7 +129,7 @@ class LayerSpec:
         if self.tooltip:
             out["tooltip"] = list(self.tooltip)
         if self.mode == "ramp":
-            out.update(min=self.vmin, max=self.vmax, stops=[list(s) for s in SCORE_STOPS])
+            out.update(min=self.vmin, max=self.vmax, stops=[list(s) for s in self.stops])
         return out
 
 
@@ -262,8 +278,16 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
             parcels["status"] = parcels["status"].map(lambda s: STATUS_LABELS.get(s, (s, s))[0 if lang == "zh" else 1])
         if "reasons" in parcels:
             parcels["main_reason"] = parcels["reasons"].fillna("").str.split(";").str[0]
+        ring_names = {r: v.get(lang, r) for r, v in project.rings.labels.items()}
+        for column in ("ring", "ring_modelled"):
+            if column in parcels:
+                parcels[f"{column}_label"] = parcels[column].map(lambda r: ring_names.get(r, r))
+        labels = {**labels, "ring_label": labels["ring"], "ring_modelled_label": labels["ring_modelled"]}
+        if "function_fit" in parcels:
+            parcels["function_misfit"] = ~parcels["function_fit"].fillna(True).astype(bool)
         fields = [_field(c.format(lang=lang), labels, lang) for c in PARCEL_POPUP]
-        extra = ["grade", "score", "low_efficiency", "disposal", "main_reason", "enterprise_names"]
+        extra = ["grade", "score", "low_efficiency", "disposal", "main_reason", "enterprise_names", "ring_modelled",
+                 "function_misfit"]
         out["parcels"] = dataset_payload(parcels, "polygon", id_column="parcel_id", fields=fields, extra=extra, decimals=decimals)
     blocks = layers.get("blocks")
     if blocks is not None:
@@ -273,6 +297,15 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
     if roads is not None:
         fields = [("road_name", "道路名称" if lang == "zh" else "Road", ""), ("road_class", "道路等级" if lang == "zh" else "Class", "")]
         out["roads"] = dataset_payload(roads, "line", id_column="road_name", fields=fields, extra=[], decimals=decimals)
+    rings = layers.get("rings")
+    if rings is not None:
+        rings = rings.assign(ring_name=rings["ring"].map(lambda r: project.rings.labels.get(r, {}).get(lang, r)))
+        fields = [_field(c, labels, lang) for c in ("ring_name", "parcels", "area_ha", "mean_score", "tax_per_ha_wan")]
+        out["rings"] = dataset_payload(rings, "polygon", id_column="ring", fields=fields, extra=["ring"], decimals=decimals)
+    linkage = layers.get("linkage")
+    if linkage is not None:
+        fields = [_field(c, labels, lang) for c in ("from_id", "to_id", "minutes", "kind")]
+        out["linkage"] = dataset_payload(linkage, "line", id_column="from_id", fields=fields, extra=["kind"], decimals=decimals)
     sites = layers.get("core_sites")
     if sites is not None:
         fields = [("site_name", "名称" if lang == "zh" else "Name", ""), ("site_type", "类型" if lang == "zh" else "Type", "")]
@@ -310,6 +343,31 @@ def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project
         specs.append(LayerSpec("disposal", t["disposal"], "parcels", mode="category", field="disposal",
                                colors={r.code: DISPOSAL_COLOURS.get(r.code, "#999999") for r in rules}, filter="low_efficiency",
                                legend={"title": t["disposal"], "items": items}, tooltip=("parcel_id", f"disposal_{lang}")))
+    ring_label = {r: v.get(lang, r) for r, v in project.rings.labels.items()}
+    if "rings" in layers:
+        present = [r for r in RING_COLOURS if r in set(layers["rings"]["ring"])]
+        specs.append(LayerSpec("rings", t["rings"], "rings", mode="category", field="ring", colors=RING_COLOURS,
+                               style={"fillOpacity": 0.35, "weight": 1.5}, tooltip=("ring_name",),
+                               legend={"title": t["rings"], "items": [[RING_COLOURS[r], ring_label.get(r, r)] for r in present]}))
+    if parcels is not None and "ring_modelled" in parcels:
+        values = [r for r in RING_COLOURS if r in set(parcels["ring_modelled"])]
+        specs.append(LayerSpec("rings_modelled", t["rings_modelled"], "parcels", mode="category", field="ring_modelled",
+                               colors=RING_COLOURS, tooltip=("parcel_id", "ring_modelled_label"),
+                               legend={"title": t["rings_modelled"], "items": [[RING_COLOURS[r], ring_label.get(r, r)] for r in values]}))
+    if parcels is not None and "travel_min_to_core" in parcels:
+        top = float(max(project.rings.time_bands_min.values(), default=60))
+        specs.append(LayerSpec("travel_time", t["travel"], "parcels", mode="ramp", field="travel_min_to_core", vmin=0, vmax=top,
+                               stops=tuple(reversed(SCORE_STOPS)), tooltip=("parcel_id", "travel_min_to_core"),
+                               legend={"title": t["travel"] + (" (分钟)" if lang == "zh" else " (min)"), "ramp": ["0", f"≥{top:.0f}"]}))
+    if parcels is not None and "function_fit" in parcels:
+        specs.append(LayerSpec("function_fit", t["misfit"], "parcels", filter="function_misfit",
+                               style={"fillColor": "#e7298a", "color": "#7a0177"}, tooltip=("parcel_id", "function_misfit_reason"),
+                               legend={"title": t["misfit"], "items": [["#e7298a", t["misfit_item"]]]}))
+    if "linkage" in layers:
+        kinds = [("pair", t["link_pair"]), ("core", t["link_core"]), ("nearest", t["link_nearest"])]
+        specs.append(LayerSpec("linkage", t["linkage"], "linkage", mode="category", field="kind", colors=LINK_COLOURS,
+                               style={"weight": 3, "opacity": 0.8, "fill": False}, tooltip=("from_id", "to_id", "minutes"),
+                               legend={"title": t["linkage"], "items": [[LINK_COLOURS[k], name] for k, name in kinds]}))
     if "core_sites" in layers:
         specs.append(LayerSpec("core_sites", t["core_sites"], "core_sites", style={"color": "#b2182b", "fillColor": "#ef3b2c", "radius": 6},
                                legend={"title": t["core_sites"], "items": [["#ef3b2c", t["core_sites"]]]}, on=True, tooltip=("site_name",)))
@@ -501,4 +559,4 @@ def layers_from_run(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
 
     present = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
     return {name: pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
-            for name in ("parcels", "blocks", "roads", "core_sites") if name in present}
+            for name in ("parcels", "blocks", "roads", "core_sites", "rings", "linkage") if name in present}

@@ -64,3 +64,15 @@ def test_demo_runs_and_refuses_to_overwrite(tmp_path):
     assert "landkitInit" in page and not re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', page)
     again = runner.invoke(cli, ["demo", "--data", str(ROOT / "gis_data"), "-o", str(out), "--maps", str(maps)])
     assert again.exit_code == 1 and "--overwrite" in again.output
+    # three rings: layers, parcel columns, the named pair
+    layers = {name for name, _ in pyogrio.list_layers(out / "landkit.gpkg")}
+    assert {"rings", "linkage", "ring_profiles", "ring_disagreements"} <= layers
+    assert {"ring", "ring_modelled", "travel_min_to_core", "function_fit"} <= set(parcels.columns)
+    assert set(parcels["ring"]) == {"core", "spillover", "linkage", "outside"}
+    assert summary["rings"]["pairs"][0]["from"] == "MH01" and summary["rings"]["pairs"][0]["minutes"] > 0
+    unreachable = set(summary["rings"]["unreachable_parcels"])
+    assert unreachable and parcels.loc[parcels["parcel_id"].isin(unreachable), "travel_min_to_core"].isna().all()
+    # `landkit rings` recomputes them in the run
+    result = runner.invoke(cli, ["rings", str(out), "-c", str(SAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "rings.json").read_text(encoding="utf-8"))["profiles"]

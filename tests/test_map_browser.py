@@ -154,6 +154,12 @@ def test_layers_and_counts_match_the_data(map_zh, sample):
         "inventory": low,  # the low-efficiency parcels
         "disposal": low,
         "core_sites": len(data.core_sites),
+        # three rings (the sample defines them)
+        "rings": len(result.rings.rings),
+        "rings_modelled": len(parcels),
+        "travel_time": len(parcels),
+        "function_fit": int((~parcels["function_fit"]).sum()),
+        "linkage": len(result.rings.linkage),
     }
     assert 0 < low < len(parcels) and low == len(result.inventory)
     with open_map(map_zh) as bp:

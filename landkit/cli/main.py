@@ -75,9 +75,9 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
-    from landkit.cli import assess, demo, export, init, map, validate
+    from landkit.cli import assess, demo, export, init, map, rings, validate
 
-    for module in (init, validate, assess, export, map, demo):
+    for module in (init, validate, assess, rings, export, map, demo):
         cli.add_command(module.command)
 
 
