@@ -612,11 +612,28 @@ def od_minutes(
         raise ValueError(f"access_speed_kmh must be > 0, not {access_speed_kmh}")
     o_node, o_dist = nearest_nodes(road_graph, origins)
     d_node, d_dist = nearest_nodes(road_graph, destinations)
-    d_index = pd.Index(d_node)
     network = np.full((len(o_node), len(d_node)), np.nan)
-    for n in np.unique(o_node[o_node >= 0]):
-        reach = pd.Series(nx.single_source_dijkstra_path_length(road_graph.graph, int(n), weight="minutes"), dtype=float)
-        network[o_node == n] = reach.reindex(d_index).to_numpy()
+    sources = np.unique(o_node[o_node >= 0])
+    if len(sources):
+        # All origins in one call of SciPy's compiled Dijkstra on the graph's sparse matrix
+        # (networkx, one pure-Python search per origin, took 15 s for 300 blocks of a city).
+        from scipy.sparse.csgraph import dijkstra
+
+        nodes = list(road_graph.graph.nodes)
+        position = {n: i for i, n in enumerate(nodes)}
+        # A zero-minute edge would vanish from a sparse matrix: floor the weights at 1e-9 min.
+        floored = ((u, v, max(w, 1e-9)) for u, v, w in road_graph.graph.edges(data="minutes"))
+        weighted = nx.DiGraph()
+        weighted.add_nodes_from(nodes)
+        weighted.add_weighted_edges_from(floored, weight="minutes")
+        matrix = nx.to_scipy_sparse_array(weighted, nodelist=nodes, weight="minutes", format="csr")
+        dist = dijkstra(matrix, directed=True, indices=[position[int(n)] for n in sources])
+        dist[np.isinf(dist)] = np.nan
+        row_of = {int(n): i for i, n in enumerate(sources)}
+        columns = np.array([position.get(int(n), -1) for n in d_node])
+        for k, n in enumerate(o_node):
+            if n >= 0:
+                network[k, columns >= 0] = dist[row_of[int(n)], columns[columns >= 0]]
     network[:, d_node < 0] = np.nan
     total = (_walk_minutes(o_dist, access_speed_kmh)[:, None] + network
              + _walk_minutes(d_dist, access_speed_kmh)[None, :])
