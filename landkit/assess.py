@@ -30,6 +30,7 @@ from landkit.output import write_json, write_layers
 from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
 from landkit.rings import RingResult, assess_rings, ring_profiles
+from landkit.scatter import ScatterResult, assess_scatter
 from landkit.webmap import build_map, write_map
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class AssessmentResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     rings: RingResult | None = None
+    scatter: ScatterResult | None = None
 
     @property
     def inventory(self) -> gpd.GeoDataFrame:
@@ -86,10 +88,14 @@ def assess(data: Dataset, project: Project) -> AssessmentResult:
         blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
         park = park_row(parcels, data.blocks, project.block_assessment)
     kpis = plan_kpis(data.enterprises, project.block_assessment.kpi_targets)
+    scatter = assess_scatter(parcels, project, blocks=data.blocks)
+    parcels = parcels.join(scatter.parcels)
     if blocks is not None and rings is not None:
         blocks = blocks.merge(rings.blocks, on="block_id", how="left")
-    result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings)
+    result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings, scatter=scatter)
     result.tables = summary_tables(parcels)
+    result.tables["scatter_metrics"] = scatter.metrics
+    result.tables["scatter_before_after"] = scatter.before_after
     if rings is not None:
         result.tables["ring_profiles"] = ring_profiles(parcels, project.rings)
         result.tables["ring_disagreements"] = rings.disagreements
@@ -154,6 +160,22 @@ def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
         "park": result.park,
         "kpis": _records(result.kpis),
         "rings": _ring_summary(result),
+        "scatter": _scatter_summary(result),
+    }
+
+
+def _scatter_summary(result: AssessmentResult) -> dict[str, Any] | None:
+    if result.scatter is None:
+        return None
+    parcels = result.parcels
+    adjustments = parcels["adjustment"].replace("", np.nan).dropna().value_counts().to_dict() if "adjustment" in parcels else {}
+    return {
+        "small": int(parcels["small"].sum()),
+        "isolated": int(parcels["isolated"].sum()),
+        "scattered": int(parcels["scattered"].sum()),
+        "clusters": int(len(result.scatter.clusters)),
+        "adjustments": {k: int(v) for k, v in adjustments.items()},
+        "before_after": _records(result.scatter.before_after),
     }
 
 
@@ -260,6 +282,8 @@ def write_assessment(
         layers["rings"] = to_output(result.rings.rings, project, data)
         if len(result.rings.linkage):
             layers["linkage"] = to_output(result.rings.linkage, project, data)
+    if result.scatter is not None and len(result.scatter.clusters):
+        layers["clusters"] = to_output(result.scatter.clusters, project, data)
     layers.update(result.tables)
     layers["kpis"] = result.kpis
     layers["layer_styles"] = qgis_styles(project)
@@ -287,4 +311,6 @@ def map_layers(result: AssessmentResult, data: Dataset) -> dict[str, gpd.GeoData
         layers["rings"] = result.rings.rings
         if len(result.rings.linkage):
             layers["linkage"] = result.rings.linkage
+    if result.scatter is not None and len(result.scatter.clusters):
+        layers["clusters"] = result.scatter.clusters
     return {k: v for k, v in layers.items() if v is not None}

@@ -341,6 +341,12 @@ class Scatter(_Strict):
     small_plot_mu: dict[str, PositiveFloat]
     cluster_distance_m: float = Field(ge=0)
     isolated_distance_m: float = Field(ge=0)
+    land_uses: list[str] = []
+    scattered_inside_blocks: bool = False
+    move_out_grades: list[str] = ["C", "D", "U"]
+    bring_in_grades: list[str] = ["A", "B"]
+    merge_distance_m: float = Field(0, ge=0)
+    merge_grades: list[str] = []
 
 
 class MapConfig(_Strict):

@@ -85,6 +85,20 @@ COLUMNS: dict[str, Label] = {
     "block_rank": Label("区块排名", "Block rank", "", "blk_rank"),
     "ring": Label("圈层", "Ring", "", "ring"),
     "ring_name": Label("圈层", "Ring", "", "ring_name"),
+    "small": Label("小地块", "Small plot", "", "small"),
+    "isolated": Label("孤立地块", "Isolated plot", "", "isolated"),
+    "scattered": Label("零星散布", "Scattered plot", "", "scattered"),
+    "cluster_id": Label("集聚簇编号", "Cluster", "", "cluster"),
+    "cluster_area_mu": Label("集聚簇面积", "Cluster area", "亩", "clus_mu"),
+    "cluster_parcels": Label("集聚簇地块数", "Parcels in cluster", "宗", "clus_n"),
+    "nn_distance_m": Label("最近邻距离", "Nearest neighbour", "m", "nn_m"),
+    "adjustment": Label("调整建议代码", "Adjustment code", "", "adjust"),
+    "adjustment_zh": Label("调整建议", "Adjustment (Chinese)", "", "adjust_zh"),
+    "adjustment_en": Label("调整建议(英文)", "Adjustment", "", "adjust_en"),
+    "adjustment_group": Label("调整组", "Adjustment group", "", "adj_group"),
+    "adjustment_block": Label("调整目标区块", "Adjustment block", "", "adj_block"),
+    "scatter_reason_zh": Label("小而散原因", "Small/scattered (Chinese)", "", "scat_zh"),
+    "scatter_reason_en": Label("小而散原因(英文)", "Small/scattered", "", "scat_en"),
     "ring_modelled": Label("通行时间圈层", "Ring by travel time", "", "ring_model"),
     "travel_min_to_core": Label("至核心通行时间", "Travel time to the core", "分钟", "min_core"),
     "function_fit": Label("功能相符", "Function fits ring", "", "func_fit"),
@@ -155,6 +169,10 @@ REASON_COLOURS = {"D": "#d7191c", "IDLE": "#762a83", "LOW_FAR": "#f46d43", "LOW_
 
 #: Colours of the three rings (and of parcels outside them or cut off from the core).
 RING_COLOURS = {"core": "#b2182b", "spillover": "#ef8a62", "linkage": "#4393c3", "outside": "#d9d9d9", "unreachable": "#404040"}
+
+#: Colours of the small-and-scattered classes and of the adjustment proposals.
+SCATTER_COLOURS = {"scattered": "#d73027", "isolated": "#fc8d59", "small": "#fee090"}
+ADJUSTMENT_COLOURS = {"move_out": "#d73027", "bring_in": "#1a9850", "merge": "#4575b4"}
 
 #: Colours of the linkage graph's edges.
 LINK_COLOURS = {"pair": "#d6604d", "core": "#762a83", "nearest": "#878787"}

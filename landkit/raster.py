@@ -110,10 +110,10 @@ def _check_georeferenced(ds: rasterio.io.DatasetReader, path: Path, label: str) 
     t = ds.transform
     if t == Affine.identity():
         raise InputError(f"{label}: {path} is not georeferenced (no geotransform: pixel coordinates only)")
-    if t.b != 0 or t.d != 0:
+    if t.b != 0 or t.d != 0 or t.e > 0:
         raise InputError(
-            f"{label}: {path} has a rotated grid, which zonal statistics cannot read; warp it north-up "
-            f"first (`gdalwarp {path.name} north_up.tif`)"
+            f"{label}: {path} has a rotated or south-up grid, which zonal statistics cannot read; warp it "
+            f"north-up first (`gdalwarp {path.name} north_up.tif`)"
         )
 
 
@@ -617,7 +617,13 @@ def rasterize_column(
     -------
     (ndarray, Affine)
         A float32 array and its transform (north-up, origin on a multiple of ``resolution_m``);
-        write it with :func:`write_cog` (``crs``, nodata :data:`NODATA`).
+        write it with :func:`write_cog` (``crs``, nodata :data:`NODATA`). The grid covers every
+        parcel, so surfaces of different columns of the same parcels line up.
+
+    Raises
+    ------
+    ConfigError
+        No such column, a non-numeric one, a bad resolution or a CRS not in metres.
     """
     from rasterio.features import rasterize
 
@@ -630,8 +636,11 @@ def rasterize_column(
         raise ConfigError(f"{what}: `{column}` is not numeric")
     geoms, _ = _projected(parcels, crs, what)
     geoms = geoms.to_numpy()
-    keep = values.notna().to_numpy() & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    transform, height, width = _grid(shapely.total_bounds(geoms[~shapely.is_missing(geoms)]), resolution_m)
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not usable.any():
+        raise DataError(f"{what}: no parcel has a geometry; nothing to map")
+    keep = values.notna().to_numpy() & usable
+    transform, height, width = _grid(shapely.total_bounds(geoms[usable]), resolution_m)
     if not keep.any():
         return np.full((height, width), NODATA, np.float32), transform
     shapes = zip(geoms[keep], values.to_numpy(float)[keep])
@@ -835,11 +844,9 @@ def overlay_png(
     height, width = array.shape
     src_crs = rasterio.crs.CRS.from_user_input(CRS.from_user_input(crs).to_wkt())
     dst = rasterio.crs.CRS.from_user_input(dst_crs)
-    left, top = transform * (0, 0)
-    right, bottom = transform * (width, height)
+    west, south, east, north = rasterio.transform.array_bounds(height, width, transform)
     dst_transform, dst_width, dst_height = calculate_default_transform(
-        src_crs, dst, width, height, left=min(left, right), bottom=min(top, bottom), right=max(left, right),
-        top=max(top, bottom))
+        src_crs, dst, width, height, left=west, bottom=south, right=east, top=north)
     src = np.where(array == nodata, np.nan, array) if nodata is not None else array
     out = np.full((dst_height, dst_width), np.nan)
     reproject(src, out, src_transform=transform, src_crs=src_crs, src_nodata=np.nan, dst_transform=dst_transform,

@@ -18,8 +18,8 @@ on the vector parcels (all distances in the projected working CRS, metres, edge 
 
 Everything is vectorised: spatial-index queries (``dwithin``, ``nearest``), array operations
 on the pairs they return and pandas group-bys; no all-pairs distance matrix and no Python loop
-over parcels (the only loops run over blocks or rings, or over the handful of text parts of a
-reason).
+over parcels. The only loops run over groups: one STRtree per block or ring for ENN, the union
+of each multi-parcel patch inside geopandas' ``dissolve``, and the ids joined per merged group.
 
 Settings read from ``project.scatter`` beyond the three the model declares (read with
 ``getattr`` and the defaults of :data:`DEFAULTS` until the profile carries them):
@@ -278,8 +278,19 @@ def dissolve(geoms: np.ndarray | gpd.GeoSeries, labels: np.ndarray) -> gpd.GeoSe
     the labels where it fails (overlapping parcels) are redone with a full union.
     """
     geoms = np.asarray(getattr(geoms, "values", geoms))
-    frame = gpd.GeoDataFrame({"label": np.asarray(labels)}, geometry=geoms)
-    parts_area = pd.Series(shapely.area(geoms)).groupby(np.asarray(labels)).sum()
+    labels = np.asarray(labels)
+    uniques, first, counts = np.unique(labels, return_index=True, return_counts=True)
+    if (counts > 1).any() and (counts == 1).any():  # single-parcel patches need no union
+        lone = counts == 1
+        several = np.isin(labels, uniques[~lone])
+        merged = dissolve(geoms[several], labels[several])
+        out = pd.Series(geoms[first], index=pd.Index(uniques, name="label"), dtype=object)
+        out.loc[merged.index] = merged.to_numpy()
+        return gpd.GeoSeries(out, crs=getattr(merged, "crs", None))
+    if not (counts > 1).any():
+        return gpd.GeoSeries(geoms[first], index=pd.Index(uniques, name="label"))
+    frame = gpd.GeoDataFrame({"label": labels}, geometry=geoms)
+    parts_area = pd.Series(shapely.area(geoms)).groupby(labels).sum()
     try:
         merged = frame.dissolve(by="label", method="coverage").geometry
         bad = ~merged.is_valid.to_numpy() | ~np.isclose(
@@ -344,18 +355,23 @@ def _metrics_from_patches(patches: pd.DataFrame, groups: pd.DataFrame) -> pd.Dat
         if column in groups:
             out[column] = groups[column]
     empty = out["parcels"] == 0
-    out.loc[empty, [c for c in out.columns if c not in ("parcels", "class_area_ha", "landscape_area_ha", "np")]] = np.nan
+    counts = ("parcels", "class_area_ha", "landscape_area_ha", "np", "small_parcels", "isolated_parcels",
+              "scattered_parcels", "scattered_area_mu")
+    out.loc[empty, [c for c in out.columns if c not in counts]] = np.nan
     return out.replace([np.inf, -np.inf], np.nan)
 
 
 def _group_table(parcels: pd.DataFrame, group: pd.Series, landscape_m2: Any = None) -> pd.DataFrame:
     area = parcels["area_m2"]
-    inside = parcels["inside_block"].fillna(False).astype(bool) if "inside_block" in parcels else pd.Series(False, index=parcels.index)
     table = pd.DataFrame({
         "parcels": area.groupby(group, sort=False).size(),
         "class_area_m2": area.groupby(group, sort=False).sum(),
-        "inside_area_m2": area.where(inside, 0.0).groupby(group, sort=False).sum(),
     })
+    if "inside_block" in parcels:  # without blocks, 入区率 is unknown (NaN), not 0
+        inside = parcels["inside_block"].fillna(False).astype(bool)
+        table["inside_area_m2"] = area.where(inside, 0.0).groupby(group, sort=False).sum()
+    else:
+        table["inside_area_m2"] = np.nan
     for flag in ("small", "isolated", "scattered"):
         if flag in parcels:
             table[f"{flag}_parcels"] = parcels[flag].fillna(False).astype(bool).groupby(group, sort=False).sum().astype(int)
@@ -551,9 +567,9 @@ def scatter_flags(parcels: gpd.GeoDataFrame, spec: Any, *, nn: pd.Series | None 
     iso_zh = ("孤立(距最近产业用地" + dist + "米>" + lim + "米)").where(nn.notna(), "孤立(周边无其他产业用地)").where(isolated, "")
     iso_en = ("isolated (" + dist + " m from other industrial land > " + lim + " m)").where(
         nn.notna(), "isolated (no other industrial land)").where(isolated, "")
-    flagged = small | isolated
-    out_zh = empty.where(~(flagged & ~inside), "区块外")
-    out_en = empty.where(~(flagged & ~inside), "outside the blocks")
+    outside = (small | isolated) & ~inside & ("inside_block" in parcels)  # said only when blocks are known
+    out_zh = empty.where(~outside, "区块外")
+    out_en = empty.where(~outside, "outside the blocks")
     return pd.DataFrame({
         "small": small,
         "isolated": isolated.astype(bool),
@@ -606,8 +622,9 @@ def adjustment_proposals(
         Parcels with ``area_mu``, ``inside_block``, ``block_id``, optional ``grade``,
         ``small``/``isolated``/``nn_distance_m``.
     clusters : Series, optional
-        Cluster id per parcel; bring-in candidates are looked for only in clusters that hold a
-        block's parcel or come within reach of a block (a filter; the answer is the same).
+        Cluster id per parcel (at the cluster distance). Without ``blocks`` it narrows the
+        bring-in candidates to clusters that hold a block's parcel first (a filter: the answer
+        is the same, since a cluster within reach of a block's parcel is in its cluster).
     blocks : GeoDataFrame, optional
         Block outlines with ``block_id``.
     spec : Scatter
@@ -875,7 +892,8 @@ def cluster_layer(parcels: gpd.GeoDataFrame, columns: pd.DataFrame, patches: gpd
     table = pd.DataFrame({
         "parcels": by.size(),
         "area_m2": by["area_m2"].sum(),
-        "inside_block_pct": 100 * frame["area_m2"].where(inside, 0.0).groupby(frame["cluster_id"]).sum() / by["area_m2"].sum(),
+        "inside_block_pct": 100 * frame["area_m2"].where(inside, 0.0).groupby(frame["cluster_id"]).sum() / by["area_m2"].sum()
+        if "inside_block" in frame else np.nan,
         "small_parcels": by["small"].sum().astype(int),
         "scattered_parcels": by["scattered"].sum().astype(int),
     })
@@ -911,6 +929,7 @@ def assess_scatter(
     spec = project.scatter
     seconds: dict[str, float] = {}
     _check_projected(parcels)
+    parcels = parcels.drop(columns=[c for c in PARCEL_COLUMNS if c in parcels])  # a re-run replaces them
     land_uses = list(setting(spec, "land_uses"))
     analysed = parcels["land_use"].isin(land_uses) if land_uses and "land_use" in parcels else pd.Series(True, index=parcels.index)
     park = parcels.loc[analysed]

@@ -35,7 +35,9 @@ from jinja2 import Template
 from landkit.config import Project
 from landkit.errors import ConfigError, LandkitError
 from landkit.labels import (
+    ADJUSTMENT_COLOURS,
     DISPOSAL_COLOURS,
+    SCATTER_COLOURS,
     GRADE_COLOURS,
     LINK_COLOURS,
     REASON_COLOURS,
@@ -75,17 +77,23 @@ PARCEL_POPUP = [
     "parcel_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry", "score", "grade",
     "ungraded_reason", "rank_district", "tax_per_mu", "far", "total_value_wan", "value_per_mu_wan", "reasons_{lang}",
     "disposal_{lang}", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "ring_label", "ring_modelled_label",
-    "travel_min_to_core", "function_misfit_reason",
+    "travel_min_to_core", "function_misfit_reason", "scatter_reason_{lang}", "nn_distance_m", "cluster_area_mu",
+    "adjustment_{lang}",
 ]
 SCORE_STOPS = [(215, 25, 28), (253, 174, 97), (255, 255, 191), (166, 217, 106), (26, 150, 65)]
 
 TEXT = {
-    "zh": {"rings": "规划圈层", "rings_modelled": "通行时间圈层", "travel": "至核心通行时间", "misfit": "功能不符地块",
+    "zh": {"scatter": "小而散地块", "scatter_scattered": "零星散布(小且孤立、区块外)", "scatter_isolated": "孤立地块",
+           "scatter_small": "小地块", "clusters": "产业用地集聚簇", "adjustments": "地块动态调整建议",
+           "adjust_move_out": "调出", "adjust_bring_in": "调入", "adjust_merge": "归并", "rings": "规划圈层", "rings_modelled": "通行时间圈层", "travel": "至核心通行时间", "misfit": "功能不符地块",
            "linkage": "联动网络", "misfit_item": "与圈层功能不符", "link_pair": "联动组合", "link_core": "至核心",
            "link_nearest": "相邻区块","blocks": "区块", "roads": "道路", "grades": "评价等级", "score": "综合得分", "inventory": "低效用地",
            "disposal": "盘活路径", "core_sites": "核心载体", "block_edge": "区块边界", "search": "搜索地块编号或企业名称",
            "ungraded": "不参评", "grade": "{g}类", "synthetic": "合成示例数据"},
-    "en": {"rings": "Designated rings", "rings_modelled": "Rings by travel time", "travel": "Travel time to the core",
+    "en": {"scatter": "Small and scattered plots", "scatter_scattered": "Scattered (small, isolated, outside blocks)",
+           "scatter_isolated": "Isolated", "scatter_small": "Small", "clusters": "Clusters of industrial land",
+           "adjustments": "Adjustment proposals", "adjust_move_out": "Move out", "adjust_bring_in": "Bring in",
+           "adjust_merge": "Merge", "rings": "Designated rings", "rings_modelled": "Rings by travel time", "travel": "Travel time to the core",
            "misfit": "Function misfits", "linkage": "Linkage graph", "misfit_item": "Misfit for its ring",
            "link_pair": "Named pair", "link_core": "To the core", "link_nearest": "Nearest blocks", "blocks": "Blocks", "roads": "Roads", "grades": "Grade", "score": "Score", "inventory": "Low-efficiency land",
            "disposal": "Revitalisation path", "core_sites": "Core sites", "block_edge": "Block boundary",
@@ -285,9 +293,15 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
         labels = {**labels, "ring_label": labels["ring"], "ring_modelled_label": labels["ring_modelled"]}
         if "function_fit" in parcels:
             parcels["function_misfit"] = ~parcels["function_fit"].fillna(True).astype(bool)
+        if "small" in parcels:
+            small, isolated, scattered = (parcels[c].fillna(False).astype(bool) for c in ("small", "isolated", "scattered"))
+            parcels["scatter_class"] = np.select([scattered, isolated, small], ["scattered", "isolated", "small"], "")
+            parcels["scatter_flag"] = small | isolated
+        if "adjustment" in parcels:
+            parcels["has_adjustment"] = parcels["adjustment"].fillna("").astype(str) != ""
         fields = [_field(c.format(lang=lang), labels, lang) for c in PARCEL_POPUP]
         extra = ["grade", "score", "low_efficiency", "disposal", "main_reason", "enterprise_names", "ring_modelled",
-                 "function_misfit"]
+                 "function_misfit", "scatter_class", "scatter_flag", "adjustment", "has_adjustment"]
         out["parcels"] = dataset_payload(parcels, "polygon", id_column="parcel_id", fields=fields, extra=extra, decimals=decimals)
     blocks = layers.get("blocks")
     if blocks is not None:
@@ -302,6 +316,12 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
         rings = rings.assign(ring_name=rings["ring"].map(lambda r: project.rings.labels.get(r, {}).get(lang, r)))
         fields = [_field(c, labels, lang) for c in ("ring_name", "parcels", "area_ha", "mean_score", "tax_per_ha_wan")]
         out["rings"] = dataset_payload(rings, "polygon", id_column="ring", fields=fields, extra=["ring"], decimals=decimals)
+    clusters = layers.get("clusters")
+    if clusters is not None:
+        fields = [_field(c, labels, lang) for c in ("cluster_id", "parcels", "area_mu", "mean_score", "main_block_id")]
+        fields = [(c, {"parcels": "地块数" if lang == "zh" else "Parcels", "main_block_id": "主要区块" if lang == "zh" else "Main block"}.get(c, n), u)
+                  for c, n, u in fields]
+        out["clusters"] = dataset_payload(clusters, "polygon", id_column="cluster_id", fields=fields, extra=[], decimals=decimals)
     linkage = layers.get("linkage")
     if linkage is not None:
         fields = [_field(c, labels, lang) for c in ("from_id", "to_id", "minutes", "kind")]
@@ -363,6 +383,19 @@ def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project
         specs.append(LayerSpec("function_fit", t["misfit"], "parcels", filter="function_misfit",
                                style={"fillColor": "#e7298a", "color": "#7a0177"}, tooltip=("parcel_id", "function_misfit_reason"),
                                legend={"title": t["misfit"], "items": [["#e7298a", t["misfit_item"]]]}))
+    if parcels is not None and "small" in parcels:
+        items = [[SCATTER_COLOURS[k], t[f"scatter_{k}"]] for k in ("scattered", "isolated", "small")]
+        specs.append(LayerSpec("scatter", t["scatter"], "parcels", mode="category", field="scatter_class", colors=SCATTER_COLOURS,
+                               filter="scatter_flag", tooltip=("parcel_id", f"scatter_reason_{lang}"),
+                               legend={"title": t["scatter"], "items": items}))
+    if "clusters" in layers:
+        specs.append(LayerSpec("clusters", t["clusters"], "clusters", style={"color": "#6a3d9a", "weight": 1.2, "fillColor": "#cab2d6", "fillOpacity": 0.3},
+                               tooltip=("cluster_id", "area_mu"), legend={"title": t["clusters"], "items": [["#cab2d6", t["clusters"]]]}))
+    if parcels is not None and "adjustment" in parcels:
+        items = [[ADJUSTMENT_COLOURS[k], t[f"adjust_{k}"]] for k in ADJUSTMENT_COLOURS]
+        specs.append(LayerSpec("adjustments", t["adjustments"], "parcels", mode="category", field="adjustment",
+                               colors=ADJUSTMENT_COLOURS, filter="has_adjustment", tooltip=("parcel_id", f"adjustment_{lang}"),
+                               legend={"title": t["adjustments"], "items": items}))
     if "linkage" in layers:
         kinds = [("pair", t["link_pair"]), ("core", t["link_core"]), ("nearest", t["link_nearest"])]
         specs.append(LayerSpec("linkage", t["linkage"], "linkage", mode="category", field="kind", colors=LINK_COLOURS,
@@ -559,4 +592,4 @@ def layers_from_run(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
 
     present = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
     return {name: pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
-            for name in ("parcels", "blocks", "roads", "core_sites", "rings", "linkage") if name in present}
+            for name in ("parcels", "blocks", "roads", "core_sites", "rings", "linkage", "clusters") if name in present}

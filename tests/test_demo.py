@@ -76,3 +76,11 @@ def test_demo_runs_and_refuses_to_overwrite(tmp_path):
     result = runner.invoke(cli, ["rings", str(out), "-c", str(SAMPLE)])
     assert result.exit_code == 0, result.output
     assert json.loads((out / "rings.json").read_text(encoding="utf-8"))["profiles"]
+    # 小而散: flags, clusters, before/after; `landkit scatter` recomputes them
+    assert {"small", "isolated", "cluster_id", "nn_distance_m", "adjustment"} <= set(parcels.columns)
+    assert {"clusters", "scatter_metrics", "scatter_before_after"} <= layers
+    assert summary["scatter"]["adjustments"]["move_out"] > 0
+    result = runner.invoke(cli, ["scatter", str(out), "-c", str(SAMPLE)])
+    assert result.exit_code == 0, result.output
+    before_after = pyogrio.read_dataframe(out / "landkit.gpkg", layer="scatter_before_after").set_index("metric")
+    assert before_after.loc["np", "after"] < before_after.loc["np", "before"]

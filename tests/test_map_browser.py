@@ -160,6 +160,10 @@ def test_layers_and_counts_match_the_data(map_zh, sample):
         "travel_time": len(parcels),
         "function_fit": int((~parcels["function_fit"]).sum()),
         "linkage": len(result.rings.linkage),
+        # small and scattered
+        "scatter": int((parcels["small"] | parcels["isolated"]).sum()),
+        "clusters": len(result.scatter.clusters),
+        "adjustments": int((parcels["adjustment"] != "").sum()),
     }
     assert 0 < low < len(parcels) and low == len(result.inventory)
     with open_map(map_zh) as bp:

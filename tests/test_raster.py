@@ -285,6 +285,21 @@ def test_no_nodata_declared_warns_and_counts_every_pixel(tmp_path, caplog):
     assert out.loc[0, "r_nodata_frac"] == pytest.approx(0.5)
 
 
+def test_internal_mask_marks_invalid_pixels(tmp_path, caplog):
+    path = tmp_path / "masked.tif"
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True):
+        with rasterio.open(path, "w", driver="GTiff", width=6, height=6, count=1, dtype="float32", crs=UTM,
+                           transform=from_origin(X0, Y0, RES, RES)) as dst:
+            dst.write(GRADIENT, 1)
+            mask = np.full((6, 6), 255, np.uint8)
+            mask[0, 0] = 0
+            dst.write_mask(mask)
+    with caplog.at_level(logging.WARNING, logger="landkit.raster"):
+        out = zonal_stats(parcels_of(cells(0, 0, 2, 1)), source(), path, stats=["mean", "count"])
+    assert "no nodata" not in caplog.text
+    assert out.loc[0, "r_mean"] == 1 and out.loc[0, "r_nodata_frac"] == pytest.approx(0.5)
+
+
 def test_nan_is_nodata_in_float_rasters(tmp_path):
     grid = GRADIENT.copy()
     grid[0, 1] = np.nan
@@ -405,7 +420,7 @@ def test_kernel_density_integrates_to_the_total_weight():
     assert transform.a == 25 and (density >= 0).all()
     # the peak is near the cluster's centre
     row, col = np.unravel_index(np.argmax(density), density.shape)
-    x, y = transform * (col + 0.5, row + 0.5)
+    x, y = rasterio.transform.xy(transform, row, col)
     assert abs(x - X0) < 600 and abs(y - Y0) < 600
     parcels["area_mu"] = 0.0
     with pytest.raises(DataError, match="no parcel has a positive weight"):
