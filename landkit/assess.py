@@ -29,13 +29,15 @@ from landkit.styles import categorized_qml, layer_styles_table
 from landkit.output import write_json, write_layers
 from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
+from landkit.raster import NODATA, assess_rasters, kernel_density, overlay_png, rasterize_column, write_cog
 from landkit.rings import RingResult, assess_rings, ring_profiles
 from landkit.scatter import ScatterResult, assess_scatter
 from landkit.webmap import build_map, write_map
 
 log = logging.getLogger(__name__)
 
-OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "summary.json", "manifest.json", "map.html", "report.html")
+OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "summary.json", "manifest.json", "map.html", "report.html", "score.tif",
+                "low_efficiency_density.tif")
 
 
 @dataclass
@@ -70,6 +72,8 @@ def assess(data: Dataset, project: Project) -> AssessmentResult:
     """
     year = assessment_year(project)
     parcels = with_production_zeros(data.parcels)
+    if project.inputs.rasters:
+        parcels = add_raster_columns(parcels, project)
     if data.blocks is not None and "block_name" in data.blocks:
         parcels = parcels.join(data.blocks.set_index("block_id")["block_name"], on="block_id")
     parcels = parcels.join(assess_performance(parcels, project))
@@ -101,6 +105,38 @@ def assess(data: Dataset, project: Project) -> AssessmentResult:
         result.tables["ring_disagreements"] = rings.disagreements
     result.summary = summarise(result, year=year)
     return result
+
+
+def add_raster_columns(parcels: gpd.GeoDataFrame, project: Project) -> gpd.GeoDataFrame:
+    """Join the zonal statistics of the configured rasters; fill missing floor areas from heights.
+
+    The register's floor area stays where it exists; ``floor_area_source`` says which one a
+    parcel's ``floor_area_m2`` comes from (``register`` or ``raster``).
+    """
+    sources = [(r, project.resolve(r.path)) for r in project.inputs.rasters]
+    stats = assess_rasters(parcels, sources, storey_height_m=project.surfaces.storey_height_m)
+    out = parcels.join(stats)
+    if "floor_area_est_m2" in out:
+        register = out["floor_area_m2"] if "floor_area_m2" in out else pd.Series(np.nan, index=out.index)
+        out["floor_area_source"] = np.where(register.notna(), "register", np.where(out["floor_area_est_m2"].notna(), "raster", ""))
+        out["floor_area_m2"] = register.fillna(out["floor_area_est_m2"])
+    return out
+
+
+def write_surfaces(out_dir: Path, result: "AssessmentResult", project: Project) -> list[Path]:
+    """Write the score surface and the low-efficiency density as cloud-optimised GeoTIFFs."""
+    parcels = result.parcels
+    spec = project.surfaces
+    paths = []
+    array, transform = rasterize_column(parcels, "score", resolution_m=spec.score_resolution_m)
+    paths.append(write_cog(out_dir / "score.tif", array, transform, parcels.crs, NODATA, tags={"landkit": "综合得分 score 0-100"}))
+    listed = parcels[parcels["low_efficiency"]]
+    if len(listed):
+        array, transform = kernel_density(listed, weight_column="area_mu", resolution_m=spec.density_resolution_m,
+                                          bandwidth_m=spec.density_bandwidth_m)
+        paths.append(write_cog(out_dir / "low_efficiency_density.tif", array, transform, parcels.crs, None,
+                               tags={"landkit": "低效用地密度 low-efficiency land, 亩 per km²"}))
+    return paths
 
 
 def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -293,14 +329,38 @@ def write_assessment(
         paths.append(write_excel(out_dir / "inventory.xlsx", sheets, labels_for(project), lang=project.map.lang))
     paths.append(write_json(out_dir / "summary.json", result.summary))
     paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
+    paths += write_surfaces(out_dir, result, project)
     maps = []
     if map_path is not None:
-        html = build_map(map_layers(result, data), project)
+        html = build_map(map_layers(result, data), project, images=surface_overlays(out_dir, project))
         paths.append(write_map(map_path, html))
         maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
     report = build_report(result, project, maps=maps, lang=project.map.lang)
     paths.append(write_report(out_dir / "report.html", report))
     return paths
+
+
+def surface_overlays(out_dir: Path, project: Project) -> list[dict[str, Any]]:
+    """Return the map's image overlays for the surfaces written in ``out_dir``."""
+    import rasterio
+
+    zh = project.map.lang == "zh"
+    overlays = []
+    for name, title, cmap, unit in (
+        ("score.tif", "综合得分栅格" if zh else "Score surface", "RdYlGn", "分" if zh else "points"),
+        ("low_efficiency_density.tif", "低效用地密度" if zh else "Low-efficiency density", "magma_r", "亩/km²" if zh else "mu/km²"),
+    ):
+        path = out_dir / name
+        if not path.exists():
+            continue
+        with rasterio.open(path) as ds:
+            array, nodata = ds.read(1), ds.nodata
+            png, bounds = overlay_png(array, ds.transform, ds.crs, nodata=nodata, cmap=cmap)
+            valid = array[array != nodata] if nodata is not None else array.ravel()
+        top = float(np.nanmax(valid)) if valid.size else 1.0
+        overlays.append({"key": "surface_" + name.removesuffix(".tif"), "title": title, "png": png, "bounds": bounds, "cmap": cmap,
+                         "legend": [f"{float(np.nanmin(valid)) if valid.size else 0:.0f}", f"{top:.0f} {unit}"]})
+    return overlays
 
 
 def map_layers(result: AssessmentResult, data: Dataset) -> dict[str, gpd.GeoDataFrame]:

@@ -349,6 +349,15 @@ class Scatter(_Strict):
     merge_grades: list[str] = []
 
 
+class Surfaces(_Strict):
+    """Raster surfaces written by an assessment (cloud-optimised GeoTIFFs and map overlays)."""
+
+    score_resolution_m: PositiveFloat = 20
+    density_resolution_m: PositiveFloat = 100
+    density_bandwidth_m: PositiveFloat = 500
+    storey_height_m: PositiveFloat = 3.5
+
+
 class MapConfig(_Strict):
     """Interactive map defaults."""
 
@@ -378,6 +387,7 @@ class Project(_Strict):
     disposal: Disposal
     rings: Rings
     scatter: Scatter
+    surfaces: Surfaces = Surfaces()
     map: MapConfig = MapConfig()
     base_dir: str = "."
     #: Canonical columns the project file maps explicitly (absent ones are then errors).

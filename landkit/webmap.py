@@ -438,6 +438,7 @@ def build_map(
     title: str | None = None,
     simplify_m: float | None = None,
     extra_specs: list[LayerSpec] | None = None,
+    images: list[dict[str, Any]] | None = None,
 ) -> str:
     """Return the interactive map as one HTML page.
 
@@ -453,6 +454,9 @@ def build_map(
         ``tianditu`` (needs ``tianditu_key``).
     cdn : bool
         Link Leaflet from its CDN instead of inlining it (smaller file, needs internet).
+    images : list of dict, optional
+        Raster surfaces as image overlays: ``key``, ``title``, ``png`` (bytes), ``bounds``
+        (``[[south, west], [north, east]]`` in WGS84), ``cmap`` and ``legend`` (min, max labels).
     """
     lang = lang or project.map.lang
     basemap = basemap or project.map.basemap
@@ -488,6 +492,7 @@ def build_map(
         "basemaps": basemaps,
         "bounds": [[s, w], [n, e]],
         "search": {"dataset": "parcels", "fields": ["enterprise_names"], "placeholder": TEXT[lang]["search"]},
+        "images": [image_overlay(image, basemap) for image in images or []],
     }
 
     version, leaflet_js, leaflet_css = leaflet_assets()
@@ -549,6 +554,24 @@ def subtitle(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str
     n = 0 if parcels is None else len(parcels)
     year = project.year or ""
     return f"{n:,} 宗地块 · {year} 年数据" if lang == "zh" else f"{n:,} parcels · data year {year}"
+
+
+def image_overlay(image: Mapping[str, Any], basemap: str) -> dict[str, Any]:
+    """Return an image overlay for the page: the PNG inlined as a data URI, bounds (shifted for Amap)."""
+    from matplotlib import colormaps
+
+    (s, w), (n, e) = image["bounds"]
+    if BASEMAPS[basemap].get("gcj02"):
+        from landkit.gcj02 import wgs84_to_gcj02
+
+        (w, e), (s, n) = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
+    cmap = colormaps[image.get("cmap", "viridis")]
+    stops = [[int(round(255 * c)) for c in cmap(x)[:3]] for x in np.linspace(0, 1, 5)]
+    return {
+        "key": image["key"], "title": image["title"], "bounds": [[float(s), float(w)], [float(n), float(e)]],
+        "url": "data:image/png;base64," + base64.b64encode(image["png"]).decode("ascii"),
+        "legend": {"title": image["title"], "ramp": list(image.get("legend", ["", ""]))}, "stops": stops,
+    }
 
 
 def _escape_text(text: str) -> str:

@@ -76,6 +76,16 @@ def test_demo_runs_and_refuses_to_overwrite(tmp_path):
     result = runner.invoke(cli, ["rings", str(out), "-c", str(SAMPLE)])
     assert result.exit_code == 0, result.output
     assert json.loads((out / "rings.json").read_text(encoding="utf-8"))["profiles"]
+    # rasters: zonal statistics per parcel, floor area filled from heights, surfaces as COGs
+    assert {"night_light_mean", "building_height_mean", "floor_area_est_m2", "floor_area_source"} <= set(parcels.columns)
+    operating = parcels["status"] == "operating"
+    idle = parcels["status"] == "idle"
+    assert parcels.loc[operating, "night_light_mean"].median() > parcels.loc[idle, "night_light_mean"].median()
+    import rasterio
+
+    for name in ("score.tif", "low_efficiency_density.tif"):
+        with rasterio.open(out / name) as ds:
+            assert ds.crs is not None and ds.overviews(1) and ds.profile.get("tiled", ds.block_shapes[0][0] > 1)
     # 小而散: flags, clusters, before/after; `landkit scatter` recomputes them
     assert {"small", "isolated", "cluster_id", "nn_distance_m", "adjustment"} <= set(parcels.columns)
     assert {"clusters", "scatter_metrics", "scatter_before_after"} <= layers
@@ -84,3 +94,15 @@ def test_demo_runs_and_refuses_to_overwrite(tmp_path):
     assert result.exit_code == 0, result.output
     before_after = pyogrio.read_dataframe(out / "landkit.gpkg", layer="scatter_before_after").set_index("metric")
     assert before_after.loc["np", "after"] < before_after.loc["np", "before"]
+
+
+def test_zonal_command(tmp_path):
+    out = tmp_path / "zonal.gpkg"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["zonal", "-c", str(SAMPLE), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pyogrio.read_dataframe(out)
+    assert {"night_light_mean", "building_height_mean", "floor_area_est_m2"} <= set(table.columns)
+    bad = runner.invoke(cli, ["zonal", "-c", str(SAMPLE), "-r", str(ROOT / "gis_data" / "night_light.tif"), "--band", "2",
+                              "-o", str(tmp_path / "z.csv")])
+    assert bad.exit_code == 1 and "band 2 does not exist" in bad.output

@@ -31,7 +31,7 @@ XSS_BREAKOUT = "</script><script>window.__xss=2</script>"
 #: Reads every layer's announced count and, after putting it on the map, the features drawn.
 COUNTS_JS = """() => Object.fromEntries(Object.entries(window.landkit.layers).map(([key, v]) => {
     if (!window.landkit.map.hasLayer(v.layer)) v.layer.addTo(window.landkit.map);
-    return [key, [v.count, v.layer.getLayers().length]];
+    return [key, [v.count, v.layer.getLayers ? v.layer.getLayers().length : 1]];
 }))"""
 
 

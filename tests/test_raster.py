@@ -173,6 +173,25 @@ def test_result_aligned_to_the_parcels_index_and_null_geometry(tmp_path):
     assert out.loc["b"].isna().all()
 
 
+def test_batches_give_the_same_result_as_one_read(tmp_path, monkeypatch):
+    # parcels are summarised in batches, each batch's window read ahead of time; tiny batches
+    # (and parcels reaching past the raster, read directly) must change nothing
+    rng = np.random.default_rng(3)
+    grid = rng.uniform(0, 100, (40, 50)).astype(np.float32)
+    grid[10:14, 20:25] = -9999
+    path = write_tif(tmp_path / "r.tif", grid, nodata=-9999)
+    corners = rng.uniform([-3, -3], [48, 38], (80, 2))
+    sizes = rng.uniform(0.2, 6, (80, 2))
+    parcels = parcels_of(*[cells(c, r, c + w, r + h) for (c, r), (w, h) in zip(corners, sizes)])
+    stats = ["mean", "sum", "count", "min", "max", "nonzero_frac", "nonzero_mean"]
+    whole = zonal_stats(parcels, source(), path, stats=stats)
+    monkeypatch.setattr(raster, "BATCH_PX", 4)
+    with rasterio.open(path) as ds:
+        assert len(raster._batches(parcels.geometry.to_numpy(), ds)) > 20
+    pd.testing.assert_frame_equal(zonal_stats(parcels, source(), path, stats=stats), whole)
+    assert whole["r_count"].notna().sum() > 60 and (whole["r_outside_frac"] > 0).any()
+
+
 def test_stats_default_to_the_source_and_unknown_stat_refused(tmp_path):
     path = write_tif(tmp_path / "g.tif", GRADIENT)
     out = zonal_stats(parcels_of(cells(1, 1, 2, 2)), source(stats=["max", "count"]), path)

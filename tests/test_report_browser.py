@@ -50,3 +50,22 @@ def test_compressed_map_inflates_in_the_browser(assessed, tmp_path):
         assert counts["grades"] == len(result.parcels)
         assert counts["inventory"] == int(result.parcels["low_efficiency"].sum())
         bp.assert_offline_clean()
+
+
+def test_surface_overlays_on_the_map(assessed, tmp_path):
+    from landkit.assess import surface_overlays, write_surfaces
+
+    project, data, result = assessed
+    write_surfaces(tmp_path, result, project)
+    html = build_map(map_layers(result, data), project, images=surface_overlays(tmp_path, project))
+    path = write_map(tmp_path / "surfaces.html", html)
+    with open_page(path) as bp:
+        page = bp.page
+        layers = page.evaluate("() => Object.fromEntries(Object.entries(landkit.layers).map(([k, v]) => [k, v.title]))")
+        assert {"surface_score", "surface_low_efficiency_density"} <= set(layers)
+        page.evaluate("() => { landkit.layers.surface_score.layer.addTo(landkit.map); }")
+        src = page.evaluate("() => document.querySelector('.leaflet-image-layer').getAttribute('src').slice(0, 22)")
+        assert src == "data:image/png;base64,"
+        visible = page.evaluate("() => getComputedStyle(document.querySelector('.landkit-legend[data-layer=surface_score]')).display")
+        assert visible != "none"
+        bp.assert_offline_clean()

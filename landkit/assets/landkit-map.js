@@ -218,6 +218,26 @@
       if (spec.on) group.addTo(map);
     });
 
+    (cfg.images || []).forEach(function (img) {
+      var overlay = L.imageOverlay(img.url, img.bounds, { opacity: 0.75, interactive: false });
+      var legend = el("div", "landkit-legend");
+      legend.setAttribute("data-layer", img.key);
+      legend.appendChild(el("div", "landkit-legend-title", img.legend.title));
+      var bar = el("div", "landkit-ramp");
+      bar.style.background = "linear-gradient(to right," + img.stops.map(function (s) { return "rgb(" + s.join(",") + ")"; }).join(",") + ")";
+      legend.appendChild(bar);
+      var labels = el("div", "landkit-ramp-labels");
+      labels.appendChild(el("span", null, img.legend.ramp[0]));
+      labels.appendChild(el("span", null, img.legend.ramp[1]));
+      legend.appendChild(labels);
+      legend.style.display = "none";
+      legendBox.appendChild(legend);
+      overlay.on("add", function () { legend.style.display = ""; });
+      overlay.on("remove", function () { legend.style.display = "none"; });
+      overlays[img.title] = overlay;
+      api.layers[img.key] = { title: img.title, count: 1, layer: overlay, legend: legend };
+    });
+
     var bases = {};
     cfg.basemaps.forEach(function (b, k) {
       var layer = b.url ? L.tileLayer(b.url, { attribution: b.attribution, subdomains: b.subdomains || "abc", maxZoom: 19 })
