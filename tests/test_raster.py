@@ -53,8 +53,8 @@ def write_tif(path: Path, array: np.ndarray, *, transform: Affine | None = None,
               nodata: float | None = None) -> Path:
     """Write a GeoTIFF (one band for a 2-D array, one band per layer for a 3-D one)."""
     bands = array[None] if array.ndim == 2 else array
-    profile = dict(driver="GTiff", width=bands.shape[2], height=bands.shape[1], count=bands.shape[0],
-                   dtype=bands.dtype.name, nodata=nodata)
+    profile = {"driver": "GTiff", "width": bands.shape[2], "height": bands.shape[1], "count": bands.shape[0],
+               "dtype": bands.dtype.name, "nodata": nodata}
     if crs is not None:
         profile.update(crs=crs, transform=transform or from_origin(X0, Y0, RES, RES))
     with rasterio.open(path, "w", **profile) as dst:
@@ -182,7 +182,7 @@ def test_batches_give_the_same_result_as_one_read(tmp_path, monkeypatch):
     path = write_tif(tmp_path / "r.tif", grid, nodata=-9999)
     corners = rng.uniform([-3, -3], [48, 38], (80, 2))
     sizes = rng.uniform(0.2, 6, (80, 2))
-    parcels = parcels_of(*[cells(c, r, c + w, r + h) for (c, r), (w, h) in zip(corners, sizes)])
+    parcels = parcels_of(*[cells(c, r, c + w, r + h) for (c, r), (w, h) in zip(corners, sizes, strict=True)])
     stats = ["mean", "sum", "count", "min", "max", "nonzero_frac", "nonzero_mean"]
     whole = zonal_stats(parcels, source(), path, stats=stats)
     monkeypatch.setattr(raster, "BATCH_PX", 4)
@@ -306,13 +306,14 @@ def test_no_nodata_declared_warns_and_counts_every_pixel(tmp_path, caplog):
 
 def test_internal_mask_marks_invalid_pixels(tmp_path, caplog):
     path = tmp_path / "masked.tif"
-    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True):
-        with rasterio.open(path, "w", driver="GTiff", width=6, height=6, count=1, dtype="float32", crs=UTM,
-                           transform=from_origin(X0, Y0, RES, RES)) as dst:
-            dst.write(GRADIENT, 1)
-            mask = np.full((6, 6), 255, np.uint8)
-            mask[0, 0] = 0
-            dst.write_mask(mask)
+    mask = np.full((6, 6), 255, np.uint8)
+    mask[0, 0] = 0
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(
+        path, "w", driver="GTiff", width=6, height=6, count=1, dtype="float32", crs=UTM,
+        transform=from_origin(X0, Y0, RES, RES),
+    ) as dst:
+        dst.write(GRADIENT, 1)
+        dst.write_mask(mask)
     with caplog.at_level(logging.WARNING, logger="landkit.raster"):
         out = zonal_stats(parcels_of(cells(0, 0, 2, 1)), source(), path, stats=["mean", "count"])
     assert "no nodata" not in caplog.text
