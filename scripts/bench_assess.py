@@ -22,7 +22,7 @@ import pyogrio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_sample import generate, write  # noqa: E402
+from make_sample import write_city  # noqa: E402
 
 from landkit.assess import assess, workbook_sheets, write_assessment  # noqa: E402
 from landkit.export import write_excel  # noqa: E402
@@ -57,13 +57,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        t_gen, data = timed(lambda: generate(args.parcels, seed=20250307, year=2025))
-        write(data, tmp)
-        (tmp / "minhang.yaml").write_text(
-            (Path(__file__).resolve().parent.parent / "gis_data" / "minhang.yaml").read_text(encoding="utf-8"),
-            encoding="utf-8",
-        )
-        project = load_config(tmp / "minhang.yaml")
+        t_gen, project_file = timed(lambda: write_city(args.parcels, tmp))
+        project = load_config(project_file)
         print(f"synthetic city: {args.parcels:,} parcels generated in {t_gen:.1f} s")
         times: dict[str, list[float]] = {
             "io_floor": [], "load": [], "assess": [], "write": [], "workbook": [], "total": [], "total_no_xlsx": []

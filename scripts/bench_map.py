@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_sample import generate, write  # noqa: E402
+from make_sample import write_city  # noqa: E402
 
 from landkit.assess import assess, map_layers  # noqa: E402
 from landkit.config import load_config  # noqa: E402
@@ -69,9 +69,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        write(generate(args.parcels, seed=20250307, year=2025), tmp)
-        (tmp / "minhang.yaml").write_text((Path(__file__).resolve().parent.parent / "gis_data" / "minhang.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-        project = load_config(tmp / "minhang.yaml")
+        project = load_config(write_city(args.parcels, tmp))
         data = load_dataset(project)
         result = assess(data, project)
         t0 = time.perf_counter()

@@ -21,7 +21,7 @@ import networkx as nx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_sample import generate, write  # noqa: E402
+from make_sample import write_city  # noqa: E402
 
 from landkit.config import load_config  # noqa: E402
 from landkit.dataset import load_dataset  # noqa: E402
@@ -43,9 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        write(generate(args.parcels, seed=20250307, year=2025), tmp)
-        (tmp / "minhang.yaml").write_text((Path(__file__).resolve().parent.parent / "gis_data" / "minhang.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-        project = load_config(tmp / "minhang.yaml")
+        project = load_config(write_city(args.parcels, tmp))
         data = load_dataset(project)
     spec = project.rings
     points = data.parcels.geometry.representative_point()

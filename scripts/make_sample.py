@@ -2076,6 +2076,18 @@ def _default_out() -> Path:
     return Path(__file__).resolve().parent.parent / "gis_data"
 
 
+def write_city(n_parcels: int, out_dir: str | os.PathLike[str], *, seed: int = DEFAULT_SEED, year: int = 2025) -> Path:
+    """Generate and write a synthetic city of ``n_parcels`` with the sample's project file; return that file.
+
+    For benchmarks: the city's files and a copy of ``gis_data/minhang.yaml`` go to ``out_dir``.
+    """
+    out = Path(out_dir)
+    write(generate(n_parcels, seed=seed, year=year), out, overwrite=True)
+    project = out / "minhang.yaml"
+    project.write_text((_default_out() / "minhang.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return project
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
     ap = argparse.ArgumentParser(description="Generate the synthetic Minhang sample data (landkit).")

@@ -165,37 +165,39 @@
     }
 
     var legendBox = el("div", "landkit-legends");
+
+    // A legend (hidden until its layer is shown): colour swatches and/or a colour ramp.
+    function makeLegend(key, spec, stops) {
+      var legend = el("div", "landkit-legend");
+      legend.setAttribute("data-layer", key);
+      legend.appendChild(el("div", "landkit-legend-title", spec.title));
+      (spec.items || []).forEach(function (item) {
+        var row = el("div"), sw = el("span", "landkit-swatch");
+        sw.style.background = item[0];
+        row.appendChild(sw);
+        row.appendChild(el("span", null, item[1]));
+        legend.appendChild(row);
+      });
+      if (spec.ramp) {
+        var bar = el("div", "landkit-ramp");
+        bar.style.background = "linear-gradient(to right," + stops.map(function (s) { return "rgb(" + s.join(",") + ")"; }).join(",") + ")";
+        legend.appendChild(bar);
+        var labels = el("div", "landkit-ramp-labels");
+        labels.appendChild(el("span", null, spec.ramp[0]));
+        labels.appendChild(el("span", null, spec.ramp[1]));
+        legend.appendChild(labels);
+      }
+      legend.style.display = "none";
+      legendBox.appendChild(legend);
+      return legend;
+    }
     var overlays = {};
     cfg.layers.forEach(function (spec) {
       var d = datasets[spec.dataset];
       var keep = members(spec, d);
       var group = L.featureGroup();
       var filled = false;
-      var legend = null;
-      if (spec.legend) {
-        legend = el("div", "landkit-legend");
-        legend.setAttribute("data-layer", spec.key);
-        legend.appendChild(el("div", "landkit-legend-title", spec.legend.title));
-        (spec.legend.items || []).forEach(function (item) {
-          var row = el("div");
-          var sw = el("span", "landkit-swatch");
-          sw.style.background = item[0];
-          row.appendChild(sw);
-          row.appendChild(el("span", null, item[1]));
-          legend.appendChild(row);
-        });
-        if (spec.legend.ramp) {
-          var bar = el("div", "landkit-ramp");
-          bar.style.background = "linear-gradient(to right," + spec.stops.map(function (s) { return "rgb(" + s.join(",") + ")"; }).join(",") + ")";
-          legend.appendChild(bar);
-          var labels = el("div", "landkit-ramp-labels");
-          labels.appendChild(el("span", null, spec.legend.ramp[0]));
-          labels.appendChild(el("span", null, spec.legend.ramp[1]));
-          legend.appendChild(labels);
-        }
-        legend.style.display = "none";
-        legendBox.appendChild(legend);
-      }
+      var legend = spec.legend ? makeLegend(spec.key, spec.legend, spec.stops) : null;
       group.on("add", function () {
         if (!filled) { populate(spec, d, group, keep); filled = true; }
         if (legend) legend.style.display = "";
@@ -220,18 +222,7 @@
 
     (cfg.images || []).forEach(function (img) {
       var overlay = L.imageOverlay(img.url, img.bounds, { opacity: 0.75, interactive: false });
-      var legend = el("div", "landkit-legend");
-      legend.setAttribute("data-layer", img.key);
-      legend.appendChild(el("div", "landkit-legend-title", img.legend.title));
-      var bar = el("div", "landkit-ramp");
-      bar.style.background = "linear-gradient(to right," + img.stops.map(function (s) { return "rgb(" + s.join(",") + ")"; }).join(",") + ")";
-      legend.appendChild(bar);
-      var labels = el("div", "landkit-ramp-labels");
-      labels.appendChild(el("span", null, img.legend.ramp[0]));
-      labels.appendChild(el("span", null, img.legend.ramp[1]));
-      legend.appendChild(labels);
-      legend.style.display = "none";
-      legendBox.appendChild(legend);
+      var legend = makeLegend(img.key, img.legend, img.stops);
       overlay.on("add", function () { legend.style.display = ""; });
       overlay.on("remove", function () { legend.style.display = "none"; });
       overlays[img.title] = overlay;

@@ -7,31 +7,13 @@ from pathlib import Path
 import click
 
 from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
-from landkit.cli.options import (
-    blocks_opt,
-    config_opt,
-    crs_opt,
-    encoding_opt,
-    enterprises_opt,
-    layer_opt,
-    load_project,
-    overwrite_opt,
-    parcels_arg,
-    sheet_opt,
-)
+from landkit.cli.options import input_options, load_project, overwrite_opt
 from landkit.dataset import load_dataset
 from landkit.output import check_writable
 
 
 @click.command("assess")
-@parcels_arg
-@enterprises_opt
-@sheet_opt
-@blocks_opt
-@layer_opt
-@encoding_opt
-@crs_opt
-@config_opt
+@input_options
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @overwrite_opt
 def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, out_dir, overwrite) -> None:

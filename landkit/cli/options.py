@@ -34,6 +34,13 @@ blocks_opt = click.option(
 parcels_arg = click.argument("parcels", required=False, type=click.Path(path_type=Path))
 
 
+def input_options(command):
+    """The options that name a project's inputs: PARCELS, -e, --sheet, --blocks, --layer, --encoding, --crs, -c."""
+    for option in reversed((parcels_arg, enterprises_opt, sheet_opt, blocks_opt, layer_opt, encoding_opt, crs_opt, config_opt)):
+        command = option(command)
+    return command
+
+
 def load_project(
     config_path: Path | None,
     *,

@@ -6,18 +6,7 @@ from pathlib import Path
 
 import click
 
-from landkit.cli.options import (
-    blocks_opt,
-    config_opt,
-    crs_opt,
-    encoding_opt,
-    enterprises_opt,
-    layer_opt,
-    load_project,
-    overwrite_opt,
-    parcels_arg,
-    sheet_opt,
-)
+from landkit.cli.options import input_options, load_project, overwrite_opt
 from landkit.dataset import load_dataset
 from landkit.inputs import canonical_columns, read_vector
 from landkit.issues import issues_frame
@@ -28,14 +17,7 @@ SHOWN = 20
 
 
 @click.command("validate")
-@parcels_arg
-@enterprises_opt
-@sheet_opt
-@blocks_opt
-@layer_opt
-@encoding_opt
-@crs_opt
-@config_opt
+@input_options
 @click.option("--fix", is_flag=True, help="Repair geometry (make valid, drop empty) and write the result to -o.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where --fix writes the repaired layer.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write every issue to this CSV file.")
