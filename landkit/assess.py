@@ -27,6 +27,7 @@ from landkit.performance import GRADES, UNGRADED, assess_performance, assessment
 from landkit.results import GPKG_NAME, manifest, to_output
 from landkit.styles import categorized_qml, layer_styles_table
 from landkit.output import write_json, write_layers
+from landkit.progress import Stage, no_stage
 from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
 from landkit.raster import NODATA, assess_rasters, kernel_density, overlay_png, rasterize_column, write_cog
@@ -60,7 +61,7 @@ class AssessmentResult:
         return listed.sort_values(["score", "parcel_id"], na_position="first", kind="stable")
 
 
-def assess(data: Dataset, project: Project) -> AssessmentResult:
+def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> AssessmentResult:
     """Run the performance and value assessments, the inventory and the disposal paths.
 
     Parameters
@@ -69,31 +70,39 @@ def assess(data: Dataset, project: Project) -> AssessmentResult:
         Loaded, checked inputs (:func:`landkit.dataset.load_dataset`).
     project : Project
         The configuration.
+    stage : callable, optional
+        Wraps each step (``with stage("performance"): ...``): progress display or timing.
     """
     year = assessment_year(project)
     parcels = with_production_zeros(data.parcels)
     if project.inputs.rasters:
-        parcels = add_raster_columns(parcels, project)
+        with stage("zonal"):
+            parcels = add_raster_columns(parcels, project)
     if data.blocks is not None and "block_name" in data.blocks:
         parcels = parcels.join(data.blocks.set_index("block_id")["block_name"], on="block_id")
-    parcels = parcels.join(assess_performance(parcels, project))
-    parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price))
+    with stage("performance"):
+        parcels = parcels.join(assess_performance(parcels, project))
+    with stage("value"):
+        parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price))
     rings = None
     if data.blocks is not None and project.rings.designated:
-        rings = assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
-        parcels = parcels.join(rings.parcels)
-    listed = list_low_efficiency(parcels, project.inventory, year=year)
-    parcels = parcels.join(listed)
-    parcels = parcels.join(
-        assign_disposal(parcels, listed, project.disposal, year=year, inventory=project.inventory)
-    )
-    blocks = park = None
-    if data.blocks is not None:
-        blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
-        park = park_row(parcels, data.blocks, project.block_assessment)
-    kpis = plan_kpis(data.enterprises, project.block_assessment.kpi_targets)
-    scatter = assess_scatter(parcels, project, blocks=data.blocks)
-    parcels = parcels.join(scatter.parcels)
+        with stage("rings"):
+            rings = assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
+            parcels = parcels.join(rings.parcels)
+    with stage("inventory"):
+        listed = list_low_efficiency(parcels, project.inventory, year=year)
+        parcels = parcels.join(listed)
+        parcels = parcels.join(
+            assign_disposal(parcels, listed, project.disposal, year=year, inventory=project.inventory)
+        )
+        blocks = park = None
+        if data.blocks is not None:
+            blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
+            park = park_row(parcels, data.blocks, project.block_assessment)
+        kpis = plan_kpis(data.enterprises, project.block_assessment.kpi_targets)
+    with stage("scatter"):
+        scatter = assess_scatter(parcels, project, blocks=data.blocks)
+        parcels = parcels.join(scatter.parcels)
     if blocks is not None and rings is not None:
         blocks = blocks.merge(rings.blocks, on="block_id", how="left")
     result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings, scatter=scatter)
@@ -296,7 +305,7 @@ def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.
 
 def write_assessment(
     out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *, workbook: bool = True,
-    map_path: Path | None = None,
+    map_path: Path | None = None, stage: Stage = no_stage,
 ) -> list[Path]:
     """Write the run's outputs into ``out_dir`` (callers check ``--overwrite`` first).
 
@@ -323,20 +332,25 @@ def write_assessment(
     layers.update(result.tables)
     layers["kpis"] = result.kpis
     layers["layer_styles"] = qgis_styles(project)
-    paths = [write_layers(out_dir / GPKG_NAME, layers)]
+    with stage("export"):
+        paths = [write_layers(out_dir / GPKG_NAME, layers)]
+        paths.append(write_json(out_dir / "summary.json", result.summary))
+        paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
     if workbook:
-        sheets = workbook_sheets(project, result)
-        paths.append(write_excel(out_dir / "inventory.xlsx", sheets, labels_for(project), lang=project.map.lang))
-    paths.append(write_json(out_dir / "summary.json", result.summary))
-    paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
-    paths += write_surfaces(out_dir, result, project)
+        with stage("workbook"):
+            sheets = workbook_sheets(project, result)
+            paths.append(write_excel(out_dir / "inventory.xlsx", sheets, labels_for(project), lang=project.map.lang))
+    with stage("surfaces"):
+        paths += write_surfaces(out_dir, result, project)
     maps = []
     if map_path is not None:
-        html = build_map(map_layers(result, data), project, images=surface_overlays(out_dir, project))
-        paths.append(write_map(map_path, html))
-        maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
-    report = build_report(result, project, maps=maps, lang=project.map.lang)
-    paths.append(write_report(out_dir / "report.html", report))
+        with stage("map"):
+            html = build_map(map_layers(result, data), project, images=surface_overlays(out_dir, project))
+            paths.append(write_map(map_path, html))
+            maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
+    with stage("report"):
+        report = build_report(result, project, maps=maps, lang=project.map.lang)
+        paths.append(write_report(out_dir / "report.html", report))
     return paths
 
 

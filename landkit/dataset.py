@@ -18,6 +18,7 @@ from pyproj import CRS
 from landkit.config import Project
 from landkit.crs import to_working
 from landkit.issues import Issue, raise_on_errors
+from landkit.progress import Stage, no_stage
 from landkit.parcels import add_areas, aggregate_enterprises, assign_blocks
 from landkit.validate import check_enterprises, check_geometry, check_ids, check_overlaps, check_parcel_values
 from landkit.inputs import read_input
@@ -51,7 +52,7 @@ class Dataset:
         return [i for i in self.issues if i.severity == "error"]
 
 
-def load_dataset(project: Project, *, strict: bool = True) -> Dataset:
+def load_dataset(project: Project, *, strict: bool = True, stage: Stage = no_stage) -> Dataset:
     """Read, check and prepare every input the project names.
 
     Parameters
@@ -66,16 +67,31 @@ def load_dataset(project: Project, *, strict: bool = True) -> Dataset:
     Dataset
     """
     working = project.crs.working
-    table = read_input("parcels", project)
+    with stage("read"):
+        table = read_input("parcels", project)
     issues = list(table.issues)
     raw = table.frame
-    issues += check_ids(raw, kind="parcels", id_col="parcel_id")
-    issues += check_geometry(raw, kind="parcels", id_col="parcel_id")
-    parcels = add_areas(to_working(raw, working))
-    issues += check_overlaps(parcels, tolerance_m2=project.validation.overlap_tolerance_m2)
-    issues += check_parcel_values(parcels, sliver_area_m2=project.validation.sliver_area_m2)
+    with stage("validate"):
+        issues += check_ids(raw, kind="parcels", id_col="parcel_id")
+        issues += check_geometry(raw, kind="parcels", id_col="parcel_id")
+        parcels = add_areas(to_working(raw, working))
+        issues += check_overlaps(parcels, tolerance_m2=project.validation.overlap_tolerance_m2)
+        issues += check_parcel_values(parcels, sliver_area_m2=project.validation.sliver_area_m2)
     data = Dataset(parcels=parcels, input_crs=CRS(raw.crs), sources={"parcels": table.name})
 
+    with stage("read"):
+        _read_optional(project, data, issues)
+        _join_enterprises(project, data, issues)
+    data.issues = issues
+    log.info("loaded %d parcels; %d errors, %d warnings", len(data.parcels), len(data.errors), len(issues) - len(data.errors))
+    if strict:
+        raise_on_errors(issues)
+    return data
+
+
+def _read_optional(project: Project, data: Dataset, issues: list[Issue]) -> None:
+    """Read the blocks, roads, core sites and land prices the project names; place parcels in blocks."""
+    working = project.crs.working
     for kind in OPTIONAL_LAYERS:
         if getattr(project.inputs, kind) is None:
             continue
@@ -95,6 +111,9 @@ def load_dataset(project: Project, *, strict: bool = True) -> Dataset:
     elif "block_id" in data.parcels:
         data.parcels["inside_block"] = data.parcels["block_id"].notna()
 
+
+def _join_enterprises(project: Project, data: Dataset, issues: list[Issue]) -> None:
+    """Read and check the enterprise table and sum it per parcel."""
     if project.inputs.enterprises is not None:
         table = read_input("enterprises", project)
         issues += table.issues
@@ -107,9 +126,3 @@ def load_dataset(project: Project, *, strict: bool = True) -> Dataset:
             sums = aggregate_enterprises(enterprises, area)
             data.parcels = data.parcels.join(sums, on="parcel_id")
             data.parcels["enterprise_count"] = data.parcels["enterprise_count"].fillna(0).astype(int)
-
-    data.issues = issues
-    log.info("loaded %d parcels; %d errors, %d warnings", len(data.parcels), len(data.errors), len(issues) - len(data.errors))
-    if strict:
-        raise_on_errors(issues)
-    return data

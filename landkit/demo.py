@@ -14,6 +14,7 @@ from landkit.config import load_config
 from landkit.dataset import load_dataset
 from landkit.errors import InputError
 from landkit.output import check_writable
+from landkit.progress import Stage, no_stage
 
 SAMPLE_PROJECT = "minhang.yaml"
 
@@ -38,19 +39,20 @@ def run_demo(
     maps_dir: Path,
     overwrite: bool = False,
     echo: Callable[[str], None] = print,
+    stage: Stage = no_stage,
 ) -> list[Path]:
     """Run the pipeline on the sample project and return the files written."""
     project = load_config(project_file)
     map_path = maps_dir / "minhang_demo.html"
     check_writable([out_dir / name for name in OUTPUT_FILES if name != "map.html"] + [map_path], overwrite=overwrite)
-    echo("1/2 reading and checking the inputs …")
-    data = load_dataset(project)
+    echo("1/3 reading and checking the inputs …")
+    data = load_dataset(project, stage=stage)
     firms = 0 if data.enterprises is None else len(data.enterprises)
     echo(f"    {len(data.parcels):,} parcels, {firms:,} enterprises, "
          f"{len(data.blocks) if data.blocks is not None else 0} blocks; {len(data.issues)} warning(s)")
-    echo("2/2 assessing (两评估、一清单、一盘活) …")
-    result = assess(data, project)
+    echo("2/3 assessing (两评估、一清单、一盘活, 三圈协同, 小而散, rasters) …")
+    result = assess(data, project, stage=stage)
     for line in summary_lines(result.summary):
         echo("    " + line)
-    echo("writing the outputs and the map …")
-    return write_assessment(out_dir, project, data, result, map_path=map_path)
+    echo("3/3 writing the outputs, surfaces, map and report …")
+    return write_assessment(out_dir, project, data, result, map_path=map_path, stage=stage)

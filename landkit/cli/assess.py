@@ -10,6 +10,9 @@ from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
 from landkit.cli.options import input_options, load_project, overwrite_opt
 from landkit.dataset import load_dataset
 from landkit.output import check_writable
+from landkit.progress import Progress
+
+STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory, scatter, export, workbook, surfaces, map, report
 
 
 @click.command("assess")
@@ -29,9 +32,11 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     if project.inputs.parcels is None:
         raise click.UsageError("give PARCELS, or a project file (-c) that names inputs.parcels")
     check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
-    data = load_dataset(project)
-    result = assess(data, project)
-    paths = write_assessment(out_dir, project, data, result, map_path=out_dir / "map.html")
+    quiet = click.get_current_context().find_root().obj.get("verbosity", 0) < 0
+    with Progress(STAGES, enabled=not quiet) as progress:
+        data = load_dataset(project, stage=progress)
+        result = assess(data, project, stage=progress)
+        paths = write_assessment(out_dir, project, data, result, map_path=out_dir / "map.html", stage=progress)
     for line in summary_lines(result.summary):
         click.echo(line)
     for path in paths:

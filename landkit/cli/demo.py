@@ -8,6 +8,7 @@ import click
 
 from landkit.cli.options import overwrite_opt
 from landkit.demo import find_sample, run_demo
+from landkit.progress import Progress
 
 
 @click.command("demo")
@@ -19,7 +20,9 @@ def command(data: Path | None, output: Path, maps: Path, overwrite: bool) -> Non
     """Run the whole pipeline on the synthetic Minhang sample (gis_data/), writing to out/demo/."""
     project_file = find_sample(data)
     click.echo(f"Sample project: {project_file} (synthetic data)")
-    written = run_demo(project_file, output, maps_dir=maps, overwrite=overwrite, echo=click.echo)
+    quiet = click.get_current_context().find_root().obj.get("verbosity", 0) < 0
+    with Progress(14, enabled=not quiet) as progress:
+        written = run_demo(project_file, output, maps_dir=maps, overwrite=overwrite, echo=click.echo, stage=progress)
     click.echo("Wrote:")
     for path in written:
         click.echo(f"  {path}")
