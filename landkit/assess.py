@@ -37,6 +37,9 @@ from landkit.webmap import build_map, write_map
 
 log = logging.getLogger(__name__)
 
+#: Longest side, in pixels, of a surface shown on the map.
+OVERLAY_MAX_PX = 1600
+
 OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "summary.json", "manifest.json", "map.html", "report.html", "score.tif",
                 "low_efficiency_density.tif")
 
@@ -357,6 +360,7 @@ def write_assessment(
 def surface_overlays(out_dir: Path, project: Project) -> list[dict[str, Any]]:
     """Return the map's image overlays for the surfaces written in ``out_dir``."""
     import rasterio
+    from rasterio.enums import Resampling
 
     zh = project.map.lang == "zh"
     overlays = []
@@ -368,8 +372,14 @@ def surface_overlays(out_dir: Path, project: Project) -> list[dict[str, Any]]:
         if not path.exists():
             continue
         with rasterio.open(path) as ds:
-            array, nodata = ds.read(1), ds.nodata
-            png, bounds = overlay_png(array, ds.transform, ds.crs, nodata=nodata, cmap=cmap)
+            # The overlay needs no more pixels than a screen shows: read it decimated (the COG's
+            # overviews), never the full grid of a whole city.
+            factor = max(1, int(np.ceil(max(ds.width, ds.height) / OVERLAY_MAX_PX)))
+            shape = (max(1, ds.height // factor), max(1, ds.width // factor))
+            array = ds.read(1, out_shape=shape, resampling=Resampling.nearest)
+            transform = ds.transform * ds.transform.scale(ds.width / shape[1], ds.height / shape[0])
+            nodata = ds.nodata
+            png, bounds = overlay_png(array, transform, ds.crs, nodata=nodata, cmap=cmap)
             valid = array[array != nodata] if nodata is not None else array.ravel()
         top = float(np.nanmax(valid)) if valid.size else 1.0
         overlays.append({"key": "surface_" + name.removesuffix(".tif"), "title": title, "png": png, "bounds": bounds, "cmap": cmap,
