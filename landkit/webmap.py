@@ -352,17 +352,11 @@ def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project
         specs.append(LayerSpec("score", t["score"], "parcels", mode="ramp", field="score",
                                legend={"title": t["score"], "ramp": ["0", "100"]}, tooltip=("parcel_id", "score")))
     if parcels is not None and "low_efficiency" in parcels:
-        rules = project.inventory.rules
-        items = [[REASON_COLOURS.get(r.code, "#999999"), r.label_zh if lang == "zh" else r.label_en] for r in rules]
-        specs.append(LayerSpec("inventory", t["inventory"], "parcels", mode="category", field="main_reason",
-                               colors={r.code: REASON_COLOURS.get(r.code, "#999999") for r in rules}, filter="low_efficiency",
-                               legend={"title": t["inventory"], "items": items}, tooltip=("parcel_id", f"reasons_{lang}")))
+        specs.append(_rule_layer("inventory", t["inventory"], "main_reason", project.inventory.rules, REASON_COLOURS,
+                                 lang=lang, tooltip=f"reasons_{lang}"))
     if parcels is not None and "disposal" in parcels:
-        rules = project.disposal.rules
-        items = [[DISPOSAL_COLOURS.get(r.code, "#999999"), r.label_zh if lang == "zh" else r.label_en] for r in rules]
-        specs.append(LayerSpec("disposal", t["disposal"], "parcels", mode="category", field="disposal",
-                               colors={r.code: DISPOSAL_COLOURS.get(r.code, "#999999") for r in rules}, filter="low_efficiency",
-                               legend={"title": t["disposal"], "items": items}, tooltip=("parcel_id", f"disposal_{lang}")))
+        specs.append(_rule_layer("disposal", t["disposal"], "disposal", project.disposal.rules, DISPOSAL_COLOURS,
+                                 lang=lang, tooltip=f"disposal_{lang}"))
     ring_label = {r: v.get(lang, r) for r, v in project.rings.labels.items()}
     if "rings" in layers:
         present = [r for r in RING_COLOURS if r in set(layers["rings"]["ring"])]
@@ -405,6 +399,15 @@ def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project
         specs.append(LayerSpec("core_sites", t["core_sites"], "core_sites", style={"color": "#b2182b", "fillColor": "#ef3b2c", "radius": 6},
                                legend={"title": t["core_sites"], "items": [["#ef3b2c", t["core_sites"]]]}, on=True, tooltip=("site_name",)))
     return specs
+
+
+def _rule_layer(key: str, title: str, field: str, rules: list, colours: Mapping[str, str], *, lang: str,
+                tooltip: str) -> LayerSpec:
+    """A layer of the listed parcels coloured by rule code (inventory reason, disposal path)."""
+    colors = {r.code: colours.get(r.code, "#999999") for r in rules}
+    items = [[colors[r.code], r.label_zh if lang == "zh" else r.label_en] for r in rules]
+    return LayerSpec(key, title, "parcels", mode="category", field=field, colors=colors, filter="low_efficiency",
+                     legend={"title": title, "items": items}, tooltip=("parcel_id", tooltip))
 
 
 def prepare_layers(layers: Mapping[str, gpd.GeoDataFrame], *, basemap: str, simplify_m: float, working: str) -> dict[str, gpd.GeoDataFrame]:
