@@ -192,3 +192,30 @@ def test_map_command_redraws_a_run(run_dir, tmp_path):
     result = invoke("map", run_dir, "-o", tmp_path / "t.html", "--basemap", "tianditu")
     assert result.exit_code == 1 and "needs a key" in result.output
     assert (run_dir / "map.html").exists()  # assess writes the map too
+
+
+def test_amap_basemap_shifts_every_overlay_to_gcj02(run_dir):
+    import json as _json
+
+    from landkit.gcj02 import wgs84_to_gcj02
+    from landkit.webmap import build_map, layers_from_run
+
+    project = load_config()
+    layers = layers_from_run(run_dir / "landkit.gpkg")
+
+    def first_vertex(html: str, dataset: str) -> tuple[float, float]:
+        block = re.search(r'<script type="application/json" id="landkit-data">(.*?)</script>', html, re.S).group(1)
+        data = _json.loads(block)
+        scale = data["scale"]
+        x, y = data["datasets"][dataset]["geom"]["c"][:2]
+        return x / scale, y / scale
+
+    plain = build_map(layers, project, basemap="none")
+    amap = build_map(layers, project, basemap="amap")
+    assert "autonavi" in amap and "autonavi" not in plain
+    for dataset in ("parcels", "blocks"):
+        lon, lat = first_vertex(plain, dataset)
+        expected = wgs84_to_gcj02(lon, lat)
+        shifted = first_vertex(amap, dataset)
+        assert shifted == pytest.approx((float(expected[0]), float(expected[1])), abs=2e-6)
+        assert abs(shifted[0] - lon) > 1e-3  # several hundred metres in Shanghai
