@@ -92,6 +92,9 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         with stage("rings"):
             rings = assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
             parcels = parcels.join(rings.parcels)
+    with stage("scatter"):  # before the list: its rules may use `small`, `isolated`, `scattered`
+        scatter = assess_scatter(parcels, project, blocks=data.blocks)
+        parcels = parcels.join(scatter.parcels)
     with stage("inventory"):
         listed = list_low_efficiency(parcels, project.inventory, year=year)
         parcels = parcels.join(listed)
@@ -103,9 +106,6 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
             blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
             park = park_row(parcels, data.blocks, project.block_assessment)
         kpis = plan_kpis(data.enterprises, project.block_assessment.kpi_targets)
-    with stage("scatter"):
-        scatter = assess_scatter(parcels, project, blocks=data.blocks)
-        parcels = parcels.join(scatter.parcels)
     if blocks is not None and rings is not None:
         blocks = blocks.merge(rings.blocks, on="block_id", how="left")
     result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings, scatter=scatter)

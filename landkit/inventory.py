@@ -11,8 +11,9 @@ listed parcel then takes the path of the first disposal rule that holds, and its
   park's median outside blocks), and ``tax_gain_wan`` = that − its tax now (at least 0).
 
 Rules are expressions over the parcel columns (``grade``, ``status``, ``far``, ``area_mu``,
-``inside_block``, ``idle_years``, ``far_min``, every indicator, ``r_<CODE>`` for each listed
-reason, ``ring`` when rings are known) and ``@params``.
+``inside_block``, ``idle_years``, ``far_min``, every indicator, ``small``/``isolated``/
+``scattered`` from 小而散, ``r_<CODE>`` for each listed reason, ``ring`` and ``function_fit``
+when rings are known) and ``@params``.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def block_rings(blocks: pd.DataFrame, spec: Rings) -> pd.Series:
         if not present:
             raise ConfigError(
                 f"rings.designated.{ring} lists no block of the blocks layer ({', '.join(map(str, ids)) or 'empty'}); "
-                f"block ids are e.g. {', '.join(list(known)[:5])}"
+                f"block ids are e.g. {', '.join(sorted(known)[:5])}"
             )
         for b in present:
             if b in seen and seen[b] != ring:
