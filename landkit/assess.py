@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -339,22 +340,29 @@ def write_assessment(
         paths = [write_layers(out_dir / GPKG_NAME, layers)]
         paths.append(write_json(out_dir / "summary.json", result.summary))
         paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
-    if workbook:
-        with stage("workbook"):
-            sheets = workbook_sheets(project, result)
-            paths.append(write_excel(out_dir / "inventory.xlsx", sheets, labels_for(project), lang=project.map.lang))
-    with stage("surfaces"):
-        paths += write_surfaces(out_dir, result, project)
-    maps = []
-    if map_path is not None:
-        with stage("map"):
-            html = build_map(map_layers(result, data), project, images=surface_overlays(out_dir, project))
-            paths.append(write_map(map_path, html))
-            maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
-    with stage("report"):
-        report = build_report(result, project, maps=maps, lang=project.map.lang)
-        paths.append(write_report(out_dir / "report.html", report))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The workbook (pure Python) is written beside the surfaces (GDAL and NumPy release the GIL).
+        book = pool.submit(_write_workbook, out_dir, project, result, stage) if workbook else None
+        with stage("surfaces"):
+            paths += write_surfaces(out_dir, result, project)
+        maps = []
+        if map_path is not None:
+            with stage("map"):
+                html = build_map(map_layers(result, data), project, images=surface_overlays(out_dir, project))
+                paths.append(write_map(map_path, html))
+                maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
+        with stage("report"):
+            report = build_report(result, project, maps=maps, lang=project.map.lang)
+            paths.append(write_report(out_dir / "report.html", report))
+        if book is not None:
+            paths.insert(3, book.result())
     return paths
+
+
+def _write_workbook(out_dir: Path, project: Project, result: AssessmentResult, stage: Stage) -> Path:
+    with stage("workbook"):
+        sheets = workbook_sheets(project, result)
+        return write_excel(out_dir / "inventory.xlsx", sheets, labels_for(project), lang=project.map.lang)
 
 
 def surface_overlays(out_dir: Path, project: Project) -> list[dict[str, Any]]:
