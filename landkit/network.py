@@ -585,8 +585,12 @@ def od_minutes(
     destinations: gpd.GeoSeries,
     *,
     access_speed_kmh: float,
+    limit_min: float | None = None,
 ) -> pd.DataFrame:
     """Return the travel minutes from each origin to each destination.
+
+    With ``limit_min`` each search stops at that many network minutes (destinations farther
+    away are NaN), which keeps a whole city's block-to-block matrix cheap.
 
     Each leg: origin → its nearest node on foot at ``access_speed_kmh``, the fastest route along
     the roads, the destination's node → destination at ``access_speed_kmh``. Meant for a few
@@ -627,7 +631,8 @@ def od_minutes(
         weighted.add_nodes_from(nodes)
         weighted.add_weighted_edges_from(floored, weight="minutes")
         matrix = nx.to_scipy_sparse_array(weighted, nodelist=nodes, weight="minutes", format="csr")
-        dist = dijkstra(matrix, directed=True, indices=[position[int(n)] for n in sources])
+        dist = dijkstra(matrix, directed=True, indices=[position[int(n)] for n in sources],
+                        limit=np.inf if limit_min is None else limit_min)
         dist[np.isinf(dist)] = np.nan
         row_of = {int(n): i for i, n in enumerate(sources)}
         columns = np.array([position.get(int(n), -1) for n in d_node])

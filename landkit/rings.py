@@ -239,8 +239,14 @@ def assess_rings(
             log.warning("%d parcels cannot reach the core by road (listed in the summary): %s …",
                         len(unreachable), ", ".join(unreachable.head(5)))
         block_points = gpd.GeoSeries(blocks.geometry.representative_point().to_numpy(), index=blocks["block_id"].to_numpy(), crs=blocks.crs)
-        od = od_minutes(graph, block_points, block_points, access_speed_kmh=spec.access_speed_kmh)
+        # Linkage needs each block's nearest blocks: searches stop at twice the outer band.
+        limit = 2 * max(spec.time_bands_min.values(), default=60)
+        od = od_minutes(graph, block_points, block_points, access_speed_kmh=spec.access_speed_kmh, limit_min=limit)
         od.index, od.columns = block_points.index, block_points.index
+        for a, b in spec.pairs:  # the named pairs exactly, however far apart
+            if a in od.index and b in od.index:
+                exact = od_minutes(graph, block_points[[a, b]], block_points[[a, b]], access_speed_kmh=spec.access_speed_kmh)
+                od.loc[a, b], od.loc[b, a] = exact.iloc[0, 1], exact.iloc[1, 0]
         to_core = travel_minutes(graph, block_points, core_sites.geometry, access_speed_kmh=spec.access_speed_kmh,
                                  max_target_snap_m=spec.core_snap_max_m)["travel_min"]
         od["CORE"] = to_core.to_numpy()
