@@ -136,16 +136,33 @@ def add_raster_columns(parcels: gpd.GeoDataFrame, project: Project) -> gpd.GeoDa
     return out
 
 
+#: Largest surface written, in pixels; a bigger extent gets coarser pixels (logged).
+MAX_SURFACE_PIXELS = 16_000_000
+
+
+def surface_resolution(parcels: gpd.GeoDataFrame, resolution_m: float) -> float:
+    """Return ``resolution_m``, or the coarser pixel size that keeps the grid within :data:`MAX_SURFACE_PIXELS`."""
+    xmin, ymin, xmax, ymax = parcels.total_bounds
+    pixels = ((xmax - xmin) / resolution_m) * ((ymax - ymin) / resolution_m)
+    if pixels <= MAX_SURFACE_PIXELS:
+        return resolution_m
+    coarser = float(np.ceil(resolution_m * np.sqrt(pixels / MAX_SURFACE_PIXELS)))
+    log.warning("the area is large: surface pixels of %.0f m instead of %.0f m (at most %d million pixels)",
+                coarser, resolution_m, MAX_SURFACE_PIXELS // 1_000_000)
+    return coarser
+
+
 def write_surfaces(out_dir: Path, result: "AssessmentResult", project: Project) -> list[Path]:
     """Write the score surface and the low-efficiency density as cloud-optimised GeoTIFFs."""
     parcels = result.parcels
     spec = project.surfaces
     paths = []
-    array, transform = rasterize_column(parcels, "score", resolution_m=spec.score_resolution_m)
+    array, transform = rasterize_column(parcels, "score", resolution_m=surface_resolution(parcels, spec.score_resolution_m))
     paths.append(write_cog(out_dir / "score.tif", array, transform, parcels.crs, NODATA, tags={"landkit": "综合得分 score 0-100"}))
     listed = parcels[parcels["low_efficiency"]]
     if len(listed):
-        array, transform = kernel_density(listed, weight_column="area_mu", resolution_m=spec.density_resolution_m,
+        array, transform = kernel_density(listed, weight_column="area_mu",
+                                          resolution_m=surface_resolution(listed, spec.density_resolution_m),
                                           bandwidth_m=spec.density_bandwidth_m)
         paths.append(write_cog(out_dir / "low_efficiency_density.tif", array, transform, parcels.crs, None,
                                tags={"landkit": "低效用地密度 low-efficiency land, 亩 per km²"}))

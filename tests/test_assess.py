@@ -197,3 +197,14 @@ def test_bad_rule_names_the_rule(dataset, tmp_path):
     path.write_text(CONFIG + "inventory:\n  rules:\n    - {code: X, label_zh: 甲, label_en: x, when: \"grde == 'D'\"}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"inventory.rules\[0\] \(X\).*`grde`"):
         assess(dataset, load_config(path))
+
+
+def test_surface_resolution_is_capped_for_a_large_extent(project):
+    from landkit.assess import MAX_SURFACE_PIXELS, surface_resolution
+
+    small = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000)], crs=project.crs.working)
+    assert surface_resolution(small, 20) == 20
+    city = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(199_000, 99_000, 200_000, 100_000)],
+                            crs=project.crs.working)
+    coarse = surface_resolution(city, 20)
+    assert coarse > 20 and (200_000 / coarse) * (100_000 / coarse) <= MAX_SURFACE_PIXELS
