@@ -85,3 +85,20 @@ def test_linkage_graph_by_hand(blocks, project):
     assert measures.set_index("block_id").loc["B2", "closeness"] == pytest.approx(3 / 22)
     with pytest.raises(ConfigError, match="rings.pairs"):
         linkage_graph(blocks, shapely.Point(0, 0), od, project.rings.model_copy(update={"pairs": [("B1", "B9")]}))
+
+
+def test_closeness_matches_networkx():
+    import random
+
+    import networkx as nx
+
+    from landkit.rings import closeness_centrality
+
+    rng = random.Random(1)
+    graph = nx.gnm_random_graph(60, 120, seed=3)
+    graph.add_edge(100, 101)  # a disconnected piece
+    for u, v in graph.edges:
+        graph.edges[u, v]["minutes"] = rng.uniform(1, 20)
+    ours = closeness_centrality(graph)
+    reference = nx.closeness_centrality(graph, distance="minutes")
+    assert max(abs(ours[k] - reference[k]) for k in graph.nodes) < 1e-12
