@@ -32,7 +32,7 @@ from landkit.progress import Stage, no_stage
 from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
 from landkit.raster import NODATA, assess_rasters, kernel_density, overlay_png, rasterize_column, write_cog
-from landkit.rings import RingResult, assess_rings, ring_profiles
+from landkit.rings import RingResult, assess_rings
 from landkit.scatter import ScatterResult, assess_scatter
 from landkit.webmap import build_map, write_map
 
@@ -114,7 +114,7 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
     result.tables["scatter_metrics"] = scatter.metrics
     result.tables["scatter_before_after"] = scatter.before_after
     if rings is not None:
-        result.tables["ring_profiles"] = ring_profiles(parcels, project.rings)
+        result.tables["ring_profiles"] = rings.profiles
         result.tables["ring_disagreements"] = rings.disagreements
     result.summary = summarise(result, year=year)
     return result

@@ -9,7 +9,6 @@ problems found in the cells (:class:`landkit.issues.Issue`), never silently drop
 from __future__ import annotations
 
 import logging
-import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -34,8 +34,7 @@ import numpy as np
 import pandas as pd
 
 from landkit.config import Assessment, Indicator, Project
-from landkit.errors import ConfigError
-from landkit.formula import check_expression, evaluate, evaluate_condition, names_in
+from landkit.formula import check_expression, evaluate, evaluate_condition
 from landkit.schema import ADDITIVE_ENTERPRISE_COLUMNS
 
 log = logging.getLogger(__name__)

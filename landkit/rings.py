@@ -52,6 +52,7 @@ class RingResult:
     linkage: gpd.GeoDataFrame
     blocks: pd.DataFrame
     disagreements: pd.DataFrame
+    profiles: pd.DataFrame
     report: dict[str, Any] = field(default_factory=dict)
 
 
@@ -293,7 +294,7 @@ def assess_rings(
     rings_layer = rings_layer.merge(profile, on="ring", how="left")
     blocks_out = blocks[["block_id", "ring"]].merge(block_measures, on="block_id", how="left")
     return RingResult(parcels=out, rings=rings_layer, linkage=lines, blocks=blocks_out,
-                      disagreements=disagreements, report=report)
+                      disagreements=disagreements, profiles=profile, report=report)
 
 
 def ring_disagreements(parcels: pd.DataFrame, spec: Rings) -> pd.DataFrame:

@@ -266,10 +266,6 @@ class _Init(MacroElement):
     )
 
 
-def _labels(project: Project, lang: str) -> dict[str, Label]:
-    return labels_for(project)
-
-
 def _field(column: str, labels: Mapping[str, Label], lang: str) -> tuple[str, str, str]:
     label = labels.get(column, Label(column, column))
     return (column, label.zh if lang == "zh" else label.en, unit(label, lang))
@@ -277,7 +273,7 @@ def _field(column: str, labels: Mapping[str, Label], lang: str) -> tuple[str, st
 
 def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, lang: str, decimals: int) -> dict[str, Any]:
     """Return the page's datasets (parcels, blocks, roads, core sites: those given)."""
-    labels = _labels(project, lang)
+    labels = labels_for(project)
     out: dict[str, Any] = {}
     parcels = layers.get("parcels")
     if parcels is not None:

@@ -10,7 +10,7 @@ import pyogrio
 from landkit.cli.options import config_opt, load_project
 from landkit.errors import InputError
 from landkit.output import atomic_path, write_json
-from landkit.rings import assess_rings, ring_profiles
+from landkit.rings import assess_rings
 
 
 @click.command("rings")
@@ -50,7 +50,7 @@ def command(run: Path, config_path: Path | None) -> None:
             if len(frame):
                 pyogrio.write_dataframe(frame.to_crs(out_crs), tmp, layer=name, driver="GPKG",
                                         layer_options={"OVERWRITE": "YES"})
-        profile = ring_profiles(updated, project.rings)
+        profile = result.profiles
         pyogrio.write_dataframe(profile, tmp, layer="ring_profiles", driver="GPKG", layer_options={"OVERWRITE": "YES"})
     summary = {"profiles": profile.to_dict("records"), "disagreements": result.disagreements.to_dict("records"), **result.report}
     write_json(gpkg.parent / "rings.json", summary)
