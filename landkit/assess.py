@@ -21,7 +21,9 @@ import pandas as pd
 from landkit.block_assessment import assess_blocks, park_row, plan_kpis
 from landkit.config import Project
 from landkit.dataset import Dataset
+from landkit.engine import current_engine
 from landkit.export import write_excel
+from landkit.history import append_run, previous_runs, run_record
 from landkit.inventory import assign_disposal, list_low_efficiency
 from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, labels_for
 from landkit.performance import GRADES, UNGRADED, assess_performance, assessment_year, with_production_zeros
@@ -127,13 +129,21 @@ def add_raster_columns(parcels: gpd.GeoDataFrame, project: Project) -> gpd.GeoDa
     parcel's ``floor_area_m2`` comes from (``register`` or ``raster``).
     """
     sources = [(r, project.resolve(r.path)) for r in project.inputs.rasters]
-    stats = assess_rasters(parcels, sources, storey_height_m=project.surfaces.storey_height_m)
-    out = parcels.join(stats)
+    needed = [c for c in ("area_m2", "footprint_m2") if c in parcels] + [parcels.geometry.name]
+    stats = current_engine().map_parcels(
+        zonal_kernel, parcels[needed], sources=sources, storey_height_m=project.surfaces.storey_height_m
+    )
+    out = parcels.join(stats.set_axis(parcels.index))
     if "floor_area_est_m2" in out:
         register = out["floor_area_m2"] if "floor_area_m2" in out else pd.Series(np.nan, index=out.index)
         out["floor_area_source"] = np.where(register.notna(), "register", np.where(out["floor_area_est_m2"].notna(), "raster", ""))
         out["floor_area_m2"] = register.fillna(out["floor_area_est_m2"])
     return out
+
+
+def zonal_kernel(part: gpd.GeoDataFrame, context: None, **options: Any) -> pd.DataFrame:
+    """Kernel of :func:`add_raster_columns`: :func:`landkit.raster.assess_rasters` on ``part``."""
+    return assess_rasters(part, **options)
 
 
 #: Largest surface written, in pixels; a bigger extent gets coarser pixels (logged).
@@ -353,6 +363,7 @@ def write_assessment(
     layers.update(result.tables)
     layers["kpis"] = result.kpis
     layers["layer_styles"] = qgis_styles(project)
+    append_run(layers, run_record(project, data, result, out_dir), previous_runs(out_dir / GPKG_NAME))  # landkit_runs
     with stage("export"):
         paths = [write_layers(out_dir / GPKG_NAME, layers)]
         paths.append(write_json(out_dir / "summary.json", result.summary))

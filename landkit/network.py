@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -40,6 +39,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from landkit.engine import current_engine
 from landkit.errors import CRSError, DataError
 
 log = logging.getLogger(__name__)
@@ -86,11 +86,6 @@ class RoadGraph:
     def crs(self) -> CRS | None:
         """The CRS of the nodes (the roads' CRS)."""
         return self.nodes.crs
-
-    @cached_property
-    def tree(self) -> shapely.STRtree:
-        """Spatial index of the node points, in the row order of :attr:`nodes`."""
-        return shapely.STRtree(self.nodes.geometry.to_numpy())
 
 
 # --- building --------------------------------------------------------------------------------
@@ -395,11 +390,21 @@ def nearest_nodes(road_graph: RoadGraph, points: gpd.GeoSeries) -> tuple[np.ndar
     valid = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     if len(valid) == 0 or len(road_graph.nodes) == 0:
         return node, dist
-    # one bulk query for all points; ties between equidistant nodes take one of them
-    (at, hit), d = road_graph.tree.query_nearest(geoms[valid], return_distance=True, all_matches=False)
-    node[valid[at]] = road_graph.nodes.index.to_numpy()[hit]
-    dist[valid[at]] = d
+    frame = gpd.GeoDataFrame(geometry=geoms[valid], crs=road_graph.crs)
+    found = current_engine().map_parcels(
+        nearest_node_kernel, frame, nodes=road_graph.nodes.geometry.to_numpy(), node_ids=road_graph.nodes.index.to_numpy()
+    )
+    at = found.index.to_numpy()
+    node[valid[at]] = found["node"].to_numpy()
+    dist[valid[at]] = found["distance"].to_numpy()
     return node, dist
+
+
+def nearest_node_kernel(part: gpd.GeoDataFrame, context: None, *, nodes: np.ndarray, node_ids: np.ndarray) -> pd.DataFrame:
+    """Kernel of :func:`nearest_nodes`: the nearest node of each point of ``part`` and the distance to it."""
+    # one bulk query for all points; ties between equidistant nodes take one of them
+    (at, hit), d = shapely.STRtree(nodes).query_nearest(np.asarray(part.geometry.values), return_distance=True, all_matches=False)
+    return pd.DataFrame({"node": node_ids[hit], "distance": d}, index=part.index[at])
 
 
 # --- shortest paths --------------------------------------------------------------------------

@@ -41,6 +41,7 @@ import pandas as pd
 import shapely
 
 from landkit.config import Project
+from landkit.engine import current_engine
 from landkit.errors import CRSError
 from landkit.units import M2_PER_HA, M2_PER_MU
 
@@ -64,6 +65,10 @@ ADJUSTMENTS = {
 }
 
 OUTSIDE = "outside"
+
+#: Search radius (m) of the partitioned nearest-neighbour search; parcels with nothing this close
+#: are searched over all parcels.
+NEAREST_HALO_M = 2_000.0
 
 #: The metrics of :func:`fragmentation_metrics`: labels, unit and which direction is better
 #: for the concentration of the park (``None``: neither).
@@ -166,19 +171,35 @@ def neighbour_graph(
         Integer arrays, and with ``return_distance`` the edge-to-edge distance of each pair (m).
     """
     _check_projected(parcels)
-    geoms = parcels.geometry.values
-    if len(geoms) == 0:
+    if len(parcels) == 0:
         empty = np.array([], dtype=np.intp)
         return (empty, empty, np.array([], dtype=float)) if return_distance else (empty, empty)
+    found = current_engine().map_parcels(
+        pairs_kernel, parcels[[parcels.geometry.name]], halo_m=float(distance_m), distance_m=float(distance_m),
+        with_distance=return_distance,
+    )
+    left = found.index.to_numpy().astype(np.intp)
+    right = found["right"].to_numpy().astype(np.intp)
+    return (left, right, found["distance"].to_numpy()) if return_distance else (left, right)
+
+
+def pairs_kernel(part: gpd.GeoDataFrame, context: gpd.GeoDataFrame, *, distance_m: float, with_distance: bool) -> pd.DataFrame:
+    """Kernel of :func:`neighbour_graph`: the pairs whose smaller position is in ``part``.
+
+    Indexed by the left position, sorted by (left, right); ``context`` must hold every row
+    within ``distance_m`` of ``part`` (an engine's halo).
+    """
+    geoms = np.asarray(part.geometry.values)
     if distance_m > 0:
-        left, right = parcels.sindex.query(geoms, predicate="dwithin", distance=float(distance_m), sort=True)
+        i, j = context.sindex.query(geoms, predicate="dwithin", distance=distance_m, sort=True)
     else:
-        left, right = parcels.sindex.query(geoms, predicate="intersects", sort=True)
+        i, j = context.sindex.query(geoms, predicate="intersects", sort=True)
+    left, right = part.index.to_numpy()[i], context.index.to_numpy()[j]
     keep = left < right
-    left, right = left[keep], right[keep]
-    if not return_distance:
-        return left, right
-    return left, right, shapely.distance(np.asarray(geoms)[left], np.asarray(geoms)[right])
+    columns = {"right": right[keep]}
+    if with_distance:
+        columns["distance"] = shapely.distance(geoms[i[keep]], np.asarray(context.geometry.values)[j[keep]])
+    return pd.DataFrame(columns, index=pd.Index(left[keep], name="left"))
 
 
 def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -245,8 +266,9 @@ def nearest_distance(
     Parcels with a neighbour in ``pairs`` (``(left, right, distance)`` from
     :func:`neighbour_graph` with ``return_distance=True``; by default the touching pairs) take
     the smallest distance among their pairs; the rest — with no other parcel within the pairs'
-    distance — one ``sindex.nearest`` query (``exclusive=True`` skips the parcel itself; an
-    identical copy of it would have been among the pairs, at distance 0). NaN for a parcel with
+    distance — a ``sindex.nearest`` search within :data:`NEAREST_HALO_M` on the current engine,
+    then one over all parcels for those with nothing that close (``exclusive=True`` skips the
+    parcel itself; an identical copy of it would have been among the pairs, at distance 0). NaN for a parcel with
     no other parcel at all.
     """
     _check_projected(parcels)
@@ -260,15 +282,31 @@ def nearest_distance(
     rest = np.flatnonzero(np.isinf(nn))
     nn[rest] = np.nan
     if len(rest) and n > 1:
-        geoms = parcels.geometry.values
-        found, distance = parcels.sindex.nearest(
-            np.asarray(geoms)[rest], return_all=False, return_distance=True, exclusive=True
-        )
-        nn[rest[found[0]]] = distance
+        # Most parcels without a touching neighbour have one within NEAREST_HALO_M: one search
+        # per partition (with its halo); the few farther ones, one search over all parcels.
+        query = np.zeros(n, dtype=bool)
+        query[rest] = True
+        frame = gpd.GeoDataFrame({"query": query}, geometry=parcels.geometry.values, crs=parcels.crs)
+        near = current_engine().map_parcels(nearest_kernel, frame, halo_m=NEAREST_HALO_M, max_distance=NEAREST_HALO_M)
+        nn[near.index.to_numpy()] = near["distance"].to_numpy()
+        far = rest[np.isnan(nn[rest])]
+        if len(far):
+            geoms = np.asarray(parcels.geometry.values)
+            found, distance = parcels.sindex.nearest(geoms[far], return_all=False, return_distance=True, exclusive=True)
+            nn[far[found[0]]] = distance
     return pd.Series(nn, index=parcels.index, name="nn_distance_m")
 
 
 # --- patches and their nearest neighbours ------------------------------------------------------
+
+
+def nearest_kernel(part: gpd.GeoDataFrame, context: gpd.GeoDataFrame, *, max_distance: float) -> pd.DataFrame:
+    """Kernel of :func:`nearest_distance`: distance from each queried row of ``part`` to the nearest other row within ``max_distance``."""
+    asked = part[part["query"]]
+    found, distance = context.sindex.nearest(
+        np.asarray(asked.geometry.values), return_all=False, return_distance=True, exclusive=True, max_distance=max_distance
+    )
+    return pd.DataFrame({"distance": distance}, index=asked.index[found[0]])
 
 
 def dissolve(geoms: np.ndarray | gpd.GeoSeries, labels: np.ndarray) -> gpd.GeoSeries:

@@ -9,6 +9,7 @@ import click
 from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
 from landkit.cli.options import input_options, load_project, overwrite_opt
 from landkit.dataset import load_dataset
+from landkit.engine import DEFAULT_PARTITION_SIZE, ENGINES, engine_named
 from landkit.output import check_writable
 from landkit.progress import Progress
 
@@ -19,7 +20,14 @@ STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory
 @input_options
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @overwrite_opt
-def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, out_dir, overwrite) -> None:
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where the per-parcel geometry work runs: this process, or a Dask cluster (spatial partitions).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler to use with --engine dask, e.g. tcp://10.0.0.5:8786 (default: start a local cluster).")
+@click.option("--partition-size", type=click.IntRange(min=100), default=DEFAULT_PARTITION_SIZE, show_default=True,
+              help="Parcels per spatial partition with --engine dask.")
+def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, out_dir, overwrite, engine, scheduler,
+            partition_size) -> None:
     """Assess PARCELS: grades A/B/C/D, values, the low-efficiency list and disposal paths.
 
     Writes OUTPUT/landkit.gpkg (layers parcels, inventory, blocks), OUTPUT/inventory.xlsx,
@@ -35,7 +43,8 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     quiet = click.get_current_context().find_root().obj.get("verbosity", 0) < 0
     with Progress(STAGES, enabled=not quiet) as progress:
         data = load_dataset(project, stage=progress)
-        result = assess(data, project, stage=progress)
+        with engine_named(engine, scheduler=scheduler, partition_size=partition_size):
+            result = assess(data, project, stage=progress)
         paths = write_assessment(out_dir, project, data, result, map_path=out_dir / "map.html", stage=progress)
     for line in summary_lines(result.summary):
         click.echo(line)

@@ -1,0 +1,114 @@
+"""The Dask engine gives the single-machine engine's answer, column by column.
+
+A real local Dask cluster (two worker processes) with small partitions, so that clusters,
+neighbour pairs and nearest neighbours cross partition borders on the shipped sample.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from landkit.assess import assess
+from landkit.config import load_config
+from landkit.dataset import load_dataset
+from landkit.engine import DaskEngine, LocalEngine, dask_client, halo_contexts, positional, use_engine
+from landkit.scatter import nearest_distance, neighbour_graph
+
+SAMPLE = Path(__file__).resolve().parents[1] / "gis_data" / "minhang.yaml"
+CRS = "EPSG:32651"
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client(workers=2) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def sample():
+    project = load_config(SAMPLE)
+    return project, load_dataset(project)
+
+
+def _squares(xy: np.ndarray, size: float = 10.0) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + size, xy[:, 1] + size), crs=CRS)
+
+
+def test_partitions_follow_the_hilbert_curve_and_cover_every_row(client):
+    rng = np.random.default_rng(1)
+    frame = positional(_squares(rng.uniform(0, 5_000, (1_000, 2))))
+    chunks = DaskEngine(client, partition_size=150).partitions(frame)
+    assert len(chunks) == 7
+    assert np.array_equal(np.sort(np.concatenate(chunks)), np.arange(1_000))
+    # each partition is compact: much smaller than the whole extent
+    spans = [shapely.area(shapely.box(*frame.iloc[c].total_bounds)) for c in chunks]
+    assert max(spans) < 0.5 * shapely.area(shapely.box(*frame.total_bounds))
+
+
+def test_halo_holds_every_row_within_the_distance(client):
+    rng = np.random.default_rng(2)
+    frame = positional(_squares(rng.uniform(0, 3_000, (600, 2))))
+    chunks = DaskEngine(client, partition_size=100).partitions(frame)
+    contexts = halo_contexts(frame, chunks, 120.0)
+    geoms = np.asarray(frame.geometry.values)
+    for own, ctx in zip(chunks, contexts, strict=True):
+        # brute force: every row within 120 m of a row of this partition
+        near = np.flatnonzero(shapely.distance(geoms[:, None], geoms[own][None, :]).min(axis=1) <= 120.0)
+        assert set(near) <= set(ctx)
+        assert set(own) <= set(ctx)
+
+
+def test_pairs_and_nearest_cross_partition_borders(client):
+    rng = np.random.default_rng(3)
+    xy = np.vstack([rng.uniform(0, 2_000, (800, 2)), [[9_000, 9_000], [12_500, 500]]])  # two far loners
+    frame = _squares(xy)
+    local = neighbour_graph(frame, 25.0, return_distance=True), nearest_distance(frame)
+    with use_engine(DaskEngine(client, partition_size=90)):
+        dask = neighbour_graph(frame, 25.0, return_distance=True), nearest_distance(frame)
+    for a, b in zip(local[0], dask[0], strict=True):
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_series_equal(local[1], dask[1])
+    # brute force
+    geoms = np.asarray(frame.geometry.values)
+    d = shapely.distance(geoms[:, None], geoms[None, :])
+    np.fill_diagonal(d, np.inf)
+    np.testing.assert_allclose(dask[1].to_numpy(), d.min(axis=1))
+    i, j = np.nonzero(np.triu(d <= 25.0, 1))
+    np.testing.assert_array_equal(dask[0][0], i)
+    np.testing.assert_array_equal(dask[0][1], j)
+    assert dask[1].iloc[-1] > 2_000  # the loner was found by the search over all parcels
+
+
+def _frames(result) -> dict[str, pd.DataFrame]:
+    frames = {"parcels": result.parcels, "blocks": result.blocks, "kpis": result.kpis, **result.tables}
+    if result.rings is not None:
+        frames.update(rings=result.rings.rings, linkage=result.rings.linkage)
+    if result.scatter is not None:
+        frames.update(clusters=result.scatter.clusters, adjusted=result.scatter.adjusted)
+    return frames
+
+
+def test_dask_engine_equals_the_single_machine_engine_on_the_sample(client, sample):
+    project, data = sample
+    with use_engine(LocalEngine()):
+        local = assess(data, project)
+    with use_engine(DaskEngine(client, partition_size=400)):  # 8 partitions of the 3,200 parcels
+        dask = assess(data, project)
+    a, b = _frames(local), _frames(dask)
+    assert a.keys() == b.keys()
+    for name in a:
+        left, right = a[name], b[name]
+        assert list(left.columns) == list(right.columns), name
+        for column in left.columns:
+            if isinstance(left, gpd.GeoDataFrame) and column == left.geometry.name:
+                assert shapely.equals_exact(left.geometry.values, right.geometry.values, tolerance=0).all(), name
+            else:
+                pd.testing.assert_series_equal(left[column], right[column], check_exact=True, obj=f"{name}.{column}")
+    assert local.summary == dask.summary
+    assert local.parcels["cluster_id"].nunique() > 100  # clusters were there to cross borders
