@@ -639,11 +639,10 @@ def od_minutes(
         dist = dijkstra(matrix, directed=True, indices=[position[int(n)] for n in sources],
                         limit=np.inf if limit_min is None else limit_min)
         dist[np.isinf(dist)] = np.nan
-        row_of = {int(n): i for i, n in enumerate(sources)}
-        columns = np.array([position.get(int(n), -1) for n in d_node])
-        for k, n in enumerate(o_node):
-            if n >= 0:
-                network[k, columns >= 0] = dist[row_of[int(n)], columns[columns >= 0]]
+        rows = np.flatnonzero(o_node >= 0)
+        columns = np.array([position.get(int(n), -1) for n in d_node], dtype=np.intp)
+        have = np.flatnonzero(columns >= 0)
+        network[np.ix_(rows, have)] = dist[np.ix_(np.searchsorted(sources, o_node[rows]), columns[have])]
     network[:, d_node < 0] = np.nan
     total = (_walk_minutes(o_dist, access_speed_kmh)[:, None] + network
              + _walk_minutes(d_dist, access_speed_kmh)[None, :])

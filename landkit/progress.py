@@ -40,6 +40,10 @@ class StageTimer:
         finally:
             self.seconds[name].append(time.perf_counter() - start)
 
+    def record(self, name: str, seconds: float) -> None:
+        """Record a stage that ran elsewhere (another process) and took ``seconds``."""
+        self.seconds[name].append(seconds)
+
 
 class Progress:
     """Show stages as a progress bar on a terminal, as log lines otherwise.
@@ -85,3 +89,20 @@ class Progress:
                 self._bar.advance(self._task)
             elif self.enabled:
                 log.info("%s: %.1f s", name, time.perf_counter() - start)
+
+    def record(self, name: str, seconds: float) -> None:
+        """Show a stage that ran elsewhere (another process) and took ``seconds``."""
+        if self._bar is not None:
+            self._bar.advance(self._task)
+        elif self.enabled:
+            log.info("%s: %.1f s", name, seconds)
+
+
+def record_stage(stage: Stage, name: str, seconds: float) -> None:
+    """Report to ``stage`` a step that ran in another process and took ``seconds``."""
+    record = getattr(stage, "record", None)
+    if record is not None:
+        record(name, seconds)
+    else:
+        with stage(name):
+            pass

@@ -81,6 +81,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "all": ("全部", "All"),
     "blocks": ("区块综合评价排名", "Block ranking"),
     "block_chart": ("区块综合得分", "Block score"),
+    "block_chart_some": ("区块综合得分（前{n}名与后{n}名，共{total}个区块）", "Block score (top {n} and bottom {n} of {total} blocks)"),
     "park_line": ("园区", "Park"),
     "park": ("园区指标与规划目标", "Park indicators and plan targets"),
     "park_indicators": ("园区土地集约利用指标", "Park land-intensity indicators"),
@@ -414,7 +415,7 @@ class _Charts:
 
         return self.draw((6.5, 0.32 * len(rows) + 1.0), paint)
 
-    def blocks(self, blocks: pd.DataFrame, park_score: float | None) -> bytes:
+    def blocks(self, blocks: pd.DataFrame, park_score: float | None, *, title: str | None = None) -> bytes:
         p = self.page
         rows = blocks.iloc[::-1]
         if self.cjk and "block_name" in rows:
@@ -435,10 +436,14 @@ class _Charts:
                            label=f"{p.t('park_line')} {park_score:.1f}")
                 ax.legend(loc="lower right", fontsize=8)
             ax.set_xlim(0, 105)
-            ax.set_title(p.t("block_chart"))
+            ax.set_title(title or p.t("block_chart"))
             ax.tick_params(axis="y", labelsize=8)
 
         return self.draw((6.5, 0.24 * len(rows) + 1.0), paint)
+
+
+#: Blocks shown at each end of the block chart when there are more than twice as many.
+CHART_BLOCKS = 15
 
 
 # --- sections ------------------------------------------------------------------------------------
@@ -652,10 +657,15 @@ def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
                      *(Cell(page.ring(row[c]) if not _missing(row[c]) else "", cls="nowrap") for c in extra),
                      num(fmt_number(row["block_score"], 1)), *(num(_indicator_value(c, row[c])) for c in shown)])
     park_score = result.park.get("block_score") if result.park else None
+    # A bar per block reads up to a few dozen blocks; a whole city's shows the best and the worst.
+    chart, title = frame, charts.page.t("block_chart")
+    if len(frame) > 2 * CHART_BLOCKS:
+        chart = pd.concat([frame.head(CHART_BLOCKS), frame.tail(CHART_BLOCKS)])
+        title = charts.page.t("block_chart_some").format(n=CHART_BLOCKS, total=f"{len(frame):,}")
     return (
         f'<section id="blocks" class="major"><h2>{_e(page.t("blocks"))}</h2>'
         + _table(headers, rows, cls="wide")
-        + _figure(charts.blocks(frame, park_score), charts.page.t("block_chart"))
+        + _figure(charts.blocks(chart, park_score, title=title), title)
         + "</section>"
     )
 

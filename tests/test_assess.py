@@ -208,3 +208,20 @@ def test_surface_resolution_is_capped_for_a_large_extent(project):
                             crs=project.crs.working)
     coarse = surface_resolution(city, 20)
     assert coarse > 20 and (200_000 / coarse) * (100_000 / coarse) <= MAX_SURFACE_PIXELS
+
+
+def test_long_sheets_go_to_csv_beside_the_workbook(dataset, project, tmp_path, monkeypatch):
+    import openpyxl
+
+    from landkit import assess as assess_module
+
+    monkeypatch.setattr(assess_module, "MAX_SHEET_ROWS", 5)  # the 12 parcels' graded list is "long"
+    result = assess(dataset, project)
+    paths = assess_module.write_workbook(tmp_path, project, result)
+    graded = pd.read_csv(tmp_path / "graded.csv", encoding="utf-8-sig")
+    assert len(graded) == int(result.parcels["graded"].sum()) > 5
+    book = openpyxl.load_workbook(paths[0], read_only=True)
+    note = [row for row in book["分级清单"].iter_rows(values_only=True)]
+    assert "graded.csv" in note[1][0]
+    listed = int(result.parcels["low_efficiency"].sum())
+    assert (tmp_path / "inventory.csv").exists() == (listed > 5)
