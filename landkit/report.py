@@ -661,7 +661,7 @@ def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     chart, title = frame, charts.page.t("block_chart")
     if len(frame) > 2 * CHART_BLOCKS:
         chart = pd.concat([frame.head(CHART_BLOCKS), frame.tail(CHART_BLOCKS)])
-        title = charts.page.t("block_chart_some").format(n=CHART_BLOCKS, total=f"{len(frame):,}")
+        title = charts.page.t("block_chart_some", n=CHART_BLOCKS, total=f"{len(frame):,}")
     return (
         f'<section id="blocks" class="major"><h2>{_e(page.t("blocks"))}</h2>'
         + _table(headers, rows, cls="wide")

@@ -453,3 +453,16 @@ def test_number_formats():
     assert fmt_number(None) == fmt_number(float("nan")) == "—"
     assert report.fmt_int(3200.0) == "3,200"
     assert report.fmt_pct(0.0531) == "5.3 %"
+
+
+def test_block_chart_of_a_city_shows_the_best_and_worst(result, project):
+    from landkit.report import CHART_BLOCKS
+
+    many = copy.copy(result)
+    blocks = pd.concat([result.blocks] * 4, ignore_index=True)  # 19 blocks × 4 = 76
+    blocks["block_id"] = [f"K{i:03d}" for i in range(len(blocks))]
+    blocks["block_rank"] = blocks["block_score"].rank(ascending=False, method="first")
+    many.blocks = blocks
+    text = build_report(many, project)
+    assert f"前{CHART_BLOCKS}名与后{CHART_BLOCKS}名，共76个区块" in text
+    assert text.count("<tr") >= 76  # the table still lists every block
