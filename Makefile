@@ -19,8 +19,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/landkit demo --overwrite
 
+# The PostGIS tests need a server: scripts/postgres.sh starts a throwaway one on 127.0.0.1:54329
+# (LANDKIT_TEST_PG names it) and it is stopped after the tests if this run started it.
 test: sysdeps $(STAMP)
-	$(BIN)/python -m pytest -q
+	pgenv=$$(bash scripts/postgres.sh start) || exit 1; eval "$$pgenv"; \
+	status=0; $(BIN)/python -m pytest -q || status=$$?; \
+	if [ "$$LANDKIT_PG_STARTED" = 1 ]; then bash scripts/postgres.sh stop; fi; \
+	exit $$status
 
 # Debian packages the tests need (installed when missing; needs root or sudo).
 sysdeps:

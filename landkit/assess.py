@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,15 +23,16 @@ from landkit.block_assessment import assess_blocks, park_row, plan_kpis
 from landkit.config import Project
 from landkit.dataset import Dataset
 from landkit.engine import current_engine
-from landkit.export import write_excel
+from landkit.export import write_csv, write_excel
 from landkit.history import append_run, previous_runs, run_record
 from landkit.inventory import assign_disposal, list_low_efficiency
 from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, labels_for
 from landkit.performance import GRADES, UNGRADED, assess_performance, assessment_year, with_production_zeros
+from landkit.postgis import DbTarget
 from landkit.results import GPKG_NAME, manifest, to_output
 from landkit.styles import categorized_qml, layer_styles_table
 from landkit.output import write_json, write_layers
-from landkit.progress import Stage, no_stage
+from landkit.progress import Stage, no_stage, record_stage
 from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
 from landkit.raster import NODATA, assess_rasters, kernel_density, overlay_png, rasterize_column, write_cog
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 #: Longest side, in pixels, of a surface shown on the map.
 OVERLAY_MAX_PX = 1600
 
-OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "summary.json", "manifest.json", "map.html", "report.html", "score.tif",
+OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "inventory.csv", "graded.csv", "summary.json", "manifest.json", "map.html", "report.html", "score.tif",
                 "low_efficiency_density.tif")
 
 
@@ -110,7 +112,9 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
             park = park_row(parcels, data.blocks, project.block_assessment)
         kpis = plan_kpis(data.enterprises, project.block_assessment.kpi_targets)
     if blocks is not None and rings is not None:
-        blocks = blocks.merge(rings.blocks, on="block_id", how="left")
+        # the rings' columns (e.g. `ring`, from rings.designated) replace any of the same name in the layer
+        overlap = [c for c in rings.blocks.columns if c != "block_id" and c in blocks]
+        blocks = blocks.drop(columns=overlap).merge(rings.blocks, on="block_id", how="left")
     result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings, scatter=scatter)
     result.tables = summary_tables(parcels)
     result.tables["scatter_metrics"] = scatter.metrics
@@ -336,12 +340,13 @@ def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.
 
 def write_assessment(
     out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *, workbook: bool = True,
-    map_path: Path | None = None, stage: Stage = no_stage,
+    map_path: Path | None = None, stage: Stage = no_stage, db: DbTarget | None = None,
 ) -> list[Path]:
     """Write the run's outputs into ``out_dir`` (callers check ``--overwrite`` first).
 
     ``workbook=False`` skips ``inventory.xlsx`` (the benchmark times it apart); ``map_path``
-    also writes the interactive map there.
+    also writes the interactive map there; ``db`` also writes the GeoPackage's layers to a
+    PostGIS schema (first, in one transaction: a refused write leaves no file written either).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -365,32 +370,86 @@ def write_assessment(
     layers["layer_styles"] = qgis_styles(project)
     append_run(layers, run_record(project, data, result, out_dir), previous_runs(out_dir / GPKG_NAME))  # landkit_runs
     with stage("export"):
+        if db is not None:
+            from landkit.postgis import write_layers_postgis
+
+            write_layers_postgis(db.url, db.schema, layers, overwrite=db.overwrite)
         paths = [write_layers(out_dir / GPKG_NAME, layers)]
         paths.append(write_json(out_dir / "summary.json", result.summary))
         paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The workbook (pure Python) is written beside the surfaces (GDAL and NumPy release the GIL).
-        book = pool.submit(_write_workbook, out_dir, project, result, stage) if workbook else None
+    global _FORKED
+    _FORKED = (out_dir, project, result)
+    # The workbook (pure Python) is written in a forked process where there is one (sharing the
+    # result without copying it up front), beside the surfaces; then the map (GEOS, gzip: they
+    # release the GIL) is drawn in a thread beside the report.
+    with _workbook_pool() as pool, ThreadPoolExecutor(max_workers=1) as threads:
+        book = pool.submit(_write_workbook_timed) if workbook else None
         with stage("surfaces"):
             paths += write_surfaces(out_dir, result, project)
-        maps = []
+        maps, drawn = [], None
         if map_path is not None:
-            with stage("map"):
-                html = build_map(map_layers(result, data), project, images=surface_overlays(out_dir, project))
-                paths.append(write_map(map_path, html))
-                maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
+            drawn = threads.submit(_write_map, map_path, out_dir, project, data, result, stage)
+            maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
         with stage("report"):
             report = build_report(result, project, maps=maps, lang=project.map.lang)
             paths.append(write_report(out_dir / "report.html", report))
+        if drawn is not None:
+            paths.append(drawn.result())
         if book is not None:
-            paths.insert(3, book.result())
+            written, seconds = book.result()
+            record_stage(stage, "workbook", seconds)
+            paths[3:3] = written
+    _FORKED = None
     return paths
 
 
-def _write_workbook(out_dir: Path, project: Project, result: AssessmentResult, stage: Stage) -> Path:
-    with stage("workbook"):
-        sheets = workbook_sheets(project, result)
-        return write_excel(out_dir / "inventory.xlsx", sheets, labels_for(project), lang=project.map.lang)
+#: Rows above which a sheet goes to a CSV file beside the workbook (Excel holds 1,048,576 rows
+#: and opens a few hundred thousand slowly; the GeoPackage has every row anyway).
+MAX_SHEET_ROWS = 200_000
+
+#: Long sheets written as CSV, by sheet name.
+SHEET_CSV = {"低效用地清单": "inventory.csv", "分级清单": "graded.csv"}
+
+#: What a forked workbook process writes: (out_dir, project, result), inherited, never pickled.
+_FORKED: tuple[Path, Project, AssessmentResult] | None = None
+
+
+def _write_map(map_path: Path, out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, stage: Stage) -> Path:
+    with stage("map"):
+        html = build_map(map_layers(result, data), project, images=surface_overlays(out_dir, project))
+        return write_map(map_path, html)
+
+
+def _workbook_pool() -> ProcessPoolExecutor | ThreadPoolExecutor:
+    import multiprocessing
+
+    if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix":
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    return ThreadPoolExecutor(max_workers=1)
+
+
+def _write_workbook_timed() -> tuple[list[Path], float]:
+    assert _FORKED is not None
+    start = time.perf_counter()
+    paths = write_workbook(*_FORKED)
+    return paths, time.perf_counter() - start
+
+
+def write_workbook(out_dir: Path, project: Project, result: AssessmentResult) -> list[Path]:
+    """Write ``inventory.xlsx``; a sheet longer than :data:`MAX_SHEET_ROWS` goes to a CSV beside it."""
+    labels = labels_for(project)
+    paths = []
+    sheets = {}
+    for name, frame in workbook_sheets(project, result).items():
+        if len(frame) > MAX_SHEET_ROWS:
+            paths.append(write_csv(out_dir / SHEET_CSV[name], frame, labels, lang=project.map.lang))
+            log.warning("%s has %d rows: written to %s (the workbook keeps sheets of up to %d rows)",
+                        name, len(frame), paths[-1].name, MAX_SHEET_ROWS)
+            frame = pd.DataFrame({"说明" if project.map.lang == "zh" else "note": [
+                f"共 {len(frame):,} 行，超过 {MAX_SHEET_ROWS:,} 行，见 {paths[-1].name}" if project.map.lang == "zh"
+                else f"{len(frame):,} rows, more than {MAX_SHEET_ROWS:,}: see {paths[-1].name}"]})
+        sheets[name] = frame
+    return [write_excel(out_dir / "inventory.xlsx", sheets, labels, lang=project.map.lang), *paths]
 
 
 def surface_overlays(out_dir: Path, project: Project) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from landkit.errors import ConfigError
 from landkit.schema import CANONICAL, STATUSES
@@ -35,13 +35,32 @@ class _Strict(BaseModel):
 
 
 class Source(_Strict):
-    """Where one input comes from: a file (and layer or sheet) or, later, a database table."""
+    """Where one input comes from: a file (and layer or sheet), or a PostgreSQL table or query.
+
+    A ``path`` of ``postgresql://...`` reads from a database (:mod:`landkit.postgis`): ``layer``
+    names the table (``schema.table``) or ``query`` a SELECT.
+    """
 
     path: str
     layer: str | None = None
     sheet: str | None = None
     encoding: str | None = None
     crs: str | None = None
+    query: str | None = None
+
+    @model_validator(mode="after")
+    def _query_needs_database(self) -> Source:
+        from landkit.postgis import is_db_url
+
+        if self.query is not None and not is_db_url(self.path):
+            raise ValueError("`query` reads from a database: `path` must be a postgresql:// URL")
+        return self
+
+    @field_serializer("path")
+    def _no_password(self, path: str) -> str:  # the manifest records the configuration: never a password
+        from landkit.postgis import redact
+
+        return redact(path)
 
 
 class RasterSource(_Strict):

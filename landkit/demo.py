@@ -1,6 +1,8 @@
 """The demo: every step landkit has, run on the synthetic Minhang sample in ``gis_data/``.
 
-Later steps (rings, scatter, rasters, maps) join :func:`run_demo` as they land.
+The sample's first year (2025) is assessed into the output folder; when the sample has its next
+year (``minhang_2026.yaml``), that is assessed into ``OUT/2026`` and compared with the first
+(``OUT/compare``, map ``minhang_compare.html``): the year-over-year monitoring (定期监测).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import landkit
 from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
+from landkit.compare import OUTPUT_FILES as COMPARE_FILES
+from landkit.compare import compare_runs, headline_lines, read_run, write_comparison
 from landkit.config import load_config
 from landkit.dataset import load_dataset
 from landkit.errors import InputError
@@ -17,6 +21,11 @@ from landkit.output import check_writable
 from landkit.progress import Stage, no_stage
 
 SAMPLE_PROJECT = "minhang.yaml"
+#: The sample one year on (optional: a data folder without it runs the first year only).
+NEXT_YEAR_PROJECT = "minhang_2026.yaml"
+#: Progress stages of one assessment, and of the demo with both years and the comparison.
+RUN_STAGES = 14
+DEMO_STAGES = 2 * RUN_STAGES + 1
 
 
 def find_sample(data_dir: Path | None = None) -> Path:
@@ -41,18 +50,44 @@ def run_demo(
     echo: Callable[[str], None] = print,
     stage: Stage = no_stage,
 ) -> list[Path]:
-    """Run the pipeline on the sample project and return the files written."""
+    """Run the pipeline on the sample project (and its next year, compared) and return the files written."""
     project = load_config(project_file)
     map_path = maps_dir / "minhang_demo.html"
-    check_writable([out_dir / name for name in OUTPUT_FILES if name != "map.html"] + [map_path], overwrite=overwrite)
-    echo("1/3 reading and checking the inputs …")
+    next_file = project_file.with_name(NEXT_YEAR_PROJECT)
+    next_project = load_config(next_file) if next_file.exists() else None
+    planned = [out_dir / name for name in OUTPUT_FILES if name != "map.html"] + [map_path]
+    if next_project is not None:
+        next_dir, compare_dir = out_dir / str(next_project.year), out_dir / "compare"
+        compare_map = maps_dir / "minhang_compare.html"
+        planned += [next_dir / name for name in OUTPUT_FILES if name != "map.html"]
+        planned += [compare_dir / name for name in COMPARE_FILES if name != "compare.html"] + [compare_map]
+    check_writable(planned, overwrite=overwrite)
+    steps = 3 if next_project is None else 5
+    echo(f"1/{steps} reading and checking the inputs …")
     data = load_dataset(project, stage=stage)
     firms = 0 if data.enterprises is None else len(data.enterprises)
     echo(f"    {len(data.parcels):,} parcels, {firms:,} enterprises, "
          f"{len(data.blocks) if data.blocks is not None else 0} blocks; {len(data.issues)} warning(s)")
-    echo("2/3 assessing (两评估、一清单、一盘活, 三圈协同, 小而散, rasters) …")
+    echo(f"2/{steps} assessing (两评估、一清单、一盘活, 三圈协同, 小而散, rasters) …")
     result = assess(data, project, stage=stage)
     for line in summary_lines(result.summary):
         echo("    " + line)
-    echo("3/3 writing the outputs, surfaces, map and report …")
-    return write_assessment(out_dir, project, data, result, map_path=map_path, stage=stage)
+    echo(f"3/{steps} writing the outputs, surfaces, map and report …")
+    written = write_assessment(out_dir, project, data, result, map_path=map_path, stage=stage)
+    if next_project is None:
+        return written
+    echo(f"4/{steps} the same park one year on ({next_project.year}): assessing into {next_dir} …")
+    next_data = load_dataset(next_project, stage=stage)
+    next_result = assess(next_data, next_project, stage=stage)
+    for line in summary_lines(next_result.summary):
+        echo("    " + line)
+    written += write_assessment(next_dir, next_project, next_data, next_result, stage=stage)
+    echo(f"5/{steps} comparing {project.year} → {next_project.year} (定期监测) …")
+    with stage("compare"):
+        before, after = read_run(out_dir), read_run(next_dir)
+        comparison = compare_runs(before, after, next_project)
+        written += write_comparison(compare_dir, comparison, next_project, after, map_path=compare_map,
+                                    lang=next_project.map.lang)
+    for line in headline_lines(comparison.summary):
+        echo("    " + line)
+    return written

@@ -34,3 +34,7 @@ class DataError(InputError, ValueError):
 
 class OutputExistsError(LandkitError, FileExistsError):
     """An output exists and ``--overwrite`` was not given."""
+
+
+class DatabaseError(LandkitError):
+    """A database cannot be reached, refuses the login, or refuses what landkit asks of it."""

@@ -1,7 +1,9 @@
 """Reading the planner's inputs into canonical GeoDataFrames and tables.
 
 I/O lives here and only here: vector layers through pyogrio (GeoPackage, shapefile, GeoJSON,
-FileGDB), tables through pandas (CSV in UTF-8, UTF-8 with BOM or GBK; XLSX through openpyxl).
+FileGDB), tables through pandas (CSV in UTF-8, UTF-8 with BOM or GBK; XLSX through openpyxl),
+and tables or queries of a PostgreSQL/PostGIS database through :mod:`landkit.postgis` when the
+path is a ``postgresql://`` URL.
 Each reader returns canonical columns (:mod:`landkit.schema`) with units converted, plus the
 problems found in the cells (:class:`landkit.issues.Issue`), never silently dropping a value.
 """
@@ -23,6 +25,7 @@ from landkit.config import Project, Source, unit_of
 from landkit.crs import ensure_crs
 from landkit.errors import ConfigError, EncodingError, InputError
 from landkit.issues import Issue
+from landkit.postgis import is_db_url, read_source, source_label
 from landkit.schema import CANONICAL, SPATIAL
 
 log = logging.getLogger(__name__)
@@ -166,6 +169,9 @@ def read_vector(source: Source, *, kind: str, project: Project) -> gpd.GeoDataFr
     project : Project
         Resolves relative paths.
     """
+    if is_db_url(source.path):
+        gdf = read_source(source, kind=kind, geometry="require")
+        return ensure_crs(gdf, name=source_label(source), declared=source.crs)
     path = _existing(project.resolve(source.path), kind)
     label = f"{path}" + (f" (layer {source.layer})" if source.layer else "")
     try:
@@ -196,8 +202,14 @@ def read_table(source: Source, *, kind: str, project: Project) -> pd.DataFrame:
 
     CSV cells are read as text and Excel cells keep their type (text stays text), so ids keep
     their leading zeros; numbers are converted, with their problems reported, by
-    :func:`canonical_columns`.
+    :func:`canonical_columns`. A database table keeps its column types; a land-price table with a
+    geometry column is read as a zone layer.
     """
+    if is_db_url(source.path):
+        frame = read_source(source, kind=kind, geometry="auto" if kind == "land_price" else "drop")
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame = ensure_crs(frame, name=source_label(source), declared=source.crs)
+        return frame
     path = _existing(project.resolve(source.path), kind)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
@@ -372,9 +384,12 @@ def _convert(raw: pd.Series, canonical: str, kind: str, project: Project, ids: p
         problems += [(i, raw.iloc[i], "unknown_bool") for i in np.flatnonzero(bad.to_numpy())]
         return values, problems
     text = raw.where(~blank, None)
-    if pd.api.types.is_string_dtype(text) or text.dtype == object:
-        text = text.astype("string").str.replace(r"[,，\s]", "", regex=True).astype(object).where(~blank, None)
     numbers = pd.to_numeric(text, errors="coerce")
+    retry = numbers.isna() & ~blank  # text such as "1,234" or "1 234": cleaned, then parsed again
+    if retry.any():
+        cleaned = text[retry].astype("string").str.replace(r"[,，\s]", "", regex=True).astype(object)
+        numbers = numbers.astype(float)
+        numbers[retry] = pd.to_numeric(cleaned, errors="coerce").astype(float)
     bad = numbers.isna() & ~blank
     problems += [(i, raw.iloc[i], "non_numeric") for i in np.flatnonzero(bad.to_numpy())]
     if kind == "int":
@@ -396,8 +411,9 @@ def read_input(kind: str, project: Project) -> Table:
     source: Source | None = getattr(project.inputs, kind)
     if source is None:
         raise ConfigError(f"no input `{kind}`: set inputs.{kind}.path in the project file or pass it as an option")
-    name = str(project.resolve(source.path))
-    if kind in SPATIAL or Path(source.path).suffix.lower() in VECTOR_SUFFIXES:
+    database = is_db_url(source.path)
+    name = source_label(source) if database else str(project.resolve(source.path))
+    if kind in SPATIAL or (not database and Path(source.path).suffix.lower() in VECTOR_SUFFIXES):
         frame = read_vector(source, kind=kind, project=project)
     else:
         frame = read_table(source, kind=kind, project=project)

@@ -584,6 +584,10 @@ def travel_minutes(
     )
 
 
+#: Origins per call of SciPy's Dijkstra in :func:`od_minutes`.
+OD_CHUNK = 256
+
+
 def od_minutes(
     road_graph: RoadGraph,
     origins: gpd.GeoSeries,
@@ -636,13 +640,17 @@ def od_minutes(
         weighted.add_nodes_from(nodes)
         weighted.add_weighted_edges_from(floored, weight="minutes")
         matrix = nx.to_scipy_sparse_array(weighted, nodelist=nodes, weight="minutes", format="csr")
-        dist = dijkstra(matrix, directed=True, indices=[position[int(n)] for n in sources],
-                        limit=np.inf if limit_min is None else limit_min)
-        dist[np.isinf(dist)] = np.nan
-        rows = np.flatnonzero(o_node >= 0)
         columns = np.array([position.get(int(n), -1) for n in d_node], dtype=np.intp)
         have = np.flatnonzero(columns >= 0)
-        network[np.ix_(rows, have)] = dist[np.ix_(np.searchsorted(sources, o_node[rows]), columns[have])]
+        dist = np.full((len(sources), len(have)), np.nan)
+        # A few hundred sources per call: each call's full rows (sources × all nodes) stay small.
+        for start in range(0, len(sources), OD_CHUNK):
+            chunk = [position[int(n)] for n in sources[start:start + OD_CHUNK]]
+            found = dijkstra(matrix, directed=True, indices=chunk, limit=np.inf if limit_min is None else limit_min)
+            dist[start:start + len(chunk)] = found[:, columns[have]]
+        dist[np.isinf(dist)] = np.nan
+        rows = np.flatnonzero(o_node >= 0)
+        network[np.ix_(rows, have)] = dist[np.searchsorted(sources, o_node[rows])]
     network[:, d_node < 0] = np.nan
     total = (_walk_minutes(o_dist, access_speed_kmh)[:, None] + network
              + _walk_minutes(d_dist, access_speed_kmh)[None, :])

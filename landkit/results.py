@@ -18,6 +18,7 @@ import landkit
 from landkit.config import Project
 from landkit.crs import output_crs
 from landkit.dataset import Dataset
+from landkit.postgis import is_db_url
 
 GPKG_NAME = "landkit.gpkg"
 
@@ -41,7 +42,8 @@ def manifest(project: Project, data: Dataset) -> dict[str, Any]:
     inputs = {}
     for kind, name in data.sources.items():
         path = Path(name)
-        inputs[kind] = {"path": str(path), "sha256": file_hash(path) if path.exists() else None}
+        shown = name if is_db_url(name) else str(path)  # a database source: its (redacted) URL, no file hash
+        inputs[kind] = {"path": shown, "sha256": file_hash(path) if path.exists() else None}
     config = project.model_dump(mode="json", exclude={"base_dir", "explicit_columns"})
     return {
         "landkit_version": landkit.__version__,

@@ -322,6 +322,10 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
     if linkage is not None:
         fields = [_field(c, labels, lang) for c in ("from_id", "to_id", "minutes", "kind")]
         out["linkage"] = dataset_payload(linkage, "line", id_column="from_id", fields=fields, extra=["kind"], decimals=decimals)
+    changes = layers.get("changes")
+    if changes is not None:  # `landkit compare`: the popup shows every column given, in order
+        fields = [_field(c, labels, lang) for c in changes.columns if c not in (changes.geometry.name, "change_type")]
+        out["changes"] = dataset_payload(changes, "polygon", id_column="parcel_id", fields=fields, extra=["change_type"], decimals=decimals)
     sites = layers.get("core_sites")
     if sites is not None:
         fields = [("site_name", "名称" if lang == "zh" else "Name", ""), ("site_type", "类型" if lang == "zh" else "Type", "")]

@@ -1,17 +1,25 @@
-"""One benchmark for the whole pipeline: stage times, peak memory and baselines, per city size.
+"""One benchmark for the whole pipeline: stage times, peak memory, engines and baselines, per city size.
 
-For each size (default 5,000 and 50,000 parcels; add 500000 with ``--sizes``) a synthetic city
-is generated with the sample generator and the whole pipeline is run several times in a fresh
-process (so peak memory is that size's own): read, validate, zonal, performance, value, rings,
-inventory, scatter, export, workbook, surfaces, map, report — each stage's median. In the same
-process and run, the baseline: pyogrio reading the input layers and writing the parcel layer
-twice and the blocks (the I/O floor). The table is printed and written as JSON, so a later
-change can be compared with an earlier one.
+For each size (default 5,000, 50,000 and 500,000 parcels) a synthetic city is generated with
+the sample generator (or reused from ``--cities DIR``) and, in a fresh process (so peak memory
+is that size's own), the whole pipeline runs ``--repeat`` times: read, validate, zonal,
+performance, value, rings, inventory, scatter, export, workbook, surfaces, map, report — each
+stage's median. In the same process and run:
 
-    python scripts/bench.py [--sizes 5000 50000] [--repeat 3] [--json bench.json]
+* the I/O floor: pyogrio (Arrow) reading the input layers and writing the parcel layer twice
+  (parcels and inventory) and the blocks;
+* the engines (``--engines local dask``): ``assess()`` alone on the same loaded data, on the
+  single-machine engine and on a local Dask cluster (one worker process per core; its start-up
+  is timed apart, and the workers' peak memory is reported);
+* up to ``--baseline-max`` parcels, the plain tools: rasterstats for the zonal statistics of the
+  same rasters (``boundless=False``, its fastest mode), and ``geopandas.explore()`` for the map
+  (HTML rendered, size compared; the browser-load comparison is ``scripts/bench_map.py``).
 
-The map and zonal statistics have their own baselines (``geopandas.explore()`` and rasterstats)
-in ``scripts/bench_map.py`` and ``scripts/bench_zonal.py``: they take minutes at 50,000 parcels.
+The table is printed and written as JSON (``--json``), so a later change can be compared with an
+earlier one. ``--assess-only`` skips the outputs (for 2,000,000 parcels: engines only).
+
+    python scripts/bench.py [--sizes 5000 50000 500000] [--repeat 3] [--engines local dask] [--json bench.json]
+    python scripts/bench.py --sizes 2000000 --repeat 1 --assess-only --cities /tmp/cities
 """
 
 from __future__ import annotations
@@ -30,14 +38,104 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ASSESS_STAGES = ("zonal", "performance", "value", "rings", "inventory", "scatter")
 STAGES = ("read", "validate", *ASSESS_STAGES, "export", "workbook", "surfaces", "map", "report")
+TOOLTIP = ["parcel_id", "grade", "score"]
 
 
-def run_size(n: int, repeat: int) -> dict:
-    """Run the pipeline ``repeat`` times on a city of ``n`` parcels (in this process)."""
-    sys.path.insert(0, str(HERE))
-    import pyogrio
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def city(n: int, cities: Path | None, tmp: Path) -> tuple[Path, float]:
+    """Return the project file of a city of ``n`` parcels (generated, or reused from ``cities``) and the seconds it took."""
     from make_sample import write_city
 
+    folder = (cities or tmp) / f"city{n}"
+    if cities is not None and (folder / "minhang.yaml").exists():
+        return folder / "minhang.yaml", 0.0
+    start = time.perf_counter()
+    project = write_city(n, folder)
+    return project, time.perf_counter() - start
+
+
+def io_floor(gpkg: Path, out: Path) -> float:
+    """Seconds for pyogrio to read the parcels and blocks and write the parcels twice and the blocks."""
+    import pyogrio
+
+    start = time.perf_counter()
+    parcels = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
+    blocks = pyogrio.read_dataframe(gpkg, layer="blocks", use_arrow=True)
+    for name, frame in (("parcels", parcels), ("inventory", parcels), ("blocks", blocks)):
+        pyogrio.write_dataframe(frame, out, layer=name, use_arrow=True)
+    return time.perf_counter() - start
+
+
+def engines(data, project, names: list[str], repeat: int) -> dict:
+    """Median seconds of ``assess()`` per engine on the same data; Dask start-up and worker memory apart."""
+    from landkit.assess import assess
+    from landkit.engine import DaskEngine, LocalEngine, dask_client, use_engine
+
+    out: dict = {}
+    for name in names:
+        if name == "local":
+            runs = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                with use_engine(LocalEngine()):
+                    assess(data, project)
+                runs.append(time.perf_counter() - start)
+            out["local_s"] = statistics.median(runs)
+        elif name == "dask":
+            start = time.perf_counter()
+            with dask_client() as client:
+                out["dask_startup_s"] = time.perf_counter() - start
+                out["dask_workers"] = len(client.scheduler_info()["workers"])
+                runs = []
+                for _ in range(repeat):
+                    start = time.perf_counter()
+                    with use_engine(DaskEngine(client)):
+                        assess(data, project)
+                    runs.append(time.perf_counter() - start)
+                out["dask_s"] = statistics.median(runs)
+                peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                out["dask_worker_peak_mb"] = max(peaks.values())
+    return out
+
+
+def zonal_baseline(parcels, project) -> dict:
+    """Seconds for rasterstats (``boundless=False``) and for landkit's zonal statistics of the same rasters."""
+    from rasterstats import zonal_stats as rs_zonal_stats
+
+    from landkit.raster import zonal_stats
+
+    theirs = ours = 0.0
+    for source in project.inputs.rasters:
+        path = project.resolve(source.path)
+        import rasterio
+
+        with rasterio.open(path) as ds:
+            geoms = parcels.geometry.to_crs(ds.crs).values
+        start = time.perf_counter()
+        rs_zonal_stats(geoms, str(path), stats=["mean", "sum", "count"], boundless=False)
+        theirs += time.perf_counter() - start
+        start = time.perf_counter()
+        zonal_stats(parcels, source, path, stats=["mean", "sum", "count"])
+        ours += time.perf_counter() - start
+    return {"rasterstats_s": theirs, "landkit_zonal_s": ours}
+
+
+def map_baseline(parcels, out: Path) -> dict:
+    """Seconds and megabytes of ``geopandas.explore()`` rendering the parcels to HTML."""
+    start = time.perf_counter()
+    fmap = parcels[TOOLTIP + ["geometry"]].to_crs("EPSG:4326").explore(column="grade", tooltip=TOOLTIP, tiles=None)
+    html = fmap.get_root().render()
+    seconds = time.perf_counter() - start
+    out.write_text(html, encoding="utf-8")
+    return {"explore_s": seconds, "explore_mb": out.stat().st_size / 1e6}
+
+
+def run_size(n: int, repeat: int, *, engine_names: list[str], baseline_max: int, assess_only: bool, cities: Path | None) -> dict:
+    """Run the pipeline ``repeat`` times on a city of ``n`` parcels (in this process)."""
+    sys.path.insert(0, str(HERE))
     from landkit.assess import assess, write_assessment
     from landkit.config import load_config
     from landkit.dataset import load_dataset
@@ -45,63 +143,104 @@ def run_size(n: int, repeat: int) -> dict:
 
     timer = StageTimer()
     floors, totals = [], []
+    result: dict = {"parcels": n, "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        start = time.perf_counter()
-        project = load_config(write_city(n, tmp / "city"))
-        generate_s = time.perf_counter() - start
-        gpkg = tmp / "city" / "minhang.gpkg"
+        project_file, result["generate_s"] = city(n, cities, tmp)
+        project = load_config(project_file)
+        gpkg = project_file.parent / "minhang.gpkg"
         for i in range(repeat):
-            start = time.perf_counter()
-            parcels = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
-            blocks = pyogrio.read_dataframe(gpkg, layer="blocks", use_arrow=True)
-            floor = tmp / f"floor{i}.gpkg"
-            for name, frame in (("parcels", parcels), ("inventory", parcels), ("blocks", blocks)):
-                pyogrio.write_dataframe(frame, floor, layer=name, use_arrow=True)
-            floors.append(time.perf_counter() - start)
+            floors.append(io_floor(gpkg, tmp / f"floor{i}.gpkg"))
+            if assess_only:
+                continue
             start = time.perf_counter()
             data = load_dataset(project, stage=timer)
-            result = assess(data, project, stage=timer)
-            write_assessment(tmp / f"run{i}", project, data, result, map_path=tmp / f"run{i}" / "map.html", stage=timer)
+            assessed = assess(data, project, stage=timer)
+            run = tmp / f"run{i}"
+            write_assessment(run, project, data, assessed, map_path=run / "map.html", stage=timer)
             totals.append(time.perf_counter() - start)
-    medians = {}
-    for name in STAGES:
-        runs = timer.seconds.get(name, [])
-        if runs:  # `read` runs twice per pipeline run: add its parts per run
-            per_run = [sum(runs[k * len(runs) // repeat:(k + 1) * len(runs) // repeat]) for k in range(repeat)]
-            medians[name] = statistics.median(per_run)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {
-        "parcels": n, "generate_s": generate_s, "stages_s": medians, "total_s": statistics.median(totals),
-        "io_floor_s": statistics.median(floors), "peak_mb": peak_mb,
-        "assess_s": sum(medians.get(s, 0.0) for s in ("read", "validate", *ASSESS_STAGES, "export")),
-    }
+        result["io_floor_s"] = statistics.median(floors)
+        if not assess_only:
+            medians = {}
+            for name in STAGES:
+                runs = timer.seconds.get(name, [])
+                if runs:  # `read` runs twice per pipeline run: add its parts per run
+                    per_run = [sum(runs[k * len(runs) // repeat:(k + 1) * len(runs) // repeat]) for k in range(repeat)]
+                    medians[name] = statistics.median(per_run)
+            result.update(stages_s=medians, total_s=statistics.median(totals),
+                          assess_s=sum(medians.get(s, 0.0) for s in ("read", "validate", *ASSESS_STAGES, "export")),
+                          map_mb=(tmp / "run0" / "map.html").stat().st_size / 1e6)
+            result["peak_mb"] = _peak_mb()
+        start = time.perf_counter()
+        data = load_dataset(project)
+        result["load_s"] = time.perf_counter() - start
+        result["engines"] = engines(data, project, engine_names, repeat)
+        result.setdefault("peak_mb", _peak_mb())
+        if n <= baseline_max:
+            assessed = assess(data, project)
+            result["baselines"] = {**zonal_baseline(data.parcels, project), **map_baseline(assessed.parcels, tmp / "explore.html")}
+    return result
+
+
+def _row(label: str, values: list, fmt: str = "{:>12.2f}") -> str:
+    return f"{label:<16}" + "".join(f"{'—':>12}" if v is None else fmt.format(v) for v in values)
+
+
+def print_table(results: list[dict], repeat: int) -> None:
+    print(f"cores: {results[0]['cores']}; medians of {repeat} runs; seconds unless stated")
+    print(f"{'':<16}" + "".join(f"{r['parcels']:>12,}" for r in results))
+    for stage in STAGES:
+        print(_row(stage, [r.get("stages_s", {}).get(stage) for r in results]))
+    get = lambda key: [r.get(key) for r in results]  # noqa: E731
+    print(_row("assess*", get("assess_s")))
+    print(_row("total", get("total_s")))
+    print(_row("I/O floor", get("io_floor_s")))
+    print(_row("assess*/floor", [r["assess_s"] / r["io_floor_s"] if "assess_s" in r else None for r in results], "{:>11.1f}×"))
+    print(_row("peak MB", get("peak_mb"), "{:>12,.0f}"))
+    eng = [r.get("engines", {}) for r in results]
+    print(_row("assess() local", [e.get("local_s") for e in eng]))
+    print(_row("assess() dask", [e.get("dask_s") for e in eng]))
+    print(_row("dask/local", [e["dask_s"] / e["local_s"] if "dask_s" in e and "local_s" in e else None for e in eng], "{:>11.2f}×"))
+    print(_row("dask start-up", [e.get("dask_startup_s") for e in eng]))
+    print(_row("dask worker MB", [e.get("dask_worker_peak_mb") for e in eng], "{:>12,.0f}"))
+    base = [r.get("baselines") for r in results]
+    print(_row("zonal landkit", [b and b["landkit_zonal_s"] for b in base]))
+    print(_row("zonal rasterstats", [b and b["rasterstats_s"] for b in base]))
+    print(_row("rasterstats/ours", [b and b["rasterstats_s"] / b["landkit_zonal_s"] for b in base], "{:>11.1f}×"))
+    print(_row("map landkit", [r.get("stages_s", {}).get("map") for r in results]))
+    print(_row("map explore()", [b and b["explore_s"] for b in base]))
+    print(_row("map MB landkit", get("map_mb")))
+    print(_row("map MB explore()", [b and b["explore_mb"] for b in base]))
+    print("assess* = read + validate + zonal + performance + value + rings + inventory + scatter + export (GeoPackage);")
+    print("total = the whole pipeline, every output (the workbook in a second process, the map beside the report)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000, 500_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--engines", nargs="+", default=["local", "dask"], choices=["local", "dask"])
+    parser.add_argument("--baseline-max", type=int, default=50_000, help="largest city the plain tools run on")
+    parser.add_argument("--assess-only", action="store_true", help="no outputs: the I/O floor and the engines only")
+    parser.add_argument("--cities", type=Path, help="folder to keep generated cities in and reuse them from")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    options = ["--repeat", str(args.repeat), "--engines", *args.engines, "--baseline-max", str(args.baseline_max)]
+    options += ["--assess-only"] if args.assess_only else []
+    options += ["--cities", str(args.cities)] if args.cities else []
     if args.worker:
-        print(json.dumps(run_size(args.worker, args.repeat)))
+        result = run_size(args.worker, args.repeat, engine_names=args.engines, baseline_max=args.baseline_max,
+                          assess_only=args.assess_only, cities=args.cities)
+        print(json.dumps(result))
         return
     results = []
     for n in args.sizes:  # each size in a fresh process: its own peak memory
-        out = subprocess.run([sys.executable, __file__, "--worker", str(n), "--repeat", str(args.repeat)],
-                             capture_output=True, text=True, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        out = subprocess.run([sys.executable, __file__, "--worker", str(n), *options], stdout=subprocess.PIPE, text=True,
+                             check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"cores: {os.cpu_count()}; medians of {args.repeat} runs")
-    header = f"{'stage':<12}" + "".join(f"{r['parcels']:>12,}" for r in results)
-    print(header)
-    for stage in STAGES:
-        print(f"{stage:<12}" + "".join(f"{r['stages_s'].get(stage, float('nan')):>12.2f}" for r in results))
-    for key, label in (("assess_s", "assess*"), ("total_s", "total"), ("io_floor_s", "I/O floor"), ("peak_mb", "peak MB")):
-        print(f"{label:<12}" + "".join(f"{r[key]:>12.1f}" if key == "peak_mb" else f"{r[key]:>12.2f}" for r in results))
-    print(f"{'assess*/floor':<12}" + "".join(f"{r['assess_s'] / r['io_floor_s']:>11.1f}×" for r in results))
-    print("assess* = read + validate + zonal + performance + value + rings + inventory + scatter + export (GeoPackage)")
+        print(f"{n:,} parcels done", file=sys.stderr)
+    print_table(results, args.repeat)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -20,7 +20,18 @@ declare -A NEEDED_FONTS=(
   ["WenQuanYi Micro Hei"]=fonts-wqy-microhei
 )
 
+# glob that proves the package is there → Debian package: the PostgreSQL server and PostGIS the
+# tests start on loopback (scripts/postgres.sh); `postgresql-postgis` is Debian's metapackage for
+# the PostGIS of its default PostgreSQL (postgresql-15-postgis-3 on bookworm).
+declare -A NEEDED_GLOBS=(
+  ["/usr/lib/postgresql/*/bin/initdb"]=postgresql
+  ["/usr/share/postgresql/*/extension/postgis.control"]=postgresql-postgis
+)
+
 missing=()
+for pattern in "${!NEEDED_GLOBS[@]}"; do
+  compgen -G "$pattern" >/dev/null || missing+=("${NEEDED_GLOBS[$pattern]}")
+done
 for cmd in "${!NEEDED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDED[$cmd]}")
 done

@@ -470,3 +470,24 @@ def test_shipped_sample_travel_times():
     site_nodes = set(nearest_nodes(rg, data.core_sites.geometry)[0].tolist())
     for node in out.loc[~out["reachable"], "node"].unique():
         assert not any(nx.has_path(rg.graph, int(node), t) for t in site_nodes)
+
+
+def test_od_minutes_in_chunks_equals_networkx(network, monkeypatch):
+    import landkit.network as network_module
+
+    xs = [0, 1000, 2000, 3000, 3603, 6200]
+    points = gpd.GeoSeries({f"p{i}": pt(x, 1000 + 37 * i) for i, x in enumerate(xs)}, crs=CRS)
+    whole = od_minutes(network, points, points, access_speed_kmh=ACCESS)
+    monkeypatch.setattr(network_module, "OD_CHUNK", 2)
+    pd.testing.assert_frame_equal(od_minutes(network, points, points, access_speed_kmh=ACCESS), whole)
+    # brute force: networkx between the nodes, plus the walks at both ends
+    node, dist = network_module.nearest_nodes(network, points)
+    walk = dist / 1000 / ACCESS * 60
+    for i, a in enumerate(points.index):
+        for j, b in enumerate(points.index):
+            try:
+                minutes = nx.shortest_path_length(network.graph, int(node[i]), int(node[j]), weight="minutes")
+            except nx.NetworkXNoPath:
+                assert math.isnan(whole.at[a, b])
+                continue
+            assert whole.at[a, b] == pytest.approx(walk[i] + minutes + walk[j])

@@ -102,3 +102,17 @@ def test_closeness_matches_networkx():
     ours = closeness_centrality(graph)
     reference = nx.closeness_centrality(graph, distance="minutes")
     assert max(abs(ours[k] - reference[k]) for k in graph.nodes) < 1e-12
+
+
+def test_blocks_layer_has_one_ring_column():
+    from pathlib import Path
+
+    from landkit.assess import assess
+    from landkit.config import load_config
+    from landkit.dataset import load_dataset
+
+    project = load_config(Path(__file__).resolve().parents[1] / "gis_data" / "minhang.yaml")
+    result = assess(load_dataset(project), project)
+    assert "ring" in result.blocks and not {"ring_x", "ring_y"} & set(result.blocks.columns)
+    ring_of = {b: r for r, ids in project.rings.designated.items() for b in ids}
+    assert result.blocks.set_index("block_id")["ring"].to_dict() == {b: ring_of.get(b, "outside") for b in result.blocks["block_id"]}

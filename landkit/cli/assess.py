@@ -11,6 +11,7 @@ from landkit.cli.options import input_options, load_project, overwrite_opt
 from landkit.dataset import load_dataset
 from landkit.engine import DEFAULT_PARTITION_SIZE, ENGINES, engine_named
 from landkit.output import check_writable
+from landkit.postgis import DEFAULT_SCHEMA, DbTarget, check_target, is_db_url
 from landkit.progress import Progress
 
 STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory, scatter, export, workbook, surfaces, map, report
@@ -26,8 +27,11 @@ STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory
               help="Dask scheduler to use with --engine dask, e.g. tcp://10.0.0.5:8786 (default: start a local cluster).")
 @click.option("--partition-size", type=click.IntRange(min=100), default=DEFAULT_PARTITION_SIZE, show_default=True,
               help="Parcels per spatial partition with --engine dask.")
+@click.option("--db", metavar="URL", help="Also write the layers to PostGIS: postgresql://user@host:port/db "
+              "(password from PGPASSWORD, ~/.pgpass or a service file).")
+@click.option("--schema", metavar="NAME", help=f"Schema --db writes into (created if missing). Default: {DEFAULT_SCHEMA}.")
 def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, out_dir, overwrite, engine, scheduler,
-            partition_size) -> None:
+            partition_size, db, schema) -> None:
     """Assess PARCELS: grades A/B/C/D, values, the low-efficiency list and disposal paths.
 
     Writes OUTPUT/landkit.gpkg (layers parcels, inventory, blocks), OUTPUT/inventory.xlsx,
@@ -40,13 +44,29 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     if project.inputs.parcels is None:
         raise click.UsageError("give PARCELS, or a project file (-c) that names inputs.parcels")
     check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
+    target = _db_target(db, schema, overwrite=overwrite)
     quiet = click.get_current_context().find_root().obj.get("verbosity", 0) < 0
     with Progress(STAGES, enabled=not quiet) as progress:
         data = load_dataset(project, stage=progress)
         with engine_named(engine, scheduler=scheduler, partition_size=partition_size):
             result = assess(data, project, stage=progress)
-        paths = write_assessment(out_dir, project, data, result, map_path=out_dir / "map.html", stage=progress)
+        paths = write_assessment(out_dir, project, data, result, map_path=out_dir / "map.html", stage=progress, db=target)
     for line in summary_lines(result.summary):
         click.echo(line)
     for path in paths:
         click.echo(f"Wrote {path}")
+    if target is not None:
+        click.echo(f"Wrote the layers to {target.label}")
+
+
+def _db_target(db: str | None, schema: str | None, *, overwrite: bool) -> DbTarget | None:
+    """The --db target, checked before any work (reachable, writable, no table in the way)."""
+    if db is None:
+        if schema is not None:
+            raise click.UsageError("--schema names where --db writes: give --db postgresql://... too")
+        return None
+    if not is_db_url(db):
+        raise click.BadParameter("give a postgresql:// URL, e.g. postgresql://planner@gis-server:5432/park", param_hint="--db")
+    target = DbTarget(db, schema or DEFAULT_SCHEMA, overwrite=overwrite)
+    check_target(target)
+    return target

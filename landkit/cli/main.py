@@ -75,9 +75,9 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
-    from landkit.cli import assess, demo, export, init, map, rings, scatter, validate, zonal
+    from landkit.cli import assess, compare, demo, export, history, init, map, rings, scatter, validate, zonal
 
-    for module in (init, validate, assess, rings, scatter, zonal, export, map, demo):
+    for module in (init, validate, assess, rings, scatter, zonal, export, map, history, compare, demo):
         cli.add_command(module.command)
 
 

@@ -8,8 +8,24 @@ from typing import Any
 import click
 
 from landkit.config import Project, load_config
+from landkit.postgis import is_db_url
 
 DEFAULT_PROJECT_FILE = "landkit.yaml"
+
+
+class PathOrURL(click.ParamType):
+    """A file path (a :class:`~pathlib.Path`) or a ``postgresql://`` URL (kept as text, unchanged)."""
+
+    name = "path|url"
+
+    def __init__(self, **path_options: Any) -> None:
+        self.path = click.Path(path_type=Path, **path_options)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path | str:
+        if is_db_url(value):
+            return str(value).strip()
+        return self.path.convert(value, param, ctx)
+
 
 config_opt = click.option(
     "--config",
@@ -25,13 +41,15 @@ encoding_opt = click.option(
 )
 crs_opt = click.option("--crs", help="CRS of a parcel layer that has none, e.g. EPSG:4490 or EPSG:4549.")
 enterprises_opt = click.option(
-    "--enterprises", "-e", type=click.Path(dir_okay=False, path_type=Path), help="Enterprise table (.xlsx or .csv)."
+    "--enterprises", "-e", type=PathOrURL(dir_okay=False),
+    help="Enterprise table (.xlsx or .csv), or postgresql://.../db?table=schema.table (or ?query=SELECT ...).",
 )
 sheet_opt = click.option("--sheet", help="Sheet of the enterprise workbook (default: the first).")
 blocks_opt = click.option(
-    "--blocks", type=click.Path(dir_okay=False, path_type=Path), help="Block (sub-park) polygons."
+    "--blocks", type=PathOrURL(dir_okay=False), help="Block (sub-park) polygons: a file or a postgresql:// URL."
 )
-parcels_arg = click.argument("parcels", required=False, type=click.Path(path_type=Path))
+#: PARCELS: a file, or postgresql://user@host:port/db?table=schema.table (or ?query=SELECT ...; --layer names the table).
+parcels_arg = click.argument("parcels", required=False, type=PathOrURL())
 
 
 def input_options(command):
@@ -44,18 +62,18 @@ def input_options(command):
 def load_project(
     config_path: Path | None,
     *,
-    parcels: Path | None = None,
+    parcels: Path | str | None = None,
     layer: str | None = None,
     encoding: str | None = None,
     crs: str | None = None,
-    enterprises: Path | None = None,
+    enterprises: Path | str | None = None,
     sheet: str | None = None,
-    blocks: Path | None = None,
+    blocks: Path | str | None = None,
 ) -> Project:
     """Load the project file (or the default profile) with the command line's inputs on top.
 
     Paths given on the command line are relative to the current directory; paths in the
-    project file are relative to the file.
+    project file are relative to the file. A ``postgresql://`` URL is kept as given.
     """
     if config_path is None and Path(DEFAULT_PROJECT_FILE).exists():
         config_path = Path(DEFAULT_PROJECT_FILE)
@@ -71,7 +89,9 @@ def load_project(
     return load_config(config_path, overrides={"inputs": inputs} if inputs else None)
 
 
-def _source(path: Path, **extra: str | None) -> dict[str, Any]:
-    source: dict[str, Any] = {"path": str(path.expanduser().resolve())}
+def _source(path: Path | str, **extra: str | None) -> dict[str, Any]:
+    if is_db_url(path):  # a whole new source: nothing of the project file's (a file's layer, sheet ...) carries over
+        return {"path": str(path), "layer": None, "query": None, "sheet": None, "encoding": None, "crs": None, **extra}
+    source: dict[str, Any] = {"path": str(Path(path).expanduser().resolve())}
     source.update({k: v for k, v in extra.items() if v is not None})
     return source

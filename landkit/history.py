@@ -1,0 +1,238 @@
+"""Run history: every `landkit assess` run recorded as one row of the table ``landkit_runs``.
+
+The table lives in the run's GeoPackage (``landkit.gpkg``) beside the layers it describes. A run
+written over an earlier one with ``--overwrite`` carries the earlier rows over and appends its
+own, so a folder that is re-assessed every year keeps the history of its headline figures.
+
+A row holds the run id (sortable: ``20261126T072000Z-1a2b3c``), the time (UTC), the landkit
+version, the assessment year, the configuration hash and the input hashes (as in
+``manifest.json``), the headline figures of ``summary.json`` and the output folder.
+
+Only the *figures* of earlier runs are kept, not their layers: the layers in a GeoPackage are
+always those of its latest run. To compare two runs parcel by parcel (`landkit compare`), keep
+each run in its own folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import MutableMapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from landkit.errors import InputError
+from landkit.results import GPKG_NAME, manifest
+
+if TYPE_CHECKING:
+    from landkit.assess import AssessmentResult
+    from landkit.config import Project
+    from landkit.dataset import Dataset
+
+log = logging.getLogger(__name__)
+
+#: Name of the history table in a run's GeoPackage (and database schema).
+RUNS_TABLE = "landkit_runs"
+
+#: Grades counted in a run's row, in order.
+GRADES = ("A", "B", "C", "D", "U")
+
+#: Columns of the history table, in order.
+RUN_COLUMNS = [
+    "run_id", "created", "landkit_version", "year", "config_sha256", "inputs", "parcels", "area_mu",
+    *(f"grade_{g}" for g in GRADES),
+    "inventory_parcels", "inventory_area_mu", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "output",
+]
+
+
+def new_run_id(now: datetime) -> str:
+    """Return a run id that sorts by time: ``YYYYMMDDTHHMMSSZ-`` and 6 random hex digits."""
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def run_record(project: Project, data: Dataset, result: AssessmentResult, out_dir: Path) -> dict[str, Any]:
+    """Return the history row of a run: who, when, with what, and its headline figures.
+
+    Parameters
+    ----------
+    project, data, result
+        The configuration, the inputs and the assessment of the run.
+    out_dir : Path
+        The folder the run is written to.
+
+    Returns
+    -------
+    dict
+        One value per column of :data:`RUN_COLUMNS`; ``inputs`` is JSON text
+        (``{kind: {"path": ..., "sha256": ...}}``), the hashes those of ``manifest.json``.
+    """
+    now = datetime.now(UTC).replace(microsecond=0)
+    meta = manifest(project, data)
+    summary = result.summary
+    grades = summary.get("grades", {})
+    inventory = summary.get("inventory", {})
+    record: dict[str, Any] = {
+        "run_id": new_run_id(now),
+        "created": now.isoformat(),
+        "landkit_version": meta["landkit_version"],
+        "year": int(summary["year"]),
+        "config_sha256": meta["config_sha256"],
+        "inputs": json.dumps(meta["inputs"], ensure_ascii=False, sort_keys=True),
+        "parcels": int(summary["parcels"]),
+        "area_mu": float(summary["area_mu"]),
+    }
+    for grade in GRADES:
+        record[f"grade_{grade}"] = int(grades.get(grade, {}).get("parcels", 0))
+    record.update(
+        inventory_parcels=int(inventory.get("parcels", 0)),
+        inventory_area_mu=float(inventory.get("area_mu", 0.0)),
+        land_freed_mu=float(inventory.get("land_freed_mu", 0.0)),
+        floor_area_added_m2=float(inventory.get("floor_area_added_m2", 0.0)),
+        tax_gain_wan=float(inventory.get("tax_gain_wan", 0.0)),
+        output=str(Path(out_dir).resolve()),
+    )
+    return record
+
+
+def append_run(layers: MutableMapping[str, pd.DataFrame], record: dict[str, Any], previous: pd.DataFrame | None) -> None:
+    """Add the history table to the layers of a run: the earlier rows, then this run's.
+
+    Parameters
+    ----------
+    layers : dict
+        The layers :func:`landkit.assess.write_assessment` writes; ``landkit_runs`` is set.
+    record : dict
+        This run's row (:func:`run_record`).
+    previous : DataFrame or None
+        The history read from the GeoPackage being replaced (:func:`previous_runs`).
+    """
+    row = pd.DataFrame([record])
+    if previous is None or previous.empty:
+        table = row
+    else:
+        table = pd.concat([previous[previous["run_id"] != record["run_id"]], row], ignore_index=True)
+    columns = [c for c in RUN_COLUMNS if c in table] + [c for c in table.columns if c not in RUN_COLUMNS]
+    layers[RUNS_TABLE] = table[columns].reset_index(drop=True)
+
+
+def previous_runs(gpkg: Path) -> pd.DataFrame | None:
+    """Return the history of the GeoPackage about to be replaced, or None if it has none.
+
+    A GeoPackage written before history was recorded has no table: the history starts now. An
+    unreadable one is reported in the log and replaced (the run itself was checked already).
+    """
+    gpkg = Path(gpkg)
+    if not gpkg.exists():
+        return None
+    try:
+        return read_runs(gpkg)
+    except InputError as exc:
+        log.warning("%s; the history starts with this run", exc)
+        return None
+
+
+def _is_database(target: str | Path) -> bool:
+    return isinstance(target, str) and target.strip().lower().startswith(("postgresql://", "postgres://"))
+
+
+def resolve_gpkg(target: str | Path) -> Path:
+    """Return the GeoPackage of a run given its output folder or the file itself.
+
+    Raises
+    ------
+    InputError
+        If neither exists.
+    """
+    path = Path(target)
+    gpkg = path / GPKG_NAME if path.is_dir() else path
+    if not gpkg.exists():
+        where = f"{path} has no {GPKG_NAME}" if path.is_dir() else f"{path} does not exist"
+        raise InputError(f"{where}; give an output folder of `landkit assess -o` or its {GPKG_NAME}")
+    return gpkg
+
+
+def read_runs(target: str | Path, *, schema: str | None = None) -> pd.DataFrame:
+    """Read the run history of an output folder, its GeoPackage, or a PostGIS database.
+
+    Parameters
+    ----------
+    target : path or str
+        An output folder, a ``landkit.gpkg``, or a ``postgresql://`` URL.
+    schema : str, optional
+        The database schema holding ``landkit_runs`` (database targets only; default that of
+        ``landkit assess --db``, :data:`landkit.postgis.DEFAULT_SCHEMA`).
+
+    Returns
+    -------
+    DataFrame
+        One row per run, in the order they were run (columns :data:`RUN_COLUMNS` first).
+
+    Raises
+    ------
+    InputError
+        If there is no landkit output there, or it has no history.
+    """
+    if _is_database(target):
+        from landkit.postgis import DEFAULT_SCHEMA, read_table_postgis, redact
+
+        schema = schema or DEFAULT_SCHEMA
+        table = read_table_postgis(target, schema, RUNS_TABLE)
+        if table is None:
+            raise InputError(f"{redact(target)} has no run history in schema {schema} (table {RUNS_TABLE}); "
+                             "`landkit assess --db URL --schema NAME` records runs there")
+        table = pd.DataFrame(table)
+        return _ordered(table.sort_values("created", kind="stable") if "created" in table else table)
+    import pyogrio
+
+    gpkg = resolve_gpkg(target)
+    try:
+        layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by what is wrong with the file
+        raise InputError(f"{gpkg}: cannot be read as a GeoPackage ({exc}); give an output folder of `landkit assess`") from None
+    if RUNS_TABLE not in layers:
+        raise InputError(f"{gpkg} has no run history (table {RUNS_TABLE}): it was written before landkit recorded "
+                         "runs, or not by `landkit assess`; the next `landkit assess --overwrite` into it starts one")
+    return _ordered(pd.DataFrame(pyogrio.read_dataframe(gpkg, layer=RUNS_TABLE, read_geometry=False)))
+
+
+def _ordered(table: pd.DataFrame) -> pd.DataFrame:
+    """The history in the order the runs were appended, known columns first."""
+    columns = [c for c in RUN_COLUMNS if c in table] + [c for c in table.columns if c not in RUN_COLUMNS]
+    return table[columns].reset_index(drop=True)
+
+
+def latest_run(gpkg: Path) -> dict[str, Any] | None:
+    """Return the newest row of a GeoPackage's history (the run its layers belong to), or None."""
+    try:
+        runs = read_runs(gpkg)
+    except InputError:
+        return None
+    if runs.empty:
+        return None
+    row = runs.iloc[-1].to_dict()
+    return {k: (None if _missing(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def runs_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the history as plain records (for JSON), ``inputs`` parsed into a mapping."""
+    out = []
+    for row in runs.to_dict("records"):
+        record = {k: (None if _missing(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+        if isinstance(record.get("inputs"), str):
+            try:
+                record["inputs"] = json.loads(record["inputs"])
+            except json.JSONDecodeError:
+                pass
+        out.append(record)
+    return out
