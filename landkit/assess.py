@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -380,16 +381,26 @@ def write_assessment(
     global _FORKED
     _FORKED = (out_dir, project, result)
     # The workbook (pure Python) is written in a forked process where there is one (sharing the
-    # result without copying it up front), beside the surfaces; then the map (GEOS, gzip: they
-    # release the GIL) is drawn in a thread beside the report.
+    # result without copying it up front); the map is drawn in a thread (GEOS, PROJ and gzip
+    # release the GIL) beside the surfaces, whose overlays it takes last, and the report.
     with _workbook_pool() as pool, ThreadPoolExecutor(max_workers=1) as threads:
         book = pool.submit(_write_workbook_timed) if workbook else None
-        with stage("surfaces"):
-            paths += write_surfaces(out_dir, result, project)
+        surfaces: Future[list[Path]] = Future()
         maps, drawn = [], None
         if map_path is not None:
-            drawn = threads.submit(_write_map, map_path, out_dir, project, data, result, stage)
+            def overlays() -> list[dict[str, Any]]:
+                surfaces.result()
+                return surface_overlays(out_dir, project)
+
+            drawn = threads.submit(_write_map, map_path, project, data, result, overlays, stage)
             maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
+        with stage("surfaces"):
+            try:
+                surfaces.set_result(write_surfaces(out_dir, result, project))
+            except BaseException as exc:
+                surfaces.set_exception(exc)
+                raise
+        paths += surfaces.result()
         with stage("report"):
             report = build_report(result, project, maps=maps, lang=project.map.lang)
             paths.append(write_report(out_dir / "report.html", report))
@@ -414,10 +425,10 @@ SHEET_CSV = {"低效用地清单": "inventory.csv", "分级清单": "graded.csv"
 _FORKED: tuple[Path, Project, AssessmentResult] | None = None
 
 
-def _write_map(map_path: Path, out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, stage: Stage) -> Path:
+def _write_map(map_path: Path, project: Project, data: Dataset, result: AssessmentResult,
+               overlays: Callable[[], list[dict[str, Any]]], stage: Stage) -> Path:
     with stage("map"):
-        html = build_map(map_layers(result, data), project, images=surface_overlays(out_dir, project))
-        return write_map(map_path, html)
+        return write_map(map_path, build_map(map_layers(result, data), project, images=overlays))
 
 
 def _workbook_pool() -> ProcessPoolExecutor | ThreadPoolExecutor:
@@ -472,7 +483,7 @@ def surface_overlays(out_dir: Path, project: Project) -> list[dict[str, Any]]:
             factor = max(1, int(np.ceil(max(ds.width, ds.height) / OVERLAY_MAX_PX)))
             shape = (max(1, ds.height // factor), max(1, ds.width // factor))
             array = ds.read(1, out_shape=shape, resampling=Resampling.nearest)
-            transform = ds.transform * ds.transform.scale(ds.width / shape[1], ds.height / shape[0])
+            transform = ds.transform @ ds.transform.scale(ds.width / shape[1], ds.height / shape[0])
             nodata = ds.nodata
             png, bounds = overlay_png(array, transform, ds.crs, nodata=nodata, cmap=cmap)
             valid = array[array != nodata] if nodata is not None else array.ravel()

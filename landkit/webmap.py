@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -441,7 +441,7 @@ def build_map(
     title: str | None = None,
     simplify_m: float | None = None,
     extra_specs: list[LayerSpec] | None = None,
-    images: list[dict[str, Any]] | None = None,
+    images: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
 ) -> str:
     """Return the interactive map as one HTML page.
 
@@ -459,7 +459,9 @@ def build_map(
         Link Leaflet from its CDN instead of inlining it (smaller file, needs internet).
     images : list of dict, optional
         Raster surfaces as image overlays: ``key``, ``title``, ``png`` (bytes), ``bounds``
-        (``[[south, west], [north, east]]`` in WGS84), ``cmap`` and ``legend`` (min, max labels).
+        (``[[south, west], [north, east]]`` in WGS84), ``cmap`` and ``legend`` (min, max labels);
+        or a function returning them, called once the layers are encoded (so the surfaces can
+        be computed meanwhile).
     """
     lang = lang or project.map.lang
     basemap = basemap or project.map.basemap
@@ -495,7 +497,7 @@ def build_map(
         "basemaps": basemaps,
         "bounds": [[s, w], [n, e]],
         "search": {"dataset": "parcels", "fields": ["enterprise_names"], "placeholder": TEXT[lang]["search"]},
-        "images": [image_overlay(image, basemap) for image in images or []],
+        "images": [image_overlay(image, basemap) for image in (images() if callable(images) else images or [])],
     }
 
     version, leaflet_js, leaflet_css = leaflet_assets()

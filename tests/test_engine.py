@@ -112,3 +112,44 @@ def test_dask_engine_equals_the_single_machine_engine_on_the_sample(client, samp
                 pd.testing.assert_series_equal(left[column], right[column], check_exact=True, obj=f"{name}.{column}")
     assert local.summary == dask.summary
     assert local.parcels["cluster_id"].nunique() > 100  # clusters were there to cross borders
+
+
+def test_cli_uses_an_existing_scheduler(client, tmp_path):
+    """`--scheduler ADDRESS` runs on that cluster (here: the module's, two worker processes)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from landkit.cli.main import cli
+
+    address = client.scheduler.address
+    local = CliRunner().invoke(cli, ["assess", "-c", str(SAMPLE), "-o", str(tmp_path / "local")])
+    dask = CliRunner().invoke(cli, ["assess", "-c", str(SAMPLE), "-o", str(tmp_path / "dask"), "--engine", "dask",
+                                    "--scheduler", address, "--partition-size", "500"])
+    assert local.exit_code == 0 and dask.exit_code == 0, dask.output
+    read = lambda run: json.loads((tmp_path / run / "summary.json").read_text(encoding="utf-8"))  # noqa: E731
+    assert read("local") == read("dask")
+    a = gpd.read_file(tmp_path / "local" / "landkit.gpkg", layer="parcels")
+    b = gpd.read_file(tmp_path / "dask" / "landkit.gpkg", layer="parcels")
+    pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+
+
+def test_unreachable_scheduler_is_one_clear_line(tmp_path):
+    from click.testing import CliRunner
+
+    from landkit.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["assess", "-c", str(SAMPLE), "-o", str(tmp_path / "x"), "--engine", "dask",
+                                      "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert any("tcp://127.0.0.1:9" in line and "--scheduler" in line for line in lines[-1:]), result.output
+
+
+def test_scheduler_needs_the_dask_engine(tmp_path):
+    from click.testing import CliRunner
+
+    from landkit.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["assess", "-c", str(SAMPLE), "-o", str(tmp_path / "x"), "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code != 0 and "--engine dask" in result.output
