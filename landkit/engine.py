@@ -60,7 +60,7 @@ def positional(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _sorted(parts: list[pd.DataFrame]) -> pd.DataFrame:
     out = pd.concat(parts) if len(parts) > 1 else parts[0]
-    return out.sort_index(kind="stable") if out.index.is_monotonic_increasing is False else out
+    return out if out.index.is_monotonic_increasing else out.sort_index(kind="stable")
 
 
 class LocalEngine:
@@ -89,6 +89,7 @@ class DaskEngine:
     def __init__(self, client: Any, partition_size: int = DEFAULT_PARTITION_SIZE) -> None:
         self.client = client
         self.partition_size = int(partition_size)
+        self.tasks = 0  # tasks sent to the cluster so far
 
     def partitions(self, work: gpd.GeoDataFrame) -> list[np.ndarray]:
         """Return the positions of each partition: consecutive runs along the Hilbert curve, each sorted."""
@@ -104,10 +105,13 @@ class DaskEngine:
     def map_parcels(self, kernel: Kernel, frame: gpd.GeoDataFrame, *, halo_m: float | None = None, **kwargs: Any) -> pd.DataFrame:
         import dask_geopandas
 
+        if len(frame) <= self.partition_size:  # one partition: no cluster round trip
+            return LocalEngine().map_parcels(kernel, frame, halo_m=halo_m, **kwargs)
         work = positional(frame)
-        if len(work) == 0:
-            return kernel(work, work if halo_m is not None else None, **kwargs)
         chunks = self.partitions(work)
+        # arrays and frames (e.g. the road nodes) go to every worker once, not with every task
+        kwargs = {k: self.client.scatter(v, broadcast=True) if isinstance(v, (np.ndarray, pd.DataFrame, pd.Series)) else v
+                  for k, v in kwargs.items()}
         if halo_m is None:
             # A dask-geopandas frame in Hilbert order; each task gets one partition.
             ordered = work.iloc[np.concatenate(chunks)]
@@ -119,6 +123,8 @@ class DaskEngine:
                 self.client.submit(_with_context, kernel, ctx, own, **kwargs)
                 for ctx, own in zip(self.client.scatter([work.iloc[c] for c in contexts]), chunks, strict=True)
             ]
+        self.tasks += len(futures)
+        log.debug("%s: %d rows in %d partitions on the cluster", kernel.__name__, len(work), len(futures))
         return _sorted(self.client.gather(futures))
 
 

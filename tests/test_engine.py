@@ -98,8 +98,9 @@ def test_dask_engine_equals_the_single_machine_engine_on_the_sample(client, samp
     project, data = sample
     with use_engine(LocalEngine()):
         local = assess(data, project)
-    with use_engine(DaskEngine(client, partition_size=400)):  # 8 partitions of the 3,200 parcels
+    with use_engine(DaskEngine(client, partition_size=400)) as engine:  # 8 partitions of the 3,200 parcels
         dask = assess(data, project)
+    assert engine.tasks >= 8 * 5  # zonal, road nodes, pairs and nearest (before and after the adjustments)
     a, b = _frames(local), _frames(dask)
     assert a.keys() == b.keys()
     for name in a:
