@@ -20,12 +20,14 @@ demo: $(STAMP)
 	$(BIN)/landkit demo --overwrite
 
 # The PostGIS tests need a server: scripts/postgres.sh starts a throwaway one on 127.0.0.1:54329
-# (LANDKIT_TEST_PG names it) and it is stopped after the tests if this run started it.
+# (LANDKIT_TEST_PG names it; LANDKIT_PG_PORT=... another port) and it is stopped after the tests,
+# even interrupted ones, if this run started it. `make test PYTEST_ARGS="tests/test_postgis.py -x"`
+# runs a part of the suite.
+PYTEST_ARGS ?=
 test: sysdeps $(STAMP)
 	pgenv=$$(bash scripts/postgres.sh start) || exit 1; eval "$$pgenv"; \
-	status=0; $(BIN)/python -m pytest -q || status=$$?; \
-	if [ "$$LANDKIT_PG_STARTED" = 1 ]; then bash scripts/postgres.sh stop; fi; \
-	exit $$status
+	if [ "$$LANDKIT_PG_STARTED" = 1 ]; then trap 'bash scripts/postgres.sh stop' EXIT; trap 'exit 130' INT TERM; fi; \
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # Debian packages the tests need (installed when missing; needs root or sudo).
 sysdeps:

@@ -1,6 +1,7 @@
 """Year-over-year monitoring (定期监测): what changed between two runs of `landkit assess`.
 
-Two runs (output folders or their ``landkit.gpkg``) are joined on ``parcel_id``. Run A is the
+Two runs (output folders, their ``landkit.gpkg``, or the PostGIS schemas ``landkit assess --db``
+wrote, ``postgresql://.../db?schema=NAME``) are joined on ``parcel_id``. Run A is the
 earlier one (上期), run B the later (本期). :func:`compare_runs` reports
 
 - parcels whose grade changed, and the transition matrix of grades (A/B/C/D/U × A/B/C/D/U) over
@@ -16,10 +17,11 @@ earlier one (上期), run B the later (本期). :func:`compare_runs` reports
 Counts add up: inventory B − inventory A = entered − left, and for each path, parcels B − parcels A
 = started − completed − changed to another path.
 
-A run id (``OUT@20261126T072000Z-1a2b3c``) selects a run of a folder's history, and is accepted
-only while that run's layers are still in the folder (it is the folder's latest run): a folder
-re-assessed with ``--overwrite`` keeps the figures of its earlier runs (`landkit history`), not
-their parcels. Keep each year's run in its own folder to compare them.
+A run id (``OUT@20261126T072000Z-1a2b3c``, ``postgresql://.../db?schema=NAME@RUN_ID``) selects a
+run of a folder's (or schema's) history, and is accepted only while that run's layers are still
+there (it is the latest run): a folder re-assessed with ``--overwrite`` keeps the figures of its
+earlier runs (`landkit history`), not their parcels. Keep each year's run in its own folder (or
+schema) to compare them.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import pandas as pd
 
 from landkit.config import Project
 from landkit.errors import CRSError, InputError
-from landkit.history import latest_run, resolve_gpkg
+from landkit.history import latest_run
 from landkit.labels import (
     CHANGE_COLOURS,
     CHANGE_TYPES,
@@ -46,6 +48,8 @@ from landkit.labels import (
     labels_for,
     unit,
 )
+from landkit.postgis import is_db_url
+from landkit.runs import RunStore, layer_fields, list_layers, open_run, read_layer
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +101,7 @@ SUMMARY_ITEMS = {
 class Run:
     """One run of `landkit assess`, as read back for a comparison."""
 
-    gpkg: Path
+    store: RunStore
     parcels: gpd.GeoDataFrame
     blocks: pd.DataFrame | None = None
     scatter_metrics: pd.DataFrame | None = None
@@ -114,6 +118,16 @@ class Run:
         return None
 
     @property
+    def gpkg(self) -> Path | None:
+        """The run's GeoPackage (None for a run in a database)."""
+        return self.store.gpkg
+
+    @property
+    def where(self) -> str:
+        """Where the run is, for messages: its GeoPackage, or the database (redacted) and schema."""
+        return self.store.label
+
+    @property
     def run_id(self) -> str | None:
         """The id of the run whose layers these are, if the GeoPackage records its history."""
         return (self.record or {}).get("run_id")
@@ -121,7 +135,7 @@ class Run:
     @property
     def label(self) -> str:
         """A short name for messages: the year if known, else the file."""
-        return str(self.year) if self.year is not None else str(self.gpkg)
+        return str(self.year) if self.year is not None else self.where
 
 
 @dataclass
@@ -145,9 +159,19 @@ class Comparison:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def split_run_id(target: str | Path) -> tuple[Path, str | None]:
-    """Split ``OUT@RUN_ID`` into the path and the run id (a path that exists is taken whole)."""
+def split_run_id(target: str | Path) -> tuple[str | Path, str | None]:
+    """Split ``OUT@RUN_ID`` (or ``postgresql://...?schema=NAME@RUN_ID``) into the run and the run id.
+
+    A path that exists is taken whole; in a URL only an ``@`` after the host part counts.
+    """
     text = str(target)
+    if is_db_url(text):
+        scheme, rest = text.split("://", 1)
+        slash = rest.find("/")
+        if slash < 0 or "@" not in rest[slash:]:
+            return text, None
+        head, run_id = rest[slash:].rsplit("@", 1)
+        return f"{scheme}://{rest[:slash]}{head}", run_id or None
     if Path(text).exists() or "@" not in text:
         return Path(text), None
     path, run_id = text.rsplit("@", 1)
@@ -160,7 +184,8 @@ def read_run(target: str | Path) -> Run:
     Parameters
     ----------
     target : path or str
-        An output folder of `landkit assess`, its ``landkit.gpkg``, or either followed by
+        An output folder of `landkit assess`, its ``landkit.gpkg``, a ``postgresql://`` URL of
+        the schema ``landkit assess --db`` wrote (``?schema=NAME``), or any of these followed by
         ``@RUN_ID`` (a run of its history; only its latest run still has its layers).
 
     Raises
@@ -168,42 +193,46 @@ def read_run(target: str | Path) -> Run:
     InputError
         If it is not a landkit output, or the run id names a run whose layers were replaced.
     """
-    import pyogrio
-
     path, run_id = split_run_id(target)
-    gpkg = resolve_gpkg(path)
-    try:
-        layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
-    except Exception:  # noqa: BLE001 - GDAL's errors vary by what is wrong with the file
-        raise InputError(f"{gpkg}: not a landkit output (cannot be read as a GeoPackage); give a folder `landkit assess -o` wrote") from None
-    fields = set(pyogrio.read_info(gpkg, layer="parcels")["fields"]) if "parcels" in layers else set()
+    store = open_run(path)
+    where = store.label
+    hint = "give a folder `landkit assess -o` wrote, or the schema `landkit assess --db` wrote (?schema=NAME)"
+    layers = set(list_layers(store))
+    fields = set(layer_fields(store, "parcels")) if "parcels" in layers else set()
     missing = [c for c in REQUIRED if c not in fields]
     if "parcels" not in layers or missing:
         what = "no `parcels` layer" if "parcels" not in layers else f"its parcels have no {', '.join(missing)}"
-        raise InputError(f"{gpkg}: not a landkit output ({what}); give a folder `landkit assess -o` wrote")
-    record = latest_run(gpkg)
+        raise InputError(f"{where}: not a landkit output ({what}); {hint}")
+    record = latest_run(store)
     if run_id is not None:
-        _check_run_id(gpkg, run_id, record)
+        _check_run_id(store, run_id, record)
     columns = [c for c in PARCEL_COLUMNS if c in fields]
     if "reasons" not in fields:  # the reason codes then come from the r_<CODE> flags
         columns += sorted(c for c in fields if c.startswith("r_"))
-    parcels = pyogrio.read_dataframe(gpkg, layer="parcels", columns=columns, use_arrow=True)
+    parcels = read_layer(store, "parcels", columns=columns)
     if parcels["parcel_id"].isna().any() or parcels["parcel_id"].duplicated().any():
         dup = parcels.loc[parcels["parcel_id"].duplicated(), "parcel_id"]
-        raise InputError(f"{gpkg}: parcel ids are empty or repeated ({', '.join(map(str, dup.head(3)))}); "
+        raise InputError(f"{where}: parcel ids are empty or repeated ({', '.join(map(str, dup.head(3)))}); "
                          "a comparison joins on parcel_id")
-    blocks = pyogrio.read_dataframe(gpkg, layer="blocks", read_geometry=False) if "blocks" in layers else None
-    scatter = pyogrio.read_dataframe(gpkg, layer="scatter_metrics") if "scatter_metrics" in layers else None
-    summary_path = gpkg.parent / "summary.json"
+    blocks = read_layer(store, "blocks", geometry=False) if "blocks" in layers else None
+    scatter = read_layer(store, "scatter_metrics", geometry=False) if "scatter_metrics" in layers else None
     summary = None
-    if summary_path.exists():
+    summary_path = store.folder / "summary.json" if store.folder is not None else None
+    if summary_path is not None and summary_path.exists():
         try:
             summary = json.loads(summary_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             log.warning("%s cannot be read; the park's figures are left out of the comparison", summary_path)
-    return Run(gpkg=gpkg, parcels=parcels, blocks=None if blocks is None else pd.DataFrame(blocks),
+    elif record is not None and isinstance(record.get("park"), str):  # a run in a database: its history row
+        try:
+            summary = {"year": record.get("year"), "park": json.loads(record["park"])}
+        except json.JSONDecodeError:
+            log.warning("%s: the park's figures of run %s cannot be read; they are left out of the comparison",
+                        where, record.get("run_id"))
+    name = _project_name(store.folder / "manifest.json") if store.folder is not None else None
+    return Run(store=store, parcels=parcels, blocks=None if blocks is None else pd.DataFrame(blocks),
                scatter_metrics=None if scatter is None else pd.DataFrame(scatter), record=record, summary=summary,
-               name=_project_name(gpkg.parent / "manifest.json"))
+               name=name)
 
 
 def _project_name(path: Path) -> str | None:
@@ -214,18 +243,20 @@ def _project_name(path: Path) -> str | None:
         return None
 
 
-def _check_run_id(gpkg: Path, run_id: str, record: dict[str, Any] | None) -> None:
+def _check_run_id(store: RunStore, run_id: str, record: dict[str, Any] | None) -> None:
     from landkit.history import read_runs
 
+    where = store.label
     if record is None:
-        raise InputError(f"{gpkg} has no run history, so no run `{run_id}`; give the output folder alone")
+        raise InputError(f"{where} has no run history, so no run `{run_id}`; give the run without @{run_id}")
     if record["run_id"] == run_id:
         return
-    ids = list(read_runs(gpkg)["run_id"])
+    ids = list(read_runs(store)["run_id"])
     if run_id in ids:
-        raise InputError(f"run {run_id} of {gpkg} was replaced by run {record['run_id']}: its parcels are gone "
-                         "(only its figures remain, see `landkit history`); keep each run in its own folder to compare runs")
-    raise InputError(f"{gpkg} has no run `{run_id}`; its runs: {', '.join(ids[-5:])} (see `landkit history`)")
+        raise InputError(f"run {run_id} of {where} was replaced by run {record['run_id']}: its parcels are gone "
+                         "(only its figures remain, see `landkit history`); keep each run in its own folder (or schema) "
+                         "to compare runs")
+    raise InputError(f"{where} has no run `{run_id}`; its runs: {', '.join(ids[-5:])} (see `landkit history`)")
 
 
 # --- comparing -----------------------------------------------------------------------------------
@@ -244,13 +275,13 @@ def compare_runs(a: Run, b: Run, project: Project) -> Comparison:
     crs_a, crs_b = a.parcels.crs, b.parcels.crs
     if crs_a != crs_b:
         name_a, name_b = (c.to_string() if c is not None else "no CRS" for c in (crs_a, crs_b))
-        raise CRSError(f"{a.gpkg} is in {name_a} but {b.gpkg} in {name_b}; re-run one with "
+        raise CRSError(f"{a.where} is in {name_a} but {b.where} in {name_b}; re-run one with "
                        "`crs: {output: ...}` in its project file so both are written in the same CRS")
     pa = a.parcels.set_index("parcel_id", drop=False)
     pb = b.parcels.set_index("parcel_id", drop=False)
     common = pa.index.intersection(pb.index)
     if common.empty:
-        raise InputError(f"{a.gpkg} and {b.gpkg} share no parcel id (e.g. {pa.index[0]} and {pb.index[0]}); "
+        raise InputError(f"{a.where} and {b.where} share no parcel id (e.g. {pa.index[0]} and {pb.index[0]}); "
                          "compare runs of the same parcel layer")
     labels = labels_for(project)
     joined = join_parcels(pa, pb)
@@ -614,7 +645,7 @@ def summarise(a: Run, b: Run, j: pd.DataFrame, transitions: pd.DataFrame, *, blo
         added = pd.Series(0.0, index=j.index)
 
     def side(run: Run) -> dict[str, Any]:
-        return {"path": str(run.gpkg), "run_id": run.run_id, "year": run.year, "parcels": len(run.parcels),
+        return {"path": run.where, "run_id": run.run_id, "year": run.year, "parcels": len(run.parcels),
                 "inventory_parcels": int(run.parcels["low_efficiency"].fillna(False).astype(bool).sum())}
 
     park = scatter[scatter["level"] == "park"] if len(scatter) else scatter
@@ -719,8 +750,6 @@ def workbook_sheets(comparison: Comparison, lang: str = "zh") -> dict[str, pd.Da
 
 def map_layers(comparison: Comparison, b: Run, *, lang: str) -> dict[str, gpd.GeoDataFrame]:
     """Return the layers of the comparison map: B's parcels as a background and the changes."""
-    import pyogrio
-
     other = "en" if lang == "zh" else "zh"
     changes = comparison.changes.copy()
     names = {k: v[0 if lang == "zh" else 1] for k, v in STATUS_LABELS.items()}
@@ -737,8 +766,8 @@ def map_layers(comparison: Comparison, b: Run, *, lang: str) -> dict[str, gpd.Ge
     if "enterprise_names" not in parcels:
         parcels["enterprise_names"] = None
     layers: dict[str, gpd.GeoDataFrame] = {"parcels": parcels, "changes": changes}
-    if "blocks" in {str(n) for n, _ in pyogrio.list_layers(b.gpkg)}:
-        layers["blocks"] = pyogrio.read_dataframe(b.gpkg, layer="blocks", columns=["block_id", "block_name"], use_arrow=True)
+    if "blocks" in list_layers(b.store):
+        layers["blocks"] = read_layer(b.store, "blocks", columns=["block_id", "block_name"])
     return layers
 
 

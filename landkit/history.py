@@ -2,11 +2,15 @@
 
 The table lives in the run's GeoPackage (``landkit.gpkg``) beside the layers it describes. A run
 written over an earlier one with ``--overwrite`` carries the earlier rows over and appends its
-own, so a folder that is re-assessed every year keeps the history of its headline figures.
+own, so a folder that is re-assessed every year keeps the history of its headline figures. With
+``landkit assess --db URL --schema NAME`` the same row is appended to ``NAME.landkit_runs`` in
+the database, which so gathers the runs of every output folder written there.
 
 A row holds the run id (sortable: ``20261126T072000Z-1a2b3c``), the time (UTC), the landkit
 version, the assessment year, the configuration hash and the input hashes (as in
-``manifest.json``), the headline figures of ``summary.json`` and the output folder.
+``manifest.json``), the headline figures of ``summary.json``, the park's metrics (``park``: JSON
+of ``summary.json``'s ``park``, which `landkit compare` reads for a run in a database) and the
+output folder.
 
 Only the *figures* of earlier runs are kept, not their layers: the layers in a GeoPackage are
 always those of its latest run. To compare two runs parcel by parcel (`landkit compare`), keep
@@ -26,12 +30,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from landkit.errors import InputError
-from landkit.results import GPKG_NAME, manifest
+from landkit.results import manifest
 
 if TYPE_CHECKING:
     from landkit.assess import AssessmentResult
     from landkit.config import Project
     from landkit.dataset import Dataset
+    from landkit.runs import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +50,7 @@ GRADES = ("A", "B", "C", "D", "U")
 RUN_COLUMNS = [
     "run_id", "created", "landkit_version", "year", "config_sha256", "inputs", "parcels", "area_mu",
     *(f"grade_{g}" for g in GRADES),
-    "inventory_parcels", "inventory_area_mu", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "output",
+    "inventory_parcels", "inventory_area_mu", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "park", "output",
 ]
 
 
@@ -68,7 +73,8 @@ def run_record(project: Project, data: Dataset, result: AssessmentResult, out_di
     -------
     dict
         One value per column of :data:`RUN_COLUMNS`; ``inputs`` is JSON text
-        (``{kind: {"path": ..., "sha256": ...}}``), the hashes those of ``manifest.json``.
+        (``{kind: {"path": ..., "sha256": ...}}``), the hashes those of ``manifest.json``;
+        ``park`` JSON text of the park's metrics (``summary["park"]``).
     """
     now = datetime.now(UTC).replace(microsecond=0)
     meta = manifest(project, data)
@@ -93,9 +99,17 @@ def run_record(project: Project, data: Dataset, result: AssessmentResult, out_di
         land_freed_mu=float(inventory.get("land_freed_mu", 0.0)),
         floor_area_added_m2=float(inventory.get("floor_area_added_m2", 0.0)),
         tax_gain_wan=float(inventory.get("tax_gain_wan", 0.0)),
+        park=json.dumps(summary.get("park") or {}, ensure_ascii=False, default=_plain),
         output=str(Path(out_dir).resolve()),
     )
     return record
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as its Python value (for JSON)."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def append_run(layers: MutableMapping[str, pd.DataFrame], record: dict[str, Any], previous: pd.DataFrame | None) -> None:
@@ -135,36 +149,17 @@ def previous_runs(gpkg: Path) -> pd.DataFrame | None:
         return None
 
 
-def _is_database(target: str | Path) -> bool:
-    return isinstance(target, str) and target.strip().lower().startswith(("postgresql://", "postgres://"))
-
-
-def resolve_gpkg(target: str | Path) -> Path:
-    """Return the GeoPackage of a run given its output folder or the file itself.
-
-    Raises
-    ------
-    InputError
-        If neither exists.
-    """
-    path = Path(target)
-    gpkg = path / GPKG_NAME if path.is_dir() else path
-    if not gpkg.exists():
-        where = f"{path} has no {GPKG_NAME}" if path.is_dir() else f"{path} does not exist"
-        raise InputError(f"{where}; give an output folder of `landkit assess -o` or its {GPKG_NAME}")
-    return gpkg
-
-
-def read_runs(target: str | Path, *, schema: str | None = None) -> pd.DataFrame:
+def read_runs(target: str | Path | RunStore, *, schema: str | None = None) -> pd.DataFrame:
     """Read the run history of an output folder, its GeoPackage, or a PostGIS database.
 
     Parameters
     ----------
-    target : path or str
-        An output folder, a ``landkit.gpkg``, or a ``postgresql://`` URL.
+    target : path, str or RunStore
+        An output folder, a ``landkit.gpkg``, or a ``postgresql://`` URL (``?schema=NAME``).
     schema : str, optional
-        The database schema holding ``landkit_runs`` (database targets only; default that of
-        ``landkit assess --db``, :data:`landkit.postgis.DEFAULT_SCHEMA`).
+        The database schema holding ``landkit_runs`` (database targets only; default the
+        URL's ``?schema=``, else that of ``landkit assess --db``,
+        :data:`landkit.postgis.DEFAULT_SCHEMA`).
 
     Returns
     -------
@@ -176,24 +171,23 @@ def read_runs(target: str | Path, *, schema: str | None = None) -> pd.DataFrame:
     InputError
         If there is no landkit output there, or it has no history.
     """
-    if _is_database(target):
-        from landkit.postgis import DEFAULT_SCHEMA, read_table_postgis, redact
+    from landkit.runs import RunStore, list_layers, open_run
 
-        schema = schema or DEFAULT_SCHEMA
-        table = read_table_postgis(target, schema, RUNS_TABLE)
+    store = target if isinstance(target, RunStore) else open_run(target, schema=schema)
+    if store.is_database:
+        from landkit.postgis import parse_url, read_table_postgis, redact
+
+        table = read_table_postgis(store.url or "", store.schema or "", RUNS_TABLE)
         if table is None:
-            raise InputError(f"{redact(target)} has no run history in schema {schema} (table {RUNS_TABLE}); "
-                             "`landkit assess --db URL --schema NAME` records runs there")
+            raise InputError(f"{redact(parse_url(store.url or '').conninfo)} has no run history in schema {store.schema} "
+                             f"(table {RUNS_TABLE}); `landkit assess --db URL --schema NAME` records runs there "
+                             "(name it with ?schema=NAME or --schema)")
         table = pd.DataFrame(table)
         return _ordered(table.sort_values("created", kind="stable") if "created" in table else table)
     import pyogrio
 
-    gpkg = resolve_gpkg(target)
-    try:
-        layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
-    except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by what is wrong with the file
-        raise InputError(f"{gpkg}: cannot be read as a GeoPackage ({exc}); give an output folder of `landkit assess`") from None
-    if RUNS_TABLE not in layers:
+    gpkg = store.gpkg
+    if RUNS_TABLE not in list_layers(store):
         raise InputError(f"{gpkg} has no run history (table {RUNS_TABLE}): it was written before landkit recorded "
                          "runs, or not by `landkit assess`; the next `landkit assess --overwrite` into it starts one")
     return _ordered(pd.DataFrame(pyogrio.read_dataframe(gpkg, layer=RUNS_TABLE, read_geometry=False)))
@@ -205,10 +199,10 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
     return table[columns].reset_index(drop=True)
 
 
-def latest_run(gpkg: Path) -> dict[str, Any] | None:
-    """Return the newest row of a GeoPackage's history (the run its layers belong to), or None."""
+def latest_run(run: Path | RunStore) -> dict[str, Any] | None:
+    """Return the newest row of a run's history (the run its layers belong to), or None."""
     try:
-        runs = read_runs(gpkg)
+        runs = read_runs(run)
     except InputError:
         return None
     if runs.empty:
@@ -225,14 +219,15 @@ def _missing(value: Any) -> bool:
 
 
 def runs_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return the history as plain records (for JSON), ``inputs`` parsed into a mapping."""
+    """Return the history as plain records (for JSON), ``inputs`` and ``park`` parsed into mappings."""
     out = []
     for row in runs.to_dict("records"):
         record = {k: (None if _missing(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
-        if isinstance(record.get("inputs"), str):
-            try:
-                record["inputs"] = json.loads(record["inputs"])
-            except json.JSONDecodeError:
-                pass
+        for key in ("inputs", "park"):
+            if isinstance(record.get(key), str):
+                try:
+                    record[key] = json.loads(record[key])
+                except json.JSONDecodeError:
+                    pass
         out.append(record)
     return out

@@ -122,6 +122,7 @@ class DbSource:
     conninfo: str = field(repr=False)
     table: str | None = None
     query: str | None = None
+    schema: str | None = None
 
     @property
     def label(self) -> str:
@@ -134,7 +135,8 @@ def parse_url(url: str) -> DbSource:
     """Split a landkit database URL into libpq's URL and the table or query it names.
 
     ``?table=schema.name`` (``?layer=`` too) or ``#schema.name`` name a table; ``?query=`` (last:
-    it runs to the end) a query. Other parameters (``sslmode``, ``service`` ...) stay for libpq.
+    it runs to the end) a query; ``?schema=`` the schema of an unqualified table, or of a run
+    (:mod:`landkit.runs`). Other parameters (``sslmode``, ``service`` ...) stay for libpq.
     """
     text = url.strip()
     query = None
@@ -144,11 +146,13 @@ def parse_url(url: str) -> DbSource:
         text = text[: match.start()]
     text, _, fragment = text.partition("#")
     base, _, params = text.partition("?")
-    kept, table = [], None
+    kept, table, schema = [], None, None
     for part in params.split("&") if params else []:
         key, _, value = part.partition("=")
         if key.lower() in ("table", "layer"):
             table = unquote(value).strip() or None
+        elif key.lower() == "schema":
+            schema = unquote(value) or None
         elif part:
             kept.append(part)
     if fragment:
@@ -156,7 +160,7 @@ def parse_url(url: str) -> DbSource:
         if table is not None and named != table:
             raise ConfigError(f"{redact(url)} names two tables (`{table}` and `{named}`); give one")
         table = named or table
-    return DbSource(base + ("?" + "&".join(kept) if kept else ""), table, query)
+    return DbSource(base + ("?" + "&".join(kept) if kept else ""), table, query, schema)
 
 
 def db_source(url: str, *, layer: str | None = None, query: str | None = None) -> DbSource:
@@ -184,7 +188,9 @@ def db_source(url: str, *, layer: str | None = None, query: str | None = None) -
             f"{redact(url)}: name the table (?table=schema.table in the URL, `layer:` in the project file "
             "or --layer) or a query (?query=SELECT ... or `query:`)"
         )
-    return DbSource(parsed.conninfo, table, sql_text)
+    if table is not None and parsed.schema is not None and split_table_name(table)[0] is None:
+        table = qualified_name(parsed.schema, split_table_name(table)[1])  # ?schema=src&table=parcels
+    return DbSource(parsed.conninfo, table, sql_text, parsed.schema)
 
 
 def qualified_name(schema: str, name: str) -> str:
@@ -255,9 +261,23 @@ def _secrets(conninfo: str) -> list[str]:
     found = [os.environ.get("PGPASSWORD", "")]
     try:
         found.append(str(conninfo_to_dict(conninfo).get("password") or ""))
-    except Exception:  # noqa: BLE001, S110 - an unparsable URL: nothing more to hide than redact() does
-        pass
+    except Exception:  # noqa: BLE001 - an unparsable URL (libpq quotes it whole in its message): the password as redact() sees it
+        found.extend(_url_passwords(conninfo))
     return [s for s in found if len(s) >= 4]  # (scrubbing a 1–3 character password would garble every message)
+
+
+def _url_passwords(url: str) -> list[str]:
+    """The password(s) of a URL found the way :func:`redact` finds them (the user part, ``password=``)."""
+    if not is_db_url(url):
+        return []
+    rest = url.strip().split("://", 1)[1]
+    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    authority, tail = rest[:end], rest[end:]
+    found = re.findall(r"(?i)[?&]password=([^&#]*)", tail)
+    at = authority.rfind("@")
+    if at >= 0 and ":" in authority[:at]:
+        found.append(authority[:at].split(":", 1)[1])
+    return [v for p in found for v in {p, unquote(p)}]
 
 
 def _one_line(exc: BaseException | str, conninfo: str = "") -> str:
@@ -296,7 +316,8 @@ def connect(conninfo: str, *, what: str, read_only: bool = False) -> Iterator[ps
     try:
         params = conninfo_to_dict(conninfo)
     except psycopg.Error as exc:
-        raise ConfigError(f"{what}: {redact(conninfo)} is not a valid PostgreSQL URL ({_one_line(exc, conninfo)})") from None
+        reason = _one_line(exc, conninfo).replace(conninfo, redact(conninfo))
+        raise ConfigError(f"{what}: {redact(conninfo)} is not a valid PostgreSQL URL ({reason})") from None
     extra: dict[str, Any] = {"client_encoding": "utf8"}
     if "application_name" not in params:
         extra["application_name"] = "landkit"
@@ -476,11 +497,23 @@ def read_db(db: DbSource, *, what: str, geometry: Literal["require", "auto", "dr
     return frame
 
 
-def read_table_postgis(url: str, schema: str, name: str) -> pd.DataFrame | None:
+def read_table_postgis(url: str, schema: str, name: str, *, columns: Collection[str] | None = None,
+                       geometry: bool = True) -> pd.DataFrame | None:
     """Read table ``schema.name`` (a GeoDataFrame if it has geometry), or None if it does not exist.
 
     The serial key landkit adds to layers without one (``fid``) orders the rows and is dropped,
     so a table written by :func:`write_layers_postgis` reads back as it was written.
+
+    Parameters
+    ----------
+    url : str
+        A PostgreSQL URL.
+    schema, name : str
+        The table (exact names).
+    columns : collection of str, optional
+        Read only these attribute columns (those present), in the table's order.
+    geometry : bool
+        Read the geometry (the first geometry column); False reads a plain table.
     """
     psycopg = _psycopg()
     from psycopg import sql
@@ -491,10 +524,47 @@ def read_table_postgis(url: str, schema: str, name: str) -> pd.DataFrame | None:
         try:
             if not _relation_exists(conn, schema, name):
                 return None
-            columns = _table_columns(conn, schema, name)
-            return _read(conn, sql.Identifier(schema, name), columns, what=what, label=db.label, geometry="auto")
+            found = _table_columns(conn, schema, name)
+            if columns is not None:
+                wanted = set(columns)
+                found = [c for c in found if c.name in wanted or c.typname in GEOMETRY_TYPES or c.comment == ROW_NUMBER_COMMENT]
+            return _read(conn, sql.Identifier(schema, name), found, what=what, label=db.label,
+                         geometry="auto" if geometry else "drop")
         except psycopg.Error as exc:
             raise _read_error(exc, conn, what=what, db=db) from None
+
+
+def table_columns_postgis(url: str, schema: str, name: str) -> list[str] | None:
+    """Return the attribute columns of table ``schema.name`` (not its geometry), or None if it does not exist."""
+    psycopg = _psycopg()
+
+    db = DbSource(parse_url(url).conninfo, table=qualified_name(schema, name))
+    what = f"reading {schema}.{name}"
+    with connect(db.conninfo, what=what, read_only=True) as conn:
+        try:
+            if not _relation_exists(conn, schema, name):
+                return None
+            return [c.name for c in _table_columns(conn, schema, name)
+                    if c.typname not in GEOMETRY_TYPES and c.comment != ROW_NUMBER_COMMENT]
+        except psycopg.Error as exc:
+            raise _read_error(exc, conn, what=what, db=db) from None
+
+
+def list_tables_postgis(url: str, schema: str) -> list[str] | None:
+    """Return the tables (and views) of ``schema`` by name, or None if the schema does not exist."""
+    psycopg = _psycopg()
+
+    conninfo = parse_url(url).conninfo
+    what = f"reading schema {schema}"
+    with connect(conninfo, what=what, read_only=True) as conn:
+        try:
+            if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]).fetchone() is None:
+                return None
+            return [r[0] for r in conn.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'f') ORDER BY c.oid", [schema]).fetchall()]
+        except psycopg.Error as exc:
+            raise DatabaseError(f"{what} of {redact(conninfo)} failed: {_one_line(exc, conninfo)}") from None
 
 
 def _relation_exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
@@ -863,7 +933,7 @@ _GEOMETRY_NAMES = {0: "POINT", 1: "LINESTRING", 3: "POLYGON", 4: "MULTIPOINT", 5
 
 
 def write_layers_postgis(url: str, schema: str, layers: Mapping[str, pd.DataFrame], *, overwrite: bool = False,
-                         append: Mapping[str, str] = APPEND_TABLES) -> list[str]:
+                         append: Mapping[str, str] = APPEND_TABLES, prune: bool = True) -> list[str]:
     """Write layers into ``schema`` of a PostGIS database, all in one transaction.
 
     Each GeoDataFrame becomes a table with a typed geometry column (SRID of its CRS) and a GiST
@@ -884,6 +954,10 @@ def write_layers_postgis(url: str, schema: str, layers: Mapping[str, pd.DataFram
     append : mapping of str to str
         Tables that accumulate rows (run history) → their key column: the rows whose key is not
         in the table yet are added; the table is never replaced.
+    prune : bool
+        With ``overwrite``, drop the tables an earlier run of landkit wrote there that ``layers``
+        does not hold (a whole run replaced, as its GeoPackage is). False replaces only the
+        tables of ``layers`` (`landkit rings` and `landkit scatter` adding to a run).
 
     Returns
     -------
@@ -909,7 +983,7 @@ def write_layers_postgis(url: str, schema: str, layers: Mapping[str, pd.DataFram
         try:
             with conn.transaction():
                 existing = _prepare_schema(conn, schema, [p.name for p in prepared], overwrite=overwrite, append=append,
-                                           where=where, create=True)
+                                           where=where, create=True, prune=prune)
                 srids: dict[str, int] = {}
                 for layer in prepared:
                     step = f"writing table `{schema}.{layer.name}`"
@@ -944,7 +1018,7 @@ def check_target(target: DbTarget, *, tables: Collection[str] = ("parcels", "inv
 
 
 def _prepare_schema(conn: psycopg.Connection, schema: str, names: list[str], *, overwrite: bool,
-                    append: Collection[str], where: str, create: bool) -> set[str]:
+                    append: Collection[str], where: str, create: bool, prune: bool = True) -> set[str]:
     """Check the rights on ``schema`` (creating it if asked) and return the tables it already holds."""
     from psycopg import sql
 
@@ -985,7 +1059,7 @@ def _prepare_schema(conn: psycopg.Connection, schema: str, names: list[str], *, 
             f"{where}: table `{schema}.{clash[0]}` exists{more}; pass --overwrite to replace the tables, or choose "
             "another schema (--schema)"
         )
-    if create and overwrite:  # layers of an earlier run that this one does not write (never a table of yours)
+    if create and overwrite and prune:  # layers of an earlier run that this one does not write (never a table of yours)
         stale = [r[0] for r in conn.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
             "AND c.relkind = 'r' AND obj_description(c.oid, 'pg_class') = %s AND NOT c.relname = ANY(%s)",

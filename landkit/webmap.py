@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
@@ -48,6 +48,9 @@ from landkit.labels import (
     unit,
 )
 from landkit.output import atomic_path
+
+if TYPE_CHECKING:
+    from landkit.runs import RunStore
 
 #: Web basemaps. Only `none` works offline.
 BASEMAPS: dict[str, dict[str, Any]] = {
@@ -614,10 +617,9 @@ def write_map(path: Path, html: str) -> Path:
     return Path(path)
 
 
-def layers_from_run(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
-    """Read the mappable layers of a run's GeoPackage (those present)."""
-    import pyogrio
+def layers_from_run(run: Path | RunStore) -> dict[str, gpd.GeoDataFrame]:
+    """Read the mappable layers of a run (its GeoPackage, or a :class:`landkit.runs.RunStore`), those present."""
+    from landkit.runs import RunStore, read_layers
 
-    present = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
-    return {name: pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
-            for name in ("parcels", "blocks", "roads", "core_sites", "rings", "linkage", "clusters") if name in present}
+    store = run if isinstance(run, RunStore) else RunStore(gpkg=Path(run))
+    return read_layers(store, ("parcels", "blocks", "roads", "core_sites", "rings", "linkage", "clusters"))

@@ -11,6 +11,8 @@
 # 127.0.0.1: the tests create a database per session with CREATE EXTENSION postgis) and
 # `landkit_pw` (no privileges, password auth: the tests check its password is never printed).
 # Run as root, the server runs as the `postgres` user (PostgreSQL refuses to run as root).
+# A data directory left half-made, or made by another PostgreSQL version, is made again (the
+# server is throwaway); a port another program listens on is refused with a one-line reason.
 # `start` prints shell exports on stdout (all messages go to stderr):
 #   LANDKIT_TEST_PG     postgresql://landkit@127.0.0.1:PORT/postgres
 #   LANDKIT_TEST_PG_PW  postgresql://landkit_pw:PASSWORD@127.0.0.1:PORT/postgres
@@ -57,11 +59,23 @@ print_env() {
 
 running() { as_owner "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
 
+# Whether any program (PostgreSQL or not) accepts TCP connections on 127.0.0.1:$PORT.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+
+# The major version of the server binaries in $BIN (15, 16 ...).
+bin_version() { "$BIN/postgres" --version | awk '{print $3}' | cut -d. -f1; }
+
 init_cluster() {
   say "creating a cluster in $DATA (PostgreSQL $("$BIN/postgres" --version | awk '{print $3}'))"
   mkdir -p "$DIR"
-  if [ "$OWNER" = postgres ]; then chown postgres: "$DIR"; fi
+  if [ "$OWNER" = postgres ]; then
+    chown postgres: "$DIR"
+    # the server's user must reach the folder: a private TMPDIR (e.g. under /root) will not do
+    runuser -u postgres -- test -w "$DIR" \
+      || die "the postgres user cannot write to $DIR (a parent folder is private); set LANDKIT_PG_DIR=/tmp/landkit-pg"
+  fi
   chmod 700 "$DIR"
+  rm -rf "$DATA"  # a data directory left half-made by an interrupted initdb
   as_owner "$BIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --no-locale >"$DIR/initdb.log" 2>&1 \
     || die "initdb failed; see $DIR/initdb.log"
   as_owner tee -a "$DATA/postgresql.conf" >/dev/null <<EOF
@@ -82,13 +96,17 @@ EOF
 }
 
 start() {
+  if [ -f "$DATA/PG_VERSION" ] && [ "$(cat "$DATA/PG_VERSION")" != "$(bin_version)" ] && ! running; then
+    say "the cluster in $DATA is PostgreSQL $(cat "$DATA/PG_VERSION"), the server installed $(bin_version): making it again"
+    rm -rf "$DATA"
+  fi
   [ -f "$DATA/PG_VERSION" ] || init_cluster
   local started=0
   if running; then
     say "already running on 127.0.0.1:$PORT ($DATA)"
   else
-    if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" 2>/dev/null; then
-      die "another server already listens on 127.0.0.1:$PORT; choose a free port with LANDKIT_PG_PORT=..."
+    if port_taken; then
+      die "another program already listens on 127.0.0.1:$PORT; choose a free port with LANDKIT_PG_PORT=..."
     fi
     as_owner "$BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" -w -t 60 start >/dev/null \
       || die "the server did not start; see $DIR/server.log"

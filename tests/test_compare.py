@@ -21,6 +21,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from test_postgis import db, server  # noqa: F401  (session fixtures: PostgreSQL with PostGIS, a fresh database)
 
 from landkit.assess import assess, write_assessment
 from landkit.cli.main import cli
@@ -323,6 +324,38 @@ def test_a_run_against_itself_has_no_change(runs, tmp_path):
         bp.page.wait_for_function("() => window.landkit && window.landkit.map && window.landkit.map._loaded")
         assert "changes" not in bp.page.evaluate("Object.keys(landkit.layers)")
         bp.assert_offline_clean()
+
+
+def test_runs_in_a_database_compare_as_their_folders(runs, db, tmp_path):  # noqa: F811
+    """The pair in two PostGIS schemas (the layers `landkit assess --db` writes) compares as the folders do."""
+    from landkit.history import read_runs
+    from landkit.postgis import redact, write_layers_postgis
+
+    urls = []
+    for out, schema in zip(runs, ("cmp_a", "cmp_b"), strict=True):
+        gpkg = out / "landkit.gpkg"
+        layers = {str(n): pyogrio.read_dataframe(gpkg, layer=str(n), use_arrow=True) for n, _ in pyogrio.list_layers(gpkg)}
+        write_layers_postgis(db, schema, layers)
+        urls.append(f"{db}?schema={schema}")
+    files = invoke("compare", runs[0], runs[1], "-o", tmp_path / "files")
+    database = invoke("compare", *urls, "-o", tmp_path / "db")
+    assert files.exit_code == 0 and database.exit_code == 0, database.output
+    headlines = [line for line in database.output.splitlines() if not line.startswith("Wrote ")]
+    assert headlines == [line for line in files.output.splitlines() if not line.startswith("Wrote ")]
+    expected = json.loads((tmp_path / "files" / "compare.json").read_text(encoding="utf-8"))
+    found = json.loads((tmp_path / "db" / "compare.json").read_text(encoding="utf-8"))
+    for side, schema in (("a", "cmp_a"), ("b", "cmp_b")):
+        assert found[side].pop("path") == f"{redact(db)} (schema {schema})"
+        expected[side].pop("path")
+    assert found == expected
+    changes = pyogrio.read_dataframe(tmp_path / "db" / "compare.gpkg", layer="changes").set_index("parcel_id")
+    reference = pyogrio.read_dataframe(tmp_path / "files" / "compare.gpkg", layer="changes").set_index("parcel_id")
+    assert changes["change_type"].to_dict() == reference["change_type"].to_dict()
+    assert shapely.equals_exact(np.asarray(changes.geometry), np.asarray(reference.loc[changes.index].geometry), 0).all()
+    run_id = read_runs(urls[1])["run_id"].iloc[-1]  # a run of the schema's history, named after the URL
+    assert invoke("compare", urls[0], f"{urls[1]}@{run_id}", "-o", tmp_path / "id").exit_code == 0
+    assert "has no run `20000101T000000Z-abcdef`" in _one_line_error(
+        invoke("compare", urls[0], f"{urls[1]}@20000101T000000Z-abcdef", "-o", tmp_path / "bad"))
 
 
 def _one_line_error(result) -> str:

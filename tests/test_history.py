@@ -119,6 +119,7 @@ def test_runs_accumulate_across_overwrites_with_their_hashes_and_figures(project
         for column in ("area_mu", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan"):
             key = "inventory_area_mu" if column == "area_mu" else column
             assert row[key] == pytest.approx(inv[column])
+        assert json.loads(row["park"]) == summary["park"] and summary["park"]  # the park's metrics, for `landkit compare`
         assert row["output"] == str(out.resolve())
         assert pd.Timestamp(row["created"]).tzinfo is not None
     assert runs["config_sha256"].nunique() == 1
@@ -137,6 +138,7 @@ def test_runs_accumulate_across_overwrites_with_their_hashes_and_figures(project
     as_json = json.loads(invoke("history", out, "--json").output)
     assert [r["run_id"] for r in as_json] == list(runs["run_id"])
     assert as_json[1]["inputs"]["enterprises"]["sha256"] == manifest_2["inputs"]["enterprises"]["sha256"]
+    assert as_json[1]["park"] == summary_2["park"]
 
 
 def test_rings_and_scatter_keep_the_history(project_dir):
@@ -193,6 +195,7 @@ def test_database_history_accumulates_across_output_folders(project_dir, db):  #
     shown = invoke("history", db, "--schema", "hist", "--json")
     assert shown.exit_code == 0, shown.output
     assert [r["run_id"] for r in json.loads(shown.output)] == in_files
+    assert json.loads(invoke("history", f"{db}?schema=hist", "--json").output) == json.loads(shown.output)
     missing = invoke("history", db, "--schema", "nowhere")
     assert missing.exit_code == 1 and "no run history in schema nowhere" in missing.output
     assert "--schema goes with" in invoke("history", project_dir / "one", "--schema", "x").output

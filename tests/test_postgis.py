@@ -16,6 +16,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -38,6 +39,7 @@ from landkit.postgis import (
     DbTarget,
     db_source,
     is_db_url,
+    list_tables_postgis,
     parse_url,
     qualified_name,
     read_table_postgis,
@@ -169,6 +171,9 @@ def test_source_urls_name_a_table_or_a_query():
     q = parse_url("postgresql://h/db?query=SELECT * FROM p WHERE town = '马桥镇' AND a%25 > 1 & b")
     assert q.conninfo == "postgresql://h/db" and q.query == "SELECT * FROM p WHERE town = '马桥镇' AND a% > 1 & b"
     assert db_source("postgresql://h/db", layer="s.t").table == "s.t"
+    scoped = db_source("postgresql://h/db?schema=my.src&table=parcels")  # ?schema= qualifies a bare table name
+    assert (scoped.conninfo, split_table_name(scoped.table)) == ("postgresql://h/db", ("my.src", "parcels"))
+    assert parse_url("postgresql://u@h/db?schema=run&sslmode=disable").schema == "run"
     assert db_source("postgresql://h/db", query="SELECT 1").query == "SELECT 1"
     with pytest.raises(ConfigError, match="name the table"):
         db_source("postgresql://h/db")
@@ -428,6 +433,56 @@ def test_assess_db_refuses_existing_tables_then_replaces_them_and_appends_histor
     assert len(read_table_postgis(sample, "run", "parcels")) == 3200
 
 
+def assert_same_table(stored: pd.DataFrame, written: pd.DataFrame, name: str) -> None:
+    """A table read from PostGIS equals the GeoPackage's: columns in order, values (floats to 1e-9), geometry exactly."""
+    geometry = [c for c in written.columns if c == "geometry"]
+    assert list(stored.columns) == [c for c in written.columns if c != "geometry"] + (["geom"] if geometry else []), name
+    for column in written.columns.drop(geometry):
+        a, b = stored[column], written[column]
+        if pd.api.types.is_bool_dtype(a.dropna().infer_objects()) and not pd.api.types.is_bool_dtype(b.dropna().infer_objects()):
+            # a column of True/False/None: a boolean in PostgreSQL, text in the GeoPackage (GDAL has no nullable boolean)
+            a, b = (x.map(lambda v: None if pd.isna(v) else str(v)).astype(object) for x in (a, b))
+        pd.testing.assert_series_equal(a, b, obj=f"{name}.{column}", check_dtype=False, rtol=1e-9)
+    if geometry:
+        assert shapely.equals_exact(np.asarray(stored.geometry), np.asarray(written.geometry), 0).all(), name
+
+
+def test_run_commands_take_the_schema_assess_db_wrote(runs, sample, tmp_path):
+    """rings, scatter, map, export, history and compare read a run from its schema as from its folder."""
+    files, _, _ = runs
+    folder = tmp_path / "folder"
+    shutil.copytree(files, folder)
+    gpkg = folder / "landkit.gpkg"
+    write_layers_postgis(sample, "cli_run", {str(n): pyogrio.read_dataframe(gpkg, layer=str(n), use_arrow=True)
+                                             for n, _ in pyogrio.list_layers(gpkg)})  # the layers `assess --db` writes
+    url = f"{sample}?schema=cli_run"
+    for run, out in ((url, tmp_path / "db"), (folder, tmp_path / "files")):
+        assert invoke("export", run, "--layer", "inventory", "-o", out / "inventory.csv").exit_code == 0
+        assert invoke("map", run, "-o", out / "map.html", "-c", SAMPLE / "minhang.yaml").exit_code == 0
+    assert (tmp_path / "db" / "inventory.csv").read_bytes() == (tmp_path / "files" / "inventory.csv").read_bytes()
+    page = [re.sub(r"_[0-9a-f]{32}\b", "_ID", (out / "map.html").read_text(encoding="utf-8"))  # folium's random element ids
+            for out in (tmp_path / "db", tmp_path / "files")]
+    assert page[0] == page[1]
+    assert invoke("history", url, "--json").output == invoke("history", folder, "--json").output
+    same = invoke("compare", folder, url, "-o", tmp_path / "cmp")
+    assert same.exit_code == 0 and "评价等级变化 0 宗" in same.output and "新列入 0 宗, 移出 0 宗" in same.output, same.output
+
+    tables = set(list_tables_postgis(sample, "cli_run"))
+    for command in ("rings", "scatter"):
+        for run in (url, folder):
+            result = invoke("-q", command, run, "-c", SAMPLE / "minhang.yaml")
+            assert result.exit_code == 0, result.output
+    added = {"rings", "linkage", "ring_profiles", "clusters", "scatter_metrics", "scatter_before_after"}
+    assert set(list_tables_postgis(sample, "cli_run")) == tables | added  # the run's other tables kept
+    for name in ("parcels", *sorted(added)):
+        assert_same_table(read_table_postgis(sample, "cli_run", name), pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True), name)
+    assert len(read_table_postgis(sample, "cli_run", "landkit_runs")) == 1
+
+    assert invoke("map", url).exit_code == 2  # a database run has no folder to put map.html in
+    fails("export", f"{sample}?schema=nowhere", "-o", tmp_path / "x.csv", expect="(schema nowhere): the schema does not exist")
+    fails("export", url, "--layer", "nope", "-o", tmp_path / "x.csv", expect="has no layer `nope`; layers: ")
+
+
 # --- bad input: one line, exit 1, never a password -----------------------------------------------------
 
 
@@ -446,6 +501,17 @@ def test_an_unreachable_server_names_host_and_port_not_the_password(password):
     line = fails("validate", f"postgresql://landkit_pw:{password}@127.0.0.1:1/park?table=parcels",
                  expect="cannot reach the PostgreSQL server at 127.0.0.1:1 (Connection refused)", secret=password)
     assert "postgresql://landkit_pw:***@127.0.0.1:1/park" in line
+
+
+def test_a_password_is_never_printed_by_any_command(sample, pw_db, password, tmp_path):
+    for args in (("map", f"{pw_db}?schema=nowhere", "-o", tmp_path / "m.html"), ("export", pw_db, "-o", tmp_path / "x.csv"),
+                 ("rings", f"{pw_db}?schema=src", "-c", SAMPLE / "minhang.yaml"), ("scatter", f"{pw_db}?schema=src"), ("history", pw_db),
+                 ("compare", pw_db, f"{pw_db}?schema=src", "-o", tmp_path / "c"),
+                 ("validate", f"postgresql://landkit_pw:{password}@[bad/db?table=x")):
+        for verbosity in ((), ("-vv",)):
+            result = invoke(*verbosity, *args)
+            assert result.exit_code == 1, result.output
+            assert password not in result.output and "***" in result.output, result.output
 
 
 def test_a_refused_login_says_so_without_the_password(pw_db, password):

@@ -19,14 +19,15 @@ from landkit.output import check_writable
 @config_opt
 @overwrite_opt
 def command(run_a: str, run_b: str, out_dir: Path, lang: str, config_path, overwrite: bool) -> None:
-    """Compare RUN_A (earlier) with RUN_B (later): output folders of `landkit assess` or their landkit.gpkg.
+    """Compare RUN_A (earlier) with RUN_B (later): output folders of `landkit assess`, their
+    landkit.gpkg, or postgresql://.../db?schema=NAME (the schema `landkit assess --db` wrote).
 
     Reports parcels whose grade changed (with the A/B/C/D/U transition matrix), parcels that
     entered or left the low-efficiency inventory, disposal paths started and completed, new and
     removed parcels, and block and concentration metrics before and after. Writes
     OUTPUT/compare.gpkg (layer `changes` and tables), compare.xlsx, compare.json and the map
-    compare.html. A run of a folder's history can be named as FOLDER@RUN_ID while its layers
-    are still there (see `landkit history`).
+    compare.html. A run of a folder's (or schema's) history can be named as FOLDER@RUN_ID while
+    its layers are still there (see `landkit history`).
     """
     check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
     project = load_project(config_path)

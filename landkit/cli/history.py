@@ -75,12 +75,13 @@ def format_runs(runs: pd.DataFrame, lang: str = "zh") -> str:
 
 @click.command("history")
 @click.argument("run", required=False, default=".")
-@click.option("--schema", metavar="NAME", help="With a postgresql:// URL: the schema `landkit assess --db` wrote (default: landkit).")
+@click.option("--schema", metavar="NAME",
+              help="With a postgresql:// URL: the schema `landkit assess --db` wrote (or ?schema=NAME; default: landkit).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Header language.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON (every column, inputs with their hashes).")
 def command(run: str, schema: str | None, lang: str, as_json: bool) -> None:
     """List the runs recorded in RUN: an output folder of `landkit assess` (default: here), its
-    landkit.gpkg, or a postgresql:// URL that `landkit assess --db` wrote to.
+    landkit.gpkg, or postgresql://.../db?schema=NAME that `landkit assess --db` wrote to.
 
     Each `landkit assess` run adds a row: run id, time, landkit version, year, configuration and
     input hashes, and the headline figures. Runs replaced with --overwrite keep their row.

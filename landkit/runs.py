@@ -1,0 +1,205 @@
+"""Where a run of `landkit assess` lives: an output folder (its GeoPackage) or a PostGIS schema.
+
+``landkit assess -o OUT`` writes the run's layers to ``OUT/landkit.gpkg``; with ``--db URL
+--schema NAME`` it writes the same layers as tables of schema ``NAME``. The commands that read a
+run (`rings`, `scatter`, `map`, `export`, `history`, `compare`) take either:
+
+- an output folder, or its ``landkit.gpkg``;
+- ``postgresql://user@host:port/db?schema=NAME`` (schema ``landkit`` when not given), the
+  password from the URL, the ``PG*`` variables, ``~/.pgpass`` or a service file.
+
+:func:`open_run` finds the run; :func:`list_layers`, :func:`read_layer` and
+:func:`replace_layers` read and update its layers the same way wherever it is.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from landkit.errors import ConfigError, InputError
+from landkit.postgis import DEFAULT_SCHEMA, is_db_url, parse_url, redact
+from landkit.results import GPKG_NAME
+
+#: The geometry column of a layer as read (pyogrio's name): a database run's ``geom`` is renamed to it.
+GEOMETRY = "geometry"
+
+
+@dataclass(frozen=True)
+class RunStore:
+    """A run's layers: the GeoPackage ``gpkg``, or the tables of ``schema`` in the database ``url``.
+
+    ``url`` may hold a password: it is kept out of ``repr`` and shown only through :attr:`label`.
+    """
+
+    gpkg: Path | None = None
+    url: str | None = field(default=None, repr=False)
+    schema: str | None = None
+
+    @property
+    def is_database(self) -> bool:
+        """Whether the run is in a database."""
+        return self.url is not None
+
+    @property
+    def folder(self) -> Path | None:
+        """The output folder (beside summary.json, manifest.json ...), None for a database run."""
+        return None if self.gpkg is None else self.gpkg.parent
+
+    @property
+    def label(self) -> str:
+        """The run for messages: the GeoPackage, or the redacted URL and the schema."""
+        if self.gpkg is not None:
+            return str(self.gpkg)
+        return f"{redact(parse_url(self.url or '').conninfo)} (schema {self.schema})"
+
+
+def open_run(target: str | Path, *, schema: str | None = None, must_exist: bool = True) -> RunStore:
+    """Return where the run ``target`` names is: an output folder, its GeoPackage, or a database URL.
+
+    Parameters
+    ----------
+    target : path or str
+        An output folder of `landkit assess`, its ``landkit.gpkg``, or a ``postgresql://`` URL
+        (``?schema=NAME`` names the schema).
+    schema : str, optional
+        The schema of a database run (``--schema``); default the URL's, else ``landkit``.
+    must_exist : bool
+        Raise if there is no run there (a database is only checked when read).
+
+    Raises
+    ------
+    InputError
+        If the folder has no ``landkit.gpkg`` or the file does not exist.
+    ConfigError
+        If ``schema`` is given for a file, or disagrees with the URL's.
+    """
+    if is_db_url(target):
+        url = str(target).strip()
+        named = parse_url(url).schema
+        if schema is not None and named is not None and schema != named:
+            raise ConfigError(f"{redact(url)} names schema `{named}` but --schema gives `{schema}`; give one")
+        return RunStore(url=url, schema=schema or named or DEFAULT_SCHEMA)
+    if schema is not None:
+        raise ConfigError(f"--schema names a schema of a database run; {target} is a file: give a postgresql:// URL")
+    path = Path(target)
+    gpkg = path / GPKG_NAME if path.is_dir() else path
+    if must_exist and not gpkg.exists():
+        where = f"{path} has no {GPKG_NAME}" if path.is_dir() else f"{path} does not exist"
+        raise InputError(f"{where}; give an output folder of `landkit assess -o`, its {GPKG_NAME}, "
+                         "or postgresql://.../db?schema=NAME (a run written with --db)")
+    return RunStore(gpkg=gpkg)
+
+
+def list_layers(store: RunStore) -> list[str]:
+    """Return the layers (tables) of a run, in the order they were written.
+
+    Raises
+    ------
+    InputError
+        If the GeoPackage cannot be read, or the schema does not exist.
+    """
+    if store.gpkg is not None:
+        import pyogrio
+
+        try:
+            return [str(name) for name, _ in pyogrio.list_layers(store.gpkg)]
+        except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by what is wrong with the file
+            raise InputError(f"{store.gpkg}: cannot be read as a GeoPackage ({' '.join(str(exc).split())}); "
+                             "give an output folder of `landkit assess`") from None
+    from landkit.postgis import list_tables_postgis
+
+    tables = list_tables_postgis(store.url or "", store.schema or DEFAULT_SCHEMA)
+    if tables is None:
+        raise InputError(f"{store.label}: the schema does not exist; give the schema `landkit assess --db URL --schema NAME` "
+                         "wrote, as ?schema=NAME in the URL")
+    return tables
+
+
+def layer_fields(store: RunStore, name: str) -> list[str]:
+    """Return the attribute columns of layer ``name`` (not its geometry).
+
+    Raises
+    ------
+    InputError
+        If the run has no such layer.
+    """
+    if store.gpkg is not None:
+        import pyogrio
+
+        if name not in list_layers(store):
+            raise InputError(f"{store.gpkg} has no layer `{name}`")
+        return [str(f) for f in pyogrio.read_info(store.gpkg, layer=name)["fields"]]
+    from landkit.postgis import table_columns_postgis
+
+    fields = table_columns_postgis(store.url or "", store.schema or DEFAULT_SCHEMA, name)
+    if fields is None:
+        raise InputError(f"{store.label} has no table `{name}`")
+    return fields
+
+
+def read_layer(store: RunStore, name: str, *, columns: Collection[str] | None = None,
+               geometry: bool = True) -> pd.DataFrame:
+    """Read layer ``name`` of a run (a GeoDataFrame when it has geometry and ``geometry`` is true).
+
+    Raises
+    ------
+    InputError
+        If the run has no such layer.
+    """
+    if store.gpkg is not None:
+        import pyogrio
+
+        if name not in list_layers(store):
+            raise InputError(f"{store.gpkg} has no layer `{name}`")
+        wanted = None
+        if columns is not None:
+            present = set(layer_fields(store, name))
+            wanted = [c for c in columns if c in present]
+        return pyogrio.read_dataframe(store.gpkg, layer=name, columns=wanted, read_geometry=geometry, use_arrow=True)
+    from landkit.postgis import read_table_postgis
+
+    table = read_table_postgis(store.url or "", store.schema or DEFAULT_SCHEMA, name, columns=columns, geometry=geometry)
+    if table is None:
+        raise InputError(f"{store.label} has no table `{name}`")
+    if isinstance(table, gpd.GeoDataFrame) and table.geometry.name != GEOMETRY and GEOMETRY not in table.columns:
+        table = table.rename_geometry(GEOMETRY)  # `geom` in the database, `geometry` as read from the GeoPackage
+    return table
+
+
+def read_layers(store: RunStore, names: Collection[str]) -> dict[str, pd.DataFrame]:
+    """Read the layers of ``names`` the run has (in the order of ``names``)."""
+    present = set(list_layers(store))
+    return {name: read_layer(store, name) for name in names if name in present}
+
+
+def replace_layers(store: RunStore, layers: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Write ``layers`` into a run, replacing those of the same name and keeping the others.
+
+    A GeoPackage is rewritten atomically (a copy, renamed over it); a database schema in one
+    transaction. Layers are written as given (the caller reprojects to the run's CRS).
+
+    Returns
+    -------
+    list of str
+        The layers written.
+    """
+    if store.gpkg is not None:
+        import pyogrio
+
+        from landkit.output import atomic_path
+
+        with atomic_path(store.gpkg) as tmp:
+            shutil.copyfile(store.gpkg, tmp)
+            for name, frame in layers.items():
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", layer_options={"OVERWRITE": "YES"})
+        return list(layers)
+    from landkit.postgis import write_layers_postgis
+
+    write_layers_postgis(store.url or "", store.schema or DEFAULT_SCHEMA, layers, overwrite=True, prune=False)
+    return list(layers)
