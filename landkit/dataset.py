@@ -9,6 +9,7 @@ work starts.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -21,7 +22,7 @@ from landkit.issues import Issue, raise_on_errors
 from landkit.progress import Stage, no_stage
 from landkit.parcels import add_areas, aggregate_enterprises, assign_blocks
 from landkit.validate import check_enterprises, check_geometry, check_ids, check_overlaps, check_parcel_values
-from landkit.inputs import read_input
+from landkit.inputs import Table, read_input
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,13 @@ def load_dataset(project: Project, *, strict: bool = True, stage: Stage = no_sta
     -------
     Dataset
     """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The enterprise table (Excel decoding, text parsing) is read beside the parcels.
+        enterprises = pool.submit(read_input, "enterprises", project) if project.inputs.enterprises is not None else None
+        return _load(project, strict, stage, enterprises)
+
+
+def _load(project: Project, strict: bool, stage: Stage, enterprises: Future[Table] | None) -> Dataset:
     working = project.crs.working
     with stage("read"):
         table = read_input("parcels", project)
@@ -81,7 +89,8 @@ def load_dataset(project: Project, *, strict: bool = True, stage: Stage = no_sta
 
     with stage("read"):
         _read_optional(project, data, issues)
-        _join_enterprises(project, data, issues)
+        if enterprises is not None:
+            _join_enterprises(data, issues, enterprises.result())
     data.issues = issues
     log.info("loaded %d parcels; %d errors, %d warnings", len(data.parcels), len(data.errors), len(issues) - len(data.errors))
     if strict:
@@ -112,17 +121,15 @@ def _read_optional(project: Project, data: Dataset, issues: list[Issue]) -> None
         data.parcels["inside_block"] = data.parcels["block_id"].notna()
 
 
-def _join_enterprises(project: Project, data: Dataset, issues: list[Issue]) -> None:
-    """Read and check the enterprise table and sum it per parcel."""
-    if project.inputs.enterprises is not None:
-        table = read_input("enterprises", project)
-        issues += table.issues
-        enterprises = table.frame
-        issues += check_enterprises(enterprises, pd.Index(data.parcels["parcel_id"]))
-        data.enterprises = enterprises
-        data.sources["enterprises"] = table.name
-        if not data.parcels["parcel_id"].duplicated().any():
-            area = data.parcels.set_index("parcel_id")["area_m2"]
-            sums = aggregate_enterprises(enterprises, area)
-            data.parcels = data.parcels.join(sums, on="parcel_id")
-            data.parcels["enterprise_count"] = data.parcels["enterprise_count"].fillna(0).astype(int)
+def _join_enterprises(data: Dataset, issues: list[Issue], table: Table) -> None:
+    """Check the enterprise table and sum it per parcel."""
+    issues += table.issues
+    enterprises = table.frame
+    issues += check_enterprises(enterprises, pd.Index(data.parcels["parcel_id"]))
+    data.enterprises = enterprises
+    data.sources["enterprises"] = table.name
+    if not data.parcels["parcel_id"].duplicated().any():
+        area = data.parcels.set_index("parcel_id")["area_m2"]
+        sums = aggregate_enterprises(enterprises, area)
+        data.parcels = data.parcels.join(sums, on="parcel_id")
+        data.parcels["enterprise_count"] = data.parcels["enterprise_count"].fillna(0).astype(int)

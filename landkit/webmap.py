@@ -551,7 +551,8 @@ def data_block(config: dict[str, Any], compress: str, lang: str) -> str:
         return f'<script type="application/json" id="landkit-data">{text}</script>'
     import gzip
 
-    packed = base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
+    # Level 3: a whole city's 140 MB of JSON in 1.5 s instead of 5.3 s at level 6, 9 % larger.
+    packed = base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=3, mtime=0)).decode("ascii")
     note = _escape_text(OLD_BROWSER[lang])
     return f'<script type="application/octet-stream" id="landkit-data-gz" data-old-browser="{note}">{packed}</script>'
 
