@@ -7,6 +7,7 @@ run's GeoPackage (layers ``parcels``, ``inventory``, ``blocks`` and tables, with
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import time
@@ -38,7 +39,7 @@ from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
 from landkit.raster import NODATA, assess_rasters, kernel_density, overlay_png, rasterize_column, write_cog
 from landkit.rings import RingResult, assess_rings
-from landkit.scatter import ScatterResult, assess_scatter
+from landkit.scatter import ScatterResult, assess_scatter, scatter_state
 from landkit.webmap import build_map, write_map
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,15 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
     """
     year = assessment_year(project)
     parcels = with_production_zeros(data.parcels)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The 小而散 geometry (neighbour graph, clusters, patches; GEOS releases the GIL) needs no
+        # assessment column: it runs beside the zonal statistics and the assessments.
+        early = pool.submit(contextvars.copy_context().run, scatter_state, parcels, project)
+        return _assess(data, project, parcels, year, early, stage)
+
+
+def _assess(data: Dataset, project: Project, parcels: gpd.GeoDataFrame, year: int, scatter_early: Future,
+            stage: Stage) -> AssessmentResult:
     if project.inputs.rasters:
         with stage("zonal"):
             parcels = add_raster_columns(parcels, project)
@@ -99,7 +109,7 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
             rings = assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
             parcels = parcels.join(rings.parcels)
     with stage("scatter"):  # before the list: its rules may use `small`, `isolated`, `scattered`
-        scatter = assess_scatter(parcels, project, blocks=data.blocks)
+        scatter = assess_scatter(parcels, project, blocks=data.blocks, state=scatter_early.result())
         parcels = parcels.join(scatter.parcels)
     with stage("inventory"):
         listed = list_low_efficiency(parcels, project.inventory, year=year)

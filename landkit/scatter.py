@@ -954,25 +954,41 @@ def cluster_layer(parcels: gpd.GeoDataFrame, columns: pd.DataFrame, patches: gpd
     return gpd.GeoDataFrame(table, geometry=patches.reindex(table["cluster_id"]).to_numpy(), crs=parcels.crs)
 
 
+def analysed_parcels(parcels: gpd.GeoDataFrame, spec: Any) -> pd.Series:
+    """Return which parcels the 小而散 analysis covers: those of ``scatter.land_uses`` (all when unset)."""
+    land_uses = list(setting(spec, "land_uses"))
+    if land_uses and "land_use" in parcels:
+        return parcels["land_use"].isin(land_uses)
+    return pd.Series(True, index=parcels.index)
+
+
+def scatter_state(parcels: gpd.GeoDataFrame, project: Project) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return :func:`park_state` of the analysed parcels: the part of :func:`assess_scatter` that
+    needs no assessment column (geometry, areas, land use, blocks), so it can run beside the assessment."""
+    _check_projected(parcels)
+    return park_state(parcels.loc[analysed_parcels(parcels, project.scatter)], project.scatter)
+
+
 def assess_scatter(
-    parcels: gpd.GeoDataFrame, project: Project, *, blocks: gpd.GeoDataFrame | None = None
+    parcels: gpd.GeoDataFrame, project: Project, *, blocks: gpd.GeoDataFrame | None = None,
+    state: tuple[pd.DataFrame, dict[str, Any]] | None = None,
 ) -> ScatterResult:
     """Run the 小而散 analysis on the parcels (working CRS; graded parcels for the proposals).
 
     Parcels whose land use is not in ``scatter.land_uses`` (when set) are not industrial land:
     they get no flags, no cluster (``cluster_id`` −1) and no proposal, and are no one's
     neighbour. Metrics are computed for the park, each block (and the land outside the blocks,
-    group ``outside``) and each ring (from a ``ring`` column, else from the blocks).
+    group ``outside``) and each ring (from a ``ring`` column, else from the blocks). ``state``
+    is :func:`scatter_state` of the same parcels, when already computed.
     """
     spec = project.scatter
     seconds: dict[str, float] = {}
     _check_projected(parcels)
     parcels = parcels.drop(columns=[c for c in PARCEL_COLUMNS if c in parcels])  # a re-run replaces them
-    land_uses = list(setting(spec, "land_uses"))
-    analysed = parcels["land_use"].isin(land_uses) if land_uses and "land_use" in parcels else pd.Series(True, index=parcels.index)
+    analysed = analysed_parcels(parcels, spec)
     park = parcels.loc[analysed]
 
-    columns, state = park_state(park, spec)
+    columns, state = state if state is not None else park_state(park, spec)
     seconds.update(state["seconds"])
     clock = time.perf_counter()
     with_flags = park.join(columns[["small", "isolated", "scattered", "nn_distance_m"]])
