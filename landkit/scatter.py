@@ -30,8 +30,10 @@ Settings read from ``project.scatter`` beyond the three the model declares (read
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -954,6 +956,11 @@ def cluster_layer(parcels: gpd.GeoDataFrame, columns: pd.DataFrame, patches: gpd
     return gpd.GeoDataFrame(table, geometry=patches.reindex(table["cluster_id"]).to_numpy(), crs=parcels.crs)
 
 
+def _timed(func: Any, *args: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    return func(*args), time.perf_counter() - start
+
+
 def analysed_parcels(parcels: gpd.GeoDataFrame, spec: Any) -> pd.Series:
     """Return which parcels the 小而散 analysis covers: those of ``scatter.land_uses`` (all when unset)."""
     land_uses = list(setting(spec, "land_uses"))
@@ -967,6 +974,42 @@ def scatter_state(parcels: gpd.GeoDataFrame, project: Project) -> tuple[pd.DataF
     needs no assessment column (geometry, areas, land use, blocks), so it can run beside the assessment."""
     _check_projected(parcels)
     return park_state(parcels.loc[analysed_parcels(parcels, project.scatter)], project.scatter)
+
+
+def scatter_metrics(with_flags: gpd.GeoDataFrame, state: dict[str, Any], blocks: gpd.GeoDataFrame | None,
+                    project: Project) -> pd.DataFrame:
+    """Return the fragmentation metrics of the park (from ``state``), of each block and of each ring."""
+    spec = project.scatter
+    distance = float(spec.cluster_distance_m)
+    pairs = state["pairs"]
+    park_row = pd.DataFrame([state["metrics"]]).assign(level="park", group="park", name=project.name)
+    frames = [park_row]
+    if "block_id" in with_flags:
+        by_block = with_flags["block_id"].astype(object).where(with_flags["block_id"].notna(), OUTSIDE)
+        rows = group_metrics(with_flags, by_block, distance, pairs=pairs)
+        names = {}
+        if blocks is not None and "block_name" in blocks:
+            names = dict(zip(blocks["block_id"], blocks["block_name"], strict=False))
+        elif "block_name" in with_flags:
+            names = with_flags.dropna(subset=["block_id"]).drop_duplicates("block_id").set_index("block_id")["block_name"].to_dict()
+        names[OUTSIDE] = "区块外"
+        frames.append(rows.assign(level="block", name=rows["group"].map(names)))
+    rings = _rings_of(with_flags, blocks, project)
+    if rings is not None:
+        rows = group_metrics(with_flags, rings, distance, pairs=pairs)
+        labels = {k: v.get("zh", k) for k, v in project.rings.labels.items()}
+        frames.append(rows.assign(level="ring", name=rows["group"].map(labels).fillna(rows["group"])))
+    metrics = pd.concat(frames, ignore_index=True)
+    first = ["level", "group", "name"]
+    metrics = metrics[first + [c for c in metrics.columns if c not in first]]
+    rank = {"park": {}, "block": {OUTSIDE: 1}, "ring": {r: i for i, r in enumerate([*project.rings.labels, OUTSIDE])}}
+    metrics["_level"] = metrics["level"].map({"park": 0, "block": 1, "ring": 2})
+    metrics["_rank"] = [rank[lv].get(g, 0 if lv == "block" else 99) for lv, g in zip(metrics["level"], metrics["group"], strict=True)]
+    metrics = metrics.sort_values(["_level", "_rank", "group"], kind="stable").drop(columns=["_level", "_rank"]).reset_index(drop=True)
+    for column in ("parcels", "np", "small_parcels", "isolated_parcels", "scattered_parcels"):
+        if column in metrics and metrics[column].notna().all():
+            metrics[column] = metrics[column].astype(int)
+    return metrics
 
 
 def assess_scatter(
@@ -997,45 +1040,17 @@ def assess_scatter(
     seconds["cluster_layer"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    distance = float(spec.cluster_distance_m)
-    pairs = state["pairs"]
-    park_row = pd.DataFrame([state["metrics"]]).assign(level="park", group="park", name=project.name)
-    frames = [park_row]
-    if "block_id" in with_flags:
-        by_block = with_flags["block_id"].astype(object).where(with_flags["block_id"].notna(), OUTSIDE)
-        rows = group_metrics(with_flags, by_block, distance, pairs=pairs)
-        names = {}
-        if blocks is not None and "block_name" in blocks:
-            names = dict(zip(blocks["block_id"], blocks["block_name"], strict=False))
-        elif "block_name" in with_flags:
-            names = with_flags.dropna(subset=["block_id"]).drop_duplicates("block_id").set_index("block_id")["block_name"].to_dict()
-        names[OUTSIDE] = "区块外"
-        frames.append(rows.assign(level="block", name=rows["group"].map(names)))
-    rings = _rings_of(with_flags, blocks, project)
-    if rings is not None:
-        rows = group_metrics(with_flags, rings, distance, pairs=pairs)
-        labels = {k: v.get("zh", k) for k, v in project.rings.labels.items()}
-        frames.append(rows.assign(level="ring", name=rows["group"].map(labels).fillna(rows["group"])))
-    metrics = pd.concat(frames, ignore_index=True)
-    first = ["level", "group", "name"]
-    metrics = metrics[first + [c for c in metrics.columns if c not in first]]
-    rank = {"park": {}, "block": {OUTSIDE: 1}, "ring": {r: i for i, r in enumerate([*project.rings.labels, OUTSIDE])}}
-    metrics["_level"] = metrics["level"].map({"park": 0, "block": 1, "ring": 2})
-    metrics["_rank"] = [rank[lv].get(g, 0 if lv == "block" else 99) for lv, g in zip(metrics["level"], metrics["group"], strict=True)]
-    metrics = metrics.sort_values(["_level", "_rank", "group"], kind="stable").drop(columns=["_level", "_rank"]).reset_index(drop=True)
-    for column in ("parcels", "np", "small_parcels", "isolated_parcels", "scattered_parcels"):
-        if column in metrics and metrics[column].notna().all():
-            metrics[column] = metrics[column].astype(int)
-    seconds["group_metrics"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    proposals = adjustment_proposals(with_flags, columns["cluster_id"], blocks, spec=spec, pairs=pairs)
+    proposals = adjustment_proposals(with_flags, columns["cluster_id"], blocks, spec=spec, pairs=state["pairs"])
     seconds["proposals"] = time.perf_counter() - clock
-    clock = time.perf_counter()
     adjusted = apply_adjustments(with_flags, proposals)
-    after_columns, after_state = park_state(adjusted, spec)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the park as adjusted (GEOS work, which releases the GIL) beside the group metrics
+        after = pool.submit(contextvars.copy_context().run, _timed, park_state, adjusted, spec)
+        clock = time.perf_counter()
+        metrics = scatter_metrics(with_flags, state, blocks, project)
+        seconds["group_metrics"] = time.perf_counter() - clock
+        (after_columns, after_state), seconds["before_after"] = after.result()
     table = _before_after_table(state["metrics"], after_state["metrics"])
-    seconds["before_after"] = time.perf_counter() - clock
 
     out = pd.concat([columns, proposals], axis=1).reindex(parcels.index)
     out["cluster_id"] = out["cluster_id"].fillna(-1).astype(int)
