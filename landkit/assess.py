@@ -361,38 +361,19 @@ def write_assessment(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    layers: dict[str, pd.DataFrame] = {
-        "parcels": to_output(_ordered(result.parcels), project, data),
-        "inventory": to_output(_ordered(result.inventory), project, data),
-    }
-    if result.blocks is not None:
-        layers["blocks"] = to_output(result.blocks, project, data)
-    for name in ("roads", "core_sites"):  # context for maps drawn from the run later
-        if getattr(data, name) is not None:
-            layers[name] = to_output(getattr(data, name), project, data)
-    if result.rings is not None:
-        layers["rings"] = to_output(result.rings.rings, project, data)
-        if len(result.rings.linkage):
-            layers["linkage"] = to_output(result.rings.linkage, project, data)
-    if result.scatter is not None and len(result.scatter.clusters):
-        layers["clusters"] = to_output(result.scatter.clusters, project, data)
-    layers.update(result.tables)
-    layers["kpis"] = result.kpis
-    layers["layer_styles"] = qgis_styles(project)
-    append_run(layers, run_record(project, data, result, out_dir), previous_runs(out_dir / GPKG_NAME))  # landkit_runs
-    with stage("export"):
-        if db is not None:
-            from landkit.postgis import write_layers_postgis
+    layers = None
+    if db is not None:  # first, in one transaction: a refused database write leaves no file written
+        from landkit.postgis import write_layers_postgis
 
+        with stage("database"):
+            layers = output_layers(out_dir, project, data, result)
             write_layers_postgis(db.url, db.schema, layers, overwrite=db.overwrite)
-        paths = [write_layers(out_dir / GPKG_NAME, layers)]
-        paths.append(write_json(out_dir / "summary.json", result.summary))
-        paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
     global _FORKED
     _FORKED = (out_dir, project, result)
     # The workbook (pure Python) is written in a forked process where there is one (sharing the
     # result without copying it up front); the map is drawn in a thread (GEOS, PROJ and gzip
-    # release the GIL) beside the surfaces, whose overlays it takes last, and the report.
+    # release the GIL) beside the GeoPackage, the surfaces (whose overlays it takes last) and the
+    # report.
     with _workbook_pool() as pool, ThreadPoolExecutor(max_workers=1) as threads:
         book = pool.submit(_write_workbook_timed) if workbook else None
         surfaces: Future[list[Path]] = Future()
@@ -404,12 +385,17 @@ def write_assessment(
 
             drawn = threads.submit(_write_map, map_path, project, data, result, overlays, stage)
             maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
-        with stage("surfaces"):
-            try:
+        try:
+            with stage("export"):
+                paths = [write_layers(out_dir / GPKG_NAME, layers or output_layers(out_dir, project, data, result))]
+                paths.append(write_json(out_dir / "summary.json", result.summary))
+                paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
+            with stage("surfaces"):
                 surfaces.set_result(write_surfaces(out_dir, result, project))
-            except BaseException as exc:
+        except BaseException as exc:
+            if not surfaces.done():
                 surfaces.set_exception(exc)
-                raise
+            raise
         paths += surfaces.result()
         with stage("report"):
             report = build_report(result, project, maps=maps, lang=project.map.lang)
@@ -433,6 +419,30 @@ SHEET_CSV = {"低效用地清单": "inventory.csv", "分级清单": "graded.csv"
 
 #: What a forked workbook process writes: (out_dir, project, result), inherited, never pickled.
 _FORKED: tuple[Path, Project, AssessmentResult] | None = None
+
+
+def output_layers(out_dir: Path, project: Project, data: Dataset, result: AssessmentResult) -> dict[str, pd.DataFrame]:
+    """Return the layers and tables of the run's GeoPackage (and database schema), run history included."""
+    layers: dict[str, pd.DataFrame] = {
+        "parcels": to_output(_ordered(result.parcels), project, data),
+        "inventory": to_output(_ordered(result.inventory), project, data),
+    }
+    if result.blocks is not None:
+        layers["blocks"] = to_output(result.blocks, project, data)
+    for name in ("roads", "core_sites"):  # context for maps drawn from the run later
+        if getattr(data, name) is not None:
+            layers[name] = to_output(getattr(data, name), project, data)
+    if result.rings is not None:
+        layers["rings"] = to_output(result.rings.rings, project, data)
+        if len(result.rings.linkage):
+            layers["linkage"] = to_output(result.rings.linkage, project, data)
+    if result.scatter is not None and len(result.scatter.clusters):
+        layers["clusters"] = to_output(result.scatter.clusters, project, data)
+    layers.update(result.tables)
+    layers["kpis"] = result.kpis
+    layers["layer_styles"] = qgis_styles(project)
+    append_run(layers, run_record(project, data, result, out_dir), previous_runs(out_dir / GPKG_NAME))  # landkit_runs
+    return layers
 
 
 def _write_map(map_path: Path, project: Project, data: Dataset, result: AssessmentResult,

@@ -14,7 +14,7 @@ from landkit.output import check_writable
 from landkit.postgis import DEFAULT_SCHEMA, DbTarget, check_target, is_db_url
 from landkit.progress import Progress
 
-STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory, scatter, export, workbook, surfaces, map, report
+STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory, scatter, export, workbook, surfaces, map, report (+ database with --db)
 
 
 @click.command("assess")
@@ -46,7 +46,7 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
     target = _db_target(db, schema, overwrite=overwrite)
     quiet = click.get_current_context().find_root().obj.get("verbosity", 0) < 0
-    with Progress(STAGES, enabled=not quiet) as progress:
+    with Progress(STAGES + (db is not None), enabled=not quiet) as progress:
         data = load_dataset(project, stage=progress)
         with engine_named(engine, scheduler=scheduler, partition_size=partition_size):
             result = assess(data, project, stage=progress)
