@@ -11,7 +11,8 @@ stage's median. In the same process and run:
 * the engines (``--engines local dask``): ``assess()`` alone on the same loaded data, on the
   single-machine engine and on a local Dask cluster (one worker process per core; its start-up
   is timed apart, and the workers' peak memory is reported);
-* up to ``--baseline-max`` parcels, the plain tools: rasterstats for the zonal statistics of the
+* up to ``--baseline-max`` parcels, ``landkit assess`` without the map (wall time, every other
+  output), and the plain tools: rasterstats for the zonal statistics of the
   same rasters (``boundless=False``, its fastest mode), and ``geopandas.explore()`` for the map
   (HTML rendered, size compared; the browser-load comparison is ``scripts/bench_map.py``).
 
@@ -171,11 +172,21 @@ def run_size(n: int, repeat: int, *, engine_names: list[str], baseline_max: int,
                           assess_s=sum(medians.get(s, 0.0) for s in ("read", "validate", *ASSESS_STAGES, "export")),
                           map_mb=(tmp / "run0" / "map.html").stat().st_size / 1e6)
             result["peak_mb"] = _peak_mb()
+            # the forked workbook process (its shared pages are counted in both)
+            result["workbook_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         start = time.perf_counter()
         data = load_dataset(project)
         result["load_s"] = time.perf_counter() - start
         result["engines"] = engines(data, project, engine_names, repeat)
         result.setdefault("peak_mb", _peak_mb())
+        if n <= baseline_max and not assess_only:  # `landkit assess` wall time with every output but the map
+            runs = []
+            for i in range(repeat):
+                start = time.perf_counter()
+                loaded = load_dataset(project)
+                write_assessment(tmp / f"nomap{i}", project, loaded, assess(loaded, project))
+                runs.append(time.perf_counter() - start)
+            result["nomap_s"] = statistics.median(runs)
         if n <= baseline_max:
             assessed = assess(data, project)
             result["baselines"] = {**zonal_baseline(data.parcels, project), **map_baseline(assessed.parcels, tmp / "explore.html")}
@@ -194,9 +205,11 @@ def print_table(results: list[dict], repeat: int) -> None:
     get = lambda key: [r.get(key) for r in results]  # noqa: E731
     print(_row("assess*", get("assess_s")))
     print(_row("total", get("total_s")))
+    print(_row("all but the map", get("nomap_s")))
     print(_row("I/O floor", get("io_floor_s")))
     print(_row("assess*/floor", [r["assess_s"] / r["io_floor_s"] if "assess_s" in r else None for r in results], "{:>11.1f}×"))
     print(_row("peak MB", get("peak_mb"), "{:>12,.0f}"))
+    print(_row("workbook MB", get("workbook_peak_mb"), "{:>12,.0f}"))
     eng = [r.get("engines", {}) for r in results]
     print(_row("assess() local", [e.get("local_s") for e in eng]))
     print(_row("assess() dask", [e.get("dask_s") for e in eng]))
@@ -212,7 +225,8 @@ def print_table(results: list[dict], repeat: int) -> None:
     print(_row("map MB landkit", get("map_mb")))
     print(_row("map MB explore()", [b and b["explore_mb"] for b in base]))
     print("assess* = read + validate + zonal + performance + value + rings + inventory + scatter + export (GeoPackage);")
-    print("total = the whole pipeline, every output (the workbook in a second process, the map beside the report)")
+    print("total = the whole pipeline, every output (the workbook in a second process, the map beside the report);")
+    print("all but the map = `landkit assess` without the map: load, assess, GeoPackage, workbook, surfaces, report (wall)")
 
 
 def main() -> None:
