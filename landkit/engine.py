@@ -117,15 +117,38 @@ class DaskEngine:
             ordered = work.iloc[np.concatenate(chunks)]
             ddf = dask_geopandas.from_geopandas(ordered, npartitions=len(chunks), sort=False)
             futures = [self.client.submit(kernel, part, None, **kwargs) for part in self.client.compute(ddf.to_delayed())]
+            results = self.client.gather(futures)
         else:
-            contexts = halo_contexts(work, chunks, halo_m)
-            futures = [
-                self.client.submit(_with_context, kernel, ctx, own, **kwargs)
-                for ctx, own in zip(self.client.scatter([work.iloc[c] for c in contexts]), chunks, strict=True)
-            ]
-        self.tasks += len(futures)
-        log.debug("%s: %d rows in %d partitions on the cluster", kernel.__name__, len(work), len(futures))
-        return _sorted(self.client.gather(futures))
+            results = self._with_halos(kernel, work, chunks, halo_m, kwargs)
+        self.tasks += len(chunks)
+        log.debug("%s: %d rows in %d partitions on the cluster", kernel.__name__, len(work), len(chunks))
+        return _sorted(results)
+
+    def _with_halos(self, kernel: Kernel, work: gpd.GeoDataFrame, chunks: list[np.ndarray], halo_m: float,
+                    kwargs: dict[str, Any]) -> list[pd.DataFrame]:
+        """Run ``kernel`` on each partition with its halo, two partitions per worker in flight at most
+        (a partition with its halo is several times its size: the workers never hold them all)."""
+        from distributed import as_completed
+
+        contexts = halo_contexts(work, chunks, halo_m)
+        window = 2 * max(1, len(self.client.scheduler_info().get("workers", {})))
+        results: list[pd.DataFrame | None] = [None] * len(chunks)
+        partition_of: dict[str, int] = {}
+
+        def submit(i: int) -> Any:
+            [ctx] = self.client.scatter([work.iloc[contexts[i]]])
+            future = self.client.submit(_with_context, kernel, ctx, chunks[i], **kwargs)
+            partition_of[future.key] = i
+            return future
+
+        pending = iter(range(len(chunks)))
+        running = as_completed([submit(i) for i in (next(pending) for _ in range(min(window, len(chunks))))])
+        for future in running:
+            results[partition_of[future.key]] = future.result()
+            following = next(pending, None)
+            if following is not None:
+                running.add(submit(following))
+        return results
 
 
 def _with_context(kernel: Kernel, context: gpd.GeoDataFrame, own: np.ndarray, **kwargs: Any) -> pd.DataFrame:

@@ -70,7 +70,7 @@ OUTSIDE = "outside"
 
 #: Search radius (m) of the partitioned nearest-neighbour search; parcels with nothing this close
 #: are searched over all parcels.
-NEAREST_HALO_M = 2_000.0
+NEAREST_HALO_M = 500.0
 
 #: The metrics of :func:`fragmentation_metrics`: labels, unit and which direction is better
 #: for the concentration of the park (``None``: neither).
