@@ -11,8 +11,9 @@ stage's median. In the same process and run:
 * the engines (``--engines local dask``): ``assess()`` alone on the same loaded data, on the
   single-machine engine and on a local Dask cluster (one worker process per core; its start-up
   is timed apart, and the workers' peak memory is reported);
-* up to ``--baseline-max`` parcels, ``landkit assess`` without the map (wall time, every other
-  output), and the plain tools: rasterstats for the zonal statistics of the
+* up to ``--baseline-max`` parcels, two wall times: the assessment proper (load, assess, the
+  run's GeoPackage and summary) and ``landkit assess`` without the map (every other output);
+  and the plain tools: rasterstats for the zonal statistics of the
   same rasters (``boundless=False``, its fastest mode), and ``geopandas.explore()`` for the map
   (HTML rendered, size compared; the browser-load comparison is ``scripts/bench_map.py``).
 
@@ -44,6 +45,35 @@ TOOLTIP = ["parcel_id", "grade", "score"]
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class SystemMemory:
+    """Peak memory in use on the whole machine (MemTotal − MemAvailable) while running, above the
+    level at start: counts forked and Dask worker processes, and pages they share only once."""
+
+    def __init__(self, interval_s: float = 0.2) -> None:
+        import threading
+
+        self.interval_s, self.peak_mb = interval_s, 0.0
+        self.start_mb = self._used_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _used_mb() -> float:
+        info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+        kb = lambda key: float(info[key].split()[0])  # noqa: E731
+        return (kb("MemTotal") - kb("MemAvailable")) / 1024
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak_mb = max(self.peak_mb, self._used_mb() - self.start_mb)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
 
 
 def city(n: int, cities: Path | None, tmp: Path) -> tuple[Path, float]:
@@ -150,6 +180,7 @@ def run_size(n: int, repeat: int, *, engine_names: list[str], baseline_max: int,
         project_file, result["generate_s"] = city(n, cities, tmp)
         project = load_config(project_file)
         gpkg = project_file.parent / "minhang.gpkg"
+        memory = SystemMemory()
         for i in range(repeat):
             floors.append(io_floor(gpkg, tmp / f"floor{i}.gpkg"))
             if assess_only:
@@ -172,15 +203,33 @@ def run_size(n: int, repeat: int, *, engine_names: list[str], baseline_max: int,
                           assess_s=sum(medians.get(s, 0.0) for s in ("read", "validate", *ASSESS_STAGES, "export")),
                           map_mb=(tmp / "run0" / "map.html").stat().st_size / 1e6)
             result["peak_mb"] = _peak_mb()
+            result["system_peak_mb"] = memory.stop()
             # the forked workbook process (its shared pages are counted in both)
             result["workbook_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         start = time.perf_counter()
         data = load_dataset(project)
         result["load_s"] = time.perf_counter() - start
         result["engines"] = engines(data, project, engine_names, repeat)
+        if "system_peak_mb" not in result:  # --assess-only: the machine's peak over the engines' runs
+            result["system_peak_mb"] = memory.stop()
         result.setdefault("peak_mb", _peak_mb())
-        if n <= baseline_max and not assess_only:  # `landkit assess` wall time with every output but the map
-            runs = []
+        if n <= baseline_max and not assess_only:
+            from landkit.assess import output_layers
+            from landkit.output import write_json, write_layers
+            from landkit.results import GPKG_NAME
+
+            runs = []  # the assessment proper: load, assess, its GeoPackage and summary (wall)
+            for i in range(repeat):
+                start = time.perf_counter()
+                loaded = load_dataset(project)
+                assessed = assess(loaded, project)
+                folder = tmp / f"gpkg{i}"
+                folder.mkdir()
+                write_layers(folder / GPKG_NAME, output_layers(folder, project, loaded, assessed))
+                write_json(folder / "summary.json", assessed.summary)
+                runs.append(time.perf_counter() - start)
+            result["to_gpkg_s"] = statistics.median(runs)
+            runs = []  # `landkit assess` with every output but the map (wall)
             for i in range(repeat):
                 start = time.perf_counter()
                 loaded = load_dataset(project)
@@ -205,11 +254,14 @@ def print_table(results: list[dict], repeat: int) -> None:
     get = lambda key: [r.get(key) for r in results]  # noqa: E731
     print(_row("assess*", get("assess_s")))
     print(_row("total", get("total_s")))
+    print(_row("assess→gpkg", get("to_gpkg_s")))
+    print(_row("assess→gpkg/floor", [r["to_gpkg_s"] / r["io_floor_s"] if "to_gpkg_s" in r else None for r in results], "{:>11.1f}×"))
     print(_row("all but the map", get("nomap_s")))
     print(_row("I/O floor", get("io_floor_s")))
     print(_row("assess*/floor", [r["assess_s"] / r["io_floor_s"] if "assess_s" in r else None for r in results], "{:>11.1f}×"))
     print(_row("peak MB", get("peak_mb"), "{:>12,.0f}"))
     print(_row("workbook MB", get("workbook_peak_mb"), "{:>12,.0f}"))
+    print(_row("machine MB", get("system_peak_mb"), "{:>12,.0f}"))
     eng = [r.get("engines", {}) for r in results]
     print(_row("assess() local", [e.get("local_s") for e in eng]))
     print(_row("assess() dask", [e.get("dask_s") for e in eng]))
@@ -226,6 +278,9 @@ def print_table(results: list[dict], repeat: int) -> None:
     print(_row("map MB explore()", [b and b["explore_mb"] for b in base]))
     print("assess* = read + validate + zonal + performance + value + rings + inventory + scatter + export (GeoPackage);")
     print("total = the whole pipeline, every output (the workbook in a second process, the map beside the report);")
+    print("peak MB = this process; workbook MB = the forked workbook process (shared pages counted in both);")
+    print("machine MB = the machine's memory in use above the level at start, all processes (the pipeline runs);")
+    print("assess→gpkg = load + assess + the run's GeoPackage and summary.json, wall time (the issue's `assess`);")
     print("all but the map = `landkit assess` without the map: load, assess, GeoPackage, workbook, surfaces, report (wall)")
 
 
