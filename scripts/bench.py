@@ -43,6 +43,14 @@ STAGES = ("read", "validate", *ASSESS_STAGES, "export", "workbook", "surfaces", 
 TOOLTIP = ["parcel_id", "grade", "score"]
 
 
+def _vm_hwm_mb() -> float:
+    """This process's peak resident memory (MB) from /proc/self/status (reset by exec, unlike ru_maxrss)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1]) / 1024
+    return float("nan")
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -127,7 +135,8 @@ def engines(data, project, names: list[str], repeat: int) -> dict:
                         assess(data, project)
                     runs.append(time.perf_counter() - start)
                 out["dask_s"] = statistics.median(runs)
-                peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                # VmHWM: the worker's own peak (ru_maxrss would carry the spawning process's size over exec)
+                peaks = client.run(_vm_hwm_mb)
                 out["dask_worker_peak_mb"] = max(peaks.values())
     return out
 
@@ -204,8 +213,6 @@ def run_size(n: int, repeat: int, *, engine_names: list[str], baseline_max: int,
                           map_mb=(tmp / "run0" / "map.html").stat().st_size / 1e6)
             result["peak_mb"] = _peak_mb()
             result["system_peak_mb"] = memory.stop()
-            # the forked workbook process (its shared pages are counted in both)
-            result["workbook_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         start = time.perf_counter()
         data = load_dataset(project)
         result["load_s"] = time.perf_counter() - start
@@ -260,7 +267,6 @@ def print_table(results: list[dict], repeat: int) -> None:
     print(_row("I/O floor", get("io_floor_s")))
     print(_row("assess*/floor", [r["assess_s"] / r["io_floor_s"] if "assess_s" in r else None for r in results], "{:>11.1f}×"))
     print(_row("peak MB", get("peak_mb"), "{:>12,.0f}"))
-    print(_row("workbook MB", get("workbook_peak_mb"), "{:>12,.0f}"))
     print(_row("machine MB", get("system_peak_mb"), "{:>12,.0f}"))
     eng = [r.get("engines", {}) for r in results]
     print(_row("assess() local", [e.get("local_s") for e in eng]))
@@ -278,7 +284,7 @@ def print_table(results: list[dict], repeat: int) -> None:
     print(_row("map MB explore()", [b and b["explore_mb"] for b in base]))
     print("assess* = read + validate + zonal + performance + value + rings + inventory + scatter + export (GeoPackage);")
     print("total = the whole pipeline, every output (the workbook in a second process, the map beside the report);")
-    print("peak MB = this process; workbook MB = the forked workbook process (shared pages counted in both);")
+    print("peak MB = this process (the pipeline and the engines; a forked workbook process is not in it);")
     print("machine MB = the machine's memory in use above the level at start, all processes (the pipeline runs);")
     print("assess→gpkg = load + assess + the run's GeoPackage and summary.json, wall time (the issue's `assess`);")
     print("all but the map = `landkit assess` without the map: load, assess, GeoPackage, workbook, surfaces, report (wall)")
