@@ -25,6 +25,7 @@ from landkit.block_assessment import assess_blocks, park_row, plan_kpis
 from landkit.config import Project
 from landkit.dataset import Dataset
 from landkit.engine import current_engine
+from landkit.errors import LandkitError
 from landkit.export import write_csv, write_excel
 from landkit.history import append_run, previous_runs, run_record
 from landkit.inventory import assign_disposal, list_low_efficiency
@@ -37,7 +38,7 @@ from landkit.output import write_json, write_layers
 from landkit.progress import Stage, no_stage, record_stage
 from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
-from landkit.raster import NODATA, assess_rasters, kernel_density, overlay_png, rasterize_column, write_cog
+from landkit.raster import NODATA, assess_rasters, fallback_coverage, zonal_stats, kernel_density, overlay_png, rasterize_column, write_cog
 from landkit.rings import RingResult, assess_rings
 from landkit.scatter import ScatterResult, assess_scatter, scatter_state
 from landkit.webmap import build_map, write_map
@@ -145,10 +146,19 @@ def add_raster_columns(parcels: gpd.GeoDataFrame, project: Project) -> gpd.GeoDa
     """
     sources = [(r, project.resolve(r.path)) for r in project.inputs.rasters]
     needed = [c for c in ("area_m2", "footprint_m2") if c in parcels] + [parcels.geometry.name]
+    # Whole-population steps done once here, not per partition: the coverage fallback (a median)
+    # and the check that each raster overlaps some parcel.
+    area = parcels["area_m2"].astype(float)
+    footprint = parcels["footprint_m2"].astype(float) if "footprint_m2" in parcels else pd.Series(np.nan, index=parcels.index)
     stats = current_engine().map_parcels(
-        zonal_kernel, parcels[needed], sources=sources, storey_height_m=project.surfaces.storey_height_m
-    )
-    out = parcels.join(stats.set_axis(parcels.index))
+        zonal_kernel, parcels[needed], sources=sources, storey_height_m=project.surfaces.storey_height_m,
+        coverage=fallback_coverage(None, footprint, area), require_overlap=False,
+    ).set_axis(parcels.index)
+    for source, path in sources:
+        outside = stats.get(f"{source.name}_outside_frac")
+        if outside is not None and len(outside) and not (outside < 1).any():
+            zonal_stats(parcels, source, path, stats=["count"])  # raises the full "does not overlap" error
+    out = parcels.join(stats)
     if "floor_area_est_m2" in out:
         register = out["floor_area_m2"] if "floor_area_m2" in out else pd.Series(np.nan, index=out.index)
         out["floor_area_source"] = np.where(register.notna(), "register", np.where(out["floor_area_est_m2"].notna(), "raster", ""))
@@ -370,43 +380,45 @@ def write_assessment(
             write_layers_postgis(db.url, db.schema, layers, overwrite=db.overwrite)
     global _FORKED
     _FORKED = (out_dir, project, result)
+    maps = []
+    if map_path is not None:
+        maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
+    surfaces: Future[list[Path]] = Future()
     # The workbook (pure Python) is written in a forked process where there is one (sharing the
     # result without copying it up front); the map is drawn in a thread (GEOS, PROJ and gzip
     # release the GIL) beside the GeoPackage, the surfaces (whose overlays it takes last) and the
-    # report.
-    with _workbook_pool() as pool, ThreadPoolExecutor(max_workers=1) as threads:
-        book = pool.submit(_write_workbook_timed) if workbook else None
-        surfaces: Future[list[Path]] = Future()
-        maps, drawn = [], None
-        if map_path is not None:
-            def overlays() -> list[dict[str, Any]]:
-                surfaces.result()
-                return surface_overlays(out_dir, project)
+    # report, which is written once the map it links to exists.
+    try:
+        with _workbook_pool() as pool, ThreadPoolExecutor(max_workers=1) as threads:
+            try:
+                book = pool.submit(_write_workbook_timed) if workbook else None
 
-            drawn = threads.submit(_write_map, map_path, project, data, result, overlays, stage)
-            maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
-        try:
-            with stage("export"):
-                paths = [write_layers(out_dir / GPKG_NAME, layers or output_layers(out_dir, project, data, result))]
-                paths.append(write_json(out_dir / "summary.json", result.summary))
-                paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
-            with stage("surfaces"):
-                surfaces.set_result(write_surfaces(out_dir, result, project))
-        except BaseException as exc:
-            if not surfaces.done():
-                surfaces.set_exception(exc)
-            raise
-        paths += surfaces.result()
-        with stage("report"):
-            report = build_report(result, project, maps=maps, lang=project.map.lang)
-            paths.append(write_report(out_dir / "report.html", report))
-        if drawn is not None:
-            paths.append(drawn.result())
-        if book is not None:
-            written, seconds = book.result()
-            record_stage(stage, "workbook", seconds)
-            paths[3:3] = written
-    _FORKED = None
+                def overlays() -> list[dict[str, Any]]:
+                    surfaces.result()  # waits for the surfaces (raises if they failed)
+                    return surface_overlays(out_dir, project)
+
+                drawn = threads.submit(_write_map, map_path, project, data, result, overlays, stage) if map_path else None
+                with stage("export"):
+                    paths = [write_layers(out_dir / GPKG_NAME, layers or output_layers(out_dir, project, data, result))]
+                    paths.append(write_json(out_dir / "summary.json", result.summary))
+                    paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
+                with stage("surfaces"):
+                    surfaces.set_result(write_surfaces(out_dir, result, project))
+                paths += surfaces.result()
+                with stage("report"):
+                    report = build_report(result, project, maps=maps, lang=project.map.lang)
+                if drawn is not None:
+                    paths.append(drawn.result())
+                paths.append(write_report(out_dir / "report.html", report))
+                if book is not None:
+                    written, seconds = book.result()
+                    record_stage(stage, "workbook", seconds)
+                    paths[3:3] = written
+            finally:  # a failure anywhere above: the map thread must not wait for the surfaces forever
+                if not surfaces.done():
+                    surfaces.set_exception(LandkitError("the run stopped before the surfaces were written"))
+    finally:
+        _FORKED = None
     return paths
 
 

@@ -54,7 +54,9 @@ class Engine(Protocol):
 
 
 def positional(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return ``frame`` indexed by position (0 … n − 1), the index kernels see."""
+    """Return ``frame`` indexed by position (0 … n − 1), the index kernels see (itself if it is)."""
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
+        return frame
     return frame.reset_index(drop=True)
 
 
@@ -120,7 +122,7 @@ class DaskEngine:
             results = self.client.gather(futures)
         else:
             results = self._with_halos(kernel, work, chunks, halo_m, kwargs)
-        self.tasks += len(chunks)
+        self.tasks += len(results)
         log.debug("%s: %d rows in %d partitions on the cluster", kernel.__name__, len(work), len(chunks))
         return _sorted(results)
 
@@ -164,7 +166,9 @@ def partition_hulls(work: gpd.GeoDataFrame, chunks: list[np.ndarray]) -> np.ndar
 def halo_contexts(work: gpd.GeoDataFrame, chunks: list[np.ndarray], halo_m: float) -> list[np.ndarray]:
     """Return, per partition, the sorted positions of its rows and of every row within ``halo_m`` of its hull."""
     hulls = partition_hulls(work, chunks)
-    part, near = work.sindex.query(hulls, predicate="dwithin", distance=float(halo_m)) if halo_m > 0 else work.sindex.query(hulls, predicate="intersects")
+    # padded: a pair exactly `halo_m` apart must not be lost to rounding in the hull's distance
+    padded = float(halo_m) * (1 + 1e-9) + 1e-6
+    part, near = work.sindex.query(hulls, predicate="dwithin", distance=padded)
     return [np.union1d(chunks[i], near[part == i]) for i in range(len(chunks))]
 
 

@@ -472,8 +472,8 @@ def _minutes_with_offsets(road_graph: RoadGraph, offsets: Mapping[int, float]) -
     reach no target are absent.
 
     One search of SciPy's compiled Dijkstra on the reversed graph (the transposed matrix) with
-    one virtual source linked to each target node by its offset (floored at 1e-9 min, like the
-    edges); each node's target is read off the predecessor tree.
+    one virtual source linked to each target node by its offset; each node's target is read off
+    the predecessor tree.
     """
     import scipy.sparse
     from scipy.sparse.csgraph import dijkstra
@@ -482,11 +482,12 @@ def _minutes_with_offsets(road_graph: RoadGraph, offsets: Mapping[int, float]) -
     n = matrix.shape[0]
     nodes = np.fromiter(position, dtype=np.int64, count=n)
     targets = np.array([position[int(t)] for t in offsets], dtype=np.intp)
-    starts = np.maximum(np.fromiter(offsets.values(), dtype=float, count=len(targets)), 1e-9)
+    # every start lifted by 1 minute (a zero-weight edge would vanish from the sparse matrix), taken off after
+    starts = np.fromiter(offsets.values(), dtype=float, count=len(targets)) + 1.0
     virtual = scipy.sparse.csr_array((starts, (np.full(len(targets), n), targets)), shape=(n + 1, n + 1))
     reverse = scipy.sparse.csr_array(scipy.sparse.block_array([[matrix.T, None], [None, scipy.sparse.csr_array((1, 1))]])) + virtual
     dist, pred = dijkstra(reverse, directed=True, indices=n, return_predecessors=True)
-    dist, pred = dist[:n], pred[:n]
+    dist, pred = dist[:n] - 1.0, pred[:n]
     reached = np.flatnonzero(np.isfinite(dist))
     # The target each node's route ends at: the root of its predecessor tree (targets hang off
     # the virtual source, so they are their own roots), by pointer jumping: O(log depth) steps.
@@ -604,8 +605,8 @@ def travel_minutes(
     )
 
 
-#: Origins per call of SciPy's Dijkstra in :func:`od_minutes`.
-OD_CHUNK = 256
+#: Cells (origins × road nodes) of one call of SciPy's Dijkstra in :func:`od_minutes`: 256 MB.
+OD_CHUNK_CELLS = 32_000_000
 
 
 def od_minutes(
@@ -622,8 +623,9 @@ def od_minutes(
     away are NaN), which keeps a whole city's block-to-block matrix cheap.
 
     Each leg: origin → its nearest node on foot at ``access_speed_kmh``, the fastest route along
-    the roads, the destination's node → destination at ``access_speed_kmh``. Meant for a few
-    dozen origins (blocks, core sites): one single-source Dijkstra per distinct origin node.
+    the roads, the destination's node → destination at ``access_speed_kmh``. Meant for blocks
+    and core sites (a few thousand for a city): one search per distinct origin node, in SciPy's
+    compiled Dijkstra, origins in chunks of bounded memory.
     As in :func:`travel_minutes`, every trip goes through the road nodes, so a point to itself
     takes twice its access walk (0 only for a point on a node).
 
@@ -648,17 +650,18 @@ def od_minutes(
     network = np.full((len(o_node), len(d_node)), np.nan)
     sources = np.unique(o_node[o_node >= 0])
     if len(sources):
-        # All origins in one call of SciPy's compiled Dijkstra on the graph's sparse matrix
-        # (networkx, one pure-Python search per origin, took 15 s for 300 blocks of a city).
+        # SciPy's compiled Dijkstra on the graph's sparse matrix (networkx, one pure-Python search
+        # per origin, took 15 s for 300 blocks of a city).
         from scipy.sparse.csgraph import dijkstra
 
         matrix, position = road_graph.matrix
         columns = np.array([position.get(int(n), -1) for n in d_node], dtype=np.intp)
         have = np.flatnonzero(columns >= 0)
         dist = np.full((len(sources), len(have)), np.nan)
-        # A few hundred sources per call: each call's full rows (sources × all nodes) stay small.
-        for start in range(0, len(sources), OD_CHUNK):
-            chunk = [position[int(n)] for n in sources[start:start + OD_CHUNK]]
+        # Origins in chunks: each call's full rows (origins × all nodes) stay within OD_CHUNK_CELLS.
+        size = max(1, OD_CHUNK_CELLS // max(matrix.shape[0], 1))
+        for start in range(0, len(sources), size):
+            chunk = [position[int(n)] for n in sources[start:start + size]]
             found = dijkstra(matrix, directed=True, indices=chunk, limit=np.inf if limit_min is None else limit_min)
             dist[start:start + len(chunk)] = found[:, columns[have]]
         dist[np.isinf(dist)] = np.nan

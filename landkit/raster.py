@@ -329,6 +329,7 @@ def zonal_stats(
     path: Path,
     *,
     stats: Sequence[str] | None = None,
+    require_overlap: bool = True,
 ) -> pd.DataFrame:
     """Summarise one raster band per parcel with exact pixel coverage fractions.
 
@@ -401,7 +402,7 @@ def zonal_stats(
         extent = shapely.box(b.left, b.bottom, b.right, b.top)
         overlaps = np.zeros(n, bool)
         overlaps[usable] = shapely.intersects(geoms[usable], extent)
-        if not overlaps.any():
+        if require_overlap and not overlaps.any():
             pb = shapely.total_bounds(geoms[usable]) if usable.any() else (np.nan,) * 4
             raise InputError(
                 f"{label}: {path} does not overlap any parcel (raster bounds {tuple(round(v, 6) for v in b)}, "
@@ -558,7 +559,7 @@ def raster_indicators(
         area = parcels["area_m2"].astype(float)
         footprint = (parcels["footprint_m2"].astype(float) if "footprint_m2" in parcels
                      else pd.Series(np.nan, index=parcels.index))
-        fallback = _fallback_coverage(coverage, footprint, area)
+        fallback = fallback_coverage(coverage, footprint, area)
         share = built.fillna(fallback) if built is not None else pd.Series(fallback, index=parcels.index)
         est = height / storey_height_m * footprint.where(footprint.notna(), area * share)
         if built is not None:  # every valid pixel 0: no building (the non-zero mean is NaN there)
@@ -570,17 +571,20 @@ def raster_indicators(
     return out
 
 
-def _fallback_coverage(coverage: float | None, footprint: pd.Series, area: pd.Series) -> float:
+def fallback_coverage(coverage: float | None, footprint: pd.Series, area: pd.Series) -> float:
+    """Return ``coverage``, else the median footprint / area of the parcels that have both, else the default."""
     if coverage is not None:
         return float(coverage)
     ratio = (footprint / area).where((footprint > 0) & (area > 0))
     median = ratio.median()
-    return float(median) if pd.notna(median) else DEFAULT_COVERAGE
+    return min(float(median), 1.0) if pd.notna(median) else DEFAULT_COVERAGE
 
 
 def assess_rasters(
     parcels: gpd.GeoDataFrame,
     sources: Sequence[tuple[RasterSource, Path]],
+    *,
+    require_overlap: bool = True,
     **indicator_options: Any,
 ) -> pd.DataFrame:
     """Zonal statistics of every configured raster and the indicators derived from them.
@@ -592,6 +596,9 @@ def assess_rasters(
     sources : list of (RasterSource, Path)
         The configured rasters and their resolved paths
         (``[(r, project.resolve(r.path)) for r in project.inputs.rasters]``).
+    require_overlap : bool
+        A raster that overlaps none of ``parcels`` is an error (False: a part of the parcels,
+        e.g. an engine's partition, that the caller checks as a whole).
     **indicator_options
         Passed to :func:`raster_indicators` (``storey_height_m``, ``coverage``, ``height_raster``,
         ``light_raster``).
@@ -625,7 +632,7 @@ def assess_rasters(
             stats += [s for s in NONZERO_STATS if s not in stats]
         if source.name == light_raster and "mean" not in stats:
             stats.append("mean")
-        frames.append(zonal_stats(parcels, source, path, stats=stats))
+        frames.append(zonal_stats(parcels, source, path, stats=stats, require_overlap=require_overlap))
     combined = pd.concat(frames, axis=1) if frames else pd.DataFrame(index=parcels.index)
     indicators = raster_indicators(parcels, combined, **indicator_options)
     indicators = indicators.drop(columns=[c for c in indicators if c in combined])

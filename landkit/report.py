@@ -659,8 +659,9 @@ def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     park_score = result.park.get("block_score") if result.park else None
     # A bar per block reads up to a few dozen blocks; a whole city's shows the best and the worst.
     chart, title = frame, charts.page.t("block_chart")
-    if len(frame) > 2 * CHART_BLOCKS:
-        chart = pd.concat([frame.head(CHART_BLOCKS), frame.tail(CHART_BLOCKS)])
+    scored = frame[frame["block_score"].notna()]
+    if len(scored) > 2 * CHART_BLOCKS:
+        chart = pd.concat([scored.head(CHART_BLOCKS), scored.tail(CHART_BLOCKS)])
         title = charts.page.t("block_chart_some", n=CHART_BLOCKS, total=f"{len(frame):,}")
     return (
         f'<section id="blocks" class="major"><h2>{_e(page.t("blocks"))}</h2>'

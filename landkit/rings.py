@@ -242,6 +242,40 @@ def linkage_graph(
     return lines, measures
 
 
+def linkage_minutes(graph: Any, points: gpd.GeoSeries, spec: Rings) -> pd.DataFrame:
+    """Return the block-to-block minutes the linkage graph needs: each block's nearest blocks.
+
+    Searches stop at :data:`LINKAGE_SEARCH_MIN` network minutes; a block's row is complete when
+    at least :data:`NEAREST_LINKS` others are within its own walk + that limit (any block not
+    found is farther: walk + more than the limit + its walk). Incomplete rows, and the rows of
+    blocks whose return trip an edge needs, are searched again up to twice the outer band.
+    """
+    from landkit.network import od_minutes
+
+    def search(rows: np.ndarray, limit: float) -> np.ndarray:
+        found = od_minutes(graph, points[rows], points, access_speed_kmh=spec.access_speed_kmh, limit_min=limit)
+        return found.to_numpy(copy=True)
+
+    wide = 2 * max(spec.time_bands_min.values(), default=60)
+    everything = np.ones(len(points), dtype=bool)
+    times = search(everything, LINKAGE_SEARCH_MIN)
+    walk = np.diagonal(times) / 2  # a block to itself: its walk to its node and back
+    limited = np.isfinite(walk)  # rows searched with the short limit (blocks without a node: none)
+    close = (times <= walk[:, None] + LINKAGE_SEARCH_MIN).sum(axis=1) - 1
+    again = limited & (close < NEAREST_LINKS)
+    if again.any():
+        times[again] = search(again, wide)
+        limited &= ~again
+    # A block b still searched with the short limit may miss b → a while a → b is long: search b again.
+    found = np.isfinite(times)
+    bound = walk[:, None] + LINKAGE_SEARCH_MIN + walk[None, :]
+    needs = (found & (times > bound)).T & ~found & limited[:, None]
+    back = needs.any(axis=1)
+    if back.any():
+        times[back] = search(back, wide)
+    return pd.DataFrame(times, index=points.index, columns=points.index)
+
+
 def assess_rings(
     parcels: gpd.GeoDataFrame,
     blocks: gpd.GeoDataFrame,
@@ -284,13 +318,7 @@ def assess_rings(
         block_points = gpd.GeoSeries(blocks.geometry.representative_point().to_numpy(), index=blocks["block_id"].to_numpy(), crs=blocks.crs)
         # Linkage needs each block's nearest blocks: searches stop at LINKAGE_SEARCH_MIN, and
         # those of blocks with fewer than NEAREST_LINKS others that close at twice the outer band.
-        od = od_minutes(graph, block_points, block_points, access_speed_kmh=spec.access_speed_kmh, limit_min=LINKAGE_SEARCH_MIN)
-        od.index, od.columns = block_points.index, block_points.index
-        few = (od.notna().sum(axis=1) - od.notna().to_numpy().diagonal()) < NEAREST_LINKS
-        if few.any():
-            limit = 2 * max(spec.time_bands_min.values(), default=60)
-            wider = od_minutes(graph, block_points[few.to_numpy()], block_points, access_speed_kmh=spec.access_speed_kmh, limit_min=limit)
-            od.loc[few.to_numpy()] = wider.to_numpy()
+        od = linkage_minutes(graph, block_points, spec)
         for a, b in spec.pairs:  # the named pairs exactly, however far apart
             if a in od.index and b in od.index:
                 exact = od_minutes(graph, block_points[[a, b]], block_points[[a, b]], access_speed_kmh=spec.access_speed_kmh)

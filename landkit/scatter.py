@@ -973,6 +973,7 @@ def scatter_state(parcels: gpd.GeoDataFrame, project: Project) -> tuple[pd.DataF
     """Return :func:`park_state` of the analysed parcels: the part of :func:`assess_scatter` that
     needs no assessment column (geometry, areas, land use, blocks), so it can run beside the assessment."""
     _check_projected(parcels)
+    parcels = parcels.drop(columns=[c for c in PARCEL_COLUMNS if c in parcels])  # a re-run replaces them
     return park_state(parcels.loc[analysed_parcels(parcels, project.scatter)], project.scatter)
 
 

@@ -478,7 +478,7 @@ def test_od_minutes_in_chunks_equals_networkx(network, monkeypatch):
     xs = [0, 1000, 2000, 3000, 3603, 6200]
     points = gpd.GeoSeries({f"p{i}": pt(x, 1000 + 37 * i) for i, x in enumerate(xs)}, crs=CRS)
     whole = od_minutes(network, points, points, access_speed_kmh=ACCESS)
-    monkeypatch.setattr(network_module, "OD_CHUNK", 2)
+    monkeypatch.setattr(network_module, "OD_CHUNK_CELLS", 2 * len(network.graph))  # two origins per call
     pd.testing.assert_frame_equal(od_minutes(network, points, points, access_speed_kmh=ACCESS), whole)
     # brute force: networkx between the nodes, plus the walks at both ends
     node, dist = network_module.nearest_nodes(network, points)

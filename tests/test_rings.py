@@ -116,3 +116,27 @@ def test_blocks_layer_has_one_ring_column():
     assert "ring" in result.blocks and not {"ring_x", "ring_y"} & set(result.blocks.columns)
     ring_of = {b: r for r, ids in project.rings.designated.items() for b in ids}
     assert result.blocks.set_index("block_id")["ring"].to_dict() == {b: ring_of.get(b, "outside") for b in result.blocks["block_id"]}
+
+
+def test_linkage_with_a_short_first_search_equals_the_full_search(monkeypatch):
+    """The adaptive block-to-block search (short limit, then wider for the rows that need it)
+    gives the linkage graph of one search with no short limit."""
+    from pathlib import Path
+
+    import landkit.rings as rings_module
+    from landkit.config import load_config
+    from landkit.dataset import load_dataset
+    from landkit.performance import assess_performance
+
+    project = load_config(Path(__file__).resolve().parents[1] / "gis_data" / "minhang.yaml")
+    data = load_dataset(project)
+    parcels = data.parcels.join(assess_performance(data.parcels, project))
+
+    def run(limit: float):
+        monkeypatch.setattr(rings_module, "LINKAGE_SEARCH_MIN", limit)
+        return rings_module.assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
+
+    full, short = run(1e9), run(0.5)  # 0.5 min: almost every row is searched again
+    pd.testing.assert_frame_equal(full.blocks, short.blocks)
+    pd.testing.assert_frame_equal(pd.DataFrame(full.linkage.drop(columns="geometry")),
+                                  pd.DataFrame(short.linkage.drop(columns="geometry")))
