@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -464,9 +465,10 @@ def _write_map(map_path: Path, project: Project, data: Dataset, result: Assessme
 
 
 def _workbook_pool() -> ProcessPoolExecutor | ThreadPoolExecutor:
+    """A forked process on Linux (elsewhere fork is unsafe or missing: a thread)."""
     import multiprocessing
 
-    if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix":
+    if sys.platform.startswith("linux"):
         return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
     return ThreadPoolExecutor(max_workers=1)
 

@@ -47,8 +47,8 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     target = _db_target(db, schema, overwrite=overwrite)
     quiet = click.get_current_context().find_root().obj.get("verbosity", 0) < 0
     with Progress(STAGES + (db is not None), enabled=not quiet) as progress:
-        data = load_dataset(project, stage=progress)
-        with engine_named(engine, scheduler=scheduler, partition_size=partition_size):
+        with engine_named(engine, scheduler=scheduler, partition_size=partition_size):  # connect before the work
+            data = load_dataset(project, stage=progress)
             result = assess(data, project, stage=progress)
         paths = write_assessment(out_dir, project, data, result, map_path=out_dir / "map.html", stage=progress, db=target)
     for line in summary_lines(result.summary):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from landkit.cli.options import PathOrURL, config_opt, load_project, overwrite_opt
+from landkit.cli.options import PathOrURL, config_opt, load_project, overwrite_opt, run_schema_opt
 from landkit.errors import InputError
 from landkit.export import export_layer
 from landkit.labels import labels_for
@@ -17,7 +17,7 @@ from landkit.runs import list_layers, open_run, read_layer
 @click.command("export")
 @click.argument("run", type=PathOrURL(exists=True))
 @click.option("--layer", default="inventory", show_default=True, help="Layer of the run's GeoPackage (or table of its schema).")
-@click.option("--schema", metavar="NAME", help="With a postgresql:// URL: the schema `landkit assess --db` wrote (or ?schema=NAME).")
+@run_schema_opt
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file: .shp, .gpkg, .geojson, .xlsx or .csv.")
 @click.option("--encoding", type=click.Choice(["utf-8", "gbk"], case_sensitive=False), default="utf-8",

@@ -8,6 +8,7 @@ import unicodedata
 import click
 import pandas as pd
 
+from landkit.cli.options import run_schema_opt
 from landkit.history import read_runs, runs_records
 
 #: Columns shown, with their Chinese and English headers.
@@ -75,8 +76,7 @@ def format_runs(runs: pd.DataFrame, lang: str = "zh") -> str:
 
 @click.command("history")
 @click.argument("run", required=False, default=".")
-@click.option("--schema", metavar="NAME",
-              help="With a postgresql:// URL: the schema `landkit assess --db` wrote (or ?schema=NAME; default: landkit).")
+@run_schema_opt
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Header language.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON (every column, inputs with their hashes).")
 def command(run: str, schema: str | None, lang: str, as_json: bool) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from landkit.cli.options import PathOrURL, config_opt, load_project, overwrite_opt
+from landkit.cli.options import PathOrURL, config_opt, load_project, overwrite_opt, run_schema_opt
 from landkit.output import check_writable
 from landkit.runs import open_run
 from landkit.webmap import BASEMAPS, build_map, layers_from_run, write_map
@@ -16,7 +16,7 @@ from landkit.webmap import BASEMAPS, build_map, layers_from_run, write_map
 @click.argument("run", type=PathOrURL(exists=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="HTML file (default: RUN/map.html; required for a database run).")
-@click.option("--schema", metavar="NAME", help="With a postgresql:// URL: the schema `landkit assess --db` wrote (or ?schema=NAME).")
+@run_schema_opt
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Label language (default: the project's, zh).")
 @click.option("--basemap", type=click.Choice(list(BASEMAPS)), help="none (offline, default), osm, amap (GCJ-02), tianditu.")
 @click.option("--tianditu-key", help="Your Tianditu key, for --basemap tianditu.")

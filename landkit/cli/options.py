@@ -35,6 +35,10 @@ config_opt = click.option(
     help=f"Project file (YAML). Default: ./{DEFAULT_PROJECT_FILE} if it exists, else the default profile.",
 )
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
+run_schema_opt = click.option(
+    "--schema", metavar="NAME",
+    help="With a postgresql:// RUN: the schema `landkit assess --db` wrote (or ?schema=NAME in the URL; default: landkit).",
+)
 layer_opt = click.option("--layer", help="Layer of the parcel file (GeoPackage, FileGDB with several layers).")
 encoding_opt = click.option(
     "--encoding", help="Text encoding of the parcel file, e.g. gbk or utf-8 (default: .cpg, else UTF-8, else GBK)."

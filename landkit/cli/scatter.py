@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from landkit.cli.options import PathOrURL, config_opt, load_project
+from landkit.cli.options import PathOrURL, config_opt, load_project, run_schema_opt
 from landkit.errors import InputError
 from landkit.output import write_json
 from landkit.runs import list_layers, open_run, read_layer, replace_layers
@@ -15,7 +15,7 @@ from landkit.scatter import PARCEL_COLUMNS, assess_scatter
 
 @click.command("scatter")
 @click.argument("run", type=PathOrURL(exists=True))
-@click.option("--schema", metavar="NAME", help="With a postgresql:// URL: the schema `landkit assess --db` wrote (or ?schema=NAME).")
+@run_schema_opt
 @config_opt
 def command(run: Path | str, schema: str | None, config_path: Path | None) -> None:
     """Add 小而散 to RUN (an output folder of `landkit assess`, its landkit.gpkg, or
