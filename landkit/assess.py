@@ -30,6 +30,7 @@ from landkit.errors import LandkitError
 from landkit.export import write_csv, write_excel
 from landkit.history import append_run, previous_runs, run_record
 from landkit.inventory import assign_disposal, list_low_efficiency
+from landkit.land_status import land_status
 from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, labels_for
 from landkit.performance import GRADES, UNGRADED, assess_performance, assessment_year, with_production_zeros
 from landkit.postgis import DbTarget
@@ -41,7 +42,7 @@ from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
 from landkit.raster import NODATA, assess_rasters, fallback_coverage, zonal_stats, kernel_density, overlay_png, rasterize_column, write_cog
 from landkit.rings import RingResult, assess_rings
-from landkit.scatter import ScatterResult, assess_scatter, scatter_state
+from landkit.scatter import ScatterResult, assess_scatter, scatter_state, sporadic_plots
 from landkit.webmap import build_map, write_map
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 #: Longest side, in pixels, of a surface shown on the map.
 OVERLAY_MAX_PX = 1600
 
-OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "inventory.csv", "graded.csv", "summary.json", "manifest.json", "map.html", "report.html", "score.tif",
+OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "inventory.csv", "watchlist.csv", "graded.csv", "score_detail.csv", "ungraded.csv", "paths.csv", "summary.json", "manifest.json", "map.html", "report.html", "score.tif",
                 "low_efficiency_density.tif")
 
 
@@ -68,9 +69,15 @@ class AssessmentResult:
 
     @property
     def inventory(self) -> gpd.GeoDataFrame:
-        """The low-efficiency inventory: listed parcels, worst first."""
+        """The low-efficiency inventory (C, D and legally idle land): worst first."""
         listed = self.parcels[self.parcels["low_efficiency"]]
         return listed.sort_values(["score", "parcel_id"], na_position="first", kind="stable")
+
+    @property
+    def watchlist(self) -> gpd.GeoDataFrame:
+        """The watch table (关注): A/B parcels a reason flags, never on the inventory."""
+        watched = self.parcels[self.parcels["watch"]]
+        return watched.sort_values(["grade", "score", "parcel_id"], kind="stable")
 
 
 def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> AssessmentResult:
@@ -87,6 +94,8 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
     """
     year = assessment_year(project)
     parcels = with_production_zeros(data.parcels)
+    parcels = parcels.join(land_status(parcels, project.inventory.idle_land, year=year))
+    parcels["sporadic"] = sporadic_plots(parcels)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The 小而散 geometry (neighbour graph, clusters, patches; GEOS releases the GIL) needs no
         # assessment column: it runs beside the zonal statistics and the assessments.
@@ -102,9 +111,11 @@ def _assess(data: Dataset, project: Project, parcels: gpd.GeoDataFrame, year: in
     if data.blocks is not None and "block_name" in data.blocks:
         parcels = parcels.join(data.blocks.set_index("block_id")["block_name"], on="block_id")
     with stage("performance"):
-        parcels = parcels.join(assess_performance(parcels, project))
+        performance = assess_performance(parcels, project)
+        parcels = parcels.join(performance)
     with stage("value"):
-        parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price))
+        parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price,
+                                            price_zones=data.price_zones))
     rings = None
     if data.blocks is not None and project.rings.designated:
         with stage("rings"):
@@ -112,13 +123,9 @@ def _assess(data: Dataset, project: Project, parcels: gpd.GeoDataFrame, year: in
             parcels = parcels.join(rings.parcels)
     with stage("scatter"):  # before the list: its rules may use `small`, `isolated`, `scattered`
         scatter = assess_scatter(parcels, project, blocks=data.blocks, state=scatter_early.result())
-        parcels = parcels.join(scatter.parcels)
+        parcels = parcels.join(scatter.parcels.drop(columns=["sporadic"]))
     with stage("inventory"):
-        listed = list_low_efficiency(parcels, project.inventory, year=year)
-        parcels = parcels.join(listed)
-        parcels = parcels.join(
-            assign_disposal(parcels, listed, project.disposal, year=year, inventory=project.inventory)
-        )
+        parcels = add_list_and_paths(parcels, project, year=year)
         blocks = park = None
         if data.blocks is not None:
             blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
@@ -130,6 +137,7 @@ def _assess(data: Dataset, project: Project, parcels: gpd.GeoDataFrame, year: in
         blocks = blocks.drop(columns=overlap).merge(rings.blocks, on="block_id", how="left")
     result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings, scatter=scatter)
     result.tables = summary_tables(parcels)
+    result.tables["benchmarks"] = performance.attrs["benchmarks"]
     result.tables["scatter_metrics"] = scatter.metrics
     result.tables["scatter_before_after"] = scatter.before_after
     if rings is not None:
@@ -137,6 +145,23 @@ def _assess(data: Dataset, project: Project, parcels: gpd.GeoDataFrame, year: in
         result.tables["ring_disagreements"] = rings.disagreements
     result.summary = summarise(result, year=year)
     return result
+
+
+#: Columns of the list and the paths, replaced whole when they are recomputed.
+LIST_COLUMNS_PREFIX = "r_"
+
+
+def add_list_and_paths(parcels: gpd.GeoDataFrame, project: Project, *, year: int) -> gpd.GeoDataFrame:
+    """Join the low-efficiency list, the watch flags and the paths (replacing any there already).
+
+    ``landkit rings`` and ``landkit scatter`` call it again after recomputing the flags the list
+    and the paths read, so a run's list never goes stale.
+    """
+    listed = list_low_efficiency(parcels, project.inventory)
+    paths = assign_disposal(parcels.drop(columns=[c for c in listed.columns if c in parcels]), listed, project.disposal,
+                            year=year, inventory=project.inventory, valuation=project.valuation)
+    stale = [c for c in [*listed.columns, *paths.columns] if c in parcels] + [c for c in parcels.columns if c.startswith(LIST_COLUMNS_PREFIX)]
+    return parcels.drop(columns=list(dict.fromkeys(stale))).join(listed).join(paths)
 
 
 def add_raster_columns(parcels: gpd.GeoDataFrame, project: Project) -> gpd.GeoDataFrame:
@@ -206,58 +231,107 @@ def write_surfaces(out_dir: Path, result: "AssessmentResult", project: Project) 
 
 
 def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Return the summary tables: by grade, by disposal path, by block and path."""
+    """Return the summary tables: by class (and track), class by listing, by path, by block and path."""
+    has_tax = "tax_wan" in parcels
+    order = [*GRADES, UNGRADED]
+    frame = parcels.assign(tax_wan=parcels["tax_wan"] if has_tax else np.nan)
     by_grade = (
-        parcels.groupby("grade")
-        .agg(parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"), tax_wan=("tax_wan", "sum") if "tax_wan" in parcels else ("area_mu", "size"))
-        .reindex([*GRADES, UNGRADED], fill_value=0)
+        frame.groupby("grade")
+        .agg(parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"), tax_wan=("tax_wan", lambda t: t.sum(min_count=1)))
+        .reindex(order)
         .rename_axis("grade")
         .reset_index()
     )
-    listed = parcels[parcels["low_efficiency"]]
+    by_grade[["parcels", "area_mu"]] = by_grade[["parcels", "area_mu"]].fillna(0)
+    by_grade["parcels"] = by_grade["parcels"].astype(int)
+    track = frame["track"].fillna("") if "track" in frame else pd.Series("", index=frame.index)
+    by_track = pd.crosstab(track.rename("track"), frame["grade"]).reindex(columns=order, fill_value=0).reset_index()
+    listing = np.select([frame["low_efficiency"], frame["watch"]], ["inventory", "watch"], "none")
+    by_listing = pd.crosstab(frame["grade"], pd.Series(listing, index=frame.index, name="listing")).reindex(
+        index=order, columns=["inventory", "watch", "none"], fill_value=0).rename_axis("grade").reset_index()
     gains = dict(
         parcels=("parcel_id", "size"),
         area_mu=("area_mu", "sum"),
         land_freed_mu=("land_freed_mu", "sum"),
         floor_area_added_m2=("floor_area_added_m2", "sum"),
         tax_gain_wan=("tax_gain_wan", "sum"),
+        compensation_wan=("compensation_wan", lambda c: c.sum(min_count=1)),
+        compensation_unknown=("compensation_wan", lambda c: int(c.isna().sum())),
     )
-    by_path = listed.groupby(["disposal", "disposal_zh"]).agg(**gains).reset_index()
+    with_path = frame[frame["disposal"] != ""]
+    by_path = with_path.groupby(["disposal", "disposal_zh"]).agg(**gains).reset_index()
+    listed = frame[frame["low_efficiency"]]
     block_key = listed["block_id"].fillna("区块外") if "block_id" in listed else pd.Series("全部", index=listed.index)
     by_block = listed.assign(block_id=block_key).groupby(["block_id", "disposal"]).agg(**gains).reset_index()
-    return {"by_grade": by_grade, "by_path": by_path, "by_block_path": by_block}
+    return {"by_grade": by_grade, "by_track": by_track, "by_listing": by_listing, "by_path": by_path, "by_block_path": by_block}
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
+def _total(values: pd.Series) -> dict[str, Any]:
+    """A total that says how many parcels it leaves out: ``{"total": …, "parcels": n, "missing": m}``."""
+    present = values.notna()
+    return {"total": float(values.sum()) if present.any() else None, "parcels": int(present.sum()), "missing": int((~present).sum())}
+
+
 def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
-    """Return the headline figures as plain data (written to summary.json)."""
+    """Return the headline figures as plain data (written to summary.json).
+
+    Every money total carries the number of parcels it counts and the number it leaves out
+    (``missing``: parcels without a value, or a path whose compensation cannot be estimated).
+    """
     parcels = result.parcels
     listed = parcels[parcels["low_efficiency"]]
     reason_counts = {}
     for code in (c.removeprefix("r_") for c in parcels.columns if c.startswith("r_")):
-        reason_counts[code] = {"parcels": int(parcels[f"r_{code}"].sum()), "area_mu": float(parcels.loc[parcels[f"r_{code}"], "area_mu"].sum())}
+        flag = parcels[f"r_{code}"]
+        reason_counts[code] = {"parcels": int(flag.sum()), "area_mu": float(parcels.loc[flag, "area_mu"].sum()),
+                               "listed": int((flag & parcels["low_efficiency"]).sum()), "watch": int((flag & parcels["watch"]).sum())}
     blocks = []
     if result.blocks is not None:
         cols = [c for c in ("block_id", "block_name", "block_score", "block_rank") if c in result.blocks]
         blocks = _records(pd.DataFrame(result.blocks[cols]))
+    missing_value = parcels["value_missing_reason"].replace("", np.nan).dropna()
+    area = float(parcels["area_mu"].sum())
+    paths = parcels[parcels["disposal"] != ""]
     return {
         "year": year,
         "parcels": int(len(parcels)),
-        "area_mu": float(parcels["area_mu"].sum()),
+        "area_mu": area,
         "grades": {row["grade"]: {"parcels": int(row["parcels"]), "area_mu": float(row["area_mu"])} for row in _records(result.tables["by_grade"])},
+        "grades_by_track": _records(result.tables["by_track"]),
+        "grade_by_listing": _records(result.tables["by_listing"]),
+        "direct_grades": {k: int(v) for k, v in parcels["direct_grade"].replace("", np.nan).dropna().value_counts().items()},
+        "legally_idle": {"parcels": int(parcels["legally_idle"].sum()), "area_mu": float(parcels.loc[parcels["legally_idle"], "area_mu"].sum())},
         "inventory": {
             "parcels": int(len(listed)),
             "area_mu": float(listed["area_mu"].sum()),
+            "share_of_parcels": len(listed) / len(parcels) if len(parcels) else None,
+            "share_of_area": float(listed["area_mu"].sum()) / area if area else None,
             "land_freed_mu": float(listed["land_freed_mu"].sum()),
             "floor_area_added_m2": float(listed["floor_area_added_m2"].sum()),
             "tax_gain_wan": float(listed["tax_gain_wan"].sum()),
+            "compensation_wan": _total(listed["compensation_wan"]),
             "by_reason": reason_counts,
+            "by_basis": {k: int(v) for k, v in listed["list_basis"].value_counts().items()},
+        },
+        "watch": {"parcels": int(parcels["watch"].sum()), "area_mu": float(parcels.loc[parcels["watch"], "area_mu"].sum())},
+        "paths": {
+            "parcels": int(len(paths)),
+            "land_freed_mu": float(paths["land_freed_mu"].sum()),
+            "floor_area_added_m2": float(paths["floor_area_added_m2"].sum()),
+            "tax_gain_wan": float(paths["tax_gain_wan"].sum()),
+            "compensation_wan": _total(paths["compensation_wan"]),
             "by_path": _records(result.tables["by_path"]),
         },
-        "value": {"total_value_wan": float(parcels["total_value_wan"].sum()), "land_value_wan": float(parcels["land_value_wan"].sum())},
+        "value": {
+            "total_value_wan": _total(parcels["total_value_wan"]),
+            "land_value_wan": _total(parcels["land_value_wan"]),
+            "without_value": {k: int(v) for k, v in missing_value.value_counts().items()},
+        },
+        "benchmarks": _records(result.tables.get("benchmarks", pd.DataFrame())),
         "blocks": blocks,
         "park": result.park,
         "kpis": _records(result.kpis),
@@ -274,7 +348,7 @@ def _scatter_summary(result: AssessmentResult) -> dict[str, Any] | None:
     return {
         "small": int(parcels["small"].sum()),
         "isolated": int(parcels["isolated"].sum()),
-        "scattered": int(parcels["scattered"].sum()),
+        "sporadic": int(parcels["sporadic"].sum()),
         "clusters": int(len(result.scatter.clusters)),
         "adjustments": {k: int(v) for k, v in adjustments.items()},
         "before_after": _records(result.scatter.before_after),
@@ -298,18 +372,28 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     """Return the headline figures of an assessment as lines for a terminal."""
     grades = summary["grades"]
     inv = summary["inventory"]
-    return [
+    paths = summary["paths"]
+    comp = paths["compensation_wan"]
+    value = summary["value"]["total_value_wan"]
+    lines = [
         f"{summary['parcels']:,} parcels, {summary['area_mu']:,.0f} 亩: "
         + ", ".join(f"{g} {v['parcels']:,}" for g, v in grades.items()),
-        f"低效用地 {inv['parcels']:,} 宗 {inv['area_mu']:,.0f} 亩; 可腾退 {inv['land_freed_mu']:,.0f} 亩, "
-        f"可新增建筑面积 {inv['floor_area_added_m2'] / 1e4:,.1f} 万m², 税收增量 {inv['tax_gain_wan']:,.0f} 万元",
+        f"低效用地清单 {inv['parcels']:,} 宗 {inv['area_mu']:,.0f} 亩 (占地块 {100 * (inv['share_of_parcels'] or 0):.1f}%, "
+        f"占面积 {100 * (inv['share_of_area'] or 0):.1f}%); 关注清单 {summary['watch']['parcels']:,} 宗",
+        f"盘活: 可腾退 {paths['land_freed_mu']:,.0f} 亩, 可新增建筑面积 {paths['floor_area_added_m2'] / 1e4:,.1f} 万m², "
+        f"税收增量 {paths['tax_gain_wan']:,.0f} 万元/年, 补偿估算 {(comp['total'] or 0):,.0f} 万元"
+        + (f" (另 {comp['missing']:,} 宗无法估算)" if comp["missing"] else ""),
     ]
+    if value["missing"]:
+        lines.append(f"综合价值 {(value['total'] or 0) / 1e4:,.1f} 亿元, 不含未估价地块 {value['missing']:,} 宗 (见 value_missing_reason)")
+    return lines
 
 
 #: Columns of the parcels layer, in order (those present are written).
 PARCEL_COLUMNS_FIRST = [
-    "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "grade", "score", "rank_district",
-    "rank_in_block", "ungraded_reason", "low_efficiency", "reasons", "reasons_zh", "disposal", "disposal_zh",
+    "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "track", "grade", "score", "rank_in_track",
+    "rank_in_block", "grade_basis", "grade_reason_zh", "weakest_zh", "ungraded_reason", "low_efficiency", "watch",
+    "list_basis", "reasons", "reasons_zh", "disposal", "disposal_zh",
 ]
 
 
@@ -322,17 +406,38 @@ def _ordered(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 #: Columns of the Excel sheets (the GeoPackage and `landkit export` carry every column).
 INVENTORY_SHEET = [
     "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry",
-    "grade", "score", "reasons_zh", "idle_years", "far", "tax_per_mu", "disposal_zh", "land_freed_mu",
-    "floor_area_added_m2", "potential_tax_wan", "tax_gain_wan", "total_value_wan", "value_per_mu_wan",
+    "track", "grade", "score", "weakest_zh", "reasons_zh", "idle_years", "far", "far_min", "tax_per_mu", "disposal_zh",
+    "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "compensation_basis", "compensation_wan", "net_land_value_wan",
+    "payback_years", "review_year", "total_value_wan", "value_missing_reason",
+]
+WATCH_SHEET = [
+    "parcel_id", "block_id", "block_name", "land_use", "area_mu", "enterprise_names", "industry", "track", "grade",
+    "score", "reasons_zh", "far", "far_min", "tax_per_mu", "disposal_zh", "floor_area_added_m2",
 ]
 GRADED_SHEET = [
-    "parcel_id", "block_id", "block_name", "land_use", "area_mu", "enterprise_names", "industry", "tax_wan",
-    "revenue_wan", "track", "score", "grade", "rank_district", "rank_in_block",
+    "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry", "tax_wan",
+    "revenue_wan", "track", "score", "grade", "grade_basis", "grade_reason_zh", "rank_in_track", "rank_in_block",
+    "weakest_zh", "low_efficiency", "watch", "disposal_zh",
 ]
+PATH_SHEET = [
+    "parcel_id", "block_id", "block_name", "area_mu", "grade", "list_basis", "disposal_zh", "land_freed_mu",
+    "floor_area_added_m2", "potential_tax_wan", "tax_gain_wan", "compensation_basis", "compensation_wan",
+    "net_land_value_wan", "payback_years", "review_year", "land_value_wan", "building_value_wan", "total_value_wan",
+    "value_missing_reason",
+]
+UNGRADED_SHEET = ["parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "ungraded_reason", "low_efficiency", "disposal_zh"]
 
 
 def _present(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(frame[[c for c in dict.fromkeys(columns) if c in frame]])
+
+
+def score_detail_columns(project: Project, parcels: pd.DataFrame) -> list[str]:
+    """Return the columns that explain a parcel's score: each indicator's value, benchmark, points, loss."""
+    columns = ["parcel_id", "track", "score", "grade", "weakest_zh"]
+    for name in project.assessment.indicators:
+        columns += [c for c in (name, f"{name}_bench", f"{name}_pts", f"{name}_lost") if c in parcels]
+    return columns
 
 
 def qgis_styles(project: Project) -> pd.DataFrame:
@@ -342,19 +447,27 @@ def qgis_styles(project: Project) -> pd.DataFrame:
     return layer_styles_table({
         "parcels": ("评价等级", "地块按评价等级着色 (landkit)", grade),
         "inventory": ("盘活路径", "低效用地按盘活路径着色 (landkit)", categorized_qml("disposal", paths)),
+        "watchlist": ("评价等级", "关注清单按评价等级着色 (landkit)", grade),
     })
 
 
 def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.DataFrame]:
-    """Return the sheets of ``inventory.xlsx``: the inventory, the A/B/C/D list, summaries, KPIs."""
+    """Return the sheets of ``inventory.xlsx``: the lists, the score detail, the paths, summaries, KPIs."""
     parcels = _ordered(result.parcels)
-    graded = parcels[parcels["graded"]].sort_values("rank_district", kind="stable")
+    graded = parcels[parcels["graded"]].sort_values(["track", "rank_in_track"], kind="stable")
     indicators = [c for c in project.assessment.indicators if c in parcels]
     return {
         "低效用地清单": _present(_ordered(result.inventory), INVENTORY_SHEET),
+        "关注清单": _present(_ordered(result.watchlist), WATCH_SHEET),
         "分级清单": _present(graded, GRADED_SHEET + indicators),
+        "评分明细": _present(graded, score_detail_columns(project, graded)),
+        "不参评地块": _present(parcels[~parcels["graded"]], UNGRADED_SHEET),
+        "盘活路径": _present(parcels[parcels["disposal"] != ""], PATH_SHEET),
         "按路径汇总": result.tables["by_path"],
         "按等级汇总": result.tables["by_grade"],
+        "等级与清单": result.tables["by_listing"],
+        "分组等级": result.tables["by_track"],
+        "评价基准": result.tables.get("benchmarks", pd.DataFrame()),
         "区块评价": result.blocks if result.blocks is not None else pd.DataFrame(),
         "规划指标": result.kpis,
     }
@@ -428,7 +541,8 @@ def write_assessment(
 MAX_SHEET_ROWS = 200_000
 
 #: Long sheets written as CSV, by sheet name.
-SHEET_CSV = {"低效用地清单": "inventory.csv", "分级清单": "graded.csv"}
+SHEET_CSV = {"低效用地清单": "inventory.csv", "关注清单": "watchlist.csv", "分级清单": "graded.csv", "评分明细": "score_detail.csv",
+             "不参评地块": "ungraded.csv", "盘活路径": "paths.csv"}
 
 #: What a forked workbook process writes: (out_dir, project, result), inherited, never pickled.
 _FORKED: tuple[Path, Project, AssessmentResult] | None = None
@@ -439,6 +553,7 @@ def output_layers(out_dir: Path, project: Project, data: Dataset, result: Assess
     layers: dict[str, pd.DataFrame] = {
         "parcels": to_output(_ordered(result.parcels), project, data),
         "inventory": to_output(_ordered(result.inventory), project, data),
+        "watchlist": to_output(_ordered(result.watchlist), project, data),
     }
     if result.blocks is not None:
         layers["blocks"] = to_output(result.blocks, project, data)

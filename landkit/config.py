@@ -83,6 +83,7 @@ class Inputs(_Strict):
     roads: Source | None = None
     core_sites: Source | None = None
     land_price: Source | None = None
+    price_zones: Source | None = None
     rasters: list[RasterSource] = []
 
 
@@ -119,6 +120,7 @@ class Columns(_Strict):
     roads: dict[str, ColumnSpec] = {}
     core_sites: dict[str, ColumnSpec] = {}
     land_price: dict[str, ColumnSpec] = {}
+    price_zones: dict[str, ColumnSpec] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -196,6 +198,20 @@ class ValidationRules(_Strict):
 # --- assessment (两评估) -------------------------------------------------------------------------
 
 
+class Derive(_Strict):
+    """A benchmark derived from the data: ``factor`` × the ``statistic`` of the indicator.
+
+    Over the graded parcels of the track (``by: track``) or of the track and industry group
+    (``by: group``), before grading. 淮安 sets each benchmark at about twice the county's
+    previous-year average (2024 评价办法): ``{statistic: mean, factor: 2}`` on last year's data
+    gives that; on this year's data it is the current-year variant.
+    """
+
+    statistic: Literal["mean", "median"] = "mean"
+    factor: PositiveFloat = 1.0
+    by: Literal["track", "group"] = "track"
+
+
 class Indicator(_Strict):
     """One performance indicator: formula, unit, direction, normalisation and missing-data policy."""
 
@@ -206,33 +222,16 @@ class Indicator(_Strict):
     direction: Literal["higher", "lower"] = "higher"
     method: Literal["benchmark", "minmax", "percentile"] = "benchmark"
     benchmark: PositiveFloat | None = None
-    benchmark_by_industry: dict[str, PositiveFloat] = {}
+    benchmark_by_group: dict[str, PositiveFloat] = {}
+    derive: Derive | None = None
     cap: PositiveFloat = 1.0
     missing: Literal["mean", "zero", "exclude"] = "mean"
 
     @model_validator(mode="after")
     def _benchmark_given(self) -> Indicator:
-        if self.method == "benchmark" and self.benchmark is None:
-            raise ValueError("method `benchmark` needs a `benchmark` value greater than 0")
+        if self.method == "benchmark" and self.benchmark is None and self.derive is None:
+            raise ValueError("method `benchmark` needs a `benchmark` value greater than 0 (or `derive`)")
         return self
-
-
-class Track(_Strict):
-    """An indicator set for one class of parcels; the first track whose `when` matches applies."""
-
-    name: str
-    label_zh: str
-    label_en: str
-    when: str | None = None
-    weights: dict[str, PositiveFloat]
-
-    @field_validator("weights")
-    @classmethod
-    def _sum_100(cls, weights: dict[str, float]) -> dict[str, float]:
-        total = sum(weights.values())
-        if abs(total - 100) > 1e-6:
-            raise ValueError(f"weights must sum to 100, they sum to {total:g}")
-        return weights
 
 
 class Grading(_Strict):
@@ -257,6 +256,38 @@ class Grading(_Strict):
         return cuts
 
 
+class Track(_Strict):
+    """An indicator set for one group of parcels, ranked on its own; the first track whose `when` holds applies."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    when: str | None = None
+    weights: dict[str, PositiveFloat]
+    #: Benchmarks of this track that differ from the indicator's (e.g. 规下 firms' own).
+    benchmarks: dict[str, PositiveFloat] = {}
+    #: This track's own grading (shares or cuts); else the assessment's.
+    grading: Grading | None = None
+
+    @field_validator("weights")
+    @classmethod
+    def _sum_100(cls, weights: dict[str, float]) -> dict[str, float]:
+        total = sum(weights.values())
+        if abs(total - 100) > 1e-6:
+            raise ValueError(f"weights must sum to 100, they sum to {total:g}")
+        return weights
+
+
+class DirectGrade(_Strict):
+    """A class given outside the quota when ``when`` holds (e.g. stopped for years → D)."""
+
+    code: str
+    grade: Grade
+    label_zh: str
+    label_en: str
+    when: str
+
+
 class Ungraded(_Strict):
     """Parcels that get grade U (with the reason) rather than a score."""
 
@@ -270,30 +301,79 @@ class Assessment(_Strict):
     """产业用地综合绩效评估: indicators, tracks, grading and what is left ungraded."""
 
     indicators: dict[str, Indicator]
+    industry_groups: dict[str, list[str]] = {}
     tracks: list[Track] = Field(min_length=1)
+    params: dict[str, Any] = {}
     grading: Grading
+    direct_grades: list[DirectGrade] = []
     ungraded: Ungraded
 
     @model_validator(mode="after")
     def _tracks_use_known_indicators(self) -> Assessment:
+        names = [t.name for t in self.tracks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"track names must be unique, got {names}")
         for track in self.tracks:
-            unknown = set(track.weights) - set(self.indicators)
-            if unknown:
-                raise ValueError(
-                    f"track `{track.name}` weights unknown indicators {sorted(unknown)}; "
-                    f"defined: {', '.join(self.indicators)}"
-                )
+            for what, used in (("weights", track.weights), ("benchmarks", track.benchmarks)):
+                unknown = set(used) - set(self.indicators)
+                if unknown:
+                    raise ValueError(
+                        f"track `{track.name}` {what} unknown indicators {sorted(unknown)}; "
+                        f"defined: {', '.join(self.indicators)}"
+                    )
         return self
 
 
+class SiteFactor(_Strict):
+    """One regional or site factor of ΣK: ``k`` where ``when`` holds."""
+
+    name: str
+    label_zh: str
+    k: Annotated[float, Field(gt=-1, lt=1)]
+    when: str
+
+
+class Structure(_Strict):
+    """A building structure class: replacement cost and economic life."""
+
+    replacement_cost_yuan_m2: PositiveFloat
+    life_years: int = Field(gt=0)
+
+
+class Compensation(_Strict):
+    """Standards for the compensation of paths that take land back."""
+
+    reduction_wan_per_mu: float = Field(ge=0)
+
+
 class Valuation(_Strict):
-    """产业用地综合价值评估: land (benchmark price, lease-year correction) and buildings."""
+    """产业用地综合价值评估 by the benchmark-price coefficient method, buildings by structure."""
 
     cap_rate: Annotated[float, Field(gt=0, lt=1)]
     standard_lease_years: int = Field(gt=0)
-    default_land_price_yuan_m2: PositiveFloat | None = None
-    replacement_cost_yuan_m2: PositiveFloat
-    design_life_years: int = Field(gt=0)
+    price_date_year: int
+    price_change_per_year: Annotated[float, Field(gt=-1, lt=1)] = 0.0
+    price_uses: dict[str, str]
+    district_default_yuan_m2: dict[str, PositiveFloat] = {}
+    far_correction: list[tuple[Annotated[float, Field(ge=0)], PositiveFloat]] = Field(min_length=1)
+    site_factors: list[SiteFactor] = []
+    structures: dict[str, Structure] = Field(min_length=1)
+    default_structure: str
+    compensation: Compensation
+
+    @field_validator("far_correction")
+    @classmethod
+    def _increasing(cls, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        fars = [p[0] for p in points]
+        if fars != sorted(set(fars)):
+            raise ValueError("[FAR, coefficient] points must have increasing FAR values")
+        return points
+
+    @model_validator(mode="after")
+    def _default_structure_known(self) -> Valuation:
+        if self.default_structure not in self.structures:
+            raise ValueError(f"default_structure `{self.default_structure}` is not one of the structures: {', '.join(self.structures)}")
+        return self
 
 
 class BlockIndicator(_Strict):
@@ -322,18 +402,51 @@ class Rule(_Strict):
     when: str
 
 
-class Inventory(_Strict):
-    """一清单: the rules that put a parcel on the low-efficiency inventory, and their parameters."""
+class Reason(Rule):
+    """A reason of the list: explains a C/D listing; with ``watch``, puts an A/B parcel on the watch table."""
 
+    watch: bool = True
+
+
+class IdleLand(_Strict):
+    """闲置土地 as 闲置土地处置办法 (2012) defines it: not started a year after the agreed start."""
+
+    statuses: list[str]
+    min_years: float = Field(ge=0)
+    free_reclaim_years: float = Field(ge=0)
+    start_lag_years: int = Field(ge=0)
+
+
+class Inventory(_Strict):
+    """一清单: which classes are listed, legally idle land, and the reasons that explain a listing."""
+
+    classes: list[Grade]
+    watch_classes: list[Grade] = []
+    idle_land: IdleLand
     params: dict[str, Any] = {}
-    rules: list[Rule]
+    reasons: list[Reason]
+
+    @model_validator(mode="after")
+    def _apart(self) -> Inventory:
+        both = set(self.classes) & set(self.watch_classes)
+        if both:
+            raise ValueError(f"classes {sorted(both)} are both listed and watched; a class is one or the other")
+        return self
+
+
+class PathRule(Rule):
+    """A revitalisation path: when it applies, what it gains and what it costs."""
+
+    gains: list[Literal["land", "floor_area", "tax"]] = []
+    compensation: Literal["none", "residual", "reduction"] = "none"
+    review: bool = False
 
 
 class Disposal(_Strict):
-    """一盘活: rules (first match wins) mapping listed parcels to a revitalisation path."""
+    """一盘活: rules (first match wins) giving every graded parcel and all idle land a path."""
 
     params: dict[str, Any] = {}
-    rules: list[Rule]
+    rules: list[PathRule]
 
 
 # --- rings, scatter, maps ----------------------------------------------------------------------
@@ -361,7 +474,6 @@ class Scatter(_Strict):
     cluster_distance_m: float = Field(ge=0)
     isolated_distance_m: float = Field(ge=0)
     land_uses: list[str] = []
-    scattered_inside_blocks: bool = False
     move_out_grades: list[str] = ["C", "D", "U"]
     bring_in_grades: list[str] = ["A", "B"]
     merge_distance_m: float = Field(0, ge=0)

@@ -26,7 +26,7 @@ from landkit.inputs import Table, read_input
 
 log = logging.getLogger(__name__)
 
-OPTIONAL_LAYERS = ("blocks", "roads", "core_sites", "land_price")
+OPTIONAL_LAYERS = ("blocks", "roads", "core_sites", "land_price", "price_zones")
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Dataset:
     roads: gpd.GeoDataFrame | None = None
     core_sites: gpd.GeoDataFrame | None = None
     land_price: pd.DataFrame | None = None
+    price_zones: gpd.GeoDataFrame | None = None
     issues: list[Issue] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
 

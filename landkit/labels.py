@@ -28,9 +28,20 @@ COLUMNS: dict[str, Label] = {
     "lease_start_year": Label("出让年份", "Lease start", "年", "lease_beg"),
     "lease_end_year": Label("到期年份", "Lease end", "年", "lease_end"),
     "production_start_year": Label("投产年份", "Production start", "年", "prod_start"),
+    "agreed_start_year": Label("约定动工年份", "Agreed start", "年", "agreed"),
+    "agreed_start_year_used": Label("认定动工期限", "Start deadline used", "年", "start_due"),
     "idle_since_year": Label("闲置起始年份", "Idle since", "年", "idle_since"),
+    "stopped_since_year": Label("停产年份", "Stopped since", "年", "stop_since"),
+    "stopped_years": Label("停产年数", "Years stopped", "年", "stop_yrs"),
+    "legally_idle": Label("闲置土地(依法认定)", "Legally idle land", "", "idle_land"),
+    "idle_not_due": Label("闲置未满一年", "Idle, not yet due", "", "idle_nodue"),
     "floor_area_m2": Label("建筑面积", "Floor area", "m²", "floor_m2"),
     "footprint_m2": Label("基底面积", "Building footprint", "m²", "footprt_m2"),
+    "yard_m2": Label("构筑物及堆场面积", "Structures and yards", "m²", "yard_m2"),
+    "structure": Label("建筑结构", "Structure", "", "structure"),
+    "structure_used": Label("估价建筑结构", "Structure valued", "", "struct_val"),
+    "illegal_use": Label("违法用地", "Illegal use", "", "illegal"),
+    "building_coefficient": Label("建筑系数", "Building coefficient", "", "bldg_coef"),
     "block_id": Label("区块编号", "Block id", "", "block_id"),
     "block_name": Label("区块名称", "Block", "", "block_name"),
     "block_type": Label("区块类型", "Block type", "", "block_type"),
@@ -49,34 +60,59 @@ COLUMNS: dict[str, Label] = {
     "employees": Label("从业人员", "Employees", "人", "employees"),
     "rd_spend_wan": Label("研发投入", "R&D spend", "万元", "rd_wan"),
     "energy_tce": Label("综合能耗", "Energy use", "吨标准煤", "energy_tce"),
+    "electricity_kwh": Label("用电量", "Electricity", "千瓦时", "elec_kwh"),
+    "emission_t": Label("排放当量", "Emission equivalents", "吨", "emission_t"),
+    "industry_group": Label("行业分组", "Industry group", "", "ind_group"),
     "high_tech_firms": Label("高新技术企业数", "High-tech firms", "家", "n_hightech"),
-    "track": Label("评价类别", "Track", "", "track"),
+    "track": Label("评价分组", "Track", "", "track"),
     "graded": Label("参评", "Graded", "", "graded"),
     "score": Label("综合得分", "Score", "分", "score"),
     "grade": Label("评价等级", "Grade", "", "grade"),
-    "ungraded_reason": Label("不参评原因", "Why not graded", "", "ungraded"),
-    "rank_district": Label("全区排名", "Rank in district", "", "rank"),
-    "rank_in_block": Label("区块内排名", "Rank in block", "", "rank_block"),
+    "grade_basis": Label("定级方式", "Graded by", "", "grade_by"),
+    "direct_grade": Label("直接定级规则", "Direct class rule", "", "direct"),
+    "grade_reason_zh": Label("直接定级原因", "Direct class (Chinese)", "", "grd_rsn_zh"),
+    "grade_reason_en": Label("直接定级原因(英文)", "Direct class", "", "grd_rsn_en"),
+    "weakest_zh": Label("主要失分指标", "Costliest indicators (Chinese)", "", "weak_zh"),
+    "weakest_en": Label("主要失分指标(英文)", "Costliest indicators", "", "weak_en"),
+    "ungraded_reason": Label("不参评原因", "Why not graded (Chinese)", "", "ungraded"),
+    "ungraded_reason_en": Label("不参评原因(英文)", "Why not graded", "", "ungrade_en"),
+    "rank_in_track": Label("组内排名", "Rank in track", "", "rank"),
+    "rank_in_block": Label("区块组内排名", "Rank in block and track", "", "rank_block"),
+    "price_zone": Label("地价级别", "Price zone", "", "price_zone"),
+    "price_use": Label("地价用途", "Price use", "", "price_use"),
     "land_price_yuan_m2": Label("基准地价", "Benchmark land price", "元/m²", "price_m2"),
+    "date_factor": Label("期日修正系数", "Date factor", "", "date_k"),
+    "far_factor": Label("容积率修正系数", "FAR factor", "", "far_k"),
     "lease_years_left": Label("剩余年期", "Lease years left", "年", "lease_left"),
     "lease_factor": Label("年期修正系数", "Lease-year factor", "", "lease_k"),
+    "site_factor": Label("区域及个别因素修正(ΣK)", "Site factors (ΣK)", "", "site_k"),
     "land_value_wan": Label("土地价值", "Land value", "万元", "land_val"),
+    "land_value_full_term_wan": Label("土地价值(完整年期)", "Land value at a full term", "万元", "land_full"),
+    "building_share": Label("成新率", "Building condition share", "", "bldg_share"),
     "building_value_wan": Label("建筑物价值", "Building value", "万元", "bldg_val"),
     "total_value_wan": Label("综合价值", "Total value", "万元", "value_wan"),
     "value_per_mu_wan": Label("亩均价值", "Value per mu", "万元/亩", "value_mu"),
-    "low_efficiency": Label("低效用地", "Low-efficiency land", "", "low_eff"),
-    "reasons": Label("低效原因代码", "Reason codes", "", "reasons"),
-    "reasons_zh": Label("低效原因", "Reasons (Chinese)", "", "reason_zh"),
-    "reasons_en": Label("低效原因(英文)", "Reasons", "", "reason_en"),
+    "value_missing_reason": Label("未估价原因", "Why not valued", "", "no_value"),
+    "low_efficiency": Label("列入低效用地清单", "On the low-efficiency list", "", "low_eff"),
+    "watch": Label("列入关注清单", "On the watch table", "", "watch"),
+    "list_basis": Label("列入依据", "Listed as", "", "list_basis"),
+    "reasons": Label("原因代码", "Reason codes", "", "reasons"),
+    "reasons_zh": Label("列入原因", "Reasons (Chinese)", "", "reason_zh"),
+    "reasons_en": Label("列入原因(英文)", "Reasons", "", "reason_en"),
     "idle_years": Label("闲置年数", "Idle years", "年", "idle_yrs"),
-    "far_min": Label("最低容积率", "Minimum FAR", "", "far_min"),
+    "far_min": Label("容积率控制指标", "Minimum FAR", "", "far_min"),
     "disposal": Label("盘活路径代码", "Path code", "", "disposal"),
     "disposal_zh": Label("盘活路径", "Revitalisation path (Chinese)", "", "path_zh"),
     "disposal_en": Label("盘活路径(英文)", "Revitalisation path", "", "path_en"),
     "land_freed_mu": Label("可腾退土地", "Land freed", "亩", "freed_mu"),
     "floor_area_added_m2": Label("可新增建筑面积", "Floor area added", "m²", "floor_add"),
     "potential_tax_wan": Label("潜在税收", "Potential tax", "万元", "pot_tax"),
-    "tax_gain_wan": Label("税收增量", "Tax gain", "万元", "tax_gain"),
+    "tax_gain_wan": Label("税收增量", "Tax gain", "万元/年", "tax_gain"),
+    "compensation_basis": Label("补偿方式", "Compensation basis", "", "comp_basis"),
+    "compensation_wan": Label("补偿估算", "Compensation", "万元", "comp_wan"),
+    "net_land_value_wan": Label("土地净收益", "Land value net of compensation", "万元", "net_land"),
+    "payback_years": Label("补偿回收年限", "Payback", "年", "payback"),
+    "review_year": Label("复核年份", "Review year", "年", "review"),
     # blocks
     "block_area_ha": Label("区块面积", "Block area", "公顷", "blk_ha"),
     "parcel_area_ha": Label("地块面积合计", "Parcel area", "公顷", "parcel_ha"),
@@ -87,7 +123,7 @@ COLUMNS: dict[str, Label] = {
     "ring_name": Label("圈层", "Ring", "", "ring_name"),
     "small": Label("小地块", "Small plot", "", "small"),
     "isolated": Label("孤立地块", "Isolated plot", "", "isolated"),
-    "scattered": Label("零星散布", "Scattered plot", "", "scattered"),
+    "sporadic": Label("零星工业用地(区块外)", "Sporadic (outside the blocks)", "", "sporadic"),
     "cluster_id": Label("集聚簇编号", "Cluster", "", "cluster"),
     "cluster_area_mu": Label("集聚簇面积", "Cluster area", "亩", "clus_mu"),
     "cluster_parcels": Label("集聚簇地块数", "Parcels in cluster", "宗", "clus_n"),
@@ -164,7 +200,8 @@ COLUMNS: dict[str, Label] = {
 UNITS_EN = {
     "亩": "mu", "公顷": "ha", "万元": "10k yuan", "万元/亩": "10k yuan/mu", "元/m²": "yuan/m²", "年": "years",
     "分": "points", "分钟": "min", "家": "", "人": "persons", "宗": "", "人/公顷": "persons/ha",
-    "万元/人": "10k yuan/person", "吨标准煤": "tce", "万元/吨标准煤": "10k yuan/tce",
+    "万元/人": "10k yuan/person", "吨标准煤": "tce", "万元/吨标准煤": "10k yuan/tce", "万元/年": "10k yuan/year",
+    "千瓦时": "kWh", "吨": "t", "元/千瓦时": "yuan/kWh", "万元/吨": "10k yuan/t",
 }
 
 
@@ -178,11 +215,13 @@ def labels_for(project: Project) -> dict[str, Label]:
     table = dict(COLUMNS)
     for name, ind in project.assessment.indicators.items():
         table.setdefault(name, Label(ind.label_zh, ind.label_en, ind.unit, ""))
+        table[f"{name}_bench"] = Label(f"{ind.label_zh}基准", f"{ind.label_en} benchmark", ind.unit, "")
         table[f"{name}_pts"] = Label(f"{ind.label_zh}得分", f"{ind.label_en} points", "分", "")
+        table[f"{name}_lost"] = Label(f"{ind.label_zh}失分", f"{ind.label_en} points lost", "分", "")
     for name, ind in project.block_assessment.indicators.items():
         table.setdefault(name, Label(ind.label_zh, ind.label_en, "", ""))
         table[f"{name}_score"] = Label(f"{ind.label_zh}得分", f"{ind.label_en} score", "分", "")
-    for rule in project.inventory.rules:
+    for rule in project.inventory.reasons:
         table[f"r_{rule.code}"] = Label(rule.label_zh, rule.label_en, "", "")
     return table
 
@@ -203,16 +242,17 @@ STATUS_LABELS = {
     "idle": ("闲置", "idle"),
     "stopped": ("停产", "stopped"),
     "construction": ("在建", "under construction"),
+    "unsupplied": ("未供应", "not yet supplied"),
 }
 
 #: Colours of inventory reasons (the map colours a listed parcel by its first reason).
-REASON_COLOURS = {"D": "#d7191c", "IDLE": "#762a83", "LOW_FAR": "#f46d43", "LOW_TAX": "#fdae61", "SCATTERED": "#8c510a"}
+REASON_COLOURS = {"D": "#d7191c", "C": "#fdae61", "IDLE": "#762a83"}
 
 #: Colours of the three rings (and of parcels outside them or cut off from the core).
 RING_COLOURS = {"core": "#b2182b", "spillover": "#ef8a62", "linkage": "#4393c3", "outside": "#d9d9d9", "unreachable": "#404040"}
 
 #: Colours of the small-and-scattered classes and of the adjustment proposals.
-SCATTER_COLOURS = {"scattered": "#d73027", "isolated": "#fc8d59", "small": "#fee090"}
+SCATTER_COLOURS = {"sporadic": "#d73027", "isolated": "#fc8d59", "small": "#fee090"}
 ADJUSTMENT_COLOURS = {"move_out": "#d73027", "bring_in": "#1a9850", "merge": "#4575b4"}
 
 #: Colours of the linkage graph's edges.
@@ -221,13 +261,18 @@ LINK_COLOURS = {"pair": "#d6604d", "core": "#762a83", "nearest": "#878787"}
 #: Colours of grades and disposal paths (maps, QGIS styles, charts use the same).
 GRADE_COLOURS = {"A": "#1a9641", "B": "#a6d96a", "C": "#fdae61", "D": "#d7191c", "U": "#bdbdbd"}
 DISPOSAL_COLOURS = {
+    "idle_free": "#40004b",
+    "idle_fee": "#9970ab",
     "reclaim": "#d7191c",
     "reduce": "#8c510a",
     "buyback": "#f46d43",
+    "renew": "#fdae61",
     "transform": "#7b3294",
+    "watch": "#fee08b",
     "vertical": "#2c7bb6",
     "intensify": "#74add1",
-    "watch": "#fee08b",
+    "innovation": "#1a9850",
+    "support": "#a6d96a",
 }
 
 #: Headers of the summary tables of `landkit compare` (generic names, so kept apart from COLUMNS).

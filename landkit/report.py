@@ -37,6 +37,7 @@ import pandas as pd
 
 import landkit
 from landkit.config import Project
+from landkit.inventory import LISTING
 from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, Label, header, labels_for
 from landkit.output import atomic_path
 from landkit.performance import GRADES, UNGRADED
@@ -68,8 +69,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "by_reason": ("按低效原因", "By reason"),
     "reason": ("低效原因", "Reason"),
     "code": ("代码", "Code"),
-    "reason_note": ("一宗地块可有多项低效原因，各项之和可大于清单总数。",
-                    "A parcel may be listed for several reasons, so the rows can add up to more than the list."),
+    "reason_note": ("列入依据为C类、D类或依法认定的闲置土地；其余原因用于说明，一宗地块可有多项，各项之和可大于清单总数。A/B类地块有上述原因的列入关注清单，不列入低效用地清单。",
+                    "A parcel is listed as class C, class D or legally idle land; the other reasons explain the listing, and a parcel may have several, "
+                    "so the rows can add up to more than the list. A/B parcels with these reasons go on the watch table, never on the list."),
+    "basis": ("列入依据", "Listed as"),
+    "listed_n": ("列入清单", "Listed"),
+    "watch_n": ("列入关注", "On the watch table"),
+    "by_listing": ("等级与清单", "Classes and lists"),
+    "not_listed": ("未列入", "Neither"),
+    "by_track": ("各评价分组等级", "Classes by track"),
+    "track_none": ("(不参评)", "(not graded)"),
+    "watch": ("关注清单(A/B类)", "Watch table (A/B)"),
+    "watch_note": ("A/B类地块中容积率、建筑系数、亩均税收或区位等方面存在问题的，列入关注清单，适用激励类路径。",
+                   "A/B parcels flagged for FAR, building coefficient, tax per mu or location: they take incentive paths."),
+    "compensation": ("补偿估算", "Compensation"),
+    "value": ("综合价值", "Land and building value"),
+    "value_note": ("综合价值合计 {total} 亿元，涵盖 {n} 宗地块；{m} 宗未估价，不计入合计：", "Total {total} 亿元 over {n} parcels; {m} parcels have no value and are left out:"),
+    "value_all": ("全部 {n} 宗地块均已估价。", "All {n} parcels are valued."),
+    "comp_missing": ("另有 {m} 宗无法估算补偿(未估价)。", "{m} more parcels' compensation cannot be estimated (no value)."),
+    "weakest": ("主要失分指标", "Costliest indicators"),
     "share_of_list": ("占清单比例", "Share of the list"),
     "by_path": ("按盘活路径", "By revitalisation path"),
     "path": ("盘活路径", "Revitalisation path"),
@@ -222,7 +240,8 @@ class _Page:
         self.lang = lang
         self.project = project
         self.labels: dict[str, Label] = labels_for(project)
-        self.rules = {r.code: r for r in project.inventory.rules}
+        self.rules = {r.code: (r.label_zh, r.label_en) for r in project.inventory.reasons}
+        self.rules.update({code: (zh, en) for code, zh, en in LISTING.values()})
         self.paths = {r.code: r for r in project.disposal.rules}
 
     def t(self, key: str, **kw: Any) -> str:
@@ -251,10 +270,10 @@ class _Page:
         return rule.label_zh if self.lang == "zh" else rule.label_en
 
     def reason(self, code: str) -> str:
-        rule = self.rules.get(code)
-        if rule is None:
+        labels = self.rules.get(code)
+        if labels is None:
             return str(code)
-        return rule.label_zh if self.lang == "zh" else rule.label_en
+        return labels[0] if self.lang == "zh" else labels[1]
 
     def ring(self, value: Any) -> str:
         """A ring's name from its code (``core``) or its name in either language."""
@@ -454,7 +473,9 @@ def _headline(result: AssessmentResult, page: _Page) -> str:
     inv = s["inventory"]
     grades = s.get("grades", {})
     graded = sum(v["parcels"] for g, v in grades.items() if g in GRADES)
-    total_value = s.get("value", {}).get("total_value_wan", float("nan"))
+    value = s.get("value", {}).get("total_value_wan") or {}
+    total_value = value.get("total") if value.get("total") is not None else float("nan")
+    paths = s.get("paths", inv)
     area_mu = s["area_mu"]
     area_ha = area_mu * M2_PER_MU / M2_PER_HA
     n = page.count_unit()
@@ -465,13 +486,20 @@ def _headline(result: AssessmentResult, page: _Page) -> str:
         ("graded", page.t("graded_parcels"), graded, fmt_int(graded), n),
         ("inventory_parcels", page.label("low_efficiency"), inv["parcels"], fmt_int(inv["parcels"]), n),
         ("inventory_area_mu", page.t("listed_area"), inv["area_mu"], fmt_number(inv["area_mu"]), "亩"),
-        ("land_freed_mu", page.label("land_freed_mu"), inv["land_freed_mu"], fmt_number(inv["land_freed_mu"]), "亩"),
-        ("floor_area_added_wan_m2", page.label("floor_area_added_m2"), inv["floor_area_added_m2"] / 1e4,
-         fmt_number(inv["floor_area_added_m2"] / 1e4, 1), UNIT_WAN_M2),
-        ("tax_gain_wan", page.label("tax_gain_wan"), inv["tax_gain_wan"], fmt_number(inv["tax_gain_wan"]), "万元"),
+        ("watch_parcels", page.label("watch"), s.get("watch", {}).get("parcels", 0), fmt_int(s.get("watch", {}).get("parcels", 0)), n),
+        ("land_freed_mu", page.label("land_freed_mu"), paths["land_freed_mu"], fmt_number(paths["land_freed_mu"]), "亩"),
+        ("floor_area_added_wan_m2", page.label("floor_area_added_m2"), paths["floor_area_added_m2"] / 1e4,
+         fmt_number(paths["floor_area_added_m2"] / 1e4, 1), UNIT_WAN_M2),
+        ("tax_gain_wan", page.label("tax_gain_wan"), paths["tax_gain_wan"], fmt_number(paths["tax_gain_wan"]), page.labels["tax_gain_wan"].unit),
+    ]
+    comp = paths.get("compensation_wan") or {}
+    if comp.get("total") is not None:
+        items.append(("compensation_yi", page.label("compensation_wan"), comp["total"] / 1e4, fmt_number(comp["total"] / 1e4, 1), UNIT_YI))
+    valued_area = value.get("area_mu", area_mu)
+    items += [
         ("total_value_yi", page.label("total_value_wan"), total_value / 1e4, fmt_number(total_value / 1e4, 1), UNIT_YI),
-        ("value_per_mu_wan", page.label("value_per_mu_wan"), total_value / area_mu if area_mu else float("nan"),
-         fmt_number(total_value / area_mu if area_mu else float("nan"), 1), page.labels["value_per_mu_wan"].unit),
+        ("value_per_mu_wan", page.label("value_per_mu_wan"), total_value / valued_area if valued_area else float("nan"),
+         fmt_number(total_value / valued_area if valued_area else float("nan"), 1), page.labels["value_per_mu_wan"].unit),
     ]
     park_score = result.park.get("block_score") if result.park else None
     if park_score is not None:
@@ -505,12 +533,25 @@ def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     total = [page.t("total"), num(fmt_int(by_grade["parcels"].sum())), num(fmt_number(total_area)), num(fmt_pct(1.0))]
     if has_tax:
         total.append(num(fmt_number(by_grade["tax_wan"].sum())))
-    return (
-        f'<section id="grades" class="major"><h2>{_e(page.t("grades"))}</h2>'
-        + _table(headers, rows, total=total)
-        + _figure(charts.grades(by_grade), charts.page.t("grade_chart"))
-        + "</section>"
-    )
+    parts = [f'<section id="grades" class="major"><h2>{_e(page.t("grades"))}</h2>', _table(headers, rows, total=total),
+             _figure(charts.grades(by_grade), charts.page.t("grade_chart"))]
+    by_track = result.tables.get("by_track")
+    if by_track is not None and len(by_track):
+        names = {t.name: (t.label_zh if page.lang == "zh" else t.label_en) for t in page.project.assessment.tracks}
+        grades = [g for g in (*GRADES, UNGRADED) if g in by_track]
+        trows = [[names.get(str(r["track"]), page.t("track_none") if not r["track"] else str(r["track"])),
+                  *(num(fmt_int(r[g])) for g in grades), num(fmt_int(sum(r[g] for g in grades)))] for _, r in by_track.iterrows()]
+        parts.append(f"<h3>{_e(page.t('by_track'))}</h3>")
+        parts.append(_table([page.label("track"), *(num(page.grade(g)) for g in grades), num(page.t("total"))], trows))
+    by_listing = result.tables.get("by_listing")
+    if by_listing is not None and len(by_listing):
+        lrows = [[Cell(_swatch(GRADE_COLOURS.get(str(r.grade), "#999999")) + _e(page.grade(str(r.grade))), raw=True),
+                  num(fmt_int(r.inventory)), num(fmt_int(r.watch)), num(fmt_int(getattr(r, "none")))] for r in by_listing.itertuples(index=False)]
+        ltotal = [page.t("total"), *(num(fmt_int(by_listing[c].sum())) for c in ("inventory", "watch", "none"))]
+        parts.append(f"<h3>{_e(page.t('by_listing'))}</h3>")
+        parts.append(_table([page.label("grade"), num(page.t("listed_n")), num(page.t("watch_n")), num(page.t("not_listed"))], lrows, total=ltotal))
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def _ordered_paths(by_path: pd.DataFrame, page: _Page) -> pd.DataFrame:
@@ -535,11 +576,13 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
 
     # by reason
     rows = []
+    for code, count in inv.get("by_basis", {}).items():
+        rows.append([page.reason(code), code, num(fmt_int(count)), "", num(fmt_pct(count / listed_n if listed_n else float("nan")))])
     for code, v in inv.get("by_reason", {}).items():
-        rows.append([page.reason(code), code, num(fmt_int(v["parcels"])), num(fmt_number(v["area_mu"])),
-                     num(fmt_pct(v["parcels"] / listed_n if listed_n else float("nan")))])
+        rows.append([page.reason(code), code, num(fmt_int(v.get("listed", v["parcels"]))), num(fmt_int(v.get("watch", 0))),
+                     num(fmt_pct(v.get("listed", v["parcels"]) / listed_n if listed_n else float("nan")))])
     parts.append(f"<h3>{_e(page.t('by_reason'))}</h3>")
-    parts.append(_table([page.t("reason"), page.t("code"), num(page.header("parcels")), num(page.header("area_mu")),
+    parts.append(_table([page.t("reason"), page.t("code"), num(page.t("listed_n")), num(page.t("watch_n")),
                          num(page.t("share_of_list"))], rows))
     parts.append(f'<p class="note">{_e(page.t("reason_note"))}</p>')
 
@@ -547,17 +590,22 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     by_path = _ordered_paths(result.tables["by_path"], page)
     headers = [page.t("path"), num(page.header("parcels")), num(page.header("area_mu")),
                num(page.header("land_freed_mu")),
-               num(page.with_unit(page.label("floor_area_added_m2"), UNIT_WAN_M2)), num(page.header("tax_gain_wan"))]
+               num(page.with_unit(page.label("floor_area_added_m2"), UNIT_WAN_M2)), num(page.header("tax_gain_wan")),
+               num(page.header("compensation_wan"))]
 
     def gains(frame: pd.DataFrame | Any, total: bool = False) -> list[Cell]:
-        get = (lambda c: frame[c].sum()) if total else (lambda c: getattr(frame, c))
+        get = (lambda c: frame[c].sum(min_count=1)) if total else (lambda c: getattr(frame, c))
         return [num(fmt_int(get("parcels"))), num(fmt_number(get("area_mu"))), num(fmt_number(get("land_freed_mu"))),
-                num(fmt_number(get("floor_area_added_m2") / 1e4, 1)), num(fmt_number(get("tax_gain_wan")))]
+                num(fmt_number(get("floor_area_added_m2") / 1e4, 1)), num(fmt_number(get("tax_gain_wan"))),
+                num(fmt_number(get("compensation_wan")))]
 
     rows = [[Cell(_swatch(DISPOSAL_COLOURS.get(str(r.disposal), "#999999")) + _e(page.path(str(r.disposal))), raw=True),
              *gains(r)] for r in by_path.itertuples(index=False)]
     parts.append(f"<h3>{_e(page.t('by_path'))}</h3>")
     parts.append(_table(headers, rows, total=[page.t("total"), *gains(by_path, total=True)]))
+    unknown = int(by_path["compensation_unknown"].sum()) if "compensation_unknown" in by_path else 0
+    if unknown:
+        parts.append(f'<p class="note">{_e(page.t("comp_missing", m=fmt_int(unknown)))}</p>')
     if len(by_path):
         parts.append(_figure(charts.paths(by_path), charts.page.t("path_chart")))
 
@@ -602,9 +650,10 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
         top = listed.sort_values(["area_mu", "parcel_id"], ascending=[False, True], kind="stable").head(LARGEST_ROWS)
         reasons = "reasons_zh" if page.lang == "zh" else "reasons_en"
         paths = "disposal_zh" if page.lang == "zh" else "disposal_en"
-        columns = [c for c in ("parcel_id", "block_name", "enterprise_names", "land_use", "area_mu", "grade", reasons,
-                               paths, "tax_gain_wan") if c in top]
-        numeric = {"area_mu": fmt_number, "tax_gain_wan": fmt_number}
+        weakest = "weakest_zh" if page.lang == "zh" else "weakest_en"
+        columns = [c for c in ("parcel_id", "block_name", "enterprise_names", "land_use", "area_mu", "grade", weakest, reasons,
+                               paths, "tax_gain_wan", "compensation_wan") if c in top]
+        numeric = {"area_mu": fmt_number, "tax_gain_wan": fmt_number, "compensation_wan": fmt_number}
         headers = [num(page.header(c)) if c in numeric else page.label(c) for c in columns]
         nowrap = {"parcel_id", "block_name", "land_use", "grade", paths}
 
@@ -618,6 +667,34 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
         parts.append(_table(headers, rows, cls="wide"))
     parts.append("</section>")
     return "".join(parts)
+
+
+def _watch(result: AssessmentResult, page: _Page) -> str:
+    """The watch table: how many A/B parcels each reason flags."""
+    watch = result.summary.get("watch", {})
+    if not watch.get("parcels"):
+        return ""
+    rows = [[page.reason(code), code, num(fmt_int(v.get("watch", 0)))]
+            for code, v in result.summary["inventory"].get("by_reason", {}).items() if v.get("watch")]
+    total = [page.t("total"), "", num(fmt_int(watch["parcels"]))]
+    return (f'<section id="watch"><h2>{_e(page.t("watch"))}</h2><p class="note">{_e(page.t("watch_note"))}</p>'
+            + _table([page.t("reason"), page.t("code"), num(page.header("parcels"))], rows, total=total) + "</section>")
+
+
+def _value(result: AssessmentResult, page: _Page) -> str:
+    """The value assessment's total, and the parcels it leaves out with the reasons."""
+    value = result.summary.get("value", {})
+    total = value.get("total_value_wan") or {}
+    if not total:
+        return ""
+    shown = fmt_number((total.get("total") or 0) / 1e4, 1)
+    if not total.get("missing"):
+        note = page.t("value_all", n=fmt_int(total.get("parcels", 0)))
+        return f'<section id="value"><h2>{_e(page.t("value"))}</h2><p>{_e(shown)} {_e(UNIT_YI)}. {_e(note)}</p></section>'
+    rows = [[reason, num(fmt_int(count))] for reason, count in value.get("without_value", {}).items()]
+    note = page.t("value_note", total=shown, n=fmt_int(total["parcels"]), m=fmt_int(total["missing"]))
+    return (f'<section id="value"><h2>{_e(page.t("value"))}</h2><p>{_e(note)}</p>'
+            + _table([page.label("value_missing_reason"), num(page.header("parcels"))], rows) + "</section>")
 
 
 def _indicator_value(name: str, value: Any) -> str:
@@ -823,6 +900,8 @@ def build_report(
         ("headline", page.t("headline"), _headline(result, page)),
         ("grades", page.t("grades"), _grades(result, page, charts)),
         ("inventory", page.t("inventory"), _inventory(result, page, charts)),
+        ("watch", page.t("watch"), _watch(result, page)),
+        ("value", page.t("value"), _value(result, page)),
         ("blocks", page.t("blocks"), _blocks(result, page, charts)),
         ("park", page.t("park"), _park(result, page)),
         ("rings", page.t("rings"), _optional_table(result, page, "ring_profiles", page.t("rings"), "rings")),

@@ -9,8 +9,9 @@ on the vector parcels (all distances in the projected working CRS, metres, edge 
   (one spatial-index query), and its connected components, the *clusters* (patches of touching
   or near industrial land); each parcel's cluster id, cluster area and parcel count;
 - each parcel's distance to the nearest other parcel (isolated: farther than
-  ``scatter.isolated_distance_m``, or no other parcel at all); scattered = small, isolated and
-  outside the designated blocks (``scattered_inside_blocks: true`` also flags those inside);
+  ``scatter.isolated_distance_m``, or no other parcel at all); three flags, one meaning each:
+  ``small`` (area), ``isolated`` (distance) and ``sporadic`` (零星: outside the planned
+  industrial blocks, a location), the same flags the low-efficiency list's reasons use;
 - fragmentation and concentration metrics for the park, each block and each ring
   (:func:`fragmentation_metrics`, formulas and sources in its docstring);
 - adjustment proposals driven by the assessment's grades (调出, 调入, 归并), the park as
@@ -24,7 +25,7 @@ of each multi-parcel patch inside geopandas' ``dissolve``, and the ids joined pe
 Settings read from ``project.scatter`` beyond the three the model declares (read with
 ``getattr`` and the defaults of :data:`DEFAULTS` until the profile carries them):
 ``land_uses`` (land uses analysed as industrial land; empty: every parcel),
-``scattered_inside_blocks``, ``move_out_grades``, ``bring_in_grades``, ``merge_distance_m``,
+``move_out_grades``, ``bring_in_grades``, ``merge_distance_m``,
 ``merge_grades``.
 """
 
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 #: Settings not (yet) declared by :class:`landkit.config.Scatter`, with their defaults.
 DEFAULTS: dict[str, Any] = {
     "land_uses": [],  # empty: every parcel is industrial land
-    "scattered_inside_blocks": False,
     "move_out_grades": ["C", "D", "U"],
     "bring_in_grades": ["A", "B"],
     "merge_distance_m": 0.0,  # 0: plots sharing a boundary (or a corner)
@@ -90,13 +90,13 @@ METRICS: dict[str, dict[str, Any]] = {
     "inside_block_pct": {"zh": "入区率", "en": "Share inside designated blocks", "unit": "%", "better": "higher"},
     "small_parcels": {"zh": "小地块数", "en": "Small plots", "unit": "宗", "better": "lower"},
     "isolated_parcels": {"zh": "孤立地块数", "en": "Isolated plots", "unit": "宗", "better": "lower"},
-    "scattered_parcels": {"zh": "零星地块数", "en": "Scattered plots", "unit": "宗", "better": "lower"},
-    "scattered_area_mu": {"zh": "零星地块面积", "en": "Scattered plots' area", "unit": "亩", "better": "lower"},
+    "sporadic_parcels": {"zh": "零星地块数(区块外)", "en": "Sporadic plots (outside the blocks)", "unit": "宗", "better": "lower"},
+    "sporadic_area_mu": {"zh": "零星地块面积(区块外)", "en": "Sporadic plots' area", "unit": "亩", "better": "lower"},
 }
 
 #: Per-parcel columns of :attr:`ScatterResult.parcels`.
 PARCEL_COLUMNS = [
-    "small", "isolated", "scattered", "cluster_id", "cluster_area_mu", "cluster_parcels", "nn_distance_m",
+    "small", "isolated", "sporadic", "cluster_id", "cluster_area_mu", "cluster_parcels", "nn_distance_m",
     "adjustment", "adjustment_zh", "adjustment_en", "adjustment_group", "adjustment_block",
     "scatter_reason_zh", "scatter_reason_en",
 ]
@@ -135,6 +135,16 @@ def small_thresholds_mu(parcels: pd.DataFrame, spec: Any) -> pd.Series:
     if "land_use" not in parcels:
         return pd.Series(float(default), index=parcels.index)
     return parcels["land_use"].map(table).astype(float).fillna(float(default))
+
+
+def sporadic_plots(parcels: pd.DataFrame) -> pd.Series:
+    """Return whether each parcel is 零星 (sporadic): outside the planned industrial blocks.
+
+    A location, not a size: ``inside_block`` false. Never sporadic when no blocks are known.
+    """
+    if "inside_block" not in parcels:
+        return pd.Series(False, index=parcels.index, name="sporadic")
+    return (~parcels["inside_block"].fillna(False).astype(bool)).rename("sporadic")
 
 
 def small_plots(parcels: pd.DataFrame, spec: Any) -> pd.Series:
@@ -370,7 +380,7 @@ def _metrics_from_patches(patches: pd.DataFrame, groups: pd.DataFrame) -> pd.Dat
 
     ``groups`` is indexed by group with ``parcels``, ``class_area_m2``, ``inside_area_m2`` and
     ``landscape_area_m2``; optional ``small_parcels``, ``isolated_parcels``,
-    ``scattered_parcels``, ``scattered_area_mu`` are passed through.
+    ``sporadic_parcels``, ``sporadic_area_mu`` are passed through.
     """
     by = patches.groupby("group", sort=False)
     total_patch_area = by["area_m2"].sum()
@@ -391,12 +401,12 @@ def _metrics_from_patches(patches: pd.DataFrame, groups: pd.DataFrame) -> pd.Dat
     out["mesh_ha"] = (patches["area_m2"] ** 2).groupby(patches["group"], sort=False).sum().reindex(groups.index) / landscape / M2_PER_HA
     out["hhi"] = (share**2).groupby(patches["group"], sort=False).sum().reindex(groups.index)
     out["inside_block_pct"] = 100 * groups["inside_area_m2"] / groups["class_area_m2"]
-    for column in ("small_parcels", "isolated_parcels", "scattered_parcels", "scattered_area_mu"):
+    for column in ("small_parcels", "isolated_parcels", "sporadic_parcels", "sporadic_area_mu"):
         if column in groups:
             out[column] = groups[column]
     empty = out["parcels"] == 0
     counts = ("parcels", "class_area_ha", "landscape_area_ha", "np", "small_parcels", "isolated_parcels",
-              "scattered_parcels", "scattered_area_mu")
+              "sporadic_parcels", "sporadic_area_mu")
     out.loc[empty, [c for c in out.columns if c not in counts]] = np.nan
     return out.replace([np.inf, -np.inf], np.nan)
 
@@ -412,11 +422,11 @@ def _group_table(parcels: pd.DataFrame, group: pd.Series, landscape_m2: Any = No
         table["inside_area_m2"] = area.where(inside, 0.0).groupby(group, sort=False).sum()
     else:
         table["inside_area_m2"] = np.nan
-    for flag in ("small", "isolated", "scattered"):
+    for flag in ("small", "isolated", "sporadic"):
         if flag in parcels:
             table[f"{flag}_parcels"] = parcels[flag].fillna(False).astype(bool).groupby(group, sort=False).sum().astype(int)
-    if "scattered" in parcels:
-        table["scattered_area_mu"] = (area / M2_PER_MU).where(parcels["scattered"].fillna(False).astype(bool), 0.0).groupby(group, sort=False).sum()
+    if "sporadic" in parcels:
+        table["sporadic_area_mu"] = (area / M2_PER_MU).where(parcels["sporadic"].fillna(False).astype(bool), 0.0).groupby(group, sort=False).sum()
     if landscape_m2 is None:
         table["landscape_area_m2"] = table["class_area_m2"]
     elif np.isscalar(landscape_m2):
@@ -477,8 +487,8 @@ def fragmentation_metrics(
     ``inside_block_pct`` — 入区率 (%)
         100 × Σ area of parcels with ``inside_block`` / Σ area of all parcels.
 
-    When the parcels carry ``small``, ``isolated`` or ``scattered`` the counts
-    ``small_parcels``, ``isolated_parcels``, ``scattered_parcels`` and ``scattered_area_mu``
+    When the parcels carry ``small``, ``isolated`` or ``sporadic`` the counts
+    ``small_parcels``, ``isolated_parcels``, ``sporadic_parcels`` and ``sporadic_area_mu``
     are added.
 
     Parameters
@@ -508,7 +518,7 @@ def fragmentation_metrics(
         groups = pd.DataFrame({"parcels": [0], "class_area_m2": [0.0], "inside_area_m2": [0.0],
                                "landscape_area_m2": [total_area_m2 or 0.0]}, index=["all"])
     row = _metrics_from_patches(patches.reset_index(drop=True), groups).iloc[0]
-    return {k: (int(v) if k in ("parcels", "np", "small_parcels", "isolated_parcels", "scattered_parcels") else float(v))
+    return {k: (int(v) if k in ("parcels", "np", "small_parcels", "isolated_parcels", "sporadic_parcels") else float(v))
             for k, v in row.items()}
 
 
@@ -578,13 +588,13 @@ def _join(parts: list[pd.Series], sep: str) -> pd.Series:
 
 
 def scatter_flags(parcels: gpd.GeoDataFrame, spec: Any, *, nn: pd.Series | None = None) -> pd.DataFrame:
-    """Return ``small``, ``isolated``, ``scattered`` and the reasons, in Chinese and English.
+    """Return ``small``, ``isolated``, ``sporadic`` and the reasons, in Chinese and English.
 
-    - small: :func:`small_plots`;
-    - isolated: the nearest other parcel farther than ``spec.isolated_distance_m`` (edge to
-      edge), or no other parcel at all;
-    - scattered: small and isolated, and outside the designated blocks (``inside_block``
-      false) unless ``scattered_inside_blocks`` is set.
+    - small (area): :func:`small_plots`;
+    - isolated (distance): the nearest other parcel farther than ``spec.isolated_distance_m``
+      (edge to edge), or no other parcel at all;
+    - sporadic (location, 零星): outside the planned industrial blocks (``inside_block``
+      false); never when no blocks are known.
 
     ``nn`` (or a ``nn_distance_m`` column) gives the nearest distances; else they are computed.
     Reasons list each flag that holds, e.g. ``小地块(3.2亩<10亩)；孤立(距最近产业用地350米>200米)；区块外``.
@@ -596,10 +606,7 @@ def scatter_flags(parcels: gpd.GeoDataFrame, spec: Any, *, nn: pd.Series | None 
     small = small_plots(parcels, spec)
     limit = float(spec.isolated_distance_m)
     isolated = (nn > limit) | nn.isna()
-    inside = parcels["inside_block"].fillna(False).astype(bool) if "inside_block" in parcels else pd.Series(False, index=parcels.index)
-    scattered = small & isolated
-    if not setting(spec, "scattered_inside_blocks"):
-        scattered &= ~inside
+    sporadic = sporadic_plots(parcels)
     empty = pd.Series("", index=parcels.index, dtype=object)
     area, thr, dist, lim = _num(parcels["area_mu"], 1), _num(threshold, 0), _num(nn, 0), f"{limit:g}"
     small_zh = ("小地块(" + area + "亩<" + thr + "亩)").where(small, "")
@@ -607,13 +614,12 @@ def scatter_flags(parcels: gpd.GeoDataFrame, spec: Any, *, nn: pd.Series | None 
     iso_zh = ("孤立(距最近产业用地" + dist + "米>" + lim + "米)").where(nn.notna(), "孤立(周边无其他产业用地)").where(isolated, "")
     iso_en = ("isolated (" + dist + " m from other industrial land > " + lim + " m)").where(
         nn.notna(), "isolated (no other industrial land)").where(isolated, "")
-    outside = (small | isolated) & ~inside & ("inside_block" in parcels)  # said only when blocks are known
-    out_zh = empty.where(~outside, "区块外")
-    out_en = empty.where(~outside, "outside the blocks")
+    out_zh = empty.where(~sporadic, "零星(区块外)")
+    out_en = empty.where(~sporadic, "sporadic (outside the blocks)")
     return pd.DataFrame({
         "small": small,
         "isolated": isolated.astype(bool),
-        "scattered": scattered.astype(bool),
+        "sporadic": sporadic.astype(bool),
         "scatter_reason_zh": _join([small_zh, iso_zh, out_zh], "；"),
         "scatter_reason_en": _join([small_en, iso_en, out_en], "; "),
     }, index=parcels.index)
@@ -876,9 +882,9 @@ def park_state(parcels: gpd.GeoDataFrame, spec: Any) -> tuple[pd.DataFrame, dict
     patches = dissolve(parcels.geometry.values, ids.to_numpy()) if len(parcels) else gpd.GeoSeries([], crs=parcels.crs)
     enn = pd.Series(patch_nearest_distance(patches.values), index=patches.index)
     lap("cluster_polygons")
-    columns = pd.concat([flags[["small", "isolated", "scattered"]], ids, sizes[["cluster_area_mu", "cluster_parcels"]], nn,
+    columns = pd.concat([flags[["small", "isolated", "sporadic"]], ids, sizes[["cluster_area_mu", "cluster_parcels"]], nn,
                          flags[["scatter_reason_zh", "scatter_reason_en"]]], axis=1)
-    metrics = fragmentation_metrics(parcels.join(flags[["small", "isolated", "scattered"]]), ids, enn=enn)
+    metrics = fragmentation_metrics(parcels.join(flags[["small", "isolated", "sporadic"]]), ids, enn=enn)
     lap("park_metrics")
     return columns, {"metrics": metrics, "pairs": pairs, "patches": patches, "enn": enn, "seconds": seconds}
 
@@ -926,7 +932,7 @@ def _rings_of(parcels: pd.DataFrame, blocks: gpd.GeoDataFrame | None, project: P
 
 def cluster_layer(parcels: gpd.GeoDataFrame, columns: pd.DataFrame, patches: gpd.GeoSeries) -> gpd.GeoDataFrame:
     """Return one dissolved polygon per cluster with its parcels, area, flags, blocks and scores."""
-    frame = parcels.join(columns[["cluster_id", "small", "scattered"]])
+    frame = parcels.join(columns[["cluster_id", "small", "sporadic"]])
     inside = frame["inside_block"].fillna(False).astype(bool) if "inside_block" in frame else pd.Series(False, index=frame.index)
     by = frame.groupby("cluster_id")
     table = pd.DataFrame({
@@ -935,7 +941,7 @@ def cluster_layer(parcels: gpd.GeoDataFrame, columns: pd.DataFrame, patches: gpd
         "inside_block_pct": 100 * frame["area_m2"].where(inside, 0.0).groupby(frame["cluster_id"]).sum() / by["area_m2"].sum()
         if "inside_block" in frame else np.nan,
         "small_parcels": by["small"].sum().astype(int),
-        "scattered_parcels": by["scattered"].sum().astype(int),
+        "sporadic_parcels": by["sporadic"].sum().astype(int),
     })
     table["area_mu"] = table["area_m2"] / M2_PER_MU
     table["area_ha"] = table["area_m2"] / M2_PER_HA
@@ -1007,7 +1013,7 @@ def scatter_metrics(with_flags: gpd.GeoDataFrame, state: dict[str, Any], blocks:
     metrics["_level"] = metrics["level"].map({"park": 0, "block": 1, "ring": 2})
     metrics["_rank"] = [rank[lv].get(g, 0 if lv == "block" else 99) for lv, g in zip(metrics["level"], metrics["group"], strict=True)]
     metrics = metrics.sort_values(["_level", "_rank", "group"], kind="stable").drop(columns=["_level", "_rank"]).reset_index(drop=True)
-    for column in ("parcels", "np", "small_parcels", "isolated_parcels", "scattered_parcels"):
+    for column in ("parcels", "np", "small_parcels", "isolated_parcels", "sporadic_parcels"):
         if column in metrics and metrics[column].notna().all():
             metrics[column] = metrics[column].astype(int)
     return metrics
@@ -1035,7 +1041,7 @@ def assess_scatter(
     columns, state = state if state is not None else park_state(park, spec)
     seconds.update(state["seconds"])
     clock = time.perf_counter()
-    with_flags = park.join(columns[["small", "isolated", "scattered", "nn_distance_m"]])
+    with_flags = park.join(columns[["small", "isolated", "sporadic", "nn_distance_m"]])
     layer = cluster_layer(park, columns, state["patches"])
     layer["enn_m"] = state["enn"].reindex(layer["cluster_id"]).to_numpy()
     seconds["cluster_layer"] = time.perf_counter() - clock
@@ -1055,7 +1061,7 @@ def assess_scatter(
 
     out = pd.concat([columns, proposals], axis=1).reindex(parcels.index)
     out["cluster_id"] = out["cluster_id"].fillna(-1).astype(int)
-    for flag in ("small", "isolated", "scattered"):
+    for flag in ("small", "isolated", "sporadic"):
         out[flag] = out[flag].fillna(False).astype(bool)
     out["cluster_parcels"] = out["cluster_parcels"].fillna(0).astype(int)
     for text in ("adjustment", "adjustment_zh", "adjustment_en", "scatter_reason_zh", "scatter_reason_en"):
@@ -1068,8 +1074,8 @@ def assess_scatter(
         "not_industrial": int((~analysed).sum()),
         "small": int(out["small"].sum()),
         "isolated": int(out["isolated"].sum()),
-        "scattered": int(out["scattered"].sum()),
-        "scattered_area_mu": float(parcels.loc[out["scattered"], "area_mu"].sum()),
+        "sporadic": int(out["sporadic"].sum()),
+        "sporadic_area_mu": float(parcels.loc[out["sporadic"], "area_mu"].sum()),
         "clusters": int(len(layer)),
         "adjustments": {code: {"parcels": int(counts.get(code, 0)), "area_mu": float(area.get(code, 0.0))} for code in ADJUSTMENTS},
         "graded": "grade" in parcels,

