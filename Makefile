@@ -34,7 +34,7 @@ sysdeps:
 	bash scripts/system-deps.sh
 
 sample: $(STAMP)
-	$(BIN)/python scripts/make_sample.py --overwrite
+	$(BIN)/python scripts/make_sample.py --overwrite --next-year
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

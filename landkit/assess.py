@@ -164,6 +164,33 @@ def add_list_and_paths(parcels: gpd.GeoDataFrame, project: Project, *, year: int
     return parcels.drop(columns=list(dict.fromkeys(stale))).join(listed).join(paths)
 
 
+def relist(parcels: gpd.GeoDataFrame, project: Project, *, year: int, blocks: gpd.GeoDataFrame | None = None,
+           kpis: pd.DataFrame | None = None, previous: dict[str, Any] | None = None) -> tuple[AssessmentResult, dict[str, pd.DataFrame]]:
+    """Recompute a run's list, paths, summary tables and summary after its flags changed.
+
+    ``landkit rings`` and ``landkit scatter`` rewrite ``ring``, ``function_fit``, ``small``,
+    ``isolated`` … which the list's reasons and the paths read: this keeps the ``inventory`` and
+    ``watchlist`` layers, the tables and ``summary.json`` in step with them. ``previous`` is the
+    run's summary, whose other parts (park, rings, scatter) are kept.
+
+    Returns
+    -------
+    (AssessmentResult, dict)
+        The result (``summary`` merged over ``previous``) and the layers and tables to replace.
+    """
+    parcels = add_list_and_paths(parcels, project, year=year)
+    result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis if kpis is not None else pd.DataFrame(),
+                              park=(previous or {}).get("park") or {})
+    result.tables = summary_tables(parcels)
+    fresh = summarise(result, year=year)
+    kept = {k: v for k, v in (previous or {}).items() if k in ("park", "rings", "scatter", "benchmarks", "blocks", "kpis")}
+    result.summary = {**fresh, **kept}
+    layers: dict[str, pd.DataFrame] = {"parcels": _ordered(parcels), "inventory": _ordered(result.inventory),
+                                       "watchlist": _ordered(result.watchlist)}
+    layers.update({k: result.tables[k] for k in ("by_grade", "by_track", "by_listing", "by_path", "by_block_path")})
+    return result, layers
+
+
 def add_raster_columns(parcels: gpd.GeoDataFrame, project: Project) -> gpd.GeoDataFrame:
     """Join the zonal statistics of the configured rasters; fill missing floor areas from heights.
 

@@ -39,6 +39,7 @@ import pandas as pd
 from landkit.config import Project
 from landkit.errors import CRSError, InputError
 from landkit.history import latest_run
+from landkit.inventory import LISTING
 from landkit.labels import (
     CHANGE_COLOURS,
     CHANGE_TYPES,
@@ -285,7 +286,7 @@ def compare_runs(a: Run, b: Run, project: Project) -> Comparison:
                          "compare runs of the same parcel layer")
     labels = labels_for(project)
     joined = join_parcels(pa, pb)
-    joined.attrs["reason_order"] = [rule.code for rule in project.inventory.rules]
+    joined.attrs["reason_order"] = [*LISTING, *(rule.code for rule in project.inventory.reasons)]
     changes = change_table(joined, pa, pb, labels)
     transitions = transition_matrix(joined)
     by_reason = reason_table(joined, labels)
@@ -347,8 +348,10 @@ def reason_flags(j: pd.DataFrame, side: str) -> pd.DataFrame:
         flags = text.str.get_dummies(sep=";").astype(bool)
         flags = flags.drop(columns=[c for c in flags.columns if not c])  # an empty string is no reason
     else:  # a run without the `reasons` text: its r_<CODE> columns
-        flags = pd.DataFrame({c[len("r_"):-2]: j[c].fillna(False).astype(bool) for c in j.columns
+        listed = j[f"listed_{side}"].fillna(False).astype(bool)
+        flags = pd.DataFrame({c[len("r_"):-2]: j[c].fillna(False).astype(bool) & listed for c in j.columns
                               if c.startswith("r_") and c.endswith(f"_{side}")}, index=j.index)
+        flags = flags.loc[:, flags.any(axis=0)]  # as from the text: only the codes some listed parcel has
     return flags.reindex(j.index, fill_value=False)
 
 

@@ -127,6 +127,8 @@ def list_low_efficiency(parcels: pd.DataFrame, inventory: Inventory) -> pd.DataF
     basis[by_class] = grade[by_class]
     basis[idle] = "IDLE"
     out["list_basis"] = basis
+    for code in LISTING:  # the listing's own reason as a flag too, so the codes can be rebuilt from flags
+        out[f"r_{code}"] = basis == code
     shown = out["low_efficiency"] | out["watch"]
     direct = frame["grade_reason_zh"] if "grade_reason_zh" in frame else pd.Series("", index=frame.index)
     direct_en = frame["grade_reason_en"] if "grade_reason_en" in frame else pd.Series("", index=frame.index)
@@ -137,8 +139,8 @@ def list_low_efficiency(parcels: pd.DataFrame, inventory: Inventory) -> pd.DataF
     head_zh = head_zh.where(basis != "IDLE", "闲置土地(闲置" + idle_years.astype("Int64").astype(str) + "年)")
     head_en = head_en.where(basis != "IDLE", "legally idle land (" + idle_years.astype("Int64").astype(str) + " years)")
     has_direct = (direct != "") & (basis != "IDLE")
-    head_zh = head_zh.where(~has_direct, head_zh + "(" + direct + ")")
-    head_en = head_en.where(~has_direct, head_en + " (" + direct_en + ")")
+    head_zh = head_zh.where(~has_direct, head_zh + "：" + direct)
+    head_en = head_en.where(~has_direct, head_en + ": " + direct_en)
     for column, attr, sep, first in (("reasons", "code", SEPARATOR, head["reasons"]), ("reasons_zh", "label_zh", "；", head_zh),
                                      ("reasons_en", "label_en", "; ", head_en)):
         rest = join_flags(flags, [getattr(r, attr) for r in inventory.reasons], sep)

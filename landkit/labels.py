@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from landkit.config import Project
+from landkit.inventory import LISTING
 
 
 class Label(NamedTuple):
@@ -221,6 +222,8 @@ def labels_for(project: Project) -> dict[str, Label]:
     for name, ind in project.block_assessment.indicators.items():
         table.setdefault(name, Label(ind.label_zh, ind.label_en, "", ""))
         table[f"{name}_score"] = Label(f"{ind.label_zh}得分", f"{ind.label_en} score", "分", "")
+    for code, zh, en in LISTING.values():  # the listing's own reason: C, D, IDLE
+        table[f"r_{code}"] = Label(zh, en, "", "")
     for rule in project.inventory.reasons:
         table[f"r_{rule.code}"] = Label(rule.label_zh, rule.label_en, "", "")
     return table

@@ -236,6 +236,8 @@ def normalise(values: pd.Series, indicator: Indicator, bench: pd.Series | None) 
     """
     higher = indicator.direction == "higher"
     if indicator.method == "benchmark":
+        if bench is None:
+            bench = pd.Series(indicator.benchmark, index=values.index, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = values / bench if higher else bench / values
         ratio = ratio.replace(np.inf, indicator.cap).fillna(indicator.cap if not higher else 0.0)

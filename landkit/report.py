@@ -579,6 +579,8 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     for code, count in inv.get("by_basis", {}).items():
         rows.append([page.reason(code), code, num(fmt_int(count)), "", num(fmt_pct(count / listed_n if listed_n else float("nan")))])
     for code, v in inv.get("by_reason", {}).items():
+        if code in LISTING:  # shown above, as the basis
+            continue
         rows.append([page.reason(code), code, num(fmt_int(v.get("listed", v["parcels"]))), num(fmt_int(v.get("watch", 0))),
                      num(fmt_pct(v.get("listed", v["parcels"]) / listed_n if listed_n else float("nan")))])
     parts.append(f"<h3>{_e(page.t('by_reason'))}</h3>")

@@ -81,7 +81,8 @@ def benchmark_price(zone: pd.Series, use: pd.Series, table: pd.DataFrame | None,
         else:
             lookup = table.drop_duplicates("price_zone").set_index("price_zone")["land_price_yuan_m2"]
             price = zone.astype(str).map(lookup).astype(float).where(zone.notna())
-    return price.fillna(use.map(defaults).astype(float))
+    price = price.fillna(use.map(defaults).astype(float))
+    return price.where(use.notna())  # a land use without a price use is not valued, whatever the table
 
 
 def far_coefficient(far: pd.Series, points: list[tuple[float, float]]) -> pd.Series:

@@ -1,4 +1,4 @@
-"""The assessments, the list and the paths on twelve parcels computed by hand."""
+"""The assessments, the list and the paths on twelve parcels computed by hand (one track)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,14 @@ from landkit.units import M2_PER_MU
 CONFIG = """
 year: 2025
 assessment:
+  indicators:
+    far: {benchmark: 2.0, cap: 1.0}
   tracks:
     - {name: all, label_zh: 全部, label_en: All, weights: {tax_per_mu: 60, far: 40}}
 valuation:
-  default_land_price_yuan_m2: 1500
+  district_default_yuan_m2: {工业: 1500}
+scatter:
+  small_plot_mu: {default: 5}
 """
 
 TEN_MU = 10 * M2_PER_MU  # 6666.67 m²
@@ -31,14 +35,14 @@ TEN_MU = 10 * M2_PER_MU  # 6666.67 m²
 ROWS = [
     ("P01", "M1", "operating", TEN_MU, 900.0, 2.0, 1, "高端装备", 2005, True),
     ("P02", "M1", "operating", TEN_MU, 600.0, 1.0, 1, "高端装备", 2005, True),
-    ("P03", "M1", "operating", TEN_MU, 300.0, 2.5, 1, "生物医药", 2005, True),
+    ("P03", "M1", "operating", TEN_MU, 350.0, 2.5, 1, "生物医药", 2005, True),
     ("P04", "M1", "operating", TEN_MU, 80.0, 0.5, 1, "传统制造", 2005, True),
     ("P05", "M1", "operating", TEN_MU, 450.0, 1.5, 1, "高端装备", 2005, True),
     ("P06", "M1", "idle", TEN_MU, np.nan, 0.0, 0, None, None, True),
     ("P07", "M1", "construction", TEN_MU, np.nan, 0.0, 0, None, None, True),
     ("P08", "U", "operating", TEN_MU, np.nan, 0.075, 0, None, None, True),
     ("P09", "M1", "operating", TEN_MU, np.nan, 1.2, 0, None, None, True),
-    ("P10", "M1", "operating", TEN_MU, 600.0, 1.0, 1, "数字经济", 2005, True),
+    ("P10", "M1", "operating", TEN_MU, 680.0, 0.6, 1, "数字经济", 2005, True),
     ("P11", "M1", "operating", 3 * M2_PER_MU, 90.0, 1.0, 1, "高端装备", 2005, False),
     ("P12", "M1", "operating", TEN_MU, 100.0, 1.5, 1, "脑机接口", 2024, True),
 ]
@@ -68,10 +72,12 @@ def dataset(project):
     frame["founded_year"] = frame["founded_year"].astype("Int64")
     parcels = add_areas(gpd.GeoDataFrame(frame.drop(columns="_area"), geometry=geoms, crs=project.crs.working))
     parcels["floor_area_m2"] = parcels.pop("_far") * parcels["area_m2"]
-    parcels["footprint_m2"] = parcels["floor_area_m2"] / 4
+    # 建筑系数 35 % (footprint never above the floor area), P04's 20 %
+    parcels["footprint_m2"] = np.minimum(0.35 * parcels["area_m2"], parcels["floor_area_m2"])
+    parcels.loc[parcels["parcel_id"] == "P04", "footprint_m2"] = 0.2 * TEN_MU
     blocks = gpd.GeoDataFrame({"block_id": ["B1"], "block_name": ["测试区块"]},
                               geometry=[shapely.box(499_000, 3_429_000, 503_000, 3_432_000)], crs=project.crs.working)
-    land_price = pd.DataFrame({"block_id": ["B1"], "land_price_yuan_m2": [2000.0]})
+    land_price = pd.DataFrame({"price_zone": ["B1"], "land_price_yuan_m2": [2000.0]})  # no zone layer: zones are blocks
     return Dataset(parcels=parcels, input_crs=parcels.crs, blocks=blocks, land_price=land_price)
 
 
@@ -82,33 +88,41 @@ def result(dataset, project):
 
 def test_scores_by_hand(result):
     # score = 100 × (60 × min(tax per mu / 60, 1.5) + 40 × min(FAR / 2, 1)) / (60 × 1.5 + 40 × 1)
-    expected = {"P01": 130, "P02": 80, "P03": 70, "P04": 18, "P05": 75, "P06": 0, "P10": 80, "P11": 50}
+    expected = {"P01": 130, "P02": 80, "P03": 75, "P04": 18, "P05": 75, "P10": 80, "P11": 50}
     for pid, points in expected.items():
         assert result.loc[pid, "score"] == pytest.approx(100 * points / 130, abs=1e-6), pid
     assert result.loc["P04", "tax_per_mu"] == pytest.approx(8.0)
     assert result.loc["P04", "tax_per_mu_pts"] == pytest.approx(8.0)
     assert result.loc["P03", "far_pts"] == pytest.approx(40.0)  # FAR 2.5 capped at the benchmark
+    # what each indicator cost P04, in score points: 100 × (max − points) / 130; score + losses = 100
+    assert result.loc["P04", "tax_per_mu_lost"] == pytest.approx(100 * (90 - 8) / 130)
+    assert result.loc["P04", "far_lost"] == pytest.approx(100 * (40 - 10) / 130)
+    assert result.loc["P04", "tax_per_mu_bench"] == 60 and result.loc["P04", "far_bench"] == 2.0
+    assert result.loc["P04", "weakest_zh"] == f"亩均税收失{100 * 82 / 130:.1f}分；容积率失{100 * 30 / 130:.1f}分"
+    assert result.loc["P01", "weakest_zh"] == ""  # lost nothing
 
 
 def test_ungraded_parcels_get_u_with_the_reason(result):
     assert result.loc["P07", "ungraded_reason"] == "在建用地不参评"
     assert result.loc["P08", "ungraded_reason"] == "公用设施等用地不参评"
+    assert result.loc["P06", "ungraded_reason"] == "闲置土地(依法认定，按闲置土地处置)"  # never started, due 2016
     assert result.loc["P09", "ungraded_reason"] == "无企业数据"
     assert result.loc["P12", "ungraded_reason"] == "初创企业(成立不足2年)"
-    for pid in ("P07", "P08", "P09", "P12"):
+    for pid in ("P06", "P07", "P08", "P09", "P12"):
         assert result.loc[pid, "grade"] == "U" and np.isnan(result.loc[pid, "score"])
     assert not result["score"].isin([np.inf, -np.inf]).any()
 
 
 def test_grades_and_ranks_with_a_tie_at_the_cut(result):
-    # 8 graded: A if rank ≤ 2, B ≤ 5.6, C ≤ 7.6; P02 and P10 tie at rank 2 and both take A.
+    # 7 graded: A if rank ≤ 1.75, B ≤ 4.9, C ≤ 6.65, else D. P05 and P03 tie at ranks 4–5 across
+    # the B cut and both take B (rank 4).
     grades = result["grade"].to_dict()
-    assert {p for p, g in grades.items() if g == "A"} == {"P01", "P02", "P10"}
-    assert {p for p, g in grades.items() if g == "B"} == {"P05", "P03"}
-    assert {p for p, g in grades.items() if g == "C"} == {"P11", "P04"}
-    assert {p for p, g in grades.items() if g == "D"} == {"P06"}
-    assert result.loc["P10", "rank_district"] == 2 and result.loc["P05", "rank_district"] == 4
-    assert result.loc["P06", "rank_in_block"] == 7  # 7 graded parcels in B1
+    assert {p for p, g in grades.items() if g == "A"} == {"P01"}
+    assert {p for p, g in grades.items() if g == "B"} == {"P02", "P10", "P05", "P03"}
+    assert {p for p, g in grades.items() if g == "C"} == {"P11"}
+    assert {p for p, g in grades.items() if g == "D"} == {"P04"}
+    assert result.loc["P10", "rank_in_track"] == 2 and result.loc["P03", "rank_in_track"] == 4
+    assert result.loc["P04", "rank_in_block"] == 6  # 6 ranked parcels in B1
     assert pd.isna(result.loc["P11", "rank_in_block"])
 
 
@@ -122,39 +136,55 @@ def test_row_order_does_not_change_grades(dataset, project):
 
 def test_inventory_reasons(result):
     listed = result[result["low_efficiency"]]
-    assert set(listed.index) == {"P04", "P06", "P11"}
-    assert result.loc["P06", "reasons"] == "D;IDLE;LOW_FAR;LOW_TAX"
-    assert result.loc["P06", "reasons_zh"] == "综合绩效评价为D类；土地闲置；容积率低于标准；亩均税收低于底线"
-    assert result.loc["P04", "reasons"] == "LOW_FAR;LOW_TAX"
-    assert result.loc["P11", "reasons"] == "SCATTERED"
-    assert result.loc["P06", "idle_years"] == 10  # never produced: counted from the 2015 lease
+    assert set(listed.index) == {"P04", "P06", "P11"}  # D, legally idle, C
+    assert result.loc["P06", "reasons"] == "IDLE;LOW_FAR;LOW_COEFF"
+    assert result.loc["P06", "reasons_zh"] == "闲置土地(闲置9年)；容积率低于控制指标；建筑系数低于30%"
+    assert result.loc["P06", "idle_years"] == 9  # never produced: agreed start = 2015 lease + 1
+    # P04: 传统制造's norm FAR 0.7 > 0.5; 建筑系数 20 %; 8 万元/亩 < 10
+    assert result.loc["P04", "reasons"] == "D;LOW_FAR;LOW_COEFF;LOW_TAX"
+    assert result.loc["P04", "far_min"] == 0.7
+    assert result.loc["P11", "reasons"] == "C;SPORADIC;SMALL;ISOLATED"
     assert not result.loc["P07", "low_efficiency"]  # under construction: FAR 0 is not low FAR
+    # an A/B parcel below its industry's FAR (数字经济 1.0 > 0.6) is watched, never listed
+    assert result.loc["P10", "watch"] and not result.loc["P10", "low_efficiency"] and result.loc["P10", "reasons"] == "LOW_FAR"
+    assert not result.loc[["P01", "P02", "P03", "P05"], "watch"].any()
 
 
 def test_disposal_paths_and_gains(result):
-    assert result.loc["P06", "disposal"] == "reclaim" and result.loc["P06", "disposal_zh"] == "收回/收储"
-    assert result.loc["P11", "disposal"] == "reduce"
-    assert result.loc["P04", "disposal"] == "intensify"  # 传统制造 is not light industry
-    assert result.loc["P06", "land_freed_mu"] == pytest.approx(10)
-    assert result.loc["P11", "land_freed_mu"] == pytest.approx(3)
-    assert result.loc["P04", "floor_area_added_m2"] == pytest.approx(2.0 * TEN_MU - 0.5 * TEN_MU)
-    # B1's median tax per 亩 over its graded parcels: median(90, 60, 30, 8, 45, 0, 60) = 45
-    assert result.loc["P04", "potential_tax_wan"] == pytest.approx(450)
-    assert result.loc["P04", "tax_gain_wan"] == pytest.approx(370)
-    # outside blocks: the park median of all 8 graded, (30 + 45) / 2 = 37.5 per 亩
-    assert result.loc["P11", "tax_gain_wan"] == pytest.approx(3 * 37.5 - 90)
-    assert result.loc["P01", "disposal"] == ""
+    assert result.loc["P06", "disposal"] == "idle_free" and result.loc["P06", "disposal_zh"] == "无偿收回(闲置满两年)"
+    assert result.loc["P06", "land_freed_mu"] == pytest.approx(10) and result.loc["P06", "compensation_wan"] == 0
+    assert result.loc["P04", "disposal"] == "reclaim"  # D inside the block, not small
+    assert result.loc["P04", "land_freed_mu"] == pytest.approx(10)
+    assert result.loc["P04", "compensation_wan"] == pytest.approx(result.loc["P04", "total_value_wan"])
+    # B1's median tax per 亩 over its graded parcels: median(90, 60, 35, 8, 45, 68) = 52.5
+    assert result.loc["P04", "potential_tax_wan"] == pytest.approx(525)
+    assert result.loc["P04", "tax_gain_wan"] == pytest.approx(525 - 80)
+    assert result.loc["P06", "tax_gain_wan"] == pytest.approx(525)
+    assert result.loc["P11", "disposal"] == "watch" and result.loc["P11", "review_year"] == 2026  # C, FAR and 建筑系数 fine
+    assert result.loc["P11", "tax_gain_wan"] == 0 and result.loc["P11", "compensation_wan"] == 0
+    assert result.loc["P10", "disposal"] == "vertical"  # light industry, FAR below 2.0, inside the block
+    assert result.loc["P10", "floor_area_added_m2"] == pytest.approx(2.0 * TEN_MU - 0.6 * TEN_MU)
+    assert result.loc["P01", "disposal"] == "support" and result.loc["P02", "disposal"] == "support"  # 高端装备 is not light
+    for pid in ("P07", "P08", "P09", "P12"):  # U: no path
+        assert result.loc[pid, "disposal"] == ""
 
 
 def test_value_by_hand(result):
     k = (1 - 1.06**-20) / (1 - 1.06**-50)  # 20 years left of a 50-year term at 6 %
     assert result.loc["P01", "lease_factor"] == pytest.approx(k)
-    assert result.loc["P01", "land_value_wan"] == pytest.approx(2000 * TEN_MU * k / 1e4)
-    # floor 2 × 10 亩, built 2010: 15 of 50 years used
-    assert result.loc["P01", "building_value_wan"] == pytest.approx(2 * TEN_MU * 3000 * 0.7 / 1e4)
-    total = 2000 * TEN_MU * k / 1e4 + 2 * TEN_MU * 3000 * 0.7 / 1e4
+    # FAR 2.0: 容积率修正 1.05 (the profile's last point); inside the block: ΣK = 0
+    assert result.loc["P01", "land_value_wan"] == pytest.approx(2000 * 1.05 * TEN_MU * k / 1e4)
+    # floor 2 × 10 亩 of 钢混 (the default structure), built 2010: 15 years old, 35 of its 50-year
+    # life left but only 20 lease years: 成新率 = 20 / (15 + 20)
+    assert result.loc["P01", "building_share"] == pytest.approx(20 / 35)
+    assert result.loc["P01", "building_value_wan"] == pytest.approx(2 * TEN_MU * 3000 * 20 / 35 / 1e4)
+    total = 2000 * 1.05 * TEN_MU * k / 1e4 + 2 * TEN_MU * 3000 * 20 / 35 / 1e4
     assert result.loc["P01", "value_per_mu_wan"] == pytest.approx(total / 10)
-    assert result.loc["P11", "land_price_yuan_m2"] == 1500  # outside blocks: the default price
+    # outside blocks: the district default for 工业; 零星 ΣK −5 %; FAR 1.0: 1.0
+    assert result.loc["P11", "land_price_yuan_m2"] == 1500
+    assert result.loc["P11", "land_value_wan"] == pytest.approx(1500 * 0.95 * 3 * M2_PER_MU * k / 1e4)
+    # a utility has no price use: no value, and the reason
+    assert np.isnan(result.loc["P08", "total_value_wan"]) and "U" in result.loc["P08", "value_missing_reason"]
 
 
 def test_grade_cut_boundaries():
@@ -179,23 +209,35 @@ def test_minmax_and_percentile(project):
     assert list(norm) == pytest.approx([1.0, 0.5])  # lower is better: b / x capped; x = 0 scores the cap
 
 
-def test_industry_benchmark(project):
-    tax = project.assessment.indicators["tax_per_mu"].model_copy(update={"benchmark_by_industry": {"生物医药": 120.0}})
-    norm, _ = normalise(pd.Series([60.0, 60.0]), tax, pd.Series(["高端装备", "生物医药"]))
+def test_group_benchmark_and_derived_benchmark(project):
+    from landkit.config import Derive
+    from landkit.performance import benchmarks
+
+    track = project.assessment.tracks[0]
+    tax = project.assessment.indicators["tax_per_mu"].model_copy(update={"benchmark_by_group": {"生物医药": 120.0}})
+    values, groups = pd.Series([60.0, 60.0]), pd.Series(["高端装备", "生物医药"])
+    bench = benchmarks(values, tax, track, "tax_per_mu", groups)
+    assert list(bench) == [60.0, 120.0]
+    norm, _ = normalise(values, tax, bench)
     assert list(norm) == pytest.approx([1.0, 0.5])
+    # 淮安: about twice the average: 2 × mean(10, 20, 60) = 60; by group: 2 × each group's mean
+    derived = tax.model_copy(update={"derive": Derive(statistic="mean", factor=2.0)})
+    assert list(benchmarks(pd.Series([10.0, 20.0, 60.0]), derived, track, "tax_per_mu", pd.Series(["a", "a", "b"]))) == [60.0] * 3
+    by_group = tax.model_copy(update={"derive": Derive(statistic="mean", factor=2.0, by="group")})
+    assert list(benchmarks(pd.Series([10.0, 20.0, 60.0]), by_group, track, "tax_per_mu", pd.Series(["a", "a", "b"]))) == [30.0, 30.0, 120.0]
 
 
 def test_indicator_with_absent_input_is_a_clear_error(dataset, tmp_path):
     path = tmp_path / "e.yaml"
     path.write_text(CONFIG.replace("{tax_per_mu: 60, far: 40}", "{tax_per_mu: 60, va_per_energy: 40}"), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"assessment.indicators.va_per_energy.formula: .*`energy_tce`"):
+    with pytest.raises(ConfigError, match=r"indicator `va_per_energy` .* needs energy_tce, .*columns\.enterprises\.energy_tce"):
         assess(dataset, load_config(path))
 
 
 def test_bad_rule_names_the_rule(dataset, tmp_path):
     path = tmp_path / "r.yaml"
-    path.write_text(CONFIG + "inventory:\n  rules:\n    - {code: X, label_zh: 甲, label_en: x, when: \"grde == 'D'\"}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"inventory.rules\[0\] \(X\).*`grde`"):
+    path.write_text(CONFIG + "inventory:\n  reasons:\n    - {code: X, label_zh: 甲, label_en: x, when: \"grde == 'D'\"}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"inventory.reasons\[0\] \(X\).*`grde`"):
         assess(dataset, load_config(path))
 
 

@@ -60,6 +60,8 @@ def project_dir(tmp_path):
             "从业人员(人)": [300, 120, 200, 40, 30],
             "研发投入(万元)": [600, 500, 1500, 10, 40],
             "综合能耗(吨标准煤)": [2000, 500, 300, 400, 100],
+            "用电量(万千瓦时)": [1000, 250, 150, 200, 50],
+            "排放当量(吨)": [4.0, 1.0, 0.5, 2.0, 0.4],
             "高新技术企业": ["是", "是", "是", "否", "否"],
             "成立年份": [2005, 2006, 2010, 2001, 2003],
         }
@@ -124,7 +126,7 @@ def test_qgis_styles_table(run_dir):
     with sqlite3.connect(run_dir / "landkit.gpkg") as db:
         rows = db.execute("SELECT f_table_name, styleName, styleQML, useAsDefault FROM layer_styles").fetchall()
         contents = {r[0] for r in db.execute("SELECT table_name FROM gpkg_contents")}
-    assert {r[0] for r in rows} == {"parcels", "inventory"} and all(r[3] for r in rows)
+    assert {r[0] for r in rows} == {"parcels", "inventory", "watchlist"} and all(r[3] for r in rows)
     assert "layer_styles" in contents
     root = ET.fromstring(rows[0][2].split("\n", 1)[1])
     renderer = root.find("renderer-v2")
@@ -157,7 +159,7 @@ def test_shapefile_export_keeps_chinese_text(run_dir, tmp_path, encoding):
 
 def test_excel_and_csv_exports(run_dir, tmp_path):
     book = load_workbook(run_dir / "inventory.xlsx")
-    assert book.sheetnames[:2] == ["低效用地清单", "分级清单"]
+    assert book.sheetnames[:3] == ["低效用地清单", "关注清单", "分级清单"]
     ws = book["分级清单"]
     headers = [c.value for c in ws[1]]
     assert "地块编号" in headers and "税收(万元)" in headers and "综合得分(分)" in headers

@@ -40,8 +40,10 @@ year: {year}
 assessment:
   tracks:
     - {{name: all, label_zh: 全部, label_en: All, weights: {{tax_per_mu: 60, far: 40}}}}
+  indicators:
+    far: {{benchmark: 2.0, cap: 1.0}}
 valuation:
-  default_land_price_yuan_m2: 1500
+  district_default_yuan_m2: {{工业: 1500}}
 """
 
 # Score = 100 × (60 × min(tax per mu / 60, 1.5) + 40 × min(FAR / 2, 1)) / 130 (benchmarks of the
@@ -55,32 +57,32 @@ YEAR_A = [
     ("P03", "M1", "operating", 12, 30.0, 2.5, 1, "生物医药", 2005, True, 2010, 2008),  # 70
     ("P04", "M1", "operating", 12, 8.0, 0.5, 1, "传统制造", 2005, True, 2010, 2008),  # 18: LOW_FAR, LOW_TAX
     ("P05", "M1", "operating", 12, 45.0, 1.5, 1, "高端装备", 2005, True, 2010, 2008),  # 75
-    ("P06", "M1", "idle", 12, np.nan, 0.0, 0, None, None, True, None, 2015),  # 0: D, IDLE, LOW_FAR, LOW_TAX
+    ("P06", "M1", "idle", 12, np.nan, 0.0, 0, None, None, True, 2010, 2015),  # 0: a vacated factory (produced): D
     ("P07", "M1", "construction", 12, np.nan, 0.0, 0, None, None, True, None, 2023),  # U
     ("P08", "U", "operating", 12, np.nan, 0.075, 0, None, None, True, 2010, 2008),  # U (utility)
     ("P09", "M1", "operating", 12, np.nan, 1.2, 0, None, None, True, 2010, 2008),  # U (no firm)
     ("P10", "M1", "operating", 12, 60.0, 1.0, 1, "数字经济", 2005, True, 2010, 2008),  # 80
-    ("P11", "M1", "operating", 3, 30.0, 1.0, 1, "高端装备", 2005, False, 2010, 2008),  # 50: SCATTERED
+    ("P11", "M1", "operating", 3, 30.0, 1.0, 1, "高端装备", 2005, False, 2010, 2008),  # 50: SPORADIC, SMALL, ISOLATED
     ("P12", "M1", "operating", 12, 10.0, 1.5, 1, "脑机接口", 2024, True, 2024, 2023),  # U (start-up)
 ]
 # 2025: graded P01 130, P02 80, P10 80, P05 75, P03 70, P11 50, P04 18, P06 0 (n = 8):
 #   A = ranks ≤ 2 (P02 and P10 tie at 2) {P01, P02, P10}; B ≤ 5.6 {P05, P03}; C ≤ 7.6 {P11, P04}; D {P06}.
-#   Listed: P04 (LOW_FAR, LOW_TAX → 提容增效), P06 (D, IDLE, … → 收回/收储), P11 (SCATTERED, grade C → 减量化).
+#   Listed (C and D): P04 (C; LOW_FAR, LOW_TAX → 城市更新), P06 (D → 收回/收储), P11 (C; SPORADIC … → 观察保留).
 
 CHANGES_B = {
     "P02": {"tax": 20.0},  # the firm shrinks: 20 + 20 = 40 points
-    "P04": {"tax": 20.0, "far": 2.0},  # 提容增效 done: 20 + 40 = 60 points, no longer listed
+    "P04": {"tax": 45.0, "far": 2.0},  # 城市更新 done: 45 + 40 = 85 points, class B, no longer listed
     "P06": {"status": "construction", "lease": 2025},  # reclaimed and re-let: under construction, not graded
     "P07": {"status": "operating", "tax": 45.0, "far": 1.5, "firms": 1, "industry": "高端装备", "founded": 2005,
             "production": 2025},  # 45 + 30 = 75 points
 }
 NEW_B = ("P13", "M1", "operating", 12, 90.0, 2.0, 1, "高端装备", 2010, True, 2012, 2010)  # 130
-# 2026: graded P01 130, P13 130, P10 80, P05 75, P07 75, P03 70, P04 60, P11 50, P02 40 (n = 9):
-#   A = ranks ≤ 2.25 {P01, P13}; B ≤ 6.3 {P10, P05, P07, P03}; C ≤ 8.55 {P04, P11}; D {P02}.
-#   Listed: P02 (D → 转型/城市更新), P11 (SCATTERED → 减量化).
+# 2026: graded P01 130, P13 130, P04 85, P10 80, P05 75, P07 75, P03 70, P11 50, P02 40 (n = 9):
+#   A = ranks ≤ 2.25 {P01, P13}; B ≤ 6.3 {P04, P10, P05, P07}; C ≤ 8.55 {P03, P11}; D {P02}.
+#   Listed: P02 (D → 收回/收储), P03 (C → 观察保留), P11 (C → 观察保留).
 GRADES_A = {"P01": "A", "P02": "A", "P10": "A", "P05": "B", "P03": "B", "P11": "C", "P04": "C", "P06": "D",
             "P07": "U", "P08": "U", "P09": "U", "P12": "U"}
-GRADES_B = {"P01": "A", "P13": "A", "P10": "B", "P05": "B", "P07": "B", "P03": "B", "P04": "C", "P11": "C", "P02": "D",
+GRADES_B = {"P01": "A", "P13": "A", "P10": "B", "P05": "B", "P07": "B", "P04": "B", "P03": "C", "P11": "C", "P02": "D",
             "P06": "U", "P08": "U", "P09": "U"}
 
 
@@ -115,10 +117,10 @@ def make_dataset(rows: list[tuple], project) -> Dataset:
         frame[column] = frame[column].astype("Int64")
     parcels = add_areas(gpd.GeoDataFrame(frame.drop(columns=["_mu", "_tax_per_mu"]), geometry=geoms, crs=crs))
     parcels["floor_area_m2"] = parcels.pop("_far") * parcels["area_m2"]
-    parcels["footprint_m2"] = parcels["floor_area_m2"] / 4
+    parcels["footprint_m2"] = np.minimum(0.35 * parcels["area_m2"], parcels["floor_area_m2"])  # 建筑系数 35 % where built
     blocks = gpd.GeoDataFrame({"block_id": ["B1"], "block_name": ["测试区块"]},
                               geometry=[shapely.box(499_000, 3_429_000, 504_000, 3_432_000)], crs=crs)
-    land_price = pd.DataFrame({"block_id": ["B1"], "land_price_yuan_m2": [2000.0]})
+    land_price = pd.DataFrame({"price_zone": ["B1"], "land_price_yuan_m2": [2000.0]})
     return Dataset(parcels=parcels, input_crs=parcels.crs, blocks=blocks, land_price=land_price)
 
 
@@ -154,7 +156,7 @@ def invoke(*args):
 
 
 def test_the_runs_grade_and_list_as_worked_out(runs):
-    for out, grades, listed in ((runs[0], GRADES_A, {"P04", "P06", "P11"}), (runs[1], GRADES_B, {"P02", "P11"})):
+    for out, grades, listed in ((runs[0], GRADES_A, {"P04", "P06", "P11"}), (runs[1], GRADES_B, {"P02", "P03", "P11"})):
         parcels = pyogrio.read_dataframe(out / "landkit.gpkg", layer="parcels").set_index("parcel_id")
         assert parcels["grade"].to_dict() == grades
         assert set(parcels.index[parcels["low_efficiency"].astype(bool)]) == listed
@@ -163,7 +165,7 @@ def test_the_runs_grade_and_list_as_worked_out(runs):
 def test_grade_changes_and_transition_matrix(comparison):
     changes = comparison.changes.set_index("parcel_id")
     changed = changes[changes["grade_change"] != ""]
-    assert changed["grade_change"].to_dict() == {"P02": "A→D", "P06": "D→U", "P07": "U→B", "P10": "A→B"}
+    assert changed["grade_change"].to_dict() == {"P02": "A→D", "P03": "B→C", "P04": "C→B", "P06": "D→U", "P07": "U→B", "P10": "A→B"}
     # the eleven parcels in both runs, by hand from GRADES_A and GRADES_B
     expected = {g: dict.fromkeys("ABCDU", 0) for g in "ABCDU"}
     for pid, before in GRADES_A.items():
@@ -174,30 +176,32 @@ def test_grade_changes_and_transition_matrix(comparison):
     matrix = comparison.transitions.set_index("transition_from")
     assert matrix.loc["total", "total"] == 11 and matrix.loc["U", "total"] == 3
     grades = comparison.summary["grades"]
-    assert (grades["changed"], grades["up"], grades["down"], grades["graded"], grades["ungraded"]) == (4, 0, 2, 1, 1)
+    assert (grades["changed"], grades["up"], grades["down"], grades["graded"], grades["ungraded"]) == (6, 1, 3, 1, 1)
 
 
 def test_inventory_entries_exits_and_reasons(comparison):
     changes = comparison.changes.set_index("parcel_id")
-    assert set(changes.index[changes["inventory_change"] == "entered"]) == {"P02"}
+    assert set(changes.index[changes["inventory_change"] == "entered"]) == {"P02", "P03"}
     assert set(changes.index[changes["inventory_change"] == "left"]) == {"P04", "P06"}
-    assert changes.loc["P02", "reasons_added"] == "D" and changes.loc["P02", "reasons_added_zh"] == "综合绩效评价为D类"
-    assert changes.loc["P04", "reasons_removed"] == "LOW_FAR;LOW_TAX"
-    assert changes.loc["P06", "reasons_removed"] == "D;IDLE;LOW_FAR;LOW_TAX"
+    assert changes.loc["P02", "reasons_added"] == "D" and changes.loc["P02", "reasons_added_zh"] == "综合绩效评价D类"
+    assert changes.loc["P03", "reasons_added"] == "C"
+    assert changes.loc["P04", "reasons_removed"] == "C;LOW_FAR;LOW_TAX"
+    assert changes.loc["P06", "reasons_removed"] == "D;LOW_FAR;LOW_COEFF;LOW_TAX"
     inv = comparison.summary["inventory"]
-    assert (inv["a"], inv["b"], inv["entered"], inv["left"], inv["delta"]) == (3, 2, 1, 2, -1)
-    assert list(comparison.by_reason["code"]) == ["D", "IDLE", "LOW_FAR", "LOW_TAX", "SCATTERED"]
+    assert (inv["a"], inv["b"], inv["entered"], inv["left"], inv["delta"]) == (3, 3, 2, 2, 0)
+    assert list(comparison.by_reason["code"]) == ["C", "D", "LOW_FAR", "LOW_COEFF", "LOW_TAX", "SPORADIC", "SMALL", "ISOLATED"]
     by_reason = comparison.by_reason.set_index("code")
     assert by_reason.loc["D", ["parcels_a", "parcels_b", "added", "cleared"]].tolist() == [1, 1, 1, 1]
-    assert by_reason.loc["SCATTERED", ["parcels_a", "parcels_b", "added", "cleared"]].tolist() == [1, 1, 0, 0]
-    assert by_reason.loc["IDLE", "cleared"] == 1 and by_reason.loc["IDLE", "parcels_b"] == 0
+    assert by_reason.loc["C", ["parcels_a", "parcels_b", "added", "cleared"]].tolist() == [2, 2, 1, 1]
+    assert by_reason.loc["SPORADIC", ["parcels_a", "parcels_b", "added", "cleared"]].tolist() == [1, 1, 0, 0]
 
 
 def test_reason_codes_come_from_the_flags_when_the_text_is_missing(runs, comparison):
     a, b = read_run(runs[0]), read_run(runs[1])
     for run in (a, b):
-        flags = pyogrio.read_dataframe(run.gpkg, layer="parcels", columns=["parcel_id", "r_D", "r_IDLE", "r_LOW_FAR",
-                                                                         "r_LOW_TAX", "r_SCATTERED"], read_geometry=False)
+        codes = ["C", "D", "IDLE", "LOW_FAR", "LOW_COEFF", "LOW_TAX", "STOPPED", "SPORADIC", "SMALL", "ISOLATED"]
+        flags = pyogrio.read_dataframe(run.gpkg, layer="parcels", columns=["parcel_id", *(f"r_{c}" for c in codes)],
+                                       read_geometry=False)
         run.parcels = run.parcels.drop(columns="reasons").merge(flags, on="parcel_id")
     again = compare_runs(a, b, load_config())
     columns = ["parcel_id", "reasons_added", "reasons_removed"]
@@ -207,20 +211,21 @@ def test_reason_codes_come_from_the_flags_when_the_text_is_missing(runs, compari
 
 def test_paths_started_and_completed(comparison):
     changes = comparison.changes.set_index("parcel_id")
-    assert changes.loc["P02", "path_change"] == "started" and changes.loc["P02", "disposal_b"] == "transform"
-    assert changes.loc["P02", "disposal_zh_b"] == "转型/城市更新"
+    assert changes.loc["P02", "path_change"] == "started" and changes.loc["P02", "disposal_b"] == "reclaim"
+    assert changes.loc["P02", "disposal_zh_b"] == "收回/收储"
+    assert changes.loc["P03", "path_change"] == "started" and changes.loc["P03", "disposal_b"] == "watch"
     completed = changes[changes["path_change"] == "completed"]
-    assert completed["disposal_a"].to_dict() == {"P04": "intensify", "P06": "reclaim"}
+    assert completed["disposal_a"].to_dict() == {"P04": "renew", "P06": "reclaim"}
     assert "土地状态闲置→在建" in changes.loc["P06", "completion_zh"]
     assert "腾退土地12.00亩" in changes.loc["P06", "completion_zh"]
     assert "建筑面积增加" in changes.loc["P04", "completion_zh"]
     by_path = comparison.by_path.set_index("code")
-    assert by_path.loc["reclaim", ["parcels_a", "parcels_b", "started", "completed"]].tolist() == [1, 0, 0, 1]
-    assert by_path.loc["transform", ["parcels_a", "parcels_b", "started", "completed"]].tolist() == [0, 1, 1, 0]
-    assert by_path.loc["reduce", ["parcels_a", "parcels_b", "started", "completed"]].tolist() == [1, 1, 0, 0]
+    assert by_path.loc["reclaim", ["parcels_a", "parcels_b", "started", "completed"]].tolist() == [1, 1, 1, 1]
+    assert by_path.loc["renew", ["parcels_a", "parcels_b", "started", "completed"]].tolist() == [1, 0, 0, 1]
+    assert by_path.loc["watch", ["parcels_a", "parcels_b", "started", "completed"]].tolist() == [1, 2, 1, 0]
     assert by_path.loc["reclaim", "land_freed_done_mu"] == pytest.approx(12)
     paths = comparison.summary["paths"]
-    assert (paths["started"], paths["completed"], paths["changed"]) == (1, 2, 0)
+    assert (paths["started"], paths["completed"], paths["changed"]) == (2, 2, 0)
     # P04's floor area went from FAR 0.5 to 2.0 on 12 亩
     assert paths["floor_area_added_m2"] == pytest.approx(1.5 * 12 * M2_PER_MU)
 
@@ -228,7 +233,8 @@ def test_paths_started_and_completed(comparison):
 def test_new_and_removed_parcels_and_the_change_layer(comparison, runs):
     changes = comparison.changes.set_index("parcel_id")
     assert changes["change_type"].to_dict() == {
-        "P13": "new", "P12": "removed", "P04": "left", "P06": "left", "P02": "entered", "P07": "graded", "P10": "down",
+        "P13": "new", "P12": "removed", "P04": "left", "P06": "left", "P02": "entered", "P03": "entered", "P07": "graded",
+        "P10": "down",
     }
     assert changes.loc["P13", "change_zh"] == "新增地块" and changes.loc["P12", "presence"] == "removed"
     # geometry from B, or from A for the removed parcel
@@ -268,13 +274,13 @@ def test_compare_command_writes_the_outputs(runs, tmp_path):
     out = tmp_path / "cmp"
     result = invoke("compare", runs[0], runs[1], "-o", out)
     assert result.exit_code == 0, result.output
-    assert "对比 2025 → 2026" in result.output and "新列入 1 宗, 移出 2 宗" in result.output
+    assert "对比 2025 → 2026" in result.output and "新列入 2 宗, 移出 2 宗" in result.output
     layers = dict(pyogrio.list_layers(out / "compare.gpkg"))
     assert layers["changes"] == "Polygon" and {"transitions", "summary", "inventory_by_path", "block_metrics"} <= set(layers)
     changes = pyogrio.read_dataframe(out / "compare.gpkg", layer="changes")
-    assert sorted(changes["parcel_id"]) == ["P02", "P04", "P06", "P07", "P10", "P12", "P13"]
+    assert sorted(changes["parcel_id"]) == ["P02", "P03", "P04", "P06", "P07", "P10", "P12", "P13"]
     summary = json.loads((out / "compare.json").read_text(encoding="utf-8"))
-    assert summary["inventory"]["entered"] == 1 and summary["a"]["year"] == 2025 and summary["b"]["year"] == 2026
+    assert summary["inventory"]["entered"] == 2 and summary["a"]["year"] == 2025 and summary["b"]["year"] == 2026
     book = load_workbook(out / "compare.xlsx", read_only=True)
     assert book.sheetnames[:3] == ["概况", "变化地块", "等级转移矩阵"]
     header = [c.value for c in next(book["变化地块"].iter_rows(max_row=1))]
@@ -444,7 +450,7 @@ def test_sample_comparison_adds_up(sample_pair):
     # each path: after − before = started − completed − changed to another path
     for row in summary["paths"]["by_path"]:
         assert row["parcels_b"] - row["parcels_a"] == row["started"] - row["completed"] - row["changed_from"], row["code"]
-    per_path = {r["disposal"]: r["parcels"] for r in sa["inventory"]["by_path"]}
+    per_path = pa.loc[listed_a, "disposal"].value_counts().to_dict()  # the listed parcels' paths
     assert {r["code"]: r["parcels_a"] for r in summary["paths"]["by_path"] if r["parcels_a"]} == per_path
     # every parcel with a change is in the layer, and no other
     path_a = pa["disposal"].where(listed_a, "")
@@ -456,8 +462,8 @@ def test_sample_comparison_adds_up(sample_pair):
     reclaimed = pa.index[(pa["status"] == "idle") & (pb["status"] == "construction") & listed_a]
     assert len(reclaimed) > 10
     done = changes.set_index("parcel_id").loc[reclaimed]
-    off = ~listed_b[reclaimed]  # still listed: only as small plots outside the blocks (land under construction is no longer idle)
-    assert off.sum() > 10 and (pb.loc[reclaimed[~off], "reasons"] == "SCATTERED").all()
+    off = ~listed_b[reclaimed]
+    assert off.all()  # land under construction is not graded, so never listed
     assert (done.loc[off.to_numpy(), "path_change"] == "completed").all()
     assert done.loc[off.to_numpy(), "completion_zh"].str.contains("土地状态闲置→在建").all()
     # blocks and concentration before and after
@@ -480,7 +486,7 @@ def test_compare_map_opens_offline_with_the_changes_layer(runs, tmp_path):
         page.wait_for_function("() => window.landkit && window.landkit.map && window.landkit.map._loaded")
         layers = page.evaluate("""() => Object.fromEntries(Object.entries(landkit.layers).map(([k, v]) =>
             [k, [v.title, v.count, landkit.map.hasLayer(v.layer), v.layer.getLayers().length]]))""")
-        assert layers["changes"] == ["年度变化", 7, True, 7]
+        assert layers["changes"] == ["年度变化", 8, True, 8]
         assert layers["parcels_b"][1] == 12  # 2026's parcels behind them
         legend = page.locator('div.landkit-legend[data-layer="changes"]')
         assert legend.is_visible()

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from landkit.cli.options import PathOrURL, config_opt, load_project, run_schema_opt
+from landkit.cli.relist import relisted
 from landkit.errors import InputError
 from landkit.output import write_json
 from landkit.rings import assess_rings
@@ -23,7 +24,8 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
 
     Uses the run's parcels (with their scores), blocks, roads and core sites, and the ring
     definitions of the project file (-c): writes the layers `rings` and `linkage`, the parcel
-    columns ring, ring_modelled, travel_min_to_core, function_fit, and RUN/rings.json.
+    columns ring, ring_modelled, travel_min_to_core, function_fit, and RUN/rings.json; the list,
+    the watch table, the paths and summary.json are recomputed from the new columns.
     """
     store = open_run(run, schema=schema)
     project = load_project(config_path)
@@ -41,10 +43,12 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
                                                             "function_misfit_reason") if c in parcels]),
                           read["blocks"], project, roads=read.get("roads"), core_sites=read.get("core_sites"))
     updated = parcels.drop(columns=[c for c in result.parcels.columns if c in parcels]).join(result.parcels)
-    layers = {name: frame.to_crs(out_crs) for name, frame in
-              {"parcels": updated, "rings": result.rings, "linkage": result.linkage}.items() if len(frame)}
+    # the list's reasons and the paths read `ring` and `function_fit`: recompute them, never leave them stale
+    layers, tables = relisted(store, updated, project, blocks=read["blocks"])
+    layers.update({name: frame for name, frame in {"rings": result.rings, "linkage": result.linkage}.items() if len(frame)})
+    layers = {name: frame.to_crs(out_crs) for name, frame in layers.items()}
     profile = result.profiles
-    replace_layers(store, {**layers, "ring_profiles": profile})
+    replace_layers(store, {**layers, **tables, "ring_profiles": profile})
     written = ", ".join(n for n in (*layers, "ring_profiles") if n != "parcels")
     if store.folder is not None:
         summary = {"profiles": profile.to_dict("records"), "disagreements": result.disagreements.to_dict("records"), **result.report}

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from landkit.cli.options import PathOrURL, config_opt, load_project, run_schema_opt
+from landkit.cli.relist import relisted
 from landkit.errors import InputError
 from landkit.output import write_json
 from landkit.runs import list_layers, open_run, read_layer, replace_layers
@@ -21,8 +22,9 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
     """Add 小而散 to RUN (an output folder of `landkit assess`, its landkit.gpkg, or
     postgresql://.../db?schema=NAME that `landkit assess --db` wrote).
 
-    Writes the parcel columns small, isolated, cluster_id, nn_distance_m, adjustment, the layer
-    `clusters`, the tables `scatter_metrics` and `scatter_before_after`, and RUN/scatter.json.
+    Writes the parcel columns small, isolated, sporadic, cluster_id, nn_distance_m, adjustment,
+    the layer `clusters`, the tables `scatter_metrics` and `scatter_before_after`, and
+    RUN/scatter.json; the list, the watch table, the paths and summary.json are recomputed.
     """
     store = open_run(run, schema=schema)
     project = load_project(config_path)
@@ -33,11 +35,13 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
     out_crs = parcels.crs
     blocks = read_layer(store, "blocks").to_crs(project.crs.working) if "blocks" in present else None
     result = assess_scatter(parcels.to_crs(project.crs.working), project, blocks=blocks)
-    updated = parcels.drop(columns=[c for c in PARCEL_COLUMNS if c in parcels]).join(result.parcels)
-    layers = {"parcels": updated}
+    updated = parcels.drop(columns=[c for c in PARCEL_COLUMNS if c in parcels]).join(result.parcels.set_axis(parcels.index))
+    # the list's reasons and the paths read `small`, `isolated`, `sporadic`: recompute them
+    layers, tables = relisted(store, updated, project, blocks=blocks)
+    layers = {name: frame.to_crs(out_crs) for name, frame in layers.items()}
     if len(result.clusters):
         layers["clusters"] = result.clusters.to_crs(out_crs)
-    layers.update(scatter_metrics=result.metrics, scatter_before_after=result.before_after)
+    layers.update(tables, scatter_metrics=result.metrics, scatter_before_after=result.before_after)
     replace_layers(store, layers)
     if store.folder is not None:
         write_json(store.folder / "scatter.json", {"before_after": result.before_after.to_dict("records"), "report": result.report})
