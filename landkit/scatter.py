@@ -614,8 +614,9 @@ def scatter_flags(parcels: gpd.GeoDataFrame, spec: Any, *, nn: pd.Series | None 
     iso_zh = ("孤立(距最近产业用地" + dist + "米>" + lim + "米)").where(nn.notna(), "孤立(周边无其他产业用地)").where(isolated, "")
     iso_en = ("isolated (" + dist + " m from other industrial land > " + lim + " m)").where(
         nn.notna(), "isolated (no other industrial land)").where(isolated, "")
-    out_zh = empty.where(~sporadic, "零星(区块外)")
-    out_en = empty.where(~sporadic, "sporadic (outside the blocks)")
+    said = sporadic & (small | isolated)  # the location is said where size or distance is
+    out_zh = empty.where(~said, "区块外")
+    out_en = empty.where(~said, "outside the blocks")
     return pd.DataFrame({
         "small": small,
         "isolated": isolated.astype(bool),

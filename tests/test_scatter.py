@@ -318,14 +318,12 @@ def test_scatter_flags_and_reasons(spec, two_clusters_and_one):
     # areas (亩): 30, 15, 15, 15, 3.75, 2.4, 2.4; nearest: 0, 0, 20, 20, 500, 900, 1830
     assert flags["small"].tolist() == [False, False, False, False, True, True, True]
     assert flags["isolated"].tolist() == [False, False, False, False, True, True, True]
-    assert flags["scattered"].tolist() == [False, False, False, False, True, False, True]  # not inside B1
+    assert flags["sporadic"].tolist() == (~parcels["inside_block"]).tolist()  # 零星: a location, not a size
     assert flags.loc[4, "scatter_reason_zh"] == "小地块(3.8亩<10亩)；孤立(距最近产业用地500米>200米)；区块外"
     assert flags.loc[4, "scatter_reason_en"] == (
         "small plot (3.8 mu < 10 mu); isolated (500 m from other industrial land > 200 m); outside the blocks")
     assert flags.loc[5, "scatter_reason_zh"] == "小地块(2.4亩<10亩)；孤立(距最近产业用地900米>200米)"
     assert flags.loc[0, "scatter_reason_zh"] == ""
-    with_inside = scatter_flags(parcels, spec.model_copy(update={"scattered_inside_blocks": True}))
-    assert with_inside["scattered"].tolist()[4:] == [True, True, True]
     alone = scatter_flags(parcels.iloc[[6]], spec)
     assert alone["isolated"].iloc[0] and alone["scatter_reason_zh"].iloc[0].startswith("小地块(2.4亩<10亩)；孤立(周边无其他产业用地)")
 
@@ -402,7 +400,7 @@ def test_apply_adjustments_and_before_after(spec, adjustable):
     assert table.loc["inside_block_pct", "before"] == pytest.approx(100 * 41100 / 94300)
     assert table.loc["inside_block_pct", "after"] == pytest.approx(100 * 91100 / 92700)
     assert table.loc["parcels", ["before", "after"]].tolist() == [7, 5]
-    assert table.loc["scattered_parcels", ["before", "after"]].tolist() == [2, 1]  # P6 stays
+    assert table.loc["sporadic_parcels", ["before", "after"]].tolist() == [4, 1]  # P3, P4 brought in, P5 moved out; P6 stays
     assert table.loc["small_parcels", ["before", "after"]].tolist() == [4, 2]  # P0+P1 is 7.5 亩: still small
     assert table.loc["hhi", "after"] > table.loc["hhi", "before"]
 
@@ -439,16 +437,16 @@ def test_assess_scatter_on_the_sample(sample):
     assert blocks["parcels"].sum() == len(parcels)
     np.testing.assert_allclose(blocks.loc[blocks["group"] != "outside", "inside_block_pct"], 100)
     assert park["inside_block_pct"] == pytest.approx(100 * parcels.loc[parcels["inside_block"], "area_m2"].sum() / parcels["area_m2"].sum())
-    # scattered = small & isolated & outside; move-outs are scattered low grades
-    assert (out["scattered"] == (out["small"] & out["isolated"] & ~parcels["inside_block"])).all()
+    # sporadic = outside the blocks; move-outs are small, isolated, sporadic low grades
+    assert (out["sporadic"] == ~parcels["inside_block"]).all()
     moved = out["adjustment"] == "move_out"
-    assert moved.any() and out.loc[moved, "scattered"].all()
+    assert moved.any() and (out.loc[moved, "sporadic"] & out.loc[moved, "small"] & out.loc[moved, "isolated"]).all()
     assert parcels.loc[moved, "grade"].isin(["C", "D", "U"]).all()
     table = result.before_after.set_index("metric")
     # each moved-out plot is isolated (> 200 m ≥ 50 m from everything): one patch fewer each
     assert table.loc["np", "change"] == -moved.sum()
     assert table.loc["inside_block_pct", "change"] > 0
-    assert (result.report["scattered"], result.report["adjustments"]["move_out"]["parcels"]) == (out["scattered"].sum(), moved.sum())
+    assert (result.report["sporadic"], result.report["adjustments"]["move_out"]["parcels"]) == (out["sporadic"].sum(), moved.sum())
 
 
 def test_assess_scatter_land_uses_and_no_grades(sample):
@@ -458,7 +456,7 @@ def test_assess_scatter_land_uses_and_no_grades(sample):
     result = assess_scatter(parcels, only_m, blocks=data.blocks)
     other = ~parcels["land_use"].isin(["M1", "M2", "M3"])
     assert (result.parcels.loc[other, "cluster_id"] == -1).all()
-    assert not result.parcels.loc[other, ["small", "isolated", "scattered"]].any().any()
+    assert not result.parcels.loc[other, ["small", "isolated", "sporadic"]].any().any()
     assert not result.parcels["adjustment"].isin(["move_out", "bring_in"]).any()  # no grades
     assert result.metrics.iloc[0]["parcels"] == (~other).sum()
     assert set(result.metrics["level"]) == {"park", "block", "ring"}  # rings from the project's blocks
