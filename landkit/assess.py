@@ -356,6 +356,7 @@ def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
         "value": {
             "total_value_wan": _total(parcels["total_value_wan"]),
             "land_value_wan": _total(parcels["land_value_wan"]),
+            "valued_area_mu": float(parcels.loc[parcels["total_value_wan"].notna(), "area_mu"].sum()),
             "without_value": {k: int(v) for k, v in missing_value.value_counts().items()},
         },
         "benchmarks": _records(result.tables.get("benchmarks", pd.DataFrame())),

@@ -495,7 +495,7 @@ def _headline(result: AssessmentResult, page: _Page) -> str:
     comp = paths.get("compensation_wan") or {}
     if comp.get("total") is not None:
         items.append(("compensation_yi", page.label("compensation_wan"), comp["total"] / 1e4, fmt_number(comp["total"] / 1e4, 1), UNIT_YI))
-    valued_area = value.get("area_mu", area_mu)
+    valued_area = s.get("value", {}).get("valued_area_mu", area_mu)
     items += [
         ("total_value_yi", page.label("total_value_wan"), total_value / 1e4, fmt_number(total_value / 1e4, 1), UNIT_YI),
         ("value_per_mu_wan", page.label("value_per_mu_wan"), total_value / valued_area if valued_area else float("nan"),

@@ -199,11 +199,13 @@ def test_headline_equals_summary(page, result):
         "graded": graded,
         "inventory_parcels": inv["parcels"],
         "inventory_area_mu": inv["area_mu"],
-        "land_freed_mu": inv["land_freed_mu"],
-        "floor_area_added_wan_m2": inv["floor_area_added_m2"] / 1e4,
-        "tax_gain_wan": inv["tax_gain_wan"],
-        "total_value_yi": s["value"]["total_value_wan"] / 1e4,
-        "value_per_mu_wan": s["value"]["total_value_wan"] / s["area_mu"],
+        "watch_parcels": s["watch"]["parcels"],
+        "land_freed_mu": s["paths"]["land_freed_mu"],
+        "floor_area_added_wan_m2": s["paths"]["floor_area_added_m2"] / 1e4,
+        "tax_gain_wan": s["paths"]["tax_gain_wan"],
+        "compensation_yi": s["paths"]["compensation_wan"]["total"] / 1e4,
+        "total_value_yi": s["value"]["total_value_wan"]["total"] / 1e4,
+        "value_per_mu_wan": s["value"]["total_value_wan"]["total"] / s["value"]["valued_area_mu"],
         "park_score": result.park["block_score"],
     }
     assert set(figures) == set(expected)
@@ -214,11 +216,11 @@ def test_headline_equals_summary(page, result):
     assert figures["graded"][1] == f"{graded:,}"
     assert figures["inventory_parcels"][1] == f"{inv['parcels']:,}"
     assert figures["area_mu"][1] == f"{s['area_mu']:,.0f}"
-    assert figures["tax_gain_wan"][1] == f"{inv['tax_gain_wan']:,.0f}"
+    assert figures["tax_gain_wan"][1] == f"{s['paths']['tax_gain_wan']:,.0f}"
 
 
 def test_units_follow_the_figures(page):
-    for unit in ("亩", "公顷", "万m²", "万元", "亿元", "万元/亩"):
+    for unit in ("亩", "公顷", "万m²", "万元/年", "亿元", "万元/亩"):
         assert f'<span class="unit">{unit}</span>' in page
 
 
@@ -233,7 +235,7 @@ def test_tables_carry_the_summary(page, result, project):
     positions = [page.index(f"</span>{label}</td>") for label in path_labels]
     assert positions == sorted(positions)
     # reasons: every rule's label with its count
-    for rule in project.inventory.rules:
+    for rule in project.inventory.reasons:
         assert rule.label_zh in cells
     # the block × path table: each block of the pivot, its total, and the grand total
     by_block = result.tables["by_block_path"]
@@ -307,7 +309,7 @@ def test_names_from_data_are_escaped(hostile, project, lang):
 def test_chinese_by_default(page):
     parsed = Page(page)
     h2 = parsed.text_by_tag["h2"]
-    assert h2 == [TEXT[k][0] for k in ("headline", "grades", "inventory", "blocks", "park")]
+    assert h2 == [TEXT[k][0] for k in ("headline", "grades", "inventory", "watch", "value", "blocks", "park")]
     assert "地块数(宗)" in parsed.text_by_tag["th"]
 
 
@@ -317,12 +319,12 @@ def test_english_headings(page_en):
     assert parsed.find("html", lang="en")
     h2 = parsed.text_by_tag["h2"]
     assert h2 == ["Headline figures", "Performance grades", "Low-efficiency inventory and revitalisation paths",
-                  "Block ranking", "Park indicators and plan targets"]
+                  "Watch table (A/B)", "Land and building value", "Block ranking", "Park indicators and plan targets"]
     cjk = re.compile(r"[\u4e00-\u9fff]")
     assert not any(cjk.search(h) for h in h2 + parsed.text_by_tag["h3"])
     headers = parsed.text_by_tag["th"]
-    assert "Parcels" in headers and "Land freed(mu)" in headers and "Tax gain(10k yuan)" in headers
-    assert "Reclaim or bank" in parsed.text_by_tag["td"] and "Grade D" in parsed.text_by_tag["td"]
+    assert "Parcels" in headers and "Land freed(mu)" in headers and "Tax gain(10k yuan/year)" in headers
+    assert "Reclaim or bank" in parsed.text_by_tag["td"] and "class D" in parsed.text_by_tag["td"]
     assert "not met" in parsed.text_by_tag["td"]
     assert "Outside the blocks" in parsed.text_by_tag["td"]
     assert "Industrial linkage ring" in parsed.text_by_tag["td"]  # the blocks' ring names, translated
