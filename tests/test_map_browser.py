@@ -152,7 +152,8 @@ def test_layers_and_counts_match_the_data(map_zh, sample):
         "grades": len(parcels),  # every parcel, coloured by grade
         "score": len(parcels),
         "inventory": low,  # the low-efficiency parcels
-        "disposal": low,
+        "watch": int(parcels["watch"].sum()),  # the A/B parcels on the watch table
+        "disposal": int((parcels["disposal"] != "").sum()),  # every graded parcel and all idle land
         "core_sites": len(data.core_sites),
         # three rings (the sample defines them)
         "rings": len(result.rings.rings),
@@ -330,7 +331,8 @@ def test_english_labels(map_en, sample):
         assert page.locator("input#landkit-search").get_attribute("placeholder") == "Search parcel id or enterprise"
         assert page.locator('div.landkit-legend[data-layer="grades"] .landkit-legend-title').inner_text() == "Grade"
         assert "parcels" in page.locator(".landkit-title small").inner_text()
-        parcel_id = str(sample[2].parcels["parcel_id"].iloc[0])
+        firms = sample[2].parcels[sample[2].parcels["enterprise_count"] > 0]
+        parcel_id = str(firms["parcel_id"].iloc[0])
         assert page.evaluate("id => landkit.select(id)", parcel_id)
         headers = page.locator(".leaflet-popup-content th").all_inner_texts()
         assert headers and "Enterprises" in headers
