@@ -139,7 +139,7 @@ def sample(db) -> str:
     from landkit.inputs import read_table
 
     project = load_config(SAMPLE / "minhang.yaml")
-    layers = {name: read_sample(name) for name in ("parcels", "blocks", "roads", "core_sites")}
+    layers = {name: read_sample(name) for name in ("parcels", "blocks", "roads", "core_sites", "price_zones")}
     layers["enterprises"] = read_table(project.inputs.enterprises, kind="enterprises", project=project)
     layers["land_price"] = read_table(project.inputs.land_price, kind="land_price", project=project)
     write_layers_postgis(db, "src", layers)
@@ -360,6 +360,7 @@ def runs(sample, tmp_path_factory):
         "roads": {"path": sample, "layer": "src.roads"},
         "core_sites": {"path": f"{sample}?table=src.core_sites"},
         "land_price": {"path": sample, "query": "SELECT * FROM src.land_price"},
+        "price_zones": {"path": sample, "layer": "src.price_zones"},
         "rasters": [{**r, "path": str(SAMPLE / r["path"])} for r in project["inputs"]["rasters"]],
     }
     config = root / "postgis.yaml"
