@@ -7,11 +7,15 @@ min(actual / ideal, 1) × 100 (for lower-is-better indicators min(ideal / actual
 
 Definitions (areas of the parcels whose representative point lies in the block):
 
-- ``land_development_rate``: parcel area / block area (land in use or supplied for use);
-- ``industrial_land_share``: area of industrial parcels (land use M…) / block area;
+- ``land_development_rate``: area of the parcels supplied or built (every status but
+  ``unsupplied``) / area of all the block's parcels (未供应 land included) — the land parcels of
+  the block, not its outline, whose streets are no land parcel (土地开发率 counts land that
+  reached supply conditions; here every parcel of the layer has);
+- ``industrial_land_share``: area of industrial parcels (land use M…) / area of supplied parcels;
 - ``far``: Σ floor area / Σ parcel area; ``coverage``: Σ footprint / Σ parcel area;
 - ``tax_per_ha_wan``, ``output_per_ha_wan``: Σ tax, Σ revenue (万元) / Σ parcel area (公顷);
-- ``idle_rate``: area of idle and stopped parcels / Σ parcel area;
+- ``idle_rate``: area of legally idle land (闲置土地; status idle where that is not known) /
+  area of supplied parcels — stopped factories are not idle land;
 - ``low_grade_share``: area graded C or D / area graded.
 
 The park row (``block_id`` = ``PARK``) pools every parcel inside any block over the blocks' total
@@ -40,6 +44,11 @@ def _sum(frame: pd.DataFrame, column: str, mask: pd.Series | None = None) -> pd.
     return values.groupby(frame["block_id"]).sum(min_count=1)
 
 
+def status_of(frame: pd.DataFrame) -> pd.Series:
+    """Return the parcels' canonical status (None where the data have none)."""
+    return frame["status"] if "status" in frame else pd.Series(None, index=frame.index, dtype=object)
+
+
 def block_indicators(parcels: pd.DataFrame, block_area_m2: pd.Series) -> pd.DataFrame:
     """Return the raw land-intensity indicators per block (index: block id), plus the park row.
 
@@ -56,8 +65,11 @@ def block_indicators(parcels: pd.DataFrame, block_area_m2: pd.Series) -> pd.Data
     frame = pd.concat([inside, park], ignore_index=True)
     areas = pd.concat([block_area_m2, pd.Series({PARK_ID: block_area_m2.sum()})])
     area = frame["area_m2"].groupby(frame["block_id"]).sum()
+    supplied_mask = status_of(frame) != "unsupplied"
+    supplied = _sum(frame, "area_m2", supplied_mask)
     land_use = frame["land_use"].astype(str) if "land_use" in frame else pd.Series("", index=frame.index)
-    status = frame["status"] if "status" in frame else pd.Series(None, index=frame.index)
+    status = status_of(frame)
+    idle = frame["legally_idle"].fillna(False).astype(bool) if "legally_idle" in frame else status == "idle"
     grade = frame["grade"] if "grade" in frame else pd.Series(None, index=frame.index)
     graded_area = _sum(frame, "area_m2", grade.isin(["A", "B", "C", "D"]))
     out = pd.DataFrame(index=areas.index)
@@ -65,13 +77,13 @@ def block_indicators(parcels: pd.DataFrame, block_area_m2: pd.Series) -> pd.Data
     out["parcel_area_ha"] = area.reindex(areas.index).fillna(0.0) / M2_PER_HA
     out["parcels"] = frame.groupby("block_id").size().reindex(areas.index).fillna(0).astype(int)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["land_development_rate"] = area / areas
-        out["industrial_land_share"] = _sum(frame, "area_m2", land_use.str.startswith("M")) / areas
+        out["land_development_rate"] = supplied / area
+        out["industrial_land_share"] = _sum(frame, "area_m2", land_use.str.startswith("M") & supplied_mask) / supplied
         out["far"] = _sum(frame, "floor_area_m2") / area
         out["coverage"] = _sum(frame, "footprint_m2") / area
         out["tax_per_ha_wan"] = _sum(frame, "tax_wan") / (area / M2_PER_HA)
         out["output_per_ha_wan"] = _sum(frame, "revenue_wan") / (area / M2_PER_HA)
-        out["idle_rate"] = _sum(frame, "area_m2", status.isin(["idle", "stopped"])) / area
+        out["idle_rate"] = _sum(frame, "area_m2", idle) / supplied
         out["low_grade_share"] = _sum(frame, "area_m2", grade.isin(["C", "D"])) / graded_area
     return out.replace([np.inf, -np.inf], np.nan)
 

@@ -41,6 +41,7 @@ import pandas as pd
 from landkit.config import Disposal, Inventory, Rule, Valuation
 from landkit.errors import ConfigError
 from landkit.formula import check_expression, evaluate_condition
+from landkit.parcels import first_flagged
 
 SEPARATOR = ";"
 
@@ -200,8 +201,7 @@ def assign_disposal(parcels: pd.DataFrame, listed: pd.DataFrame, disposal: Dispo
         path[match] = rule.code
     stranded = listed["low_efficiency"] & (path == "")
     if stranded.any():
-        first = stranded[stranded].index[0]
-        pid = parcels.at[first, "parcel_id"] if "parcel_id" in parcels else first
+        first, pid = first_flagged(parcels, stranded)
         raise ConfigError(
             f"disposal.rules: listed parcel {pid} (class {frame.at[first, 'grade']}) matches no rule "
             f"({int(stranded.sum())} listed parcel(s) in all); end the rules of each listed class with one that always holds"

@@ -15,6 +15,12 @@ from landkit.schema import ADDITIVE_ENTERPRISE_COLUMNS
 from landkit.units import to_ha, to_mu
 
 
+def first_flagged(parcels: pd.DataFrame, mask: pd.Series) -> tuple[object, str]:
+    """Return the index label and the parcel id of the first parcel ``mask`` flags (for messages)."""
+    first = mask[mask].index[0]
+    return first, str(parcels.at[first, "parcel_id"]) if "parcel_id" in parcels else str(first)
+
+
 def add_areas(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return a copy with ``area_m2``, ``area_mu`` and ``area_ha`` from the (projected) geometry."""
     out = parcels.copy()

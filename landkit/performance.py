@@ -31,6 +31,8 @@ parcel of rank r among n is A when r ≤ 0.25 n, B when r ≤ 0.70 n, C when r �
 (with the default shares), so tied parcels at a cut all take the better class. By ``score``:
 fixed minimum scores. **Direct classes** (``direct_grades``: e.g. stopped two years → D) are
 given outside the quota: those parcels are not ranked and do not take a place in the shares.
+They apply before the track test, so a parcel of no track that meets one is that class, with
+``grade_reason_zh`` saying why and no score (there is no indicator set to score it with).
 
 A ratio whose denominator is zero or missing (no employees, no energy use, no area) is missing,
 and the indicator's missing-data policy applies (``mean`` of the track, ``zero``, or

@@ -40,6 +40,7 @@ import pandas as pd
 from landkit.config import Valuation
 from landkit.errors import DataError
 from landkit.formula import check_expression, evaluate_condition
+from landkit.parcels import first_flagged
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,7 @@ def building_share(parcels: pd.DataFrame, spec: Valuation, *, year: int, lease_l
     recorded = parcels["structure"] if "structure" in parcels else pd.Series(None, index=parcels.index, dtype=object)
     unknown = recorded.notna() & ~recorded.isin(list(spec.structures))
     if unknown.any():
-        first = unknown[unknown].index[0]
-        pid = parcels.at[first, "parcel_id"] if "parcel_id" in parcels else first
+        first, pid = first_flagged(parcels, unknown)
         raise DataError(
             f"parcels: parcel {pid}: structure class `{recorded[first]}` ({int(unknown.sum())} parcel(s) in all) is not one of "
             f"{', '.join(spec.structures)}; add it under valuation.structures in the project file"

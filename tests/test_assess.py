@@ -267,3 +267,23 @@ def test_long_sheets_go_to_csv_beside_the_workbook(dataset, project, tmp_path, m
     assert "graded.csv" in note[1][0]
     listed = int(result.parcels["low_efficiency"].sum())
     assert (tmp_path / "inventory.csv").exists() == (listed > 5)
+
+
+def test_block_land_development_rate_counts_supplied_land_over_the_blocks_land():
+    """土地开发率 = supplied or built parcel land / all the block's parcel land (未供应 included),
+    not parcel area over the block outline; 闲置土地率 counts legally idle land, not stopped firms."""
+    from landkit.block_assessment import block_indicators
+
+    frame = pd.DataFrame({
+        "block_id": ["B1"] * 5,
+        "area_m2": [60_000.0, 20_000.0, 10_000.0, 10_000.0, 5_000.0],
+        "status": ["operating", "unsupplied", "idle", "operating", "stopped"],
+        "land_use": ["M1", "M1", "M1", "C65", "M2"],
+        "legally_idle": [False, False, True, False, False],
+    })
+    table = block_indicators(frame, pd.Series({"B1": 200_000.0}))  # the outline, streets included, is twice the land
+    b1 = table.loc["B1"]
+    assert b1["land_development_rate"] == pytest.approx(85_000 / 105_000)
+    assert b1["industrial_land_share"] == pytest.approx(75_000 / 85_000)
+    assert b1["idle_rate"] == pytest.approx(10_000 / 85_000)
+    assert table.loc["PARK", "land_development_rate"] == pytest.approx(85_000 / 105_000)

@@ -221,3 +221,28 @@ def test_amap_basemap_shifts_every_overlay_to_gcj02(run_dir):
         shifted = first_vertex(amap, dataset)
         assert shifted == pytest.approx((float(expected[0]), float(expected[1])), abs=2e-6)
         assert abs(shifted[0] - lon) > 1e-3  # several hundred metres in Shanghai
+
+
+def test_scatter_recomputes_the_list_paths_and_summary(project_dir, tmp_path):
+    """`landkit scatter` rewrites `small`: the list's SMALL reasons, the inventory layer and
+    summary.json follow (before the fix they kept the flags of the `assess` run)."""
+    import json
+
+    out = tmp_path / "run"
+    assert invoke("assess", "-c", project_dir / "landkit.yaml", "-o", out).exit_code == 0
+    before = pyogrio.read_dataframe(out / "landkit.gpkg", layer="parcels", read_geometry=False).set_index("parcel_id")
+    assert before["small"].astype(bool).tolist() == [False] * 6 + [True]  # 12 亩 each; MH-007 is 1,600 m²
+    config = project_dir / "big.yaml"
+    config.write_text((project_dir / "landkit.yaml").read_text(encoding="utf-8") + "scatter:\n  small_plot_mu: {default: 1000}\n",
+                      encoding="utf-8")
+    result = invoke("scatter", out, "-c", config)
+    assert result.exit_code == 0, result.output
+    after = pyogrio.read_dataframe(out / "landkit.gpkg", layer="parcels", read_geometry=False).set_index("parcel_id")
+    assert after["small"].astype(bool).all()
+    listed = after[after["low_efficiency"].astype(bool)]
+    assert len(listed) and listed["reasons"].str.contains("SMALL").all() and after["r_SMALL"].astype(bool).all()
+    inventory = pyogrio.read_dataframe(out / "landkit.gpkg", layer="inventory", read_geometry=False)
+    assert inventory["reasons"].str.contains("SMALL").all() and len(inventory) == len(listed)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["inventory"]["by_reason"]["SMALL"]["parcels"] == len(after)
+    assert summary["inventory"]["parcels"] == len(listed)
