@@ -42,6 +42,7 @@ from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
 from landkit.raster import NODATA, assess_rasters, fallback_coverage, zonal_stats, kernel_density, overlay_png, rasterize_column, write_cog
 from landkit.rings import RingResult, assess_rings
+from landkit.run_folder import MANIFEST, staged
 from landkit.scatter import ScatterResult, assess_scatter, scatter_state, sporadic_plots
 from landkit.webmap import build_map, write_map
 
@@ -505,14 +506,24 @@ def write_assessment(
     out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *, workbook: bool = True,
     map_path: Path | None = None, stage: Stage = no_stage, db: DbTarget | None = None,
 ) -> list[Path]:
-    """Write the run's outputs into ``out_dir`` (callers check ``--overwrite`` first).
+    """Write the run's outputs into ``out_dir`` (callers check ``--overwrite`` first), whole or not at all.
 
-    ``workbook=False`` skips ``inventory.xlsx`` (the benchmark times it apart); ``map_path``
-    also writes the interactive map there; ``db`` also writes the GeoPackage's layers to a
-    PostGIS schema (first, in one transaction: a refused write leaves no file written either).
+    The files are written into a staging folder and published together when all are complete,
+    holding the folder's lock (:mod:`landkit.run_folder`). ``workbook=False`` skips
+    ``inventory.xlsx`` (the benchmark times it apart); ``map_path`` also writes the interactive map
+    there; ``db`` also writes the GeoPackage's layers to a PostGIS schema (first, in one
+    transaction: a refused write leaves no file written either).
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with staged(out_dir, outputs=OUTPUT_FILES) as staging:
+        inside = map_path is not None and Path(map_path).absolute().parent == out_dir.absolute()
+        written = _write_assessment(staging, out_dir, project, data, result, workbook=workbook,
+                                    map_path=staging / Path(map_path).name if inside else map_path, stage=stage, db=db)
+    return [out_dir / p.name if p.parent == staging else p for p in written]
+
+
+def _write_assessment(staging: Path, out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *,
+                      workbook: bool, map_path: Path | None, stage: Stage, db: DbTarget | None) -> list[Path]:
     layers = None
     if db is not None:  # first, in one transaction: a refused database write leaves no file written
         from landkit.postgis import write_layers_postgis
@@ -521,10 +532,11 @@ def write_assessment(
             layers = output_layers(out_dir, project, data, result)
             write_layers_postgis(db.url, db.schema, layers, overwrite=db.overwrite)
     global _FORKED
-    _FORKED = (out_dir, project, result)
+    _FORKED = (staging, project, result)
     maps = []
     if map_path is not None:
-        maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(map_path, out_dir)))
+        final = out_dir / map_path.name if map_path.parent == staging else map_path  # where the map ends up
+        maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(final, out_dir)))
     surfaces: Future[list[Path]] = Future()
     # The workbook (pure Python) is written in a forked process where there is one (sharing the
     # result without copying it up front); the map is drawn in a thread (GEOS, PROJ and gzip
@@ -537,21 +549,21 @@ def write_assessment(
 
                 def overlays() -> list[dict[str, Any]]:
                     surfaces.result()  # waits for the surfaces (raises if they failed)
-                    return surface_overlays(out_dir, project)
+                    return surface_overlays(staging, project)
 
                 drawn = threads.submit(_write_map, map_path, project, data, result, overlays, stage) if map_path else None
                 with stage("export"):
-                    paths = [write_layers(out_dir / GPKG_NAME, layers or output_layers(out_dir, project, data, result))]
-                    paths.append(write_json(out_dir / "summary.json", result.summary))
-                    paths.append(write_json(out_dir / "manifest.json", manifest(project, data)))
+                    paths = [write_layers(staging / GPKG_NAME, layers or output_layers(out_dir, project, data, result))]
+                    paths.append(write_json(staging / "summary.json", result.summary))
+                    paths.append(write_json(staging / MANIFEST, manifest(project, data)))
                 with stage("surfaces"):
-                    surfaces.set_result(write_surfaces(out_dir, result, project))
+                    surfaces.set_result(write_surfaces(staging, result, project))
                 paths += surfaces.result()
                 with stage("report"):
                     report = build_report(result, project, maps=maps, lang=project.map.lang)
                 if drawn is not None:
                     paths.append(drawn.result())
-                paths.append(write_report(out_dir / "report.html", report))
+                paths.append(write_report(staging / "report.html", report))
                 if book is not None:
                     written, seconds = book.result()
                     record_stage(stage, "workbook", seconds)
@@ -612,8 +624,24 @@ def _workbook_pool() -> ProcessPoolExecutor | ThreadPoolExecutor:
     import multiprocessing
 
     if sys.platform.startswith("linux"):
-        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_die_with_parent, initargs=(os.getpid(),))
     return ThreadPoolExecutor(max_workers=1)
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the forked workbook process: have the kernel kill it when landkit dies, kill -9 included.
+
+    Linux's ``prctl(PR_SET_PDEATHSIG)``, through ctypes (no library offers it); a parent that died
+    before the call is caught by the ``getppid`` check after it.
+    """
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _write_workbook_timed() -> tuple[list[Path], float]:

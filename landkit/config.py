@@ -505,7 +505,7 @@ class Project(_Strict):
 
     version: Literal[1] = 1
     name: str = "landkit"
-    year: int | None = None
+    year: Annotated[int, Field(ge=1900, le=2200)] | None = None
     crs: CRSConfig
     inputs: Inputs = Inputs()
     columns: Columns

@@ -36,5 +36,9 @@ class OutputExistsError(LandkitError, FileExistsError):
     """An output exists and ``--overwrite`` was not given."""
 
 
+class OutputError(LandkitError, OSError):
+    """An output folder that cannot be written, or that another run is writing."""
+
+
 class DatabaseError(LandkitError):
     """A database cannot be reached, refuses the login, or refuses what landkit asks of it."""

@@ -332,10 +332,16 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
     return Table(table, name, issues)
 
 
+#: Years a canonical year column may hold; numbers beyond :data:`MAX_NUMBER` are refused.
+YEAR_RANGE = (1800, 2200)
+MAX_NUMBER = 1e15
+
 _WHAT = {
     "non_numeric": "is not a number; fix the cell or leave it empty",
     "unknown_status": "is not a known status; add it under values.status in the project file",
     "unknown_bool": "is not yes/no; use 是/否 or add it under values.true / values.false",
+    "not_a_year": f"is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}; fix the cell or leave it empty",
+    "out_of_range": f"is infinite or beyond ±{MAX_NUMBER:.0e}; fix the cell or leave it empty",
 }
 
 
@@ -392,9 +398,15 @@ def _convert(raw: pd.Series, canonical: str, kind: str, project: Project, ids: p
         numbers[retry] = pd.to_numeric(cleaned, errors="coerce").astype(float)
     bad = numbers.isna() & ~blank
     problems += [(i, raw.iloc[i], "non_numeric") for i in np.flatnonzero(bad.to_numpy())]
-    if kind == "int":
-        return numbers.round().astype("Int64"), problems
-    return numbers.astype(float), problems
+    numbers = numbers.astype(float)
+    if kind == "int":  # every canonical integer column is a year
+        out_of_range = numbers.notna() & ~numbers.between(*YEAR_RANGE)
+        problems += [(i, raw.iloc[i], "not_a_year") for i in np.flatnonzero(out_of_range.to_numpy())]
+        return numbers.where(~out_of_range).round().astype("Int64"), problems
+    out_of_range = numbers.notna() & ~(numbers.abs() <= MAX_NUMBER)  # inf, or beyond any real figure
+    problems += [(i, raw.iloc[i], "out_of_range") for i in np.flatnonzero(out_of_range.to_numpy())]
+    return numbers.where(~out_of_range), problems
+
 
 
 # --- the project's inputs ------------------------------------------------------------------------------

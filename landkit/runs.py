@@ -22,6 +22,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from landkit.run_folder import STAGING_PREFIX, require_complete
 from landkit.errors import ConfigError, InputError
 from landkit.postgis import DEFAULT_SCHEMA, is_db_url, parse_url, redact
 from landkit.results import GPKG_NAME
@@ -89,10 +90,14 @@ def open_run(target: str | Path, *, schema: str | None = None, must_exist: bool 
         raise ConfigError(f"--schema names a schema of a database run; {target} is a file: give a postgresql:// URL")
     path = Path(target)
     gpkg = path / GPKG_NAME if path.is_dir() else path
+    if must_exist and path.is_dir() and any(p.name.startswith(STAGING_PREFIX) for p in path.iterdir()):
+        require_complete(path)  # an interrupted run, or one being written
     if must_exist and not gpkg.exists():
         where = f"{path} has no {GPKG_NAME}" if path.is_dir() else f"{path} does not exist"
         raise InputError(f"{where}; give an output folder of `landkit assess -o`, its {GPKG_NAME}, "
                          "or postgresql://.../db?schema=NAME (a run written with --db)")
+    if must_exist:
+        require_complete(gpkg.parent)
     return RunStore(gpkg=gpkg)
 
 

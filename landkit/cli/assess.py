@@ -13,6 +13,7 @@ from landkit.engine import DEFAULT_PARTITION_SIZE, ENGINES, engine_named
 from landkit.output import check_writable
 from landkit.postgis import DEFAULT_SCHEMA, DbTarget, check_target, is_db_url
 from landkit.progress import Progress
+from landkit.run_folder import locked
 
 STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory, scatter, export, workbook, surfaces, map, report (+ database with --db)
 
@@ -46,7 +47,8 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
     target = _db_target(db, schema, overwrite=overwrite)
     quiet = click.get_current_context().find_root().obj.get("verbosity", 0) < 0
-    with Progress(STAGES + (db is not None), enabled=not quiet) as progress:
+    # the folder's lock from the start (writable, and no other run in it), not only once written
+    with locked(out_dir), Progress(STAGES + (db is not None), enabled=not quiet) as progress:
         with engine_named(engine, scheduler=scheduler, partition_size=partition_size):  # connect before the work
             data = load_dataset(project, stage=progress)
             result = assess(data, project, stage=progress)

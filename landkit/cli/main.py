@@ -31,6 +31,11 @@ class LandkitGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; no output was left half-written.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            raise  # the reader went away: main() ends quietly
+        except PermissionError as exc:  # an output where the user may not write
+            _debug_traceback(ctx)
+            raise click.ClickException(f"{exc.filename or exc}: permission denied; choose a place you can write to") from None
         except Exception as exc:  # a bug: still one line unless -vv
             _debug_traceback(ctx)
             raise click.ClickException(
@@ -85,5 +90,20 @@ _register()
 
 
 def main() -> None:
-    """Console entry point."""
-    cli(prog_name="landkit")
+    """Console entry point: also a reader that stops early (`| head`) and Ctrl-C during start-up."""
+    try:
+        cli(prog_name="landkit")
+    except BrokenPipeError:
+        # The reader of our output went away (`landkit validate … | head -1`): not an error of ours.
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)  # 128 + SIGPIPE, as the shell reports a pipe's writer
+    except KeyboardInterrupt:  # before the command group could catch it (imports, option parsing)
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

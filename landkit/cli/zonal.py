@@ -37,6 +37,11 @@ def command(parcels, rasters, band, stats, categorical, output, layer, encoding,
         raise click.UsageError("give PARCELS, or a project file (-c) that names inputs.parcels")
     if rasters:
         wanted = ["majority"] if categorical else [s.strip() for s in stats.split(",") if s.strip()]
+        allowed = ("mean", "sum", "min", "max", "count", "std")
+        unknown = [s for s in wanted if s not in (*allowed, "majority")]
+        if unknown:
+            raise click.BadParameter(f"unknown statistic(s) {', '.join(unknown)}; choose from {', '.join(allowed)}",
+                                     param_hint="--stats")
         sources = [(RasterSource(name=p.stem, path=str(p), band=band, kind="categorical" if categorical else "continuous",
                                  stats=wanted), p) for p in rasters]
     else:

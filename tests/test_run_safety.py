@@ -1,0 +1,203 @@
+"""A run is whole or absent, one at a time, and no process of landkit outlives the command.
+
+The kill test runs the real command on the shipped sample in a subprocess and kills it with
+SIGKILL while its forked workbook process is alive; the lock tests hold the folder's lock as a
+second run would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from landkit.cli.main import cli
+from landkit.run_folder import LOCK_NAME, MANIFEST, STAGING_PREFIX, locked
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "gis_data" / "minhang.yaml"
+LANDKIT = [str(Path(sys.executable).parent / "landkit")]  # the console script the package installs
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def children(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (from /proc; zombies excluded)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            continue
+    return {c for c in found if alive(c)}
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked workbook process exists on Linux only")
+def test_kill_9_leaves_no_process_and_no_run(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen([*LANDKIT, "-q", "assess", "-c", str(SAMPLE), "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        kids: set[int] = set()
+        while time.monotonic() < deadline and proc.poll() is None:
+            kids = children(proc.pid)
+            if kids:  # the workbook process is forked once the assessment is done
+                break
+            time.sleep(0.05)
+        assert kids, "the run ended before its workbook process was seen"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(k) for k in kids):
+            time.sleep(0.05)
+        assert not any(alive(k) for k in kids), "the workbook process outlived the command"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # no complete run: the staging folder holds what was written, the folder has no manifest
+    assert not (out / MANIFEST).exists() and not (out / "inventory.xlsx").exists()
+    line = invoke("map", out, "-o", tmp_path / "m.html").output.strip().splitlines()
+    assert line and "holds no complete run" in line[-1] and len(line) == 1
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_the_lock_of_another_process_is_seen(tmp_path):
+    out = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from landkit.run_folder import locked\n"
+        f"with locked({str(out)!r}):\n    print('held', flush=True); time.sleep(30)")],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        result = invoke("assess", "-c", SAMPLE, "-o", out)
+        assert time.monotonic() - started < 10  # at once, before any work
+        assert result.exit_code == 1
+        assert result.output.strip().splitlines()[-1].endswith(
+            "another landkit run is writing this folder; wait for it to finish, or write to another folder")
+        assert not (out / MANIFEST).exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    # killed, it holds nothing: the kernel released the lock
+    with locked(out):
+        pass
+
+
+def test_an_interrupted_run_keeps_the_previous_one_and_is_cleaned_up(tmp_path, monkeypatch):
+    from landkit import assess as assess_module
+
+    out = tmp_path / "run"
+    first = invoke("assess", "-c", SAMPLE, "-o", out)
+    assert first.exit_code == 0, first.output
+    before = (out / MANIFEST).read_bytes()
+    (out / f"{STAGING_PREFIX}99999").mkdir()  # what a killed run leaves
+    (out / ".summary.99999.part.json").write_text("{}")
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(assess_module, "build_report", fail)  # interrupted after the GeoPackage and the summary
+    again = invoke("assess", "-c", SAMPLE, "-o", out, "--overwrite")
+    assert again.exit_code != 0
+    assert (out / MANIFEST).read_bytes() == before  # the previous run, whole
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != LOCK_NAME]
+    assert leftovers == []  # the stale staging folder and .part file were removed, and this run's own
+    monkeypatch.undo()
+    assert invoke("history", out).exit_code == 0
+
+
+def test_a_first_run_that_fails_leaves_no_folder(tmp_path, monkeypatch):
+    from landkit import assess as assess_module
+
+    out = tmp_path / "new"
+    monkeypatch.setattr(assess_module, "write_surfaces", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    result = invoke("assess", "-c", SAMPLE, "-o", out)
+    assert result.exit_code != 0
+    assert not out.exists()
+
+
+def test_an_unwritable_folder_is_refused_before_the_work(tmp_path):
+    if os.geteuid() == 0:
+        parent = Path("/proc/landkit-cannot-write-here")  # root writes everywhere else
+    else:
+        parent = tmp_path / "ro"
+        parent.mkdir()
+        parent.chmod(0o500)
+    started = time.monotonic()
+    result = invoke("assess", "-c", SAMPLE, "-o", parent / "run")
+    assert result.exit_code == 1 and time.monotonic() - started < 10
+    line = result.output.strip().splitlines()[-1]
+    assert "cannot write there" in line and "choose a folder you can write to" in line
+
+
+# --- one clear line ---------------------------------------------------------------------------------
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path, working_crs):
+    import geopandas as gpd
+    import shapely
+
+    boxes = [shapely.box(500_000 + 30 * i, 3_430_000, 500_020 + 30 * i, 3_430_020) for i in range(3000)]
+    parcels = gpd.GeoDataFrame({"地块编号": ["DUP"] * 3000, "用地性质": ["M1"] * 3000}, geometry=boxes, crs=working_crs)
+    parcels.to_file(tmp_path / "p.gpkg", layer="parcels")
+    shell = subprocess.run(f"{LANDKIT[0]} validate {tmp_path / 'p.gpkg'} | head -1; echo \"rc=${{PIPESTATUS[0]}}\"",
+                           shell=True, executable="/bin/bash", capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert "Traceback" not in shell.stderr and "internal error" not in shell.stderr, shell.stderr
+    assert shell.stdout.splitlines()[-1] in ("rc=141", "rc=1"), shell.stdout  # 141: stopped by the pipe
+
+
+@pytest.mark.parametrize(("cell", "what"), [("inf", "is infinite or beyond"), ("1e300", "is infinite or beyond"),
+                                           ("-inf", "is infinite or beyond")])
+def test_infinite_or_huge_numbers_are_named(tmp_path, make_project, working_crs, cell, what):
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from landkit.dataset import load_dataset
+    from landkit.errors import DataError
+
+    parcels = gpd.GeoDataFrame({"parcel_id": ["P1"], "land_use": ["M1"], "floor_area_m2": [cell]},
+                               geometry=[shapely.box(500_000, 3_430_000, 500_100, 3_430_100)], crs=working_crs)
+    enterprises = pd.DataFrame({"enterprise_id": ["E1"], "parcel_id": ["P1"], "tax_wan": [cell]})
+    project = make_project(tmp_path, parcels=parcels, enterprises=enterprises)
+    with pytest.raises(DataError) as err:
+        load_dataset(project)
+    assert "P1" in str(err.value) and what in str(err.value)
+
+
+def test_a_year_out_of_range_is_named(tmp_path, make_project, working_crs):
+    import geopandas as gpd
+    import shapely
+
+    from landkit.dataset import load_dataset
+    from landkit.errors import DataError
+
+    parcels = gpd.GeoDataFrame({"parcel_id": ["P1"], "land_use": ["M1"], "lease_start_year": ["99999999999999999999"]},
+                               geometry=[shapely.box(500_000, 3_430_000, 500_100, 3_430_100)], crs=working_crs)
+    with pytest.raises(DataError, match=r"P1.*is not a year between 1800 and 2200"):
+        load_dataset(make_project(tmp_path, parcels=parcels))
+
+
+def test_an_unknown_statistic_is_a_usage_error(tmp_path):
+    raster = ROOT / "gis_data" / "night_light.tif"
+    result = invoke("zonal", ROOT / "gis_data" / "minhang.gpkg", "--layer", "parcels", "-r", raster, "--stats", "mean,bogus",
+                    "-o", tmp_path / "z.csv")
+    assert result.exit_code == 2 and "unknown statistic(s) bogus" in result.output and "Traceback" not in result.output
