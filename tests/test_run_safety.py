@@ -201,3 +201,28 @@ def test_an_unknown_statistic_is_a_usage_error(tmp_path):
     result = invoke("zonal", ROOT / "gis_data" / "minhang.gpkg", "--layer", "parcels", "-r", raster, "--stats", "mean,bogus",
                     "-o", tmp_path / "z.csv")
     assert result.exit_code == 2 and "unknown statistic(s) bogus" in result.output and "Traceback" not in result.output
+
+
+def test_validate_makes_the_checks_assess_makes(tmp_path, make_project, working_crs):
+    """No enterprise table: validate said 0 errors and assess died on the first formula."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+    import yaml
+
+    parcels = gpd.GeoDataFrame({"地块编号": ["P1", "P2"], "用地性质": ["M1", "M1"], "土地状态": ["在产", "在产"]},
+                               geometry=[shapely.box(500_000, 3_430_000, 500_100, 3_430_100),
+                                         shapely.box(500_200, 3_430_000, 500_300, 3_430_100)], crs=working_crs)
+    parcels.to_file(tmp_path / "p.gpkg", layer="parcels")
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"year": 2025, "inputs": {"parcels": {"path": "p.gpkg"}}}), encoding="utf-8")
+    result = invoke("validate", "-c", tmp_path / "p.yaml")  # a parcel layer alone: a warning, the layer is fine
+    assert result.exit_code == 0, result.output
+    assert "1 warning(s)" in result.output and "assess` would stop" in result.output and "columns.enterprises.tax_wan" in result.output
+    # with an enterprise table whose money columns are not recognised: an error
+    pd.DataFrame({"统一社会信用代码": ["E1"], "地块编号": ["P1"], "纳税额(元)": [1000]}).to_csv(tmp_path / "e.csv", index=False)
+    (tmp_path / "q.yaml").write_text(yaml.safe_dump({"year": 2025, "inputs": {"parcels": {"path": "p.gpkg"},
+                                                                               "enterprises": {"path": "e.csv"}}}), encoding="utf-8")
+    result = invoke("validate", "-c", tmp_path / "q.yaml")
+    assert result.exit_code == 1 and "1 error(s)" in result.output and "columns.enterprises.tax_wan" in result.output
+    assess = invoke("assess", "-c", tmp_path / "p.yaml", "-o", tmp_path / "out")
+    assert assess.exit_code == 1 and "columns.enterprises.tax_wan" in assess.output

@@ -9,11 +9,28 @@ import click
 from landkit.cli.options import input_options, load_project, overwrite_opt
 from landkit.dataset import load_dataset
 from landkit.inputs import canonical_columns, read_vector
-from landkit.issues import issues_frame
+from landkit.errors import LandkitError
+from landkit.issues import Issue, issues_frame
 from landkit.output import atomic_path, check_writable, vector_parts, write_vector
 from landkit.validate import fix_geometry
 
 SHOWN = 20
+
+
+def dry_run(data, project) -> Issue | None:
+    """Run the assessment in memory; return its error as an issue (None when it runs through).
+
+    An error when the project names its enterprises (the whole project is checked); a warning
+    when only a parcel layer is checked (its geometry may be fine, but `assess` would stop).
+    """
+    from landkit.assess import assess
+
+    try:
+        assess(data, project)
+    except LandkitError as exc:
+        severity = "error" if project.inputs.enterprises is not None else "warning"
+        return Issue(severity, "assessment", "project", "", f"`landkit assess` would stop: {exc}")
+    return None
 
 
 @click.command("validate")
@@ -21,11 +38,16 @@ SHOWN = 20
 @click.option("--fix", is_flag=True, help="Repair geometry (make valid, drop empty) and write the result to -o.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where --fix writes the repaired layer.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write every issue to this CSV file.")
+@click.option("--no-assess", is_flag=True, help="Skip the dry run of the assessment (faster on a very large layer).")
 @overwrite_opt
-def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, fix, output, report, overwrite) -> None:
+def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, fix, output, report, no_assess,
+            overwrite) -> None:
     """Check PARCELS (and the project's other inputs): geometry, ids, overlaps, columns, values.
 
-    Exit status 0 when there are no errors (warnings allowed), 1 otherwise.
+    When the inputs are clean, the assessment is also run in memory (nothing written), so that
+    every check `landkit assess` makes — the columns each indicator and rule needs, the rules
+    of the project file — is made here too. Exit status 0 when there are no errors (warnings
+    allowed), 1 otherwise.
     """
     project = load_project(
         config_path, parcels=parcels, layer=layer, encoding=encoding, crs=crs,
@@ -50,6 +72,9 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
         project = project.model_copy(update={"inputs": project.inputs.model_copy(update={"parcels": source})})
 
     data = load_dataset(project, strict=False)
+    if not data.errors and not no_assess:
+        data.issues.append(dry_run(data, project))
+        data.issues = [i for i in data.issues if i is not None]
     frame = issues_frame(data.issues)
     n_err = int((frame["severity"] == "error").sum())
     n_warn = len(frame) - n_err
