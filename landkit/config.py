@@ -151,6 +151,7 @@ class Values(_Strict):
     status: dict[Literal[STATUSES], list[str]]  # type: ignore[valid-type]
     true: list[str]
     false: list[str]
+    parcel_id_separators: list[Annotated[str, Field(min_length=1)]] = ["；", ";", "、"]
 
 
 class CRSConfig(_Strict):
@@ -568,11 +569,25 @@ def _format_error(exc: ValidationError, source: str) -> str:
     return f"{source}: key `{key}` = {shown}: {msg}{more}"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key `{key}` is given twice; keep one", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(f"{path}: configuration file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save the YAML file as UTF-8") from None
     except yaml.YAMLError as exc:

@@ -91,7 +91,7 @@ def _load(project: Project, strict: bool, stage: Stage, enterprises: Future[Tabl
     with stage("read"):
         _read_optional(project, data, issues)
         if enterprises is not None:
-            _join_enterprises(data, issues, enterprises.result())
+            _join_enterprises(data, issues, enterprises.result(), project.values.parcel_id_separators)
     data.issues = issues
     log.info("loaded %d parcels; %d errors, %d warnings", len(data.parcels), len(data.errors), len(issues) - len(data.errors))
     if strict:
@@ -122,15 +122,15 @@ def _read_optional(project: Project, data: Dataset, issues: list[Issue]) -> None
         data.parcels["inside_block"] = data.parcels["block_id"].notna()
 
 
-def _join_enterprises(data: Dataset, issues: list[Issue], table: Table) -> None:
+def _join_enterprises(data: Dataset, issues: list[Issue], table: Table, separators: list[str]) -> None:
     """Check the enterprise table and sum it per parcel."""
     issues += table.issues
     enterprises = table.frame
-    issues += check_enterprises(enterprises, pd.Index(data.parcels["parcel_id"]))
+    issues += check_enterprises(enterprises, pd.Index(data.parcels["parcel_id"]), separators)
     data.enterprises = enterprises
     data.sources["enterprises"] = table.name
     if not data.parcels["parcel_id"].duplicated().any():
         area = data.parcels.set_index("parcel_id")["area_m2"]
-        sums = aggregate_enterprises(enterprises, area)
+        sums = aggregate_enterprises(enterprises, area, separators)
         data.parcels = data.parcels.join(sums, on="parcel_id")
         data.parcels["enterprise_count"] = data.parcels["enterprise_count"].fillna(0).astype(int)

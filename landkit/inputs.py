@@ -11,7 +11,9 @@ problems found in the cells (:class:`landkit.issues.Issue`), never silently drop
 from __future__ import annotations
 
 import logging
+import re
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +33,9 @@ from landkit.schema import CANONICAL, SPATIAL
 log = logging.getLogger(__name__)
 
 #: Separators between parcel ids when one enterprise spans several parcels.
-PARCEL_ID_SEPARATORS = r"[;；,，、/|\s]+"
+#: Separators of several parcel ids in one enterprise cell (``A；B``), unless the project names its own
+#: (``values.parcel_id_separators``). Not a space or ``/``: ids such as ``MH 000001`` hold them.
+PARCEL_ID_SEPARATORS = ("；", ";", "、")
 
 #: File suffixes read as vector layers (a price-zone layer may stand in for a price table).
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".gdb", ".fgb")
@@ -433,9 +437,11 @@ def read_input(kind: str, project: Project) -> Table:
     return canonical_columns(frame, kind=kind, project=project, name=name)
 
 
-def split_parcel_ids(ids: pd.Series) -> pd.Series:
-    """Split cells that list several parcel ids (``A；B``) into one row per id (same index)."""
-    return ids.astype(str).str.strip().str.split(PARCEL_ID_SEPARATORS, regex=True).explode().loc[lambda s: s != ""]
+def split_parcel_ids(ids: pd.Series, separators: Sequence[str] = PARCEL_ID_SEPARATORS) -> pd.Series:
+    """Split cells that list several parcel ids (``A；B``) into one row per id (same index), ids stripped."""
+    pattern = "|".join(re.escape(s) for s in separators) if separators else r"(?!)"
+    parts = ids.astype(str).str.strip().str.split(pattern, regex=True).explode().astype(str).str.strip()
+    return parts.loc[lambda s: s != ""]
 
 
 def input_crs(parcels: gpd.GeoDataFrame) -> CRS:

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from landkit.crs import planar_area_m2
-from landkit.inputs import split_parcel_ids
+from collections.abc import Sequence
+
+from landkit.inputs import PARCEL_ID_SEPARATORS, split_parcel_ids
 from landkit.schema import ADDITIVE_ENTERPRISE_COLUMNS
 from landkit.units import to_ha, to_mu
 
@@ -51,7 +53,8 @@ def assign_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame) -> gpd.Ge
     return out
 
 
-def enterprise_shares(enterprises: pd.DataFrame, parcel_area: pd.Series) -> pd.DataFrame:
+def enterprise_shares(enterprises: pd.DataFrame, parcel_area: pd.Series,
+                      separators: Sequence[str] = PARCEL_ID_SEPARATORS) -> pd.DataFrame:
     """Return one row per (enterprise, parcel) with the enterprise's share on that parcel.
 
     An enterprise listing several parcels (``A；B``) is shared among them by parcel area; ids
@@ -64,7 +67,7 @@ def enterprise_shares(enterprises: pd.DataFrame, parcel_area: pd.Series) -> pd.D
     parcel_area : Series
         Parcel area in m², indexed by parcel id.
     """
-    ids = split_parcel_ids(enterprises["parcel_id"])
+    ids = split_parcel_ids(enterprises["parcel_id"], separators)
     links = pd.DataFrame({"row": ids.index, "parcel_id": ids.to_numpy()}).drop_duplicates()
     links["area"] = links["parcel_id"].map(parcel_area)
     total = links.groupby("row")["area"].transform("sum")
@@ -74,7 +77,8 @@ def enterprise_shares(enterprises: pd.DataFrame, parcel_area: pd.Series) -> pd.D
     return links.drop(columns="area")
 
 
-def aggregate_enterprises(enterprises: pd.DataFrame, parcel_area: pd.Series) -> pd.DataFrame:
+def aggregate_enterprises(enterprises: pd.DataFrame, parcel_area: pd.Series,
+                          separators: Sequence[str] = PARCEL_ID_SEPARATORS) -> pd.DataFrame:
     """Sum enterprise figures per parcel.
 
     Additive figures (tax, revenue, value added, employees, R&D, energy) are summed, each
@@ -88,7 +92,7 @@ def aggregate_enterprises(enterprises: pd.DataFrame, parcel_area: pd.Series) -> 
     DataFrame
         Indexed by parcel id (parcels without enterprises are absent).
     """
-    links = enterprise_shares(enterprises, parcel_area)
+    links = enterprise_shares(enterprises, parcel_area, separators)
     links = links[links["share"].notna()]
     rows = enterprises.loc[links["row"].to_numpy()].reset_index(drop=True)
     rows["parcel_id"] = links["parcel_id"].to_numpy()
@@ -117,8 +121,9 @@ def aggregate_enterprises(enterprises: pd.DataFrame, parcel_area: pd.Series) -> 
     return out
 
 
-def unmatched_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index) -> pd.DataFrame:
+def unmatched_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index,
+                          separators: Sequence[str] = PARCEL_ID_SEPARATORS) -> pd.DataFrame:
     """Return the enterprise rows with a parcel id that matches no parcel (one row per bad id)."""
-    ids = split_parcel_ids(enterprises["parcel_id"])
+    ids = split_parcel_ids(enterprises["parcel_id"], separators)
     bad = ids[~ids.isin(parcel_ids)]
     return pd.DataFrame({"enterprise_id": enterprises.loc[bad.index, "enterprise_id"].to_numpy(), "parcel_id": bad.to_numpy()})

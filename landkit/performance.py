@@ -140,7 +140,8 @@ def indicator_values(parcels: pd.DataFrame, assessment: Assessment) -> pd.DataFr
     """
     used = used_indicators(assessment)
     columns = set(parcels.columns)
-    extra = [n for n, ind in assessment.indicators.items() if n not in used and not names_in(ind.formula, key=n) - columns]
+    extra = [n for n, ind in assessment.indicators.items()
+             if n not in used and not names_in(ind.formula, key=f"assessment.indicators.{n}.formula") - columns]
     return pd.DataFrame(
         {name: evaluate(parcels, assessment.indicators[name].formula) for name in [*used, *extra]},
         index=parcels.index,
@@ -150,7 +151,8 @@ def indicator_values(parcels: pd.DataFrame, assessment: Assessment) -> pd.DataFr
 def ungraded_reasons(parcels: pd.DataFrame, project: Project, year: int) -> pd.DataFrame:
     """Return, per parcel, why it is not graded, in Chinese and English (empty when graded).
 
-    In order: utilities (land uses not graded), ungraded statuses (under construction, not yet
+    In order: slivers (below ``validation.sliver_area_m2``: no ratio of theirs means anything),
+    utilities (land uses not graded), ungraded statuses (under construction, not yet
     supplied), legally idle land (a legal status, handled by the list), idle land whose start
     deadline has not passed a year, producing parcels without enterprise data, start-ups.
     """
@@ -163,6 +165,8 @@ def ungraded_reasons(parcels: pd.DataFrame, project: Project, year: int) -> pd.D
         zh[free] = text_zh
         en[free] = text_en
 
+    sliver = project.validation.sliver_area_m2
+    mark(parcels["area_m2"] < sliver, f"碎片地块(面积不足{sliver:g}平方米)", f"a sliver (under {sliver:g} m²)")
     if "land_use" in parcels:
         mark(parcels["land_use"].isin(rules.land_uses), "公用设施等用地不参评", "utilities and similar land are not graded")
     status = parcels["status"]

@@ -516,7 +516,7 @@ def raster_indicators(
 
         inventory:
           params: {dark_threshold: 40.0}   # nW/cm²/sr [assumed]: set from your raster's levels
-          rules:
+          reasons:
             - {code: DARK, label_zh: 夜间灯光暗(疑似闲置), label_en: Dark at night (possibly idle),
                when: "status == 'operating' and night_light_mean < @dark_threshold"}
 

@@ -8,12 +8,15 @@ working CRS.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
 from landkit.issues import Issue
+from landkit.inputs import PARCEL_ID_SEPARATORS
 from landkit.parcels import unmatched_enterprises
 
 POLYGONAL = ("Polygon", "MultiPolygon")
@@ -131,7 +134,8 @@ def check_parcel_values(parcels: gpd.GeoDataFrame, *, sliver_area_m2: float) -> 
     return issues
 
 
-def check_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index) -> list[Issue]:
+def check_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index,
+                      separators: Sequence[str] = PARCEL_ID_SEPARATORS) -> list[Issue]:
     """Report duplicate enterprise ids, negative figures and parcel ids that match no parcel.
 
     A few unmatched enterprises are warnings (their figures are left out); a table none of whose
@@ -145,7 +149,7 @@ def check_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index) -> list[I
         severity = "warning" if column in SIGNED_ENTERPRISE_COLUMNS else "error"
         for i in np.flatnonzero((enterprises[column] < 0).fillna(False).to_numpy()):
             issues.append(Issue(severity, "negative", "enterprises", ids[i], f"{column} is negative ({enterprises[column].iloc[i]})"))
-    unmatched = unmatched_enterprises(enterprises, parcel_ids)
+    unmatched = unmatched_enterprises(enterprises, parcel_ids, separators)
     if len(unmatched) and unmatched["enterprise_id"].nunique() == len(enterprises):
         sample = ", ".join(map(str, unmatched["parcel_id"].head(3)))
         issues.append(

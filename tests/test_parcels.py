@@ -130,11 +130,14 @@ def enterprises() -> pd.DataFrame:
     )
 
 
-def test_split_parcel_ids_on_every_separator():
-    ids = pd.Series(["P1；P2", "P3,P4", "P5、P6", "P7 / P8", "P9;P10", " P11 ", "P12，P13|P14"])
+def test_split_parcel_ids_on_the_separators_only():
+    ids = pd.Series(["P1；P2", "P5、P6", "P9; P10", " P11 ", "MH 000001", "MH/000002", "P3,P4"])
     split = split_parcel_ids(ids)
-    assert split.tolist() == ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13", "P14"]
-    assert split.index.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 6, 6, 6]
+    # a space, "/" or "," inside an id is part of it (MH 000001, MH/000002), not a list
+    assert split.tolist() == ["P1", "P2", "P5", "P6", "P9", "P10", "P11", "MH 000001", "MH/000002", "P3,P4"]
+    assert split.index.tolist() == [0, 0, 1, 1, 2, 2, 3, 4, 5, 6]
+    # the project's own separators
+    assert split_parcel_ids(pd.Series(["P3,P4"]), [","]).tolist() == ["P3", "P4"]
 
 
 def test_enterprise_shares_by_area(enterprises, parcel_area):
