@@ -226,3 +226,46 @@ def test_validate_makes_the_checks_assess_makes(tmp_path, make_project, working_
     assert result.exit_code == 1 and "1 error(s)" in result.output and "columns.enterprises.tax_wan" in result.output
     assess = invoke("assess", "-c", tmp_path / "p.yaml", "-o", tmp_path / "out")
     assert assess.exit_code == 1 and "columns.enterprises.tax_wan" in assess.output
+
+
+# --- data that must not pass silently ----------------------------------------------------------------
+
+
+def test_a_key_given_twice_in_the_project_file_is_refused(tmp_path):
+    from landkit.config import load_config
+    from landkit.errors import ConfigError
+
+    path = tmp_path / "p.yaml"
+    path.write_text("year: 2025\nname: 甲\nyear: 2026\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"line 3.*key `year` is given twice"):
+        load_config(path)
+
+
+def test_an_empty_schema_is_a_usage_error(tmp_path):
+    result = invoke("history", "postgresql://nobody@127.0.0.1:1/none", "--schema", "")
+    assert result.exit_code == 2 and "is empty" in result.output
+
+
+def test_a_sliver_is_not_graded(tmp_path):
+    """A 0.01 m² sliver was graded A with score 100 and FAR 664,053."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from landkit.assess import assess
+    from landkit.config import load_config
+    from landkit.dataset import Dataset
+    from landkit.parcels import add_areas
+
+    project = load_config(overrides={"year": 2025, "assessment": {"tracks": [
+        {"name": "all", "label_zh": "全部", "label_en": "All", "weights": {"tax_per_mu": 100}}]}})
+    crs = project.crs.working
+    parcels = add_areas(gpd.GeoDataFrame(
+        {"parcel_id": ["S", "P1", "P2"], "land_use": ["M1"] * 3, "status": ["operating"] * 3, "tax_wan": [5.0, 100.0, 50.0],
+         "enterprise_count": [1, 1, 1], "floor_area_m2": [6640.0, 20_000.0, 10_000.0]},
+        geometry=[shapely.box(500_000, 3_430_000, 500_000.1, 3_430_000.1), shapely.box(500_100, 3_430_000, 500_200, 3_430_100),
+                  shapely.box(500_300, 3_430_000, 500_400, 3_430_100)], crs=crs))
+    result = assess(Dataset(parcels=parcels, input_crs=parcels.crs), project).parcels.set_index("parcel_id")
+    assert result.loc["S", "grade"] == "U" and result.loc["S", "ungraded_reason"] == "碎片地块(面积不足1平方米)"
+    assert pd.isna(result.loc["S", "score"]) and not result.loc["S", "low_efficiency"]
+    assert result.loc["P1", "rank_in_track"] == 1 and result.loc[["P1", "P2"], "graded"].all()  # ranked without it
