@@ -113,8 +113,33 @@ def output_crs(setting: str, *, input_crs: CRS, working: str) -> CRS:
     if setting == "input":
         return CRS(input_crs)
     if setting == "working":
-        return CRS.from_user_input(working)
+        return named_crs(working)
     return parse_crs(setting, what="crs.output")
+
+
+def named_crs(crs: str | CRS) -> CRS:
+    """Return ``crs`` with a name, so that QGIS and GDAL show what it is rather than "unknown".
+
+    A PROJ string (the working CRS) has none: it is named after its projection and central
+    meridian, and a GRS80 ellipsoid without a datum becomes CGCS2000 (EPSG:4490), whose
+    ellipsoid it is.
+    """
+    crs = CRS.from_user_input(crs)
+    spec = crs.to_json_dict()
+    if spec.get("name") not in (None, "unknown"):
+        return crs
+    params = {p["name"]: p["value"] for p in spec.get("conversion", {}).get("parameters", [])}
+    meridian = params.get("Longitude of natural origin")
+    method = spec.get("conversion", {}).get("method", {}).get("name", "projection")
+    spec["name"] = f"{method}, central meridian {meridian:g}° (landkit working CRS)" if meridian is not None else \
+        f"{method} (landkit working CRS)"
+    base = spec.get("base_crs", {})
+    if base.get("name") == "unknown" and "GRS 1980" in str(base.get("datum", {}).get("ellipsoid", {})):
+        cgcs = CRS.from_epsg(4490).to_json_dict()
+        cgcs.pop("$schema", None)
+        cgcs.pop("id", None)
+        spec["base_crs"] = cgcs
+    return CRS.from_json_dict(spec)
 
 
 def planar_area_m2(geometry: gpd.GeoSeries) -> pd.Series:

@@ -51,14 +51,20 @@ def atomic_path(path: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_layers(path: Path, layers: Mapping[str, pd.DataFrame]) -> Path:
-    """Write layers (GeoDataFrames, or plain tables) into one GeoPackage, atomically."""
+#: GeoPackage version written: 1.2, which the GDAL (3.6) and QGIS (3.22) of today's government
+#: desktops read without a warning; GDAL's default, 1.4, makes GDAL 3.6 warn on every open.
+GPKG_VERSION = "1.2"
+
+
+def write_layers(path: Path, layers: Mapping[str, pd.DataFrame], *, version: str = GPKG_VERSION) -> Path:
+    """Write layers (GeoDataFrames, or plain tables) into one GeoPackage of ``version``, atomically."""
     with atomic_path(path) as tmp:
         for name, frame in layers.items():
+            options = {"dataset_options": {"VERSION": version}} if not tmp.exists() else {}
             if isinstance(frame, gpd.GeoDataFrame):
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", use_arrow=True)
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", use_arrow=True, **options)
             else:
-                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
+                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG", **options)
     return path
 
 
@@ -115,8 +121,9 @@ def write_vector(path: Path, frame: gpd.GeoDataFrame, *, layer: str | None = Non
         from landkit.errors import LandkitError
 
         raise LandkitError(f"{path}: unknown output format `{suffix}`; use .gpkg, .shp or .geojson")
+    options = {"dataset_options": {"VERSION": GPKG_VERSION}} if driver == "GPKG" else {}
     with atomic_path(path) as tmp:
-        pyogrio.write_dataframe(frame, tmp, layer=layer, driver=driver)
+        pyogrio.write_dataframe(frame, tmp, layer=layer, driver=driver, **options)
     return path
 
 

@@ -42,6 +42,7 @@ from pyproj import CRS
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
+from landkit.crs import named_crs
 from landkit.config import RasterSource
 from landkit.errors import ConfigError, DataError, InputError
 from landkit.output import atomic_path
@@ -844,7 +845,7 @@ def write_cog(
     if nodata is not None and array.dtype.kind == "f":
         array = np.where(np.isnan(array), nodata, array).astype(array.dtype, copy=False)
     height, width = array.shape
-    crs = rasterio.crs.CRS.from_user_input(CRS.from_user_input(crs).to_wkt())
+    crs = rasterio.crs.CRS.from_user_input(named_crs(crs).to_wkt())  # a name QGIS shows, not "unknown"
     base = {"width": width, "height": height, "count": 1, "dtype": array.dtype.name, "crs": crs,
             "transform": transform, "nodata": nodata}
     predictor = 3 if array.dtype.kind == "f" else 2

@@ -269,3 +269,28 @@ def test_a_sliver_is_not_graded(tmp_path):
     assert result.loc["S", "grade"] == "U" and result.loc["S", "ungraded_reason"] == "碎片地块(面积不足1平方米)"
     assert pd.isna(result.loc["S", "score"]) and not result.loc["S", "low_efficiency"]
     assert result.loc["P1", "rank_in_track"] == 1 and result.loc[["P1", "P2"], "graded"].all()  # ranked without it
+
+
+# --- what GDAL 3.6 (Debian's) sees --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample") / "run"
+    result = invoke("-q", "assess", "-c", SAMPLE, "-o", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_gdal_opens_the_geopackage_without_a_warning(sample_run, tmp_path):
+    exported = tmp_path / "inventory.gpkg"
+    assert invoke("export", sample_run, "--layer", "inventory", "-o", exported).exit_code == 0
+    for gpkg in (sample_run / "landkit.gpkg", exported):
+        shown = subprocess.run(["ogrinfo", "-so", "-al", "-q", str(gpkg)], capture_output=True, text=True, timeout=120)
+        assert shown.returncode == 0 and "Warning" not in shown.stderr + shown.stdout, shown.stderr
+
+
+def test_the_surfaces_carry_a_named_crs(sample_run):
+    info = subprocess.run(["gdalinfo", str(sample_run / "score.tif")], capture_output=True, text=True, timeout=60).stdout
+    assert 'PROJCRS["Transverse Mercator, central meridian 121.464° (landkit working CRS)"' in info
+    assert 'BASEGEOGCRS["China Geodetic Coordinate System 2000"' in info
