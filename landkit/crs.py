@@ -80,10 +80,13 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, name: str) -> None:
         degrees), or with values that fit China only with latitude and longitude swapped.
     """
     crs = CRS(gdf.crs)
-    if not crs.is_geographic or gdf.empty:
+    if gdf.empty:
         return
     xmin, ymin, xmax, ymax = gdf.total_bounds
     if not np.isfinite([xmin, ymin, xmax, ymax]).all():
+        return
+    if not crs.is_geographic:
+        _check_projected(crs, (xmin, ymin, xmax, ymax), name=name)
         return
     in_china = CHINA_LON[0] <= xmin and xmax <= CHINA_LON[1] and CHINA_LAT[0] <= ymin and ymax <= CHINA_LAT[1]
     swapped = CHINA_LAT[0] <= xmin and xmax <= CHINA_LAT[1] and CHINA_LON[0] <= ymin and ymax <= CHINA_LON[1]
@@ -97,6 +100,86 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, name: str) -> None:
             f"{name}: coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) are not degrees "
             f"but the CRS is geographic ({crs.to_string()}); the layer's CRS is wrong: for a shapefile delete the "
             ".prj and pass --crs (e.g. EPSG:4549), otherwise re-label it: ogr2ogr -a_srs EPSG:4549 fixed.gpkg input.gpkg"
+        )
+
+
+def _check_projected(crs: CRS, bounds: tuple[float, float, float, float], *, name: str) -> None:
+    """Refuse projected coordinates far outside where the CRS is defined (a wrong CRS, or garbage)."""
+    area = crs.area_of_use
+    if area is None:
+        return
+    to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    xmin, ymin, xmax, ymax = bounds
+    lon, lat = to_lonlat.transform([xmin, xmax, xmin, xmax], [ymin, ymin, ymax, ymax], errcheck=False)
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    margin = 5.0  # degrees: a layer may reach a little beyond the official area of use
+    inside = (np.isfinite(lon).all() and np.isfinite(lat).all() and area.west - margin <= lon.min()
+              and lon.max() <= area.east + margin and area.south - margin <= lat.min() and lat.max() <= area.north + margin)
+    if not inside:
+        raise CRSError(
+            f"{name}: coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) lie outside where "
+            f"{crs.to_string()} is defined ({area.name}: {area.west:g}–{area.east:g}°E, {area.south:g}–{area.north:g}°N); "
+            "the layer's CRS is wrong or its coordinates are: check them in QGIS, re-label the CRS "
+            "(ogr2ogr -a_srs EPSG:… fixed.gpkg input.gpkg) or fix the coordinates"
+        )
+
+
+#: Largest area error the working CRS may make over a layer (the README's promise): 0.05 %.
+MAX_AREA_ERROR = 0.0005
+
+
+def tm_area_error(lonlat_bounds: tuple[float, float, float, float], meridian: float, k0: float = 1.0) -> float:
+    """Return the largest areal scale error of a transverse Mercator on ``meridian`` over the bounds.
+
+    The areal scale at Δλ from the central meridian is about k0² (1 + (Δλ cos φ)²) (Snyder 1987,
+    eq. 8-8, squared), largest at the corner farthest from the meridian and nearest the equator.
+    """
+    west, south, east, north = lonlat_bounds
+    dlon = np.radians(max(abs(west - meridian), abs(east - meridian)))
+    phi = np.radians(min(abs(south), abs(north)))
+    return float(abs(k0 ** 2 * (1 + (dlon * np.cos(phi)) ** 2) - 1))
+
+
+def suggested_working_crs(lonlat_bounds: tuple[float, float, float, float]) -> str:
+    """Return a working CRS for a layer's extent: a transverse Mercator on its meridian if that keeps
+    areas within :data:`MAX_AREA_ERROR`, else an Albers equal-area conic fitted to it (areas exact,
+    distances a little off), both on the GRS80 ellipsoid of CGCS2000."""
+    west, south, east, north = lonlat_bounds
+    centre = round((west + east) / 2, 2)
+    if tm_area_error(lonlat_bounds, centre) <= MAX_AREA_ERROR:
+        return f"+proj=tmerc +lat_0=0 +lon_0={centre:g} +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+    span = north - south
+    lat1, lat2 = round(south + span / 6, 2), round(north - span / 6, 2)  # the 1/6 rule for standard parallels
+    return (f"+proj=aea +lat_1={lat1:g} +lat_2={lat2:g} +lat_0={round((south + north) / 2, 2):g} +lon_0={centre:g} "
+            "+x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs")
+
+
+def check_working_crs(lonlat_bounds: tuple[float, float, float, float], working: str | CRS, *, name: str) -> None:
+    """Refuse a transverse Mercator working CRS whose scale error over the layer passes 0.05 % of area.
+
+    See :func:`tm_area_error`; at the layer's farthest corner it must stay within
+    :data:`MAX_AREA_ERROR`.
+
+    Raises
+    ------
+    CRSError
+        With a working CRS on the layer's own meridian to put in the project file.
+    """
+    spec = CRS.from_user_input(working).to_json_dict().get("conversion", {})
+    if "Transverse Mercator" not in spec.get("method", {}).get("name", ""):
+        return
+    params = {p["name"]: p["value"] for p in spec.get("parameters", [])}
+    meridian, k0 = params.get("Longitude of natural origin"), params.get("Scale factor at natural origin", 1.0)
+    if meridian is None:
+        return
+    error = tm_area_error(lonlat_bounds, meridian, k0)
+    if error > MAX_AREA_ERROR:
+        west, _, east, _ = lonlat_bounds
+        raise CRSError(
+            f"{name}: the layer spans {west:.2f}–{east:.2f}°E, from the working CRS's central meridian "
+            f"({meridian:g}°E) its areas would be off by up to {100 * error:.2f} % (landkit allows "
+            f"{100 * MAX_AREA_ERROR:g} %); set a working CRS that suits it in the project file: "
+            f"crs: {{working: \"{suggested_working_crs(lonlat_bounds)}\"}}"
         )
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from pyproj import CRS
 
 from landkit.config import Project
-from landkit.crs import to_working
+from landkit.crs import check_working_crs, to_working
 from landkit.issues import Issue, raise_on_errors
 from landkit.progress import Stage, no_stage
 from landkit.parcels import add_areas, aggregate_enterprises, assign_blocks
@@ -83,6 +83,8 @@ def _load(project: Project, strict: bool, stage: Stage, enterprises: Future[Tabl
     with stage("validate"):
         issues += check_ids(raw, kind="parcels", id_col="parcel_id")
         issues += check_geometry(raw, kind="parcels", id_col="parcel_id")
+        if len(raw):
+            check_working_crs(tuple(raw.geometry.to_crs("EPSG:4326").total_bounds), working, name=table.name)
         parcels = add_areas(to_working(raw, working))
         issues += check_overlaps(parcels, tolerance_m2=project.validation.overlap_tolerance_m2)
         issues += check_parcel_values(parcels, sliver_area_m2=project.validation.sliver_area_m2)

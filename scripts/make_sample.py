@@ -2751,10 +2751,17 @@ def write_city(n_parcels: int, out_dir: str | os.PathLike[str], *, seed: int = D
 
     For benchmarks: the city's files and a copy of ``gis_data/minhang.yaml`` go to ``out_dir``.
     """
+    from landkit.crs import MAX_AREA_ERROR, suggested_working_crs, tm_area_error
+
     out = Path(out_dir)
-    write(generate(n_parcels, seed=seed, year=year), out, overwrite=True)
+    datasets = generate(n_parcels, seed=seed, year=year)
+    write(datasets, out, overwrite=True)
     project = out / "minhang.yaml"
-    project.write_text((_default_out() / "minhang.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    text = (_default_out() / "minhang.yaml").read_text(encoding="utf-8")
+    bounds = tuple(datasets["parcels"].to_crs("EPSG:4326").total_bounds)
+    if tm_area_error(bounds, 121.4644444) > MAX_AREA_ERROR:  # a city wider than the default working CRS suits
+        text += f'\ncrs:\n  working: "{suggested_working_crs(bounds)}"   # fitted to the synthetic city\n'
+    project.write_text(text, encoding="utf-8")
     return project
 
 

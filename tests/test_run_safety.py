@@ -294,3 +294,41 @@ def test_the_surfaces_carry_a_named_crs(sample_run):
     info = subprocess.run(["gdalinfo", str(sample_run / "score.tif")], capture_output=True, text=True, timeout=60).stdout
     assert 'PROJCRS["Transverse Mercator, central meridian 121.464° (landkit working CRS)"' in info
     assert 'BASEGEOGCRS["China Geodetic Coordinate System 2000"' in info
+
+
+# --- coordinates that cannot be right ------------------------------------------------------------------
+
+
+def test_projected_coordinates_far_outside_their_crs_are_refused(tmp_path, make_project):
+    import geopandas as gpd
+    import shapely
+
+    from landkit.dataset import load_dataset
+    from landkit.errors import CRSError
+
+    parcels = gpd.GeoDataFrame({"parcel_id": ["P1"], "land_use": ["M1"]},
+                               geometry=[shapely.box(1e15, 1e15, 1e15 + 100, 1e15 + 100)], crs="EPSG:4549")
+    with pytest.raises(CRSError, match=r"lie outside where EPSG:4549 is defined"):
+        load_dataset(make_project(tmp_path, parcels=parcels))
+
+
+def test_a_layer_far_from_shanghai_gets_a_working_crs_that_suits_it(tmp_path, make_project):
+    """Near Beijing (116.4°E) the Shanghai meridian's transverse Mercator is 0.4 % off in area."""
+    import geopandas as gpd
+    import shapely
+    from pyproj import Geod
+
+    from landkit.crs import MAX_AREA_ERROR
+    from landkit.dataset import load_dataset
+    from landkit.errors import CRSError
+
+    square = shapely.box(116.40, 39.90, 116.41, 39.91)
+    parcels = gpd.GeoDataFrame({"parcel_id": ["P1"], "land_use": ["M1"]}, geometry=[square], crs="EPSG:4490")
+    with pytest.raises(CRSError) as err:
+        load_dataset(make_project(tmp_path / "a", parcels=parcels))
+    message = str(err.value)
+    assert "off by up to" in message and "+proj=tmerc +lat_0=0 +lon_0=116.4 " in message
+    working = message.split('working: "')[1].split('"')[0]
+    data = load_dataset(make_project(tmp_path / "b", {"crs": {"working": working}}, parcels=parcels))
+    geodesic = abs(Geod(ellps="GRS80").geometry_area_perimeter(square)[0])
+    assert data.parcels["area_m2"].iloc[0] == pytest.approx(geodesic, rel=MAX_AREA_ERROR)
