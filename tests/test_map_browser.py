@@ -347,3 +347,24 @@ def test_english_popup_units(map_en, sample):
         assert page.evaluate("id => landkit.select(id)", str(sample[2].inventory["parcel_id"].iloc[0]))
         headers = page.locator(".leaflet-popup-content th").all_inner_texts()
         assert not any(re.search(r"[\u4e00-\u9fff]", h) for h in headers), headers
+
+
+def test_with_every_layer_on_the_legend_covers_no_layer_entry(map_zh):
+    """At 1400×900 with every overlay on, the legends covered the lower entries of the layer list."""
+    with open_map(map_zh, width=1400, height=900) as bp:
+        page = bp.page
+        page.evaluate("Object.values(landkit.layers).forEach(v => landkit.map.addLayer(v.layer))")
+        page.wait_for_function(SETTLED_JS)
+        legend = page.locator(".landkit-legends").bounding_box()
+        assert legend is not None
+        for label in page.locator(".leaflet-control-layers label").all():
+            box = label.bounding_box()
+            if box is None:
+                continue
+            apart = (box["x"] >= legend["x"] + legend["width"] or box["x"] + box["width"] <= legend["x"]
+                     or box["y"] >= legend["y"] + legend["height"] or box["y"] + box["height"] <= legend["y"])
+            assert apart, label.inner_text()
+        view = page.viewport_size
+        control = page.locator(".leaflet-control-layers").bounding_box()
+        assert control["y"] + control["height"] <= view["height"] + 1  # the list scrolls inside the screen
+        bp.assert_offline_clean()

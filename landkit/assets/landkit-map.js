@@ -240,7 +240,8 @@
     if (!cfg.basemaps[0].url) map.getContainer().classList.add("landkit-plain");
     L.control.layers(bases, overlays, { collapsed: false, position: "topright" }).addTo(map);
 
-    var Legends = L.Control.extend({ options: { position: "bottomright" },
+    // Legends bottom left, the layer list top right: with every layer on they never cover each other.
+    var Legends = L.Control.extend({ options: { position: "bottomleft" },
       onAdd: function () { L.DomEvent.disableClickPropagation(legendBox); return legendBox; } });
     new Legends().addTo(map);
 
