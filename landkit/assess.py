@@ -31,7 +31,7 @@ from landkit.export import write_csv, write_excel
 from landkit.history import append_run, previous_runs, run_record
 from landkit.inventory import assign_disposal, list_low_efficiency
 from landkit.land_status import land_status
-from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, labels_for
+from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, labels_for, value_labels
 from landkit.performance import GRADES, UNGRADED, assess_performance, assessment_year, with_production_zeros
 from landkit.postgis import DbTarget
 from landkit.results import GPKG_NAME, manifest, to_output
@@ -654,18 +654,19 @@ def _write_workbook_timed() -> tuple[list[Path], float]:
 def write_workbook(out_dir: Path, project: Project, result: AssessmentResult) -> list[Path]:
     """Write ``inventory.xlsx``; a sheet longer than :data:`MAX_SHEET_ROWS` goes to a CSV beside it."""
     labels = labels_for(project)
+    values = value_labels(project, project.map.lang)
     paths = []
     sheets = {}
     for name, frame in workbook_sheets(project, result).items():
         if len(frame) > MAX_SHEET_ROWS:
-            paths.append(write_csv(out_dir / SHEET_CSV[name], frame, labels, lang=project.map.lang))
+            paths.append(write_csv(out_dir / SHEET_CSV[name], frame, labels, lang=project.map.lang, values=values))
             log.warning("%s has %d rows: written to %s (the workbook keeps sheets of up to %d rows)",
                         name, len(frame), paths[-1].name, MAX_SHEET_ROWS)
             frame = pd.DataFrame({"说明" if project.map.lang == "zh" else "note": [
                 f"共 {len(frame):,} 行，超过 {MAX_SHEET_ROWS:,} 行，见 {paths[-1].name}" if project.map.lang == "zh"
                 else f"{len(frame):,} rows, more than {MAX_SHEET_ROWS:,}: see {paths[-1].name}"]})
         sheets[name] = frame
-    return [write_excel(out_dir / "inventory.xlsx", sheets, labels, lang=project.map.lang), *paths]
+    return [write_excel(out_dir / "inventory.xlsx", sheets, labels, lang=project.map.lang, values=values), *paths]
 
 
 def surface_overlays(out_dir: Path, project: Project) -> list[dict[str, Any]]:

@@ -47,6 +47,7 @@ from landkit.labels import (
     STATUS_LABELS,
     Label,
     labels_for,
+    value_labels,
     unit,
 )
 from landkit.postgis import is_db_url
@@ -820,7 +821,8 @@ def write_comparison(out_dir: Path, comparison: Comparison, project: Project, b:
     out_dir.mkdir(parents=True, exist_ok=True)
     layers: dict[str, pd.DataFrame] = {"changes": comparison.changes, **comparison.tables()}
     paths = [write_layers(out_dir / "compare.gpkg", layers)]
-    paths.append(write_excel(out_dir / "compare.xlsx", workbook_sheets(comparison, lang), table_labels(project), lang=lang))
+    paths.append(write_excel(out_dir / "compare.xlsx", workbook_sheets(comparison, lang), table_labels(project), lang=lang,
+                             values=value_labels(project, lang)))
     paths.append(write_json(out_dir / "compare.json", comparison.summary))
     a_year, b_year = comparison.summary["a"]["year"], comparison.summary["b"]["year"]
     span = f"{a_year} → {b_year}" if a_year is not None and b_year is not None else ("上期 → 本期" if lang == "zh" else "before → after")

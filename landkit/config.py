@@ -47,6 +47,7 @@ class Source(_Strict):
     encoding: str | None = None
     crs: str | None = None
     query: str | None = None
+    header_row: int | None = Field(None, ge=1)  # 1-based row of a spreadsheet's header; found when unset
 
     @model_validator(mode="after")
     def _query_needs_database(self) -> Source:

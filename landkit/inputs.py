@@ -1,16 +1,24 @@
 """Reading the planner's inputs into canonical GeoDataFrames and tables.
 
 I/O lives here and only here: vector layers through pyogrio (GeoPackage, shapefile, GeoJSON,
-FileGDB), tables through pandas (CSV in UTF-8, UTF-8 with BOM or GBK; XLSX through openpyxl),
+FileGDB), tables through pandas (CSV in UTF-8, UTF-8 with BOM or GBK; XLSX through python-calamine),
 and tables or queries of a PostgreSQL/PostGIS database through :mod:`landkit.postgis` when the
 path is a ``postgresql://`` URL.
 Each reader returns canonical columns (:mod:`landkit.schema`) with units converted, plus the
 problems found in the cells (:class:`landkit.issues.Issue`), never silently dropping a value.
+
+Spreadsheets from government offices are read as they come: title rows above the header are
+skipped (the header is found by its column names, or given as ``header_row:``), a two-row header
+of merged cells is flattened to ``上级/下级`` names, and a date in a year column gives its year.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import logging
+import math
 import re
 import struct
 from collections.abc import Sequence
@@ -206,7 +214,9 @@ def read_table(source: Source, *, kind: str, project: Project) -> pd.DataFrame:
 
     CSV cells are read as text and Excel cells keep their type (text stays text), so ids keep
     their leading zeros; numbers are converted, with their problems reported, by
-    :func:`canonical_columns`. A database table keeps its column types; a land-price table with a
+    :func:`canonical_columns`. The header row of a file is found by :func:`find_header` (or given
+    as ``header_row``) and a two-row header is flattened (:func:`header_names`); the frame's
+    ``attrs["header"]`` says which rows were used. A database table keeps its column types; a land-price table with a
     geometry column is read as a zone layer.
     """
     if is_db_url(source.path):
@@ -216,16 +226,19 @@ def read_table(source: Source, *, kind: str, project: Project) -> pd.DataFrame:
         return frame
     path = _existing(project.resolve(source.path), kind)
     suffix = path.suffix.lower()
+    known = _known_names(kind, project)
     if suffix in (".xlsx", ".xlsm"):
-        return _read_excel(path, source.sheet, kind)
+        return _read_excel(path, source.sheet, kind, known=known, header_row=source.header_row)
     if suffix in (".csv", ".txt", ".tsv"):
-        return _read_csv(path, source.encoding, kind, sep="\t" if suffix == ".tsv" else ",")
+        sep = "\t" if suffix == ".tsv" else ","
+        return _read_csv(path, source.encoding, kind, sep=sep, known=known, header_row=source.header_row)
     if suffix == ".xls":
         raise InputError(f"{kind}: {path} is an old .xls workbook; save it as .xlsx in Excel and point to that")
     raise InputError(f"{kind}: {path}: unknown table format `{suffix}`; use .csv or .xlsx")
 
 
-def _read_excel(path: Path, sheet: str | None, kind: str) -> pd.DataFrame:
+def _read_excel(path: Path, sheet: str | None, kind: str, *, known: set[str] = frozenset(),
+                header_row: int | None = None) -> pd.DataFrame:
     # python-calamine (Rust) reads a 50,000-row sheet in well under a second; openpyxl takes ~10 s.
     from python_calamine import CalamineError, CalamineWorkbook
 
@@ -236,14 +249,26 @@ def _read_excel(path: Path, sheet: str | None, kind: str) -> pd.DataFrame:
     if sheet is not None and sheet not in book.sheet_names:
         raise InputError(f"{kind}: {path} has no sheet `{sheet}`; sheets: {', '.join(book.sheet_names)}")
     name = sheet if sheet is not None else book.sheet_names[0]
-    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    if not rows:
+    table = book.get_sheet_by_name(name)
+    rows = table.to_python(skip_empty_area=False)  # from A1, every row as wide as the sheet
+    if not any(not _is_blank(v) for row in rows for v in row):
         raise InputError(f"{kind}: sheet `{name}` of {path} is empty")
-    header, body = rows[0], rows[1:]
-    columns = [str(h).strip() if h not in (None, "") else f"column_{i + 1}" for i, h in enumerate(header)]
+    # Merged ranges as ((first row, first column), (last row, last column)), 0-based; calamine
+    # puts a merged range's value in its top-left cell and leaves the others empty.
+    merges = getattr(table, "merged_cell_ranges", None) or []
+    where = f"{kind}: sheet `{name}` of {path}"
+    top, how = find_header(rows, known, header_row=header_row, where=where)
+    columns, depth = header_names(rows, top, merges=merges, known=known, where=where)
+    _log_header(where, top, depth, how)
     width = len(columns)
-    body = [row[:width] + [""] * (width - len(row)) for row in body if any(v not in (None, "") for v in row)]
-    return pd.DataFrame(body, columns=columns, dtype=object)
+    body = [
+        row[:width] + [""] * (width - len(row))
+        for row in rows[top + depth :]
+        if any(not _is_blank(v) for v in row)
+    ]
+    frame = pd.DataFrame(body, columns=_unique(columns), dtype=object)
+    frame.attrs["header"] = {"row": top + 1, "rows": depth, "how": how}
+    return frame
 
 
 def _cell_text(value: object) -> str:
@@ -252,9 +277,8 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_csv(path: Path, encoding: str | None, kind: str, sep: str) -> pd.DataFrame:
-    import io
-
+def _read_csv(path: Path, encoding: str | None, kind: str, sep: str, *, known: set[str] = frozenset(),
+              header_row: int | None = None) -> pd.DataFrame:
     data = path.read_bytes()
     tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
     for enc in tried:
@@ -266,13 +290,238 @@ def _read_csv(path: Path, encoding: str | None, kind: str, sep: str) -> pd.DataF
                 hint = f"; it looks like {guess}: pass --encoding {guess.lower()}" if guess else ""
                 raise EncodingError(f"{kind}: {path} is not valid {encoding}: {_describe(exc)}{hint}") from None
             continue
-        try:
-            return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
-        except pd.errors.ParserError as exc:
-            raise InputError(f"{kind}: cannot parse {path} as CSV ({exc})") from None
-        except pd.errors.EmptyDataError:
-            raise InputError(f"{kind}: {path} is empty") from None
+        return _csv_frame(text.removeprefix("\ufeff"), path, kind, sep, known=known, header_row=header_row)
     raise EncodingError(f"{kind}: {path} is neither UTF-8 nor GBK text; save it as UTF-8 or pass --encoding")
+
+
+def _csv_frame(text: str, path: Path, kind: str, sep: str, *, known: set[str], header_row: int | None) -> pd.DataFrame:
+    """Parse CSV text whose header may sit below title lines, or span two lines."""
+    where = f"{kind}: {path}"
+    # The first lines as records (a blank line is an empty record, so record N is line N as Excel
+    # shows the file), with the number of physical lines read up to each.
+    lines = io.StringIO(text, newline=None).readlines()
+    reader = csv.reader(lines, delimiter=sep, skipinitialspace=True)
+    head: list[list[str]] = []
+    ends: list[int] = []
+    wanted = max(HEADER_SEARCH_ROWS, header_row or 0) + 1
+    try:
+        for record in reader:
+            head.append(record)
+            ends.append(reader.line_num)
+            if len(head) >= wanted:
+                break
+    except csv.Error:  # what the csv module cannot split pandas may: look at the records before it
+        pass
+    options = {"sep": sep, "dtype": str, "keep_default_na": False, "skipinitialspace": True}
+    if not any(not _is_blank(v) for row in head for v in row):
+        if not head and text.strip():
+            return _pandas_csv(text, path, kind, options, {"row": 1, "rows": 1, "how": "first non-empty row"})
+        raise InputError(f"{kind}: {path} is empty")
+    width = max(len(r) for r in head)
+    head = [r + [""] * (width - len(r)) for r in head]
+    top, how = find_header(head, known, header_row=header_row, where=where)
+    if top + 1 >= len(head):  # the header is the last record read: no second header row to look at
+        head.append([""] * width)
+    columns, depth = header_names(head, top, merges=None, known=known, where=where)
+    _log_header(where, top, depth, how)
+    header = {"row": top + 1, "rows": depth, "how": how}
+    if top == 0 and depth == 1:  # an ordinary file: read as it is
+        return _pandas_csv(text, path, kind, options, header)
+    # The flattened header on one line, then the lines below the header.
+    out = io.StringIO()
+    csv.writer(out, delimiter=sep, lineterminator="\n").writerow(columns)
+    rest = "".join(lines[ends[min(top + depth, len(ends)) - 1] :])
+    return _pandas_csv(out.getvalue() + rest, path, kind, options, header)
+
+
+def _pandas_csv(text: str, path: Path, kind: str, options: dict, header: dict) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(io.StringIO(text), **options)
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{kind}: cannot parse {path} as CSV ({exc})") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{kind}: {path} is empty") from None
+    frame.attrs["header"] = header
+    return frame
+
+
+# --- header rows ----------------------------------------------------------------------------------
+
+#: How many rows at the top of a sheet are searched for the header row (below a title and notes).
+HEADER_SEARCH_ROWS = 15
+
+#: Joins the two levels of a flattened two-row header: 税收 over 增值税 is the column ``税收/增值税``.
+HEADER_SEPARATOR = "/"
+
+
+def _known_names(kind: str, project: Project) -> set[str]:
+    """The column names that identify a header row of ``kind``: every candidate name, and the canonical names."""
+    names = set(CANONICAL.get(kind, {}))
+    for spec in (getattr(project.columns, kind, None) or {}).values():
+        names.update(str(n).strip() for n in spec.names)
+    return names
+
+
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _text(value: object) -> str:
+    """A header cell as text ("" when empty; 2023.0 → "2023")."""
+    return "" if _is_blank(value) else _cell_text(value).strip()
+
+
+def find_header(rows: Sequence[Sequence[object]], known: set[str], *, header_row: int | None = None,
+                where: str = "table") -> tuple[int, str]:
+    """Find the (first) header row of a sheet: ``(0-based index, how it was found)``.
+
+    ``header_row`` (1-based) is taken as given. Otherwise the header is the first of the first
+    :data:`HEADER_SEARCH_ROWS` rows holding at least two different ``known`` column names, so a
+    title (闵行区2025年企业名录), a blank row or a unit note (单位：万元) above it is skipped. When no
+    row holds two known names, the first of those rows with at least two filled cells (a title row
+    has one) is taken, else the first non-empty row; the missing columns are then reported by
+    :func:`canonical_columns` against real headers.
+
+    Raises
+    ------
+    InputError
+        If ``header_row`` is beyond the sheet or names an empty row.
+    """
+    if header_row is not None:
+        if header_row > len(rows):
+            raise InputError(f"{where}: header_row {header_row} is beyond the last row ({len(rows)})")
+        if all(_is_blank(v) for v in rows[header_row - 1]):
+            raise InputError(f"{where}: header_row {header_row} is an empty row; give the row of the column names")
+        return header_row - 1, "header_row"
+    top = rows[:HEADER_SEARCH_ROWS]
+    for i, row in enumerate(top):
+        if len({t for t in map(_text, row) if t in known}) >= 2:
+            return i, "names"
+    for i, row in enumerate(top):
+        if sum(not _is_blank(v) for v in row) >= 2:
+            return i, "first filled row"
+    return next(i for i, row in enumerate(rows) if any(not _is_blank(v) for v in row)), "first non-empty row"
+
+
+#: A text cell that reads as a number or a date: in a second header row it means data.
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d[\d,，\s]*\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+def _is_value(value: object) -> bool:
+    """Whether a cell holds a number, a date or a yes/no of Excel, or text reading as a number or date."""
+    if isinstance(value, (bool, int, float, dt.date, dt.time, dt.timedelta)):
+        return not _is_blank(value)
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}\s*年", text):  # 2023年: a label (营业收入 over 2023年, 2024年) as much as a value
+        return False
+    return bool(text) and (bool(_NUMBER_TEXT.match(text)) or _text_year(text) is not None)
+
+
+def header_names(rows: Sequence[Sequence[object]], top: int, *, merges: Sequence | None = None,
+                 known: set[str] = frozenset(), where: str = "table") -> tuple[list[str], int]:
+    """Name the columns from the header at row ``top``, flattening a two-row header.
+
+    Returns the column names and how many rows the header takes (1 or 2). The row below the
+    header is a second header row when all of these hold:
+
+    1. a *group* of the header spans several columns and the row below has a cell under it — a
+       group is a horizontal merged range in the header row (Excel: ``税收`` merged over D:E) or,
+       among cells in no merged range, a filled cell followed by empty cells or by repeats of
+       itself (``税收, , `` or ``税收, 税收``, as a workbook saved without its merges or
+       a CSV gives it);
+    2. it is not a data row: it holds no number, date or yes/no — nor text reading as one, but
+       ``2023年`` is a label — except, under a *merged* group, numbers such as years (营业收入
+       over 2023, 2024);
+    3. every column headed by a single-row cell (filled, in no group and not merged down) is
+       empty in it — a data row fills its id and name columns; a cell merged down over both
+       rows (营业收入(万元) over rows 3–4) is empty below in the sheet, as calamine reads it.
+
+    Flattened names are ``上级/下级`` (``税收/增值税``); a column with one level keeps its name
+    (a cell merged down, or an empty cell over a sub-header keeps the sub-header). Empty names
+    are ``column_N``. Three-row headers are not recognised (give ``header_row`` of the lowest).
+    """
+    header = list(rows[top])
+    width = len(header)
+    names = [_text(v) for v in header]
+    below = list(rows[top + 1]) + [""] * (width - len(rows[top + 1])) if top + 1 < len(rows) else [""] * width
+    lower = [_text(v) for v in below[:width]]
+    # group_of[c]: the first column of the group column c belongs to (None: a single-row column).
+    group_of: list[int | None] = [None] * width
+    merged_group = [False] * width
+    covered = [False] * width  # part of a merged range starting in the header row
+    for (r0, c0), (r1, c1) in merges or []:
+        if r0 != top or c0 >= width:
+            continue
+        for c in range(c0, min(c1, width - 1) + 1):
+            covered[c] = True
+            if r1 == top and c1 > c0:  # merged across, not down: a group
+                group_of[c], merged_group[c] = c0, True
+    c = 0
+    while c < width:  # unmerged runs: a name followed by empty cells or repeats of it
+        if covered[c] or not names[c]:
+            c += 1
+            continue
+        end = c + 1
+        while end < width and not covered[end] and names[end] in ("", names[c]):
+            end += 1
+        if end - c > 1:
+            for k in range(c, end):
+                group_of[k] = c
+        c = end
+    under_group = [group_of[k] is not None and lower[k] != "" for k in range(width)]
+    two_rows = (
+        any(under_group)
+        and all(
+            not _is_value(below[k]) or (merged_group[k] and isinstance(below[k], (int, float)))
+            for k in range(width)
+            if lower[k]
+        )
+        and all(not lower[k] for k in range(width) if names[k] and group_of[k] is None and not covered[k])
+    )
+    if not two_rows:
+        columns = [n or f"column_{k + 1}" for k, n in enumerate(names)]
+        return columns, 1
+    columns = []
+    for k in range(width):
+        upper = names[group_of[k]] if group_of[k] is not None else names[k]
+        sub = lower[k]
+        if upper and sub and sub != upper:
+            columns.append(f"{upper}{HEADER_SEPARATOR}{sub}")
+        else:
+            columns.append(upper or sub or f"column_{k + 1}")
+    for start in sorted({g for g in group_of if g is not None}):
+        if names[start] in known and names[start] not in columns:
+            parts = [columns[k] for k in range(width) if group_of[k] == start]
+            log.warning(
+                "%s: the header %s spans %s; map the one to use by that name (e.g. {column: %s})",
+                where, names[start], ", ".join(parts), parts[0],
+            )
+    return columns, 2
+
+
+def _log_header(where: str, top: int, depth: int, how: str) -> None:
+    rows = f"rows {top + 1}–{top + depth}, flattened to 上级/下级 names" if depth == 2 else f"row {top + 1}"
+    found = {"names": "found by its column names", "header_row": "as header_row says"}.get(how, f"the {how}")
+    skipped = f"; row{'s 1–' if top > 1 else ' '}{top} above it skipped" if top else ""
+    log.info("%s: header in %s (%s)%s", where, rows, found, skipped)
+
+
+def _unique(columns: list[str]) -> list[str]:
+    """Column names made unique as pandas does for CSV: a repeat of ``名称`` is ``名称.1``."""
+    seen: dict[str, int] = {}
+    out = []
+    for c in columns:
+        if c in seen:
+            seen[c] += 1
+            c = f"{c}.{seen[c]}"
+        else:
+            seen[c] = 0
+        out.append(c)
+    return out
 
 
 # --- canonical columns ----------------------------------------------------------------------------
@@ -310,6 +559,8 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
     out: dict[str, pd.Series] = {}
     issues: list[Issue] = []
     id_col = _id_column(kind)
+    header = frame.attrs.get("header") or {}
+    first_row = header.get("row", 1) + header.get("rows", 1)  # the sheet row of the first data row
     for canonical, column in schema.items():
         spec = mapping.get(canonical)
         names = spec.names if spec else [canonical]
@@ -318,14 +569,15 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
             if column.required or canonical in explicit:
                 raise InputError(
                     f"{kind}: {name} has no column for `{canonical}` (looked for {', '.join(names)}); "
-                    f"columns present: {', '.join(map(str, present))}; map it under columns.{kind}.{canonical}"
+                    f"columns present: {', '.join(map(str, present))}{_header_hint(frame, kind)}; "
+                    f"map it under columns.{kind}.{canonical}"
                 )
             continue
         raw = frame[found]
         ids = frame[present[_first_present(mapping, id_col, present)]] if id_col and canonical != id_col else None
         values, problems = _convert(raw, canonical, column.kind, project, ids=ids)
         for row, value, what in problems:
-            feature = str(ids.iloc[row]) if ids is not None else f"row {row + 2}"
+            feature = str(ids.iloc[row]) if ids is not None else f"row {row + first_row}"
             issues.append(Issue("error", what, kind, feature, f"column {found} ({canonical}): {value!r} {_WHAT[what]}"))
         if spec is not None and column.kind == "float":
             values = values * unit_of(spec, canonical)
@@ -347,6 +599,16 @@ _WHAT = {
     "not_a_year": f"is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}; fix the cell or leave it empty",
     "out_of_range": f"is infinite or beyond ±{MAX_NUMBER:.0e}; fix the cell or leave it empty",
 }
+
+
+def _header_hint(frame: pd.DataFrame, kind: str) -> str:
+    """Where the header was read, when it was not simply the first row found by its names."""
+    header = frame.attrs.get("header") if hasattr(frame, "attrs") else None
+    if not header or (header["row"] == 1 and header["how"] != "header_row"):
+        return ""
+    rows = f"rows {header['row']}–{header['row'] + 1}" if header["rows"] == 2 else f"row {header['row']}"
+    how = "as header_row says" if header["how"] == "header_row" else f"the {header['how']}"
+    return f" (header read from {rows}, {how}; if the header is another row, set inputs.{kind}.header_row)"
 
 
 def _id_column(kind: str) -> str | None:
@@ -393,6 +655,9 @@ def _convert(raw: pd.Series, canonical: str, kind: str, project: Project, ids: p
         bad = values.isna() & ~blank
         problems += [(i, raw.iloc[i], "unknown_bool") for i in np.flatnonzero(bad.to_numpy())]
         return values, problems
+    original = raw  # problems name the cell as it was
+    if kind == "int":  # every canonical integer column is a year: a date gives its year
+        raw = _years(raw)
     text = raw.where(~blank, None)
     numbers = pd.to_numeric(text, errors="coerce")
     retry = numbers.isna() & ~blank  # text such as "1,234" or "1 234": cleaned, then parsed again
@@ -401,16 +666,63 @@ def _convert(raw: pd.Series, canonical: str, kind: str, project: Project, ids: p
         numbers = numbers.astype(float)
         numbers[retry] = pd.to_numeric(cleaned, errors="coerce").astype(float)
     bad = numbers.isna() & ~blank
-    problems += [(i, raw.iloc[i], "non_numeric") for i in np.flatnonzero(bad.to_numpy())]
+    problems += [(i, original.iloc[i], "non_numeric") for i in np.flatnonzero(bad.to_numpy())]
     numbers = numbers.astype(float)
-    if kind == "int":  # every canonical integer column is a year
+    if kind == "int":
         out_of_range = numbers.notna() & ~numbers.between(*YEAR_RANGE)
-        problems += [(i, raw.iloc[i], "not_a_year") for i in np.flatnonzero(out_of_range.to_numpy())]
-        return numbers.where(~out_of_range).round().astype("Int64"), problems
+        problems += [(i, original.iloc[i], "not_a_year") for i in np.flatnonzero(out_of_range.to_numpy())]
+        # The whole year, not the nearest: 2015.6 typed in a year cell is June 2015 (2015.6 = 2015年6月).
+        return np.floor(numbers.where(~out_of_range)).astype("Int64"), problems
     out_of_range = numbers.notna() & ~(numbers.abs() <= MAX_NUMBER)  # inf, or beyond any real figure
-    problems += [(i, raw.iloc[i], "out_of_range") for i in np.flatnonzero(out_of_range.to_numpy())]
+    problems += [(i, original.iloc[i], "out_of_range") for i in np.flatnonzero(out_of_range.to_numpy())]
     return numbers.where(~out_of_range), problems
 
+
+#: Text dates whose year a year column takes: 2015-06-30, 2015/6/30, 2015.06, 2015-06-30 08:00:00.
+_DATE_SEPARATED = re.compile(
+    r"^(\d{4})\s*([-/.])\s*(\d{1,2})(?:\s*\2\s*(\d{1,2}))?(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+#: 2015年, 2015年6月, 2015年6月30日 (and 2015 年 6 月).
+_DATE_CHINESE = re.compile(r"^(\d{4})\s*年(?:\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?)?$")
+
+
+def _text_year(text: str) -> int | None:
+    """The year of a text date (``2015-06-30``, ``2015/6/30``, ``2015.06``, ``2015年6月``), else None.
+
+    The month (and day) must be a real one, so ``2015.13`` is left to be read as a number.
+    """
+    text = text.strip()
+    m = _DATE_SEPARATED.match(text)
+    if m:
+        year, month, day = int(m[1]), int(m[3]), m[4]
+    else:
+        m = _DATE_CHINESE.match(text)
+        if not m:
+            return None
+        year, month, day = int(m[1]), int(m[2] or 1), m[3]
+    try:
+        dt.date(year, month, int(day) if day else 1)
+    except ValueError:
+        return None
+    return year
+
+
+def _year_of(value: object) -> object:
+    if isinstance(value, (dt.date, np.datetime64)) and not pd.isna(value):  # datetime and Timestamp too
+        return pd.Timestamp(value).year if isinstance(value, np.datetime64) else value.year
+    if isinstance(value, str):
+        year = _text_year(value)
+        return value if year is None else year
+    return value
+
+
+def _years(raw: pd.Series) -> pd.Series:
+    """A year column with its dates replaced by their years (Excel dates, GeoPackage dates, text dates)."""
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw.dt.year.astype(float)
+    if pd.api.types.is_object_dtype(raw) or pd.api.types.is_string_dtype(raw):
+        return raw.map(_year_of).astype(object)
+    return raw
 
 
 # --- the project's inputs ------------------------------------------------------------------------------

@@ -334,3 +334,53 @@ CHANGE_COLOURS = {
     "new": "#4daf4a", "removed": "#525252", "left": "#1a9850", "entered": "#d73027", "path_changed": "#984ea3",
     "down": "#fc8d59", "up": "#91bfdb", "ungraded": "#bdbdbd", "graded": "#80cdc1",
 }
+
+#: Coded values of output columns as shown to people: column → code → (Chinese, English). Tables
+#: in Chinese (workbooks, CSV) show the Chinese; English ones keep the codes. Track names come
+#: from the project (:func:`value_labels`).
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "status": STATUS_LABELS,
+    "status_a": STATUS_LABELS,
+    "status_b": STATUS_LABELS,
+    "grade_basis": {"rank": ("按排名", "by rank"), "score": ("按分数", "by score"), "direct": ("直接定级", "direct class")},
+    "compensation_basis": {"none": ("无偿", "none"), "residual": ("土地及建筑物残值", "residual value of land and buildings"),
+                           "reduction": ("减量化标准", "reduction standard")},
+    "list_basis": {"C": ("C类", "class C"), "D": ("D类", "class D"), "IDLE": ("闲置土地", "legally idle land")},
+    "kpi": {"rd_share": ("研发经费占营业收入比重", "R&D share of revenue"),
+            "labour_productivity_wan": ("劳动生产率", "Labour productivity"),
+            "high_tech_firms": ("高新技术企业数", "High-tech firms")},
+}
+
+#: Booleans as shown to people (Chinese, English).
+BOOLEAN_LABELS = {True: ("是", "yes"), False: ("否", "no")}
+
+
+def _default_track_labels() -> dict[str, tuple[str, str]]:
+    """The default profile's tracks: name → (Chinese, English), read once."""
+    global _DEFAULT_TRACKS
+    if _DEFAULT_TRACKS is None:
+        import yaml
+
+        from landkit.config import default_profile_text
+
+        tracks = (yaml.safe_load(default_profile_text()).get("assessment") or {}).get("tracks") or []
+        _DEFAULT_TRACKS = {t["name"]: (t["label_zh"], t["label_en"]) for t in tracks if isinstance(t, dict) and "name" in t}
+    return _DEFAULT_TRACKS
+
+
+_DEFAULT_TRACKS: dict[str, tuple[str, str]] | None = None
+
+
+def value_labels(project: Project | None = None, lang: str = "zh") -> dict[str, dict[str, str]]:
+    """Return column → code → shown value for tables in ``lang`` (empty in English: codes kept).
+
+    ``track`` takes the project's track labels (``label_zh``); without a project, the default
+    profile's.
+    """
+    if lang != "zh":
+        return {}
+    out = {column: {code: names[0] for code, names in codes.items()} for column, codes in VALUE_LABELS.items()}
+    tracks = ({t.name: (t.label_zh, t.label_en) for t in project.assessment.tracks} if project is not None
+              else _default_track_labels())
+    out["track"] = {name: names[0] for name, names in tracks.items()}
+    return out

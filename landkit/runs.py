@@ -96,7 +96,7 @@ def open_run(target: str | Path, *, schema: str | None = None, must_exist: bool 
         where = f"{path} has no {GPKG_NAME}" if path.is_dir() else f"{path} does not exist"
         raise InputError(f"{where}; give an output folder of `landkit assess -o`, its {GPKG_NAME}, "
                          "or postgresql://.../db?schema=NAME (a run written with --db)")
-    if must_exist:
+    if must_exist and gpkg.name == GPKG_NAME:  # a run's GeoPackage: its run must be complete
         require_complete(gpkg.parent)
     return RunStore(gpkg=gpkg)
 

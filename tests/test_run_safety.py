@@ -332,3 +332,23 @@ def test_a_layer_far_from_shanghai_gets_a_working_crs_that_suits_it(tmp_path, ma
     data = load_dataset(make_project(tmp_path / "b", {"crs": {"working": working}}, parcels=parcels))
     geodesic = abs(Geod(ellps="GRS80").geometry_area_perimeter(square)[0])
     assert data.parcels["area_m2"].iloc[0] == pytest.approx(geodesic, rel=MAX_AREA_ERROR)
+
+
+def test_gbk_export_says_which_rows_lose_characters(tmp_path, caplog, working_crs):
+    import geopandas as gpd
+    import shapely
+
+    from landkit.export import write_shapefile
+    from landkit.labels import COLUMNS
+
+    layer = gpd.GeoDataFrame({"parcel_id": ["P1", "P2"], "enterprise_names": ["甲公司😀", "乙公司"]},
+                             geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)], crs=working_crs)
+    with caplog.at_level("WARNING", logger="landkit"):
+        write_shapefile(tmp_path / "gbk.shp", layer, COLUMNS, encoding="gbk")
+    assert "1 row(s) hold characters GBK cannot store" in caplog.text and "P1" in caplog.text and "gb18030" in caplog.text
+    caplog.clear()
+    write_shapefile(tmp_path / "full.shp", layer, COLUMNS, encoding="gb18030")
+    import pyogrio
+
+    back = pyogrio.read_dataframe(tmp_path / "full.shp", encoding="gb18030")
+    assert back.iloc[0, 1] == "甲公司😀" and "cannot store" not in caplog.text

@@ -9,7 +9,7 @@ import click
 from landkit.cli.options import PathOrURL, config_opt, load_project, overwrite_opt, run_schema_opt
 from landkit.errors import InputError
 from landkit.export import export_layer
-from landkit.labels import labels_for
+from landkit.labels import labels_for, value_labels
 from landkit.output import check_writable, vector_parts
 from landkit.runs import list_layers, open_run, read_layer
 
@@ -20,8 +20,9 @@ from landkit.runs import list_layers, open_run, read_layer
 @run_schema_opt
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file: .shp, .gpkg, .geojson, .xlsx or .csv.")
-@click.option("--encoding", type=click.Choice(["utf-8", "gbk"], case_sensitive=False), default="utf-8",
-              show_default=True, help="Shapefile text encoding (GBK for ArcGIS on Chinese Windows).")
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk", "gb18030"], case_sensitive=False), default="utf-8",
+              show_default=True, help="Shapefile text encoding (GBK for ArcGIS on Chinese Windows; GB18030 keeps "
+              "every character GBK cannot).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Header language (Excel, CSV).")
 @config_opt
 @overwrite_opt
@@ -34,6 +35,8 @@ def command(run, layer: str, schema, output: Path, encoding: str, lang: str, con
         raise InputError(f"{store.label} has no layer `{layer}`; layers: {', '.join(layers)}")
     check_writable(vector_parts(output) + ([output.with_name(output.stem + "_fields.csv")] if output.suffix.lower() == ".shp" else []), overwrite=overwrite)
     frame = read_layer(store, layer)
-    labels = labels_for(load_project(config_path))
-    for path in export_layer(output, frame, labels, encoding=encoding, lang=lang, layer_name=layer):
+    project = load_project(config_path)
+    labels = labels_for(project)
+    for path in export_layer(output, frame, labels, encoding=encoding, lang=lang, layer_name=layer,
+                             values=value_labels(project, lang)):
         click.echo(f"Wrote {path}")

@@ -10,7 +10,7 @@ from landkit.cli.options import config_opt, crs_opt, encoding_opt, layer_opt, lo
 from landkit.config import RasterSource
 from landkit.dataset import load_dataset
 from landkit.export import export_layer
-from landkit.labels import labels_for
+from landkit.labels import labels_for, value_labels
 from landkit.output import check_writable, vector_parts
 from landkit.raster import assess_rasters
 from landkit.results import to_output
@@ -53,5 +53,5 @@ def command(parcels, rasters, band, stats, categorical, output, layer, encoding,
     table = assess_rasters(data.parcels, sources, storey_height_m=project.surfaces.storey_height_m)
     keep = ["parcel_id", "area_m2", data.parcels.geometry.name]
     result = to_output(data.parcels[keep].join(table), project, data)
-    for path in export_layer(output, result, labels_for(project), layer_name="zonal"):
+    for path in export_layer(output, result, labels_for(project), layer_name="zonal", values=value_labels(project)):
         click.echo(f"Wrote {path}")
