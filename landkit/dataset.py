@@ -80,6 +80,8 @@ def _load(project: Project, strict: bool, stage: Stage, enterprises: Future[Tabl
         table = read_input("parcels", project)
     issues = list(table.issues)
     raw = table.frame
+    if raw.empty:
+        issues.append(Issue("error", "empty", "parcels", "", f"{table.name} holds no parcel; point inputs.parcels at the parcel layer"))
     with stage("validate"):
         issues += check_ids(raw, kind="parcels", id_col="parcel_id")
         issues += check_geometry(raw, kind="parcels", id_col="parcel_id")

@@ -149,6 +149,15 @@ def check_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index,
         severity = "warning" if column in SIGNED_ENTERPRISE_COLUMNS else "error"
         for i in np.flatnonzero((enterprises[column] < 0).fillna(False).to_numpy()):
             issues.append(Issue(severity, "negative", "enterprises", ids[i], f"{column} is negative ({enterprises[column].iloc[i]})"))
+    blank = enterprises["parcel_id"].isna() | (enterprises["parcel_id"].astype(str).str.strip() == "")
+    if len(enterprises) and blank.all():  # the wrong column mapped, not a few forgotten cells
+        issues.append(Issue("error", "no_match", "enterprises", "", "no enterprise has a parcel id (the column is empty); "
+                            "check that columns.enterprises.parcel_id names the parcel id column"))
+        return issues
+    for i in np.flatnonzero(blank.to_numpy()):
+        issues.append(Issue("error", "empty", "enterprises", ids[i], "has no parcel id; fill its parcel id cell (地块编号) or drop the row"))
+    if len(parcel_ids) == 0:
+        return issues  # the parcel layer's own error says it is empty
     unmatched = unmatched_enterprises(enterprises, parcel_ids, separators)
     if len(unmatched) and unmatched["enterprise_id"].nunique() == len(enterprises):
         sample = ", ".join(map(str, unmatched["parcel_id"].head(3)))

@@ -352,3 +352,16 @@ def test_gbk_export_says_which_rows_lose_characters(tmp_path, caplog, working_cr
 
     back = pyogrio.read_dataframe(tmp_path / "full.shp", encoding="gb18030")
     assert back.iloc[0, 1] == "甲公司😀" and "cannot store" not in caplog.text
+
+
+def test_an_empty_layer_and_an_enterprise_without_a_parcel_id_are_named(tmp_path):
+    import geopandas as gpd
+    import pandas as pd
+
+    empty = gpd.GeoDataFrame({"地块编号": pd.Series([], dtype=str), "用地性质": pd.Series([], dtype=str)},
+                             geometry=gpd.GeoSeries([], crs="EPSG:4490"))
+    empty.to_file(tmp_path / "p.gpkg", layer="parcels")
+    pd.DataFrame({"统一社会信用代码": ["E1", "E2"], "地块编号": ["", "P9"], "税收(万元)": [1, 2]}).to_csv(tmp_path / "e.csv", index=False)
+    result = invoke("validate", tmp_path / "p.gpkg", "-e", tmp_path / "e.csv")
+    assert result.exit_code == 1 and "internal error" not in result.output
+    assert "holds no parcel" in result.output and "enterprises E1: has no parcel id" in result.output
