@@ -469,15 +469,79 @@ def score_detail_columns(project: Project, parcels: pd.DataFrame) -> list[str]:
     return columns
 
 
-def qgis_styles(project: Project) -> pd.DataFrame:
-    """Return the QGIS default styles: parcels by grade, inventory by disposal path."""
+def qgis_styles(project: Project, layers: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Return the QGIS default styles of the run's spatial layers (the GeoPackage's ``layer_styles``).
+
+    Parcels and the watch table by grade, the inventory by disposal path, blocks as outlines,
+    rings by ring, linkage lines by kind, roads by class, clusters and core sites in one colour;
+    any other spatial layer in one colour for its geometry. Without ``layers``: the three parcel
+    layers only.
+    """
+    from landkit.labels import LINK_COLOURS, RING_COLOURS
+    from landkit.styles import geometry_kind, single_symbol_qml
+
     grade = categorized_qml("grade", [(g, f"{g}类" if g != "U" else "不参评", GRADE_COLOURS[g]) for g in (*GRADES, UNGRADED)])
     paths = [(r.code, r.label_zh, DISPOSAL_COLOURS.get(r.code, "#999999")) for r in project.disposal.rules]
-    return layer_styles_table({
+    styles: dict[str, tuple[str, str, str]] = {
         "parcels": ("评价等级", "地块按评价等级着色 (landkit)", grade),
         "inventory": ("盘活路径", "低效用地按盘活路径着色 (landkit)", categorized_qml("disposal", paths)),
         "watchlist": ("评价等级", "关注清单按评价等级着色 (landkit)", grade),
-    })
+    }
+    if layers is None:
+        return layer_styles_table(styles)
+
+    def present(name: str, column: str) -> list[str]:
+        frame = layers.get(name)
+        if frame is None or column not in frame:
+            return []
+        return [str(v) for v in pd.unique(frame[column].dropna()) if str(v) != ""]
+
+    ring_names = {**{r: v.get("zh", r) for r, v in project.rings.labels.items()}, "unreachable": "不可达"}
+    rings = [*(r for r in RING_COLOURS if r in present("rings", "ring")),
+             *(r for r in present("rings", "ring") if r not in RING_COLOURS)]
+    link_names = {"pair": "联动组合", "core": "至核心", "nearest": "相邻区块"}
+    kinds = [*(k for k in LINK_COLOURS if k in present("linkage", "kind")),
+             *(k for k in present("linkage", "kind") if k not in LINK_COLOURS)]
+    # roads: the classes of the speed table first (fastest first: widest, darkest), then the others
+    ranked = list(project.rings.default_speed_kmh)
+    classes = [*(c for c in ranked if c in present("roads", "road_class")),
+               *(c for c in present("roads", "road_class") if c not in ranked)]
+    road_shades = ["#e31a1c", "#fd8d3c", "#636363", "#969696", "#bdbdbd"]
+    road_widths = [1.2, 1.0, 0.8, 0.5, 0.3]
+    rank = {c: min(ranked.index(c) if c in ranked else len(road_shades) - 1, len(road_shades) - 1) for c in classes}
+    specific = {
+        "blocks": ("区块边界", "区块边界 (landkit)",
+                   single_symbol_qml("#1f4e79", "polygon", filled=False, outline="#1f4e79", outline_width=0.6)),
+        "rings": ("规划圈层", "规划圈层按圈层着色 (landkit)",
+                  categorized_qml("ring", [(r, ring_names.get(r, r), RING_COLOURS.get(r, "#999999")) for r in rings],
+                                  "polygon", alpha=90, outline_width=0.4,
+                                  options={r: {"outline": RING_COLOURS.get(r, "#999999")} for r in rings})),
+        "clusters": ("集聚簇", "产业用地集聚簇 (landkit)",
+                     single_symbol_qml("#cab2d6", "polygon", alpha=77, outline="#6a3d9a", outline_width=0.3)),
+        "linkage": ("联动网络", "联动网络按连接类型着色 (landkit)",
+                    categorized_qml("kind", [(k, link_names.get(k, k), LINK_COLOURS.get(k, "#999999")) for k in kinds],
+                                    "line", width=0.8)),
+        "roads": ("道路等级", "道路按道路等级着色 (landkit)",
+                  categorized_qml("road_class", [*((c, c, road_shades[rank[c]]) for c in classes), ("", "其他", "#bdbdbd")],
+                                  "line", options={**{c: {"width": road_widths[rank[c]]} for c in classes}, "": {"width": 0.3}})
+                  if "road_class" in layers.get("roads", pd.DataFrame()) else single_symbol_qml("#8c8c8c", "line", width=0.4)),
+        "core_sites": ("核心载体", "核心载体 (landkit)",
+                       single_symbol_qml("#ef3b2c", "point", size=3.5, outline="#b2182b")),
+    }
+    defaults = {"parcels": "polygon", "inventory": "polygon", "watchlist": "polygon", "blocks": "polygon", "rings": "polygon",
+                "clusters": "polygon", "linkage": "line", "roads": "line", "core_sites": "point"}
+    out = {}
+    for name, frame in layers.items():
+        kind = geometry_kind(frame, defaults.get(name))
+        if kind is None:
+            continue  # a plain table, or a layer of mixed geometry
+        if name in styles and kind == "polygon":
+            out[name] = styles[name]
+        elif name in specific and kind == defaults[name]:
+            out[name] = specific[name]
+        else:  # a layer without a style of its own, or of an unexpected geometry: one colour
+            out[name] = (name, f"{name} (landkit)", single_symbol_qml("#8c8c8c", kind))
+    return layer_styles_table(out)
 
 
 def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.DataFrame]:
@@ -608,7 +672,7 @@ def output_layers(out_dir: Path, project: Project, data: Dataset, result: Assess
         layers["clusters"] = to_output(result.scatter.clusters, project, data)
     layers.update(result.tables)
     layers["kpis"] = result.kpis
-    layers["layer_styles"] = qgis_styles(project)
+    layers["layer_styles"] = qgis_styles(project, layers)
     append_run(layers, run_record(project, data, result, out_dir), previous_runs(out_dir / GPKG_NAME))  # landkit_runs
     return layers
 

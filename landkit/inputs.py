@@ -752,7 +752,7 @@ def read_input(kind: str, project: Project) -> Table:
 def split_parcel_ids(ids: pd.Series, separators: Sequence[str] = PARCEL_ID_SEPARATORS) -> pd.Series:
     """Split cells that list several parcel ids (``A；B``) into one row per id (same index), ids stripped."""
     pattern = "|".join(re.escape(s) for s in separators) if separators else r"(?!)"
-    parts = ids.astype(str).str.strip().str.split(pattern, regex=True).explode().astype(str).str.strip()
+    parts = ids.where(ids.notna(), "").astype(str).str.strip().str.split(pattern, regex=True).explode().astype(str).str.strip()
     return parts.loc[lambda s: s != ""]
 
 

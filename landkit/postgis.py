@@ -24,7 +24,9 @@ Reading runs ``COPY (SELECT ...) TO STDOUT`` as CSV, parsed by pyarrow (the same
 pyogrio uses for files); geometry travels as hex EWKB, so a query's SRID comes with its values.
 Writing (:func:`write_layers_postgis`) happens in one transaction: typed columns, ``COPY FROM
 STDIN`` of CSV written by pyarrow, a primary key and a GiST index per layer; any failure rolls
-everything back.
+everything back. The layers' default QGIS styles (a ``layer_styles`` table among the layers) go
+into ``public.layer_styles``, where QGIS looks for them, in the same transaction (see
+:func:`write_layers_postgis`).
 """
 
 from __future__ import annotations
@@ -78,6 +80,10 @@ TABLE_COMMENT = "landkit layer"
 GEOMETRY_COLUMN = "geom"
 #: PostgreSQL identifiers longer than this many bytes are silently truncated by the server.
 MAX_IDENTIFIER_BYTES = 63
+#: The run's table of QGIS styles (the GeoPackage's ``layer_styles``): its rows also go to
+#: :data:`QGIS_STYLES` (schema, table), where QGIS's postgres provider reads them.
+STYLES_TABLE = "layer_styles"
+QGIS_STYLES = ("public", "layer_styles")
 
 
 # --- URLs ------------------------------------------------------------------------------------------
@@ -941,6 +947,13 @@ def write_layers_postgis(url: str, schema: str, layers: Mapping[str, pd.DataFram
     double precision, timestamp, date, text). The primary key is ``parcel_id`` or ``block_id``
     when present, unique and never empty, else a serial ``fid``. The schema is created if missing.
 
+    A ``layer_styles`` table among the layers (the GeoPackage's QGIS styles) is written with
+    QGIS's columns (database, schema and geometry column filled, ``type``), and its rows for the
+    spatial tables also go into ``public.layer_styles``, where QGIS's postgres provider reads a
+    layer's default style: created with QGIS's definition if missing, the rows an earlier
+    landkit run wrote for this schema replaced, in this transaction. A role that may not write
+    there gets a warning naming the table, not an error (:func:`_write_qgis_styles`).
+
     Parameters
     ----------
     url : str
@@ -976,9 +989,18 @@ def write_layers_postgis(url: str, schema: str, layers: Mapping[str, pd.DataFram
     conninfo = parse_url(url).conninfo
     where = f"writing to {redact(conninfo)} (schema {schema})"
     _check_identifier(schema, what="schema", where=where)
-    prepared = [_prepare(str(name), frame, where=where, key=append.get(str(name))) for name, frame in layers.items()]
+    styles = layers.get(STYLES_TABLE) if STYLES_TABLE not in append else None
+    prepared = [_prepare(str(name), frame, where=where, key=append.get(str(name))) for name, frame in layers.items()
+                if styles is None or str(name) != STYLES_TABLE]
     written: list[str] = []
     with connect(conninfo, what=where) as conn:
+        rows = None
+        if styles is not None:  # the run's copy has QGIS's columns too: the rows written to public.layer_styles
+            from landkit.styles import qgis_style_rows
+
+            rows = qgis_style_rows(styles, catalog=conn.info.dbname, schema=schema, geometry=_style_targets(prepared))
+            position = [str(n) for n in layers].index(STYLES_TABLE)
+            prepared.insert(position, _prepare(STYLES_TABLE, rows, where=where))
         step = "checking the schema"
         try:
             with conn.transaction():
@@ -990,10 +1012,109 @@ def write_layers_postgis(url: str, schema: str, layers: Mapping[str, pd.DataFram
                     mode = ("append" if layer.name in append else "replace") if layer.name in existing else "create"
                     _write_table(conn, schema, layer, mode=mode, srids=srids, where=where, key=append.get(layer.name))
                     written.append(f"{schema}.{layer.name}")
+                if rows is not None:
+                    step = "writing the QGIS styles"
+                    _write_qgis_styles(conn, schema, rows, tables=[p.name for p in prepared], where=where)
         except psycopg.Error as exc:
             raise _write_error(exc, conn, where=where, step=step, schema=schema) from None
     log.info("wrote %d tables to %s", len(written), where.removeprefix("writing to "))
     return written
+
+
+def _style_targets(prepared: list[_Layer]) -> dict[str, tuple[str, str | None]]:
+    """Spatial table → (geometry column, QGIS geometry type: ``Polygon``, ``Line``, ``Point``; None when mixed)."""
+    from landkit.styles import QGIS_GEOMETRY_TYPES
+
+    kinds = {"POLYGON": "polygon", "MULTIPOLYGON": "polygon", "LINESTRING": "line", "MULTILINESTRING": "line",
+             "POINT": "point", "MULTIPOINT": "point"}
+    return {p.name: (p.geometry, QGIS_GEOMETRY_TYPES.get(kinds.get(p.geometry_type.removesuffix("Z"), ""))) for p in prepared
+            if p.geometry is not None}
+
+
+def _write_qgis_styles(conn: psycopg.Connection, schema: str, rows: pd.DataFrame, *, tables: list[str], where: str) -> int:
+    """Write the layers' default styles into ``public.layer_styles``, where QGIS's postgres provider reads them.
+
+    The table is created with QGIS's own definition when missing. The rows landkit wrote before
+    for this schema's tables (owner ``landkit``, description ending ``(landkit)``) are replaced,
+    those of tables no longer there deleted; other styles of the tables written (saved from QGIS)
+    are kept, no longer the default. A role that may not write the table (or create it), or a
+    table QGIS would not read, gets a warning naming it, never an error: the styles are in the
+    GeoPackage and in ``schema.layer_styles`` still. Runs in a savepoint of the caller's
+    transaction, so a refusal leaves the layers written. Returns the rows written.
+    """
+    psycopg = _psycopg()
+    from psycopg import sql
+
+    from landkit.styles import QGIS_STYLES_DDL, QGIS_STYLES_REQUIRED, STYLE_MARK, STYLE_OWNER
+
+    if rows.empty:
+        return 0
+    name = ".".join(QGIS_STYLES)
+    target = sql.Identifier(*QGIS_STYLES)
+    role = conn.info.user
+    grant = (f"GRANT SELECT, INSERT, UPDATE, DELETE ON {_quoted(conn, *QGIS_STYLES)} TO {_quoted(conn, role)} "
+             f"(and USAGE on its id sequence)")
+    fallback = (f"QGIS will not apply them from the database (they are in the GeoPackage and in {schema}.{STYLES_TABLE})")
+
+    def skip(reason: str) -> int:
+        log.warning("%s: styles not written to %s: %s; %s", where, name, reason, fallback)
+        return 0
+
+    if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [QGIS_STYLES[0]]).fetchone() is None:
+        return skip(f"database `{conn.info.dbname}` has no schema `{QGIS_STYLES[0]}`")
+    if not _relation_exists(conn, *QGIS_STYLES):
+        if not conn.execute("SELECT has_schema_privilege(%s, 'CREATE')", [QGIS_STYLES[0]]).fetchone()[0]:
+            return skip(f"role `{role}` may not create it in schema `{QGIS_STYLES[0]}` (ask for GRANT CREATE ON SCHEMA "
+                        f"{_quoted(conn, QGIS_STYLES[0])} TO {_quoted(conn, role)}, or have QGIS save a style there once)")
+        present = None
+    else:
+        present = {r[0] for r in conn.execute(
+            "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped", list(QGIS_STYLES)).fetchall()}
+        missing = [c for c in QGIS_STYLES_REQUIRED if c not in present]
+        if missing:
+            return skip(f"the table there is not QGIS's (no column {', '.join(missing)})")
+        may = conn.execute("SELECT has_table_privilege(%s, 'SELECT, INSERT, UPDATE, DELETE')",
+                           [_quoted(conn, *QGIS_STYLES)]).fetchone()[0]
+        if not may:
+            return skip(f"role `{role}` may not write it (ask its owner for {grant})")
+    try:
+        with conn.transaction():  # a savepoint: a refusal here leaves the layers written
+            if present is None:
+                conn.execute(sql.SQL("CREATE TABLE {} ({})").format(target, sql.SQL(QGIS_STYLES_DDL)))
+                present = {c.split()[0].lower() for c in QGIS_STYLES_DDL.split(", ")}
+            conn.execute("SET LOCAL xmloption = document")  # a QML document starts with its DOCTYPE
+            mine = sql.SQL("f_table_catalog = %s AND f_table_schema = %s AND owner = %s AND description LIKE %s")
+            mine_params = [conn.info.dbname, schema, STYLE_OWNER, "%" + STYLE_MARK]  # (the mark holds no % or _)
+            gone = sql.SQL("NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                           "WHERE n.nspname = f_table_schema AND c.relname = f_table_name)")
+            conn.execute(sql.SQL("DELETE FROM {} WHERE {} AND (f_table_name = ANY(%s) OR {})").format(target, mine, gone),
+                         [*mine_params, tables])
+            conn.execute(sql.SQL("UPDATE {} SET useasdefault = false WHERE f_table_catalog = %s AND f_table_schema = %s "
+                                 "AND f_table_name = ANY(%s) AND useasdefault").format(target),
+                         [conn.info.dbname, schema, list(rows["f_table_name"])])
+            columns = [c for c in ("f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "stylename",
+                                   "styleqml", "useasdefault", "description", "owner", "update_time", "type") if c in present]
+            insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                target, sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", ").join(sql.Placeholder() * len(columns)))
+            values = [[_plain(row[c]) for c in columns] for _, row in rows.iterrows()]
+            with conn.cursor() as cur:
+                cur.executemany(insert, values)
+    except psycopg.Error as exc:
+        if getattr(exc, "sqlstate", None) == "42501":
+            return skip(f"role `{role}` was refused ({_one_line(exc)}; ask for {grant})")
+        return skip(_one_line(exc))
+    log.info("%s: wrote %d default styles to %s", where, len(values), name)
+    return len(values)
+
+
+def _plain(value: Any) -> Any:
+    """A value as psycopg adapts it (a pandas Timestamp as datetime, a missing value as NULL)."""
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def check_target(target: DbTarget, *, tables: Collection[str] = ("parcels", "inventory")) -> None:

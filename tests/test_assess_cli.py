@@ -126,7 +126,7 @@ def test_qgis_styles_table(run_dir):
     with sqlite3.connect(run_dir / "landkit.gpkg") as db:
         rows = db.execute("SELECT f_table_name, styleName, styleQML, useAsDefault FROM layer_styles").fetchall()
         contents = {r[0] for r in db.execute("SELECT table_name FROM gpkg_contents")}
-    assert {r[0] for r in rows} == {"parcels", "inventory", "watchlist"} and all(r[3] for r in rows)
+    assert {r[0] for r in rows} >= {"parcels", "inventory", "watchlist", "blocks"} and all(r[3] for r in rows)
     assert "layer_styles" in contents
     root = ET.fromstring(rows[0][2].split("\n", 1)[1])
     renderer = root.find("renderer-v2")
