@@ -167,6 +167,9 @@ def test_history_errors_are_one_line(tmp_path):
     assert result.exit_code == 1 and "has no landkit.gpkg" in result.output and len(result.output.strip().splitlines()) == 1
     old = tmp_path / "landkit.gpkg"
     pyogrio.write_dataframe(pd.DataFrame({"a": [1]}), old, layer="parcels")
+    result = invoke("history", old)  # a landkit.gpkg without its manifest is no complete run
+    assert result.exit_code == 1 and "holds no complete run" in result.output and len(result.output.strip().splitlines()) == 1
+    (tmp_path / "manifest.json").write_text("{}")
     result = invoke("history", old)
     assert result.exit_code == 1 and "no run history" in result.output and len(result.output.strip().splitlines()) == 1
     assert invoke("history", tmp_path / "missing").exit_code == 1
