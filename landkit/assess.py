@@ -32,7 +32,7 @@ from landkit.history import append_run, previous_runs, run_record
 from landkit.inventory import assign_disposal, list_low_efficiency
 from landkit.land_status import land_status
 from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, labels_for, value_labels
-from landkit.performance import GRADES, UNGRADED, assess_performance, assessment_year, with_production_zeros
+from landkit.performance import GRADES, UNGRADED, assess_performance, assessment_year, industry_group, with_production_zeros
 from landkit.postgis import DbTarget
 from landkit.results import GPKG_NAME, manifest, to_output
 from landkit.styles import categorized_qml, layer_styles_table
@@ -97,6 +97,7 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
     parcels = with_production_zeros(data.parcels)
     parcels = parcels.join(land_status(parcels, project.inventory.idle_land, year=year))
     parcels["sporadic"] = sporadic_plots(parcels)
+    parcels["industry_group"] = industry_group(parcels, project.assessment)  # read by benchmarks and the FAR norm
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The 小而散 geometry (neighbour graph, clusters, patches; GEOS releases the GIL) needs no
         # assessment column: it runs beside the zonal statistics and the assessments.

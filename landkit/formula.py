@@ -40,7 +40,7 @@ import io
 import keyword
 import operator
 import tokenize
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -655,3 +655,22 @@ def _where(column: int, condition: Any, a: Any, b: Any) -> Any:
         return a if condition else b
     arrays = [v.to_numpy() if isinstance(v, pd.Series) else v for v in (condition, a, b)]
     return pd.Series(np.where(*arrays), index=series.index)
+
+
+def with_rule_defaults(frame: pd.DataFrame, *, flags: Iterable[str] = (), labels: Iterable[str] = (),
+                       numbers: Iterable[str] = ()) -> pd.DataFrame:
+    """Return a copy of ``frame`` in which every column a rule may read exists.
+
+    ``flags`` become booleans (missing: False), absent ``labels`` None and absent ``numbers``
+    NaN, so that a rule over data that lack a column reads "not known" rather than failing.
+    """
+    out = frame.copy()
+    for column in flags:
+        out[column] = out[column].fillna(False).astype(bool) if column in out else False
+    for column in labels:
+        if column not in out:
+            out[column] = None
+    for column in numbers:
+        if column not in out:
+            out[column] = np.nan
+    return out

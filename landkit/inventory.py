@@ -40,7 +40,7 @@ import pandas as pd
 
 from landkit.config import Disposal, Inventory, Rule, Valuation
 from landkit.errors import ConfigError
-from landkit.formula import check_expression, evaluate_condition
+from landkit.formula import check_expression, evaluate_condition, with_rule_defaults
 from landkit.parcels import first_flagged
 
 SEPARATOR = ";"
@@ -66,21 +66,15 @@ def far_minimum(parcels: pd.DataFrame, far_min: dict[str, float] | float | None)
 
 def rule_frame(parcels: pd.DataFrame, inventory: Inventory) -> pd.DataFrame:
     """Return the parcel columns the rules read, with the derived and defaulted ones added."""
-    frame = parcels.copy()
-    frame["inside_block"] = frame["inside_block"].fillna(False).astype(bool) if "inside_block" in frame else False
-    for flag in ("sporadic", "small", "isolated", "legally_idle", "graded"):
-        frame[flag] = frame[flag].fillna(False).astype(bool) if flag in frame else False
+    frame = with_rule_defaults(
+        parcels, flags=("inside_block", "sporadic", "small", "isolated", "legally_idle", "graded"),
+        labels=("grade", "status", "industry", "ring", "land_use", "function_fit"),
+        numbers=("idle_years", "stopped_years", "high_tech_firms", "rd_intensity", "far"))
     frame["far_min"] = far_minimum(frame, inventory.params.get("far_min"))
     area = frame["area_m2"].astype(float).where(frame["area_m2"] > 0)
     built = frame["footprint_m2"].astype(float) if "footprint_m2" in frame else pd.Series(np.nan, index=frame.index)
     yard = frame["yard_m2"].astype(float).fillna(0.0) if "yard_m2" in frame else 0.0
     frame["building_coefficient"] = (built + yard) / area
-    for column in ("grade", "status", "industry", "ring", "land_use", "function_fit"):
-        if column not in frame:
-            frame[column] = None
-    for column in ("idle_years", "stopped_years", "high_tech_firms", "rd_intensity", "far"):
-        if column not in frame:
-            frame[column] = np.nan
     return frame
 
 

@@ -50,7 +50,7 @@ import pandas as pd
 
 from landkit.config import Assessment, Grading, Indicator, Project, Track
 from landkit.errors import ConfigError
-from landkit.formula import check_expression, evaluate, evaluate_condition, names_in
+from landkit.formula import check_expression, evaluate, evaluate_condition, names_in, with_rule_defaults
 from landkit.schema import ADDITIVE_ENTERPRISE_COLUMNS, CANONICAL
 
 log = logging.getLogger(__name__)
@@ -82,24 +82,19 @@ def used_indicators(assessment: Assessment) -> list[str]:
     return [name for name in assessment.indicators if name in used]
 
 
-def rule_columns(parcels: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
-    """Return the parcels with the columns the assessment's conditions may read always present.
-
-    ``industry_group`` (the group of ``industry`` under ``industry_groups``, else the industry),
-    ``illegal_use`` (False where the data do not say), ``stopped_years``, ``status``.
-    """
-    frame = parcels.copy()
+def industry_group(parcels: pd.DataFrame, assessment: Assessment) -> pd.Series:
+    """Return each parcel's industry group: the group of its ``industry`` under ``industry_groups``, else the industry."""
     groups = {industry: group for group, members in assessment.industry_groups.items() for industry in members}
-    industry = frame["industry"] if "industry" in frame else pd.Series(None, index=frame.index, dtype=object)
-    frame["industry_group"] = industry.map(lambda v: groups.get(v, v) if isinstance(v, str) else None)
-    frame["illegal_use"] = frame["illegal_use"].fillna(False).astype(bool) if "illegal_use" in frame else False
-    for column in ("stopped_years", "idle_years"):
-        if column not in frame:
-            frame[column] = np.nan
-    for column in ("legally_idle", "idle_not_due"):
-        frame[column] = frame[column].fillna(False).astype(bool) if column in frame else False
-    if "status" not in frame:
-        frame["status"] = None
+    industry = parcels["industry"] if "industry" in parcels else pd.Series(None, index=parcels.index, dtype=object)
+    return industry.map(lambda v: groups.get(v, v) if isinstance(v, str) else None).rename("industry_group")
+
+
+def rule_columns(parcels: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
+    """Return the parcels with every column the assessment's conditions may read present."""
+    frame = with_rule_defaults(parcels, flags=("illegal_use", "legally_idle", "idle_not_due"), labels=("status",),
+                               numbers=("stopped_years", "idle_years"))
+    if "industry_group" not in frame:
+        frame["industry_group"] = industry_group(frame, assessment)
     return frame
 
 

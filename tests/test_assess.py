@@ -287,3 +287,17 @@ def test_block_land_development_rate_counts_supplied_land_over_the_blocks_land()
     assert b1["industrial_land_share"] == pytest.approx(75_000 / 85_000)
     assert b1["idle_rate"] == pytest.approx(10_000 / 85_000)
     assert table.loc["PARK", "land_development_rate"] == pytest.approx(85_000 / 105_000)
+
+
+def test_the_far_norm_of_an_industry_group_applies(dataset, tmp_path):
+    """`industry_groups` map industries onto the norm's groups; the group's minimum FAR is used."""
+    path = tmp_path / "g.yaml"
+    parcels = dataset.parcels.copy()
+    parcels.loc[parcels["parcel_id"] == "P02", "industry"] = "航天装备"  # an industry the norm's table does not name
+    dataset = Dataset(parcels=parcels, input_crs=dataset.input_crs, blocks=dataset.blocks, land_price=dataset.land_price)
+    config = CONFIG.replace("assessment:\n", "assessment:\n  industry_groups: {通用设备制造业: [航天装备]}\n", 1)
+    path.write_text(config + "inventory:\n  params:\n    far_min: {通用设备制造业: 1.2, default: 0.5}\n", encoding="utf-8")
+    result = assess(dataset, load_config(path)).parcels.set_index("parcel_id")
+    assert result.loc["P02", "industry_group"] == "通用设备制造业"
+    assert result.loc["P02", "far_min"] == 1.2 and result.loc["P02", "r_LOW_FAR"]  # FAR 1.0 < 1.2
+    assert result.loc["P01", "far_min"] == 0.7  # 高端装备: its own entry (the industry before its group)

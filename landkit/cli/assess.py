@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
-from landkit.cli.options import _schema_name, input_options, load_project, overwrite_opt
+from landkit.cli.options import input_options, load_project, overwrite_opt, schema_name
 from landkit.dataset import load_dataset
 from landkit.engine import DEFAULT_PARTITION_SIZE, ENGINES, engine_named
 from landkit.output import check_writable
@@ -30,7 +30,7 @@ STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory
               help="Parcels per spatial partition with --engine dask.")
 @click.option("--db", metavar="URL", help="Also write the layers to PostGIS: postgresql://user@host:port/db "
               "(password from PGPASSWORD, ~/.pgpass or a service file).")
-@click.option("--schema", metavar="NAME", callback=_schema_name,
+@click.option("--schema", metavar="NAME", callback=schema_name,
               help=f"Schema --db writes into (created if missing). Default: {DEFAULT_SCHEMA}.")
 def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, out_dir, overwrite, engine, scheduler,
             partition_size, db, schema) -> None:

@@ -35,7 +35,9 @@ config_opt = click.option(
     help=f"Project file (YAML). Default: ./{DEFAULT_PROJECT_FILE} if it exists, else the default profile.",
 )
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
-def _schema_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+
+
+def schema_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A schema name, never empty (an empty --schema is a mistake, not the default)."""
     if value is not None and not value.strip():
         raise click.BadParameter("is empty: give a schema name, or leave --schema out for the default", param=param)
@@ -43,7 +45,7 @@ def _schema_name(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 run_schema_opt = click.option(
-    "--schema", metavar="NAME", callback=_schema_name,
+    "--schema", metavar="NAME", callback=schema_name,
     help="With a postgresql:// RUN: the schema `landkit assess --db` wrote (or ?schema=NAME in the URL; default: landkit).",
 )
 layer_opt = click.option("--layer", help="Layer of the parcel file (GeoPackage, FileGDB with several layers).")
