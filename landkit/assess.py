@@ -31,11 +31,11 @@ from landkit.export import write_csv, write_excel
 from landkit.history import append_run, previous_runs, run_record
 from landkit.inventory import assign_disposal, list_low_efficiency
 from landkit.land_status import land_status
-from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, labels_for, value_labels
+from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, header, labels_for, value_label_table, value_labels
 from landkit.performance import GRADES, UNGRADED, assess_performance, assessment_year, industry_group, with_production_zeros
 from landkit.postgis import DbTarget
 from landkit.results import GPKG_NAME, manifest, to_output
-from landkit.styles import categorized_qml, layer_styles_table
+from landkit.styles import categorized_qml, layer_styles_table, with_fields
 from landkit.output import write_json, write_layers
 from landkit.progress import Stage, no_stage, record_stage
 from landkit.valuation import assess_value
@@ -470,6 +470,10 @@ def score_detail_columns(project: Project, parcels: pd.DataFrame) -> list[str]:
     return columns
 
 
+#: Linkage line kinds in Chinese.
+LINK_NAMES = {"pair": "联动组合", "core": "至核心", "nearest": "相邻区块"}
+
+
 def qgis_styles(project: Project, layers: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Return the QGIS default styles of the run's spatial layers (the GeoPackage's ``layer_styles``).
 
@@ -497,10 +501,10 @@ def qgis_styles(project: Project, layers: dict[str, pd.DataFrame] | None = None)
             return []
         return [str(v) for v in pd.unique(frame[column].dropna()) if str(v) != ""]
 
-    ring_names = {**{r: v.get("zh", r) for r, v in project.rings.labels.items()}, "unreachable": "不可达"}
+    ring_names = coded_values(project)["ring"]
     rings = [*(r for r in RING_COLOURS if r in present("rings", "ring")),
              *(r for r in present("rings", "ring") if r not in RING_COLOURS)]
-    link_names = {"pair": "联动组合", "core": "至核心", "nearest": "相邻区块"}
+    link_names = LINK_NAMES
     kinds = [*(k for k in LINK_COLOURS if k in present("linkage", "kind")),
              *(k for k in present("linkage", "kind") if k not in LINK_COLOURS)]
     # roads: the classes of the speed table first (fastest first: widest, darkest), then the others
@@ -542,7 +546,35 @@ def qgis_styles(project: Project, layers: dict[str, pd.DataFrame] | None = None)
             out[name] = specific[name]
         else:  # a layer without a style of its own, or of an unexpected geometry: one colour
             out[name] = (name, f"{name} (landkit)", single_symbol_qml("#8c8c8c", kind))
+    fields = field_setup(project, coded_values(project))
+    out = {name: (style, description, with_fields(qml, fields(layers[name]))) for name, (style, description, qml) in out.items()}
     return layer_styles_table(out)
+
+
+def coded_values(project: Project) -> dict[str, dict[str, str]]:
+    """Return the run's own coded columns in Chinese: grade, disposal path, ring, linkage kind."""
+    return {"grade": {g: f"{g}类" if g != UNGRADED else "不参评" for g in (*GRADES, UNGRADED)},
+            "disposal": {r.code: r.label_zh for r in project.disposal.rules},
+            "ring": {**{r: v.get("zh", r) for r, v in project.rings.labels.items()}, "unreachable": "不可达"},
+            "kind": LINK_NAMES}
+
+
+def field_setup(project: Project, coded: dict[str, dict[str, str]] | None = None
+                ) -> Callable[[pd.DataFrame], dict[str, tuple[str, dict[str, str] | None]]]:
+    """Return a function giving a layer's QGIS field setup: column → (Chinese header, value map or None).
+
+    The headers are those of the workbook (:func:`landkit.labels.header`); the value maps are
+    :func:`landkit.labels.value_labels` in Chinese and ``coded`` (column → code → shown value).
+    Columns without a label keep their name and get no entry.
+    """
+    labels = labels_for(project)
+    values = {**value_labels(project, "zh"), **(coded or {})}
+
+    def setup(frame: pd.DataFrame) -> dict[str, tuple[str, dict[str, str] | None]]:
+        geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+        return {str(c): (header(str(c), labels, "zh"), values.get(str(c))) for c in frame.columns
+                if c != geometry and (c in labels or c in values)}
+    return setup
 
 
 def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.DataFrame]:
@@ -674,6 +706,7 @@ def output_layers(out_dir: Path, project: Project, data: Dataset, result: Assess
     layers.update(result.tables)
     layers["kpis"] = result.kpis
     layers["layer_styles"] = qgis_styles(project, layers)
+    layers["value_labels"] = value_label_table(project, coded_values(project))
     append_run(layers, run_record(project, data, result, out_dir), previous_runs(out_dir / GPKG_NAME))  # landkit_runs
     return layers
 

@@ -49,6 +49,7 @@ def raise_on_errors(issues: Iterable[Issue]) -> None:
     if not errors:
         return
     more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+    first = errors[0].line().removeprefix("error: ")  # the CLI says "Error:" already
     raise DataError(
-        f"{errors[0].line()}{more}; run `landkit validate` for the full list (`--fix` repairs geometry)"
+        f"{first}{more}; run `landkit validate` for the full list (`--fix` repairs geometry)"
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import pandas as pd
+
 from landkit.config import Project
 from landkit.inventory import LISTING
 
@@ -384,3 +386,20 @@ def value_labels(project: Project | None = None, lang: str = "zh") -> dict[str, 
               else _default_track_labels())
     out["track"] = {name: names[0] for name, names in tracks.items()}
     return out
+
+
+def value_label_table(project: Project | None = None, coded: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
+    """Return the run's table of coded values: column, code, Chinese, English (``value_labels``).
+
+    The GeoPackage and the database schema keep codes in their columns (``operating``, ``D``);
+    this table is what a SQL view, an ArcGIS join or a person reads them by. ``coded`` adds
+    columns whose labels the run makes (column → code → Chinese; English is the code).
+    """
+    zh = value_labels(project, "zh")
+    rows = [(column, code, shown, VALUE_LABELS.get(column, {}).get(code, (shown, code))[1])
+            for column, codes in zh.items() for code, shown in codes.items()]
+    if project is not None:
+        english = {t.name: t.label_en for t in project.assessment.tracks}
+        rows = [(c, k, z, english.get(k, e) if c == "track" else e) for c, k, z, e in rows]
+    rows += [(column, code, shown, code) for column, codes in (coded or {}).items() for code, shown in codes.items()]
+    return pd.DataFrame(rows, columns=["column_name", "code", "label_zh", "label_en"])

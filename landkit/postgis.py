@@ -1021,14 +1021,9 @@ def write_layers_postgis(url: str, schema: str, layers: Mapping[str, pd.DataFram
     return written
 
 
-def _style_targets(prepared: list[_Layer]) -> dict[str, tuple[str, str | None]]:
-    """Spatial table → (geometry column, QGIS geometry type: ``Polygon``, ``Line``, ``Point``; None when mixed)."""
-    from landkit.styles import QGIS_GEOMETRY_TYPES
-
-    kinds = {"POLYGON": "polygon", "MULTIPOLYGON": "polygon", "LINESTRING": "line", "MULTILINESTRING": "line",
-             "POINT": "point", "MULTIPOINT": "point"}
-    return {p.name: (p.geometry, QGIS_GEOMETRY_TYPES.get(kinds.get(p.geometry_type.removesuffix("Z"), ""))) for p in prepared
-            if p.geometry is not None}
+def _style_targets(prepared: list[_Layer]) -> dict[str, str]:
+    """Spatial table → its geometry column."""
+    return {p.name: p.geometry for p in prepared if p.geometry is not None}
 
 
 def _write_qgis_styles(conn: psycopg.Connection, schema: str, rows: pd.DataFrame, *, tables: list[str], where: str) -> int:

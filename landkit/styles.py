@@ -9,14 +9,20 @@ QGIS applies a layer's default style from a ``layer_styles`` table beside it:
 - in PostgreSQL (postgres provider), ``public.layer_styles`` with QGIS's own definition
   (:data:`QGIS_STYLES_DDL`, lower-case columns, a serial ``id``), rows matched on
   ``f_table_catalog`` (the database), ``f_table_schema``, ``f_table_name``,
-  ``f_geometry_column`` and ``type`` (``Point``, ``Line``, ``Polygon`` or NULL), the
+  ``f_geometry_column`` and ``(type = <the URI's geometry type> OR type IS NULL)``, the
   ``useasdefault`` row first (:func:`qgis_style_rows`; :mod:`landkit.postgis` writes them).
+  landkit writes ``type`` NULL: QGIS 3.22 asks for ``type='Unknown geometry'`` when the layer's
+  URI names no geometry type (a layer from a project file, PyQGIS, DB Manager), ``'Polygon'``
+  when it does (the browser); only NULL matches both (seen in the server's statement log).
 
 The styles are QML documents for QGIS 3.x: a ``categorizedSymbol`` or ``singleSymbol``
 renderer whose symbols have one ``SimpleFill``, ``SimpleLine`` or ``SimpleMarker`` layer, as
 the layer's geometry needs. Each symbol layer carries its properties twice, as QGIS 3.16–3.28
 write them: ``<Option type="Map">`` (read by QGIS ≥ 3.26) and ``<prop k= v=>`` (read by the
-QGIS 3.22 of today's desktops).
+QGIS 3.22 of today's desktops). :func:`with_fields` adds the attribute table's Chinese column
+names (aliases) and, for coded columns, a value map, so that QGIS shows ``在产`` for
+``operating`` while the layer keeps its codes (other clients and ``landkit compare`` read them);
+the formats are those QGIS 3.22's ``exportNamedStyle`` writes.
 """
 
 from __future__ import annotations
@@ -37,9 +43,6 @@ STYLE_MARK = "(landkit)"
 
 #: Geometry kind → QGIS symbol type.
 SYMBOL_TYPES = {"polygon": "fill", "line": "line", "point": "marker"}
-#: Geometry kind → the ``type`` QGIS's postgres provider stores and matches
-#: (``QgsWkbTypes::geometryDisplayString``).
-QGIS_GEOMETRY_TYPES = {"polygon": "Polygon", "line": "Line", "point": "Point"}
 
 #: ``public.layer_styles`` as QGIS's postgres provider creates it (``QgsPostgresUtils::createStylesTable``,
 #: QGIS 3.14 and later: ``type`` and ``r_raster_column`` added to the table of earlier versions).
@@ -135,6 +138,33 @@ def _document(renderer: str) -> str:
     return f'{QML_HEAD}\n<qgis version="{QML_VERSION}" styleCategories="Symbology">{renderer}</qgis>'
 
 
+def with_fields(qml: str, fields: Mapping[str, tuple[str, Mapping[str, str] | None]]) -> str:
+    """Return ``qml`` with field aliases and value maps (QGIS's "Fields" and "Forms" style categories).
+
+    Parameters
+    ----------
+    qml : str
+        A document of :func:`categorized_qml` or :func:`single_symbol_qml`.
+    fields : mapping
+        Column → (alias, code → shown value or None). A value map makes QGIS's attribute table
+        and forms show the values (``ValueMap`` widget); the data keep the codes.
+    """
+    if not fields:
+        return qml
+    config = []
+    aliases = []
+    for index, (name, (alias, values)) in enumerate(fields.items()):
+        if values:
+            entries = "".join(f'<Option type="Map"><Option value={quoteattr(str(code))} type="QString" name={quoteattr(str(shown))}/></Option>'
+                              for code, shown in values.items())
+            widget = f'<editWidget type="ValueMap"><config><Option type="Map"><Option type="List" name="map">{entries}</Option></Option></config></editWidget>'
+            config.append(f'<field name={quoteattr(name)} configurationFlags="None">{widget}</field>')
+        aliases.append(f'<alias field={quoteattr(name)} name={quoteattr(alias)} index="{index}"/>')
+    added = f"<fieldConfiguration>{''.join(config)}</fieldConfiguration><aliases>{''.join(aliases)}</aliases>"
+    return (qml.replace('styleCategories="Symbology"', 'styleCategories="Symbology|Fields|Forms"', 1)
+            .removesuffix("</qgis>") + added + "</qgis>")
+
+
 def categorized_qml(field: str, categories: Sequence[tuple[str, str, str]], kind: str = "polygon",
                     options: Mapping[str, Mapping[str, object]] | None = None, **common: object) -> str:
     """Return a QML document: a categorised renderer on ``field``.
@@ -222,7 +252,7 @@ def layer_styles_table(styles: Mapping[str, tuple[str, str, str]], geometry_colu
 
 
 def qgis_style_rows(styles: pd.DataFrame, *, catalog: str, schema: str,
-                    geometry: Mapping[str, tuple[str, str | None]]) -> pd.DataFrame:
+                    geometry: Mapping[str, str]) -> pd.DataFrame:
     """Return the rows of ``public.layer_styles`` for a run written to PostGIS (QGIS's columns).
 
     Parameters
@@ -232,8 +262,8 @@ def qgis_style_rows(styles: pd.DataFrame, *, catalog: str, schema: str,
     catalog, schema : str
         The database and the schema the layers are in.
     geometry : mapping
-        Table name → (geometry column, QGIS geometry type or None): the spatial tables written.
-        Styles of other tables are left out.
+        Table name → geometry column: the spatial tables written. Styles of other tables are
+        left out.
     """
     columns = {str(c).lower(): c for c in styles.columns}
     rows = []
@@ -241,7 +271,7 @@ def qgis_style_rows(styles: pd.DataFrame, *, catalog: str, schema: str,
         table = str(row[columns["f_table_name"]])
         if table not in geometry:
             continue
-        column, kind = geometry[table]
+        column = geometry[table]
         description = str(row.get(columns.get("description", ""), "") or "")
         rows.append({
             "id": len(rows) + 1,
@@ -258,7 +288,7 @@ def qgis_style_rows(styles: pd.DataFrame, *, catalog: str, schema: str,
             "ui": None,
             "update_time": pd.Timestamp(str(row[columns["update_time"]])) if "update_time" in columns
             else pd.Timestamp.now(tz="UTC").tz_localize(None),
-            "type": kind,
+            "type": None,  # matched by every query QGIS makes (see the module's docstring)
         })
     return pd.DataFrame(rows, columns=["id", "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "stylename",
                                        "styleqml", "stylesld", "useasdefault", "description", "owner", "ui", "update_time", "type"])

@@ -13,6 +13,10 @@ declare -A NEEDED=(
 # file that proves the package is there → Debian package
 declare -A NEEDED_FILES=(
   [/usr/bin/chromium]=chromium
+  # QGIS's Python bindings (for Debian's /usr/bin/python3): tests/test_qgis_client.py opens the
+  # run's GeoPackage and PostGIS tables headless, as the QGIS 3.22 of office desktops does (~100 MB)
+  [/usr/lib/python3/dist-packages/qgis/core/__init__.py]=python3-qgis
+  [/usr/lib/qgis/plugins/libprovider_postgres.so]=qgis-providers
 )
 
 # font family (as fc-list names it) → Debian package: Chinese text on the maps' screenshots

@@ -240,13 +240,15 @@ def test_assess_db_writes_one_default_style_per_layer_where_qgis_reads_it(db_run
     assert set(spatial) == set(RENDERERS)
     assert sorted(r[2] for r in first) == sorted(spatial)  # one row per spatial layer, none for plain tables
     for _, catalog, table, column, style_name, qml, default, kind, owner in first:
-        assert catalog == dbname and (column, kind) == spatial[table] and default is True and owner == "landkit", table
-        symbol_type, layer_class, _ = GEOMETRY[{"Polygon": "POLYGON", "Line": "LINESTRING", "Point": "POINT"}[kind]]
+        # type NULL: matched whether the layer's URI names its geometry type (QGIS's browser) or not
+        assert catalog == dbname and column == spatial[table][0] and kind is None and default is True and owner == "landkit", table
+        symbol_type, layer_class, _ = GEOMETRY[{"Polygon": "POLYGON", "Line": "LINESTRING", "Point": "POINT"}[spatial[table][1]]]
         check_qml(qml, renderer=RENDERERS[table][0], attr=RENDERERS[table][1], symbol_type=symbol_type, layer_class=layer_class)
     # the query QGIS runs (unqualified: the search path finds public) returns landkit's style for each layer
     for table, (column, kind) in spatial.items():
-        found = execute(db, QGIS_LOAD_STYLE, [dbname, "qgis_run", table, column, kind])
-        assert len(found) == 1 and found[0][0] == next(r[4] for r in first if r[2] == table), table
+        for asked in (kind, "Unknown geometry"):  # QGIS 3.22 asks the latter for a URI without `type=`
+            found = execute(db, QGIS_LOAD_STYLE, [dbname, "qgis_run", table, column, asked])
+            assert len(found) == 1 and found[0][0] == next(r[4] for r in first if r[2] == table), (table, asked)
 
 
 def test_a_second_run_replaces_its_styles_and_keeps_a_planners(db_runs, db):  # noqa: F811
@@ -314,7 +316,7 @@ def test_styles_go_to_public_and_a_table_qgis_would_not_read_is_left_alone(db_ru
         write_layers_postgis(db, "odd_run", small_layers())
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
     rows = execute(db, "SELECT f_table_name, type, useasdefault FROM public.layer_styles WHERE f_table_schema = 'odd_run'")
-    assert rows == [("parcels", "Polygon", True)]
+    assert rows == [("parcels", None, True)]
     assert execute(db, "SELECT count(*) FROM odd.layer_styles") == [(0,)]
     # a public.layer_styles that is not QGIS's: a warning naming it, the layers written, the table untouched
     caplog.clear()
@@ -329,3 +331,85 @@ def test_styles_go_to_public_and_a_table_qgis_would_not_read_is_left_alone(db_ru
         execute(db, "ALTER TABLE public.layer_styles_kept RENAME TO layer_styles")
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warned) == 1 and "public.layer_styles" in warned[0] and "is not QGIS's (no column f_table_catalog" in warned[0]
+
+
+# --- QGIS itself (Debian's QGIS 3.22, python3-qgis, as on office desktops) opening the run -------------
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def qgis_open(layers: dict[str, tuple[str, str]]) -> dict[str, dict]:
+    """What QGIS shows for each layer: name → (uri, provider); tests/qgis_client.py run headless."""
+    import json
+    import subprocess
+
+    check = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True)
+    if check.returncode != 0:
+        pytest.fail("QGIS's Python bindings are missing: apt-get install python3-qgis qgis-providers "
+                    "(scripts/system-deps.sh does it)", pytrace=False)
+    spec = [{"name": name, "uri": uri, "provider": provider} for name, (uri, provider) in layers.items()]
+    done = subprocess.run([SYSTEM_PYTHON, str(ROOT / "tests" / "qgis_client.py")], input=json.dumps(spec),
+                          capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+def check_as_qgis_shows(shown: dict[str, dict], counts: dict[str, int]) -> None:
+    """Each layer valid, with its feature count, renderer and attribute; parcels with Chinese fields."""
+    assert set(shown) == set(counts)
+    for name, layer in shown.items():
+        assert layer["valid"], (name, layer)
+        assert layer["features"] == counts[name], name
+        renderer, attr = RENDERERS[name]
+        assert layer["renderer"] == renderer and (attr is None or layer["attribute"] == attr), (name, layer["renderer"])
+    parcels = shown["parcels"]
+    # the attribute table speaks the workbook's Chinese and shows values, the data keep their codes
+    assert parcels["aliases"]["status"] == "土地状态" and parcels["aliases"]["parcel_id"] == "地块编号"
+    assert parcels["value_maps"]["status"]["operating"] == "在产"
+    assert parcels["value_maps"]["grade"] == {"A": "A类", "B": "B类", "C": "C类", "D": "D类", "U": "不参评"}
+    assert "list_basis" in parcels["value_maps"] and parcels["value_maps"]["list_basis"]["IDLE"] == "闲置土地"
+    inventory = shown["inventory"]
+    assert inventory["value_maps"]["disposal"]["reclaim"] == "收回/收储" and inventory["value_maps"]["disposal"]["reduce"] == "减量化"
+
+
+def test_qgis_opens_every_layer_of_the_geopackage_styled_and_in_chinese(run_dir):
+    gpkg = run_dir / "landkit.gpkg"
+    counts = {name: pyogrio.read_info(gpkg, layer=name)["features"]
+              for name in RENDERERS if name in {n for n, _ in pyogrio.list_layers(gpkg)}}
+    shown = qgis_open({name: (f"{gpkg}|layername={name}", "ogr") for name in counts})
+    check_as_qgis_shows(shown, counts)
+
+
+def test_qgis_opens_every_table_of_the_db_run_styled_from_public_layer_styles(db_runs, db):  # noqa: F811
+    parts = urlsplit(db)
+    spatial = qgis_catalogue(db, "qgis_run")
+    counts = {t: execute(db, f'SELECT count(*) FROM qgis_run."{t}"')[0][0] for t in spatial}
+    conn = (f"dbname='{parts.path.lstrip('/')}' host={parts.hostname} port={parts.port} user='{parts.username}'"
+            + (f" password='{parts.password}'" if parts.password else "") + " sslmode=disable")
+    # as a project file or PyQGIS names a table (no geometry type), and as QGIS's browser does
+    wkb = {"Polygon": "MultiPolygon", "Line": "MultiLineString", "Point": "MultiPoint"}
+    plain = qgis_open({t: (f'{conn} table="qgis_run"."{t}" ({column})', "postgres") for t, (column, _) in spatial.items()})
+    check_as_qgis_shows(plain, counts)
+    typed = qgis_open({t: (f'{conn} type={wkb[kind]} table="qgis_run"."{t}" ({column})', "postgres")
+                       for t, (column, kind) in spatial.items()})
+    check_as_qgis_shows(typed, counts)
+
+
+def test_rings_and_scatter_keep_one_styled_default_per_layer(run_dir, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    with sqlite3.connect(run / "landkit.gpkg") as conn:  # as if assess had written no rings or clusters
+        conn.execute("DELETE FROM layer_styles WHERE f_table_name IN ('rings', 'linkage', 'clusters')")
+    for command in ("rings", "scatter"):
+        result = invoke("-q", command, run, "-c", SAMPLE / "minhang.yaml")
+        assert result.exit_code == 0, result.output
+    _, styles = gpkg_styles(run / "landkit.gpkg")
+    with sqlite3.connect(run / "landkit.gpkg") as conn:
+        per_layer = dict(conn.execute("SELECT f_table_name, count(*) FROM layer_styles GROUP BY f_table_name").fetchall())
+    assert {"rings", "linkage", "clusters"} <= set(per_layer) and set(per_layer.values()) == {1}
+    gpkg = run / "landkit.gpkg"
+    shown = qgis_open({name: (f"{gpkg}|layername={name}", "ogr") for name in ("rings", "clusters", "parcels")})
+    assert shown["rings"]["renderer"] == "categorizedSymbol" and shown["rings"]["attribute"] == "ring"
+    assert shown["clusters"]["valid"] and shown["parcels"]["value_maps"]["grade"]["U"] == "不参评"

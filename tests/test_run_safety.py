@@ -78,6 +78,53 @@ def test_kill_9_leaves_no_process_and_no_run(tmp_path):
     assert not (tmp_path / "m.html").exists()
 
 
+def descendants(pid: int) -> set[int]:
+    """The live processes below ``pid``, children's children included."""
+    found, todo = set(), [pid]
+    while todo:
+        kids = children(todo.pop()) - found
+        found |= kids
+        todo += kids
+    return found
+
+
+def spawned(pid: int) -> bool:
+    """Whether ``pid`` is a live process started by multiprocessing's spawn (a Dask nanny or worker)."""
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes() and alive(pid)
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_kill_9_of_a_dask_run_leaves_no_worker(tmp_path):
+    """The local Dask cluster's nannies and workers (spawned processes) die with the command."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen([*LANDKIT, "-q", "assess", "-c", str(SAMPLE), "--engine", "dask", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        seen: set[int] = set()
+        while time.monotonic() < deadline and proc.poll() is None:
+            below = descendants(proc.pid)
+            workers = {p for p in below if spawned(p)}
+            seen |= below
+            if len(workers) >= 2:  # two workers up (2 cores: one per core)
+                break
+            time.sleep(0.05)
+        assert any(spawned(p) for p in seen), "the run ended before its Dask workers were seen"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(alive(p) for p in seen):
+            time.sleep(0.1)
+        assert not [p for p in seen if alive(p)], "a Dask process outlived the command"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (out / MANIFEST).exists()
+
+
 def test_the_lock_of_another_process_is_seen(tmp_path):
     out = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c", (

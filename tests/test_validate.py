@@ -359,7 +359,7 @@ def test_load_dataset_strict_raises_one_line_naming_the_first_problem(faulty_pro
         load_dataset(faulty_project, strict=True)
     msg = str(err.value)
     assert "\n" not in msg
-    assert msg.startswith("error: parcels P02: invalid geometry: Self-intersection")
+    assert msg.startswith("parcels P02: invalid geometry: Self-intersection")  # the CLI adds "Error: "
     assert "and 3 more" in msg
     assert "landkit validate" in msg
 

@@ -1,4 +1,4 @@
-"""The list, paths and summary of a run recomputed after `landkit rings` or `landkit scatter`."""
+"""The list, paths, summary and styles of a run recomputed after `landkit rings` or `landkit scatter`."""
 
 from __future__ import annotations
 
@@ -34,3 +34,23 @@ def relisted(store: RunStore, parcels: gpd.GeoDataFrame, project: Project, *,
     layers = {k: v for k, v in frames.items() if isinstance(v, gpd.GeoDataFrame)}
     tables = {k: v for k, v in frames.items() if not isinstance(v, gpd.GeoDataFrame)}
     return layers, tables
+
+
+def restyled(store: RunStore, project: Project, layers: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Return the run's ``layer_styles`` with the styles of ``layers`` (re)made and the others kept.
+
+    The layers `landkit rings` and `landkit scatter` add or rewrite open in QGIS styled, as those of
+    `landkit assess` do (:func:`landkit.assess.qgis_styles`).
+    """
+    from landkit.assess import qgis_styles
+
+    new = qgis_styles(project, layers)
+    if "layer_styles" not in set(list_layers(store)):
+        return new
+    old = read_layer(store, "layer_styles")
+    names = {str(c).lower(): c for c in old.columns}
+    if "f_table_name" not in names:
+        return new
+    kept = old[~old[names["f_table_name"]].isin(new["f_table_name"])]
+    kept = kept.rename(columns={c: n for n in new.columns for c in kept.columns if str(c).lower() == n.lower()})
+    return pd.concat([kept[[c for c in new.columns if c in kept.columns]], new], ignore_index=True)

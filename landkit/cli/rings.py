@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from landkit.cli.options import PathOrURL, config_opt, load_project, run_schema_opt
-from landkit.cli.relist import relisted
+from landkit.cli.relist import relisted, restyled
 from landkit.errors import InputError
 from landkit.output import write_json
 from landkit.rings import assess_rings
@@ -48,7 +48,7 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
     layers.update({name: frame for name, frame in {"rings": result.rings, "linkage": result.linkage}.items() if len(frame)})
     layers = {name: frame.to_crs(out_crs) for name, frame in layers.items()}
     profile = result.profiles
-    replace_layers(store, {**layers, **tables, "ring_profiles": profile})
+    replace_layers(store, {**layers, **tables, "ring_profiles": profile, "layer_styles": restyled(store, project, layers)})
     written = ", ".join(n for n in (*layers, "ring_profiles") if n != "parcels")
     if store.folder is not None:
         summary = {"profiles": profile.to_dict("records"), "disagreements": result.disagreements.to_dict("records"), **result.report}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import geopandas as gpd
 
 from landkit.cli.options import PathOrURL, config_opt, load_project, run_schema_opt
-from landkit.cli.relist import relisted
+from landkit.cli.relist import relisted, restyled
 from landkit.errors import InputError
 from landkit.output import write_json
 from landkit.runs import list_layers, open_run, read_layer, replace_layers
@@ -42,6 +43,7 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
     if len(result.clusters):
         layers["clusters"] = result.clusters.to_crs(out_crs)
     layers.update(tables, scatter_metrics=result.metrics, scatter_before_after=result.before_after)
+    layers["layer_styles"] = restyled(store, project, {n: f for n, f in layers.items() if isinstance(f, gpd.GeoDataFrame)})
     replace_layers(store, layers)
     if store.folder is not None:
         write_json(store.folder / "scatter.json", {"before_after": result.before_after.to_dict("records"), "report": result.report})
