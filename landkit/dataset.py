@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
+from landkit.columns import ColumnReport
 from landkit.config import Project
 from landkit.crs import check_working_crs, to_working
 from landkit.issues import Issue, raise_on_errors
@@ -47,6 +48,8 @@ class Dataset:
     price_zones: gpd.GeoDataFrame | None = None
     issues: list[Issue] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    #: Per input kind, which of the planner's columns were read as what (:mod:`landkit.columns`).
+    columns: dict[str, ColumnReport] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Issue]:
@@ -91,11 +94,13 @@ def _load(project: Project, strict: bool, stage: Stage, enterprises: Future[Tabl
         issues += check_overlaps(parcels, tolerance_m2=project.validation.overlap_tolerance_m2)
         issues += check_parcel_values(parcels, sliver_area_m2=project.validation.sliver_area_m2)
     data = Dataset(parcels=parcels, input_crs=CRS(raw.crs), sources={"parcels": table.name})
+    data.columns["parcels"] = table.columns
 
     with stage("read"):
         _read_optional(project, data, issues)
         if enterprises is not None:
             _join_enterprises(data, issues, enterprises.result(), project.values.parcel_id_separators)
+    data.columns = {k: v for k, v in data.columns.items() if v is not None}
     data.issues = issues
     log.info("loaded %d parcels; %d errors, %d warnings", len(data.parcels), len(data.errors), len(issues) - len(data.errors))
     if strict:
@@ -119,6 +124,7 @@ def _read_optional(project: Project, data: Dataset, issues: list[Issue]) -> None
             issues += check_geometry(frame, kind="blocks", id_col="block_id")
         setattr(data, kind, frame)
         data.sources[kind] = layer.name
+        data.columns[kind] = layer.columns
 
     if data.blocks is not None:
         data.parcels = assign_blocks(data.parcels, data.blocks)
@@ -133,6 +139,7 @@ def _join_enterprises(data: Dataset, issues: list[Issue], table: Table, separato
     issues += check_enterprises(enterprises, pd.Index(data.parcels["parcel_id"]), separators)
     data.enterprises = enterprises
     data.sources["enterprises"] = table.name
+    data.columns["enterprises"] = table.columns
     if not data.parcels["parcel_id"].duplicated().any():
         area = data.parcels.set_index("parcel_id")["area_m2"]
         sums = aggregate_enterprises(enterprises, area, separators)

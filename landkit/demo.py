@@ -28,6 +28,10 @@ RUN_STAGES = 14
 DEMO_STAGES = 2 * RUN_STAGES + 1
 
 
+#: Warnings of the inputs the demo prints (the rest are counted).
+SHOWN_WARNINGS = 5
+
+
 def find_sample(data_dir: Path | None = None) -> Path:
     """Return the sample project file: in ``data_dir``, else ./gis_data, else beside the package."""
     candidates = [data_dir] if data_dir else [Path("gis_data"), Path(landkit.__file__).resolve().parent.parent / "gis_data"]
@@ -68,6 +72,10 @@ def run_demo(
     firms = 0 if data.enterprises is None else len(data.enterprises)
     echo(f"    {len(data.parcels):,} parcels, {firms:,} enterprises, "
          f"{len(data.blocks) if data.blocks is not None else 0} blocks; {len(data.issues)} warning(s)")
+    for issue in data.issues[:SHOWN_WARNINGS]:
+        echo(f"      {issue.line()}")
+    if len(data.issues) > SHOWN_WARNINGS:
+        echo(f"      … and {len(data.issues) - SHOWN_WARNINGS} more (`landkit validate -c {project_file}` lists them)")
     echo(f"2/{steps} assessing (两评估、一清单、一盘活, 三圈协同, 小而散, rasters) …")
     result = assess(data, project, stage=stage)
     for line in summary_lines(result.summary):

@@ -14,6 +14,7 @@ of merged cells is flattened to ``上级/下级`` names, and a date in a year co
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -31,6 +32,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
+from landkit.columns import ColumnReport, column_report, matched_columns, suggest_column
 from landkit.config import Project, Source, unit_of
 from landkit.crs import ensure_crs
 from landkit.errors import ConfigError, EncodingError, InputError
@@ -63,6 +65,8 @@ class Table:
     frame: pd.DataFrame
     name: str
     issues: list[Issue] = field(default_factory=list)
+    #: Which of the input's columns were read as what (:func:`landkit.columns.column_report`).
+    columns: ColumnReport | None = None
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -74,41 +78,50 @@ def _existing(path: Path, what: str) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class DbfText:
+    """A dBASE file's undecoded text: field names and, per character field, its records' bytes."""
+
+    names: list[bytes]
+    #: Character field (its index) → (width, the records' bytes of that field, concatenated).
+    fields: dict[int, tuple[int, bytes]]
+
+    def records(self) -> bytes:
+        """All character fields' bytes."""
+        return b"\n".join(data for _, data in self.fields.values())
+
+
 def shapefile_encoding(shp: Path, override: str | None = None) -> str:
     """Decide the text encoding of a shapefile's attributes.
 
     The ``.cpg`` first, else strict UTF-8, else GBK (as GB18030). The chosen (or overridden)
     encoding is checked against the raw DBF bytes, because GDAL replaces undecodable bytes
-    silently and garbled Chinese must not pass.
+    silently and garbled Chinese must not pass. Field names are checked leniently: ArcGIS and
+    GDAL cut names at 10 bytes, which may split a character's bytes (``占地面积(亩)`` →
+    ``占地面积(`` and half of ``亩``); such a name is decoded up to its last whole character
+    (:func:`shapefile_field_names`).
 
     Raises
     ------
     EncodingError
-        If the declared or overridden encoding does not decode the text, or none tried does.
+        If the declared or overridden encoding does not decode the text, or none tried does;
+        naming the field and the record.
     """
-    dbf = shp.with_suffix(".dbf")
-    if not dbf.exists():
-        dbf = shp.with_suffix(".DBF")
-    if not dbf.exists():
-        raise InputError(f"{shp}: the .dbf beside the .shp is missing; copy all the shapefile's files")
-    text = _dbf_text_bytes(dbf)
+    text = _dbf_text(_dbf_path(shp))
     cpg = next((p for p in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")) if p.exists()), None)
     declared, how = override, "--encoding"
     if declared is None and cpg is not None:
         raw = cpg.read_text(encoding="ascii", errors="replace").strip()
         declared, how = _CPG_ALIASES.get(raw.upper().replace("-", ""), raw), f"{cpg.name}"
     if declared:
-        try:
-            text.decode(declared)
-        except (UnicodeDecodeError, LookupError) as exc:
+        problem = _undecodable(text, declared)
+        if problem:
             guess = _guess_encoding(text)
             hint = f"; it looks like {guess}: pass --encoding {guess.lower()}" if guess else ""
-            raise EncodingError(
-                f"{shp}: text is not valid {declared} (as {how} says): {_describe(exc)}{hint}"
-            ) from None
+            raise EncodingError(f"{shp}: text is not valid {declared} (as {how} says): {problem}{hint}")
         # Most bytes decode as GBK, so a UTF-8 file mislabelled GBK would come out garbled; real
         # Chinese GBK text is almost never valid UTF-8, so valid UTF-8 means the label is wrong.
-        if declared.upper().replace("-", "") != "UTF8" and not text.isascii() and _guess_encoding(text) == "UTF-8":
+        if declared.upper().replace("-", "") != "UTF8" and not text.records().isascii() and _guess_encoding(text) == "UTF-8":
             raise EncodingError(
                 f"{shp}: {how} says {declared} but the text is UTF-8; pass --encoding utf-8 (or fix the .cpg)"
             )
@@ -116,29 +129,82 @@ def shapefile_encoding(shp: Path, override: str | None = None) -> str:
     guess = _guess_encoding(text)
     if guess is None:
         raise EncodingError(
-            f"{shp}: attribute text is neither UTF-8 nor GBK; write a .cpg naming its encoding or pass --encoding"
+            f"{shp}: attribute text is neither UTF-8 nor GBK ({_undecodable(text, 'gb18030')}); "
+            f"write a .cpg naming its encoding or pass --encoding"
         )
     return guess
 
 
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return f"byte {exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}"
-    return str(exc)
+def shapefile_field_names(shp: Path, encoding: str) -> tuple[list[str], list[str]]:
+    """Return a shapefile's field names decoded with ``encoding``, and those that were cut.
+
+    A name whose last character was cut by the 10-byte limit is decoded up to its last whole
+    character (the cut bytes dropped) and listed in the second list, for a warning.
+    """
+    names, cut = [], []
+    for raw in _dbf_text(_dbf_path(shp)).names:
+        name, whole = _field_name(raw, encoding)
+        names.append(name)
+        if not whole:
+            cut.append(name)
+    return names, cut
 
 
-def _guess_encoding(data: bytes) -> str | None:
-    for encoding in FALLBACK_ENCODINGS:
+def _dbf_path(shp: Path) -> Path:
+    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.exists()), None)
+    if dbf is None:
+        raise InputError(f"{shp}: the .dbf beside the .shp is missing; copy all the shapefile's files")
+    return dbf
+
+
+def _field_name(raw: bytes, encoding: str) -> tuple[str, bool]:
+    """Decode a field name; if it ends in a cut character (at most 3 bytes), without it. (name, whole?)"""
+    for drop in range(4):
+        try:
+            return raw[: len(raw) - drop].decode(encoding), drop == 0
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError(encoding, raw, 0, len(raw), "not a field name in this encoding")
+
+
+def _undecodable(text: DbfText, encoding: str) -> str | None:
+    """Return where ``text`` does not decode as ``encoding`` (the field, the record), or None."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return f"`{encoding}` is not an encoding Python knows (e.g. gbk, gb18030, utf-8)"
+    for index, raw in enumerate(text.names):
+        try:
+            _field_name(raw, encoding)
+        except UnicodeDecodeError:
+            return f"the name of field {index + 1} ({raw!r})"
+    for index, (width, data) in text.fields.items():
         try:
             data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            name = _field_name(text.names[index], encoding)[0]
+            record = exc.start // width + 1 if width else 1
+            return f"field {name}, record {record}: byte {exc.object[exc.start:exc.start + 1]!r}"
+    return None
+
+
+def _guess_encoding(text: DbfText | bytes) -> str | None:
+    """The first of UTF-8 and GB18030 that decodes ``text`` (a dBASE file's, or a text file's bytes)."""
+    for encoding in FALLBACK_ENCODINGS:
+        if isinstance(text, DbfText):
+            if _undecodable(text, encoding) is None:
+                return "UTF-8" if encoding == "utf-8" else "GB18030"
+            continue
+        try:
+            text.decode(encoding)
         except UnicodeDecodeError:
             continue
         return "UTF-8" if encoding == "utf-8" else "GB18030"
     return None
 
 
-def _dbf_text_bytes(dbf: Path) -> bytes:
-    """Return the field names and character-field bytes of a dBASE file, concatenated.
+def _dbf_text(dbf: Path) -> DbfText:
+    """Return the field names and character-field bytes of a dBASE file, undecoded.
 
     Hand-written because no library exposes the undecoded bytes: pyogrio/GDAL decode (and
     replace) on reading. The format is fixed: a 32-byte header (record count at 4, header length
@@ -149,7 +215,9 @@ def _dbf_text_bytes(dbf: Path) -> bytes:
     if len(data) < 32:
         raise InputError(f"{dbf}: not a dBASE file (too short)")
     n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
-    names, slices, offset = [], [], 1
+    names: list[bytes] = []
+    slices: dict[int, tuple[int, int]] = {}
+    offset = 1
     for start in range(32, header_len - 1, 32):
         desc = data[start : start + 32]
         if not desc or desc[0] == 0x0D:
@@ -157,15 +225,19 @@ def _dbf_text_bytes(dbf: Path) -> bytes:
         names.append(desc[:11].split(b"\x00")[0])
         length = desc[16]
         if chr(desc[11]) in "CM":
-            slices.append((offset, offset + length))
+            slices[len(names) - 1] = (offset, offset + length)
         offset += length
     body = data[header_len : header_len + n_records * record_len]
     n = len(body) // record_len if record_len else 0
     records = np.frombuffer(body[: n * record_len], dtype=np.uint8).reshape(n, record_len) if n else None
-    parts = list(names)
-    if records is not None:
-        parts += [records[:, a:b].tobytes() for a, b in slices]
-    return b"\n".join(parts)
+    fields = {i: (b - a, records[:, a:b].tobytes() if records is not None else b"") for i, (a, b) in slices.items()}
+    return DbfText(names, fields)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"byte {exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}"
+    return str(exc)
 
 
 def read_vector(source: Source, *, kind: str, project: Project) -> gpd.GeoDataFrame:
@@ -198,12 +270,21 @@ def read_vector(source: Source, *, kind: str, project: Project) -> gpd.GeoDataFr
     elif layer not in layers:
         raise InputError(f"{kind}: {path} has no layer `{layer}`; layers: {', '.join(layers)}")
     encoding = source.encoding
+    names: list[str] | None = None
     if path.suffix.lower() == ".shp":
         encoding = shapefile_encoding(path, source.encoding)
+        names, cut = shapefile_field_names(path, encoding)
+        for name in cut:
+            log.warning("%s: field name %s was cut at 10 bytes in the middle of a character (as ArcGIS and GDAL "
+                        "write shapefiles); it is read as %s: map it under that name", label, name, name)
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, use_arrow=True)
     except Exception as exc:
         raise InputError(f"{kind}: cannot read {label} ({exc})") from None
+    if names is not None and isinstance(gdf, gpd.GeoDataFrame):  # GDAL's decoding of a cut name varies: ours
+        columns = [c for c in gdf.columns if c != gdf.geometry.name]
+        if len(columns) == len(names):
+            gdf = gdf.rename(columns=dict(zip(columns, names, strict=True)))
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name is None:
         raise InputError(f"{kind}: {label} has no geometry column")
     return ensure_crs(gdf, name=label, declared=source.crs)
@@ -556,24 +637,29 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
     explicit = set(project.explicit_columns.get(kind, []))
     schema = CANONICAL[kind]
     present = {str(c).strip(): c for c in frame.columns}
+    read: dict[str, str] = {}
     out: dict[str, pd.Series] = {}
     issues: list[Issue] = []
     id_col = _id_column(kind)
     header = frame.attrs.get("header") or {}
     first_row = header.get("row", 1) + header.get("rows", 1)  # the sheet row of the first data row
+    matched = matched_columns(present, mapping, kind)
     for canonical, column in schema.items():
         spec = mapping.get(canonical)
         names = spec.names if spec else [canonical]
-        found = next((present[n] for n in names if n in present), None)
+        found = present[matched[canonical]] if canonical in matched else None
         if found is None:
             if column.required or canonical in explicit:
+                alike = suggest_column([str(c) for c in present], canonical, names)
+                fix = (f"if {alike} holds it, map it: columns.{kind}.{canonical}: [{alike}]" if alike
+                       else f"map it under columns.{kind}.{canonical}")
                 raise InputError(
                     f"{kind}: {name} has no column for `{canonical}` (looked for {', '.join(names)}); "
-                    f"columns present: {', '.join(map(str, present))}{_header_hint(frame, kind)}; "
-                    f"map it under columns.{kind}.{canonical}"
+                    f"columns present: {', '.join(map(str, present))}{_header_hint(frame, kind)}; {fix}"
                 )
             continue
         raw = frame[found]
+        read[canonical] = str(found)
         ids = frame[present[_first_present(mapping, id_col, present)]] if id_col and canonical != id_col else None
         values, problems = _convert(raw, canonical, column.kind, project, ids=ids)
         for row, value, what in problems:
@@ -585,7 +671,9 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
     table = pd.DataFrame(out, index=frame.index)
     if isinstance(frame, gpd.GeoDataFrame):
         table = gpd.GeoDataFrame(table, geometry=frame.geometry.values, crs=frame.crs, index=frame.index)
-    return Table(table, name, issues)
+    geometry = [frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else []
+    report = column_report(frame.columns, read, kind=kind, project=project, name=name, ignore=geometry)
+    return Table(table, name, issues, report)
 
 
 #: Years a canonical year column may hold; numbers beyond :data:`MAX_NUMBER` are refused.

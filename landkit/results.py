@@ -38,7 +38,7 @@ def file_hash(path: Path) -> str:
 
 
 def manifest(project: Project, data: Dataset) -> dict[str, Any]:
-    """Return the run's manifest: version, time, inputs with hashes, configuration."""
+    """Return the run's manifest: version, time, inputs with hashes, configuration, the columns read."""
     inputs = {}
     for kind, name in data.sources.items():
         path = Path(name)
@@ -52,6 +52,8 @@ def manifest(project: Project, data: Dataset) -> dict[str, Any]:
         "inputs": inputs,
         "config_sha256": hashlib.sha256(repr(sorted(config.items())).encode()).hexdigest(),
         "config": config,
+        # input kind → canonical column → the planner's column it was read from (exports can use their names)
+        "source_columns": {kind: dict(report.read) for kind, report in data.columns.items()},
     }
 
 

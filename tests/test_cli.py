@@ -99,7 +99,9 @@ def test_validate_reports_problems_by_parcel_id_and_exits_1(bad_parcels, tmp_pat
     assert "parcels BOW: invalid geometry: Self-intersection" in result.output
     assert "parcels DUP: parcel_id appears 2 times" in result.output
     issues = pd.read_csv(report, encoding="utf-8-sig")
-    assert set(issues["check"]) == {"invalid_geometry", "duplicate_id"}
+    assert set(issues["check"]) == {"invalid_geometry", "duplicate_id", "column"}
+    # the columns the project reads and this bare layer lacks: warnings (a parcel layer checked alone)
+    assert set(issues.loc[issues["check"] == "column", "severity"]) == {"warning"}
     assert report.read_bytes().startswith(b"\xef\xbb\xbf")
 
 

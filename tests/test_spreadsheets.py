@@ -97,7 +97,7 @@ def test_a_header_of_unknown_names_below_a_title_is_the_one_reported(tmp_path):
     msg = str(err.value)
     assert "columns present: 代码, 地块, 收入" in msg and TITLE not in msg
     assert "header read from row 3" in msg and "header_row" in msg
-    assert "map it under columns.enterprises.enterprise_id" in msg
+    assert "if 代码 holds it, map it: columns.enterprises.enterprise_id: [代码]" in msg  # 代码 is like 企业代码
 
 
 def test_mapped_names_identify_the_header(tmp_path):
@@ -379,7 +379,7 @@ def test_an_ordinary_header_with_unknown_names_stays_the_first_row(tmp_path):
     with pytest.raises(InputError) as err:
         read_input("enterprises", _project(tmp_path, {"path": "e.csv"}))
     msg = str(err.value)
-    assert "columns present: 代码, 地块; map it under columns.enterprises.enterprise_id" in msg
+    assert "columns present: 代码, 地块; if 代码 holds it, map it: columns.enterprises.enterprise_id: [代码]" in msg
 
 
 def test_repeated_excel_headers_are_made_unique(tmp_path):

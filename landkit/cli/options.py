@@ -82,13 +82,16 @@ def load_project(
     enterprises: Path | str | None = None,
     sheet: str | None = None,
     blocks: Path | str | None = None,
+    find_project_file: bool = True,
 ) -> Project:
     """Load the project file (or the default profile) with the command line's inputs on top.
 
     Paths given on the command line are relative to the current directory; paths in the
-    project file are relative to the file. A ``postgresql://`` URL is kept as given.
+    project file are relative to the file. A ``postgresql://`` URL is kept as given. Without
+    ``config_path``, ./landkit.yaml is read when it exists (unless ``find_project_file`` is False:
+    the default profile).
     """
-    if config_path is None and Path(DEFAULT_PROJECT_FILE).exists():
+    if config_path is None and find_project_file and Path(DEFAULT_PROJECT_FILE).exists():
         config_path = Path(DEFAULT_PROJECT_FILE)
     inputs: dict[str, Any] = {}
     if parcels is not None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from landkit.cli.options import input_options, load_project, overwrite_opt
+from landkit.columns import column_issues, column_uses, report_lines
 from landkit.dataset import load_dataset
 from landkit.inputs import canonical_columns, read_vector
 from landkit.errors import LandkitError
@@ -39,15 +41,19 @@ def dry_run(data, project) -> Issue | None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where --fix writes the repaired layer.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write every issue to this CSV file.")
 @click.option("--no-assess", is_flag=True, help="Skip the dry run of the assessment (faster on a very large layer).")
+@click.option("--no-columns", "quiet_columns", is_flag=True,
+              help="Do not list each input's columns and what they were read as.")
 @overwrite_opt
 def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, fix, output, report, no_assess,
-            overwrite) -> None:
+            quiet_columns, overwrite) -> None:
     """Check PARCELS (and the project's other inputs): geometry, ids, overlaps, columns, values.
 
     When the inputs are clean, the assessment is also run in memory (nothing written), so that
     every check `landkit assess` makes — the columns each indicator and rule needs, the rules
-    of the project file — is made here too. Exit status 0 when there are no errors (warnings
-    allowed), 1 otherwise.
+    of the project file — is made here too. Each input's columns are listed with what they
+    were read as; a column not read that looks like one landkit uses is named with the mapping
+    to add, and a column the project uses but the inputs lack with what it does to the results.
+    Exit status 0 when there are no errors (warnings allowed), 1 otherwise.
     """
     project = load_project(
         config_path, parcels=parcels, layer=layer, encoding=encoding, crs=crs,
@@ -72,9 +78,18 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
         project = project.model_copy(update={"inputs": project.inputs.model_copy(update={"parcels": source})})
 
     data = load_dataset(project, strict=False)
+    columns = column_issues(data.columns, project, derived=data.parcels.columns)
+    if project.inputs.enterprises is None:  # a parcel layer checked alone: `assess` needs more, not an error here
+        columns = [replace(i, severity="warning") for i in columns]
+    data.issues += columns
     if not data.errors and not no_assess:
         data.issues.append(dry_run(data, project))
         data.issues = [i for i in data.issues if i is not None]
+    if not quiet_columns:
+        uses = column_uses(project)
+        for read_as in data.columns.values():
+            for line in report_lines(read_as, uses):
+                click.echo(line)
     frame = issues_frame(data.issues)
     n_err = int((frame["severity"] == "error").sum())
     n_warn = len(frame) - n_err
