@@ -2751,12 +2751,22 @@ def write_city(n_parcels: int, out_dir: str | os.PathLike[str], *, seed: int = D
 
     For benchmarks: the city's files and a copy of ``gis_data/minhang.yaml`` go to ``out_dir``.
     """
-    from landkit.crs import MAX_AREA_ERROR, suggested_working_crs, tm_area_error
-
     out = Path(out_dir)
     datasets = generate(n_parcels, seed=seed, year=year)
     write(datasets, out, overwrite=True)
+    return write_project(datasets, out)
+
+
+def write_project(datasets: dict, out: Path) -> Path:
+    """Write ``out/minhang.yaml``: the sample's project file, with a working CRS fitted to a wide city.
+
+    The shipped ``gis_data/minhang.yaml`` itself is never rewritten (it is the sample's, with comments).
+    """
+    from landkit.crs import MAX_AREA_ERROR, suggested_working_crs, tm_area_error
+
     project = out / "minhang.yaml"
+    if project.resolve() == (_default_out() / "minhang.yaml").resolve():
+        return project
     text = (_default_out() / "minhang.yaml").read_text(encoding="utf-8")
     bounds = tuple(datasets["parcels"].to_crs("EPSG:4326").total_bounds)
     if tm_area_error(bounds, 121.4644444) > MAX_AREA_ERROR:  # a city wider than the default working CRS suits
@@ -2802,6 +2812,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check(datasets)
     t2 = time.perf_counter()
     sizes = write(datasets, out, overwrite=args.overwrite)
+    project = write_project(datasets, out)  # a city written elsewhere than gis_data/ gets its project file
     t3 = time.perf_counter()
     stats = verify(out, excel=len(datasets["enterprises"]) <= 100_000)
     total_mb = stats["total_mb"]
@@ -2816,6 +2827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {f:<22} {s / 1e6:8.3f} MB")
     print(f"  total {total_mb:.3f} MB; generate {t1 - t0:.1f}s, check {t2 - t1:.1f}s, "
           f"write {t3 - t2:.1f}s, verify {t4 - t3:.1f}s")
+    print(f"  project file {project}: run `landkit assess -c {project} -o OUT`")
     if args.next_year:
         second = evolve(datasets, args.seed)
         counts = check_next_year(datasets, second)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
-from landkit.cli.options import input_options, load_project, overwrite_opt, schema_name
+from landkit.cli.options import echo, input_options, load_project, overwrite_opt, schema_name
 from landkit.dataset import load_dataset
 from landkit.engine import DEFAULT_PARTITION_SIZE, ENGINES, engine_named
 from landkit.output import check_writable
@@ -32,17 +32,23 @@ STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory
               "(password from PGPASSWORD, ~/.pgpass or a service file).")
 @click.option("--schema", metavar="NAME", callback=schema_name,
               help=f"Schema --db writes into (created if missing). Default: {DEFAULT_SCHEMA}.")
+@click.option("--lang", "out_lang", type=click.Choice(["zh", "en"]),
+              help="Language of the report, map and workbook. Default: the project's map.lang (zh).")
 def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, out_dir, overwrite, engine, scheduler,
-            partition_size, db, schema) -> None:
+            partition_size, db, schema, out_lang) -> None:
     """Assess PARCELS: grades A/B/C/D, values, the low-efficiency list and disposal paths.
 
-    Writes OUTPUT/landkit.gpkg (layers parcels, inventory, blocks), OUTPUT/inventory.xlsx,
-    OUTPUT/summary.json, OUTPUT/manifest.json and the interactive map OUTPUT/map.html.
+    Writes OUTPUT/landkit.gpkg (layers parcels, inventory, watchlist, blocks, rings ... and
+    their QGIS styles), OUTPUT/inventory.xlsx, OUTPUT/summary.json, OUTPUT/manifest.json, the
+    surfaces OUTPUT/*.tif, the interactive map OUTPUT/map.html and the printable report
+    OUTPUT/report.html. The run is whole or absent: written aside and moved into place at the end.
     """
     project = load_project(
         config_path, parcels=parcels, layer=layer, encoding=encoding, crs=crs,
         enterprises=enterprises, sheet=sheet, blocks=blocks,
     )
+    if out_lang is not None:
+        project = project.model_copy(update={"map": project.map.model_copy(update={"lang": out_lang})})
     if project.inputs.parcels is None:
         raise click.UsageError("give PARCELS, or a project file (-c) that names inputs.parcels")
     check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
@@ -55,11 +61,11 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
             result = assess(data, project, stage=progress)
         paths = write_assessment(out_dir, project, data, result, map_path=out_dir / "map.html", stage=progress, db=target)
     for line in summary_lines(result.summary):
-        click.echo(line)
+        echo(line)
     for path in paths:
-        click.echo(f"Wrote {path}")
+        echo(f"Wrote {path}")
     if target is not None:
-        click.echo(f"Wrote the layers to {target.label}")
+        echo(f"Wrote the layers to {target.label}")
 
 
 def _db_target(db: str | None, schema: str | None, *, overwrite: bool) -> DbTarget | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from landkit.cli.options import config_opt, load_project, overwrite_opt
+from landkit.cli.options import config_opt, echo, load_project, overwrite_opt
 from landkit.compare import OUTPUT_FILES, compare_runs, headline_lines, read_run, write_comparison
 from landkit.output import check_writable
 
@@ -35,6 +35,6 @@ def command(run_a: str, run_b: str, out_dir: Path, lang: str, config_path, overw
     comparison = compare_runs(a, b, project)
     paths = write_comparison(out_dir, comparison, project, b, lang=lang)
     for line in headline_lines(comparison.summary):
-        click.echo(line)
+        echo(line)
     for path in paths:
-        click.echo(f"Wrote {path}")
+        echo(f"Wrote {path}")

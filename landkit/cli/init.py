@@ -11,7 +11,7 @@ import click
 import yaml
 
 from landkit.cli.options import (
-    DEFAULT_PROJECT_FILE, PathOrURL, crs_opt, encoding_opt, enterprises_opt, layer_opt, load_project, overwrite_opt,
+    DEFAULT_PROJECT_FILE, PathOrURL, crs_opt, echo, encoding_opt, enterprises_opt, layer_opt, load_project, overwrite_opt,
     sheet_opt,
 )
 from landkit.columns import ColumnReport, column_uses, consequence, matched_columns, report_lines, column_report, split_unit
@@ -155,9 +155,9 @@ def command(path: Path, full: bool, from_parcels, enterprises, sheet, layer, enc
         uses = column_uses(project)
         for report in reports.values():
             for line in report_lines(report, uses):
-                click.echo(line)
+                echo(line)
         text = mapped_project_text(project, reports, path.resolve().parent, year=date.today().year - 1)
     write_text(path, text)
     load_config(path)  # what we write must load
-    click.echo(f"Wrote {path}. " + ("Confirm the suggested column mappings, then run" if from_parcels else
+    echo(f"Wrote {path}. " + ("Confirm the suggested column mappings, then run" if from_parcels else
                                     "Edit the paths under `inputs`, then run") + f": landkit validate -c {path}")

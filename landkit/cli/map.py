@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from landkit.cli.options import PathOrURL, config_opt, load_project, overwrite_opt, run_schema_opt
+from landkit.cli.options import PathOrURL, echo, overwrite_opt, run_config_opt, run_project, run_schema_opt
 from landkit.output import check_writable
 from landkit.runs import open_run
 from landkit.webmap import BASEMAPS, build_map, layers_from_run, write_map
@@ -21,7 +21,7 @@ from landkit.webmap import BASEMAPS, build_map, layers_from_run, write_map
 @click.option("--basemap", type=click.Choice(list(BASEMAPS)), help="none (offline, default), osm, amap (GCJ-02), tianditu.")
 @click.option("--tianditu-key", help="Your Tianditu key, for --basemap tianditu.")
 @click.option("--cdn", is_flag=True, help="Link Leaflet from its CDN instead of inlining it (needs internet).")
-@config_opt
+@run_config_opt
 @overwrite_opt
 def command(run, output: Path | None, schema, lang, basemap, tianditu_key, cdn, config_path, overwrite) -> None:
     """Draw RUN (an output folder of `landkit assess`, its landkit.gpkg, or
@@ -31,7 +31,7 @@ def command(run, output: Path | None, schema, lang, basemap, tianditu_key, cdn, 
         raise click.UsageError("a run in a database has no folder: give the HTML file with -o")
     output = output or store.folder / "map.html"
     check_writable([output], overwrite=overwrite)
-    project = load_project(config_path)
+    project = run_project(store, config_path)
     html = build_map(layers_from_run(store), project, lang=lang, basemap=basemap, tianditu_key=tianditu_key, cdn=cdn)
     write_map(output, html)
-    click.echo(f"Wrote {output} ({len(html.encode()) / 1e6:.1f} MB)")
+    echo(f"Wrote {output} ({len(html.encode()) / 1e6:.1f} MB)")

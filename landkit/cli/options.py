@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from landkit.config import Project, load_config
 from landkit.postgis import is_db_url
+
+if TYPE_CHECKING:
+    from landkit.runs import RunStore
 
 DEFAULT_PROJECT_FILE = "landkit.yaml"
 
@@ -34,7 +37,22 @@ config_opt = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help=f"Project file (YAML). Default: ./{DEFAULT_PROJECT_FILE} if it exists, else the default profile.",
 )
+run_config_opt = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Project file (YAML) whose settings to use. Default: those the run was made with (its manifest.json).",
+)
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
+
+
+def echo(message: str = "") -> None:
+    """Print a line of a command's report on stdout, unless ``-q`` asked for errors only."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and (ctx.find_root().obj or {}).get("verbosity", 0) < 0:
+        return
+    click.echo(message)
 
 
 def schema_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -103,6 +121,35 @@ def load_project(
     if blocks is not None:
         inputs["blocks"] = _source(blocks)
     return load_config(config_path, overrides={"inputs": inputs} if inputs else None)
+
+
+def run_project(store: RunStore, config_path: Path | None) -> Project:
+    """The settings to work on a run with: the project file given (-c), else those the run recorded.
+
+    A run's ``manifest.json`` holds the whole configuration it was made with; without a
+    manifest (a database run) the default profile is used, with a warning saying so.
+    """
+    import json
+    import logging
+
+    from pydantic import ValidationError
+
+    from landkit.errors import ConfigError
+    from landkit.run_folder import MANIFEST as MANIFEST_NAME
+
+    if config_path is not None:
+        return load_project(config_path)
+    manifest = store.folder / MANIFEST_NAME if store.folder is not None else None
+    if manifest is None or not manifest.exists():
+        logging.getLogger("landkit").warning("%s records no settings: using the default profile (give the project file "
+                                             "with -c)", store.label)
+        return load_project(None, find_project_file=False)
+    config = json.loads(manifest.read_text(encoding="utf-8")).get("config")
+    try:
+        return Project.model_validate({**config, "base_dir": str(store.folder)})
+    except (ValidationError, ConfigError, TypeError) as exc:  # a run of another landkit version
+        raise ConfigError(f"{manifest}: the run's settings do not load in this landkit ({str(exc).splitlines()[0]}); "
+                          f"give the project file with -c") from None
 
 
 def _source(path: Path | str, **extra: str | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from landkit.cli.options import PathOrURL, config_opt, load_project, run_schema_opt
+from landkit.cli.options import PathOrURL, echo, run_config_opt, run_project, run_schema_opt
 from landkit.cli.relist import relisted, restyled
 from landkit.errors import InputError
 from landkit.output import write_json
@@ -17,18 +17,18 @@ from landkit.runs import list_layers, open_run, read_layer, replace_layers
 @click.command("rings")
 @click.argument("run", type=PathOrURL(exists=True))
 @run_schema_opt
-@config_opt
+@run_config_opt
 def command(run: Path | str, schema: str | None, config_path: Path | None) -> None:
     """Add the three rings to RUN (an output folder of `landkit assess`, its landkit.gpkg, or
     postgresql://.../db?schema=NAME that `landkit assess --db` wrote).
 
     Uses the run's parcels (with their scores), blocks, roads and core sites, and the ring
-    definitions of the project file (-c): writes the layers `rings` and `linkage`, the parcel
+    definitions the run was made with (or those of the project file given with -c): writes the layers `rings` and `linkage`, the parcel
     columns ring, ring_modelled, travel_min_to_core, function_fit, and RUN/rings.json; the list,
     the watch table, the paths and summary.json are recomputed from the new columns.
     """
     store = open_run(run, schema=schema)
-    project = load_project(config_path)
+    project = run_project(store, config_path)
     if not project.rings.designated:
         raise InputError("the project defines no rings: list each ring's blocks under rings.designated")
     present = set(list_layers(store))
@@ -53,8 +53,8 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
     if store.folder is not None:
         summary = {"profiles": profile.to_dict("records"), "disagreements": result.disagreements.to_dict("records"), **result.report}
         write_json(store.folder / "rings.json", summary)
-        click.echo(f"Rings written into {store.gpkg} (layers {written}) and {store.folder / 'rings.json'}")
+        echo(f"Rings written into {store.gpkg} (layers {written}) and {store.folder / 'rings.json'}")
     else:
-        click.echo(f"Rings written into {store.label} (tables {written})")
+        echo(f"Rings written into {store.label} (tables {written})")
     for row in result.disagreements.itertuples():
-        click.echo(f"  {row.block_id}: {row.reason}")
+        echo(f"  {row.block_id}: {row.reason}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import geopandas as gpd
 
-from landkit.cli.options import PathOrURL, config_opt, load_project, run_schema_opt
+from landkit.cli.options import PathOrURL, echo, run_config_opt, run_project, run_schema_opt
 from landkit.cli.relist import relisted, restyled
 from landkit.errors import InputError
 from landkit.output import write_json
@@ -18,17 +18,18 @@ from landkit.scatter import PARCEL_COLUMNS, assess_scatter
 @click.command("scatter")
 @click.argument("run", type=PathOrURL(exists=True))
 @run_schema_opt
-@config_opt
+@run_config_opt
 def command(run: Path | str, schema: str | None, config_path: Path | None) -> None:
     """Add 小而散 to RUN (an output folder of `landkit assess`, its landkit.gpkg, or
-    postgresql://.../db?schema=NAME that `landkit assess --db` wrote).
+    postgresql://.../db?schema=NAME that `landkit assess --db` wrote), with the settings the run
+    was made with (or those of the project file given with -c).
 
     Writes the parcel columns small, isolated, sporadic, cluster_id, nn_distance_m, adjustment,
     the layer `clusters`, the tables `scatter_metrics` and `scatter_before_after`, and
     RUN/scatter.json; the list, the watch table, the paths and summary.json are recomputed.
     """
     store = open_run(run, schema=schema)
-    project = load_project(config_path)
+    project = run_project(store, config_path)
     present = set(list_layers(store))
     if "parcels" not in present:
         raise InputError(f"{store.label} has no `parcels` layer; run `landkit assess` first")
@@ -47,8 +48,8 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
     replace_layers(store, layers)
     if store.folder is not None:
         write_json(store.folder / "scatter.json", {"before_after": result.before_after.to_dict("records"), "report": result.report})
-        click.echo(f"小而散 written into {store.gpkg} (layers clusters, scatter_metrics, scatter_before_after)")
+        echo(f"小而散 written into {store.gpkg} (layers clusters, scatter_metrics, scatter_before_after)")
     else:
-        click.echo(f"小而散 written into {store.label} (tables clusters, scatter_metrics, scatter_before_after)")
+        echo(f"小而散 written into {store.label} (tables clusters, scatter_metrics, scatter_before_after)")
     for row in result.before_after.itertuples():
-        click.echo(f"  {row.metric}: {row.before:,.2f} → {row.after:,.2f}")
+        echo(f"  {row.metric}: {row.before:,.2f} → {row.after:,.2f}")

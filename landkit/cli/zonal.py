@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from landkit.cli.options import config_opt, crs_opt, encoding_opt, layer_opt, load_project, overwrite_opt, parcels_arg
+from landkit.cli.options import config_opt, crs_opt, echo, encoding_opt, layer_opt, load_project, overwrite_opt, parcels_arg
 from landkit.config import RasterSource
 from landkit.dataset import load_dataset
 from landkit.export import export_layer
@@ -54,4 +54,4 @@ def command(parcels, rasters, band, stats, categorical, output, layer, encoding,
     keep = ["parcel_id", "area_m2", data.parcels.geometry.name]
     result = to_output(data.parcels[keep].join(table), project, data)
     for path in export_layer(output, result, labels_for(project), layer_name="zonal", values=value_labels(project)):
-        click.echo(f"Wrote {path}")
+        echo(f"Wrote {path}")
