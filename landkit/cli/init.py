@@ -14,7 +14,8 @@ from landkit.cli.options import (
     DEFAULT_PROJECT_FILE, PathOrURL, crs_opt, echo, encoding_opt, enterprises_opt, layer_opt, load_project, overwrite_opt,
     sheet_opt,
 )
-from landkit.columns import ColumnReport, column_uses, consequence, matched_columns, report_lines, column_report, split_unit
+from landkit.cli.columns import report_lines
+from landkit.columns import ColumnReport, column_report, column_uses, consequence, matched_columns, split_unit
 from landkit.config import Project, Source, default_profile_text, load_config
 from landkit.output import check_writable, write_text
 from landkit.units import unit_name

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from landkit.cli.options import input_options, load_project, overwrite_opt
-from landkit.columns import column_issues, column_uses, report_lines
+from landkit.cli.columns import report_lines
+from landkit.columns import column_issues, column_uses
 from landkit.dataset import load_dataset
 from landkit.inputs import canonical_columns, read_vector
 from landkit.errors import LandkitError
