@@ -2,8 +2,10 @@
 
 :func:`build_report` turns an :class:`~landkit.assess.AssessmentResult` into one HTML page that
 needs nothing else: CSS inline, charts drawn with matplotlib and inlined as PNG data URIs, no
-script and no external address (only the map links the caller passes). It prints on A4 with a
-page break before each major section. :func:`write_report` writes it atomically.
+script and no external address (only the map links the caller passes). It prints on A4 portrait
+with a page break before each major section; every table fits the printable width (186 mm), a
+table too wide for it being split into two with its first columns repeated (:func:`_table`).
+:func:`write_report` writes it atomically.
 
 Contents: headline figures; grade distribution; the inventory by reason, by disposal path and by
 block; the block ranking; park indicators and the plan's KPIs; three-ring profiles and the
@@ -12,7 +14,12 @@ small-and-scattered before/after table when the result carries them
 
 Column headers come from :mod:`landkit.labels` and indicator, reason and path names from the
 project configuration; the few strings that have no label (section titles, a handful of units)
-are in :data:`TEXT`. Every text that comes from data is escaped.
+are in :data:`TEXT`, and the columns :mod:`landkit.labels` does not label yet in
+:data:`LOCAL_LABELS`. Every header carries its unit; counts are whole with thousands separators,
+shares are percentages under a ``(%)`` header, money in 万元 whole (亿元 with one decimal in the
+headline), other figures with the decimals their size needs (:func:`auto_decimals`); booleans
+read 是/否 and coded values (rings, grades, paths, statuses …) their names. No column of the data
+is shown under its name, and none twice. Every text that comes from data is escaped.
 
 Charts need a font with Chinese glyphs (Noto Sans CJK, Source Han Sans, WenQuanYi …; on Debian
 ``apt-get install fonts-wqy-microhei``). Without one the charts are labelled in English and a
@@ -27,10 +34,11 @@ import io
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -38,7 +46,18 @@ import pandas as pd
 import landkit
 from landkit.config import Project
 from landkit.inventory import LISTING
-from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, Label, header, labels_for
+from landkit.labels import (
+    BOOLEAN_LABELS,
+    COMPARE_TABLE_COLUMNS,
+    DISPOSAL_COLOURS,
+    GRADE_COLOURS,
+    UNITS_EN,
+    VALUE_LABELS,
+    Label,
+    header,
+    labels_for,
+    value_labels,
+)
 from landkit.output import atomic_path
 from landkit.performance import GRADES, UNGRADED
 from landkit.units import M2_PER_HA, M2_PER_MU
@@ -84,7 +103,8 @@ TEXT: dict[str, tuple[str, str]] = {
                    "A/B parcels flagged for FAR, building coefficient, tax per mu or location: they take incentive paths."),
     "compensation": ("补偿估算", "Compensation"),
     "value": ("综合价值", "Land and building value"),
-    "value_note": ("综合价值合计 {total} 亿元，涵盖 {n} 宗地块；{m} 宗未估价，不计入合计：", "Total {total} 亿元 over {n} parcels; {m} parcels have no value and are left out:"),
+    "value_note": ("综合价值合计 {total} 亿元，涵盖 {n} 宗地块；{m} 宗未估价，不计入合计：",
+                   "Total {total} 100m yuan over {n} parcels; {m} parcels have no value and are left out:"),
     "value_all": ("全部 {n} 宗地块均已估价。", "All {n} parcels are valued."),
     "comp_missing": ("另有 {m} 宗无法估算补偿(未估价)。", "{m} more parcels' compensation cannot be estimated (no value)."),
     "weakest": ("主要失分指标", "Costliest indicators"),
@@ -111,7 +131,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "met_yes": ("达标", "met"),
     "met_no": ("未达标", "not met"),
     "rings": ("三圈协同：圈层概况", "Three rings: ring profiles"),
+    "ring_overview": ("各圈层用地与效益", "Land and performance by ring"),
+    "ring_mix": ("各圈层用地功能与等级构成", "Land use and grades by ring"),
+    "ring_mix_note": ("各项均为占该圈层用地面积的比例(%)。",
+                      "Every figure is a share of the ring's land area (%)."),
     "scatter": ("小而散：整治前后对比", "Small and scattered plots: before and after"),
+    "scatter_note": ("变化 = 整治后 − 整治前；改善方向为该指标向好的方向。",
+                     "Change = after − before; \"better when\" is the direction in which the metric improves."),
+    "metric": ("指标", "Metric"),
+    "continued": ("续表", "continued"),
     "maps": ("地图", "Maps"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
@@ -123,6 +151,43 @@ TEXT: dict[str, tuple[str, str]] = {
 UNIT_WAN_M2 = "万m²"
 UNIT_YI = "亿元"
 UNIT_PER_HA = "万元/公顷"
+UNIT_PCT = "%"
+
+#: Labels of output columns that :mod:`landkit.labels` does not have yet (ring profiles and the
+#: small-and-scattered before/after table). Labels there win: a column moved there needs no edit here.
+LOCAL_LABELS: dict[str, Label] = {
+    "share_rd": Label("研发用地占比", "R&D land", UNIT_PCT),
+    "share_manufacturing": Label("工业用地占比", "Manufacturing land", UNIT_PCT),
+    "share_warehouse": Label("仓储用地占比", "Warehouse land", UNIT_PCT),
+    "share_other": Label("其他用地占比", "Other land", UNIT_PCT),
+    **{f"share_{g}": Label(f"{g}类用地占比", f"Grade {g} land", UNIT_PCT) for g in ("A", "B", "C", "D")},
+    "main_industry": Label("主导行业", "Main industry"),
+    "main_industry_share": Label("主导行业用地占比", "Main industry's share of land", UNIT_PCT),
+    "mean_score": Label("平均综合得分", "Mean score", "分"),
+    "misfit_share": Label("功能不符用地占比", "Land not fitting the ring", UNIT_PCT),
+    "before": Label("整治前", "Before"),
+    "after": Label("整治后", "After"),
+}
+
+#: Units of columns whose label has none (the block indicators' labels come from the
+#: configuration without a unit).
+COLUMN_UNITS: dict[str, str] = {"tax_per_ha_wan": UNIT_PER_HA, "output_per_ha_wan": UNIT_PER_HA}
+
+#: English of the units that :data:`landkit.labels.UNITS_EN` does not translate.
+LOCAL_UNITS_EN: dict[str, str] = {
+    UNIT_PER_HA: "10k yuan/ha", UNIT_WAN_M2: "10k m²", UNIT_YI: "100m yuan", UNIT_PCT: "%", "个": "",
+    "个/百公顷": "per 100 ha",
+}
+
+#: Units of the small-and-scattered metrics (``landkit.scatter.METRICS`` writes them in short
+#: English forms) as shown in Chinese.
+METRIC_UNITS_ZH: dict[str, str] = {"ha": "公顷", "个/100ha": "个/百公顷"}
+
+#: Which direction improves a metric (``better`` of the before/after table): code → (Chinese, English).
+BETTER_LABELS: dict[str, tuple[str, str]] = {"lower": ("降低", "lower"), "higher": ("提高", "higher")}
+
+#: Units of counts: shown as integers.
+COUNT_UNITS = frozenset({"宗", "家", "个", "人"})
 
 #: Block indicators shown as percentages (the others are ratios or per-hectare figures).
 RATE_INDICATORS = frozenset(
@@ -154,7 +219,7 @@ CSS = """
 * { box-sizing: border-box; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
   "WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif; color: var(--ink); margin: 0 auto;
-  max-width: 190mm; padding: 12mm 8mm; font-size: 10.5pt; line-height: 1.5; }
+  max-width: 202mm; padding: 12mm 8mm; font-size: 10.5pt; line-height: 1.5; }
 h1 { font-size: 18pt; margin: 0 0 1mm; }
 p.subtitle { font-size: 13pt; margin: 0 0 2mm; }
 h2 { font-size: 14pt; border-bottom: 2px solid var(--accent); padding-bottom: 1mm; margin: 8mm 0 3mm; }
@@ -170,12 +235,12 @@ dl.headline dd { margin: 0; font-size: 13pt; font-weight: bold; }
 dl.headline dd .unit { font-size: 9pt; font-weight: normal; margin-left: 1mm; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; font-size: 9pt; }
 th, td { border-bottom: 1px solid var(--rule); padding: 1mm 1.5mm; text-align: left; vertical-align: top; }
-th { background: var(--band); font-weight: bold; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.nowrap { white-space: nowrap; }
+th { background: var(--band); font-weight: bold; white-space: normal; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, td.nowrap { white-space: nowrap; }
 td.name { min-width: 6.5em; }
 table.wide { font-size: 8pt; }
-table.wide th { white-space: normal; }
+caption { caption-side: top; text-align: left; font-size: 9pt; color: var(--muted); padding-bottom: 1mm; }
 tr.total td { font-weight: bold; border-top: 1.5px solid var(--ink); }
 td.met { color: #1a7f37; font-weight: bold; }
 td.unmet { color: #c62828; font-weight: bold; }
@@ -191,7 +256,8 @@ figcaption { font-size: 9pt; color: var(--muted); }
   section.major { break-before: page; page-break-before: always; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
   tr, figure, dl.headline div { break-inside: avoid; page-break-inside: avoid; }
-  thead { display: table-header-group; }
+  thead { display: table-header-group; break-after: avoid; page-break-after: avoid; }
+  caption { break-after: avoid; page-break-after: avoid; }
   a { color: inherit; text-decoration: none; }
 }
 """
@@ -229,6 +295,75 @@ def fmt_pct(value: Any, decimals: int = 1) -> str:
     return "—" if _missing(value) else f"{float(value) * 100:,.{decimals}f} %"
 
 
+def fmt_share(value: Any, decimals: int = 1) -> str:
+    """Return a share (0.25) in percent without the sign (``25.0``), for a column headed ``(%)``.
+
+    Parameters
+    ----------
+    value : float
+        A share of one (0.25 is a quarter).
+    decimals : int
+        Decimals of the percentage.
+
+    Returns
+    -------
+    str
+        The percentage with thousands separators, or ``—`` when missing.
+    """
+    return "—" if _missing(value) else f"{float(value) * 100:,.{decimals}f}"
+
+
+def fmt_change(value: Any, decimals: int = 0) -> str:
+    """Return a change with its sign (``+2.4``, ``-687``); zero has none; ``—`` when missing.
+
+    Parameters
+    ----------
+    value : float
+        The change (after − before).
+    decimals : int
+        Decimals shown.
+
+    Returns
+    -------
+    str
+        E.g. ``+1,234.5``; a change that rounds to zero is ``0`` (or ``0.0`` …) without a sign.
+    """
+    if _missing(value):
+        return "—"
+    shown = f"{float(value):+,.{decimals}f}"
+    return shown[1:] if float(shown.replace(",", "")) == 0 else shown
+
+
+def auto_decimals(values: Iterable[Any]) -> int:
+    """Return the decimals that show figures of this size sensibly: fewer for larger figures.
+
+    The largest magnitude decides, so a column (or a before/after pair) shares one format:
+    ≥ 100 → 0 decimals (``2,618``), ≥ 10 → 1 (``82.2``), ≥ 1 → 2 (``9.91``), smaller → 3
+    (``0.061``). No finite value → 0.
+
+    Parameters
+    ----------
+    values : iterable of float
+        The figures shown together.
+
+    Returns
+    -------
+    int
+        0, 1, 2 or 3.
+    """
+    finite = [abs(float(v)) for v in values if not _missing(v) and math.isfinite(float(v))]
+    if not finite:
+        return 0
+    largest = max(finite)
+    if largest >= 100:
+        return 0
+    if largest >= 10:
+        return 1
+    if largest >= 1:
+        return 2
+    return 3 if largest > 0 else 0
+
+
 def _e(text: Any) -> str:
     return html.escape("" if _missing(text) else str(text), quote=True)
 
@@ -239,10 +374,16 @@ class _Page:
     def __init__(self, project: Project, lang: str) -> None:
         self.lang = lang
         self.project = project
-        self.labels: dict[str, Label] = labels_for(project)
+        self.labels: dict[str, Label] = {**COMPARE_TABLE_COLUMNS, **LOCAL_LABELS, **labels_for(project)}
         self.rules = {r.code: (r.label_zh, r.label_en) for r in project.inventory.reasons}
         self.rules.update({code: (zh, en) for code, zh, en in LISTING.values()})
         self.paths = {r.code: r for r in project.disposal.rules}
+        self.tracks = {t.name: (t.label_zh, t.label_en) for t in project.assessment.tracks}
+        if lang == "zh":
+            self.coded = value_labels(project, "zh")
+        else:  # labels.value_labels keeps codes in English tables; a report shows the English names
+            self.coded = {column: {code: names[1] for code, names in codes.items()}
+                          for column, codes in VALUE_LABELS.items()}
 
     def t(self, key: str, **kw: Any) -> str:
         zh, en = TEXT[key]
@@ -254,11 +395,32 @@ class _Page:
             return column
         return label.zh if self.lang == "zh" else label.en
 
-    def header(self, column: str) -> str:
-        return header(column, self.labels, self.lang)
+    def unit(self, unit: str) -> str:
+        """A unit (written in Chinese, as labels carry them) in the page's language."""
+        if self.lang == "zh" or not unit:
+            return unit
+        return UNITS_EN.get(unit, LOCAL_UNITS_EN.get(unit, unit))
+
+    def header(self, column: str, unit: str | None = None) -> str:
+        """A column's header, label and unit (``税收(万元)``); ``unit`` replaces the label's.
+
+        The labels' own :func:`landkit.labels.header` when it applies; a label without a unit
+        takes one from :data:`COLUMN_UNITS`, and English units it does not know from
+        :data:`LOCAL_UNITS_EN`.
+        """
+        label = self.labels.get(column)
+        if unit is None and label is not None and label.unit and (self.lang == "zh" or label.unit in UNITS_EN):
+            return header(column, self.labels, self.lang)
+        if unit is None:
+            unit = label.unit if label is not None and label.unit else COLUMN_UNITS.get(column, "")
+        return self.with_unit(self.label(column), self.unit(unit))
 
     def with_unit(self, text: str, unit: str) -> str:
         return f"{text}({unit})" if unit else text
+
+    def table(self, headers: Sequence[Any], rows: Iterable[Sequence[Any]], **kw: Any) -> str:
+        """:func:`_table` with the page's word for a continued table."""
+        return _table(headers, rows, continued=self.t("continued"), **kw)
 
     def grade(self, grade: str) -> str:
         return self.t("ungraded") if grade == UNGRADED else self.t("grade_n", g=grade)
@@ -282,6 +444,27 @@ class _Page:
                 return names.get(self.lang, str(value))
         return str(value)
 
+    def boolean(self, value: Any) -> str:
+        """是/否 (yes/no)."""
+        return BOOLEAN_LABELS[bool(value)][0 if self.lang == "zh" else 1]
+
+    def value(self, column: str, value: Any) -> str:
+        """A coded value of ``column`` as people read it (ring, path, grade, track, status …)."""
+        text = str(value)
+        if column in ("ring", "ring_name", "ring_modelled"):
+            return self.ring(value)
+        if column == "disposal":
+            return self.path(text)
+        if column in ("grade", "grade_a", "grade_b", "transition_from"):
+            return self.grade(text) if text in (*GRADES, UNGRADED) else text
+        if column == "track":
+            names = self.tracks.get(text)
+            return (names[0] if self.lang == "zh" else names[1]) if names else text
+        if column == "better":
+            names = BETTER_LABELS.get(text)
+            return (names[0] if self.lang == "zh" else names[1]) if names else text
+        return self.coded.get(column, {}).get(text, text)
+
     def count_unit(self, column: str = "parcels") -> str:
         """The unit of a count (宗, 家) in Chinese; none in English."""
         label = self.labels.get(column)
@@ -301,6 +484,8 @@ class Cell:
 
     def render(self, tag: str = "td") -> str:
         body = str(self.text) if self.raw else _e(self.text)
+        if tag == "th" and not self.raw:  # a header may break before its unit: "Tax gain" / "(10k yuan)"
+            body = body.replace("(", "<wbr>(")
         cls = f' class="{self.cls}"' if self.cls else ""
         return f"<{tag}{cls}>{body}</{tag}>"
 
@@ -309,18 +494,185 @@ def num(text: str) -> Cell:
     return Cell(text, cls="num")
 
 
-def _table(headers: Sequence[str | Cell], rows: Iterable[Sequence[Any]], *, total: Sequence[Any] | None = None,
-           caption: str = "", cls: str = "") -> str:
-    def cell(value: Any) -> Cell:
-        return value if isinstance(value, Cell) else Cell(value)
+# --- fitting tables on A4 ------------------------------------------------------------------------
+#
+# A table wider than the printable width is cut off when printed: Chromium clips it at the edge
+# of the page area. So each table is measured before it is written, from how narrow its columns
+# can get (the widest word of a wrapping cell, the whole text of a number or a name kept on one
+# line), with Latin characters as wide as in DejaVu Sans and CJK at 1 em; a table that does not
+# fit A4 portrait is split into two (or more) tables, its first ``keys`` columns repeated in each.
+# Portrait throughout, rather than landscape pages for wide tables: the report reads, prints and
+# binds in one orientation, and on screen, at the same width, as it prints.
 
-    head = "".join(cell(h).render("th") for h in headers)
-    body = "".join("<tr>" + "".join(cell(v).render() for v in row) + "</tr>" for row in rows)
-    if total is not None:
-        body += '<tr class="total">' + "".join(cell(v).render() for v in total) + "</tr>"
-    cap = f"<caption>{_e(caption)}</caption>" if caption else ""
+#: CSS pixels per millimetre.
+PX_PER_MM = 96 / 25.4
+#: The printable width of A4 portrait: 210 mm less the ``@page`` margins (12 mm a side). The
+#: body has the same width on screen.
+PRINT_WIDTH_MM = 186.0
+#: Width a table may take (px): the printable width less 3 % for fonts wider than assumed.
+TABLE_WIDTH_PX = PRINT_WIDTH_MM * PX_PER_MM * 0.97
+#: Font size of table text (px): 9 pt, and 8 pt in tables of class ``wide``.
+TABLE_FONT_PX = {"": 9 * 96 / 72, "wide": 8 * 96 / 72}
+#: Left and right padding of a cell (px): 1.5 mm each.
+CELL_PADDING_PX = 2 * 1.5 * PX_PER_MM
+#: Width of a colour swatch and its margin (px).
+SWATCH_PX = 4.5 * PX_PER_MM + 2
+#: Texts of a table column no wider than this (em) are kept on one line (names, codes).
+SHORT_TEXT_EM = 8.0
+#: Bold (headers, totals) is this much wider.
+BOLD = 1.1
+#: Break opportunities inside a wrapping text: after a space or a hyphen (not one before a digit),
+#: and around each CJK character (a CJK text breaks between any two characters).
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_TOKEN = re.compile(rf"[(（“《「]?[{_CJK}][)）”》」,，.。;；:：、%]?|(?:[^\s{_CJK}-]|-(?=\d))+-?|-")
+
+
+def char_em(char: str) -> float:
+    """Return an estimate of a character's width in em: CJK 1, Latin as in DejaVu Sans (``i`` 0.3, ``m`` 0.9 …).
+
+    The Latin widths lie between those of the CJK fonts' own Latin letters (WenQuanYi Micro Hei,
+    Noto Sans CJK) and DejaVu Sans, the widest sans-serif a report is likely to be set in.
+    """
+    if unicodedata.east_asian_width(char) in ("W", "F"):
+        return 1.0
+    if char in "mwMW%@—":
+        return 0.9
+    if char in "ijlI.,:;'|!()[] ":
+        return 0.3
+    if char in "frt-/":
+        return 0.4
+    if char.isdigit():
+        return 0.62
+    return 0.7 if char.isupper() else 0.56
+
+
+def text_em(text: str) -> float:
+    """Return an upper estimate of a text's width in em, on one line."""
+    return sum(char_em(c) for c in text)
+
+
+def min_text_em(text: str, *, wrap: bool = True) -> float:
+    """Return an upper estimate (em) of how narrow a text can be set: its widest unbreakable piece."""
+    if not wrap:
+        return text_em(text)
+    return max((text_em(token) for token in _TOKEN.findall(text)), default=0.0)
+
+
+def _plain(cell: Cell) -> str:
+    """A cell's text without markup."""
+    if cell.raw:
+        return html.unescape(re.sub(r"<[^>]*>", "", str(cell.text)))
+    return "" if _missing(cell.text) else str(cell.text)
+
+
+def cell_min_px(cell: Cell, font_px: float, *, bold: bool = False, header: bool = False) -> float:
+    """Return an upper estimate (px) of the narrowest a cell can be: headers wrap, numbers do not."""
+    wrap = header or cell.cls not in ("num", "nowrap")
+    text = _plain(cell).replace("(", " (") if header and not cell.raw else _plain(cell)  # <wbr>( in headers
+    width = min_text_em(text, wrap=wrap) * font_px * (BOLD if bold else 1.0)
+    if cell.cls == "name":
+        width = max(width, 6.5 * font_px)  # td.name { min-width: 6.5em }
+    if cell.raw and 'class="swatch"' in str(cell.text):
+        width += SWATCH_PX
+    return width + CELL_PADDING_PX
+
+
+def column_min_px(headers: Sequence[Cell], rows: Sequence[Sequence[Cell]], total: Sequence[Cell] | None,
+                  font_px: float) -> list[float]:
+    """Return each column's least width (px), over its header, rows and total row."""
+    widths = [cell_min_px(h, font_px, bold=True, header=True) for h in headers]
+    lines = [(row, False) for row in rows] + ([(total, True)] if total is not None else [])
+    for row, bold in lines:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], cell_min_px(cell, font_px, bold=bold))
+    return widths
+
+
+def _first_fit(widths: Sequence[float], room: float) -> list[list[int]]:
+    """Consecutive groups of column positions, each as wide as ``room`` at most (or one column)."""
+    groups: list[list[int]] = []
+    used = room + 1.0
+    for i, width in enumerate(widths):
+        if used + width > room:
+            groups.append([])
+            used = 0.0
+        groups[-1].append(i)
+        used += width
+    return groups
+
+
+def column_groups(widths: Sequence[float], keys: int = 1, limit: float = TABLE_WIDTH_PX) -> list[list[int]]:
+    """Return the columns of each table a wide table is split into (indices, the keys first in each).
+
+    Parameters
+    ----------
+    widths : sequence of float
+        Each column's least width (px).
+    keys : int
+        Leading columns repeated in every part (the row's name: block id and name …).
+    limit : float
+        The width a table may take (px).
+
+    Returns
+    -------
+    list of list of int
+        One list (all columns) when the table fits. Else as few parts as fit, the other columns
+        in order and shared out evenly (two parts of four columns, not one of seven and one of
+        one); a column wider than the room left goes alone.
+    """
+    keys = min(keys, len(widths))
+    if sum(widths) <= limit or len(widths) <= keys + 1:
+        return [list(range(len(widths)))]
+    rest = list(widths[keys:])
+    room = max(limit - sum(widths[:keys]), max(rest))
+    parts = len(_first_fit(rest, room))
+    low, high = max(rest), room  # the narrowest room that still needs no more parts: bisect
+    for _ in range(30):
+        middle = (low + high) / 2
+        if len(_first_fit(rest, middle)) <= parts:
+            high = middle
+        else:
+            low = middle
+    return [[*range(keys), *(keys + i for i in group)] for group in _first_fit(rest, high)]
+
+
+def _cell(value: Any) -> Cell:
+    return value if isinstance(value, Cell) else Cell(value)
+
+
+def _table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, total: Sequence[Any] | None = None,
+           caption: str = "", cls: str = "", keys: int = 1, continued: str = "") -> str:
+    """Return a table as HTML, split into several when it would not fit the printed page.
+
+    Parameters
+    ----------
+    headers, rows, total : sequences of str or Cell
+        Header cells, body rows and an optional total row (shown bold, last).
+    caption : str
+        Caption of the (first) table.
+    cls : str
+        CSS class of the table(s) (``wide``: smaller type).
+    keys : int
+        Leading columns repeated in each part of a split table.
+    continued : str
+        Caption of the parts after the first (e.g. 续表).
+    """
+    head = [_cell(h) for h in headers]
+    body = [[_cell(v) for v in row] for row in rows]
+    last = None if total is None else [_cell(v) for v in total]
+    font_px = TABLE_FONT_PX["wide" if "wide" in cls.split() else ""]
+    groups = column_groups(column_min_px(head, body, last, font_px), keys)
     klass = f' class="{cls}"' if cls else ""
-    return f"<table{klass}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    parts = []
+    for n, group in enumerate(groups):
+        title = caption if n == 0 else (f"{caption} ({continued})" if caption else continued)
+        cap = f"<caption>{_e(title)}</caption>" if title else ""
+        tr = "".join(head[i].render("th") for i in group)
+        trs = "".join("<tr>" + "".join(row[i].render() for i in group) + "</tr>" for row in body)
+        if last is not None:
+            trs += '<tr class="total">' + "".join(last[i].render() for i in group) + "</tr>"
+        parts.append(f"<table{klass}>{cap}<thead><tr>{tr}</tr></thead><tbody>{trs}</tbody></table>")
+    return "".join(parts)
 
 
 def _figure(png: bytes | None, alt: str) -> str:
@@ -507,7 +859,7 @@ def _headline(result: AssessmentResult, page: _Page) -> str:
                       page.labels["block_score"].unit))
     cards = "".join(
         f'<div><dt>{_e(label)}</dt><dd data-key="{key}" data-value="{_e(repr(float(raw)))}">{_e(shown)}'
-        f'<span class="unit">{_e(unit)}</span></dd></div>'
+        f'<span class="unit">{_e(page.unit(unit))}</span></dd></div>'
         for key, label, raw, shown, unit in items
     )
     return f'<section id="headline"><h2>{_e(page.t("headline"))}</h2><dl class="headline">{cards}</dl></section>'
@@ -518,7 +870,7 @@ def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     total_area = float(by_grade["area_mu"].sum())
     has_tax = "tax_wan" in by_grade
     headers: list[Any] = [page.label("grade"), num(page.header("parcels")), num(page.header("area_mu")),
-                          num(page.t("area_share"))]
+                          num(page.with_unit(page.t("area_share"), UNIT_PCT))]
     if has_tax:
         headers.append(num(page.header("tax_wan")))
     rows = []
@@ -526,14 +878,15 @@ def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
         grade = str(row.grade)
         cells = [Cell(_swatch(GRADE_COLOURS.get(grade, "#999999")) + _e(page.grade(grade)), raw=True),
                  num(fmt_int(row.parcels)), num(fmt_number(row.area_mu)),
-                 num(fmt_pct(row.area_mu / total_area if total_area else float("nan")))]
+                 num(fmt_share(row.area_mu / total_area if total_area else float("nan")))]
         if has_tax:
             cells.append(num(fmt_number(row.tax_wan)))
         rows.append(cells)
-    total = [page.t("total"), num(fmt_int(by_grade["parcels"].sum())), num(fmt_number(total_area)), num(fmt_pct(1.0))]
+    total = [page.t("total"), num(fmt_int(by_grade["parcels"].sum())), num(fmt_number(total_area)), num(fmt_share(1.0))]
     if has_tax:
         total.append(num(fmt_number(by_grade["tax_wan"].sum())))
-    parts = [f'<section id="grades" class="major"><h2>{_e(page.t("grades"))}</h2>', _table(headers, rows, total=total),
+    parts = [f'<section id="grades" class="major"><h2>{_e(page.t("grades"))}</h2>',
+             page.table(headers, rows, total=total),
              _figure(charts.grades(by_grade), charts.page.t("grade_chart"))]
     by_track = result.tables.get("by_track")
     if by_track is not None and len(by_track):
@@ -542,14 +895,19 @@ def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
         trows = [[names.get(str(r["track"]), page.t("track_none") if not r["track"] else str(r["track"])),
                   *(num(fmt_int(r[g])) for g in grades), num(fmt_int(sum(r[g] for g in grades)))] for _, r in by_track.iterrows()]
         parts.append(f"<h3>{_e(page.t('by_track'))}</h3>")
-        parts.append(_table([page.label("track"), *(num(page.grade(g)) for g in grades), num(page.t("total"))], trows))
+        n = page.count_unit()
+        parts.append(page.table([page.label("track"), *(num(page.with_unit(page.grade(g), n)) for g in grades),
+                                 num(page.with_unit(page.t("total"), n))], trows))
     by_listing = result.tables.get("by_listing")
     if by_listing is not None and len(by_listing):
         lrows = [[Cell(_swatch(GRADE_COLOURS.get(str(r.grade), "#999999")) + _e(page.grade(str(r.grade))), raw=True),
                   num(fmt_int(r.inventory)), num(fmt_int(r.watch)), num(fmt_int(getattr(r, "none")))] for r in by_listing.itertuples(index=False)]
         ltotal = [page.t("total"), *(num(fmt_int(by_listing[c].sum())) for c in ("inventory", "watch", "none"))]
         parts.append(f"<h3>{_e(page.t('by_listing'))}</h3>")
-        parts.append(_table([page.label("grade"), num(page.t("listed_n")), num(page.t("watch_n")), num(page.t("not_listed"))], lrows, total=ltotal))
+        n = page.count_unit()
+        lheaders = [page.label("grade"),
+                    *(num(page.with_unit(page.t(k), n)) for k in ("listed_n", "watch_n", "not_listed"))]
+        parts.append(page.table(lheaders, lrows, total=ltotal))
     parts.append("</section>")
     return "".join(parts)
 
@@ -577,22 +935,25 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     # by reason
     rows = []
     for code, count in inv.get("by_basis", {}).items():
-        rows.append([page.reason(code), code, num(fmt_int(count)), "", num(fmt_pct(count / listed_n if listed_n else float("nan")))])
+        share = count / listed_n if listed_n else float("nan")
+        rows.append([page.reason(code), num(fmt_int(count)), "", num(fmt_share(share))])
     for code, v in inv.get("by_reason", {}).items():
         if code in LISTING:  # shown above, as the basis
             continue
-        rows.append([page.reason(code), code, num(fmt_int(v.get("listed", v["parcels"]))), num(fmt_int(v.get("watch", 0))),
-                     num(fmt_pct(v.get("listed", v["parcels"]) / listed_n if listed_n else float("nan")))])
+        rows.append([page.reason(code), num(fmt_int(v.get("listed", v["parcels"]))), num(fmt_int(v.get("watch", 0))),
+                     num(fmt_share(v.get("listed", v["parcels"]) / listed_n if listed_n else float("nan")))])
+    n = page.count_unit()
     parts.append(f"<h3>{_e(page.t('by_reason'))}</h3>")
-    parts.append(_table([page.t("reason"), page.t("code"), num(page.t("listed_n")), num(page.t("watch_n")),
-                         num(page.t("share_of_list"))], rows))
+    parts.append(page.table([page.t("reason"), num(page.with_unit(page.t("listed_n"), n)),
+                             num(page.with_unit(page.t("watch_n"), n)),
+                             num(page.with_unit(page.t("share_of_list"), UNIT_PCT))], rows))
     parts.append(f'<p class="note">{_e(page.t("reason_note"))}</p>')
 
     # by path
     by_path = _ordered_paths(result.tables["by_path"], page)
     headers = [page.t("path"), num(page.header("parcels")), num(page.header("area_mu")),
                num(page.header("land_freed_mu")),
-               num(page.with_unit(page.label("floor_area_added_m2"), UNIT_WAN_M2)), num(page.header("tax_gain_wan")),
+               num(page.header("floor_area_added_m2", UNIT_WAN_M2)), num(page.header("tax_gain_wan")),
                num(page.header("compensation_wan"))]
 
     def gains(frame: pd.DataFrame | Any, total: bool = False) -> list[Cell]:
@@ -604,7 +965,7 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     rows = [[Cell(_swatch(DISPOSAL_COLOURS.get(str(r.disposal), "#999999")) + _e(page.path(str(r.disposal))), raw=True),
              *gains(r)] for r in by_path.itertuples(index=False)]
     parts.append(f"<h3>{_e(page.t('by_path'))}</h3>")
-    parts.append(_table(headers, rows, total=[page.t("total"), *gains(by_path, total=True)]))
+    parts.append(page.table(headers, rows, total=[page.t("total"), *gains(by_path, total=True)]))
     unknown = int(by_path["compensation_unknown"].sum()) if "compensation_unknown" in by_path else 0
     if unknown:
         parts.append(f'<p class="note">{_e(page.t("comp_missing", m=fmt_int(unknown)))}</p>')
@@ -644,7 +1005,7 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
                  num(fmt_int(sums["parcels"].sum())), num(fmt_number(sums["area_mu"].sum())),
                  num(fmt_number(sums["land_freed_mu"].sum())), num(fmt_number(sums["tax_gain_wan"].sum()))]
         parts.append(f"<h3>{_e(page.t('by_block'))}</h3>")
-        parts.append(_table(headers, rows, total=total, cls="wide"))
+        parts.append(page.table(headers, rows, total=total, cls="wide", keys=2))
 
     # the largest listed parcels
     listed = result.inventory
@@ -657,16 +1018,18 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
                                paths, "tax_gain_wan", "compensation_wan") if c in top]
         numeric = {"area_mu": fmt_number, "tax_gain_wan": fmt_number, "compensation_wan": fmt_number}
         headers = [num(page.header(c)) if c in numeric else page.label(c) for c in columns]
-        nowrap = {"parcel_id", "block_name", "land_use", "grade", paths}
+        nowrap = {"parcel_id", "land_use", "grade"}
 
         def cell(column: str, value: Any) -> Cell:
             if column in numeric:
                 return num(numeric[column](value))
-            return Cell("" if _missing(value) else value, cls="nowrap" if column in nowrap else "")
+            if _missing(value):
+                return Cell("")
+            return Cell(page.value(column, value), cls="nowrap" if column in nowrap else "")
 
         rows = [[cell(c, row[c]) for c in columns] for _, row in top.iterrows()]
         parts.append(f"<h3>{_e(page.t('largest', n=len(top)))}</h3>")
-        parts.append(_table(headers, rows, cls="wide"))
+        parts.append(page.table(headers, rows, cls="wide"))
     parts.append("</section>")
     return "".join(parts)
 
@@ -676,11 +1039,11 @@ def _watch(result: AssessmentResult, page: _Page) -> str:
     watch = result.summary.get("watch", {})
     if not watch.get("parcels"):
         return ""
-    rows = [[page.reason(code), code, num(fmt_int(v.get("watch", 0)))]
+    rows = [[page.reason(code), num(fmt_int(v.get("watch", 0)))]
             for code, v in result.summary["inventory"].get("by_reason", {}).items() if v.get("watch")]
-    total = [page.t("total"), "", num(fmt_int(watch["parcels"]))]
+    total = [page.t("total"), num(fmt_int(watch["parcels"]))]
     return (f'<section id="watch"><h2>{_e(page.t("watch"))}</h2><p class="note">{_e(page.t("watch_note"))}</p>'
-            + _table([page.t("reason"), page.t("code"), num(page.header("parcels"))], rows, total=total) + "</section>")
+            + page.table([page.t("reason"), num(page.header("parcels"))], rows, total=total) + "</section>")
 
 
 def _value(result: AssessmentResult, page: _Page) -> str:
@@ -692,22 +1055,66 @@ def _value(result: AssessmentResult, page: _Page) -> str:
     shown = fmt_number((total.get("total") or 0) / 1e4, 1)
     if not total.get("missing"):
         note = page.t("value_all", n=fmt_int(total.get("parcels", 0)))
-        return f'<section id="value"><h2>{_e(page.t("value"))}</h2><p>{_e(shown)} {_e(UNIT_YI)}. {_e(note)}</p></section>'
-    rows = [[reason, num(fmt_int(count))] for reason, count in value.get("without_value", {}).items()]
+        return (f'<section id="value"><h2>{_e(page.t("value"))}</h2><p>{_e(shown)} {_e(page.unit(UNIT_YI))}. '
+                f"{_e(note)}</p></section>")
+    rows = [[value_reason(reason, page.lang), num(fmt_int(count))]
+            for reason, count in value.get("without_value", {}).items()]
     note = page.t("value_note", total=shown, n=fmt_int(total["parcels"]), m=fmt_int(total["missing"]))
     return (f'<section id="value"><h2>{_e(page.t("value"))}</h2><p>{_e(note)}</p>'
-            + _table([page.label("value_missing_reason"), num(page.header("parcels"))], rows) + "</section>")
+            + page.table([page.label("value_missing_reason"), num(page.header("parcels"))], rows) + "</section>")
+
+
+#: The reasons :mod:`landkit.valuation` gives (in Chinese) for a parcel without a value, in English.
+VALUE_REASONS_EN = (
+    (re.compile(r"^用地性质(.+)无基准地价用途$"), "Land use {0} has no benchmark price use"),
+    (re.compile(r"^不在任何地价级别区内(.+)用地价格，且未设区县默认地价$"),
+     "Outside every price zone, and no district default price for {0} land"),
+    (re.compile(r"^地价表无(.+)级(.+)用地价格，且未设区县默认地价$"),
+     "The price table has no zone {0} price for {1} land, and there is no district default"),
+)
+#: A configuration key in parentheses, as messages name them for the engineer: ``(valuation.price_uses)``.
+_CONFIG_KEY = re.compile(r"\s*\([a-z_]+(?:\.[a-z_]+)+\)")
+
+
+def value_reason(reason: str, lang: str = "zh") -> str:
+    """Return why a parcel has no value as a reader reads it: no configuration key, in ``lang``.
+
+    Parameters
+    ----------
+    reason : str
+        ``value_missing_reason`` of :mod:`landkit.valuation`, e.g.
+        ``用地性质U无基准地价用途(valuation.price_uses)``.
+    lang : {"zh", "en"}
+        Language of the report; a reason of an unknown form stays as it is.
+
+    Returns
+    -------
+    str
+        E.g. ``用地性质U无基准地价用途``, or in English ``Land use U has no benchmark price use``.
+    """
+    text = _CONFIG_KEY.sub("", str(reason)).strip()
+    if lang == "zh":
+        return text
+    for pattern, english in VALUE_REASONS_EN:
+        found = pattern.match(text)
+        if found:
+            return english.format(*found.groups())
+    return text
 
 
 def _indicator_value(name: str, value: Any) -> str:
+    """A block indicator's value: rates in percent (the unit in the header), per hectare whole."""
     if name in RATE_INDICATORS:
-        return fmt_pct(value)
+        return fmt_share(value)
     if name in PER_HA_INDICATORS:
         return fmt_number(value)
     return fmt_number(value, 2)
 
 
 def _indicator_unit(name: str) -> str:
+    """A block indicator's unit (in Chinese, as labels carry units)."""
+    if name in RATE_INDICATORS:
+        return UNIT_PCT
     return UNIT_PER_HA if name in PER_HA_INDICATORS else ""
 
 
@@ -723,17 +1130,18 @@ def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     def ind_header(name: str) -> Cell:
         ind = spec.get(name)
         text = (ind.label_zh if page.lang == "zh" else ind.label_en) if ind else page.label(name)
-        return num(page.with_unit(text, _indicator_unit(name)))
+        return num(page.with_unit(text, page.unit(_indicator_unit(name))))
 
     headers: list[Any] = [num(page.label("block_rank")), page.label("block_id"), page.label("block_name")]
     extra = [c for c in ("ring",) if c in frame]
+    ring_cls = "nowrap" if page.lang == "zh" else ""  # 核心功能圈 on one line; English names may wrap
     headers += [page.label(c) for c in extra]
     headers += [num(page.header("block_score")), *(ind_header(c) for c in shown)]
     rows = []
     for _, row in frame.iterrows():
         rows.append([num(fmt_int(row["block_rank"])), Cell(row["block_id"], cls="nowrap"),
                      Cell(row.get("block_name", ""), cls="nowrap"),
-                     *(Cell(page.ring(row[c]) if not _missing(row[c]) else "", cls="nowrap") for c in extra),
+                     *(Cell(page.ring(row[c]) if not _missing(row[c]) else "", cls=ring_cls) for c in extra),
                      num(fmt_number(row["block_score"], 1)), *(num(_indicator_value(c, row[c])) for c in shown)])
     park_score = result.park.get("block_score") if result.park else None
     # A bar per block reads up to a few dozen blocks; a whole city's shows the best and the worst.
@@ -744,7 +1152,7 @@ def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
         title = charts.page.t("block_chart_some", n=CHART_BLOCKS, total=f"{len(frame):,}")
     return (
         f'<section id="blocks" class="major"><h2>{_e(page.t("blocks"))}</h2>'
-        + _table(headers, rows, cls="wide")
+        + page.table(headers, rows, cls="wide", keys=3)
         + _figure(charts.blocks(chart, park_score, title=title), title)
         + "</section>"
     )
@@ -773,86 +1181,249 @@ def _park(result: AssessmentResult, page: _Page) -> str:
         facts = [(page.header("block_area_ha"), fmt_number(park.get("block_area_ha"))),
                  (page.header("parcel_area_ha"), fmt_number(park.get("parcel_area_ha"))),
                  (page.header("parcels"), fmt_int(park.get("parcels"))),
-                 (page.with_unit(page.t("park_score"), page.labels["block_score"].unit),
+                 (page.with_unit(page.t("park_score"), page.unit(page.labels["block_score"].unit)),
                   fmt_number(park.get("block_score"), 1))]
         parts.append(f"<h3>{_e(page.t('park_indicators'))}</h3>")
-        parts.append(_table([page.t("indicator"), num(page.label("actual"))], [[k, num(v)] for k, v in facts]))
+        parts.append(page.table([page.t("indicator"), num(page.label("actual"))], [[k, num(v)] for k, v in facts]))
         rows = []
         for name, ind in spec.items():
             label = ind.label_zh if page.lang == "zh" else ind.label_en
-            rows.append([page.with_unit(label, _indicator_unit(name)), num(_indicator_value(name, park.get(name))),
+            rows.append([page.with_unit(label, page.unit(_indicator_unit(name))),
+                         num(_indicator_value(name, park.get(name))),
                          num(_indicator_value(name, ind.ideal)), num(fmt_number(park.get(f"{name}_score"), 1)),
                          num(fmt_number(ind.weight))])
-        parts.append(_table([page.t("indicator"), num(page.label("actual")), num(page.t("ideal")),
-                             num(page.with_unit(page.t("indicator_score"), page.labels["block_score"].unit)),
-                             num(page.t("weight"))], rows))
+        points = page.unit(page.labels["block_score"].unit)
+        parts.append(page.table([page.t("indicator"), num(page.label("actual")), num(page.t("ideal")),
+                                 num(page.with_unit(page.t("indicator_score"), points)), num(page.t("weight"))], rows))
     if kpis is not None and len(kpis):
         rows = []
         for row in kpis.itertuples(index=False):
             name, unit, share = _kpi_name(str(row.kpi), page)
-            show = fmt_pct if share else (lambda v: fmt_number(v, 1) if not float(v).is_integer() else fmt_number(v))
+            show = fmt_share if share else (lambda v: fmt_number(v, 1) if not float(v).is_integer() else fmt_number(v))
             met = row.met
             status = "—" if _missing(met) else page.t("met_yes" if met else "met_no")
             cls = "" if _missing(met) else ("met" if met else "unmet")
-            rows.append([page.with_unit(name, "" if share else unit), num(show(row.target)),
-                         num(show(row.actual) if not _missing(row.actual) else "—"), num(fmt_pct(row.ratio)),
+            rows.append([page.with_unit(name, UNIT_PCT if share else page.unit(unit)), num(show(row.target)),
+                         num(show(row.actual) if not _missing(row.actual) else "—"), num(fmt_share(row.ratio)),
                          Cell(status, cls=cls)])
         parts.append(f"<h3>{_e(page.t('kpis'))}</h3>")
-        parts.append(_table([page.label("kpi"), num(page.label("target")), num(page.label("actual")),
-                             num(page.label("ratio")), page.label("met")], rows))
+        parts.append(page.table([page.label("kpi"), num(page.label("target")), num(page.label("actual")),
+                                 num(page.header("ratio", UNIT_PCT)), page.label("met")], rows))
     parts.append("</section>")
     return "".join(parts)
 
 
-def _frame_cells(frame: pd.DataFrame, page: _Page) -> tuple[list[Any], list[list[Any]]]:
-    """Headers and rows of any table: labelled headers, numbers right-aligned, text escaped."""
+# --- tables made from a data frame ---------------------------------------------------------------
+
+
+class _Column(NamedTuple):
+    """How one column of a data frame is shown: its header cell and a function making its cells."""
+
+    header: Cell
+    cell: Callable[[Any], Cell]
+
+
+def shown_columns(columns: Sequence[str], lang: str) -> list[str]:
+    """Return the columns a table in ``lang`` shows: one of each text in two languages, no bare code.
+
+    Of ``X_zh`` and ``X_en`` (``label_zh``, ``label_en``) a Chinese table keeps the first, an
+    English one the second; a code ``X`` beside its label ``X_zh`` (``X_en``) is left out, and so
+    is ``X_en`` beside a Chinese ``X`` (``ungraded_reason``).
+
+    Parameters
+    ----------
+    columns : sequence of str
+        A frame's columns, in order.
+    lang : {"zh", "en"}
+        Language of the table.
+
+    Returns
+    -------
+    list of str
+        The columns shown, in the same order.
+    """
+    own, other = ("_zh", "_en") if lang == "zh" else ("_en", "_zh")
+    present = set(columns)
+    out = []
+    for column in columns:
+        if column.endswith(other) and ({column[: -len(other)] + own, column[: -len(other)]} & present):
+            continue
+        if column + own in present:
+            continue
+        out.append(column)
+    return out
+
+
+def is_share_column(column: str) -> bool:
+    """Whether a column holds shares of one (0.25), shown in percent: ``share_*``, ``*_share``, rates."""
+    return column.startswith("share_") or column.endswith("_share") or column in RATE_INDICATORS
+
+
+def _is_bool_column(series: pd.Series) -> bool:
+    """Whether a column holds booleans (a bool dtype, or objects that are all booleans or missing)."""
+    if pd.api.types.is_bool_dtype(series):
+        return True
+    if series.dtype != object:
+        return False
+    values = [v for v in series if not _missing(v)]
+    return bool(values) and all(isinstance(v, bool | np.bool_) for v in values)
+
+
+def _is_integral(series: pd.Series) -> bool:
+    values = pd.to_numeric(series, errors="coerce").dropna()
+    return bool(len(values)) and bool(np.all(np.isclose(values, np.round(values))))
+
+
+def _frame_column(column: str, series: pd.Series, page: _Page) -> _Column:
+    """How a frame's column is shown: header with its unit, numbers by kind, codes translated.
+
+    Booleans are 是/否; shares (:func:`is_share_column`) are percentages headed ``(%)``;
+    ``*_pct`` are percentages already; years are bare; ranks and counts (integers, or a label
+    unit of 宗, 家, 个, 人) are whole with thousands separators; points (分) have one decimal;
+    other figures the decimals :func:`auto_decimals` gives the column; text is translated by
+    :meth:`_Page.value`.
+    """
+    label = page.labels.get(column)
+    unit = label.unit if label is not None and label.unit else COLUMN_UNITS.get(column, "")
+    if _is_bool_column(series):
+        return _Column(Cell(page.header(column)), lambda v: Cell("" if _missing(v) else page.boolean(v)))
+    if not pd.api.types.is_numeric_dtype(series):
+        widest = max((text_em(page.value(column, v)) for v in series if not _missing(v)), default=0.0)
+        cls = "nowrap" if widest <= SHORT_TEXT_EM else ""  # names and codes stay on one line
+        return _Column(Cell(page.header(column)), lambda v: Cell("" if _missing(v) else page.value(column, v), cls=cls))
+    if is_share_column(column):
+        return _Column(num(page.header(column, UNIT_PCT)), lambda v: num(fmt_share(v)))
+    if column.endswith("_pct"):
+        return _Column(num(page.header(column, UNIT_PCT)), lambda v: num(fmt_number(v, 1)))
+    if column == "year" or column.endswith("_year"):
+        return _Column(num(page.header(column)), lambda v: num("—" if _missing(v) else str(round(float(v)))))
+    if pd.api.types.is_integer_dtype(series) or (("rank" in column or unit in COUNT_UNITS) and _is_integral(series)):
+        return _Column(num(page.header(column)), lambda v: num(fmt_int(v)))
+    decimals = 1 if unit == "分" else auto_decimals(series)
+    return _Column(num(page.header(column)), lambda v: num(fmt_number(v, decimals)))
+
+
+def drop_repeated_columns(columns: list[str], headers: list[Cell], rows: list[list[Cell]]
+                          ) -> tuple[list[str], list[Cell], list[list[Cell]]]:
+    """Leave out a column that repeats an earlier one: the same header and the same text in every row.
+
+    (A ring profile has the ring's code and its name: both read 圈层, 核心功能圈 … once shown.)
+    """
+    keep: list[int] = []
+    for j, head in enumerate(headers):
+        same = (i for i in keep if _plain(headers[i]) == _plain(head))
+        if not any(all(_plain(r[i]) == _plain(r[j]) for r in rows) for i in same):
+            keep.append(j)
+    return [columns[j] for j in keep], [headers[j] for j in keep], [[r[j] for j in keep] for r in rows]
+
+
+def _frame_cells(frame: pd.DataFrame, page: _Page) -> tuple[list[str], list[Cell], list[list[Cell]]]:
+    """Columns, headers and rows of any table: labelled headers with units, values as people read them.
+
+    The index is shown as a column unless it is a plain range; geometry is left out, and so are
+    the other language's texts and codes beside their labels (:func:`shown_columns`) and
+    repeated columns (:func:`drop_repeated_columns`).
+    """
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None:
         frame = frame.reset_index()
-    if "geometry" in frame:
-        frame = frame.drop(columns="geometry")
-    kinds = {}
-    for column in frame.columns:
-        series = frame[column]
-        if pd.api.types.is_bool_dtype(series):
-            kinds[column] = "bool"
-        elif pd.api.types.is_integer_dtype(series):
-            kinds[column] = "int"
-        elif pd.api.types.is_float_dtype(series):
-            kinds[column] = "float"
-        else:
-            kinds[column] = "text"
-    headers = [num(page.header(str(c))) if kinds[c] in ("int", "float") else page.header(str(c)) for c in frame.columns]
+    frame = frame.drop(columns=[c for c in frame.columns if c == "geometry"])
+    frame.columns = [str(c) for c in frame.columns]
+    columns = shown_columns(list(frame.columns), page.lang)
+    shown = {c: _frame_column(c, frame[c], page) for c in columns}
+    headers = [shown[c].header for c in columns]
+    rows = [[shown[c].cell(v) for c, v in zip(columns, values, strict=True)]
+            for values in frame[columns].itertuples(index=False)]
+    return drop_repeated_columns(columns, headers, rows)
 
-    def show(column: str, value: Any) -> Any:
-        kind = kinds[column]
-        if _missing(value):
-            return num("—") if kind in ("int", "float") else ""
-        if kind == "bool":
-            return page.t("yes" if value else "no")
-        if kind == "int":
-            return num(fmt_int(value))
-        if kind == "float":
-            v = float(value)
-            return num(fmt_number(v, 0 if abs(v) >= 1000 else 2))
-        if column == "ring":
-            return page.ring(value)
-        if column == "disposal":
-            return page.path(str(value))
-        if column == "grade":
-            return page.grade(str(value))
-        return value
 
-    rows = [[show(c, v) for c, v in zip(frame.columns, values, strict=True)]
-            for values in frame.itertuples(index=False)]
-    return headers, rows
+def _usable(frame: Any) -> TypeGuard[pd.DataFrame]:
+    """Whether ``frame`` is a table with rows."""
+    return isinstance(frame, pd.DataFrame) and not frame.empty
 
 
 def _optional_table(result: AssessmentResult, page: _Page, key: str, title: str, section_id: str) -> str:
+    """A section with any table of ``result.tables`` shown generically; empty without it."""
     frame = result.tables.get(key)
-    if frame is None or not isinstance(frame, pd.DataFrame) or frame.empty:
+    if not _usable(frame):
         return ""
-    headers, rows = _frame_cells(frame, page)
-    return f'<section id="{section_id}" class="major"><h2>{_e(title)}</h2>' + _table(headers, rows) + "</section>"
+    _, headers, rows = _frame_cells(frame, page)
+    return f'<section id="{section_id}" class="major"><h2>{_e(title)}</h2>' + page.table(headers, rows) + "</section>"
+
+
+#: The ring profile's columns (``landkit.rings.ring_profiles``) in the two tables it is shown as,
+#: the ring first in each: what each ring holds and yields (other columns follow these), and
+#: what its land is made of.
+RING_OVERVIEW = ("parcels", "area_ha", "area_mu", "mean_score", "tax_per_ha_wan", "output_per_ha_wan",
+                 "main_industry", "main_industry_share", "misfit_share")
+RING_MIX = ("share_rd", "share_manufacturing", "share_warehouse", "share_other",
+            "share_A", "share_B", "share_C", "share_D")
+
+
+def _ordered(columns: Sequence[str], order: Sequence[str]) -> list[int]:
+    """Positions of ``columns`` in ``order`` (those named there first, in its order, then the rest)."""
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(range(len(columns)), key=lambda i: (rank.get(columns[i], len(rank)), i))
+
+
+def _rings(result: AssessmentResult, page: _Page) -> str:
+    """三圈协同: the ring profiles as two tables, each ring's name first in both."""
+    frame = result.tables.get("ring_profiles")
+    if not _usable(frame):
+        return ""
+    columns, headers, rows = _frame_cells(frame, page)
+    keys = [i for i, c in enumerate(columns) if c in ("ring", "ring_name")][:1]
+    mix = [i for i in _ordered(columns, RING_MIX) if columns[i] in RING_MIX]
+    overview = [i for i in _ordered(columns, RING_OVERVIEW) if i not in keys and i not in mix]
+    parts = [f'<section id="rings" class="major"><h2>{_e(page.t("rings"))}</h2>']
+    for key, group in (("ring_overview", overview), ("ring_mix", mix)):
+        if not group:
+            continue
+        picked = keys + group
+        if mix and overview:
+            parts.append(f"<h3>{_e(page.t(key))}</h3>")
+        if key == "ring_mix":
+            parts.append(f'<p class="note">{_e(page.t("ring_mix_note"))}</p>')
+        parts.append(page.table([headers[i] for i in picked], [[r[i] for i in picked] for r in rows], keys=len(keys)))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def metric_unit(unit: Any, lang: str) -> str:
+    """Return a small-and-scattered metric's unit (``ha``, ``个/100ha`` …) in the report's language."""
+    if _missing(unit) or not str(unit):
+        return ""
+    zh = METRIC_UNITS_ZH.get(str(unit), str(unit))
+    return zh if lang == "zh" else UNITS_EN.get(zh, LOCAL_UNITS_EN.get(zh, str(unit)))
+
+
+def _scatter_row(row: dict[str, Any], page: _Page) -> list[Cell]:
+    """One metric of the before/after table: name with unit, before, after, change, direction, verdict."""
+    name = row.get("label_zh" if page.lang == "zh" else "label_en")
+    name = row.get("metric", "") if _missing(name) or not str(name) else name
+    zh_unit = METRIC_UNITS_ZH.get(str(row.get("unit") or ""), str(row.get("unit") or ""))
+    before, after = row.get("before"), row.get("after")
+    decimals = 0 if zh_unit in COUNT_UNITS else auto_decimals([before, after])
+    improved = row.get("improved")
+    verdict = Cell("—") if _missing(improved) else Cell(page.boolean(improved), cls="met" if improved else "unmet")
+    better = row.get("better")
+    return [Cell(page.with_unit(str(name), metric_unit(row.get("unit"), page.lang))),
+            num(fmt_number(before, decimals)), num(fmt_number(after, decimals)),
+            num(fmt_change(row.get("change"), decimals)), num(fmt_change(row.get("change_pct"), 1)),
+            Cell("—" if _missing(better) or not str(better) else page.value("better", better)), verdict]
+
+
+def _scatter(result: AssessmentResult, page: _Page) -> str:
+    """小而散: each metric before and after the proposed adjustments (any other table generically)."""
+    frame = result.tables.get("scatter_before_after")
+    if not _usable(frame):
+        return ""
+    if not {"before", "after"} <= set(frame.columns) or not {"metric", "label_zh", "label_en"} & set(frame.columns):
+        return _optional_table(result, page, "scatter_before_after", page.t("scatter"), "scatter")
+    headers = [page.t("metric"), num(page.label("before")), num(page.label("after")), num(page.label("change")),
+               num(page.header("change_pct")), page.label("better"), page.label("improved")]
+    rows = [_scatter_row(row, page) for row in frame.to_dict("records")]
+    return (f'<section id="scatter" class="major"><h2>{_e(page.t("scatter"))}</h2>'
+            + page.table(headers, rows) + f'<p class="note">{_e(page.t("scatter_note"))}</p></section>')
 
 
 def _maps(maps: Sequence[tuple[str, str]], page: _Page) -> str:
@@ -906,9 +1477,8 @@ def build_report(
         ("value", page.t("value"), _value(result, page)),
         ("blocks", page.t("blocks"), _blocks(result, page, charts)),
         ("park", page.t("park"), _park(result, page)),
-        ("rings", page.t("rings"), _optional_table(result, page, "ring_profiles", page.t("rings"), "rings")),
-        ("scatter", page.t("scatter"),
-         _optional_table(result, page, "scatter_before_after", page.t("scatter"), "scatter")),
+        ("rings", page.t("rings"), _rings(result, page)),
+        ("scatter", page.t("scatter"), _scatter(result, page)),
         ("maps", page.t("maps"), _maps(maps, page)),
     ]
     present = [(sid, name, body) for sid, name, body in sections if body]
