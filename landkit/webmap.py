@@ -34,20 +34,17 @@ from jinja2 import Template
 
 from landkit.config import Project
 from landkit.errors import ConfigError, LandkitError
+from landkit.inventory import LISTING
 from landkit.labels import (
-    ADJUSTMENT_COLOURS,
+    BOOLEAN_LABELS,
+    CHANGE_TYPES,
     DISPOSAL_COLOURS,
-    SCATTER_COLOURS,
     GRADE_COLOURS,
-    LINK_COLOURS,
-    REASON_COLOURS,
-    RING_COLOURS,
-    STATUS_LABELS,
+    VALUE_LABELS,
     Label,
     labels_for,
     unit,
 )
-from landkit.inventory import LISTING
 from landkit.output import atomic_path
 
 if TYPE_CHECKING:
@@ -81,11 +78,40 @@ PARCEL_POPUP = [
     "parcel_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry", "track", "score", "grade",
     "grade_reason_{lang}", "weakest_{lang}", "ungraded_reason{_en}", "rank_in_track", "tax_per_mu", "far", "far_min",
     "total_value_wan", "value_per_mu_wan", "value_missing_reason", "reasons_{lang}", "disposal_{lang}", "land_freed_mu",
-    "floor_area_added_m2", "tax_gain_wan", "compensation_wan", "review_year", "ring_label", "ring_modelled_label",
+    "floor_area_added_m2", "tax_gain_wan", "compensation_wan", "review_year", "ring", "ring_modelled",
     "travel_min_to_core", "function_misfit_reason", "scatter_reason_{lang}", "nn_distance_m", "cluster_area_mu",
     "adjustment_{lang}",
 ]
+#: The score's ramp: the grade colours (D red … A green), as score and grade mean the same.
 SCORE_STOPS = [(215, 25, 28), (253, 174, 97), (255, 255, 191), (166, 217, 106), (26, 150, 65)]
+
+#: Layers drawn in the reserved palettes of ``landkit.labels`` (shared with QGIS styles and charts):
+#: the grades, the score (the grade's own measure, on the grade ramp) and the disposal paths (whose
+#: reds, oranges and greens are the paths of D, C and A/B parcels). Every other layer is an overlay.
+RESERVED_PALETTE_LAYERS = ("grades", "score", "disposal")
+
+#: Colours of the overlays. None is a grade colour or a disposal colour, nor near one (CIE76 ΔE of
+#: 20 or more from every grade colour, 10 or more from every disposal colour): an overlay drawn over
+#: 评价等级 never reads as a grade. Hues: magentas, pinks, navy, teal, cyan, brown, black and white.
+OVERLAY_COLOURS: dict[str, dict[str, str]] = {
+    "inventory": {"D": "#7a0177", "C": "#f768a1", "IDLE": "#252525"},
+    "watch": {"fill": "#41b6c4", "line": "#0c2c84"},
+    "rings": {"core": "#08306b", "spillover": "#02818a", "linkage": "#f768a1", "outside": "#ffffff", "unreachable": "#000000"},
+    "misfit": {"fill": "#e7298a", "line": "#7a0177"},
+    "scatter": {"sporadic": "#c51b8a", "isolated": "#17becf", "small": "#0c2c84"},
+    "clusters": {"line": "#543005"},
+    "adjustments": {"move_out": "#dd3497", "bring_in": "#02818a", "merge": "#543005"},
+    "linkage": {"pair": "#c51b8a", "core": "#08306b", "nearest": "#525252"},
+    "core_sites": {"fill": "#0c2c84", "line": "#ffffff"},
+    "blocks": {"line": "#1f4e79"},
+    "roads": {"line": "#737373"},
+}
+#: Travel time to the core, near (navy) to far (pink); parcels that cannot reach it are black.
+TRAVEL_STOPS = [(8, 48, 107), (122, 1, 119), (221, 52, 151), (250, 159, 181)]
+UNREACHABLE_COLOUR = OVERLAY_COLOURS["rings"]["unreachable"]
+#: Plots smaller than this (pixels, geometric mean of the box's sides) at the current zoom are drawn
+#: as a dot this wide in the layers made to show small plots (``LayerSpec.min_px``).
+SMALL_PLOT_PX = 8.0
 
 TEXT = {
     "zh": {"scatter": "小而散地块", "scatter_sporadic": "零星小地块(规划工业区块外)", "scatter_isolated": "孤立地块",
@@ -94,7 +120,8 @@ TEXT = {
            "linkage": "联动网络", "misfit_item": "与圈层功能不符", "link_pair": "联动组合", "link_core": "至核心",
            "link_nearest": "相邻区块","blocks": "区块", "roads": "道路", "grades": "评价等级", "score": "综合得分", "inventory": "低效用地",
            "disposal": "盘活路径", "watch": "关注清单(A/B类)", "core_sites": "核心载体", "block_edge": "区块边界", "search": "搜索地块编号或企业名称",
-           "ungraded": "不参评", "grade": "{g}类", "synthetic": "合成示例数据"},
+           "ungraded": "不参评", "grade": "{g}类", "synthetic": "合成示例数据", "unreachable": "不可达",
+           "dots": "过小而看不见的地块以圆点显示，放大后显示地块轮廓"},
     "en": {"scatter": "Small and scattered plots", "scatter_sporadic": "Small and sporadic (outside the blocks)",
            "scatter_isolated": "Isolated", "scatter_small": "Small", "clusters": "Clusters of industrial land",
            "adjustments": "Adjustment proposals", "adjust_move_out": "Move out", "adjust_bring_in": "Bring in",
@@ -103,13 +130,20 @@ TEXT = {
            "link_pair": "Named pair", "link_core": "To the core", "link_nearest": "Nearest blocks", "blocks": "Blocks", "roads": "Roads", "grades": "Grade", "score": "Score", "inventory": "Low-efficiency land",
            "disposal": "Revitalisation path", "watch": "Watch table (A/B)", "core_sites": "Core sites", "block_edge": "Block boundary",
            "search": "Search parcel id or enterprise", "ungraded": "Not graded", "grade": "Grade {g}",
-           "synthetic": "synthetic sample data"},
+           "synthetic": "synthetic sample data", "unreachable": "Unreachable by road",
+           "dots": "Plots too small to see are drawn as dots; zoom in for their outlines"},
 }
 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """A thematic layer: which dataset, how it is coloured, its legend, whether it starts on."""
+    """A thematic layer: which dataset, how it is coloured, its legend, whether it starts on.
+
+    ``min_px``: polygons smaller than this many pixels at the current zoom are drawn as a dot of
+    that diameter at their centre (0: never), for layers that exist to show small plots.
+    ``z``: stacking; a layer with a higher ``z`` (then a later one) is drawn above, whichever was
+    switched on first. ``missing``: the colour of features without a value or a colour.
+    """
 
     key: str
     title: str
@@ -126,11 +160,18 @@ class LayerSpec:
     vmin: float = 0.0
     vmax: float = 100.0
     stops: tuple[tuple[int, int, int], ...] = tuple(SCORE_STOPS)
+    min_px: float = 0.0
+    z: int = 2
+    missing: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the layer's description for the page's script."""
         out: dict[str, Any] = {"key": self.key, "title": self.title, "dataset": self.dataset, "mode": self.mode,
-                               "on": self.on, "popup": self.popup, "style": dict(self.style or {})}
+                               "on": self.on, "popup": self.popup, "style": dict(self.style or {}), "z": self.z}
+        if self.min_px > 0:
+            out["min_px"] = self.min_px
+        if self.missing:
+            out["missing"] = self.missing
         if self.field:
             out["field"] = self.field
         if self.colors:
@@ -282,16 +323,9 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
     out: dict[str, Any] = {}
     parcels = layers.get("parcels")
     if parcels is not None:
-        parcels = parcels.copy()
-        if "status" in parcels:
-            parcels["status"] = parcels["status"].map(lambda s: STATUS_LABELS.get(s, (s, s))[0 if lang == "zh" else 1])
+        parcels = parcels.copy()  # coded columns stay codes: the page shows them by the config's `codes`
         if "disposal" in parcels:
             parcels["has_path"] = parcels["disposal"].fillna("").astype(str) != ""
-        ring_names = {r: v.get(lang, r) for r, v in project.rings.labels.items()}
-        for column in ("ring", "ring_modelled"):
-            if column in parcels:
-                parcels[f"{column}_label"] = parcels[column].map(lambda r: ring_names.get(r, r))
-        labels = {**labels, "ring_label": labels["ring"], "ring_modelled_label": labels["ring_modelled"]}
         if "function_fit" in parcels:
             parcels["function_misfit"] = ~parcels["function_fit"].fillna(True).astype(bool)
         if "small" in parcels:
@@ -314,7 +348,8 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
         out["roads"] = dataset_payload(roads, "line", id_column="road_name", fields=fields, extra=[], decimals=decimals)
     rings = layers.get("rings")
     if rings is not None:
-        rings = rings.assign(ring_name=rings["ring"].map(lambda r: project.rings.labels.get(r, {}).get(lang, r)))
+        names = ring_names(project, lang)
+        rings = rings.assign(ring_name=rings["ring"].map(lambda r: names.get(r, r)))
         fields = [_field(c, labels, lang) for c in ("ring_name", "parcels", "area_ha", "mean_score", "tax_per_ha_wan")]
         out["rings"] = dataset_payload(rings, "polygon", id_column="ring", fields=fields, extra=["ring"], decimals=decimals)
     clusters = layers.get("clusters")
@@ -338,86 +373,188 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
     return out
 
 
+#: Stacking (``LayerSpec.z``): outlines of context, layers of every parcel, layers of some parcels,
+#: the dots of small plots, outlines of zones, lines, points.
+Z_CONTEXT, Z_BASE, Z_SUBSET, Z_DOTS, Z_ZONES, Z_LINES, Z_POINTS = range(7)
+
+
 def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, lang: str, basemap: str) -> list[LayerSpec]:
-    """Return the thematic layers the data allow: blocks, roads, grades, score, inventory, paths, sites."""
-    t = TEXT[lang]
-    specs: list[LayerSpec] = []
+    """Return the thematic layers the data allow, in the order of the layer list.
+
+    The grades, the score and the paths keep the palettes of :mod:`landkit.labels`
+    (:data:`RESERVED_PALETTE_LAYERS`); every overlay takes :data:`OVERLAY_COLOURS`, none of
+    which is a grade colour. Zones are dashed outlines, which leave the grades beneath visible.
+    """
+    makers = (_context_specs, _assessment_specs, _ring_specs, _scatter_specs, _network_specs)
+    return [spec for make in makers for spec in make(layers, project, lang, basemap)]
+
+
+def _context_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str, basemap: str) -> list[LayerSpec]:
+    """Blocks (outlines, on) and roads (on without a basemap)."""
+    t, specs = TEXT[lang], list[LayerSpec]()
     if "blocks" in layers:
-        specs.append(LayerSpec("blocks", t["blocks"], "blocks", style={"color": "#1f4e79", "weight": 1.6, "fillColor": "#1f4e79", "fillOpacity": 0.04},
-                               legend={"title": t["blocks"], "items": [["#1f4e79", t["block_edge"]]]}, on=True, tooltip=("block_name",)))
+        line = OVERLAY_COLOURS["blocks"]["line"]
+        specs.append(LayerSpec("blocks", t["blocks"], "blocks", style={"color": line, "weight": 1.6, "fillColor": line, "fillOpacity": 0.04},
+                               legend={"title": t["blocks"], "items": [[line, t["block_edge"]]]}, on=True, tooltip=("block_name",),
+                               z=Z_CONTEXT))
     if "roads" in layers:
-        specs.append(LayerSpec("roads", t["roads"], "roads", style={"color": "#8c8c8c", "weight": 1.2, "fill": False},
-                               on=basemap == "none", tooltip=("road_name",)))
-    parcels = layers.get("parcels")
-    if parcels is not None and "grade" in parcels:
-        items = [[GRADE_COLOURS[g], t["grade"].format(g=g) if g != "U" else t["ungraded"]] for g in ("A", "B", "C", "D", "U")]
+        specs.append(LayerSpec("roads", t["roads"], "roads", style={"color": OVERLAY_COLOURS["roads"]["line"], "weight": 1.2, "fill": False},
+                               on=basemap == "none", tooltip=("road_name",), z=Z_CONTEXT))
+    return specs
+
+
+def _assessment_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str, basemap: str) -> list[LayerSpec]:
+    """Grades (on), score, the low-efficiency list, the watch table and the paths."""
+    t, parcels = TEXT[lang], layers.get("parcels")
+    specs: list[LayerSpec] = []
+    if parcels is None:
+        return specs
+    if "grade" in parcels:
+        names = grade_names(lang)
+        swatches = [[GRADE_COLOURS[g], names[g]] for g in ("A", "B", "C", "D", "U")]
         specs.append(LayerSpec("grades", t["grades"], "parcels", mode="category", field="grade", colors=GRADE_COLOURS,
-                               legend={"title": t["grades"], "items": items}, on=True, tooltip=("parcel_id", "grade")))
-    if parcels is not None and "score" in parcels:
+                               legend={"title": t["grades"], "items": swatches}, on=True, tooltip=("parcel_id", "grade"), z=Z_BASE))
+    if "score" in parcels:
         specs.append(LayerSpec("score", t["score"], "parcels", mode="ramp", field="score",
-                               legend={"title": t["score"], "ramp": ["0", "100"]}, tooltip=("parcel_id", "score")))
-    if parcels is not None and "low_efficiency" in parcels:
+                               legend={"title": t["score"], "ramp": ["0", "100"]}, tooltip=("parcel_id", "score"), z=Z_BASE))
+    if "low_efficiency" in parcels:
         items = [(code, zh if lang == "zh" else en) for code, zh, en in LISTING.values()]
-        specs.append(_coded_layer("inventory", t["inventory"], "list_basis", items, REASON_COLOURS,
-                                  filter="low_efficiency", tooltip=f"reasons_{lang}"))
-    if parcels is not None and "watch" in parcels:
-        specs.append(LayerSpec("watch", t["watch"], "parcels", filter="watch", style={"fillColor": "#fee08b", "color": "#b35806"},
-                               tooltip=("parcel_id", f"reasons_{lang}"), legend={"title": t["watch"], "items": [["#fee08b", t["watch"]]]}))
-    if parcels is not None and "disposal" in parcels:
+        specs.append(_coded_layer("inventory", t["inventory"], "list_basis", items, OVERLAY_COLOURS["inventory"],
+                                  filter="low_efficiency", tooltip=f"reasons_{lang}", z=Z_SUBSET))
+    if "watch" in parcels:
+        colour = OVERLAY_COLOURS["watch"]
+        specs.append(LayerSpec("watch", t["watch"], "parcels", filter="watch", style={"fillColor": colour["fill"], "color": colour["line"]},
+                               tooltip=("parcel_id", f"reasons_{lang}"), legend={"title": t["watch"], "items": [[colour["fill"], t["watch"]]]},
+                               z=Z_SUBSET))
+    if "disposal" in parcels:
         items = [(r.code, r.label_zh if lang == "zh" else r.label_en) for r in project.disposal.rules]
         specs.append(_coded_layer("disposal", t["disposal"], "disposal", items, DISPOSAL_COLOURS,
-                                  filter="has_path", tooltip=f"disposal_{lang}"))
-    ring_label = {r: v.get(lang, r) for r, v in project.rings.labels.items()}
+                                  filter="has_path", tooltip=f"disposal_{lang}", z=Z_BASE))
+    return specs
+
+
+def _ring_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str, basemap: str) -> list[LayerSpec]:
+    """The designated rings (dashed outlines), rings by travel time, travel time, function misfits."""
+    t, specs, parcels = TEXT[lang], list[LayerSpec](), layers.get("parcels")
+    colours, names = OVERLAY_COLOURS["rings"], ring_names(project, lang)
     if "rings" in layers:
-        present = [r for r in RING_COLOURS if r in set(layers["rings"]["ring"])]
-        specs.append(LayerSpec("rings", t["rings"], "rings", mode="category", field="ring", colors=RING_COLOURS,
-                               style={"fillOpacity": 0.35, "weight": 1.5}, tooltip=("ring_name",),
-                               legend={"title": t["rings"], "items": [[RING_COLOURS[r], ring_label.get(r, r)] for r in present]}))
+        present = [r for r in colours if r in set(layers["rings"]["ring"])]
+        specs.append(LayerSpec("rings", t["rings"], "rings", mode="category", field="ring", colors=colours,
+                               style={"fill": False, "weight": 2.5, "dashArray": "8 5", "opacity": 0.95}, tooltip=("ring_name",),
+                               legend={"title": t["rings"], "items": [[colours[r], names[r]] for r in present]}, z=Z_ZONES))
     if parcels is not None and "ring_modelled" in parcels:
-        values = [r for r in RING_COLOURS if r in set(parcels["ring_modelled"])]
+        values = [r for r in colours if r in set(parcels["ring_modelled"])]
         specs.append(LayerSpec("rings_modelled", t["rings_modelled"], "parcels", mode="category", field="ring_modelled",
-                               colors=RING_COLOURS, tooltip=("parcel_id", "ring_modelled_label"),
-                               legend={"title": t["rings_modelled"], "items": [[RING_COLOURS[r], ring_label.get(r, r)] for r in values]}))
+                               colors=colours, tooltip=("parcel_id", "ring_modelled"), z=Z_BASE,
+                               legend={"title": t["rings_modelled"], "items": [[colours[r], names[r]] for r in values]}))
     if parcels is not None and "travel_min_to_core" in parcels:
         top = float(max(project.rings.time_bands_min.values(), default=60))
         specs.append(LayerSpec("travel_time", t["travel"], "parcels", mode="ramp", field="travel_min_to_core", vmin=0, vmax=top,
-                               stops=tuple(reversed(SCORE_STOPS)), tooltip=("parcel_id", "travel_min_to_core"),
-                               legend={"title": t["travel"] + (" (分钟)" if lang == "zh" else " (min)"), "ramp": ["0", f"≥{top:.0f}"]}))
+                               stops=tuple(TRAVEL_STOPS), missing=UNREACHABLE_COLOUR, tooltip=("parcel_id", "travel_min_to_core"),
+                               legend={"title": t["travel"] + (" (分钟)" if lang == "zh" else " (min)"), "ramp": ["0", f"≥{top:.0f}"],
+                                       "items": [[UNREACHABLE_COLOUR, t["unreachable"]]]}, z=Z_BASE))
     if parcels is not None and "function_fit" in parcels:
+        colour = OVERLAY_COLOURS["misfit"]
         specs.append(LayerSpec("function_fit", t["misfit"], "parcels", filter="function_misfit",
-                               style={"fillColor": "#e7298a", "color": "#7a0177"}, tooltip=("parcel_id", "function_misfit_reason"),
-                               legend={"title": t["misfit"], "items": [["#e7298a", t["misfit_item"]]]}))
+                               style={"fillColor": colour["fill"], "color": colour["line"]}, tooltip=("parcel_id", "function_misfit_reason"),
+                               legend={"title": t["misfit"], "items": [[colour["fill"], t["misfit_item"]]], "note": t["dots"]},
+                               min_px=SMALL_PLOT_PX, z=Z_DOTS))
+    return specs
+
+
+def _scatter_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str, basemap: str) -> list[LayerSpec]:
+    """Small and scattered plots and the adjustment proposals (dots at park zoom), clusters (outlines)."""
+    t, specs, parcels = TEXT[lang], list[LayerSpec](), layers.get("parcels")
     if parcels is not None and "small" in parcels:
-        items = [[SCATTER_COLOURS[k], t[f"scatter_{k}"]] for k in ("sporadic", "isolated", "small")]
-        specs.append(LayerSpec("scatter", t["scatter"], "parcels", mode="category", field="scatter_class", colors=SCATTER_COLOURS,
+        colours = OVERLAY_COLOURS["scatter"]
+        items = [[colours[k], t[f"scatter_{k}"]] for k in ("sporadic", "isolated", "small")]
+        specs.append(LayerSpec("scatter", t["scatter"], "parcels", mode="category", field="scatter_class", colors=colours,
                                filter="scatter_flag", tooltip=("parcel_id", f"scatter_reason_{lang}"),
-                               legend={"title": t["scatter"], "items": items}))
+                               legend={"title": t["scatter"], "items": items, "note": t["dots"]}, min_px=SMALL_PLOT_PX, z=Z_DOTS))
     if "clusters" in layers:
-        specs.append(LayerSpec("clusters", t["clusters"], "clusters", style={"color": "#6a3d9a", "weight": 1.2, "fillColor": "#cab2d6", "fillOpacity": 0.3},
-                               tooltip=("cluster_id", "area_mu"), legend={"title": t["clusters"], "items": [["#cab2d6", t["clusters"]]]}))
+        line = OVERLAY_COLOURS["clusters"]["line"]
+        specs.append(LayerSpec("clusters", t["clusters"], "clusters", style={"color": line, "weight": 1.6, "dashArray": "5 4", "fill": False},
+                               tooltip=("cluster_id", "area_mu"), legend={"title": t["clusters"], "items": [[line, t["clusters"]]]}, z=Z_ZONES))
     if parcels is not None and "adjustment" in parcels:
-        items = [[ADJUSTMENT_COLOURS[k], t[f"adjust_{k}"]] for k in ADJUSTMENT_COLOURS]
+        colours = OVERLAY_COLOURS["adjustments"]
+        items = [[colours[k], t[f"adjust_{k}"]] for k in colours]
         specs.append(LayerSpec("adjustments", t["adjustments"], "parcels", mode="category", field="adjustment",
-                               colors=ADJUSTMENT_COLOURS, filter="has_adjustment", tooltip=("parcel_id", f"adjustment_{lang}"),
-                               legend={"title": t["adjustments"], "items": items}))
+                               colors=colours, filter="has_adjustment", tooltip=("parcel_id", f"adjustment_{lang}"),
+                               legend={"title": t["adjustments"], "items": items, "note": t["dots"]}, min_px=SMALL_PLOT_PX, z=Z_DOTS))
+    return specs
+
+
+def _network_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str, basemap: str) -> list[LayerSpec]:
+    """The linkage graph (lines) and the core sites (points, on)."""
+    t, specs = TEXT[lang], list[LayerSpec]()
     if "linkage" in layers:
+        colours = OVERLAY_COLOURS["linkage"]
         kinds = [("pair", t["link_pair"]), ("core", t["link_core"]), ("nearest", t["link_nearest"])]
-        specs.append(LayerSpec("linkage", t["linkage"], "linkage", mode="category", field="kind", colors=LINK_COLOURS,
+        specs.append(LayerSpec("linkage", t["linkage"], "linkage", mode="category", field="kind", colors=colours,
                                style={"weight": 3, "opacity": 0.8, "fill": False}, tooltip=("from_id", "to_id", "minutes"),
-                               legend={"title": t["linkage"], "items": [[LINK_COLOURS[k], name] for k, name in kinds]}))
+                               legend={"title": t["linkage"], "items": [[colours[k], name] for k, name in kinds]}, z=Z_LINES))
     if "core_sites" in layers:
-        specs.append(LayerSpec("core_sites", t["core_sites"], "core_sites", style={"color": "#b2182b", "fillColor": "#ef3b2c", "radius": 6},
-                               legend={"title": t["core_sites"], "items": [["#ef3b2c", t["core_sites"]]]}, on=True, tooltip=("site_name",)))
+        colour = OVERLAY_COLOURS["core_sites"]
+        specs.append(LayerSpec("core_sites", t["core_sites"], "core_sites", style={"color": colour["line"], "weight": 2,
+                               "fillColor": colour["fill"], "radius": 6}, legend={"title": t["core_sites"], "items": [[colour["fill"], t["core_sites"]]]},
+                               on=True, tooltip=("site_name",), z=Z_POINTS))
     return specs
 
 
 def _coded_layer(key: str, title: str, field: str, items: list[tuple[str, str]], colours: Mapping[str, str], *,
-                 filter: str, tooltip: str) -> LayerSpec:
+                 filter: str, tooltip: str, z: int) -> LayerSpec:
     """A layer of some parcels (``filter``) coloured by a code (listing basis, disposal path)."""
     colors = {code: colours.get(code, "#999999") for code, _ in items}
     legend = [[colors[code], text] for code, text in items]
     return LayerSpec(key, title, "parcels", mode="category", field=field, colors=colors, filter=filter,
-                     legend={"title": title, "items": legend}, tooltip=("parcel_id", tooltip))
+                     legend={"title": title, "items": legend}, tooltip=("parcel_id", tooltip), z=z)
+
+
+# --- codes as people read them --------------------------------------------------------------------
+
+
+def ring_names(project: Project, lang: str) -> dict[str, str]:
+    """Return ring code → name in ``lang``: the project's rings, and ``unreachable`` (不可达)."""
+    names = {ring: next((name for language, name in text.items() if language == lang), ring)
+             for ring, text in project.rings.labels.items()}
+    names.setdefault("unreachable", TEXT[lang]["unreachable"])
+    return names
+
+
+def grade_names(lang: str) -> dict[str, str]:
+    """Return grade → name in ``lang``: ``A类`` … ``D类`` and 不参评 for U; ``A`` … and Not graded."""
+    t = TEXT[lang]
+    return {g: t["ungraded"] if g == "U" else (t["grade"].format(g=g) if lang == "zh" else g) for g in GRADE_COLOURS}
+
+
+def code_labels(project: Project, lang: str) -> dict[str, dict[str, str]]:
+    """Return column → code → shown text, in ``lang``, of every coded column a map can show.
+
+    :data:`landkit.labels.VALUE_LABELS` (status, grade basis, listing basis, …) in either language
+    (English tables keep codes; an English map shows English), the project's tracks, rings and
+    paths, and the map's own codes: grades, linkage kinds, scatter classes, adjustments, changes.
+    """
+    k, t = (0 if lang == "zh" else 1), TEXT[lang]
+    table = {column: {code: names[k] for code, names in codes.items()} for column, codes in VALUE_LABELS.items()}
+    grades, rings = grade_names(lang), ring_names(project, lang)
+    paths = {r.code: r.label_zh if lang == "zh" else r.label_en for r in project.disposal.rules}
+    table.update({
+        "track": {track.name: track.label_zh if lang == "zh" else track.label_en for track in project.assessment.tracks},
+        "grade": grades, "grade_a": grades, "grade_b": grades,
+        "disposal": paths, "disposal_a": paths, "disposal_b": paths,
+        "ring": rings, "ring_modelled": rings,
+        "kind": {kind: t[f"link_{kind}"] for kind in ("pair", "core", "nearest")},
+        "scatter_class": {c: t[f"scatter_{c}"] for c in ("sporadic", "isolated", "small")},
+        "adjustment": {a: t[f"adjust_{a}"] for a in ("move_out", "bring_in", "merge")},
+        "change_type": {c: names[k] for c, names in CHANGE_TYPES.items()},
+    })
+    return table
+
+
+def shown_codes(project: Project, lang: str, datasets: Mapping[str, Any], specs: list[LayerSpec]) -> dict[str, dict[str, str]]:
+    """Return :func:`code_labels` of the columns the page shows (in popups and tooltips)."""
+    shown = {f[0] for d in datasets.values() for f in d["fields"]} | {c for spec in specs for c in spec.tooltip}
+    return {column: names for column, names in code_labels(project, lang).items() if column in shown and names}
 
 
 def prepare_layers(layers: Mapping[str, gpd.GeoDataFrame], *, basemap: str, simplify_m: float, working: str) -> dict[str, gpd.GeoDataFrame]:
@@ -497,13 +634,16 @@ def build_map(
             if "overlay" in b:
                 entry["overlay"] = b["overlay"].replace("{key}", key or "")
         basemaps.append(entry)
+    datasets = map_datasets(prepared, project, lang=lang, decimals=decimals)
     config = {
         "lang": lang,
         "scale": 10**decimals,
         "title": title or project.name,
         "subtitle": subtitle(layers, project, lang),
-        "datasets": map_datasets(prepared, project, lang=lang, decimals=decimals),
+        "datasets": datasets,
         "layers": [spec.to_json() for spec in specs],
+        "codes": shown_codes(project, lang, datasets, specs),
+        "booleans": [BOOLEAN_LABELS[value][0 if lang == "zh" else 1] for value in (True, False)],
         "basemaps": basemaps,
         "bounds": [[s, w], [n, e]],
         "search": {"dataset": "parcels", "fields": ["enterprise_names"], "placeholder": TEXT[lang]["search"]},

@@ -53,17 +53,26 @@
     return node;
   }
 
-  function formatValue(value, field, lang) {
-    if (value === null || value === undefined || value === "") return null;
-    if (typeof value === "boolean") return lang === "zh" ? (value ? "是" : "否") : (value ? "yes" : "no");
-    if (typeof value === "number") {
-      return value.toLocaleString(lang === "zh" ? "zh-CN" : "en-US", { maximumFractionDigits: 2 });
-    }
-    return String(value);
+  // A value as people read it: codes by the config's names (cfg.codes: column -> code -> text, in
+  // the map's language), booleans as yes/no, numbers with the language's separators.
+  function makeFormatter(cfg) {
+    var codes = cfg.codes || {}, yesNo = cfg.booleans || ["yes", "no"];
+    var locale = cfg.lang === "zh" ? "zh-CN" : "en-US";
+    return function formatValue(value, field) {
+      if (value === null || value === undefined || value === "") return null;
+      if (typeof value === "boolean") return value ? yesNo[0] : yesNo[1];
+      if (typeof value === "number") {
+        if (/(^|_)year$/.test(field)) return String(value);  // 2026, not 2,026
+        return value.toLocaleString(locale, { maximumFractionDigits: 2 });
+      }
+      var names = codes[field], text = String(value);
+      return names && Object.prototype.hasOwnProperty.call(names, text) ? names[text] : text;
+    };
   }
 
   function landkitInit(map, cfg) {
-    var lang = cfg.lang, scale = cfg.scale, renderer = L.canvas({ padding: 0.5, tolerance: 3 });
+    var scale = cfg.scale, renderer = L.canvas({ padding: 0.5, tolerance: 3 });
+    var formatValue = makeFormatter(cfg);
     var datasets = {}, api = { map: map, layers: {}, datasets: datasets };
     window.landkit = api;
 
@@ -87,7 +96,7 @@
     function popupContent(d, i) {
       var box = el("div", "landkit-popup"), table = el("table");
       d.fields.forEach(function (f) {
-        var text = formatValue(d.props[f[0]][i], f[0], lang);
+        var text = formatValue(d.props[f[0]][i], f[0]);
         if (text === null) return;
         var row = el("tr");
         row.appendChild(el("th", null, f[2] ? f[1] + " (" + f[2] + ")" : f[1]));
@@ -117,11 +126,12 @@
                     opacity: base.opacity === undefined ? 0.9 : base.opacity,
                     fillOpacity: base.fillOpacity === undefined ? 0.75 : base.fillOpacity,
                     fill: d.kind !== "line" && base.fill !== false, interactive: spec.popup !== false };
+      if (base.dashArray) style.dashArray = base.dashArray;
       if (spec.mode === "category") {
         var v = d.props[spec.field][i];
         var fill = spec.colors[v === null ? "" : String(v)] || spec.missing || "#cccccc";
         style.fillColor = fill;
-        if (d.kind === "line") style.color = fill;
+        if (!style.fill) style.color = fill;  // lines and outlines take the category's colour
       } else if (spec.mode === "ramp") {
         var x = d.props[spec.field][i];
         style.fillColor = x === null ? (spec.missing || "#cccccc") : ramp(spec, x);
@@ -146,38 +156,93 @@
       return keep;
     }
 
+    // An outline (a polygon without fill) answers the mouse on its line only, so the parcels
+    // inside it stay clickable.
+    function strokeOnly(p) { return L.Polyline.prototype._containsPoint.call(this, p, true); }
+
+    function shapeOf(spec, d, i) {
+      var layer, g = feature(d, i), style = styleFor(spec, d, i);
+      if (d.kind === "point") {
+        style.radius = (spec.style && spec.style.radius) || 6;
+        style.fillOpacity = 0.9;
+        layer = L.circleMarker(g[0][0][0], style);
+      } else if (d.kind === "line") {
+        layer = L.polyline(g.map(function (part) { return part[0]; }), style);
+      } else {
+        layer = L.polygon(g, style);
+        if (!style.fill) layer._containsPoint = strokeOnly;
+      }
+      layer._lk = i;
+      return layer;
+    }
+
     function populate(spec, d, group, keep) {
-      keep.forEach(function (i) {
-        var layer, g = feature(d, i);
-        if (d.kind === "point") {
-          var style = styleFor(spec, d, i);
-          style.radius = (spec.style && spec.style.radius) || 6;
-          style.fillOpacity = 0.9;
-          layer = L.circleMarker(g[0][0][0], style);
-        } else if (d.kind === "line") {
-          layer = L.polyline(g.map(function (part) { return part[0]; }), styleFor(spec, d, i));
-        } else {
-          layer = L.polygon(g, styleFor(spec, d, i));
-        }
-        layer._lk = i;
-        group.addLayer(layer);
+      keep.forEach(function (i) { group.addLayer(shapeOf(spec, d, i)); });
+    }
+
+    // Small plots (layers with spec.min_px): a polygon smaller than min_px pixels at the current
+    // zoom (the geometric mean of its box's sides) is drawn as a dot min_px wide at its centre, and
+    // again as the polygon once it is large enough. Each plot is in the group once, as one or the other.
+    function smallPlots(spec, d, group, keep) {
+      var plots = keep.map(function (i) {
+        var shape = shapeOf(spec, d, i), box = shape.getBounds();
+        var a = map.project(box.getSouthWest(), 0), b = map.project(box.getNorthEast(), 0);
+        return { i: i, shape: shape, dot: null, centre: box.getCenter(),
+                 size0: Math.sqrt(Math.abs(b.x - a.x) * Math.abs(b.y - a.y)) };
+      });
+      function dotOf(plot) {
+        // Solid and without an outline: the dots of plots a few pixels apart merge into one patch of
+        // the layer's colour rather than a tangle of outlines.
+        var style = styleFor(spec, d, plot.i);
+        var dot = L.circleMarker(plot.centre, { renderer: renderer, radius: spec.min_px / 2, fillColor: style.fillColor,
+          fillOpacity: 1, stroke: false, interactive: style.interactive });
+        dot._lk = plot.i;
+        return dot;
+      }
+      return function fit() {  // true when a plot changed between dot and polygon
+        var k = map.getZoomScale(map.getZoom(), 0), changed = false;
+        plots.forEach(function (plot) {
+          var small = plot.size0 * k < spec.min_px;
+          if (small && !plot.dot) plot.dot = dotOf(plot);
+          var show = small ? plot.dot : plot.shape, hide = small ? plot.shape : plot.dot;
+          if (hide && group.hasLayer(hide)) { group.removeLayer(hide); changed = true; }
+          if (!group.hasLayer(show)) { group.addLayer(show); changed = true; }
+        });
+        return changed;
+      };
+    }
+
+    // Stacking: whichever was switched on first, a layer of higher spec.z (then a later one) is
+    // drawn above, so an overlay never hides under the grades switched on after it.
+    var stack = [];
+    function restackAbove(entry) {
+      stack.forEach(function (other) {
+        if (other.rank > entry.rank && map.hasLayer(other.group)) other.group.bringToFront();
       });
     }
 
     var legendBox = el("div", "landkit-legends");
 
-    // A legend (hidden until its layer is shown): colour swatches and/or a colour ramp.
-    function makeLegend(key, spec, stops) {
+    // How a layer's features look, for its legend's swatches: filled, outline (dashed or not), line, point.
+    function lookOf(spec, d) {
+      var base = spec.style || {};
+      if (!d || d.kind === "polygon") return base.fill === false ? (base.dashArray ? "dashed" : "outline") : "fill";
+      return d.kind;  // "line" or "point"
+    }
+
+    function swatch(colour, look) {
+      var sw = el("span", "landkit-swatch landkit-swatch-" + look);
+      if (look === "fill" || look === "point") sw.style.backgroundColor = colour;
+      else sw.style.borderColor = colour;
+      return sw;
+    }
+
+    // A legend (hidden until its layer is shown): a colour ramp and/or swatches drawn as the layer
+    // draws its features, and a note.
+    function makeLegend(key, spec, stops, look) {
       var legend = el("div", "landkit-legend");
       legend.setAttribute("data-layer", key);
       legend.appendChild(el("div", "landkit-legend-title", spec.title));
-      (spec.items || []).forEach(function (item) {
-        var row = el("div"), sw = el("span", "landkit-swatch");
-        sw.style.background = item[0];
-        row.appendChild(sw);
-        row.appendChild(el("span", null, item[1]));
-        legend.appendChild(row);
-      });
       if (spec.ramp) {
         var bar = el("div", "landkit-ramp");
         bar.style.background = "linear-gradient(to right," + stops.map(function (s) { return "rgb(" + s.join(",") + ")"; }).join(",") + ")";
@@ -187,27 +252,43 @@
         labels.appendChild(el("span", null, spec.ramp[1]));
         legend.appendChild(labels);
       }
+      (spec.items || []).forEach(function (item) {
+        var row = el("div");
+        row.appendChild(swatch(item[0], look));
+        row.appendChild(el("span", null, item[1]));
+        legend.appendChild(row);
+      });
+      if (spec.note) legend.appendChild(el("div", "landkit-legend-note", spec.note));
       legend.style.display = "none";
       legendBox.appendChild(legend);
       return legend;
     }
     var overlays = {};
-    cfg.layers.forEach(function (spec) {
+    cfg.layers.forEach(function (spec, index) {
       var d = datasets[spec.dataset];
       var keep = members(spec, d);
       var group = L.featureGroup();
-      var filled = false;
-      var legend = spec.legend ? makeLegend(spec.key, spec.legend, spec.stops) : null;
+      var fit = null, filled = false;
+      var legend = spec.legend ? makeLegend(spec.key, spec.legend, spec.stops, lookOf(spec, d)) : null;
+      var entry = { rank: (spec.z === undefined ? 2 : spec.z) * 10000 + index, group: group };
+      var small = spec.min_px > 0 && d.kind === "polygon";
+      stack.push(entry);
       group.on("add", function () {
-        if (!filled) { populate(spec, d, group, keep); filled = true; }
+        if (!filled) {
+          if (small) fit = smallPlots(spec, d, group, keep); else populate(spec, d, group, keep);
+          filled = true;
+        }
+        if (fit) fit();
+        restackAbove(entry);
         if (legend) legend.style.display = "";
       });
+      if (small) map.on("zoomend", function () { if (fit && map.hasLayer(group) && fit()) restackAbove(entry); });
       group.on("remove", function () { if (legend) legend.style.display = "none"; });
       if (spec.popup !== false) {
         group.on("click", function (e) { openPopup(d, e.layer._lk, e.latlng); });
         if (spec.tooltip) {
           group.on("mouseover", function (e) {
-            var i = e.layer._lk, parts = spec.tooltip.map(function (f) { return formatValue(d.props[f][i], f, lang); });
+            var i = e.layer._lk, parts = spec.tooltip.map(function (f) { return formatValue(d.props[f][i], f); });
             // An element, not a string: Leaflet would parse a string as HTML.
             tooltip.setContent(el("span", null, parts.filter(function (p) { return p !== null; }).join(" · ")));
             tooltip.setLatLng(e.latlng); map.openTooltip(tooltip);
@@ -222,7 +303,7 @@
 
     (cfg.images || []).forEach(function (img) {
       var overlay = L.imageOverlay(img.url, img.bounds, { opacity: 0.75, interactive: false });
-      var legend = makeLegend(img.key, img.legend, img.stops);
+      var legend = makeLegend(img.key, img.legend, img.stops, "fill");
       overlay.on("add", function () { legend.style.display = ""; });
       overlay.on("remove", function () { legend.style.display = "none"; });
       overlays[img.title] = overlay;
