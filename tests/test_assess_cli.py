@@ -149,7 +149,8 @@ def test_shapefile_export_keeps_chinese_text(run_dir, tmp_path, encoding):
     assert fields["field"].is_unique and set(back.columns) - {"geometry"} == set(fields["field"])
     label = fields.set_index("column").loc["tax_wan"]
     assert (label["label_zh"], label["unit"]) == ("税收", "万元")
-    names = back.set_index("parcel_id")["firms"]
+    field = fields.set_index("column")["field"]  # GBK: Chinese field names (地块编号, 企业名称) by default
+    names = back.set_index(field["parcel_id"])[field["enterprise_names"]]
     assert names["MH-001"] == NAMES[0]
     assert names["MH-003"] == NAMES[2]
     # GDAL's own command line reads the same text

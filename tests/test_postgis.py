@@ -365,7 +365,7 @@ def runs(sample, tmp_path_factory):
     }
     config = root / "postgis.yaml"
     config.write_text(yaml.safe_dump(project, allow_unicode=True), encoding="utf-8")
-    result = invoke("-q", "assess", with_db(sample, urlsplit(sample).path.lstrip("/"), table="src.parcels"),
+    result = invoke("assess", with_db(sample, urlsplit(sample).path.lstrip("/"), table="src.parcels"),  # (its report read)
                     "-e", f"{sample}#src.enterprises", "--blocks", f"{sample}?table=src.blocks",
                     "-c", config, "-o", root / "postgis", "--db", sample, "--schema", "run")
     assert result.exit_code == 0, result.output
