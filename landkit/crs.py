@@ -16,6 +16,7 @@ from pyproj import CRS, Geod, Transformer
 from pyproj.exceptions import CRSError as ProjError
 
 from landkit.errors import CRSError
+from landkit.i18n import _
 
 #: China's extent in degrees, used to catch swapped or mislabelled coordinates.
 CHINA_LON = (73.0, 136.0)
@@ -33,7 +34,8 @@ def parse_crs(value: str, *, what: str) -> CRS:
     try:
         return CRS.from_user_input(value)
     except ProjError:
-        raise CRSError(f"{what}: `{value}` is not a CRS PROJ understands; use e.g. EPSG:4490") from None
+        raise CRSError(_("{what}: `{value}` is not a CRS PROJ understands; use e.g. EPSG:4490")
+                       .format(what=what, value=value)) from None
 
 
 def ensure_crs(gdf: gpd.GeoDataFrame, *, name: str, declared: str | None = None) -> gpd.GeoDataFrame:
@@ -58,13 +60,14 @@ def ensure_crs(gdf: gpd.GeoDataFrame, *, name: str, declared: str | None = None)
             gdf = gdf.set_crs(crs)
         elif not CRS(gdf.crs).equals(crs, ignore_axis_order=True):
             raise CRSError(
-                f"{name}: the file says its CRS is {CRS(gdf.crs).to_string()} but {declared} was declared; "
-                "remove the declaration or reproject the file"
+                _("{name}: the file says its CRS is {crs} but {declared} was declared; "
+                  "remove the declaration or reproject the file").format(
+                    name=name, crs=CRS(gdf.crs).to_string(), declared=declared)
             )
     if gdf.crs is None:
         raise CRSError(
-            f"{name}: the layer has no CRS (.prj missing?); declare it with --crs EPSG:4490 "
-            "(or `crs:` under the input in the project file)"
+            _("{name}: the layer has no CRS (.prj missing?); declare it with --crs EPSG:4490 "
+              "(or `crs:` under the input in the project file)").format(name=name)
         )
     check_coordinates(gdf, name=name)
     return gdf
@@ -92,14 +95,16 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, name: str) -> None:
     swapped = CHINA_LAT[0] <= xmin and xmax <= CHINA_LAT[1] and CHINA_LON[0] <= ymin and ymax <= CHINA_LON[1]
     if swapped and not in_china:
         raise CRSError(
-            f"{name}: coordinates look like latitude, longitude (x {xmin:.2f}–{xmax:.2f}, y {ymin:.2f}–{ymax:.2f}); "
-            "write the file with longitude first (x = longitude)"
+            _("{name}: coordinates look like latitude, longitude (x {xmin:.2f}–{xmax:.2f}, y {ymin:.2f}–{ymax:.2f}); "
+              "write the file with longitude first (x = longitude)").format(
+                name=name, xmin=xmin, xmax=xmax, ymin=ymin, ymax=ymax)
         )
     if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
         raise CRSError(
-            f"{name}: coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) are not degrees "
-            f"but the CRS is geographic ({crs.to_string()}); the layer's CRS is wrong: for a shapefile delete the "
-            ".prj and pass --crs (e.g. EPSG:4549), otherwise re-label it: ogr2ogr -a_srs EPSG:4549 fixed.gpkg input.gpkg"
+            _("{name}: coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) are not degrees "
+              "but the CRS is geographic ({crs}); the layer's CRS is wrong: for a shapefile delete the "
+              ".prj and pass --crs (e.g. EPSG:4549), otherwise re-label it: ogr2ogr -a_srs EPSG:4549 fixed.gpkg "
+              "input.gpkg").format(name=name, xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax, crs=crs.to_string())
         )
 
 
@@ -117,10 +122,12 @@ def _check_projected(crs: CRS, bounds: tuple[float, float, float, float], *, nam
               and lon.max() <= area.east + margin and area.south - margin <= lat.min() and lat.max() <= area.north + margin)
     if not inside:
         raise CRSError(
-            f"{name}: coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) lie outside where "
-            f"{crs.to_string()} is defined ({area.name}: {area.west:g}–{area.east:g}°E, {area.south:g}–{area.north:g}°N); "
-            "the layer's CRS is wrong or its coordinates are: check them in QGIS, re-label the CRS "
-            "(ogr2ogr -a_srs EPSG:… fixed.gpkg input.gpkg) or fix the coordinates"
+            _("{name}: coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) lie outside where "
+              "{crs} is defined ({area}: {west:g}–{east:g}°E, {south:g}–{north:g}°N); "
+              "the layer's CRS is wrong or its coordinates are: check them in QGIS, re-label the CRS "
+              "(ogr2ogr -a_srs EPSG:… fixed.gpkg input.gpkg) or fix the coordinates").format(
+                name=name, xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax, crs=crs.to_string(), area=area.name,
+                west=area.west, east=area.east, south=area.south, north=area.north)
         )
 
 
@@ -174,12 +181,14 @@ def check_working_crs(lonlat_bounds: tuple[float, float, float, float], working:
         return
     error = tm_area_error(lonlat_bounds, meridian, k0)
     if error > MAX_AREA_ERROR:
-        west, _, east, _ = lonlat_bounds
+        west, east = lonlat_bounds[0], lonlat_bounds[2]
         raise CRSError(
-            f"{name}: the layer spans {west:.2f}–{east:.2f}°E, from the working CRS's central meridian "
-            f"({meridian:g}°E) its areas would be off by up to {100 * error:.2f} % (landkit allows "
-            f"{100 * MAX_AREA_ERROR:g} %); set a working CRS that suits it in the project file: "
-            f"crs: {{working: \"{suggested_working_crs(lonlat_bounds)}\"}}"
+            _("{name}: the layer spans {west:.2f}–{east:.2f}°E, from the working CRS's central meridian "
+              "({meridian:g}°E) its areas would be off by up to {error:.2f} % (landkit allows "
+              "{allowed:g} %); set a working CRS that suits it in the project file: "
+              "crs: {{working: \"{working}\"}}").format(
+                name=name, west=west, east=east, meridian=meridian, error=100 * error,
+                allowed=100 * MAX_AREA_ERROR, working=suggested_working_crs(lonlat_bounds))
         )
 
 
@@ -235,10 +244,10 @@ def planar_area_m2(geometry: gpd.GeoSeries) -> pd.Series:
     """
     crs = geometry.crs
     if crs is None or not CRS(crs).is_projected:
-        raise CRSError("areas need a projected CRS; reproject to the working CRS first")
+        raise CRSError(_("areas need a projected CRS; reproject to the working CRS first"))
     unit = CRS(crs).axis_info[0].unit_name
     if unit not in ("metre", "meter"):
-        raise CRSError(f"areas need a CRS in metres; this one is in {unit}")
+        raise CRSError(_("areas need a CRS in metres; this one is in {unit}").format(unit=unit))
     return pd.Series(shapely.area(geometry.values), index=geometry.index, name="area_m2")
 
 

@@ -3,6 +3,11 @@
 Every error a planner can cause (a missing file, a bad configuration key, a layer without a CRS)
 is a :class:`LandkitError`. The command line turns it into one line and exit code 1 in a single
 place (:mod:`landkit.cli.main`), so library code raises and never prints or exits.
+
+A message is shown in the command line's language when it is written as
+``_("{path}: ... {value} ...").format(path=..., value=...)`` with ``_`` from :mod:`landkit.i18n`
+(the English text is the msgid; ``scripts/i18n.py`` adds it to the catalogue for translation);
+an f-string stays English.
 """
 
 from __future__ import annotations

@@ -4,6 +4,11 @@ Library functions take a ``stage`` callable and wrap each step in ``with stage("
 default does nothing. The command line passes :class:`Progress` (a rich progress bar when stderr
 is a terminal, log lines otherwise, so CI logs stay readable); benchmarks pass
 :class:`StageTimer`, which records how long each step took.
+
+Stage names are English words, the keys of :class:`StageTimer`; :class:`Progress` shows them in
+the command line's language (:mod:`landkit.i18n`). ``scripts/i18n.py`` finds them for the
+catalogue in every ``stage("...")`` and ``record_stage(stage, "...", seconds)`` call, so give a
+stage its name as a literal there.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+
+from landkit.i18n import _
 
 log = logging.getLogger("landkit")
 
@@ -81,21 +88,21 @@ class Progress:
     def __call__(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         if self._bar is not None:
-            self._bar.update(self._task, description=name)
+            self._bar.update(self._task, description=_(name))
         try:
             yield
         finally:
             if self._bar is not None:
                 self._bar.advance(self._task)
             elif self.enabled:
-                log.info("%s: %.1f s", name, time.perf_counter() - start)
+                log.info("%s: %.1f s", _(name), time.perf_counter() - start)
 
     def record(self, name: str, seconds: float) -> None:
         """Show a stage that ran elsewhere (another process) and took ``seconds``."""
         if self._bar is not None:
             self._bar.advance(self._task)
         elif self.enabled:
-            log.info("%s: %.1f s", name, seconds)
+            log.info("%s: %.1f s", _(name), seconds)
 
 
 def record_stage(stage: Stage, name: str, seconds: float) -> None:

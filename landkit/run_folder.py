@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from landkit.errors import InputError, OutputError
+from landkit.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,15 @@ def _flock(fd: int, folder: Path) -> None:
     try:
         import fcntl
     except ImportError:  # not POSIX (Windows): no lock; one run at a time is then the user's to keep
-        log.warning("cannot lock %s on this system: do not run two landkit commands into it at once", folder)
+        log.warning(_("cannot lock {folder} on this system: do not run two landkit commands into it at once")
+                    .format(folder=folder))
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise OutputError(f"{folder}: another landkit run is writing this folder; wait for it to finish, "
-                          "or write to another folder") from None
+        raise OutputError(_("{folder}: another landkit run is writing this folder; wait for it to finish, "
+                            "or write to another folder").format(folder=folder)) from None
 
 
 @contextmanager
@@ -73,7 +75,8 @@ def locked(folder: Path) -> Iterator[Path]:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot write there ({exc.strerror}); choose a folder you can write to") from None
+        raise OutputError(_("{folder}: cannot write there ({reason}); choose a folder you can write to")
+                          .format(folder=folder, reason=exc.strerror)) from None
     _flock(fd, folder)
     _HELD[folder] = [fd, 1]
     try:
@@ -136,5 +139,5 @@ def require_complete(folder: Path) -> None:
     """
     folder = Path(folder)
     if not (folder / MANIFEST).exists():
-        raise InputError(f"{folder} holds no complete run ({MANIFEST} is missing: a run was interrupted or is being "
-                         "written); run `landkit assess` into it again")
+        raise InputError(_("{folder} holds no complete run ({manifest} is missing: a run was interrupted or is "
+                           "being written); run `landkit assess` into it again").format(folder=folder, manifest=MANIFEST))

@@ -25,6 +25,17 @@ WORKING = yaml.safe_load(default_profile_text())["crs"]["working"]
 X0, Y0 = 500_000.0, 3_430_000.0
 
 
+@pytest.fixture(autouse=True)
+def english_command_line(monkeypatch):
+    """Every test sees landkit in English (LANDKIT_LANG=en) unless it asks otherwise (tests/test_i18n.py)."""
+    from landkit import i18n
+
+    monkeypatch.setenv("LANDKIT_LANG", "en")
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)
+
+
 # --- projects -----------------------------------------------------------------------------------
 
 

@@ -264,13 +264,16 @@ def test_validate_makes_the_checks_assess_makes(tmp_path, make_project, working_
     (tmp_path / "p.yaml").write_text(yaml.safe_dump({"year": 2025, "inputs": {"parcels": {"path": "p.gpkg"}}}), encoding="utf-8")
     result = invoke("validate", "-c", tmp_path / "p.yaml")  # a parcel layer alone: a warning, the layer is fine
     assert result.exit_code == 0, result.output
-    assert "1 warning(s)" in result.output and "assess` would stop" in result.output and "columns.enterprises.tax_wan" in result.output
+    assert "0 error(s)" in result.output and "assess` would stop" in result.output and "columns.enterprises.tax_wan" in result.output
     # with an enterprise table whose money columns are not recognised: an error
     pd.DataFrame({"统一社会信用代码": ["E1"], "地块编号": ["P1"], "纳税额(元)": [1000]}).to_csv(tmp_path / "e.csv", index=False)
     (tmp_path / "q.yaml").write_text(yaml.safe_dump({"year": 2025, "inputs": {"parcels": {"path": "p.gpkg"},
                                                                                "enterprises": {"path": "e.csv"}}}), encoding="utf-8")
     result = invoke("validate", "-c", tmp_path / "q.yaml")
-    assert result.exit_code == 1 and "1 error(s)" in result.output and "columns.enterprises.tax_wan" in result.output
+    assert result.exit_code == 1 and "columns.enterprises.tax_wan" in result.output
+    # every column the weighted indicators need is named at once, with the planner's lookalike
+    assert "if 纳税额(元) holds it, map it: columns.enterprises.tax_wan: [纳税额(元)]" in result.output
+    assert "no `value_added_wan` column" in result.output
     assess = invoke("assess", "-c", tmp_path / "p.yaml", "-o", tmp_path / "out")
     assert assess.exit_code == 1 and "columns.enterprises.tax_wan" in assess.output
 
