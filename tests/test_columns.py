@@ -199,3 +199,20 @@ def test_the_confirmed_mapping_runs_and_matches_the_sample(planner, tmp_path):
     b = gpd.read_file(tmp_path / "theirs" / "landkit.gpkg", layer="parcels", ignore_geometry=True).set_index("parcel_id")
     assert (a["grade"].reindex(b.index) == b["grade"]).all()  # 元 → 万元 converted, the mapping complete
     assert a["tax_wan"].reindex(b.index).round(6).equals(b["tax_wan"].round(6))
+
+
+def test_the_export_speaks_the_planners_names(planner, tmp_path):
+    """init --from → assess → export: the shapefile comes back with the planner's own field names."""
+    folder = tmp_path / "p"
+    shutil.copytree(planner, folder)
+    invoke("init", folder / "landkit.yaml", "--from", folder / "parcels.shp", "-e", folder / "企业名录2025.xlsx", "--overwrite")
+    run = invoke("-q", "assess", "-c", folder / "landkit.yaml", "-o", tmp_path / "run")
+    assert run.exit_code == 0, run.output
+    shp = tmp_path / "parcels_out.shp"
+    exported = invoke("export", tmp_path / "run", "--layer", "parcels", "-o", shp)
+    assert exported.exit_code == 0, exported.output
+    names = [n.decode("gbk") for n in dbf_field_names(shp.with_suffix(".dbf"))]
+    assert "宗地编号" in names and "土地现状" in names  # the planner's, as they wrote them
+    assert all(len(n.encode("gbk")) <= 10 for n in names)
+    ids = pyogrio.read_dataframe(shp, encoding="gbk", read_geometry=False)["宗地编号"]
+    assert ids.str.startswith("MH-").all()
