@@ -26,6 +26,7 @@ from difflib import SequenceMatcher
 
 from landkit.config import Project
 from landkit.formula import names_in
+from landkit.i18n import _, language
 from landkit.issues import Issue
 from landkit.schema import CANONICAL
 from landkit.units import dimension_of, unit_dimension
@@ -300,18 +301,22 @@ def column_uses(project: Project) -> dict[str, list[Use]]:
     return uses
 
 
-_WHAT_ZH = {"indicator": "指标", "track": "评价类别", "direct_grade": "直接定级", "reason": "列入原因", "path": "盘活路径",
-            "step": ""}
+#: What a use is, as people say it: (Chinese, English).
+_WHAT = {"indicator": ("指标", "indicator"), "track": ("评价类别", "track"), "direct_grade": ("直接定级", "direct class"),
+         "reason": ("列入原因", "listing reason"), "path": ("盘活路径", "path"), "step": ("", "")}
 
 
-def consequence(uses: list[Use]) -> str:
-    """Return what a column's absence does, e.g. ``路径 收回/收储 (reclaim), 指标 亩均税收 (tax_per_mu)``."""
+def consequence(uses: list[Use], lang: str | None = None) -> str:
+    """Return what a column's absence does, e.g. ``盘活路径 收回/收储 (reclaim); 指标 亩均税收 (tax_per_mu)``.
+
+    In ``lang`` (default: the command line's, :func:`landkit.i18n.language`).
+    """
+    zh = (lang or language()) == "zh"
     parts = []
     for use in uses:
-        if use.what == "step":
-            parts.append(use.label_zh)
-        else:
-            parts.append(f"{_WHAT_ZH[use.what]} {use.label_zh} ({use.key})")
+        label = use.label_zh if zh else use.label_en
+        what = _WHAT[use.what][0 if zh else 1]
+        parts.append(label if use.what == "step" else f"{what} {label} ({use.key})")
     return "; ".join(dict.fromkeys(parts))
 
 
@@ -345,19 +350,20 @@ def column_issues(reports: Mapping[str, ColumnReport], project: Project, *,
     for report in reports.values():
         for col, canonical in report.suggestions.items():
             if canonical not in absent_used:  # (those are named with their consequence below)
-                issues.append(Issue("warning", "column", report.kind, col,
-                                    f"column {col} is not read; it looks like `{canonical}`: if it is, map it under "
-                                    f"columns.{report.kind}.{canonical}: [{col}] in the project file"))
+                issues.append(Issue("warning", "column", report.kind, col, _(
+                    "column {column} is not read; it looks like `{canonical}`: if it is, map it under "
+                    "columns.{kind}.{canonical}: [{column}] in the project file").format(
+                        column=col, canonical=canonical, kind=report.kind)))
     for column, column_uses_ in uses.items():
         if column not in absent_used:
             continue
         kind = owner[column]
-        hint = (f"if {suggested[column][1]} holds it, map it: columns.{kind}.{column}: [{suggested[column][1]}]"
-                if column in suggested
-                else f"map the planner's column that holds it under columns.{kind}.{column}")
+        hint = (_("if {source} holds it, map it: columns.{kind}.{column}: [{source}]").format(
+                    source=suggested[column][1], kind=kind, column=column) if column in suggested
+                else _("map the planner's column that holds it under columns.{kind}.{column}").format(kind=kind, column=column))
         needed = [u for u in column_uses_ if u.needed]
         severity = "error" if needed else "warning"
-        issues.append(Issue(severity, "column", kind, column,
-                            f"no `{column}` column in {reports[kind].name}; it is read by: {consequence(column_uses_)}; {hint}"))
+        issues.append(Issue(severity, "column", kind, column, _("no `{column}` column in {name}; it is read by: {uses}; {hint}")
+                            .format(column=column, name=reports[kind].name, uses=consequence(column_uses_), hint=hint)))
     return issues
 

@@ -36,6 +36,7 @@ from landkit.columns import ColumnReport, column_report, matched_columns, sugges
 from landkit.config import Project, Source, unit_of
 from landkit.crs import ensure_crs
 from landkit.errors import ConfigError, EncodingError, InputError
+from landkit.i18n import _
 from landkit.issues import Issue
 from landkit.postgis import is_db_url, read_source, source_label
 from landkit.schema import CANONICAL, SPATIAL
@@ -275,8 +276,9 @@ def read_vector(source: Source, *, kind: str, project: Project) -> gpd.GeoDataFr
         encoding = shapefile_encoding(path, source.encoding)
         names, cut = shapefile_field_names(path, encoding)
         for name in cut:
-            log.warning("%s: field name %s was cut at 10 bytes in the middle of a character (as ArcGIS and GDAL "
-                        "write shapefiles); it is read as %s: map it under that name", label, name, name)
+            log.warning("%s", _("{file}: the field name {name} was cut at 10 bytes in the middle of a character (as "
+                              "ArcGIS and GDAL write shapefiles); it is read as {name}: map it under that name")
+                        .format(file=label, name=name))
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, use_arrow=True)
     except Exception as exc:
@@ -651,12 +653,13 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
         if found is None:
             if column.required or canonical in explicit:
                 alike = suggest_column([str(c) for c in present], canonical, names)
-                fix = (f"if {alike} holds it, map it: columns.{kind}.{canonical}: [{alike}]" if alike
-                       else f"map it under columns.{kind}.{canonical}")
-                raise InputError(
-                    f"{kind}: {name} has no column for `{canonical}` (looked for {', '.join(names)}); "
-                    f"columns present: {', '.join(map(str, present))}{_header_hint(frame, kind)}; {fix}"
-                )
+                fix = (_("if {source} holds it, map it: columns.{kind}.{column}: [{source}]").format(
+                           source=alike, kind=kind, column=canonical) if alike
+                       else _("map it under columns.{kind}.{column}").format(kind=kind, column=canonical))
+                raise InputError(_(
+                    "{kind}: {name} has no column for `{column}` (looked for {names}); columns present: {present}{hint}; {fix}"
+                ).format(kind=kind, name=name, column=canonical, names=", ".join(names),
+                         present=", ".join(map(str, present)), hint=_header_hint(frame, kind), fix=fix))
             continue
         raw = frame[found]
         read[canonical] = str(found)

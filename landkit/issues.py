@@ -14,6 +14,7 @@ from typing import Literal
 import pandas as pd
 
 from landkit.errors import DataError
+from landkit.i18n import _
 
 Severity = Literal["error", "warning"]
 
@@ -31,7 +32,8 @@ class Issue:
     def line(self) -> str:
         """Return the issue as one line for a terminal or log."""
         where = f"{self.layer} {self.feature}".strip()
-        return f"{self.severity}: {where}: {self.message}"
+        severity = {"error": _("error"), "warning": _("warning")}.get(self.severity, self.severity)
+        return f"{severity}: {where}: {self.message}"
 
 
 def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
@@ -49,7 +51,7 @@ def raise_on_errors(issues: Iterable[Issue]) -> None:
     if not errors:
         return
     more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
-    first = errors[0].line().removeprefix("error: ")  # the CLI says "Error:" already
+    first = errors[0].line().removeprefix(_("error") + ": ")  # the CLI says "Error:" already
     raise DataError(
         f"{first}{more}; run `landkit validate` for the full list (`--fix` repairs geometry)"
     )

@@ -216,3 +216,13 @@ def test_the_export_speaks_the_planners_names(planner, tmp_path):
     assert all(len(n.encode("gbk")) <= 10 for n in names)
     ids = pyogrio.read_dataframe(shp, encoding="gbk", read_geometry=False)["宗地编号"]
     assert ids.str.startswith("MH-").all()
+
+
+def test_the_column_report_and_its_warnings_are_chinese_by_default(planner, monkeypatch):
+    monkeypatch.setenv("LANDKIT_LANG", "zh")
+    result = invoke("validate", planner / "parcels.shp", "--no-assess")
+    out = result.output
+    assert "parcels 的字段" in out and "未读取：像是 status 土地状态" in out
+    status = next(line for line in out.splitlines() if "`status`" in line)
+    assert status.startswith("警告: ") and "中没有 `status` 字段；用到它的有：" in status and "盘活路径 无偿收回" in status
+    assert "已检查" in out and "个警告" in out

@@ -14,6 +14,7 @@ from landkit.output import check_writable
 from landkit.postgis import DEFAULT_SCHEMA, DbTarget, check_target, is_db_url
 from landkit.progress import Progress
 from landkit.run_folder import locked
+from landkit.i18n import _
 
 STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory, scatter, export, workbook, surfaces, map, report (+ database with --db)
 
@@ -63,9 +64,9 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     for line in summary_lines(result.summary):
         echo(line)
     for path in paths:
-        echo(f"Wrote {path}")
+        echo(_("Wrote {path}").format(path=path))
     if target is not None:
-        echo(f"Wrote the layers to {target.label}")
+        echo(_("Wrote the layers to {target}").format(target=target.label))
 
 
 def _db_target(db: str | None, schema: str | None, *, overwrite: bool) -> DbTarget | None:

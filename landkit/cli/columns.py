@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from landkit.columns import ColumnReport, Use
 from landkit.export import text_width
 from landkit.labels import COLUMNS
+from landkit.i18n import _, language
 
 
 def report_lines(report: ColumnReport, absent_uses: Mapping[str, list[Use]] | None = None) -> list[str]:
@@ -22,28 +23,30 @@ def report_lines(report: ColumnReport, absent_uses: Mapping[str, list[Use]] | No
     def pad(text: str) -> str:
         return text + " " * (width - text_width(text))
 
-    def zh(canonical: str) -> str:
+    def zh(canonical: str) -> str:  # the column's name for people, in the command line's language
         label = COLUMNS.get(canonical)
-        return f" {label.zh}" if label is not None else ""
+        if label is None:
+            return ""
+        return f" {label.zh}" if language() == "zh" else f" ({label.en})"
 
     by_source = {source: canonical for canonical, source in report.read.items()}
     width = max((text_width(str(c)) for c in (*by_source, *report.unread)), default=0)
-    lines = [f"Columns of {report.kind} ({report.name}):"]
+    lines = [_("Columns of {kind} ({name}):").format(kind=report.kind, name=report.name)]
     for source, canonical in by_source.items():
         lines.append(f"  {pad(source)}  → {canonical}{zh(canonical)}")
     for source in report.unread:
         if source in report.suggestions:
             canonical = report.suggestions[source]
-            lines.append(f"  {pad(source)}  ✗ not read: looks like {canonical}{zh(canonical)} "
-                         f"(columns.{report.kind}.{canonical}: [{source}])")
+            lines.append(f"  {pad(source)}  ✗ " + _("not read: looks like {label} (columns.{kind}.{canonical}: [{column}])")
+                         .format(label=f"{canonical}{zh(canonical)}", canonical=canonical, kind=report.kind, column=source))
         else:
-            lines.append(f"  {pad(source)}  ✗ not read")
+            lines.append(f"  {pad(source)}  ✗ " + _("not read"))
     absent = [c for c in report.absent if c not in report.suggestions.values()]
     if absent:
         used = [c for c in absent if absent_uses and c in absent_uses]
         if used:
-            lines.append("  absent, used by the project: " + ", ".join(f"{c}{zh(c)}" for c in used))
+            lines.append("  " + _("absent, used by the project: {columns}").format(columns=", ".join(f"{c}{zh(c)}" for c in used)))
         rest = len(absent) - len(used)
         if rest:
-            lines.append(f"  absent, not used: {rest} other canonical column(s)")
+            lines.append("  " + _("absent, not used: {n} other canonical column(s)").format(n=rest))
     return lines

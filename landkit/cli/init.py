@@ -19,6 +19,7 @@ from landkit.columns import ColumnReport, column_report, column_uses, consequenc
 from landkit.config import Project, Source, default_profile_text, load_config
 from landkit.output import check_writable, write_text
 from landkit.units import unit_name
+from landkit.i18n import _
 
 
 def starter_text(*, full: bool = False) -> str:
@@ -160,5 +161,6 @@ def command(path: Path, full: bool, from_parcels, enterprises, sheet, layer, enc
         text = mapped_project_text(project, reports, path.resolve().parent, year=date.today().year - 1)
     write_text(path, text)
     load_config(path)  # what we write must load
-    echo(f"Wrote {path}. " + ("Confirm the suggested column mappings, then run" if from_parcels else
-                                    "Edit the paths under `inputs`, then run") + f": landkit validate -c {path}")
+    then = (_("Wrote {path}. Confirm the suggested column mappings, then run: landkit validate -c {path}") if from_parcels
+            else _("Wrote {path}. Edit the paths under `inputs`, then run: landkit validate -c {path}"))
+    echo(then.format(path=path))

@@ -16,6 +16,7 @@ from landkit.errors import LandkitError
 from landkit.issues import Issue, issues_frame
 from landkit.output import atomic_path, check_writable, vector_parts, write_vector
 from landkit.validate import fix_geometry
+from landkit.i18n import _
 
 SHOWN = 20
 
@@ -73,8 +74,8 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
         repaired, changes = fix_geometry(raw, ids)
         write_vector(output, repaired, layer="parcels")
         for line in changes:
-            click.echo(f"fixed: {line}")
-        click.echo(f"Wrote {output}: {len(changes)} change(s); checking the repaired layer.")
+            click.echo(_("fixed: {change}").format(change=line))
+        click.echo(_("Wrote {path}: {n} change(s); checking the repaired layer.").format(path=output, n=len(changes)))
         source = project.inputs.parcels.model_copy(update={"path": str(output.resolve()), "layer": "parcels" if output.suffix.lower() == ".gpkg" else None, "encoding": None})
         project = project.model_copy(update={"inputs": project.inputs.model_copy(update={"parcels": source})})
 
@@ -94,20 +95,24 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     frame = issues_frame(data.issues)
     n_err = int((frame["severity"] == "error").sum())
     n_warn = len(frame) - n_err
-    click.echo(f"Checked {len(data.parcels):,} parcels from {data.sources['parcels']}"
-               + (f" and {len(data.enterprises):,} enterprises" if data.enterprises is not None else "")
-               + f": {n_err} error(s), {n_warn} warning(s).")
+    checked = (_("Checked {parcels:,} parcels from {source} and {firms:,} enterprises").format(
+        parcels=len(data.parcels), source=data.sources["parcels"], firms=len(data.enterprises))
+        if data.enterprises is not None else
+        _("Checked {parcels:,} parcels from {source}").format(parcels=len(data.parcels), source=data.sources["parcels"]))
+    click.echo(checked + _(": {errors} error(s), {warnings} warning(s).").format(errors=n_err, warnings=n_warn))
     if len(frame):
         counts = frame.groupby(["severity", "check"]).size().sort_index()
         for (severity, check), count in counts.items():
-            click.echo(f"  {severity:<8} {check:<18} {count:>6}")
+            shown = {"error": _("error"), "warning": _("warning")}.get(severity, severity)
+            click.echo(f"  {shown:<8} {check:<18} {count:>6}")
         for issue in data.issues[:SHOWN]:
             click.echo(issue.line())
         if len(frame) > SHOWN:
-            click.echo(f"… and {len(frame) - SHOWN} more" + ("" if report else "; --report FILE.csv lists them all"))
+            click.echo(_("… and {n} more").format(n=len(frame) - SHOWN)
+                       + ("" if report else _("; --report FILE.csv lists them all")))
     if report:
         with atomic_path(report) as tmp:
             frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        click.echo(f"Wrote {report}")
+        click.echo(_("Wrote {path}").format(path=report))
     if n_err:
         click.get_current_context().exit(1)
