@@ -8,6 +8,8 @@ reference the tests hold planar areas to.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -15,7 +17,7 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 from pyproj.exceptions import CRSError as ProjError
 
-from landkit.errors import CRSError
+from landkit.errors import CRSError, LandkitError
 from landkit.i18n import _
 
 #: China's extent in degrees, used to catch swapped or mislabelled coordinates.
@@ -234,20 +236,59 @@ def named_crs(crs: str | CRS) -> CRS:
     return CRS.from_json_dict(spec)
 
 
+#: Axis unit names pyproj gives a metre.
+METRE_UNITS = frozenset({"metre", "meter", "m"})
+
+
+def require_metric(crs: Any, what: str, *, error: type[LandkitError] = CRSError, missing_ok: bool = False) -> CRS | None:
+    """Return ``crs`` as a pyproj CRS if it is projected with its axes in metres; refuse it otherwise.
+
+    The one check of every measurement landkit makes in a CRS (areas, distances, road lengths,
+    raster resolutions, kernel bandwidths).
+
+    Parameters
+    ----------
+    crs : CRS-like
+        Anything pyproj reads (a CRS, ``"EPSG:4549"``, WKT ...).
+    what : str
+        What is being measured, for the message (``"areas"``, ``"roads"`` ...).
+    error : exception class
+        What to raise: :class:`~landkit.errors.CRSError` (the data's CRS) by default,
+        :class:`~landkit.errors.ConfigError` for a CRS the project file names.
+    missing_ok : bool
+        Take a layer without a CRS as being in metres (None is returned): for functions that
+        also serve bare geometry (tests, scripts).
+
+    Raises
+    ------
+    error
+        If ``crs`` is missing, geographic, or projected in another unit (feet).
+    """
+    if crs is None:
+        if missing_ok:
+            return None
+        raise error(_("{what}: the layer has no CRS, and landkit measures in a projected CRS in metres: declare it "
+                      "(crs: EPSG:...)").format(what=what))
+    crs = CRS.from_user_input(crs)
+    if not crs.is_projected:
+        raise error(_("{what}: {name} is in degrees, not projected: landkit measures in a projected CRS in metres; "
+                      "reproject to the working CRS first").format(what=what, name=crs.name))
+    units = {axis.unit_name for axis in crs.axis_info}
+    if not units <= METRE_UNITS:
+        raise error(_("{what}: {name} is in {units}, not metres; reproject to the working CRS first")
+                    .format(what=what, name=crs.name, units=", ".join(sorted(units))))
+    return crs
+
+
 def planar_area_m2(geometry: gpd.GeoSeries) -> pd.Series:
     """Return polygon areas in m² from a GeoSeries in a projected CRS in metres.
 
     Raises
     ------
     CRSError
-        If the series is not in a projected CRS in metres.
+        If the series is not in a projected CRS in metres (:func:`require_metric`).
     """
-    crs = geometry.crs
-    if crs is None or not CRS(crs).is_projected:
-        raise CRSError(_("areas need a projected CRS; reproject to the working CRS first"))
-    unit = CRS(crs).axis_info[0].unit_name
-    if unit not in ("metre", "meter"):
-        raise CRSError(_("areas need a CRS in metres; this one is in {unit}").format(unit=unit))
+    require_metric(geometry.crs, _("areas"))
     return pd.Series(shapely.area(geometry.values), index=geometry.index, name="area_m2")
 
 

@@ -40,8 +40,11 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from landkit.crs import require_metric
 from landkit.engine import current_engine
-from landkit.errors import CRSError, DataError
+from landkit.graphs import components, components_by_size
+from landkit.errors import DataError
+from landkit.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -106,18 +109,6 @@ class RoadGraph:
 
 
 # --- building --------------------------------------------------------------------------------
-
-
-def _check_metric(crs: CRS | None, what: str) -> None:
-    """Refuse a geographic CRS: lengths and tolerances here are metres."""
-    if crs is None:
-        return
-    crs = CRS(crs)
-    if crs.is_geographic:
-        raise CRSError(f"{what}: CRS {crs.name} is in degrees; reproject to the working CRS (metres) first")
-    units = {axis.unit_name for axis in crs.axis_info}
-    if units and not units <= {"metre", "meter", "m"}:
-        raise CRSError(f"{what}: CRS {crs.name} has units {sorted(units)}; landkit measures roads in metres")
 
 
 def _labels(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -193,18 +184,8 @@ def _snap_endpoints(points: np.ndarray, tolerance_m: float) -> tuple[np.ndarray,
         left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance_m)
         keep = left < right
         if keep.any():
-            # Connected components of the "within tolerance" pairs. networkx rather than
-            # scipy.sparse.csgraph.connected_components: scipy is not a landkit dependency
-            # (only mapclassify and scikit-learn pull it in), networkx is. Only the points that
-            # have a near neighbour enter the graph, so this stays small.
-            pairs = nx.Graph()
-            pairs.add_edges_from(zip(left[keep].tolist(), right[keep].tolist()))
-            members = [np.fromiter(c, dtype=np.int64) for c in nx.connected_components(pairs)]
-            sizes = np.array([len(m) for m in members])
-            flat = np.concatenate(members)
-            # every point of a cluster takes the cluster's smallest point index as its label
-            firsts = np.minimum.reduceat(flat, np.r_[0, np.cumsum(sizes)[:-1]])
-            cluster[flat] = np.repeat(firsts, sizes)
+            # the "within tolerance" pairs' components, numbered by their smallest point
+            cluster = components(len(unique_xy), left[keep], right[keep])
     _, node_of_unique = np.unique(cluster, return_inverse=True)
     node = node_of_unique.ravel()[inverse]
     k = int(node.max()) + 1 if len(node) else 0
@@ -262,7 +243,7 @@ def build_road_graph(
         raise ValueError(f"snap_tolerance_m must be ≥ 0, not {snap_tolerance_m}")
     if not fallback_speed_kmh > 0:
         raise ValueError(f"fallback_speed_kmh must be > 0, not {fallback_speed_kmh}")
-    _check_metric(roads.crs, "roads")
+    require_metric(roads.crs, _("roads"), missing_ok=True)
     geoms = roads.geometry.to_numpy()
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     types = shapely.get_type_id(geoms)
@@ -319,10 +300,8 @@ def build_road_graph(
     graph.add_edges_from(zip(edges["u"].tolist(), edges["v"].tolist(), edges[_EDGE_ATTRS].to_dict("records")))
 
     # weakly connected components, largest first (ties: by smallest node id)
-    comps = sorted((sorted(c) for c in nx.weakly_connected_components(graph)), key=lambda c: (-len(c), c[0]))
-    component = np.empty(len(xy), dtype=np.int64)
-    for k, members in enumerate(comps):
-        component[members] = k
+    component = components_by_size(len(xy), edges["u"].to_numpy(), edges["v"].to_numpy()).astype(np.int64)
+    sizes = np.bincount(component).tolist() if len(component) else []
     nodes = gpd.GeoDataFrame(
         {"component": component},
         geometry=shapely.points(xy),
@@ -352,23 +331,23 @@ def build_road_graph(
         ),
         "nodes": int(graph.number_of_nodes()),
         "edges": int(graph.number_of_edges()),
-        "n_components": len(comps),
-        "component_sizes": [len(c) for c in comps],
+        "n_components": len(sizes),
+        "component_sizes": sizes,
         "components": [
             {
                 "component": k,
-                "nodes": len(c),
+                "nodes": size,
                 "edges": int(comp_edges.get(k, 0)),
                 "n_roads": len(comp_roads.get(k, [])),
                 "roads": comp_roads.get(k, [])[:REPORT_NAMES],
             }
-            for k, c in enumerate(comps)
+            for k, size in enumerate(sizes)
         ],
     }
     if report["speed_fallback_count"]:
         log.info("roads: %d without speed or known class take %g km/h", report["speed_fallback_count"], fallback_speed_kmh)
-    if len(comps) > 1:
-        log.info("road network: %d separate pieces; the largest has %d of %d nodes", len(comps), len(comps[0]), len(xy))
+    if len(sizes) > 1:
+        log.info("road network: %d separate pieces; the largest has %d of %d nodes", len(sizes), sizes[0], len(xy))
     return RoadGraph(graph=graph, nodes=nodes, report=report)
 
 
@@ -381,7 +360,8 @@ def _geometries(points: gpd.GeoSeries | gpd.GeoDataFrame, crs: CRS | None, what:
     if crs is not None and series.crs is not None and not CRS(series.crs).equals(CRS(crs)):
         series = series.to_crs(crs)
     elif series.crs is not None:
-        _check_metric(series.crs, what)
+        if series.crs is not None:
+            require_metric(series.crs, what)
     return np.asarray(series.to_numpy(), dtype=object)
 
 

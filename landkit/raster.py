@@ -42,7 +42,7 @@ from pyproj import CRS
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from landkit.crs import named_crs
+from landkit.crs import named_crs, require_metric
 from landkit.config import RasterSource
 from landkit.errors import ConfigError, DataError, InputError
 from landkit.output import atomic_path
@@ -646,11 +646,7 @@ def assess_rasters(
 def _projected(parcels: gpd.GeoDataFrame, crs: Any, what: str) -> tuple[gpd.GeoSeries, CRS]:
     if parcels.crs is None and crs is None:
         raise InputError(f"{what}: the parcels have no CRS")
-    target = CRS.from_user_input(crs) if crs is not None else CRS(parcels.crs)
-    if not target.is_projected:
-        raise ConfigError(
-            f"{what}: {target.to_string()} is not projected; a resolution in metres needs a projected CRS"
-        )
+    target = require_metric(crs if crs is not None else parcels.crs, what, error=ConfigError)
     return parcels.geometry.to_crs(target), target
 
 

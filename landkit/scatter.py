@@ -44,8 +44,9 @@ import pandas as pd
 import shapely
 
 from landkit.config import Project
+from landkit.crs import require_metric
 from landkit.engine import current_engine
-from landkit.errors import CRSError
+from landkit.graphs import components
 from landkit.units import M2_PER_HA, M2_PER_MU
 
 log = logging.getLogger(__name__)
@@ -160,14 +161,6 @@ def small_plots(parcels: pd.DataFrame, spec: Any) -> pd.Series:
 # --- the neighbour graph, clusters, nearest distances -------------------------------------------
 
 
-def _check_projected(parcels: gpd.GeoDataFrame) -> None:
-    if parcels.crs is not None and not parcels.crs.is_projected:
-        raise CRSError(
-            f"小而散 distances need a projected CRS in metres; the parcels are in {parcels.crs.name} "
-            "(reproject to the working CRS first)"
-        )
-
-
 def neighbour_graph(
     parcels: gpd.GeoDataFrame, distance_m: float, *, return_distance: bool = False
 ) -> tuple[np.ndarray, ...]:
@@ -182,7 +175,7 @@ def neighbour_graph(
     (left, right) or (left, right, distance)
         Integer arrays, and with ``return_distance`` the edge-to-edge distance of each pair (m).
     """
-    _check_projected(parcels)
+    require_metric(parcels.crs, "小而散", missing_ok=True)
     if len(parcels) == 0:
         empty = np.array([], dtype=np.intp)
         return (empty, empty, np.array([], dtype=float)) if return_distance else (empty, empty)
@@ -212,36 +205,6 @@ def pairs_kernel(part: gpd.GeoDataFrame, context: gpd.GeoDataFrame, *, distance_
     if with_distance:
         columns["distance"] = shapely.distance(geoms[i[keep]], np.asarray(context.geometry.values)[j[keep]])
     return pd.DataFrame(columns, index=pd.Index(left[keep], name="left"))
-
-
-def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Return the connected-component label (0 … k − 1) of each of ``n`` nodes given the edges.
-
-    Vectorised hooking and pointer jumping (Shiloach–Vishkin style): every tree points to a
-    smaller node, so each root is the smallest node of its component and labels are numbered
-    by each component's smallest node — the order :func:`scipy.sparse.csgraph.connected_components`
-    gives. Each round at least halves the number of roots that still have an edge to another
-    root, so it takes O(log n) rounds of array operations.
-    """
-    parent = np.arange(n)
-    left = np.asarray(left, dtype=np.intp)
-    right = np.asarray(right, dtype=np.intp)
-    while len(left):
-        root_l, root_r = parent[left], parent[right]
-        differ = root_l != root_r
-        if not differ.any():
-            break
-        lo = np.minimum(root_l[differ], root_r[differ])
-        hi = np.maximum(root_l[differ], root_r[differ])
-        np.minimum.at(parent, hi, lo)
-        while True:  # pointer jumping: every node to its root
-            grand = parent[parent]
-            if np.array_equal(grand, parent):
-                break
-            parent = grand
-        keep = parent[left] != parent[right]
-        left, right = left[keep], right[keep]
-    return np.unique(parent, return_inverse=True)[1].reshape(-1)
 
 
 def clusters(
@@ -283,7 +246,7 @@ def nearest_distance(
     parcel itself; an identical copy of it would have been among the pairs, at distance 0). NaN for a parcel with
     no other parcel at all.
     """
-    _check_projected(parcels)
+    require_metric(parcels.crs, "小而散", missing_ok=True)
     n = len(parcels)
     if pairs is None:
         pairs = neighbour_graph(parcels, 0.0, return_distance=True)
@@ -979,7 +942,7 @@ def analysed_parcels(parcels: gpd.GeoDataFrame, spec: Any) -> pd.Series:
 def scatter_state(parcels: gpd.GeoDataFrame, project: Project) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Return :func:`park_state` of the analysed parcels: the part of :func:`assess_scatter` that
     needs no assessment column (geometry, areas, land use, blocks), so it can run beside the assessment."""
-    _check_projected(parcels)
+    require_metric(parcels.crs, "小而散", missing_ok=True)
     parcels = parcels.drop(columns=[c for c in PARCEL_COLUMNS if c in parcels])  # a re-run replaces them
     return park_state(parcels.loc[analysed_parcels(parcels, project.scatter)], project.scatter)
 
@@ -1034,7 +997,7 @@ def assess_scatter(
     """
     spec = project.scatter
     seconds: dict[str, float] = {}
-    _check_projected(parcels)
+    require_metric(parcels.crs, "小而散", missing_ok=True)
     parcels = parcels.drop(columns=[c for c in PARCEL_COLUMNS if c in parcels])  # a re-run replaces them
     analysed = analysed_parcels(parcels, spec)
     park = parcels.loc[analysed]

@@ -18,6 +18,7 @@ import shapely
 
 from landkit.config import load_config
 from landkit.errors import CRSError
+from landkit.graphs import components
 from landkit.scatter import (
     PARCEL_COLUMNS,
     adjustment_proposals,
@@ -25,7 +26,6 @@ from landkit.scatter import (
     assess_scatter,
     before_after,
     clusters,
-    components,
     fragmentation_metrics,
     group_metrics,
     nearest_distance,
