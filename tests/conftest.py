@@ -7,22 +7,40 @@ are written down beside them, worked out by hand.
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import geopandas as gpd
 import pandas as pd
+import psycopg
 import pytest
 import shapely
 import yaml
 
 from landkit.config import default_profile_text, load_config
+from landkit.postgis import redact
+from pg import ROOT, start_server, with_db
+from psycopg import sql
 
 #: The working CRS of the shipped default profile, read from the YAML (not from landkit code).
 WORKING = yaml.safe_load(default_profile_text())["crs"]["working"]
 
 #: Origin of the hand-made parcels: near Minhang in the working CRS.
 X0, Y0 = 500_000.0, 3_430_000.0
+
+
+@pytest.fixture(autouse=True, scope="session")
+def english_session():
+    """LANDKIT_LANG=en for the session too: module- and session-scoped fixtures run landkit before
+    any function-scoped fixture."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LANDKIT_LANG", "en")
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
@@ -136,3 +154,44 @@ def parcels(shapes) -> gpd.GeoDataFrame:
         geometry=[shapes[n][0] for n in names],
         crs=WORKING,
     )
+
+
+# --- PostgreSQL with PostGIS (scripts/postgres.sh's throwaway server): session fixtures ---------------
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The test server's admin URL (role ``landkit``) and password-role URL (``landkit_pw``)."""
+    env, started = start_server()
+    yield env
+    if started:
+        subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), "stop"], capture_output=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def db(server) -> str:
+    """A fresh database with PostGIS (URL as the superuser ``landkit``), dropped after the session."""
+    name = f"landkit_test_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        admin = psycopg.connect(server["LANDKIT_TEST_PG"], autocommit=True)
+    except psycopg.Error as exc:
+        pytest.fail(f"cannot connect to the test PostgreSQL ({redact(server['LANDKIT_TEST_PG'])}): {exc}", pytrace=False)
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_db(server["LANDKIT_TEST_PG"], name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION postgis")
+        conn.execute("CREATE TABLE public.x (id int)")  # what NASTY would drop if it were ever SQL
+    yield url
+    admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def password(server) -> str:
+    return urlsplit(server["LANDKIT_TEST_PG_PW"]).password
+
+
+@pytest.fixture(scope="session")
+def pw_db(server, db) -> str:
+    """The session database as ``landkit_pw`` (password in the URL, no rights beyond PUBLIC's)."""
+    return with_db(server["LANDKIT_TEST_PG_PW"], urlsplit(db).path.lstrip("/"))

@@ -21,7 +21,6 @@ import pytest
 import shapely
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from test_postgis import db, server  # noqa: F401  (session fixtures: PostgreSQL with PostGIS, a fresh database)
 
 from landkit.assess import assess, write_assessment
 from landkit.cli.main import cli
@@ -332,7 +331,7 @@ def test_a_run_against_itself_has_no_change(runs, tmp_path):
         bp.assert_offline_clean()
 
 
-def test_runs_in_a_database_compare_as_their_folders(runs, db, tmp_path):  # noqa: F811
+def test_runs_in_a_database_compare_as_their_folders(runs, db, tmp_path):
     """The pair in two PostGIS schemas (the layers `landkit assess --db` writes) compares as the folders do."""
     from landkit.history import read_runs
     from landkit.postgis import redact, write_layers_postgis

@@ -12,7 +12,6 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
-from test_postgis import db, server  # noqa: F401  (session fixtures: PostgreSQL with PostGIS, a fresh database)
 
 from landkit import __version__
 from landkit.cli.history import display_width, format_runs
@@ -186,7 +185,7 @@ def test_table_aligns_chinese_text():
 # --- history in PostGIS (the real server of test_postgis) ----------------------------------------------
 
 
-def test_database_history_accumulates_across_output_folders(project_dir, db):  # noqa: F811
+def test_database_history_accumulates_across_output_folders(project_dir, db):
     config = project_dir / "landkit.yaml"
     first = invoke("-q", "assess", "-c", config, "-o", project_dir / "one", "--db", db, "--schema", "hist")
     assert first.exit_code == 0, first.output

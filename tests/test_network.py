@@ -17,7 +17,6 @@ network, straight line) are at 15 km/h, i.e. 1 m = 0.06 / 15 = 0.004 min.
 from __future__ import annotations
 
 import math
-import time
 
 import geopandas as gpd
 import networkx as nx
@@ -406,9 +405,7 @@ def test_travel_minutes_equals_brute_force_on_random_points(network):
                            index=pd.RangeIndex(100, 100 + k), crs=CRS)
     # two targets with different own access: T1 90 m from (3,2), T2 403 m from (0,3)
     targets = gpd.GeoSeries({"T1": pt(*T1), "T2": pt(400, 3050)}, crs=CRS)
-    t0 = time.perf_counter()
     out = travel_minutes(network, points, targets, access_speed_kmh=ACCESS, max_target_snap_m=500)
-    assert time.perf_counter() - t0 < 2.0
     # points east of x ≈ 4.8 km are nearer the island's nodes than the grid's: unreachable
     assert 0.6 < out["reachable"].mean() < 0.9
 
@@ -445,14 +442,12 @@ def test_shipped_sample_travel_times():
     project = load_config("gis_data/minhang.yaml")
     data = load_dataset(project)
     rings = project.rings
-    t0 = time.perf_counter()
     rg = build_road_graph(data.roads, default_speed_kmh=rings.default_speed_kmh,
                           fallback_speed_kmh=rings.fallback_speed_kmh, snap_tolerance_m=rings.snap_tolerance_m)
     points = data.parcels.geometry.representative_point()
     # the core sites stand up to ~650 m from the nearest road junction in the sample
     out = travel_minutes(rg, points, data.core_sites, access_speed_kmh=rings.access_speed_kmh,
                          max_target_snap_m=1000)
-    assert time.perf_counter() - t0 < 5.0
     r = rg.report
     # one network plus the sample's deliberate dead-end piece
     assert r["n_components"] == 2 and r["components"][1]["roads"] == ["断头路(示例)"]

@@ -33,6 +33,7 @@ from click.testing import CliRunner
 from psycopg import sql
 
 from landkit.cli.main import cli
+from pg import execute, with_db
 from landkit.config import load_config
 from landkit.errors import ConfigError, DatabaseError, OutputExistsError
 from landkit.postgis import (
@@ -57,76 +58,6 @@ NASTY = 'pa"rcels; DROP TABLE x;--'
 
 def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def with_db(url: str, dbname: str, **query: str) -> str:
-    """``url`` pointing at database ``dbname`` (and with ``?key=value`` parameters)."""
-    parts = urlsplit(url)
-    params = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
-    return urlunsplit(parts._replace(path="/" + dbname, query=params))
-
-
-# --- the server and a database per session ---------------------------------------------------------
-
-
-def _start_server() -> tuple[dict[str, str], bool]:
-    if os.environ.get("LANDKIT_TEST_PG") and os.environ.get("LANDKIT_TEST_PG_PW"):
-        return {k: os.environ[k] for k in ("LANDKIT_TEST_PG", "LANDKIT_TEST_PG_PW")}, False
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), "start"], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        pytest.fail(
-            "the PostGIS tests need PostgreSQL with PostGIS and could not start it: "
-            f"{proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode} "
-            "(run `make test`, or `bash scripts/system-deps.sh` as root and then "
-            "`eval \"$(bash scripts/postgres.sh start)\"`)",
-            pytrace=False,
-        )
-    env = dict(re.findall(r"^export (\w+)='?([^'\n]*)'?$", proc.stdout, flags=re.MULTILINE))
-    return env, env.get("LANDKIT_PG_STARTED") == "1"
-
-
-@pytest.fixture(scope="session")
-def server():
-    """The test server's admin URL (role ``landkit``) and password-role URL (``landkit_pw``)."""
-    env, started = _start_server()
-    yield env
-    if started:
-        subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), "stop"], capture_output=True, check=False)
-
-
-@pytest.fixture(scope="session")
-def db(server) -> str:
-    """A fresh database with PostGIS (URL as the superuser ``landkit``), dropped after the session."""
-    name = f"landkit_test_{os.getpid()}_{secrets.token_hex(3)}"
-    try:
-        admin = psycopg.connect(server["LANDKIT_TEST_PG"], autocommit=True)
-    except psycopg.Error as exc:
-        pytest.fail(f"cannot connect to the test PostgreSQL ({redact(server['LANDKIT_TEST_PG'])}): {exc}", pytrace=False)
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = with_db(server["LANDKIT_TEST_PG"], name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION postgis")
-        conn.execute("CREATE TABLE public.x (id int)")  # what NASTY would drop if it were ever SQL
-    yield url
-    admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-    admin.close()
-
-
-@pytest.fixture(scope="session")
-def password(server) -> str:
-    return urlsplit(server["LANDKIT_TEST_PG_PW"]).password
-
-
-@pytest.fixture(scope="session")
-def pw_db(server, db) -> str:
-    """The session database as ``landkit_pw`` (password in the URL, no rights beyond PUBLIC's)."""
-    return with_db(server["LANDKIT_TEST_PG_PW"], urlsplit(db).path.lstrip("/"))
-
-
-def execute(url: str, statement, params=None):
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(statement, params)
-        return cur.fetchall() if cur.description else None
 
 
 def read_sample(layer: str) -> gpd.GeoDataFrame:

@@ -25,9 +25,9 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
-from test_postgis import db, password, pw_db, server  # noqa: F401  (session fixtures: PostgreSQL with PostGIS)
 
 from landkit.cli.main import cli
+from pg import execute
 from landkit.labels import LINK_COLOURS, RING_COLOURS
 from landkit.postgis import read_table_postgis, write_layers_postgis
 from landkit.styles import categorized_qml, geometry_kind, layer_styles_table, single_symbol_qml
@@ -64,12 +64,6 @@ QGIS_LOAD_STYLE = (
 
 def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def execute(url: str, statement, params=None):
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(statement, params)
-        return cur.fetchall() if cur.description else None
 
 
 def check_qml(qml: str, *, renderer: str, attr: str | None, symbol_type: str, layer_class: str) -> ET.Element:
@@ -202,7 +196,7 @@ def public_styles(url: str, schema: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def db_runs(db, tmp_path_factory):  # noqa: F811
+def db_runs(db, tmp_path_factory):
     """The sample assessed twice into schema ``qgis_run`` (--db, the second with --overwrite):
     public.layer_styles after each, and the folder of the second."""
     root = tmp_path_factory.mktemp("styles_db")
@@ -220,7 +214,7 @@ def db_runs(db, tmp_path_factory):  # noqa: F811
     return after_first, public_styles(db, "qgis_run"), root / "b"
 
 
-def test_public_layer_styles_has_qgis_definition(db_runs, db):  # noqa: F811
+def test_public_layer_styles_has_qgis_definition(db_runs, db):
     columns = dict(execute(db, "SELECT column_name, data_type FROM information_schema.columns "
                                "WHERE table_schema = 'public' AND table_name = 'layer_styles'"))
     assert columns == QGIS_COLUMNS
@@ -233,7 +227,7 @@ def test_public_layer_styles_has_qgis_definition(db_runs, db):  # noqa: F811
     assert key == [("id",)]
 
 
-def test_assess_db_writes_one_default_style_per_layer_where_qgis_reads_it(db_runs, db):  # noqa: F811
+def test_assess_db_writes_one_default_style_per_layer_where_qgis_reads_it(db_runs, db):
     first, _, _ = db_runs
     dbname = urlsplit(db).path.lstrip("/")
     spatial = qgis_catalogue(db, "qgis_run")
@@ -251,7 +245,7 @@ def test_assess_db_writes_one_default_style_per_layer_where_qgis_reads_it(db_run
             assert len(found) == 1 and found[0][0] == next(r[4] for r in first if r[2] == table), (table, asked)
 
 
-def test_a_second_run_replaces_its_styles_and_keeps_a_planners(db_runs, db):  # noqa: F811
+def test_a_second_run_replaces_its_styles_and_keeps_a_planners(db_runs, db):
     first, second, folder = db_runs
     dbname = urlsplit(db).path.lstrip("/")
     ours = [r for r in second if r[8] == "landkit"]
@@ -268,7 +262,7 @@ def test_a_second_run_replaces_its_styles_and_keeps_a_planners(db_runs, db):  # 
         assert ET.tostring(ET.fromstring(r[5])) == ET.tostring(ET.fromstring(gpkg[r[2]][3])), r[2]
 
 
-def test_the_run_schema_keeps_a_copy_with_qgis_columns(db_runs, db):  # noqa: F811
+def test_the_run_schema_keeps_a_copy_with_qgis_columns(db_runs, db):
     _, second, _ = db_runs
     copy = read_table_postgis(db, "qgis_run", "layer_styles", geometry=False)
     assert [c for c in QGIS_COLUMNS if c != "r_raster_column"] == list(copy.columns)
@@ -282,7 +276,7 @@ def small_layers() -> dict:
     return {"parcels": parcels, "layer_styles": styles}
 
 
-def test_a_role_that_may_not_write_public_gets_a_warning_and_the_layers(db_runs, db, pw_db, caplog):  # noqa: F811
+def test_a_role_that_may_not_write_public_gets_a_warning_and_the_layers(db_runs, db, pw_db, caplog):
     execute(db, "DROP SCHEMA IF EXISTS pw_styles CASCADE")
     execute(db, "CREATE SCHEMA pw_styles AUTHORIZATION landkit_pw")
     before = execute(db, "SELECT count(*) FROM public.layer_styles")
@@ -308,7 +302,7 @@ def test_a_role_that_may_not_write_public_gets_a_warning_and_the_layers(db_runs,
         assert len(warned) == 1 and "may not create it in schema `public`" in warned[0]
 
 
-def test_styles_go_to_public_and_a_table_qgis_would_not_read_is_left_alone(db_runs, db, caplog):  # noqa: F811
+def test_styles_go_to_public_and_a_table_qgis_would_not_read_is_left_alone(db_runs, db, caplog):
     execute(db, "DROP SCHEMA IF EXISTS odd CASCADE")
     execute(db, "CREATE SCHEMA odd")
     execute(db, "CREATE TABLE odd.layer_styles (name text)")  # another schema's table of that name: not QGIS's, not touched
@@ -380,7 +374,7 @@ def test_qgis_opens_every_layer_of_the_geopackage_styled_and_in_chinese(run_dir)
     check_as_qgis_shows(shown, counts)
 
 
-def test_qgis_opens_every_table_of_the_db_run_styled_from_public_layer_styles(db_runs, db):  # noqa: F811
+def test_qgis_opens_every_table_of_the_db_run_styled_from_public_layer_styles(db_runs, db):
     parts = urlsplit(db)
     spatial = qgis_catalogue(db, "qgis_run")
     counts = {t: execute(db, f'SELECT count(*) FROM qgis_run."{t}"')[0][0] for t in spatial}
