@@ -22,11 +22,9 @@ on the pairs they return and pandas group-bys; no all-pairs distance matrix and 
 over parcels. The only loops run over groups: one STRtree per block or ring for ENN, the union
 of each multi-parcel patch inside geopandas' ``dissolve``, and the ids joined per merged group.
 
-Settings read from ``project.scatter`` beyond the three the model declares (read with
-``getattr`` and the defaults of :data:`DEFAULTS` until the profile carries them):
-``land_uses`` (land uses analysed as industrial land; empty: every parcel),
-``move_out_grades``, ``bring_in_grades``, ``merge_distance_m``,
-``merge_grades``.
+Settings come from ``project.scatter`` (:class:`landkit.config.Scatter`, defaults in the
+profile): the thresholds, ``land_uses`` (land uses analysed as industrial land; empty: every
+parcel), ``move_out_grades``, ``bring_in_grades``, ``merge_distance_m``, ``merge_grades``.
 """
 
 from __future__ import annotations
@@ -50,15 +48,6 @@ from landkit.graphs import components
 from landkit.units import M2_PER_HA, M2_PER_MU
 
 log = logging.getLogger(__name__)
-
-#: Settings not (yet) declared by :class:`landkit.config.Scatter`, with their defaults.
-DEFAULTS: dict[str, Any] = {
-    "land_uses": [],  # empty: every parcel is industrial land
-    "move_out_grades": ["C", "D", "U"],
-    "bring_in_grades": ["A", "B"],
-    "merge_distance_m": 0.0,  # 0: plots sharing a boundary (or a corner)
-    "merge_grades": [],  # empty: small plots of any grade (or none) are merged
-}
 
 #: Adjustment codes and their labels.
 ADJUSTMENTS = {
@@ -118,12 +107,6 @@ class ScatterResult:
     before_after: pd.DataFrame
     adjusted: gpd.GeoDataFrame | None = None
     report: dict[str, Any] = field(default_factory=dict)
-
-
-def setting(spec: Any, name: str) -> Any:
-    """Return ``spec.<name>``, or its default from :data:`DEFAULTS` when the model lacks it."""
-    value = getattr(spec, name, None)
-    return DEFAULTS[name] if value is None else value
 
 
 # --- small plots --------------------------------------------------------------------------------
@@ -666,7 +649,7 @@ def adjustment_proposals(
 
     # 调出
     if grade is not None:
-        low = grade.isin(setting(spec, "move_out_grades")).to_numpy()
+        low = grade.isin(spec.move_out_grades).to_numpy()
         move = low & small & isolated & ~inside
         if move.any():
             nn = parcels["nn_distance_m"] if "nn_distance_m" in parcels else nearest_distance(parcels)
@@ -680,7 +663,7 @@ def adjustment_proposals(
 
     # 调入
     if grade is not None:
-        good = grade.isin(setting(spec, "bring_in_grades")).to_numpy() & ~inside
+        good = grade.isin(spec.bring_in_grades).to_numpy() & ~inside
         if clusters is not None and (blocks is None or not len(blocks)) and good.any():
             # without outlines a bring-in cluster must reach a block's parcel, so its park cluster holds one
             c = clusters.reindex(index).to_numpy()
@@ -713,7 +696,7 @@ def adjustment_proposals(
                 blk = u["block"].astype(str).to_numpy()
                 k, mu, d = u["k"].astype(str).to_numpy(), _num(u["mu"], 1).to_numpy(), _num(u["d"], 0).to_numpy()
                 gr = grade.astype(str).to_numpy()[rows]
-                grades_label = "/".join(setting(spec, "bring_in_grades"))
+                grades_label = "/".join(spec.bring_in_grades)
                 code[rows] = "bring_in"
                 group[rows] = u["name"].to_numpy()
                 target[rows] = u["block"].to_numpy()
@@ -725,13 +708,13 @@ def adjustment_proposals(
                             + where_en + "; this plot grade " + gr)
 
     # 归并
-    merge_d = float(setting(spec, "merge_distance_m"))
+    merge_d = float(spec.merge_distance_m)
     if merge_d > distance:
         left_m, right_m, dist_m = neighbour_graph(parcels, merge_d, return_distance=True)
     else:
         left_m, right_m, dist_m = left, right, dist
     cand = small & inside & (code == "") & pd.notna(block_id)
-    merge_grades = list(setting(spec, "merge_grades"))
+    merge_grades = list(spec.merge_grades)
     if merge_grades:
         cand &= grade.isin(merge_grades).to_numpy() if grade is not None else False
     link = cand[left_m] & cand[right_m] & (dist_m <= merge_d)
@@ -933,7 +916,7 @@ def _timed(func: Any, *args: Any) -> tuple[Any, float]:
 
 def analysed_parcels(parcels: gpd.GeoDataFrame, spec: Any) -> pd.Series:
     """Return which parcels the 小而散 analysis covers: those of ``scatter.land_uses`` (all when unset)."""
-    land_uses = list(setting(spec, "land_uses"))
+    land_uses = list(spec.land_uses)
     if land_uses and "land_use" in parcels:
         return parcels["land_use"].isin(land_uses)
     return pd.Series(True, index=parcels.index)
