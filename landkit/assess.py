@@ -30,6 +30,7 @@ from landkit.engine import current_engine
 from landkit.errors import ConfigError, LandkitError
 from landkit.export import write_csv, write_excel
 from landkit.history import append_run, previous_runs, run_record
+from landkit.i18n import _
 from landkit.inventory import assign_disposal, list_low_efficiency
 from landkit.land_status import land_status
 from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, header, labels_for, value_label_table, value_labels
@@ -256,8 +257,9 @@ def surface_resolution(parcels: gpd.GeoDataFrame, resolution_m: float) -> float:
     if pixels <= MAX_SURFACE_PIXELS:
         return resolution_m
     coarser = float(np.ceil(resolution_m * np.sqrt(pixels / MAX_SURFACE_PIXELS)))
-    log.warning("the area is large: surface pixels of %.0f m instead of %.0f m (at most %d million pixels)",
-                coarser, resolution_m, MAX_SURFACE_PIXELS // 1_000_000)
+    log.warning("%s", _("the area is large: surface pixels of {coarser:.0f} m instead of {resolution:.0f} m (at most "
+                        "{millions} million pixels)").format(coarser=coarser, resolution=resolution_m,
+                                                             millions=MAX_SURFACE_PIXELS // 1_000_000))
     return coarser
 
 
@@ -425,8 +427,9 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     comp = paths["compensation_wan"]
     value = summary["value"]["total_value_wan"]
     lines = [
-        f"{summary['parcels']:,} parcels, {summary['area_mu']:,.0f} 亩: "
-        + ", ".join(f"{g} {v['parcels']:,}" for g, v in grades.items()),
+        _("{parcels:,} parcels, {area:,.0f} 亩: {grades}").format(
+            parcels=summary["parcels"], area=summary["area_mu"],
+            grades=", ".join(f"{g} {v['parcels']:,}" for g, v in grades.items())),
         f"低效用地清单 {inv['parcels']:,} 宗 {inv['area_mu']:,.0f} 亩 (占地块 {100 * (inv['share_of_parcels'] or 0):.1f}%, "
         f"占面积 {100 * (inv['share_of_area'] or 0):.1f}%); 关注清单 {summary['watch']['parcels']:,} 宗",
         f"盘活: 可腾退 {paths['land_freed_mu']:,.0f} 亩, 可新增建筑面积 {paths['floor_area_added_m2'] / 1e4:,.1f} 万m², "
@@ -686,7 +689,7 @@ def _write_assessment(staging: Path, out_dir: Path, project: Project, data: Data
                     paths[3:3] = written
             finally:  # a failure anywhere above: the map thread must not wait for the surfaces forever
                 if not surfaces.done():
-                    surfaces.set_exception(LandkitError("the run stopped before the surfaces were written"))
+                    surfaces.set_exception(LandkitError(_("the run stopped before the surfaces were written")))
     finally:
         _FORKED = None
     return paths
@@ -777,8 +780,8 @@ def write_workbook(out_dir: Path, project: Project, result: AssessmentResult) ->
     for name, frame in workbook_sheets(project, result).items():
         if len(frame) > MAX_SHEET_ROWS:
             paths.append(write_csv(out_dir / SHEET_CSV[name], frame, labels, lang=project.map.lang, values=values))
-            log.warning("%s has %d rows: written to %s (the workbook keeps sheets of up to %d rows)",
-                        name, len(frame), paths[-1].name, MAX_SHEET_ROWS)
+            log.warning("%s", _("{sheet} has {rows} rows: written to {file} (the workbook keeps sheets of up to {limit} rows)")
+                        .format(sheet=name, rows=len(frame), file=paths[-1].name, limit=MAX_SHEET_ROWS))
             frame = pd.DataFrame({"说明" if project.map.lang == "zh" else "note": [
                 f"共 {len(frame):,} 行，超过 {MAX_SHEET_ROWS:,} 行，见 {paths[-1].name}" if project.map.lang == "zh"
                 else f"{len(frame):,} rows, more than {MAX_SHEET_ROWS:,}: see {paths[-1].name}"]})

@@ -39,6 +39,7 @@ import pandas as pd
 from landkit.config import Project
 from landkit.errors import CRSError, InputError
 from landkit.history import latest_run
+from landkit.i18n import _
 from landkit.inventory import LISTING
 from landkit.labels import (
     CHANGE_COLOURS,
@@ -198,13 +199,14 @@ def read_run(target: str | Path) -> Run:
     path, run_id = split_run_id(target)
     store = open_run(path)
     where = store.label
-    hint = "give a folder `landkit assess -o` wrote, or the schema `landkit assess --db` wrote (?schema=NAME)"
     layers = set(list_layers(store))
     fields = set(layer_fields(store, "parcels")) if "parcels" in layers else set()
     missing = [c for c in REQUIRED if c not in fields]
     if "parcels" not in layers or missing:
-        what = "no `parcels` layer" if "parcels" not in layers else f"its parcels have no {', '.join(missing)}"
-        raise InputError(f"{where}: not a landkit output ({what}); {hint}")
+        what = (_("no `parcels` layer") if "parcels" not in layers
+                else _("its parcels have no {columns}").format(columns=", ".join(missing)))
+        raise InputError(_("{where}: not a landkit output ({what}); give a folder `landkit assess -o` wrote, or the schema "
+                           "`landkit assess --db` wrote (?schema=NAME)").format(where=where, what=what))
     record = latest_run(store)
     if run_id is not None:
         _check_run_id(store, run_id, record)
@@ -214,8 +216,8 @@ def read_run(target: str | Path) -> Run:
     parcels = read_layer(store, "parcels", columns=columns)
     if parcels["parcel_id"].isna().any() or parcels["parcel_id"].duplicated().any():
         dup = parcels.loc[parcels["parcel_id"].duplicated(), "parcel_id"]
-        raise InputError(f"{where}: parcel ids are empty or repeated ({', '.join(map(str, dup.head(3)))}); "
-                         "a comparison joins on parcel_id")
+        raise InputError(_("{where}: parcel ids are empty or repeated ({ids}); a comparison joins on parcel_id").format(
+            where=where, ids=", ".join(map(str, dup.head(3)))))
     blocks = read_layer(store, "blocks", geometry=False) if "blocks" in layers else None
     scatter = read_layer(store, "scatter_metrics", geometry=False) if "scatter_metrics" in layers else None
     summary = None
@@ -224,13 +226,14 @@ def read_run(target: str | Path) -> Run:
         try:
             summary = json.loads(summary_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
-            log.warning("%s cannot be read; the park's figures are left out of the comparison", summary_path)
+            log.warning("%s", _("{path} cannot be read; the park's figures are left out of the comparison").format(
+                path=summary_path))
     elif record is not None and isinstance(record.get("park"), str):  # a run in a database: its history row
         try:
             summary = {"year": record.get("year"), "park": json.loads(record["park"])}
         except json.JSONDecodeError:
-            log.warning("%s: the park's figures of run %s cannot be read; they are left out of the comparison",
-                        where, record.get("run_id"))
+            log.warning("%s", _("{where}: the park's figures of run {run} cannot be read; they are left out of the "
+                                "comparison").format(where=where, run=record.get("run_id")))
     name = _project_name(store.folder / "manifest.json") if store.folder is not None else None
     return Run(store=store, parcels=parcels, blocks=None if blocks is None else pd.DataFrame(blocks),
                scatter_metrics=None if scatter is None else pd.DataFrame(scatter), record=record, summary=summary,
@@ -250,15 +253,17 @@ def _check_run_id(store: RunStore, run_id: str, record: dict[str, Any] | None) -
 
     where = store.label
     if record is None:
-        raise InputError(f"{where} has no run history, so no run `{run_id}`; give the run without @{run_id}")
+        raise InputError(_("{where} has no run history, so no run `{run}`; give the run without @{run}").format(
+            where=where, run=run_id))
     if record["run_id"] == run_id:
         return
     ids = list(read_runs(store)["run_id"])
     if run_id in ids:
-        raise InputError(f"run {run_id} of {where} was replaced by run {record['run_id']}: its parcels are gone "
-                         "(only its figures remain, see `landkit history`); keep each run in its own folder (or schema) "
-                         "to compare runs")
-    raise InputError(f"{where} has no run `{run_id}`; its runs: {', '.join(ids[-5:])} (see `landkit history`)")
+        raise InputError(_("run {run} of {where} was replaced by run {latest}: its parcels are gone (only its figures "
+                           "remain, see `landkit history`); keep each run in its own folder (or schema) to compare runs")
+                         .format(run=run_id, where=where, latest=record["run_id"]))
+    raise InputError(_("{where} has no run `{run}`; its runs: {runs} (see `landkit history`)").format(
+        where=where, run=run_id, runs=", ".join(ids[-5:])))
 
 
 # --- comparing -----------------------------------------------------------------------------------
@@ -276,15 +281,15 @@ def compare_runs(a: Run, b: Run, project: Project) -> Comparison:
     """
     crs_a, crs_b = a.parcels.crs, b.parcels.crs
     if crs_a != crs_b:
-        name_a, name_b = (c.to_string() if c is not None else "no CRS" for c in (crs_a, crs_b))
-        raise CRSError(f"{a.where} is in {name_a} but {b.where} in {name_b}; re-run one with "
-                       "`crs: {output: ...}` in its project file so both are written in the same CRS")
+        name_a, name_b = (c.to_string() if c is not None else _("no CRS") for c in (crs_a, crs_b))
+        raise CRSError(_("{a} is in {crs_a} but {b} in {crs_b}; re-run one with `crs: {{output: ...}}` in its project "
+                         "file so both are written in the same CRS").format(a=a.where, crs_a=name_a, b=b.where, crs_b=name_b))
     pa = a.parcels.set_index("parcel_id", drop=False)
     pb = b.parcels.set_index("parcel_id", drop=False)
     common = pa.index.intersection(pb.index)
     if common.empty:
-        raise InputError(f"{a.where} and {b.where} share no parcel id (e.g. {pa.index[0]} and {pb.index[0]}); "
-                         "compare runs of the same parcel layer")
+        raise InputError(_("{a} and {b} share no parcel id (e.g. {id_a} and {id_b}); compare runs of the same parcel layer")
+                         .format(a=a.where, b=b.where, id_a=pa.index[0], id_b=pb.index[0]))
     labels = labels_for(project)
     joined = join_parcels(pa, pb)
     joined.attrs["reason_order"] = [*LISTING, *(rule.code for rule in project.inventory.reasons)]
@@ -371,7 +376,7 @@ def _flag(j: pd.DataFrame, side: str, code: str) -> pd.Series:
 def _join_labels(flags: dict[str, pd.Series], labels: list[str], sep: str, index: pd.Index) -> pd.Series:
     """Join the labels of the true flags per row (a loop over reason codes, not parcels)."""
     text = pd.Series("", index=index, dtype=object)
-    for (_, flag), label in zip(flags.items(), labels, strict=True):
+    for (_code, flag), label in zip(flags.items(), labels, strict=True):
         text = text + np.where(flag.to_numpy(), label + sep, "")
     return text.str.removesuffix(sep) if sep else text
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from landkit.errors import ConfigError
+from landkit.i18n import _
 from landkit.schema import CANONICAL, STATUSES
 from landkit.units import dimension_of, unit_factor
 
@@ -54,7 +55,7 @@ class Source(_Strict):
         from landkit.postgis import is_db_url
 
         if self.query is not None and not is_db_url(self.path):
-            raise ValueError("`query` reads from a database: `path` must be a postgresql:// URL")
+            raise ValueError(_("`query` reads from a database: `path` must be a postgresql:// URL"))
         return self
 
     @field_serializer("path")
@@ -137,7 +138,8 @@ class Columns(_Strict):
             for canonical, spec in mapping.items():
                 if allowed and canonical not in allowed:
                     raise ValueError(
-                        f"unknown canonical column `{canonical}` for {kind}; allowed: {', '.join(allowed)}"
+                        _("unknown canonical column `{canonical}` for {kind}; allowed: {allowed}").format(
+                            canonical=canonical, kind=kind, allowed=", ".join(allowed))
                     )
                 unit = spec.get("unit") if isinstance(spec, dict) else None
                 if unit is not None:
@@ -170,9 +172,9 @@ class CRSConfig(_Strict):
         try:
             crs = CRS.from_user_input(value)
         except ProjError as exc:
-            raise ValueError(f"not a CRS PROJ understands ({exc})") from None
+            raise ValueError(_("not a CRS PROJ understands ({error})").format(error=exc)) from None
         if not crs.is_projected:
-            raise ValueError("must be a projected CRS in metres (areas are never computed in degrees)")
+            raise ValueError(_("must be a projected CRS in metres (areas are never computed in degrees)"))
         return value
 
     @field_validator("output")
@@ -186,7 +188,7 @@ class CRSConfig(_Strict):
         try:
             CRS.from_user_input(value)
         except ProjError:
-            raise ValueError("must be `input`, `working` or a CRS such as EPSG:4490") from None
+            raise ValueError(_("must be `input`, `working` or a CRS such as EPSG:4490")) from None
         return value
 
 
@@ -232,7 +234,7 @@ class Indicator(_Strict):
     @model_validator(mode="after")
     def _benchmark_given(self) -> Indicator:
         if self.method == "benchmark" and self.benchmark is None and self.derive is None:
-            raise ValueError("method `benchmark` needs a `benchmark` value greater than 0 (or `derive`)")
+            raise ValueError(_("method `benchmark` needs a `benchmark` value greater than 0 (or `derive`)"))
         return self
 
 
@@ -247,14 +249,14 @@ class Grading(_Strict):
     @classmethod
     def _shares(cls, shares: dict[str, float]) -> dict[str, float]:
         if set(shares) != {"A", "B", "C", "D"} or abs(sum(shares.values()) - 1) > 1e-9:
-            raise ValueError("needs A, B, C and D whose shares sum to 1")
+            raise ValueError(_("needs A, B, C and D whose shares sum to 1"))
         return shares
 
     @field_validator("score_min")
     @classmethod
     def _ordered(cls, cuts: dict[str, float]) -> dict[str, float]:
         if set(cuts) != {"A", "B", "C"} or not cuts["A"] > cuts["B"] > cuts["C"]:
-            raise ValueError("needs A > B > C (minimum score of each grade; below C is D)")
+            raise ValueError(_("needs A > B > C (minimum score of each grade; below C is D)"))
         return cuts
 
 
@@ -276,7 +278,7 @@ class Track(_Strict):
     def _sum_100(cls, weights: dict[str, float]) -> dict[str, float]:
         total = sum(weights.values())
         if abs(total - 100) > 1e-6:
-            raise ValueError(f"weights must sum to 100, they sum to {total:g}")
+            raise ValueError(_("weights must sum to 100, they sum to {total:g}").format(total=total))
         return weights
 
 
@@ -314,14 +316,14 @@ class Assessment(_Strict):
     def _tracks_use_known_indicators(self) -> Assessment:
         names = [t.name for t in self.tracks]
         if len(set(names)) != len(names):
-            raise ValueError(f"track names must be unique, got {names}")
+            raise ValueError(_("track names must be unique, got {names}").format(names=names))
         for track in self.tracks:
             for what, used in (("weights", track.weights), ("benchmarks", track.benchmarks)):
                 unknown = set(used) - set(self.indicators)
                 if unknown:
                     raise ValueError(
-                        f"track `{track.name}` {what} unknown indicators {sorted(unknown)}; "
-                        f"defined: {', '.join(self.indicators)}"
+                        _("track `{track}` {what} unknown indicators {unknown}; defined: {defined}").format(
+                            track=track.name, what=what, unknown=sorted(unknown), defined=", ".join(self.indicators))
                     )
         return self
 
@@ -368,13 +370,14 @@ class Valuation(_Strict):
     def _increasing(cls, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
         fars = [p[0] for p in points]
         if fars != sorted(set(fars)):
-            raise ValueError("[FAR, coefficient] points must have increasing FAR values")
+            raise ValueError(_("[FAR, coefficient] points must have increasing FAR values"))
         return points
 
     @model_validator(mode="after")
     def _default_structure_known(self) -> Valuation:
         if self.default_structure not in self.structures:
-            raise ValueError(f"default_structure `{self.default_structure}` is not one of the structures: {', '.join(self.structures)}")
+            raise ValueError(_("default_structure `{structure}` is not one of the structures: {structures}").format(
+                structure=self.default_structure, structures=", ".join(self.structures)))
         return self
 
 
@@ -432,7 +435,8 @@ class Inventory(_Strict):
     def _apart(self) -> Inventory:
         both = set(self.classes) & set(self.watch_classes)
         if both:
-            raise ValueError(f"classes {sorted(both)} are both listed and watched; a class is one or the other")
+            raise ValueError(_("classes {classes} are both listed and watched; a class is one or the other").format(
+                classes=sorted(both)))
         return self
 
 
@@ -558,16 +562,18 @@ _REPLACED_WHOLE = frozenset({"designated", "weights"})
 
 def _format_error(exc: ValidationError, source: str) -> str:
     err = exc.errors()[0]
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    key = ".".join(str(p) for p in err["loc"]) or _("(top level)")
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        return f"{source}: unknown key `{key}`; check its spelling against `landkit init`'s template"
+        return _("{source}: unknown key `{key}`; check its spelling against `landkit init`'s template").format(
+            source=source, key=key)
     if err["type"] == "missing":
-        return f"{source}: key `{key}` is missing"
+        return _("{source}: key `{key}` is missing").format(source=source, key=key)
     value = err.get("input")
     shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
-    more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
-    return f"{source}: key `{key}` = {shown}: {msg}{more}"
+    more = _(" (and {n} more problems)").format(n=len(exc.errors()) - 1) if len(exc.errors()) > 1 else ""
+    return _("{source}: key `{key}` = {value}: {message}{more}").format(source=source, key=key, value=shown,
+                                                                      message=msg, more=more)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -575,30 +581,32 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen = set()
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key `{key}` is given twice; keep one", key_node.start_mark)
+                    None, None, _("key `{key}` is given twice; keep one").format(key=key), key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
-        raise ConfigError(f"{path}: configuration file not found")
+        raise ConfigError(_("{path}: configuration file not found").format(path=path))
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text; save the YAML file as UTF-8") from None
+        raise ConfigError(_("{path}: not UTF-8 text; save the YAML file as UTF-8").format(path=path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        where = _(" line {line}").format(line=mark.line + 1) if mark else ""
+        raise ConfigError(_("{path}:{where}: not valid YAML ({problem})").format(
+            path=path, where=where, problem=getattr(exc, "problem", exc))) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
+        raise ConfigError(_("{path}: the top level must be a mapping of keys, got {type}").format(
+            path=path, type=type(data).__name__))
     return data
 
 
@@ -623,7 +631,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         Naming the file, the key, the bad value and what is allowed.
     """
     data = yaml.safe_load(default_profile_text())
-    source = "default profile"
+    source = _("default profile")
     base_dir = Path.cwd()
     if path is not None:
         path = Path(path)
@@ -643,7 +651,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     except ValidationError as exc:
         raise ConfigError(_format_error(exc, source)) from None
     except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        raise ConfigError(_("{source}: {error}").format(source=source, error=exc)) from None
 
 
 def unit_of(spec: ColumnSpec, canonical: str) -> float:

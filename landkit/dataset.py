@@ -19,6 +19,7 @@ from pyproj import CRS
 from landkit.columns import ColumnReport
 from landkit.config import Project
 from landkit.crs import check_working_crs, to_working
+from landkit.i18n import _
 from landkit.issues import Issue, raise_on_errors
 from landkit.progress import Stage, no_stage
 from landkit.parcels import add_areas, aggregate_enterprises, assign_blocks
@@ -84,7 +85,8 @@ def _load(project: Project, strict: bool, stage: Stage, enterprises: Future[Tabl
     issues = list(table.issues)
     raw = table.frame
     if raw.empty:
-        issues.append(Issue("error", "empty", "parcels", "", f"{table.name} holds no parcel; point inputs.parcels at the parcel layer"))
+        issues.append(Issue("error", "empty", "parcels", "", _("{name} holds no parcel; point inputs.parcels at the parcel layer")
+                            .format(name=table.name)))
     with stage("validate"):
         issues += check_ids(raw, kind="parcels", id_col="parcel_id")
         issues += check_geometry(raw, kind="parcels", id_col="parcel_id")

@@ -19,6 +19,7 @@ from landkit.dataset import load_dataset
 from landkit.errors import InputError
 from landkit.output import check_writable
 from landkit.progress import Stage, no_stage
+from landkit.i18n import _
 
 SAMPLE_PROJECT = "minhang.yaml"
 #: The sample one year on (optional: a data folder without it runs the first year only).
@@ -67,30 +68,34 @@ def run_demo(
         planned += [compare_dir / name for name in COMPARE_FILES if name != "compare.html"] + [compare_map]
     check_writable(planned, overwrite=overwrite)
     steps = 3 if next_project is None else 5
-    echo(f"1/{steps} reading and checking the inputs …")
+    echo(_("{step}/{steps} reading and checking the inputs …").format(step=1, steps=steps))
     data = load_dataset(project, stage=stage)
     firms = 0 if data.enterprises is None else len(data.enterprises)
-    echo(f"    {len(data.parcels):,} parcels, {firms:,} enterprises, "
-         f"{len(data.blocks) if data.blocks is not None else 0} blocks; {len(data.issues)} warning(s)")
+    echo("    " + _("{parcels:,} parcels, {firms:,} enterprises, {blocks} blocks; {warnings} warning(s)").format(
+        parcels=len(data.parcels), firms=firms, blocks=len(data.blocks) if data.blocks is not None else 0,
+        warnings=len(data.issues)))
     for issue in data.issues[:SHOWN_WARNINGS]:
         echo(f"      {issue.line()}")
     if len(data.issues) > SHOWN_WARNINGS:
-        echo(f"      … and {len(data.issues) - SHOWN_WARNINGS} more (`landkit validate -c {project_file}` lists them)")
-    echo(f"2/{steps} assessing (两评估、一清单、一盘活, 三圈协同, 小而散, rasters) …")
+        echo("      " + _("… and {n} more (`landkit validate -c {path}` lists them)").format(
+            n=len(data.issues) - SHOWN_WARNINGS, path=project_file))
+    echo(_("{step}/{steps} assessing (两评估、一清单、一盘活, 三圈协同, 小而散, rasters) …").format(step=2, steps=steps))
     result = assess(data, project, stage=stage)
     for line in summary_lines(result.summary):
         echo("    " + line)
-    echo(f"3/{steps} writing the outputs, surfaces, map and report …")
+    echo(_("{step}/{steps} writing the outputs, surfaces, map and report …").format(step=3, steps=steps))
     written = write_assessment(out_dir, project, data, result, map_path=map_path, stage=stage)
     if next_project is None:
         return written
-    echo(f"4/{steps} the same park one year on ({next_project.year}): assessing into {next_dir} …")
+    echo(_("{step}/{steps} the same park one year on ({year}): assessing into {folder} …").format(
+        step=4, steps=steps, year=next_project.year, folder=next_dir))
     next_data = load_dataset(next_project, stage=stage)
     next_result = assess(next_data, next_project, stage=stage)
     for line in summary_lines(next_result.summary):
         echo("    " + line)
     written += write_assessment(next_dir, next_project, next_data, next_result, stage=stage)
-    echo(f"5/{steps} comparing {project.year} → {next_project.year} (定期监测) …")
+    echo(_("{step}/{steps} comparing {before} → {after} (定期监测) …").format(
+        step=5, steps=steps, before=project.year, after=next_project.year))
     with stage("compare"):
         before, after = read_run(out_dir), read_run(next_dir)
         comparison = compare_runs(before, after, next_project)

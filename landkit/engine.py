@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 
 from landkit.errors import ConfigError
+from landkit.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -202,12 +203,13 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None) -> 
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - the dependency is declared
-        raise ConfigError("--engine dask needs the packages dask-geopandas and distributed: pip install 'landkit[dask]'") from exc
+        raise ConfigError(_("--engine dask needs the packages dask-geopandas and distributed: pip install 'landkit[dask]'")) from exc
     if scheduler:
         try:
             client = Client(scheduler, timeout="10s")
         except OSError as exc:
-            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start it with `dask scheduler` or leave out --scheduler for a local cluster") from exc
+            raise ConfigError(_("cannot reach the Dask scheduler at {scheduler} ({error}); start it with `dask scheduler` or "
+                                "leave out --scheduler for a local cluster").format(scheduler=scheduler, error=exc)) from exc
         try:
             yield client
         finally:
@@ -227,11 +229,11 @@ def engine_named(name: str, *, scheduler: str | None = None, partition_size: int
     """Run the kernels of the ``with`` block on the engine the command line names (``local`` or ``dask``)."""
     if name == "local":
         if scheduler:
-            raise ConfigError("--scheduler needs --engine dask")
+            raise ConfigError(_("--scheduler needs --engine dask"))
         with use_engine(LocalEngine()) as engine:
             yield engine
         return
     if name != "dask":
-        raise ConfigError(f"unknown engine {name!r}; use one of {', '.join(ENGINES)}")
+        raise ConfigError(_("unknown engine {name!r}; use one of {engines}").format(name=name, engines=", ".join(ENGINES)))
     with dask_client(scheduler) as client, use_engine(DaskEngine(client, partition_size)) as engine:
         yield engine

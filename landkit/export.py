@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from landkit.errors import LandkitError
+from landkit.i18n import _
 from landkit.labels import BOOLEAN_LABELS, Label, header, value_labels
 from landkit.output import atomic_path, vector_parts, write_layers, write_vector
 from landkit.run_folder import MANIFEST
@@ -155,7 +156,8 @@ def _codec(encoding: str) -> str:
     """Return the Python codec of a shapefile encoding (``utf-8``, ``gbk``, ``gb18030``)."""
     codec = {"utf-8": "utf-8", "utf8": "utf-8", "gbk": "gbk", "gb18030": "gb18030"}.get(encoding.lower())
     if codec is None:
-        raise LandkitError(f"shapefile encoding `{encoding}` is not supported; use utf-8, gbk or gb18030")
+        raise LandkitError(_("shapefile encoding `{encoding}` is not supported; use utf-8, gbk or gb18030").format(
+            encoding=encoding))
     return codec
 
 
@@ -283,7 +285,8 @@ def _planner_names(sources: Mapping[str, str] | None) -> dict[str, str]:
 
 def _check_style(style: str) -> None:
     if style not in NAME_STYLES:
-        raise LandkitError(f"field names `{style}` are not one of: {', '.join(NAME_STYLES)}")
+        raise LandkitError(_("field names `{style}` are not one of: {styles}").format(style=style,
+                                                                                  styles=", ".join(NAME_STYLES)))
 
 
 def shapefile_field_names(columns: list[str], labels: Mapping[str, Label], encoding: str = "utf-8", *,
@@ -513,8 +516,9 @@ def _warn_unencodable(layer: pd.DataFrame, columns: list[str], codec: str, path:
         return
     rows = pd.concat(hit.values(), axis=1).any(axis=1)
     ids = layer.loc[rows, "parcel_id"].astype(str).head(5).tolist() if "parcel_id" in layer else [str(i) for i in layer.index[rows][:5]]
-    log.warning("%s: %d row(s) hold characters GBK cannot store (columns %s; e.g. %s): they are written as `?`; "
-                "export with --encoding gb18030 to keep them", path, int(rows.sum()), ", ".join(hit), ", ".join(ids))
+    log.warning("%s", _("{path}: {n} row(s) hold characters GBK cannot store (columns {columns}; e.g. {ids}): they are "
+                        "written as `?`; export with --encoding gb18030 to keep them").format(
+        path=path, n=int(rows.sum()), columns=", ".join(hit), ids=", ".join(ids)))
 
 
 def write_shapefile(path: Path, layer: gpd.GeoDataFrame, labels: Mapping[str, Label], *, encoding: str = "utf-8",
@@ -848,4 +852,5 @@ def export_layer(
         return [write_excel(path, {layer_name: layer}, labels, lang=lang, values=values, headers=headers)]
     if suffix == ".csv":
         return [write_csv(path, layer, labels, lang=lang, values=values, headers=headers)]
-    raise LandkitError(f"{path}: unknown export format `{suffix}`; use .shp, .gpkg, .geojson, .xlsx or .csv")
+    raise LandkitError(_("{path}: unknown export format `{suffix}`; use .shp, .gpkg, .geojson, .xlsx or .csv").format(
+        path=path, suffix=suffix))

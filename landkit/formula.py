@@ -49,12 +49,19 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from landkit.errors import ConfigError
+from landkit.i18n import _, ngettext
 
 __all__ = ["check_expression", "evaluate", "evaluate_condition", "names_in", "params_in"]
 
 _PARAM = "__param__"
 
-ALLOWED = (
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; it is translated where it is shown (with ``_``)."""
+    return message
+
+
+ALLOWED = N_(
     "use column names, numbers, arithmetic, comparisons, and/or/not, in [...], "
     "and abs/min/max/log/sqrt/where/isna/notna"
 )
@@ -65,13 +72,14 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "where": (3, 3), "isna": (1, 1), "notna": (1, 1),
 }
 
+#: The constructs outside the language, as messages name them (translated where shown).
 _CONSTRUCTS: dict[type, str] = {
-    ast.Attribute: "attribute access", ast.Subscript: "subscript", ast.Slice: "slice",
-    ast.Lambda: "lambda", ast.ListComp: "comprehension", ast.SetComp: "comprehension",
-    ast.DictComp: "comprehension", ast.GeneratorExp: "comprehension", ast.JoinedStr: "f-string",
-    ast.FormattedValue: "f-string", ast.Dict: "dict", ast.Set: "set", ast.IfExp: "if-expression",
-    ast.NamedExpr: "assignment `:=`", ast.Starred: "starred `*`", ast.Await: "await", ast.Yield: "yield",
-    ast.YieldFrom: "yield", ast.List: "list outside `in [...]`", ast.Tuple: "tuple outside `in [...]`",
+    ast.Attribute: N_("attribute access"), ast.Subscript: N_("subscript"), ast.Slice: N_("slice"),
+    ast.Lambda: "lambda", ast.ListComp: N_("comprehension"), ast.SetComp: N_("comprehension"),
+    ast.DictComp: N_("comprehension"), ast.GeneratorExp: N_("comprehension"), ast.JoinedStr: N_("f-string"),
+    ast.FormattedValue: N_("f-string"), ast.Dict: N_("dict"), ast.Set: N_("set"), ast.IfExp: N_("if-expression"),
+    ast.NamedExpr: N_("assignment `:=`"), ast.Starred: N_("starred `*`"), ast.Await: "await", ast.Yield: "yield",
+    ast.YieldFrom: "yield", ast.List: N_("list outside `in [...]`"), ast.Tuple: N_("tuple outside `in [...]`"),
 }
 
 _BINARY: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
@@ -80,10 +88,11 @@ _BINARY: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Pow: ("**", operator.pow),
 }
 _DIVISIONS = (ast.Div, ast.FloorDiv, ast.Mod)
-#: Refused operators: (what, advice).
+#: Refused operators: (what, advice), translated where shown.
 _REFUSED_BINARY: dict[type, tuple[str, str | None]] = {
-    ast.BitAnd: ("`&`", "use and"), ast.BitOr: ("`|`", "use or"), ast.BitXor: ("`^`", None), ast.LShift: ("`<<`", None),
-    ast.RShift: ("`>>`", None), ast.MatMult: ("`@` between values", "write @name, with no space, for a parameter"),
+    ast.BitAnd: ("`&`", N_("use and")), ast.BitOr: ("`|`", N_("use or")), ast.BitXor: ("`^`", None),
+    ast.LShift: ("`<<`", None), ast.RShift: ("`>>`", None),
+    ast.MatMult: (N_("`@` between values"), N_("write @name, with no space, for a parameter")),
 }
 
 _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
@@ -105,6 +114,11 @@ class _Refused(Exception):
     def __init__(self, what: str, column: int | None = None, *, kind: str = "construct", advice: str | None = None) -> None:
         super().__init__(what)
         self.what, self.column, self.kind, self.advice = what, column, kind, advice
+
+
+def _nested() -> _Refused:
+    """The refusal of an expression nested too deeply for Python's parser or our compiler."""
+    return _Refused(_("an expression this deeply nested"), advice=_("split it into simpler indicators or rules"))
 
 
 @dataclass(frozen=True)
@@ -150,14 +164,13 @@ def check_expression(expression: str, *, key: str, columns: set[str], params: Ma
     missing = sorted(compiled.columns - set(columns))
     if missing:
         raise ConfigError(
-            f"{key}: `{_shown(expression)}` uses {', '.join(f'`{m}`' for m in missing)}, which the data lack; "
-            f"available: {', '.join(sorted(columns))}"
+            _("{prefix}`{expression}` uses {names}, which the data lack; available: {available}").format(
+                prefix=_prefix(key), expression=_shown(expression), names=", ".join(f"`{m}`" for m in missing),
+                available=", ".join(sorted(columns)))
         )
     unknown = sorted(compiled.params - set(params))
     if unknown:
-        raise ConfigError(
-            f"{key}: `{_shown(expression)}` uses parameter(s) {', '.join('@' + u for u in unknown)} not defined in its params"
-        )
+        raise ConfigError(_unknown_params(key, expression, unknown))
     _check_param_kinds(compiled, params, key, expression)
 
 
@@ -188,19 +201,34 @@ def _shown(expression: str) -> str:
     return expression.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
 
 
+def _prefix(key: str | None) -> str:
+    """``key: `` before a message about an expression (empty without a key)."""
+    return _("{key}: ").format(key=key) if key else ""
+
+
+def _unknown_params(key: str | None, expression: str, unknown: list[str]) -> str:
+    return _("{prefix}`{expression}` uses parameter(s) {params} not defined in its params").format(
+        prefix=_prefix(key), expression=_shown(expression), params=", ".join("@" + u for u in unknown))
+
+
 def _error(key: str | None, expression: str, refused: _Refused) -> ConfigError:
-    where = f" (column {refused.column})" if refused.column is not None else ""
-    head = f"{key}: `{_shown(expression)}`" if key else f"`{_shown(expression)}`"
+    where = _(" (column {column})").format(column=refused.column) if refused.column is not None else ""
+    head = f"{_prefix(key)}`{_shown(expression)}`"
     if refused.kind == "syntax":
-        return ConfigError(f"{head} is not a valid expression ({refused.what}{where.replace(' (', ', ').rstrip(')')})")
+        if refused.column is None:
+            return ConfigError(_("{head} is not a valid expression ({what})").format(head=head, what=refused.what))
+        return ConfigError(_("{head} is not a valid expression ({what}, column {column})").format(
+            head=head, what=refused.what, column=refused.column))
     if refused.kind == "data":
-        return ConfigError(f"{head} — {refused.what}{where} fails on the data")
-    return ConfigError(f"{head} — {refused.what}{where} is not allowed; {refused.advice or ALLOWED}")
+        return ConfigError(_("{head} — {what}{where} fails on the data").format(head=head, what=refused.what, where=where))
+    return ConfigError(_("{head} — {what}{where} is not allowed; {advice}").format(
+        head=head, what=refused.what, where=where, advice=refused.advice or _(ALLOWED)))
 
 
 def _compiled(expression: str, key: str | None) -> Compiled:
     if not isinstance(expression, str):
-        raise ConfigError(f"{key or 'expression'}: {expression!r} is not text; write the expression in quotes")
+        raise ConfigError(_("{key}: {expression!r} is not text; write the expression in quotes").format(
+            key=key or _("expression"), expression=expression))
     try:
         return _compile(expression)
     except _Refused as exc:
@@ -208,27 +236,26 @@ def _compiled(expression: str, key: str | None) -> Compiled:
 
 
 def _check_param_kinds(compiled: Compiled, params: Mapping[str, Any], key: str | None, expression: str) -> None:
-    prefix = f"{key}: " if key else ""
+    prefix = _prefix(key)
     for name in sorted(compiled.list_params & set(params)):
         if not isinstance(params[name], (list, tuple, set, frozenset)):
-            raise ConfigError(f"{prefix}`{_shown(expression)}` uses `in @{name}`, but parameter {name} is "
-                              f"{params[name]!r}, not a list")
+            raise ConfigError(_("{prefix}`{expression}` uses `in @{name}`, but parameter {name} is {value!r}, not a list")
+                              .format(prefix=prefix, expression=_shown(expression), name=name, value=params[name]))
     for name in sorted(compiled.scalar_params & set(params)):
         if isinstance(params[name], (list, tuple, set, frozenset, dict)):
-            raise ConfigError(f"{prefix}`{_shown(expression)}` uses @{name} as a value, but it is a list or "
-                              f"mapping; use it as `x in @{name}`")
+            raise ConfigError(_("{prefix}`{expression}` uses @{name} as a value, but it is a list or mapping; "
+                                "use it as `x in @{name}`").format(prefix=prefix, expression=_shown(expression), name=name))
 
 
 def _run(frame: pd.DataFrame, expression: str, params: Mapping[str, Any], key: str | None) -> Any:
     compiled = _compiled(expression, key)
-    prefix = f"{key}: " if key else ""
     missing = sorted(compiled.columns - set(frame.columns))
     if missing:
-        raise ConfigError(f"{prefix}`{_shown(expression)}` uses {', '.join(f'`{m}`' for m in missing)}, which the data lack")
+        raise ConfigError(_("{prefix}`{expression}` uses {names}, which the data lack").format(
+            prefix=_prefix(key), expression=_shown(expression), names=", ".join(f"`{m}`" for m in missing)))
     unknown = sorted(compiled.params - set(params))
     if unknown:
-        raise ConfigError(f"{prefix}`{_shown(expression)}` uses parameter(s) {', '.join('@' + u for u in unknown)} "
-                          "not defined in its params")
+        raise ConfigError(_unknown_params(key, expression, unknown))
     _check_param_kinds(compiled, params, key, expression)
     try:
         with np.errstate(all="ignore"):
@@ -236,7 +263,7 @@ def _run(frame: pd.DataFrame, expression: str, params: Mapping[str, Any], key: s
     except _Refused as exc:
         raise _error(key, expression, exc) from None
     except RecursionError:
-        raise _error(key, expression, _Refused("an expression this deeply nested", advice="split it into simpler indicators or rules")) from None
+        raise _error(key, expression, _nested()) from None
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -262,9 +289,9 @@ def _source(expression: str) -> tuple[str, list[int], list[int]]:
                 (previous.type == tokenize.NAME and not keyword.iskeyword(previous.string))
                 or previous.type in (tokenize.NUMBER, tokenize.STRING) or previous.string in (")", "]", "}"))
             if value_before:
-                raise _Refused("`@` between values", offset + 1, advice="write @name, with no space, for a parameter")
+                raise _Refused(_("`@` between values"), offset + 1, advice=_("write @name, with no space, for a parameter"))
             if after is None or after.type != tokenize.NAME or after.start != tok.end:
-                raise _Refused("`@` without a parameter name", offset + 1, advice="write @name, with no space, for a parameter")
+                raise _Refused(_("`@` without a parameter name"), offset + 1, advice=_("write @name, with no space, for a parameter"))
             ats.append(offset)
         if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
             previous = tok
@@ -303,7 +330,7 @@ def _compile(expression: str) -> Compiled:
     """Check an expression against the language and compile it (cached on the text)."""
     stripped = expression.strip()
     if not stripped:
-        raise _Refused("empty", kind="syntax")
+        raise _Refused(_("empty"), kind="syntax")
     lead = len(expression) - len(expression.lstrip())
     text = _shown(stripped)     # a line break is a space: a YAML block may wrap a long rule
     try:
@@ -323,7 +350,7 @@ def _compile(expression: str) -> Compiled:
     except ValueError as exc:   # a null character
         raise _Refused(str(exc), kind="syntax") from None
     except (RecursionError, MemoryError):
-        raise _Refused("an expression this deeply nested", advice="split it into simpler indicators or rules") from None
+        raise _nested() from None
     compiler = _Compiler(_Positions(parsed, starts, inserted, text), lead)
     try:
         refused = compiler.refusals(tree.body)
@@ -331,7 +358,7 @@ def _compile(expression: str) -> Compiled:
             raise min(refused, key=lambda r: r.column or 0)
         run = compiler.compile(tree.body)
     except RecursionError:
-        raise _Refused("an expression this deeply nested", advice="split it into simpler indicators or rules") from None
+        raise _nested() from None
     return Compiled(frozenset(compiler.columns), frozenset(compiler.params), frozenset(compiler.list_params),
                     frozenset(compiler.scalar_params), run)
 
@@ -372,22 +399,22 @@ class _Compiler:
         children: list[ast.AST] = []
         if isinstance(node, ast.Name):
             if node.id.startswith("__") and not node.id.startswith(_PARAM):
-                found.append(_Refused(f"the name `{node.id}`", self.col(node)))
+                found.append(_Refused(_("the name `{name}`").format(name=node.id), self.col(node)))
             elif node.id == _PARAM:
-                found.append(_Refused("`@` without a parameter name", self.col(node), advice="write @name, with no space, for a parameter"))
+                found.append(_Refused(_("`@` without a parameter name"), self.col(node), advice=_("write @name, with no space, for a parameter")))
         elif isinstance(node, ast.Constant):
             if not _is_constant(node):
-                found.append(_Refused(f"the constant {node.value!r}", self.col(node)))
+                found.append(_Refused(_("the constant {value!r}").format(value=node.value), self.col(node)))
         elif isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Invert):
-                found.append(_Refused("`~`", self.col(node), advice="use not"))
+                found.append(_Refused("`~`", self.col(node), advice=_("use not")))
             elif not isinstance(node.op, ast.Not):
                 self._no_text(node.operand, found)
             children = [node.operand]
         elif isinstance(node, ast.BinOp):
             if type(node.op) in _REFUSED_BINARY:
                 what, advice = _REFUSED_BINARY[type(node.op)]
-                found.append(_Refused(what, self.col(node.op, after=node.left), advice=advice))
+                found.append(_Refused(_(what), self.col(node.op, after=node.left), advice=advice and _(advice)))
             else:
                 self._no_text(node.left, found)
                 self._no_text(node.right, found)
@@ -401,16 +428,17 @@ class _Compiler:
                     if isinstance(right, (ast.List, ast.Tuple, ast.Set)):
                         for element in right.elts:
                             if not _is_constant(element):
-                                found.append(_Refused("a list element other than a number, text, True/False/None",
+                                found.append(_Refused(_("a list element other than a number, text, True/False/None"),
                                                       self.col(element)))
                     elif isinstance(right, ast.Name) and right.id.startswith(_PARAM):
                         pass
                     else:
-                        found.append(_Refused("`in` with something other than a list [...] or an @parameter",
+                        found.append(_Refused(_("`in` with something other than a list [...] or an @parameter"),
                                               self.col(right)))
                         children.append(right)
                 elif isinstance(op, (ast.Is, ast.IsNot)):
-                    found.append(_Refused("`is`", self.col(right), advice="use ==, or isna(x) / notna(x) for missing values"))
+                    found.append(_Refused("`is`", self.col(right),
+                                          advice=_("use ==, or isna(x) / notna(x) for missing values")))
                     children.append(right)
                 else:
                     children.append(right)
@@ -419,28 +447,29 @@ class _Compiler:
             if not isinstance(func, ast.Name):
                 children = [func, *node.args, *(k.value for k in node.keywords)]
                 if not isinstance(func, (ast.Attribute, ast.Subscript)):
-                    found.append(_Refused("a call of anything but abs/min/max/log/sqrt/where/isna/notna", self.col(node)))
+                    found.append(_Refused(_("a call of anything but abs/min/max/log/sqrt/where/isna/notna"), self.col(node)))
             elif func.id not in FUNCTIONS:
-                found.append(_Refused(f"the function `{func.id}`", self.col(func)))
+                found.append(_Refused(_("the function `{name}`").format(name=func.id), self.col(func)))
                 children = [*node.args, *(k.value for k in node.keywords)]
             else:
                 low, high = FUNCTIONS[func.id]
                 if node.keywords:
-                    found.append(_Refused(f"a keyword argument to {func.id}()", self.col(node.keywords[0].value),
-                                          advice="pass the arguments in order"))
+                    found.append(_Refused(_("a keyword argument to {function}()").format(function=func.id),
+                                          self.col(node.keywords[0].value), advice=_("pass the arguments in order")))
                 n = len(node.args)
                 if n < low or (high is not None and n > high):
-                    wanted = f"{low}" if low == high else f"{low} or more"
-                    found.append(_Refused(f"{func.id}() with {n} argument{'s' if n != 1 else ''}", self.col(func),
-                                          advice=f"{func.id}() takes {wanted}"))
+                    takes = (_("{function}() takes {n}") if low == high else _("{function}() takes {n} or more"))
+                    found.append(_Refused(ngettext("{function}() with {n} argument", "{function}() with {n} arguments", n)
+                                          .format(function=func.id, n=n), self.col(func),
+                                          advice=takes.format(function=func.id, n=low)))
                 children = [a for a in node.args if not isinstance(a, ast.Starred)]
-                found.extend(_Refused("starred `*`", self.col(a)) for a in node.args if isinstance(a, ast.Starred))
+                found.extend(_Refused(_("starred `*`"), self.col(a)) for a in node.args if isinstance(a, ast.Starred))
                 children += [k.value for k in node.keywords]
         else:
-            what = _CONSTRUCTS.get(type(node), f"`{type(node).__name__}`")
+            what = _(_CONSTRUCTS[type(node)]) if type(node) in _CONSTRUCTS else f"`{type(node).__name__}`"
             # attribute access and subscripts: the column of the `.` or `[`
             column = self.col(node, after=node.value) if isinstance(node, (ast.Attribute, ast.Subscript)) else self.col(node)
-            advice = "use where(cond, a, b)" if isinstance(node, ast.IfExp) else None
+            advice = _("use where(cond, a, b)") if isinstance(node, ast.IfExp) else None
             found.append(_Refused(what, column, advice=advice))
             children = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
         for child in children:
@@ -448,7 +477,7 @@ class _Compiler:
 
     def _no_text(self, node: ast.AST, found: list[_Refused]) -> None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            found.append(_Refused("text in arithmetic", self.col(node)))
+            found.append(_Refused(_("text in arithmetic"), self.col(node)))
 
     # Compiling: the tree is known to be in the language.
 
@@ -480,7 +509,7 @@ class _Compiler:
 
     def _c_BinOp(self, node: ast.BinOp) -> Node:
         left, right = self.compile(node.left), self.compile(node.right)
-        _, op = _BINARY[type(node.op)]
+        _symbol, op = _BINARY[type(node.op)]
         column = self.col(node.op, after=node.left)
         division = isinstance(node.op, _DIVISIONS)
 
@@ -551,12 +580,12 @@ def _number(value: Any, column: int) -> Any:
         try:
             return pd.to_numeric(value, errors="coerce").astype(float)
         except (TypeError, ValueError):
-            raise _Refused(f"arithmetic on a column of {value.dtype}", column, kind="data") from None
+            raise _Refused(_("arithmetic on a column of {dtype}").format(dtype=value.dtype), column, kind="data") from None
     if value is None:
         return np.nan
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
         return np.float64(value)
-    raise _Refused(f"arithmetic on {value!r}", column, kind="data")
+    raise _Refused(_("arithmetic on {value!r}").format(value=value), column, kind="data")
 
 
 def _truth(value: Any) -> Any:
@@ -591,13 +620,14 @@ def _compare(op: Callable[[Any, Any], Any], a: Any, b: Any, *, column: int) -> A
         if series is None:
             if gap:
                 return missing_is
-            raise _Refused(f"comparing {a!r} with {b!r}", column, kind="data") from None
+            raise _Refused(_("comparing {a!r} with {b!r}").format(a=a, b=b), column, kind="data") from None
         result = pd.Series(missing_is, index=series.index, dtype=bool)
         keep = ~gap
         try:
             result[keep] = op(a[keep] if isinstance(a, pd.Series) else a, b[keep] if isinstance(b, pd.Series) else b)
         except TypeError as exc:
-            raise _Refused(f"a comparison of different kinds of values ({exc})", column, kind="data") from None
+            raise _Refused(_("a comparison of different kinds of values ({error})").format(error=exc), column,
+                           kind="data") from None
         return result
     if isinstance(result, pd.Series):
         if result.dtype != bool:

@@ -56,6 +56,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
 
 from landkit.errors import CRSError
+from landkit.i18n import _
 
 #: Semi-major axis (m) of the Krasovsky 1940 ellipsoid, used by the public GCJ-02 formula.
 KRASOVSKY_A = 6378245.0
@@ -208,7 +209,7 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10, ma
     t_lon = g_lon.ravel()
     t_lat = g_lat.ravel()
     active = np.arange(w_lon.size)
-    for _ in range(max_iter):
+    for _iteration in range(max_iter):
         if active.size == 0:
             break
         f_lon, f_lat = wgs84_to_gcj02(w_lon[active], w_lat[active])
@@ -277,8 +278,8 @@ def to_gcj02(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     if gdf.crs is None:
         raise CRSError(
-            "the layer has no CRS, so it cannot be shifted to GCJ-02; set its CRS first, "
-            "e.g. gdf.set_crs('EPSG:4490')"
+            _("the layer has no CRS, so it cannot be shifted to GCJ-02; set its CRS first, "
+              "e.g. gdf.set_crs('EPSG:4490')")
         )
     return _replace_geometry(gdf.to_crs("EPSG:4326"), wgs84_to_gcj02)
 
@@ -312,15 +313,15 @@ def from_gcj02(gdf: gpd.GeoDataFrame, *, tol_deg: float = 1e-10, max_iter: int =
     """
     if gdf.crs is not None and not CRS(gdf.crs).is_geographic:
         raise CRSError(
-            f"the layer's CRS {CRS(gdf.crs).to_string()} is projected, but GCJ-02 data are longitude/latitude "
-            "degrees; a projected layer cannot be in GCJ-02"
+            _("the layer's CRS {crs} is projected, but GCJ-02 data are longitude/latitude "
+              "degrees; a projected layer cannot be in GCJ-02").format(crs=CRS(gdf.crs).to_string())
         )
     if gdf.crs is None and not gdf.empty:
         xmin, ymin, xmax, ymax = gdf.total_bounds
         if np.isfinite([xmin, ymin, xmax, ymax]).all() and (xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90):
             raise CRSError(
-                f"the layer has no CRS and coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) "
-                "that are not degrees; GCJ-02 data are longitude/latitude"
+                _("the layer has no CRS and coordinates ({xmin:.0f}, {ymin:.0f}) … ({xmax:.0f}, {ymax:.0f}) "
+                  "that are not degrees; GCJ-02 data are longitude/latitude").format(xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax)
             )
 
     def inverse(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> _Coords:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from landkit.errors import InputError
+from landkit.i18n import _
 from landkit.results import manifest
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ def previous_runs(gpkg: Path) -> pd.DataFrame | None:
     try:
         return read_runs(gpkg)
     except InputError as exc:
-        log.warning("%s; the history starts with this run", exc)
+        log.warning("%s", _("{error}; the history starts with this run").format(error=exc))
         return None
 
 
@@ -179,17 +180,18 @@ def read_runs(target: str | Path | RunStore, *, schema: str | None = None) -> pd
 
         table = read_table_postgis(store.url or "", store.schema or "", RUNS_TABLE)
         if table is None:
-            raise InputError(f"{redact(parse_url(store.url or '').conninfo)} has no run history in schema {store.schema} "
-                             f"(table {RUNS_TABLE}); `landkit assess --db URL --schema NAME` records runs there "
-                             "(name it with ?schema=NAME or --schema)")
+            raise InputError(_("{database} has no run history in schema {schema} (table {table}); `landkit assess --db URL "
+                               "--schema NAME` records runs there (name it with ?schema=NAME or --schema)").format(
+                database=redact(parse_url(store.url or "").conninfo), schema=store.schema, table=RUNS_TABLE))
         table = pd.DataFrame(table)
         return _ordered(table.sort_values("created", kind="stable") if "created" in table else table)
     import pyogrio
 
     gpkg = store.gpkg
     if RUNS_TABLE not in list_layers(store):
-        raise InputError(f"{gpkg} has no run history (table {RUNS_TABLE}): it was written before landkit recorded "
-                         "runs, or not by `landkit assess`; the next `landkit assess --overwrite` into it starts one")
+        raise InputError(_("{path} has no run history (table {table}): it was written before landkit recorded runs, or "
+                           "not by `landkit assess`; the next `landkit assess --overwrite` into it starts one").format(
+            path=gpkg, table=RUNS_TABLE))
     return _ordered(pd.DataFrame(pyogrio.read_dataframe(gpkg, layer=RUNS_TABLE, read_geometry=False)))
 
 

@@ -75,7 +75,7 @@ class Table:
 
 def _existing(path: Path, what: str) -> Path:
     if not path.exists():
-        raise InputError(f"{what}: file not found: {path}")
+        raise InputError(_("{what}: file not found: {path}").format(what=what, path=path))
     return path
 
 
@@ -118,22 +118,31 @@ def shapefile_encoding(shp: Path, override: str | None = None) -> str:
         problem = _undecodable(text, declared)
         if problem:
             guess = _guess_encoding(text)
-            hint = f"; it looks like {guess}: pass --encoding {guess.lower()}" if guess else ""
-            raise EncodingError(f"{shp}: text is not valid {declared} (as {how} says): {problem}{hint}")
+            hint = _encoding_hint(guess)
+            raise EncodingError(_("{file}: text is not valid {encoding} (as {how} says): {problem}{hint}").format(
+                file=shp, encoding=declared, how=how, problem=problem, hint=hint))
         # Most bytes decode as GBK, so a UTF-8 file mislabelled GBK would come out garbled; real
         # Chinese GBK text is almost never valid UTF-8, so valid UTF-8 means the label is wrong.
         if declared.upper().replace("-", "") != "UTF8" and not text.records().isascii() and _guess_encoding(text) == "UTF-8":
             raise EncodingError(
-                f"{shp}: {how} says {declared} but the text is UTF-8; pass --encoding utf-8 (or fix the .cpg)"
+                _("{file}: {how} says {encoding} but the text is UTF-8; pass --encoding utf-8 (or fix the .cpg)")
+                .format(file=shp, how=how, encoding=declared)
             )
         return declared
     guess = _guess_encoding(text)
     if guess is None:
         raise EncodingError(
-            f"{shp}: attribute text is neither UTF-8 nor GBK ({_undecodable(text, 'gb18030')}); "
-            f"write a .cpg naming its encoding or pass --encoding"
+            _("{file}: attribute text is neither UTF-8 nor GBK ({problem}); "
+              "write a .cpg naming its encoding or pass --encoding").format(file=shp, problem=_undecodable(text, "gb18030"))
         )
     return guess
+
+
+def _encoding_hint(guess: str | None) -> str:
+    """``; it looks like GB18030: pass --encoding gb18030`` (empty without a guess)."""
+    if not guess:
+        return ""
+    return _("; it looks like {encoding}: pass --encoding {option}").format(encoding=guess, option=guess.lower())
 
 
 def shapefile_field_names(shp: Path, encoding: str) -> tuple[list[str], list[str]]:
@@ -154,7 +163,7 @@ def shapefile_field_names(shp: Path, encoding: str) -> tuple[list[str], list[str
 def _dbf_path(shp: Path) -> Path:
     dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.exists()), None)
     if dbf is None:
-        raise InputError(f"{shp}: the .dbf beside the .shp is missing; copy all the shapefile's files")
+        raise InputError(_("{file}: the .dbf beside the .shp is missing; copy all the shapefile's files").format(file=shp))
     return dbf
 
 
@@ -173,19 +182,20 @@ def _undecodable(text: DbfText, encoding: str) -> str | None:
     try:
         codecs.lookup(encoding)
     except LookupError:
-        return f"`{encoding}` is not an encoding Python knows (e.g. gbk, gb18030, utf-8)"
+        return _("`{encoding}` is not an encoding Python knows (e.g. gbk, gb18030, utf-8)").format(encoding=encoding)
     for index, raw in enumerate(text.names):
         try:
             _field_name(raw, encoding)
         except UnicodeDecodeError:
-            return f"the name of field {index + 1} ({raw!r})"
+            return _("the name of field {n} ({raw!r})").format(n=index + 1, raw=raw)
     for index, (width, data) in text.fields.items():
         try:
             data.decode(encoding)
         except UnicodeDecodeError as exc:
             name = _field_name(text.names[index], encoding)[0]
             record = exc.start // width + 1 if width else 1
-            return f"field {name}, record {record}: byte {exc.object[exc.start:exc.start + 1]!r}"
+            return _("field {name}, record {record}: byte {byte!r}").format(
+                name=name, record=record, byte=exc.object[exc.start:exc.start + 1])
     return None
 
 
@@ -214,7 +224,7 @@ def _dbf_text(dbf: Path) -> DbfText:
     """
     data = dbf.read_bytes()
     if len(data) < 32:
-        raise InputError(f"{dbf}: not a dBASE file (too short)")
+        raise InputError(_("{file}: not a dBASE file (too short)").format(file=dbf))
     n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
     names: list[bytes] = []
     slices: dict[int, tuple[int, int]] = {}
@@ -237,7 +247,7 @@ def _dbf_text(dbf: Path) -> DbfText:
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
-        return f"byte {exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}"
+        return _("byte {byte!r} at offset {offset}").format(byte=exc.object[exc.start:exc.start + 1], offset=exc.start)
     return str(exc)
 
 
@@ -258,18 +268,21 @@ def read_vector(source: Source, *, kind: str, project: Project) -> gpd.GeoDataFr
         gdf = read_source(source, kind=kind, geometry="require")
         return ensure_crs(gdf, name=source_label(source), declared=source.crs)
     path = _existing(project.resolve(source.path), kind)
-    label = f"{path}" + (f" (layer {source.layer})" if source.layer else "")
+    label = f"{path}" + (_(" (layer {layer})").format(layer=source.layer) if source.layer else "")
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise InputError(f"{kind}: cannot open {path} as a vector dataset ({exc})") from None
+        raise InputError(_("{kind}: cannot open {path} as a vector dataset ({error})").format(
+            kind=kind, path=path, error=exc)) from None
     layer = source.layer
     if layer is None:
         layer = kind if kind in layers else (layers[0] if len(layers) == 1 else None)
         if layer is None:
-            raise InputError(f"{kind}: {path} has several layers ({', '.join(layers)}); name one with `layer:`")
+            raise InputError(_("{kind}: {path} has several layers ({layers}); name one with `layer:`").format(
+                kind=kind, path=path, layers=", ".join(layers)))
     elif layer not in layers:
-        raise InputError(f"{kind}: {path} has no layer `{layer}`; layers: {', '.join(layers)}")
+        raise InputError(_("{kind}: {path} has no layer `{layer}`; layers: {layers}").format(
+            kind=kind, path=path, layer=layer, layers=", ".join(layers)))
     encoding = source.encoding
     names: list[str] | None = None
     if path.suffix.lower() == ".shp":
@@ -282,13 +295,13 @@ def read_vector(source: Source, *, kind: str, project: Project) -> gpd.GeoDataFr
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, use_arrow=True)
     except Exception as exc:
-        raise InputError(f"{kind}: cannot read {label} ({exc})") from None
+        raise InputError(_("{kind}: cannot read {label} ({error})").format(kind=kind, label=label, error=exc)) from None
     if names is not None and isinstance(gdf, gpd.GeoDataFrame):  # GDAL's decoding of a cut name varies: ours
         columns = [c for c in gdf.columns if c != gdf.geometry.name]
         if len(columns) == len(names):
             gdf = gdf.rename(columns=dict(zip(columns, names, strict=True)))
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name is None:
-        raise InputError(f"{kind}: {label} has no geometry column")
+        raise InputError(_("{kind}: {label} has no geometry column").format(kind=kind, label=label))
     return ensure_crs(gdf, name=label, declared=source.crs)
 
 
@@ -316,8 +329,10 @@ def read_table(source: Source, *, kind: str, project: Project) -> pd.DataFrame:
         sep = "\t" if suffix == ".tsv" else ","
         return _read_csv(path, source.encoding, kind, sep=sep, known=known, header_row=source.header_row)
     if suffix == ".xls":
-        raise InputError(f"{kind}: {path} is an old .xls workbook; save it as .xlsx in Excel and point to that")
-    raise InputError(f"{kind}: {path}: unknown table format `{suffix}`; use .csv or .xlsx")
+        raise InputError(_("{kind}: {path} is an old .xls workbook; save it as .xlsx in Excel and point to that")
+                         .format(kind=kind, path=path))
+    raise InputError(_("{kind}: {path}: unknown table format `{suffix}`; use .csv or .xlsx").format(
+        kind=kind, path=path, suffix=suffix))
 
 
 def _read_excel(path: Path, sheet: str | None, kind: str, *, known: set[str] = frozenset(),
@@ -328,18 +343,20 @@ def _read_excel(path: Path, sheet: str | None, kind: str, *, known: set[str] = f
     try:
         book = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as exc:
-        raise InputError(f"{kind}: cannot read {path} as an Excel workbook ({exc})") from None
+        raise InputError(_("{kind}: cannot read {path} as an Excel workbook ({error})").format(
+            kind=kind, path=path, error=exc)) from None
     if sheet is not None and sheet not in book.sheet_names:
-        raise InputError(f"{kind}: {path} has no sheet `{sheet}`; sheets: {', '.join(book.sheet_names)}")
+        raise InputError(_("{kind}: {path} has no sheet `{sheet}`; sheets: {sheets}").format(
+            kind=kind, path=path, sheet=sheet, sheets=", ".join(book.sheet_names)))
     name = sheet if sheet is not None else book.sheet_names[0]
     table = book.get_sheet_by_name(name)
     rows = table.to_python(skip_empty_area=False)  # from A1, every row as wide as the sheet
     if not any(not _is_blank(v) for row in rows for v in row):
-        raise InputError(f"{kind}: sheet `{name}` of {path} is empty")
+        raise InputError(_("{kind}: sheet `{sheet}` of {path} is empty").format(kind=kind, sheet=name, path=path))
     # Merged ranges as ((first row, first column), (last row, last column)), 0-based; calamine
     # puts a merged range's value in its top-left cell and leaves the others empty.
     merges = getattr(table, "merged_cell_ranges", None) or []
-    where = f"{kind}: sheet `{name}` of {path}"
+    where = _("{kind}: sheet `{sheet}` of {path}").format(kind=kind, sheet=name, path=path)
     top, how = find_header(rows, known, header_row=header_row, where=where)
     columns, depth = header_names(rows, top, merges=merges, known=known, where=where)
     _log_header(where, top, depth, how)
@@ -369,12 +386,13 @@ def _read_csv(path: Path, encoding: str | None, kind: str, sep: str, *, known: s
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError) as exc:
             if encoding:
-                guess = _guess_encoding(data.removeprefix(b"\xef\xbb\xbf"))
-                hint = f"; it looks like {guess}: pass --encoding {guess.lower()}" if guess else ""
-                raise EncodingError(f"{kind}: {path} is not valid {encoding}: {_describe(exc)}{hint}") from None
+                hint = _encoding_hint(_guess_encoding(data.removeprefix(b"\xef\xbb\xbf")))
+                raise EncodingError(_("{kind}: {path} is not valid {encoding}: {problem}{hint}").format(
+                    kind=kind, path=path, encoding=encoding, problem=_describe(exc), hint=hint)) from None
             continue
         return _csv_frame(text.removeprefix("\ufeff"), path, kind, sep, known=known, header_row=header_row)
-    raise EncodingError(f"{kind}: {path} is neither UTF-8 nor GBK text; save it as UTF-8 or pass --encoding")
+    raise EncodingError(_("{kind}: {path} is neither UTF-8 nor GBK text; save it as UTF-8 or pass --encoding").format(
+        kind=kind, path=path))
 
 
 def _csv_frame(text: str, path: Path, kind: str, sep: str, *, known: set[str], header_row: int | None) -> pd.DataFrame:
@@ -399,7 +417,7 @@ def _csv_frame(text: str, path: Path, kind: str, sep: str, *, known: set[str], h
     if not any(not _is_blank(v) for row in head for v in row):
         if not head and text.strip():
             return _pandas_csv(text, path, kind, options, {"row": 1, "rows": 1, "how": "first non-empty row"})
-        raise InputError(f"{kind}: {path} is empty")
+        raise InputError(_("{kind}: {path} is empty").format(kind=kind, path=path))
     width = max(len(r) for r in head)
     head = [r + [""] * (width - len(r)) for r in head]
     top, how = find_header(head, known, header_row=header_row, where=where)
@@ -421,9 +439,9 @@ def _pandas_csv(text: str, path: Path, kind: str, options: dict, header: dict) -
     try:
         frame = pd.read_csv(io.StringIO(text), **options)
     except pd.errors.ParserError as exc:
-        raise InputError(f"{kind}: cannot parse {path} as CSV ({exc})") from None
+        raise InputError(_("{kind}: cannot parse {path} as CSV ({error})").format(kind=kind, path=path, error=exc)) from None
     except pd.errors.EmptyDataError:
-        raise InputError(f"{kind}: {path} is empty") from None
+        raise InputError(_("{kind}: {path} is empty").format(kind=kind, path=path)) from None
     frame.attrs["header"] = header
     return frame
 
@@ -476,9 +494,11 @@ def find_header(rows: Sequence[Sequence[object]], known: set[str], *, header_row
     """
     if header_row is not None:
         if header_row > len(rows):
-            raise InputError(f"{where}: header_row {header_row} is beyond the last row ({len(rows)})")
+            raise InputError(_("{where}: header_row {row} is beyond the last row ({last})").format(
+                where=where, row=header_row, last=len(rows)))
         if all(_is_blank(v) for v in rows[header_row - 1]):
-            raise InputError(f"{where}: header_row {header_row} is an empty row; give the row of the column names")
+            raise InputError(_("{where}: header_row {row} is an empty row; give the row of the column names").format(
+                where=where, row=header_row))
         return header_row - 1, "header_row"
     top = rows[:HEADER_SEARCH_ROWS]
     for i, row in enumerate(top):
@@ -579,18 +599,28 @@ def header_names(rows: Sequence[Sequence[object]], top: int, *, merges: Sequence
     for start in sorted({g for g in group_of if g is not None}):
         if names[start] in known and names[start] not in columns:
             parts = [columns[k] for k in range(width) if group_of[k] == start]
-            log.warning(
-                "%s: the header %s spans %s; map the one to use by that name (e.g. {column: %s})",
-                where, names[start], ", ".join(parts), parts[0],
-            )
+            log.warning("%s", _("{where}: the header {header} spans {parts}; map the one to use by that name "
+                                "(e.g. {{column: {first}}})").format(
+                where=where, header=names[start], parts=", ".join(parts), first=parts[0]))
     return columns, 2
 
 
+def _how_found(how: str, *, names: str | None = None) -> str:
+    """How the header row was found, for a message: ``as header_row says``, ``the first filled row`` ..."""
+    texts = {"header_row": _("as header_row says"), "first filled row": _("the first filled row"),
+             "first non-empty row": _("the first non-empty row"), "names": names or _("the names")}
+    return texts.get(how, f"the {how}")
+
+
 def _log_header(where: str, top: int, depth: int, how: str) -> None:
-    rows = f"rows {top + 1}–{top + depth}, flattened to 上级/下级 names" if depth == 2 else f"row {top + 1}"
-    found = {"names": "found by its column names", "header_row": "as header_row says"}.get(how, f"the {how}")
-    skipped = f"; row{'s 1–' if top > 1 else ' '}{top} above it skipped" if top else ""
-    log.info("%s: header in %s (%s)%s", where, rows, found, skipped)
+    rows = (_("rows {first}–{last}, flattened to 上级/下级 names").format(first=top + 1, last=top + depth)
+            if depth == 2 else _("row {row}").format(row=top + 1))
+    found = _how_found(how, names=_("found by its column names"))
+    skipped = ""
+    if top:
+        skipped = (_("; rows 1–{top} above it skipped") if top > 1 else _("; row {top} above it skipped")).format(top=top)
+    log.info("%s", _("{where}: header in {rows} ({how}){skipped}").format(where=where, rows=rows, how=found,
+                                                                          skipped=skipped))
 
 
 def _unique(columns: list[str]) -> list[str]:
@@ -666,8 +696,9 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
         ids = frame[present[_first_present(mapping, id_col, present)]] if id_col and canonical != id_col else None
         values, problems = _convert(raw, canonical, column.kind, project, ids=ids)
         for row, value, what in problems:
-            feature = str(ids.iloc[row]) if ids is not None else f"row {row + first_row}"
-            issues.append(Issue("error", what, kind, feature, f"column {found} ({canonical}): {value!r} {_WHAT[what]}"))
+            feature = str(ids.iloc[row]) if ids is not None else _("row {row}").format(row=row + first_row)
+            issues.append(Issue("error", what, kind, feature, _("column {column} ({canonical}): {value!r} {problem}")
+                                .format(column=found, canonical=canonical, value=value, problem=_cell_problem(what))))
         if spec is not None and column.kind == "float":
             values = values * unit_of(spec, canonical)
         out[canonical] = values
@@ -683,13 +714,18 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
 YEAR_RANGE = (1800, 2200)
 MAX_NUMBER = 1e15
 
-_WHAT = {
-    "non_numeric": "is not a number; fix the cell or leave it empty",
-    "unknown_status": "is not a known status; add it under values.status in the project file",
-    "unknown_bool": "is not yes/no; use 是/否 or add it under values.true / values.false",
-    "not_a_year": f"is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}; fix the cell or leave it empty",
-    "out_of_range": f"is infinite or beyond ±{MAX_NUMBER:.0e}; fix the cell or leave it empty",
-}
+
+def _cell_problem(what: str) -> str:
+    """What is wrong with a cell (``non_numeric``, ``unknown_status`` ...), in the current language."""
+    problems = {
+        "non_numeric": _("is not a number; fix the cell or leave it empty"),
+        "unknown_status": _("is not a known status; add it under values.status in the project file"),
+        "unknown_bool": _("is not yes/no; use 是/否 or add it under values.true / values.false"),
+        "not_a_year": _("is not a year between {low} and {high}; fix the cell or leave it empty").format(
+            low=YEAR_RANGE[0], high=YEAR_RANGE[1]),
+        "out_of_range": _("is infinite or beyond ±{limit:.0e}; fix the cell or leave it empty").format(limit=MAX_NUMBER),
+    }
+    return problems[what]
 
 
 def _header_hint(frame: pd.DataFrame, kind: str) -> str:
@@ -697,9 +733,10 @@ def _header_hint(frame: pd.DataFrame, kind: str) -> str:
     header = frame.attrs.get("header") if hasattr(frame, "attrs") else None
     if not header or (header["row"] == 1 and header["how"] != "header_row"):
         return ""
-    rows = f"rows {header['row']}–{header['row'] + 1}" if header["rows"] == 2 else f"row {header['row']}"
-    how = "as header_row says" if header["how"] == "header_row" else f"the {header['how']}"
-    return f" (header read from {rows}, {how}; if the header is another row, set inputs.{kind}.header_row)"
+    rows = (_("rows {first}–{last}").format(first=header["row"], last=header["row"] + 1) if header["rows"] == 2
+            else _("row {row}").format(row=header["row"]))
+    return _(" (header read from {rows}, {how}; if the header is another row, set inputs.{kind}.header_row)").format(
+        rows=rows, how=_how_found(header["how"]), kind=kind)
 
 
 def _id_column(kind: str) -> str | None:
@@ -829,7 +866,8 @@ def read_input(kind: str, project: Project) -> Table:
     """
     source: Source | None = getattr(project.inputs, kind)
     if source is None:
-        raise ConfigError(f"no input `{kind}`: set inputs.{kind}.path in the project file or pass it as an option")
+        raise ConfigError(_("no input `{kind}`: set inputs.{kind}.path in the project file or pass it as an option")
+                          .format(kind=kind))
     database = is_db_url(source.path)
     name = source_label(source) if database else str(project.resolve(source.path))
     if kind in SPATIAL or (not database and Path(source.path).suffix.lower() in VECTOR_SUFFIXES):

@@ -41,6 +41,7 @@ import pandas as pd
 from landkit.config import Disposal, Inventory, Rule, Valuation
 from landkit.errors import ConfigError
 from landkit.formula import check_expression, evaluate_condition, with_rule_defaults
+from landkit.i18n import _
 from landkit.parcels import first_flagged
 
 SEPARATOR = ";"
@@ -197,8 +198,9 @@ def assign_disposal(parcels: pd.DataFrame, listed: pd.DataFrame, disposal: Dispo
     if stranded.any():
         first, pid = first_flagged(parcels, stranded)
         raise ConfigError(
-            f"disposal.rules: listed parcel {pid} (class {frame.at[first, 'grade']}) matches no rule "
-            f"({int(stranded.sum())} listed parcel(s) in all); end the rules of each listed class with one that always holds"
+            _("disposal.rules: listed parcel {parcel} (class {grade}) matches no rule ({n} listed parcel(s) in all); end "
+              "the rules of each listed class with one that always holds").format(
+                parcel=pid, grade=frame.at[first, "grade"], n=int(stranded.sum()))
         )
     rules = {r.code: r for r in disposal.rules}
     out = pd.DataFrame(index=parcels.index)

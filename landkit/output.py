@@ -18,6 +18,7 @@ import pandas as pd
 import pyogrio
 
 from landkit.errors import OutputExistsError
+from landkit.i18n import _
 
 
 def check_writable(paths: Iterable[Path], *, overwrite: bool) -> None:
@@ -32,7 +33,8 @@ def check_writable(paths: Iterable[Path], *, overwrite: bool) -> None:
         return
     for path in paths:
         if Path(path).exists():
-            raise OutputExistsError(f"{path} exists; pass --overwrite to replace it, or choose another output")
+            raise OutputExistsError(_("{path} exists; pass --overwrite to replace it, or choose another output").format(
+                path=path))
 
 
 @contextmanager
@@ -120,7 +122,8 @@ def write_vector(path: Path, frame: gpd.GeoDataFrame, *, layer: str | None = Non
     if driver is None:
         from landkit.errors import LandkitError
 
-        raise LandkitError(f"{path}: unknown output format `{suffix}`; use .gpkg, .shp or .geojson")
+        raise LandkitError(_("{path}: unknown output format `{suffix}`; use .gpkg, .shp or .geojson").format(
+            path=path, suffix=suffix))
     options = {"dataset_options": {"VERSION": GPKG_VERSION}} if driver == "GPKG" else {}
     with atomic_path(path) as tmp:
         pyogrio.write_dataframe(frame, tmp, layer=layer, driver=driver, **options)

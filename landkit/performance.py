@@ -51,6 +51,7 @@ import pandas as pd
 from landkit.config import Assessment, Grading, Indicator, Project, Track
 from landkit.errors import ConfigError
 from landkit.formula import check_expression, evaluate, evaluate_condition, names_in, with_rule_defaults
+from landkit.i18n import _
 from landkit.schema import ADDITIVE_ENTERPRISE_COLUMNS, CANONICAL
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def assessment_year(project: Project) -> int:
     if project.year is not None:
         return project.year
     year = dt.date.today().year
-    log.warning("no `year` in the project file; counting lease and firm ages from %d", year)
+    log.warning("%s", _("no `year` in the project file; counting lease and firm ages from {year}").format(year=year))
     return year
 
 
@@ -116,9 +117,10 @@ def check_inputs(parcels: pd.DataFrame, assessment: Assessment) -> None:
             where = ", ".join(f"columns.{kinds[c]}.{c}" if c in kinds else f"`{c}`" for c in absent)
             tracks = ", ".join(t.name for t in assessment.tracks if name in t.weights)
             raise ConfigError(
-                f"indicator `{name}` ({assessment.indicators[name].label_zh}, `{formula}`) needs {', '.join(absent)}, which the "
-                f"inputs lack: map the column that holds it under {where} in the project file, or take `{name}` out of "
-                f"the weights of track(s) {tracks}"
+                _("indicator `{name}` ({label}, `{formula}`) needs {columns}, which the inputs lack: map the column that "
+                  "holds it under {where} in the project file, or take `{name}` out of the weights of track(s) {tracks}")
+                .format(name=name, label=assessment.indicators[name].label_zh, formula=formula, columns=", ".join(absent),
+                        where=where, tracks=tracks)
             )
     for i, track in enumerate(assessment.tracks):
         if track.when:
@@ -220,10 +222,11 @@ def benchmarks(values: pd.Series, indicator: Indicator, track: Track, name: str,
         derived = derive.factor * statistic
         if not (derived > 0).all():
             bad = keys[~(derived > 0)].iloc[0]
-            where = f"track `{track.name}`" + (f", group `{bad}`" if bad else "")
+            where = _("track `{track}`").format(track=track.name) + (_(", group `{group}`").format(group=bad) if bad else "")
             raise ConfigError(
-                f"assessment.indicators.{name}.derive: the {derive.statistic} of {where} is "
-                f"{statistic[keys == bad].iloc[0]:g}, so no benchmark can be derived; set `benchmark` instead"
+                _("assessment.indicators.{name}.derive: the {statistic} of {where} is {value:g}, so no benchmark can be "
+                  "derived; set `benchmark` instead").format(name=name, statistic=derive.statistic, where=where,
+                                                           value=statistic[keys == bad].iloc[0])
             )
         bench = derived
     return bench

@@ -49,6 +49,7 @@ import shapely
 from pyproj import CRS
 
 from landkit.errors import ConfigError, CRSError, DatabaseError, InputError, LandkitError, OutputExistsError
+from landkit.i18n import _
 
 if TYPE_CHECKING:
     import psycopg
@@ -133,8 +134,9 @@ class DbSource:
     @property
     def label(self) -> str:
         """The source for messages: the redacted URL and the table (or ``query``)."""
-        what = f"table {self.table}" if self.table is not None else "query"
-        return f"{redact(self.conninfo)} ({what})"
+        if self.table is not None:
+            return _("{database} (table {table})").format(database=redact(self.conninfo), table=self.table)
+        return _("{database} (query)").format(database=redact(self.conninfo))
 
 
 def parse_url(url: str) -> DbSource:
@@ -150,11 +152,11 @@ def parse_url(url: str) -> DbSource:
     if match:
         query = unquote(text[match.end():]).strip() or None
         text = text[: match.start()]
-    text, _, fragment = text.partition("#")
-    base, _, params = text.partition("?")
+    text, _sep, fragment = text.partition("#")
+    base, _sep, params = text.partition("?")
     kept, table, schema = [], None, None
     for part in params.split("&") if params else []:
-        key, _, value = part.partition("=")
+        key, _sep, value = part.partition("=")
         if key.lower() in ("table", "layer"):
             table = unquote(value).strip() or None
         elif key.lower() == "schema":
@@ -164,7 +166,8 @@ def parse_url(url: str) -> DbSource:
     if fragment:
         named = unquote(fragment).strip()
         if table is not None and named != table:
-            raise ConfigError(f"{redact(url)} names two tables (`{table}` and `{named}`); give one")
+            raise ConfigError(_("{url} names two tables (`{table}` and `{named}`); give one").format(
+                url=redact(url), table=table, named=named))
         table = named or table
     return DbSource(base + ("?" + "&".join(kept) if kept else ""), table, query, schema)
 
@@ -181,18 +184,19 @@ def db_source(url: str, *, layer: str | None = None, query: str | None = None) -
     table, sql_text = parsed.table, parsed.query
     if layer is not None:
         if table is not None and table != layer:
-            raise ConfigError(f"{redact(url)} names table `{table}` but the layer given is `{layer}`; give one")
+            raise ConfigError(_("{url} names table `{table}` but the layer given is `{layer}`; give one").format(
+                url=redact(url), table=table, layer=layer))
         table = layer
     if query is not None:
         if sql_text is not None and sql_text != query:
-            raise ConfigError(f"{redact(url)} carries a query and another is given; give one")
+            raise ConfigError(_("{url} carries a query and another is given; give one").format(url=redact(url)))
         sql_text = query
     if table is not None and sql_text is not None:
-        raise ConfigError(f"{redact(url)}: give a table or a query, not both")
+        raise ConfigError(_("{url}: give a table or a query, not both").format(url=redact(url)))
     if table is None and sql_text is None:
         raise ConfigError(
-            f"{redact(url)}: name the table (?table=schema.table in the URL, `layer:` in the project file "
-            "or --layer) or a query (?query=SELECT ... or `query:`)"
+            _("{url}: name the table (?table=schema.table in the URL, `layer:` in the project file "
+              "or --layer) or a query (?query=SELECT ... or `query:`)").format(url=redact(url))
         )
     if table is not None and parsed.schema is not None and split_table_name(table)[0] is None:
         table = qualified_name(parsed.schema, split_table_name(table)[1])  # ?schema=src&table=parcels
@@ -218,7 +222,7 @@ def split_table_name(text: str) -> tuple[str | None, str]:
     first, rest = _identifier(text.strip(), whole=False, given=text)
     if not rest:
         return None, first
-    second, _ = _identifier(rest[1:], whole=True, given=text)
+    second, _rest = _identifier(rest[1:], whole=True, given=text)
     return first, second
 
 
@@ -228,7 +232,7 @@ def _identifier(text: str, *, whole: bool, given: str) -> tuple[str, str]:
         while True:
             j = text.find('"', i)
             if j < 0:
-                raise ConfigError(f"table name `{given}` has an unterminated double quote")
+                raise ConfigError(_("table name `{name}` has an unterminated double quote").format(name=given))
             out.append(text[i:j])
             if text[j + 1 : j + 2] == '"':
                 out.append('"')
@@ -237,14 +241,14 @@ def _identifier(text: str, *, whole: bool, given: str) -> tuple[str, str]:
             name, rest = "".join(out), text[j + 1 :]
             break
         if rest and (whole or not rest.startswith(".")):
-            raise ConfigError(f"table name `{given}`: unexpected `{rest}` after a quoted name")
+            raise ConfigError(_("table name `{name}`: unexpected `{rest}` after a quoted name").format(name=given, rest=rest))
     elif whole:
         name, rest = text, ""
     else:
         dot = text.find(".")
         name, rest = (text, "") if dot < 0 else (text[:dot], text[dot:])
     if not name:
-        raise ConfigError(f"table name `{given}` has an empty part")
+        raise ConfigError(_("table name `{name}` has an empty part").format(name=given))
     return name, rest
 
 
@@ -256,7 +260,7 @@ def _psycopg():
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is in the `postgis` and `test` extras
         raise LandkitError(
-            "PostgreSQL needs the psycopg package: pip install 'landkit[postgis]' (or conda install -c conda-forge psycopg)"
+            _("PostgreSQL needs the psycopg package: pip install 'landkit[postgis]' (or conda install -c conda-forge psycopg)")
         ) from None
     return psycopg
 
@@ -323,7 +327,8 @@ def connect(conninfo: str, *, what: str, read_only: bool = False) -> Iterator[ps
         params = conninfo_to_dict(conninfo)
     except psycopg.Error as exc:
         reason = _one_line(exc, conninfo).replace(conninfo, redact(conninfo))
-        raise ConfigError(f"{what}: {redact(conninfo)} is not a valid PostgreSQL URL ({reason})") from None
+        raise ConfigError(_("{what}: {url} is not a valid PostgreSQL URL ({reason})").format(
+            what=what, url=redact(conninfo), reason=reason)) from None
     extra: dict[str, Any] = {"client_encoding": "utf8"}
     if "application_name" not in params:
         extra["application_name"] = "landkit"
@@ -358,27 +363,32 @@ def _connection_error(exc: Exception, params: dict[str, Any], *, what: str, conn
     user = params.get("user") or os.environ.get("PGUSER") or _local_user()
     if "authentication failed" in low or "no password supplied" in low or "password" in low and "fe_sendauth" in low:
         return DatabaseError(
-            f"{what}: the PostgreSQL server at {where} refused the login of role `{user}` ({reason}); "
-            "check the user and password (in the URL, PGUSER/PGPASSWORD, ~/.pgpass or the service file)"
+            _("{what}: the PostgreSQL server at {server} refused the login of role `{user}` ({reason}); "
+              "check the user and password (in the URL, PGUSER/PGPASSWORD, ~/.pgpass or the service file)").format(
+                what=what, server=where, user=user, reason=reason)
         )
     if m := re.search(r'database "(.+?)" does not exist', raw):
         return DatabaseError(
-            f"{what}: database `{m[1]}` does not exist on the PostgreSQL server at {where}; "
-            f"fix the database name in {url} or create it (createdb {m[1]})"
+            _("{what}: database `{database}` does not exist on the PostgreSQL server at {server}; "
+              "fix the database name in {url} or create it (createdb {database})").format(
+                what=what, database=m[1], server=where, url=url)
         )
     if m := re.search(r'role "(.+?)" does not exist', raw):
-        return DatabaseError(f"{what}: role `{m[1]}` does not exist on the PostgreSQL server at {where}; fix the user name in {url}")
+        return DatabaseError(_("{what}: role `{role}` does not exist on the PostgreSQL server at {server}; fix the user name "
+                               "in {url}").format(what=what, role=m[1], server=where, url=url))
     if m := re.search(r'definition of service "(.+?)" not found', raw):
         return DatabaseError(
-            f"{what}: service `{m[1]}` is not defined; add it to ~/.pg_service.conf (or the file PGSERVICEFILE "
-            f"names) or fix service= in {url}"
+            _("{what}: service `{service}` is not defined; add it to ~/.pg_service.conf (or the file PGSERVICEFILE "
+              "names) or fix service= in {url}").format(what=what, service=m[1], url=url)
         )
     if any(s in low for s in _UNREACHABLE):
         return DatabaseError(
-            f"{what}: cannot reach the PostgreSQL server at {where} ({reason}); check that it is running there "
-            f"and accepts connections, and the host and port in {url}"
+            _("{what}: cannot reach the PostgreSQL server at {server} ({reason}); check that it is running there "
+              "and accepts connections, and the host and port in {url}").format(what=what, server=where, reason=reason,
+                                                                              url=url)
         )
-    return DatabaseError(f"{what}: cannot connect to the PostgreSQL server at {where} ({reason}); URL {url}")
+    return DatabaseError(_("{what}: cannot connect to the PostgreSQL server at {server} ({reason}); URL {url}").format(
+        what=what, server=where, reason=reason, url=url))
 
 
 def _local_user() -> str:
@@ -387,7 +397,7 @@ def _local_user() -> str:
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001
-        return "(your login name)"
+        return _("(your login name)")
 
 
 def _server(message: str, params: dict[str, Any]) -> str:
@@ -395,7 +405,7 @@ def _server(message: str, params: dict[str, Any]) -> str:
     if m := re.search(r'server at "([^"]+)"(?: \([^)]*\))?, port (\d+)', message):
         return f"{m[1]}:{m[2]}"
     if m := re.search(r'server on socket "([^"]+)"', message):
-        return f"socket {m[1]}"
+        return _("socket {path}").format(path=m[1])
     host = params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST") or "localhost"
     if m := re.search(r"failed to resolve host '([^']+)'", message):
         host = m[1]
@@ -466,7 +476,7 @@ def read_source(source: Source, *, kind: str, geometry: Literal["require", "auto
     try:
         db = db_source(source.path, layer=source.layer, query=source.query)
     except ConfigError as exc:
-        raise ConfigError(f"{kind}: {exc}") from None
+        raise ConfigError(_("{source}: {error}").format(source=kind, error=exc)) from None
     return read_db(db, what=kind, geometry=geometry, declared_crs=source.crs)
 
 
@@ -525,7 +535,7 @@ def read_table_postgis(url: str, schema: str, name: str, *, columns: Collection[
     from psycopg import sql
 
     db = DbSource(parse_url(url).conninfo, table=qualified_name(schema, name))
-    what = f"reading {schema}.{name}"
+    what = _("reading {schema}.{table}").format(schema=schema, table=name)
     with connect(db.conninfo, what=what, read_only=True) as conn:
         try:
             if not _relation_exists(conn, schema, name):
@@ -545,7 +555,7 @@ def table_columns_postgis(url: str, schema: str, name: str) -> list[str] | None:
     psycopg = _psycopg()
 
     db = DbSource(parse_url(url).conninfo, table=qualified_name(schema, name))
-    what = f"reading {schema}.{name}"
+    what = _("reading {schema}.{table}").format(schema=schema, table=name)
     with connect(db.conninfo, what=what, read_only=True) as conn:
         try:
             if not _relation_exists(conn, schema, name):
@@ -561,7 +571,7 @@ def list_tables_postgis(url: str, schema: str) -> list[str] | None:
     psycopg = _psycopg()
 
     conninfo = parse_url(url).conninfo
-    what = f"reading schema {schema}"
+    what = _("reading schema {schema}").format(schema=schema)
     with connect(conninfo, what=what, read_only=True) as conn:
         try:
             if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]).fetchone() is None:
@@ -570,7 +580,8 @@ def list_tables_postgis(url: str, schema: str) -> list[str] | None:
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'f') ORDER BY c.oid", [schema]).fetchall()]
         except psycopg.Error as exc:
-            raise DatabaseError(f"{what} of {redact(conninfo)} failed: {_one_line(exc, conninfo)}") from None
+            raise DatabaseError(_("{what} of {url} failed: {error}").format(what=what, url=redact(conninfo),
+                                                                           error=_one_line(exc, conninfo))) from None
 
 
 def _relation_exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
@@ -589,33 +600,36 @@ def _tables_in(conn: psycopg.Connection, schema: str, limit: int = 12) -> str:
         [schema, limit + 1],
     ).fetchall()]
     if not names:
-        return "none"
+        return _("none")
     return ", ".join(names[:limit]) + (" …" if len(names) > limit else "")
 
 
 def _find_table(conn: psycopg.Connection, given: str, *, what: str, db: DbSource) -> tuple[str, str]:
     """Resolve ``schema.table`` or ``table`` (first in the search path) to an existing relation."""
     schema, name = split_table_name(given)
-    where = f"database `{conn.info.dbname}` ({redact(db.conninfo)})"
+    where = _("database `{name}` ({url})").format(name=conn.info.dbname, url=redact(db.conninfo))
     if schema is None:
         path = [r[0] for r in conn.execute("SELECT unnest(current_schemas(false))").fetchall()]
         for candidate in path:
             if _relation_exists(conn, candidate, name):
                 return candidate, name
-        return_to = ", ".join(path) or "empty"
-        listed = "; ".join(f"tables in `{s}`: {_tables_in(conn, s)}" for s in path[:2])
+        return_to = ", ".join(path) or _("empty")
+        listed = "; ".join(_("tables in `{schema}`: {tables}").format(schema=s, tables=_tables_in(conn, s)) for s in path[:2])
         raise InputError(
-            f"{what}: table `{name}` does not exist in {where} (search path: {return_to}); {listed or 'no schema on the search path'}; "
-            "write schema.table for a table in another schema"
+            _("{what}: table `{table}` does not exist in {where} (search path: {path}); {listed}; "
+              "write schema.table for a table in another schema").format(
+                what=what, table=name, where=where, path=return_to, listed=listed or _("no schema on the search path"))
         )
     if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]).fetchone() is None:
         schemas = [r[0] for r in conn.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY 1"
         ).fetchall()]
-        raise InputError(f"{what}: schema `{schema}` does not exist in {where}; schemas there: {', '.join(schemas)}")
+        raise InputError(_("{what}: schema `{schema}` does not exist in {where}; schemas there: {schemas}").format(
+            what=what, schema=schema, where=where, schemas=", ".join(schemas)))
     if not _relation_exists(conn, schema, name):
         raise InputError(
-            f"{what}: table `{schema}.{name}` does not exist in {where}; tables in `{schema}`: {_tables_in(conn, schema)}"
+            _("{what}: table `{table}` does not exist in {where}; tables in `{schema}`: {tables}").format(
+                what=what, table=f"{schema}.{name}", where=where, schema=schema, tables=_tables_in(conn, schema))
         )
     return schema, name
 
@@ -647,7 +661,8 @@ def _query_columns(conn: psycopg.Connection, relation: Any, *, what: str, label:
     names = [n for n, _ in described]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise InputError(f"{what}: the query of {label} returns the column `{twice[0]}` more than once; name them apart with AS")
+        raise InputError(_("{what}: the query of {label} returns the column `{column}` more than once; name them apart "
+                           "with AS").format(what=what, label=label, column=twice[0]))
     typnames = dict(conn.execute("SELECT oid::int8, typname FROM pg_type WHERE oid = ANY(%s)",
                                  [sorted({int(o) for _, o in described})]).fetchall())
     return [_Column(n, typnames.get(int(o), "")) for n, o in described]
@@ -670,10 +685,11 @@ def _read(conn: psycopg.Connection, relation: Any, columns: list[_Column], *, wh
     row_number = next((c.name for c in columns if c.comment == ROW_NUMBER_COMMENT), None)
     geoms = [c for c in columns if c.typname in GEOMETRY_TYPES]
     if geometry == "require" and not geoms:
-        has = "" if _has_postgis(conn) else f" (database `{conn.info.dbname}` has no PostGIS)"
+        has = "" if _has_postgis(conn) else _(" (database `{database}` has no PostGIS)").format(database=conn.info.dbname)
         raise InputError(
-            f"{what}: {label} has no geometry column{has}; columns: {', '.join(c.name for c in columns)}; "
-            "read a table or query that has one (a PostGIS geometry)"
+            _("{what}: {label} has no geometry column{has}; columns: {columns}; "
+              "read a table or query that has one (a PostGIS geometry)").format(
+                what=what, label=label, has=has, columns=", ".join(c.name for c in columns))
         )
     active = geoms[0] if geoms and geometry != "drop" else None
     if len(geoms) > 1 and active is not None:
@@ -732,29 +748,30 @@ def _layer_srid(column: _Column, srids: np.ndarray, *, what: str, label: str) ->
         return column.srid
     if len(found) > 1:
         raise CRSError(
-            f"{what}: the geometries in column `{column.name}` of {label} mix SRIDs ({', '.join(map(str, found))}); "
-            "transform them to one (ST_Transform) before reading"
+            _("{what}: the geometries in column `{column}` of {label} mix SRIDs ({srids}); "
+              "transform them to one (ST_Transform) before reading").format(
+                what=what, column=column.name, label=label, srids=", ".join(map(str, found)))
         )
     return int(found[0]) if len(found) else 0
 
 
 def _srid0_message(what: str, label: str, column: str, *, relation_is_query: bool) -> str:
     if relation_is_query:
-        fix = f"wrap it in ST_SetSRID({column}, 4490) in the query"
+        fix = _("wrap it in ST_SetSRID({column}, 4490) in the query").format(column=column)
     else:
-        fix = f"set it in the database (SELECT UpdateGeometrySRID('schema', 'table', '{column}', 4490) with your EPSG code)"
-    return (
-        f"{what}: geometry column `{column}` of {label} has SRID 0 (no CRS); {fix}, "
-        "or declare the CRS with --crs EPSG:4490 (`crs:` under the input in the project file)"
-    )
+        fix = _("set it in the database (SELECT UpdateGeometrySRID('schema', 'table', '{column}', 4490) with your EPSG "
+                "code)").format(column=column)
+    return _("{what}: geometry column `{column}` of {label} has SRID 0 (no CRS); {fix}, "
+             "or declare the CRS with --crs EPSG:4490 (`crs:` under the input in the project file)").format(
+        what=what, column=column, label=label, fix=fix)
 
 
 def _crs_of_srid(conn: psycopg.Connection, srid: int, *, what: str, label: str) -> CRS:
     row = conn.execute("SELECT auth_name, auth_srid, srtext, proj4text FROM spatial_ref_sys WHERE srid = %s",
                        [srid]).fetchone()
     if row is None:
-        raise CRSError(f"{what}: {label} uses SRID {srid}, which is not in the database's spatial_ref_sys; "
-                       "declare the CRS with --crs (`crs:` in the project file)")
+        raise CRSError(_("{what}: {label} uses SRID {srid}, which is not in the database's spatial_ref_sys; "
+                         "declare the CRS with --crs (`crs:` in the project file)").format(what=what, label=label, srid=srid))
     auth_name, auth_srid, srtext, proj4 = row
     if (auth_name or "").upper() == "EPSG" and auth_srid:
         return CRS.from_epsg(int(auth_srid))
@@ -764,21 +781,26 @@ def _crs_of_srid(conn: psycopg.Connection, srid: int, *, what: str, label: str) 
 def _read_error(exc: Exception, conn: psycopg.Connection, *, what: str, db: DbSource) -> LandkitError:
     message = _one_line(exc, db.conninfo)
     state = getattr(exc, "sqlstate", None)
-    role = conn.info.user if not conn.closed else "(you)"
+    role = conn.info.user if not conn.closed else _("(you)")
     if state == "42501":  # insufficient_privilege
         if db.table is not None:
             schema, name = split_table_name(db.table)
             target = _quoted(conn, *(p for p in (schema, name) if p))
             grant = f"GRANT SELECT ON {target} TO {_quoted(conn, role)}"
             if schema:
-                grant += f" (and GRANT USAGE ON SCHEMA {_quoted(conn, schema)} TO {_quoted(conn, role)})"
-            return DatabaseError(f"{what}: role `{role}` may not read {db.label} ({message}); ask the owner to run {grant}")
-        return DatabaseError(f"{what}: role `{role}` may not run the query of {db.label} ({message}); ask for SELECT on its tables")
+                grant = _("{grant} (and GRANT USAGE ON SCHEMA {schema} TO {role})").format(
+                    grant=grant, schema=_quoted(conn, schema), role=_quoted(conn, role))
+            return DatabaseError(_("{what}: role `{role}` may not read {label} ({message}); ask the owner to run {grant}")
+                                 .format(what=what, role=role, label=db.label, message=message, grant=grant))
+        return DatabaseError(_("{what}: role `{role}` may not run the query of {label} ({message}); ask for SELECT on its "
+                               "tables").format(what=what, role=role, label=db.label, message=message))
     if state == "25006":  # read_only_sql_transaction
-        return InputError(f"{what}: the query of {db.label} tries to change the database ({message}); landkit only reads: use a SELECT")
+        return InputError(_("{what}: the query of {label} tries to change the database ({message}); landkit only reads: "
+                            "use a SELECT").format(what=what, label=db.label, message=message))
     if db.query is not None and state and state[:2] in ("42", "22", "0A"):
-        return InputError(f"{what}: the query of {db.label} failed: {message}; fix the SQL")
-    return DatabaseError(f"{what}: reading {db.label} failed: {message}")
+        return InputError(_("{what}: the query of {label} failed: {message}; fix the SQL").format(
+            what=what, label=db.label, message=message))
+    return DatabaseError(_("{what}: reading {label} failed: {message}").format(what=what, label=db.label, message=message))
 
 
 # --- writing ----------------------------------------------------------------------------------------
@@ -795,7 +817,17 @@ class DbTarget:
     @property
     def label(self) -> str:
         """The target for messages: the redacted URL and the schema."""
-        return f"{redact(parse_url(self.url).conninfo)} (schema {self.schema})"
+        return _target_label(self.url, self.schema)
+
+
+def _target_label(url: str, schema: str) -> str:
+    """A database schema for messages: the redacted URL and the schema."""
+    return _("{database} (schema {schema})").format(database=redact(parse_url(url).conninfo), schema=schema)
+
+
+def _writing_to(url: str, schema: str) -> str:
+    """How messages about writing to a schema start: ``writing to postgresql://… (schema landkit)``."""
+    return _("writing to {target}").format(target=_target_label(url, schema))
 
 
 #: pandas → PostgreSQL column types written (anything else is written as text).
@@ -866,15 +898,16 @@ class _Layer:
 
 def _prepare(name: str, frame: pd.DataFrame, *, where: str, key: str | None = None) -> _Layer:
     """Type a layer's columns and convert it to Arrow (pure: nothing touches the database yet)."""
-    _check_identifier(name, what="table", where=where)
+    _check_identifier(name, what=_("table"), where=where)
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     attributes = [c for c in frame.columns if c != geometry_name]
     names = [str(c) for c in attributes]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise DatabaseError(f"{where}: layer `{name}` has the column `{twice[0]}` twice; PostgreSQL needs distinct names")
+        raise DatabaseError(_("{where}: layer `{name}` has the column `{column}` twice; PostgreSQL needs distinct names")
+                            .format(where=where, name=name, column=twice[0]))
     for n in names:
-        _check_identifier(n, what=f"column of `{name}`", where=where)
+        _check_identifier(n, what=_("column of `{layer}`").format(layer=name), where=where)
     columns = [(n, pg_type(frame[c])) for n, c in zip(names, attributes)]
     arrays = [_arrow_column(frame[c], kind) for c, (_, kind) in zip(attributes, columns)]
     candidates = (key,) if key else PRIMARY_KEYS
@@ -882,7 +915,7 @@ def _prepare(name: str, frame: pd.DataFrame, *, where: str, key: str | None = No
     layer = _Layer(name, columns, arrays, key or "")
     if geometry_name is not None:
         if frame.crs is None:
-            raise DatabaseError(f"{where}: layer `{name}` has no CRS; set one before writing it")
+            raise DatabaseError(_("{where}: layer `{name}` has no CRS; set one before writing it").format(where=where, name=name))
         layer.geometry = GEOMETRY_COLUMN if GEOMETRY_COLUMN not in names else str(geometry_name)
         layer.geometries = promote_to_multi(np.asarray(frame.geometry.values, dtype=object))  # hex EWKB once the SRID is known
         layer.crs, layer.geometry_type = CRS(frame.crs), _geometry_type(layer.geometries)
@@ -896,8 +929,9 @@ def _prepare(name: str, frame: pd.DataFrame, *, where: str, key: str | None = No
 def _check_identifier(name: str, *, what: str, where: str) -> None:
     if not name or len(name.encode("utf-8")) > MAX_IDENTIFIER_BYTES or "\x00" in name:
         raise DatabaseError(
-            f"{where}: {what} name `{name}` is empty, holds a NUL or is longer than PostgreSQL's "
-            f"{MAX_IDENTIFIER_BYTES} bytes ({len(name.encode('utf-8'))}); rename it"
+            _("{where}: {what} name `{name}` is empty, holds a NUL or is longer than PostgreSQL's "
+              "{limit} bytes ({n}); rename it").format(where=where, what=what, name=name, limit=MAX_IDENTIFIER_BYTES,
+                                                     n=len(name.encode("utf-8")))
         )
 
 
@@ -987,7 +1021,7 @@ def write_layers_postgis(url: str, schema: str, layers: Mapping[str, pd.DataFram
     """
     psycopg = _psycopg()
     conninfo = parse_url(url).conninfo
-    where = f"writing to {redact(conninfo)} (schema {schema})"
+    where = _writing_to(url, schema)
     _check_identifier(schema, what="schema", where=where)
     styles = layers.get(STYLES_TABLE) if STYLES_TABLE not in append else None
     prepared = [_prepare(str(name), frame, where=where, key=append.get(str(name))) for name, frame in layers.items()
@@ -1001,23 +1035,23 @@ def write_layers_postgis(url: str, schema: str, layers: Mapping[str, pd.DataFram
             rows = qgis_style_rows(styles, catalog=conn.info.dbname, schema=schema, geometry=_style_targets(prepared))
             position = [str(n) for n in layers].index(STYLES_TABLE)
             prepared.insert(position, _prepare(STYLES_TABLE, rows, where=where))
-        step = "checking the schema"
+        step = _("checking the schema")
         try:
             with conn.transaction():
                 existing = _prepare_schema(conn, schema, [p.name for p in prepared], overwrite=overwrite, append=append,
                                            where=where, create=True, prune=prune)
                 srids: dict[str, int] = {}
                 for layer in prepared:
-                    step = f"writing table `{schema}.{layer.name}`"
+                    step = _("writing table `{table}`").format(table=f"{schema}.{layer.name}")
                     mode = ("append" if layer.name in append else "replace") if layer.name in existing else "create"
                     _write_table(conn, schema, layer, mode=mode, srids=srids, where=where, key=append.get(layer.name))
                     written.append(f"{schema}.{layer.name}")
                 if rows is not None:
-                    step = "writing the QGIS styles"
+                    step = _("writing the QGIS styles")
                     _write_qgis_styles(conn, schema, rows, tables=[p.name for p in prepared], where=where)
         except psycopg.Error as exc:
             raise _write_error(exc, conn, where=where, step=step, schema=schema) from None
-    log.info("wrote %d tables to %s", len(written), where.removeprefix("writing to "))
+    log.info("wrote %d tables to %s", len(written), _target_label(url, schema))
     return written
 
 
@@ -1047,20 +1081,24 @@ def _write_qgis_styles(conn: psycopg.Connection, schema: str, rows: pd.DataFrame
     name = ".".join(QGIS_STYLES)
     target = sql.Identifier(*QGIS_STYLES)
     role = conn.info.user
-    grant = (f"GRANT SELECT, INSERT, UPDATE, DELETE ON {_quoted(conn, *QGIS_STYLES)} TO {_quoted(conn, role)} "
-             f"(and USAGE on its id sequence)")
-    fallback = (f"QGIS will not apply them from the database (they are in the GeoPackage and in {schema}.{STYLES_TABLE})")
+    grant = _("{grant} (and USAGE on its id sequence)").format(
+        grant=f"GRANT SELECT, INSERT, UPDATE, DELETE ON {_quoted(conn, *QGIS_STYLES)} TO {_quoted(conn, role)}")
+    fallback = _("QGIS will not apply them from the database (they are in the GeoPackage and in {table})").format(
+        table=f"{schema}.{STYLES_TABLE}")
 
     def skip(reason: str) -> int:
-        log.warning("%s: styles not written to %s: %s; %s", where, name, reason, fallback)
+        log.warning("%s", _("{where}: styles not written to {table}: {reason}; {fallback}").format(
+            where=where, table=name, reason=reason, fallback=fallback))
         return 0
 
     if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [QGIS_STYLES[0]]).fetchone() is None:
-        return skip(f"database `{conn.info.dbname}` has no schema `{QGIS_STYLES[0]}`")
+        return skip(_("database `{database}` has no schema `{schema}`").format(database=conn.info.dbname,
+                                                                             schema=QGIS_STYLES[0]))
     if not _relation_exists(conn, *QGIS_STYLES):
         if not conn.execute("SELECT has_schema_privilege(%s, 'CREATE')", [QGIS_STYLES[0]]).fetchone()[0]:
-            return skip(f"role `{role}` may not create it in schema `{QGIS_STYLES[0]}` (ask for GRANT CREATE ON SCHEMA "
-                        f"{_quoted(conn, QGIS_STYLES[0])} TO {_quoted(conn, role)}, or have QGIS save a style there once)")
+            return skip(_("role `{role}` may not create it in schema `{schema}` (ask for GRANT CREATE ON SCHEMA "
+                          "{quoted} TO {quoted_role}, or have QGIS save a style there once)").format(
+                role=role, schema=QGIS_STYLES[0], quoted=_quoted(conn, QGIS_STYLES[0]), quoted_role=_quoted(conn, role)))
         present = None
     else:
         present = {r[0] for r in conn.execute(
@@ -1068,11 +1106,11 @@ def _write_qgis_styles(conn: psycopg.Connection, schema: str, rows: pd.DataFrame
             "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped", list(QGIS_STYLES)).fetchall()}
         missing = [c for c in QGIS_STYLES_REQUIRED if c not in present]
         if missing:
-            return skip(f"the table there is not QGIS's (no column {', '.join(missing)})")
+            return skip(_("the table there is not QGIS's (no column {columns})").format(columns=", ".join(missing)))
         may = conn.execute("SELECT has_table_privilege(%s, 'SELECT, INSERT, UPDATE, DELETE')",
                            [_quoted(conn, *QGIS_STYLES)]).fetchone()[0]
         if not may:
-            return skip(f"role `{role}` may not write it (ask its owner for {grant})")
+            return skip(_("role `{role}` may not write it (ask its owner for {grant})").format(role=role, grant=grant))
     try:
         with conn.transaction():  # a savepoint: a refusal here leaves the layers written
             if present is None:
@@ -1097,7 +1135,8 @@ def _write_qgis_styles(conn: psycopg.Connection, schema: str, rows: pd.DataFrame
                 cur.executemany(insert, values)
     except psycopg.Error as exc:
         if getattr(exc, "sqlstate", None) == "42501":
-            return skip(f"role `{role}` was refused ({_one_line(exc)}; ask for {grant})")
+            return skip(_("role `{role}` was refused ({error}; ask for {grant})").format(role=role, error=_one_line(exc),
+                                                                                      grant=grant))
         return skip(_one_line(exc))
     log.info("%s: wrote %d default styles to %s", where, len(values), name)
     return len(values)
@@ -1122,7 +1161,7 @@ def check_target(target: DbTarget, *, tables: Collection[str] = ("parcels", "inv
     """
     psycopg = _psycopg()
     conninfo = parse_url(target.url).conninfo
-    where = f"writing to {redact(conninfo)} (schema {target.schema})"
+    where = _writing_to(target.url, target.schema)
     _check_identifier(target.schema, what="schema", where=where)
     with connect(conninfo, what=where, read_only=True) as conn:
         try:
@@ -1130,7 +1169,7 @@ def check_target(target: DbTarget, *, tables: Collection[str] = ("parcels", "inv
                 _prepare_schema(conn, target.schema, list(tables), overwrite=target.overwrite, append=APPEND_TABLES.keys(),
                                 where=where, create=False)
         except psycopg.Error as exc:
-            raise _write_error(exc, conn, where=where, step="checking the schema", schema=target.schema) from None
+            raise _write_error(exc, conn, where=where, step=_("checking the schema"), schema=target.schema) from None
 
 
 def _prepare_schema(conn: psycopg.Connection, schema: str, names: list[str], *, overwrite: bool,
@@ -1149,9 +1188,12 @@ def _prepare_schema(conn: psycopg.Connection, schema: str, names: list[str], *, 
                            "WHERE d.datname = current_database()").fetchone()[0]
         if not may:
             raise DatabaseError(
-                f"{where}: role `{role}` may not create schema `{schema}` in database `{conn.info.dbname}`; ask the "
-                f"database owner to run GRANT CREATE ON DATABASE {_quoted(conn, conn.info.dbname)} TO {_quoted(conn, role)}, "
-                f"or to create it: CREATE SCHEMA {_quoted(conn, schema)} AUTHORIZATION {_quoted(conn, role)}"
+                _("{where}: role `{role}` may not create schema `{schema}` in database `{database}`; ask the database owner "
+                  "to run GRANT CREATE ON DATABASE {quoted_database} TO {quoted_role}, or to create it: CREATE SCHEMA "
+                  "{quoted_schema} AUTHORIZATION {quoted_role}").format(
+                    where=where, role=role, schema=schema, database=conn.info.dbname,
+                    quoted_database=_quoted(conn, conn.info.dbname), quoted_role=_quoted(conn, role),
+                    quoted_schema=_quoted(conn, schema))
             )
         if create:
             conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
@@ -1159,9 +1201,11 @@ def _prepare_schema(conn: psycopg.Connection, schema: str, names: list[str], *, 
     allowed, owner = row
     if not allowed:
         raise DatabaseError(
-            f"{where}: role `{role}` may not create tables in schema `{schema}` of database `{conn.info.dbname}` "
-            f"(owner `{owner}`); ask the owner to run GRANT USAGE, CREATE ON SCHEMA {_quoted(conn, schema)} TO "
-            f"{_quoted(conn, role)}, or pass --schema with a schema you may write to"
+            _("{where}: role `{role}` may not create tables in schema `{schema}` of database `{database}` (owner "
+              "`{owner}`); ask the owner to run GRANT USAGE, CREATE ON SCHEMA {quoted_schema} TO {quoted_role}, or pass "
+              "--schema with a schema you may write to").format(
+                where=where, role=role, schema=schema, database=conn.info.dbname, owner=owner,
+                quoted_schema=_quoted(conn, schema), quoted_role=_quoted(conn, role))
         )
     existing = {r[0] for r in conn.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -1170,10 +1214,13 @@ def _prepare_schema(conn: psycopg.Connection, schema: str, names: list[str], *, 
     ).fetchall()}
     clash = [n for n in names if n in existing and n not in append]
     if clash and not overwrite:
-        more = f" (and {len(clash) - 1} more: {', '.join(clash[1:4])}{' …' if len(clash) > 4 else ''})" if len(clash) > 1 else ""
+        more = ""
+        if len(clash) > 1:
+            more = _(" (and {n} more: {names})").format(
+                n=len(clash) - 1, names=", ".join(clash[1:4]) + (" …" if len(clash) > 4 else ""))
         raise OutputExistsError(
-            f"{where}: table `{schema}.{clash[0]}` exists{more}; pass --overwrite to replace the tables, or choose "
-            "another schema (--schema)"
+            _("{where}: table `{table}` exists{more}; pass --overwrite to replace the tables, or choose "
+              "another schema (--schema)").format(where=where, table=f"{schema}.{clash[0]}", more=more)
         )
     if create and overwrite and prune:  # layers of an earlier run that this one does not write (never a table of yours)
         stale = [r[0] for r in conn.execute(
@@ -1222,8 +1269,8 @@ def _write_table(conn: psycopg.Connection, schema: str, layer: _Layer, *, mode: 
     arrays = list(layer.arrays)
     if layer.geometry is not None:
         if not _has_postgis(conn):
-            raise DatabaseError(f"{where}: database `{conn.info.dbname}` has no PostGIS; run CREATE EXTENSION postgis in it "
-                                "(as its owner or a superuser)")
+            raise DatabaseError(_("{where}: database `{database}` has no PostGIS; run CREATE EXTENSION postgis in it "
+                                  "(as its owner or a superuser)").format(where=where, database=conn.info.dbname))
         key = layer.crs.to_wkt()
         if key not in srids:
             srids[key] = _srid_for(conn, layer.crs, where=where)
@@ -1282,16 +1329,20 @@ def _write_table(conn: psycopg.Connection, schema: str, layer: _Layer, *, mode: 
 def _write_error(exc: Exception, conn: psycopg.Connection, *, where: str, step: str, schema: str) -> LandkitError:
     message = _one_line(exc)
     state = getattr(exc, "sqlstate", None)
-    role = conn.info.user if not conn.closed else "(you)"
+    role = conn.info.user if not conn.closed else _("(you)")
     if state == "42501":  # insufficient_privilege
         if "spatial_ref_sys" in message:
             return DatabaseError(
-                f"{where}: role `{role}` may not add the output CRS to spatial_ref_sys ({message}); ask an administrator to "
-                f"GRANT INSERT ON spatial_ref_sys TO {_quoted(conn, role)}, or set crs.output to an EPSG CRS such as EPSG:4490"
+                _("{where}: role `{role}` may not add the output CRS to spatial_ref_sys ({message}); ask an administrator "
+                  "to GRANT INSERT ON spatial_ref_sys TO {quoted_role}, or set crs.output to an EPSG CRS such as EPSG:4490")
+                .format(where=where, role=role, message=message, quoted_role=_quoted(conn, role))
             )
         return DatabaseError(
-            f"{where}: role `{role}` was refused while {step} ({message}); ask the owner of schema `{schema}` for the "
-            f"right (e.g. GRANT USAGE, CREATE ON SCHEMA {_quoted(conn, schema)} TO {_quoted(conn, role)}; replacing a table "
-            "needs its ownership); nothing was written"
+            _("{where}: role `{role}` was refused while {step} ({message}); ask the owner of schema `{schema}` for the "
+              "right (e.g. GRANT USAGE, CREATE ON SCHEMA {quoted_schema} TO {quoted_role}; replacing a table "
+              "needs its ownership); nothing was written").format(
+                where=where, role=role, step=step, message=message, schema=schema, quoted_schema=_quoted(conn, schema),
+                quoted_role=_quoted(conn, role))
         )
-    return DatabaseError(f"{where}: {step} failed ({message}); nothing was written (the transaction was rolled back)")
+    return DatabaseError(_("{where}: {step} failed ({message}); nothing was written (the transaction was rolled back)")
+                         .format(where=where, step=step, message=message))

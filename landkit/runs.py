@@ -24,6 +24,7 @@ import pandas as pd
 
 from landkit.run_folder import STAGING_PREFIX, require_complete
 from landkit.errors import ConfigError, InputError
+from landkit.i18n import _
 from landkit.postgis import DEFAULT_SCHEMA, is_db_url, parse_url, redact
 from landkit.results import GPKG_NAME
 
@@ -57,7 +58,8 @@ class RunStore:
         """The run for messages: the GeoPackage, or the redacted URL and the schema."""
         if self.gpkg is not None:
             return str(self.gpkg)
-        return f"{redact(parse_url(self.url or '').conninfo)} (schema {self.schema})"
+        return _("{database} (schema {schema})").format(database=redact(parse_url(self.url or "").conninfo),
+                                                         schema=self.schema)
 
 
 def open_run(target: str | Path, *, schema: str | None = None, must_exist: bool = True) -> RunStore:
@@ -84,18 +86,21 @@ def open_run(target: str | Path, *, schema: str | None = None, must_exist: bool 
         url = str(target).strip()
         named = parse_url(url).schema
         if schema is not None and named is not None and schema != named:
-            raise ConfigError(f"{redact(url)} names schema `{named}` but --schema gives `{schema}`; give one")
+            raise ConfigError(_("{url} names schema `{named}` but --schema gives `{schema}`; give one").format(
+                url=redact(url), named=named, schema=schema))
         return RunStore(url=url, schema=schema or named or DEFAULT_SCHEMA)
     if schema is not None:
-        raise ConfigError(f"--schema names a schema of a database run; {target} is a file: give a postgresql:// URL")
+        raise ConfigError(_("--schema names a schema of a database run; {target} is a file: give a postgresql:// URL")
+                          .format(target=target))
     path = Path(target)
     gpkg = path / GPKG_NAME if path.is_dir() else path
     if must_exist and path.is_dir() and any(p.name.startswith(STAGING_PREFIX) for p in path.iterdir()):
         require_complete(path)  # an interrupted run, or one being written
     if must_exist and not gpkg.exists():
-        where = f"{path} has no {GPKG_NAME}" if path.is_dir() else f"{path} does not exist"
-        raise InputError(f"{where}; give an output folder of `landkit assess -o`, its {GPKG_NAME}, "
-                         "or postgresql://.../db?schema=NAME (a run written with --db)")
+        where = (_("{path} has no {gpkg}").format(path=path, gpkg=GPKG_NAME) if path.is_dir()
+                 else _("{path} does not exist").format(path=path))
+        raise InputError(_("{where}; give an output folder of `landkit assess -o`, its {gpkg}, "
+                           "or postgresql://.../db?schema=NAME (a run written with --db)").format(where=where, gpkg=GPKG_NAME))
     if must_exist and gpkg.name == GPKG_NAME:  # a run's GeoPackage: its run must be complete
         require_complete(gpkg.parent)
     return RunStore(gpkg=gpkg)
@@ -115,14 +120,14 @@ def list_layers(store: RunStore) -> list[str]:
         try:
             return [str(name) for name, _ in pyogrio.list_layers(store.gpkg)]
         except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by what is wrong with the file
-            raise InputError(f"{store.gpkg}: cannot be read as a GeoPackage ({' '.join(str(exc).split())}); "
-                             "give an output folder of `landkit assess`") from None
+            raise InputError(_("{path}: cannot be read as a GeoPackage ({error}); give an output folder of `landkit assess`")
+                             .format(path=store.gpkg, error=" ".join(str(exc).split()))) from None
     from landkit.postgis import list_tables_postgis
 
     tables = list_tables_postgis(store.url or "", store.schema or DEFAULT_SCHEMA)
     if tables is None:
-        raise InputError(f"{store.label}: the schema does not exist; give the schema `landkit assess --db URL --schema NAME` "
-                         "wrote, as ?schema=NAME in the URL")
+        raise InputError(_("{run}: the schema does not exist; give the schema `landkit assess --db URL --schema NAME` "
+                           "wrote, as ?schema=NAME in the URL").format(run=store.label))
     return tables
 
 
@@ -138,13 +143,13 @@ def layer_fields(store: RunStore, name: str) -> list[str]:
         import pyogrio
 
         if name not in list_layers(store):
-            raise InputError(f"{store.gpkg} has no layer `{name}`")
+            raise InputError(_("{path} has no layer `{layer}`").format(path=store.gpkg, layer=name))
         return [str(f) for f in pyogrio.read_info(store.gpkg, layer=name)["fields"]]
     from landkit.postgis import table_columns_postgis
 
     fields = table_columns_postgis(store.url or "", store.schema or DEFAULT_SCHEMA, name)
     if fields is None:
-        raise InputError(f"{store.label} has no table `{name}`")
+        raise InputError(_("{run} has no table `{table}`").format(run=store.label, table=name))
     return fields
 
 
@@ -161,7 +166,7 @@ def read_layer(store: RunStore, name: str, *, columns: Collection[str] | None = 
         import pyogrio
 
         if name not in list_layers(store):
-            raise InputError(f"{store.gpkg} has no layer `{name}`")
+            raise InputError(_("{path} has no layer `{layer}`").format(path=store.gpkg, layer=name))
         wanted = None
         if columns is not None:
             present = set(layer_fields(store, name))
@@ -171,7 +176,7 @@ def read_layer(store: RunStore, name: str, *, columns: Collection[str] | None = 
 
     table = read_table_postgis(store.url or "", store.schema or DEFAULT_SCHEMA, name, columns=columns, geometry=geometry)
     if table is None:
-        raise InputError(f"{store.label} has no table `{name}`")
+        raise InputError(_("{run} has no table `{table}`").format(run=store.label, table=name))
     if isinstance(table, gpd.GeoDataFrame) and table.geometry.name != GEOMETRY and GEOMETRY not in table.columns:
         table = table.rename_geometry(GEOMETRY)  # `geom` in the database, `geometry` as read from the GeoPackage
     return table

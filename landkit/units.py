@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from landkit.errors import ConfigError
+from landkit.i18n import _
 
 M2_PER_MU = 10_000.0 / 15.0
 M2_PER_HA = 10_000.0
@@ -69,12 +70,14 @@ def unit_factor(canonical: str, unit: str) -> float:
     """
     dim = dimension_of(canonical)
     if dim is None:
-        raise ConfigError(f"column `{canonical}` has no unit; remove `unit: {unit}` from its mapping")
+        raise ConfigError(_("column `{column}` has no unit; remove `unit: {unit}` from its mapping").format(
+            column=canonical, unit=unit))
     factors = UNIT_FACTORS[dim]
     unit = unit_name(canonical, unit) or unit
     if unit not in factors:
         allowed = ", ".join(factors)
-        raise ConfigError(f"unit `{unit}` for column `{canonical}` is not one of: {allowed}")
+        raise ConfigError(_("unit `{unit}` for column `{column}` is not one of: {allowed}").format(
+            unit=unit, column=canonical, allowed=allowed))
     return factors[unit]
 
 

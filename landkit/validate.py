@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landkit.i18n import _
 from landkit.issues import Issue
 from landkit.inputs import PARCEL_ID_SEPARATORS
 from landkit.parcels import unmatched_enterprises
@@ -29,7 +30,7 @@ SIGNED_ENTERPRISE_COLUMNS = frozenset({"tax_wan", "value_added_wan"})
 def _ids(frame: pd.DataFrame, id_col: str | None) -> np.ndarray:
     if id_col and id_col in frame:
         return frame[id_col].astype(str).to_numpy()
-    return np.array([f"row {i + 1}" for i in range(len(frame))], dtype=object)
+    return np.array([_("row {row}").format(row=i + 1) for i in range(len(frame))], dtype=object)
 
 
 def check_geometry(layer: gpd.GeoDataFrame, *, kind: str, id_col: str | None, types=POLYGONAL) -> list[Issue]:
@@ -39,19 +40,20 @@ def check_geometry(layer: gpd.GeoDataFrame, *, kind: str, id_col: str | None, ty
     issues: list[Issue] = []
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(missing):
-        issues.append(Issue("error", "empty_geometry", kind, ids[i], "geometry is empty or missing"))
+        issues.append(Issue("error", "empty_geometry", kind, ids[i], _("geometry is empty or missing")))
     present = ~missing
     geom_types = np.asarray(layer.geometry.geom_type, dtype=object)
     wrong = present & ~np.isin(geom_types, types)
     for i in np.flatnonzero(wrong):
         issues.append(
-            Issue("error", "geometry_type", kind, ids[i], f"geometry is a {geom_types[i]}, expected {' or '.join(types)}")
+            Issue("error", "geometry_type", kind, ids[i], _("geometry is a {type}, expected {expected}").format(
+                type=geom_types[i], expected=_(" or ").join(types)))
         )
     invalid = present & ~shapely.is_valid(geoms)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
         for i, reason in zip(np.flatnonzero(invalid), reasons, strict=True):
-            issues.append(Issue("error", "invalid_geometry", kind, ids[i], f"invalid geometry: {reason}"))
+            issues.append(Issue("error", "invalid_geometry", kind, ids[i], _("invalid geometry: {reason}").format(reason=reason)))
     return issues
 
 
@@ -59,12 +61,13 @@ def check_ids(frame: pd.DataFrame, *, kind: str, id_col: str) -> list[Issue]:
     """Report empty and duplicate ids."""
     ids = frame[id_col]
     issues = [
-        Issue("error", "missing_id", kind, f"row {i + 1}", f"{id_col} is empty")
+        Issue("error", "missing_id", kind, _("row {row}").format(row=i + 1), _("{column} is empty").format(column=id_col))
         for i in np.flatnonzero(ids.isna().to_numpy())
     ]
     counts = ids.dropna().value_counts()
     for value, count in counts[counts > 1].sort_index().items():
-        issues.append(Issue("error", "duplicate_id", kind, str(value), f"{id_col} appears {count} times"))
+        issues.append(Issue("error", "duplicate_id", kind, str(value), _("{column} appears {count} times").format(
+            column=id_col, count=count)))
     return issues
 
 
@@ -96,7 +99,7 @@ def check_overlaps(parcels: gpd.GeoDataFrame, *, tolerance_m2: float, kind: str 
     area = shapely.area(shapely.intersection(geoms[left], geoms[right]))
     ids = _ids(parcels, "parcel_id")
     return [
-        Issue("error", "overlap", kind, ids[a], f"overlaps parcel {ids[b]} by {ar:,.1f} m²")
+        Issue("error", "overlap", kind, ids[a], _("overlaps parcel {other} by {area:,.1f} m²").format(other=ids[b], area=ar))
         for a, b, ar in zip(left, right, area, strict=True)
         if ar > tolerance_m2
     ]
@@ -109,28 +112,31 @@ def check_parcel_values(parcels: gpd.GeoDataFrame, *, sliver_area_m2: float) -> 
     for column in ("floor_area_m2", "footprint_m2", "lease_start_year", "lease_end_year", "production_start_year"):
         if column in parcels:
             for i in np.flatnonzero((parcels[column] < 0).fillna(False).to_numpy()):
-                issues.append(Issue("error", "negative", "parcels", ids[i], f"{column} is negative ({parcels[column].iloc[i]})"))
+                issues.append(Issue("error", "negative", "parcels", ids[i], _("{column} is negative ({value})").format(
+                    column=column, value=parcels[column].iloc[i])))
     if {"lease_start_year", "lease_end_year"} <= set(parcels.columns):
         bad = (parcels["lease_end_year"] < parcels["lease_start_year"]).fillna(False).to_numpy()
         for i in np.flatnonzero(bad):
-            issues.append(Issue("error", "lease_years", "parcels", ids[i], "lease ends before it starts"))
+            issues.append(Issue("error", "lease_years", "parcels", ids[i], _("lease ends before it starts")))
     if "area_m2" in parcels:
         # Areas of invalid geometries mean nothing (a bow-tie measures 0): those are reported as invalid.
         valid = pd.Series(shapely.is_valid(parcels.geometry.values), index=parcels.index)
         area = parcels["area_m2"].where(valid)
         for i in np.flatnonzero((area < sliver_area_m2).fillna(False).to_numpy()):
-            issues.append(Issue("warning", "sliver", "parcels", ids[i], f"area {area.iloc[i]:.2f} m² is a sliver"))
+            issues.append(Issue("warning", "sliver", "parcels", ids[i], _("area {area:.2f} m² is a sliver").format(
+                area=area.iloc[i])))
         if "footprint_m2" in parcels:
             over = (parcels["footprint_m2"] > area * 1.001).fillna(False).to_numpy()
             for i in np.flatnonzero(over):
                 issues.append(
                     Issue("warning", "coverage", "parcels", ids[i],
-                          f"building footprint {parcels['footprint_m2'].iloc[i]:,.0f} m² exceeds the parcel area {area.iloc[i]:,.0f} m²")
+                          _("building footprint {footprint:,.0f} m² exceeds the parcel area {area:,.0f} m²").format(
+                              footprint=parcels["footprint_m2"].iloc[i], area=area.iloc[i]))
                 )
     if {"floor_area_m2", "footprint_m2"} <= set(parcels.columns):
         under = (parcels["floor_area_m2"] < parcels["footprint_m2"] * 0.999).fillna(False).to_numpy()
         for i in np.flatnonzero(under):
-            issues.append(Issue("warning", "floor_area", "parcels", ids[i], "floor area is smaller than the building footprint"))
+            issues.append(Issue("warning", "floor_area", "parcels", ids[i], _("floor area is smaller than the building footprint")))
     return issues
 
 
@@ -148,26 +154,29 @@ def check_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index,
         # Net tax can be negative (refunds, 留抵退税) and value added too (losses): kept, with a warning.
         severity = "warning" if column in SIGNED_ENTERPRISE_COLUMNS else "error"
         for i in np.flatnonzero((enterprises[column] < 0).fillna(False).to_numpy()):
-            issues.append(Issue(severity, "negative", "enterprises", ids[i], f"{column} is negative ({enterprises[column].iloc[i]})"))
+            issues.append(Issue(severity, "negative", "enterprises", ids[i], _("{column} is negative ({value})").format(
+                column=column, value=enterprises[column].iloc[i])))
     blank = enterprises["parcel_id"].isna() | (enterprises["parcel_id"].astype(str).str.strip() == "")
     if len(enterprises) and blank.all():  # the wrong column mapped, not a few forgotten cells
-        issues.append(Issue("error", "no_match", "enterprises", "", "no enterprise has a parcel id (the column is empty); "
-                            "check that columns.enterprises.parcel_id names the parcel id column"))
+        issues.append(Issue("error", "no_match", "enterprises", "", _("no enterprise has a parcel id (the column is empty); "
+                            "check that columns.enterprises.parcel_id names the parcel id column")))
         return issues
     for i in np.flatnonzero(blank.to_numpy()):
-        issues.append(Issue("error", "empty", "enterprises", ids[i], "has no parcel id; fill its parcel id cell (地块编号) or drop the row"))
+        issues.append(Issue("error", "empty", "enterprises", ids[i],
+                            _("has no parcel id; fill its parcel id cell (地块编号) or drop the row")))
     if len(parcel_ids) == 0:
         return issues  # the parcel layer's own error says it is empty
     unmatched = unmatched_enterprises(enterprises, parcel_ids, separators)
     if len(unmatched) and unmatched["enterprise_id"].nunique() == len(enterprises):
         sample = ", ".join(map(str, unmatched["parcel_id"].head(3)))
         issues.append(
-            Issue("error", "no_match", "enterprises", "", f"no enterprise matches any parcel (parcel ids such as {sample}); "
-                  "check that columns.enterprises.parcel_id names the parcel id column")
+            Issue("error", "no_match", "enterprises", "", _("no enterprise matches any parcel (parcel ids such as {sample}); "
+                  "check that columns.enterprises.parcel_id names the parcel id column").format(sample=sample))
         )
         return issues
     for row in unmatched.itertuples(index=False):
-        issues.append(Issue("warning", "unmatched", "enterprises", str(row.enterprise_id), f"parcel {row.parcel_id} is not in the parcel layer"))
+        issues.append(Issue("warning", "unmatched", "enterprises", str(row.enterprise_id),
+                            _("parcel {parcel} is not in the parcel layer").format(parcel=row.parcel_id)))
     return issues
 
 
@@ -190,7 +199,7 @@ def fix_geometry(layer: gpd.GeoDataFrame, ids: pd.Series | None = None) -> tuple
         The repaired layer and one line per change, naming the parcel.
     """
     out = layer.copy()
-    names = ids.astype(str).to_numpy() if ids is not None else np.array([f"row {i + 1}" for i in range(len(layer))], dtype=object)
+    names = ids.astype(str).to_numpy() if ids is not None else _ids(layer, None)
     geoms = out.geometry.values
     changes: list[str] = []
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
@@ -199,12 +208,12 @@ def fix_geometry(layer: gpd.GeoDataFrame, ids: pd.Series | None = None) -> tuple
         fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
         geoms = geoms.copy()
         for i, reason in zip(np.flatnonzero(invalid), shapely.is_valid_reason(geoms[invalid]), strict=True):
-            changes.append(f"{names[i]}: made valid ({reason})")
+            changes.append(_("{name}: made valid ({reason})").format(name=names[i], reason=reason))
         geoms[invalid] = fixed
         out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
     empty = shapely.is_missing(out.geometry.values) | shapely.is_empty(out.geometry.values)
     for i in np.flatnonzero(empty):
-        changes.append(f"{names[i]}: dropped (empty geometry)")
+        changes.append(_("{name}: dropped (empty geometry)").format(name=names[i]))
     return out.loc[~empty], changes
 
 

@@ -40,6 +40,7 @@ import pandas as pd
 from landkit.config import Valuation
 from landkit.errors import DataError
 from landkit.formula import check_expression, evaluate_condition
+from landkit.i18n import _
 from landkit.parcels import first_flagged
 
 log = logging.getLogger(__name__)
@@ -116,8 +117,9 @@ def building_share(parcels: pd.DataFrame, spec: Valuation, *, year: int, lease_l
     if unknown.any():
         first, pid = first_flagged(parcels, unknown)
         raise DataError(
-            f"parcels: parcel {pid}: structure class `{recorded[first]}` ({int(unknown.sum())} parcel(s) in all) is not one of "
-            f"{', '.join(spec.structures)}; add it under valuation.structures in the project file"
+            _("parcels: parcel {parcel}: structure class `{structure}` ({n} parcel(s) in all) is not one of "
+              "{structures}; add it under valuation.structures in the project file").format(
+                parcel=pid, structure=recorded[first], n=int(unknown.sum()), structures=", ".join(spec.structures))
         )
     structure = recorded.where(recorded.notna(), np.where(floor > 0, spec.default_structure, None))
     life = structure.map({k: v.life_years for k, v in spec.structures.items()}).astype(float)
@@ -193,7 +195,8 @@ def assess_value(
     out["value_missing_reason"] = reason
     missing = int((reason != "").sum())
     if missing:
-        log.warning("%d parcel(s) have no value (no price for their use or zone): see value_missing_reason", missing)
+        log.warning("%s", _("{n} parcel(s) have no value (no price for their use or zone): see value_missing_reason")
+                    .format(n=missing))
     return out
 
 

@@ -166,6 +166,69 @@ def test_a_library_error_in_chinese_and_in_english(monkeypatch):
         parse_crs("EPSG:nonsense", what="parcels.shp")
 
 
+def _missing_parcels(tmp_path: Path) -> list[str]:
+    return ["validate", str(tmp_path / "missing.gpkg")]
+
+
+def _unknown_key(tmp_path: Path) -> list[str]:
+    project = tmp_path / "landkit.yaml"
+    project.write_text("unknown_key: 1\n", encoding="utf-8")
+    return ["validate", "-c", str(project)]
+
+
+def _output_exists(tmp_path: Path) -> list[str]:
+    (tmp_path / "landkit.yaml").write_text("# mine\n", encoding="utf-8")
+    return ["init", str(tmp_path / "landkit.yaml")]
+
+
+def _unreachable_database(tmp_path: Path) -> list[str]:
+    return ["validate", "postgresql://planner@127.0.0.1:1/park?table=parcels"]  # nothing listens on port 1
+
+
+@pytest.mark.parametrize("args, chinese_message, english_message", [
+    (_missing_parcels, "错误：parcels：找不到文件：", "Error: parcels: file not found: "),
+    (_unknown_key, "：未知的设置项 `unknown_key`；请对照 `landkit init` 的模板检查拼写",
+     ": unknown key `unknown_key`; check its spelling against `landkit init`'s template"),
+    (_output_exists, " 已存在；要覆盖它请加 --overwrite，或换一个输出位置",
+     " exists; pass --overwrite to replace it, or choose another output"),
+    (_unreachable_database, "错误：parcels：无法连接到 127.0.0.1:1 上的 PostgreSQL 服务器",
+     "Error: parcels: cannot reach the PostgreSQL server at 127.0.0.1:1"),
+], ids=["missing parcel file", "unknown config key", "output exists", "unreachable database"])
+def test_library_errors_are_chinese_by_default_and_english_with_lang_en(monkeypatch, tmp_path, args, chinese_message,
+                                                                         english_message):
+    monkeypatch.setenv("LANDKIT_LANG", "zh")
+    command = args(tmp_path)
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 1 and chinese_message in result.output, result.output
+    assert "Error" not in result.output and english_message not in result.output
+    english = CliRunner().invoke(cli, ["--lang", "en", *command])
+    assert english.exit_code == 1 and english_message in english.output, english.output
+    assert "错误" not in english.output
+
+
+def test_configuration_and_check_messages_follow_the_language(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from landkit.config import load_config
+    from landkit.errors import ConfigError
+    from landkit.validate import check_ids
+
+    project = tmp_path / "p.yaml"
+    project.write_text("assessment:\n  tracks:\n    - {name: t, label_zh: 甲, label_en: A, weights: {tax_per_mu: 50}}\n",
+                       encoding="utf-8")
+    frame = pd.DataFrame({"parcel_id": ["P1", "P1", None]})
+    monkeypatch.setenv("LANDKIT_LANG", "zh")
+    with pytest.raises(ConfigError, match=r"：设置项 `assessment\.tracks\.0\.weights` = .*权重之和必须为 100，现在是 50"):
+        load_config(project)
+    assert [i.message for i in check_ids(frame, kind="parcels", id_col="parcel_id")] == [
+        "parcel_id 为空", "parcel_id 重复出现 2 次"]
+    monkeypatch.setenv("LANDKIT_LANG", "en")
+    with pytest.raises(ConfigError, match=r": key `assessment\.tracks\.0\.weights` = .*weights must sum to 100, they sum to 50"):
+        load_config(project)
+    assert [i.message for i in check_ids(frame, kind="parcels", id_col="parcel_id")] == [
+        "parcel_id is empty", "parcel_id appears 2 times"]
+
+
 def test_progress_stages_and_log_levels_are_chinese(monkeypatch, caplog):
     monkeypatch.setenv("LANDKIT_LANG", "zh")
     monkeypatch.setattr(logging.getLogger("landkit"), "propagate", True)  # the command line turns it off

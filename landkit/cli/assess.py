@@ -51,7 +51,7 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     if out_lang is not None:
         project = project.model_copy(update={"map": project.map.model_copy(update={"lang": out_lang})})
     if project.inputs.parcels is None:
-        raise click.UsageError("give PARCELS, or a project file (-c) that names inputs.parcels")
+        raise click.UsageError(_("give PARCELS, or a project file (-c) that names inputs.parcels"))
     check_writable([out_dir / name for name in OUTPUT_FILES], overwrite=overwrite)
     target = _db_target(db, schema, overwrite=overwrite)
     quiet = click.get_current_context().find_root().obj.get("verbosity", 0) < 0
@@ -73,10 +73,10 @@ def _db_target(db: str | None, schema: str | None, *, overwrite: bool) -> DbTarg
     """The --db target, checked before any work (reachable, writable, no table in the way)."""
     if db is None:
         if schema is not None:
-            raise click.UsageError("--schema names where --db writes: give --db postgresql://... too")
+            raise click.UsageError(_("--schema names where --db writes: give --db postgresql://... too"))
         return None
     if not is_db_url(db):
-        raise click.BadParameter("give a postgresql:// URL, e.g. postgresql://planner@gis-server:5432/park", param_hint="--db")
+        raise click.BadParameter(_("give a postgresql:// URL, e.g. postgresql://planner@gis-server:5432/park"), param_hint="--db")
     target = DbTarget(db, schema or DEFAULT_SCHEMA, overwrite=overwrite)
     check_target(target)
     return target

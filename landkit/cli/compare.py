@@ -8,6 +8,7 @@ import click
 
 from landkit.cli.options import config_opt, echo, load_project, overwrite_opt
 from landkit.compare import OUTPUT_FILES, compare_runs, headline_lines, read_run, write_comparison
+from landkit.i18n import _
 from landkit.output import check_writable
 
 
@@ -37,4 +38,4 @@ def command(run_a: str, run_b: str, out_dir: Path, lang: str, config_path, overw
     for line in headline_lines(comparison.summary):
         echo(line)
     for path in paths:
-        echo(f"Wrote {path}")
+        echo(_("Wrote {path}").format(path=path))

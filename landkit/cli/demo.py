@@ -8,6 +8,7 @@ import click
 
 from landkit.cli.options import overwrite_opt
 from landkit.demo import DEMO_STAGES, NEXT_YEAR_PROJECT, RUN_STAGES, find_sample, run_demo
+from landkit.i18n import _
 from landkit.progress import Progress
 
 
@@ -23,11 +24,11 @@ def command(data: Path | None, output: Path, maps: Path, overwrite: bool) -> Non
     OUTPUT/2026 and compares the two years into OUTPUT/compare (map: MAPS/minhang_compare.html).
     """
     project_file = find_sample(data)
-    click.echo(f"Sample project: {project_file} (synthetic data)")
+    click.echo(_("Sample project: {path} (synthetic data)").format(path=project_file))
     quiet = click.get_current_context().find_root().obj.get("verbosity", 0) < 0
     stages = DEMO_STAGES if project_file.with_name(NEXT_YEAR_PROJECT).exists() else RUN_STAGES
     with Progress(stages, enabled=not quiet) as progress:
         written = run_demo(project_file, output, maps_dir=maps, overwrite=overwrite, echo=click.echo, stage=progress)
-    click.echo("Wrote:")
+    click.echo(_("Wrote:"))
     for path in written:
         click.echo(f"  {path}")

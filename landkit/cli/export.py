@@ -9,6 +9,7 @@ import click
 from landkit.cli.options import PathOrURL, config_opt, load_project, overwrite_opt, run_schema_opt
 from landkit.errors import InputError
 from landkit.export import NAME_STYLES, default_name_style, export_files, export_layer, read_source_names
+from landkit.i18n import _
 from landkit.labels import labels_for, value_labels
 from landkit.output import check_writable
 from landkit.runs import list_layers, open_run, read_layer
@@ -48,7 +49,8 @@ def command(run, layer: str, schema, output: Path, encoding: str, names: str | N
     store = open_run(run, schema=schema)
     layers = list_layers(store)
     if layer not in layers:
-        raise InputError(f"{store.label} has no layer `{layer}`; layers: {', '.join(layers)}")
+        raise InputError(_("{run} has no layer `{layer}`; layers: {layers}").format(
+            run=store.label, layer=layer, layers=", ".join(layers)))
     style = names or default_name_style(output, lang=lang, encoding=encoding)
     check_writable(export_files(output, style), overwrite=overwrite)
     frame = read_layer(store, layer)
@@ -57,4 +59,4 @@ def command(run, layer: str, schema, output: Path, encoding: str, names: str | N
     sources = read_source_names(store.folder, layer)
     for path in export_layer(output, frame, labels, encoding=encoding, lang=lang, layer_name=layer,
                              values=value_labels(project, lang), names=style, sources=sources):
-        click.echo(f"Wrote {path}")
+        click.echo(_("Wrote {path}").format(path=path))

@@ -10,6 +10,7 @@ import pandas as pd
 
 from landkit.cli.options import run_schema_opt
 from landkit.history import read_runs, runs_records
+from landkit.i18n import _
 
 #: Columns shown, with their Chinese and English headers.
 SHOWN = {
@@ -87,7 +88,7 @@ def command(run: str, schema: str | None, lang: str, as_json: bool) -> None:
     input hashes, and the headline figures. Runs replaced with --overwrite keep their row.
     """
     if schema is not None and not run.strip().lower().startswith(("postgresql://", "postgres://")):
-        raise click.UsageError("--schema goes with a postgresql:// URL")
+        raise click.UsageError(_("--schema goes with a postgresql:// URL"))
     runs = read_runs(run, schema=schema)
     if as_json:
         click.echo(json.dumps(runs_records(runs), ensure_ascii=False, indent=2))

@@ -27,7 +27,7 @@ def starter_text(*, full: bool = False) -> str:
     starter = resources.files("landkit.profiles").joinpath("project.yaml").read_text(encoding="utf-8")
     if not full:
         return starter
-    head, _, crs_part = starter.partition("\ncrs:")
+    head, _sep, crs_part = starter.partition("\ncrs:")
     profile = default_profile_text().replace("version: 1\nname: landkit\n", "version: 1\n")
     profile = profile.replace("# inputs: set in the project file (paths relative to it). See `landkit init`.\n", "")
     return head.rstrip() + "\n\n# ---- the default profile, to edit ----\n" + profile
@@ -144,9 +144,10 @@ def command(path: Path, full: bool, from_parcels, enterprises, sheet, layer, enc
     you to confirm; the columns of each input and what they were read as are printed.
     """
     if full and from_parcels is not None:
-        raise click.UsageError("--full and --from do not go together: write the mapped file, then add keys from `landkit init --full`")
+        raise click.UsageError(_("--full and --from do not go together: write the mapped file, then add keys from "
+                                 "`landkit init --full`"))
     if from_parcels is None and (enterprises or sheet or layer or encoding or crs):
-        raise click.UsageError("-e, --sheet, --layer, --encoding and --crs go with --from PARCELS")
+        raise click.UsageError(_("-e, --sheet, --layer, --encoding and --crs go with --from PARCELS"))
     check_writable([path], overwrite=overwrite)
     if from_parcels is None:
         text = starter_text(full=full)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from landkit.cli.options import PathOrURL, echo, overwrite_opt, run_config_opt, run_project, run_schema_opt
+from landkit.i18n import _
 from landkit.output import check_writable
 from landkit.runs import open_run
 from landkit.webmap import BASEMAPS, build_map, layers_from_run, write_map
@@ -28,10 +29,10 @@ def command(run, output: Path | None, schema, lang, basemap, tianditu_key, cdn, 
     postgresql://.../db?schema=NAME that `landkit assess --db` wrote) as an interactive map."""
     store = open_run(run, schema=schema)
     if output is None and store.folder is None:
-        raise click.UsageError("a run in a database has no folder: give the HTML file with -o")
+        raise click.UsageError(_("a run in a database has no folder: give the HTML file with -o"))
     output = output or store.folder / "map.html"
     check_writable([output], overwrite=overwrite)
     project = run_project(store, config_path)
     html = build_map(layers_from_run(store), project, lang=lang, basemap=basemap, tianditu_key=tianditu_key, cdn=cdn)
     write_map(output, html)
-    echo(f"Wrote {output} ({len(html.encode()) / 1e6:.1f} MB)")
+    echo(_("Wrote {path} ({size:.1f} MB)").format(path=output, size=len(html.encode()) / 1e6))

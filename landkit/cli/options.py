@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from landkit.config import Project, load_config
+from landkit.i18n import _
 from landkit.postgis import is_db_url
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def echo(message: str = "") -> None:
 def schema_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A schema name, never empty (an empty --schema is a mistake, not the default)."""
     if value is not None and not value.strip():
-        raise click.BadParameter("is empty: give a schema name, or leave --schema out for the default", param=param)
+        raise click.BadParameter(_("is empty: give a schema name, or leave --schema out for the default"), param=param)
     return value
 
 
@@ -141,15 +142,15 @@ def run_project(store: RunStore, config_path: Path | None) -> Project:
         return load_project(config_path)
     manifest = store.folder / MANIFEST_NAME if store.folder is not None else None
     if manifest is None or not manifest.exists():
-        logging.getLogger("landkit").warning("%s records no settings: using the default profile (give the project file "
-                                             "with -c)", store.label)
+        logging.getLogger("landkit").warning("%s", _("{run} records no settings: using the default profile (give the "
+                                                   "project file with -c)").format(run=store.label))
         return load_project(None, find_project_file=False)
     config = json.loads(manifest.read_text(encoding="utf-8")).get("config")
     try:
         return Project.model_validate({**config, "base_dir": str(store.folder)})
     except (ValidationError, ConfigError, TypeError) as exc:  # a run of another landkit version
-        raise ConfigError(f"{manifest}: the run's settings do not load in this landkit ({str(exc).splitlines()[0]}); "
-                          f"give the project file with -c") from None
+        raise ConfigError(_("{manifest}: the run's settings do not load in this landkit ({error}); give the project file "
+                            "with -c").format(manifest=manifest, error=str(exc).splitlines()[0])) from None
 
 
 def _source(path: Path | str, **extra: str | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import click
 from landkit.cli.options import PathOrURL, echo, run_config_opt, run_project, run_schema_opt
 from landkit.cli.relist import relisted, restyled
 from landkit.errors import InputError
+from landkit.i18n import _
 from landkit.output import write_json
 from landkit.rings import assess_rings
 from landkit.runs import list_layers, open_run, read_layer, replace_layers
@@ -30,11 +31,12 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
     store = open_run(run, schema=schema)
     project = run_project(store, config_path)
     if not project.rings.designated:
-        raise InputError("the project defines no rings: list each ring's blocks under rings.designated")
+        raise InputError(_("the project defines no rings: list each ring's blocks under rings.designated"))
     present = set(list_layers(store))
     for needed in ("parcels", "blocks"):
         if needed not in present:
-            raise InputError(f"{store.label} has no `{needed}` layer; run `landkit assess` with blocks first")
+            raise InputError(_("{run} has no `{layer}` layer; run `landkit assess` with blocks first").format(
+                run=store.label, layer=needed))
     stored = {name: read_layer(store, name) for name in ("parcels", "blocks", "roads", "core_sites") if name in present}
     out_crs = stored["parcels"].crs
     read = {name: frame.to_crs(project.crs.working) for name, frame in stored.items()}
@@ -53,8 +55,9 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
     if store.folder is not None:
         summary = {"profiles": profile.to_dict("records"), "disagreements": result.disagreements.to_dict("records"), **result.report}
         write_json(store.folder / "rings.json", summary)
-        echo(f"Rings written into {store.gpkg} (layers {written}) and {store.folder / 'rings.json'}")
+        echo(_("Rings written into {gpkg} (layers {layers}) and {json}").format(
+            gpkg=store.gpkg, layers=written, json=store.folder / "rings.json"))
     else:
-        echo(f"Rings written into {store.label} (tables {written})")
+        echo(_("Rings written into {run} (tables {tables})").format(run=store.label, tables=written))
     for row in result.disagreements.itertuples():
         echo(f"  {row.block_id}: {row.reason}")

@@ -10,6 +10,7 @@ import geopandas as gpd
 from landkit.cli.options import PathOrURL, echo, run_config_opt, run_project, run_schema_opt
 from landkit.cli.relist import relisted, restyled
 from landkit.errors import InputError
+from landkit.i18n import _
 from landkit.output import write_json
 from landkit.runs import list_layers, open_run, read_layer, replace_layers
 from landkit.scatter import PARCEL_COLUMNS, assess_scatter
@@ -32,7 +33,7 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
     project = run_project(store, config_path)
     present = set(list_layers(store))
     if "parcels" not in present:
-        raise InputError(f"{store.label} has no `parcels` layer; run `landkit assess` first")
+        raise InputError(_("{run} has no `parcels` layer; run `landkit assess` first").format(run=store.label))
     parcels = read_layer(store, "parcels")
     out_crs = parcels.crs
     blocks = read_layer(store, "blocks").to_crs(project.crs.working) if "blocks" in present else None
@@ -48,8 +49,8 @@ def command(run: Path | str, schema: str | None, config_path: Path | None) -> No
     replace_layers(store, layers)
     if store.folder is not None:
         write_json(store.folder / "scatter.json", {"before_after": result.before_after.to_dict("records"), "report": result.report})
-        echo(f"小而散 written into {store.gpkg} (layers clusters, scatter_metrics, scatter_before_after)")
+        echo(_("小而散 written into {gpkg} (layers clusters, scatter_metrics, scatter_before_after)").format(gpkg=store.gpkg))
     else:
-        echo(f"小而散 written into {store.label} (tables clusters, scatter_metrics, scatter_before_after)")
+        echo(_("小而散 written into {run} (tables clusters, scatter_metrics, scatter_before_after)").format(run=store.label))
     for row in result.before_after.itertuples():
         echo(f"  {row.metric}: {row.before:,.2f} → {row.after:,.2f}")

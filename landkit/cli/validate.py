@@ -62,9 +62,9 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
         enterprises=enterprises, sheet=sheet, blocks=blocks,
     )
     if project.inputs.parcels is None:
-        raise click.UsageError("give PARCELS, or a project file (-c) that names inputs.parcels")
+        raise click.UsageError(_("give PARCELS, or a project file (-c) that names inputs.parcels"))
     if fix and output is None:
-        raise click.UsageError("--fix writes a repaired copy: give its path with -o (e.g. -o parcels_fixed.gpkg)")
+        raise click.UsageError(_("--fix writes a repaired copy: give its path with -o (e.g. -o parcels_fixed.gpkg)"))
     targets = [p for p in (report,) if p] + (vector_parts(output) if fix and output else [])
     check_writable(targets, overwrite=overwrite)
 

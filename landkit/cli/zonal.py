@@ -14,6 +14,7 @@ from landkit.labels import labels_for, value_labels
 from landkit.output import check_writable, vector_parts
 from landkit.raster import assess_rasters
 from landkit.results import to_output
+from landkit.i18n import _
 
 
 @click.command("zonal")
@@ -34,24 +35,24 @@ def command(parcels, rasters, band, stats, categorical, output, layer, encoding,
     """Summarise rasters over PARCELS with exact pixel coverage (a half-covered pixel counts half)."""
     project = load_project(config_path, parcels=parcels, layer=layer, encoding=encoding, crs=crs)
     if project.inputs.parcels is None:
-        raise click.UsageError("give PARCELS, or a project file (-c) that names inputs.parcels")
+        raise click.UsageError(_("give PARCELS, or a project file (-c) that names inputs.parcels"))
     if rasters:
         wanted = ["majority"] if categorical else [s.strip() for s in stats.split(",") if s.strip()]
         allowed = ("mean", "sum", "min", "max", "count", "std")
         unknown = [s for s in wanted if s not in (*allowed, "majority")]
         if unknown:
-            raise click.BadParameter(f"unknown statistic(s) {', '.join(unknown)}; choose from {', '.join(allowed)}",
-                                     param_hint="--stats")
+            raise click.BadParameter(_("unknown statistic(s) {unknown}; choose from {allowed}").format(
+                unknown=", ".join(unknown), allowed=", ".join(allowed)), param_hint="--stats")
         sources = [(RasterSource(name=p.stem, path=str(p), band=band, kind="categorical" if categorical else "continuous",
                                  stats=wanted), p) for p in rasters]
     else:
         sources = [(r, project.resolve(r.path)) for r in project.inputs.rasters]
     if not sources:
-        raise click.UsageError("no raster: give --raster or list inputs.rasters in the project file")
+        raise click.UsageError(_("no raster: give --raster or list inputs.rasters in the project file"))
     check_writable(vector_parts(output), overwrite=overwrite)
     data = load_dataset(project)
     table = assess_rasters(data.parcels, sources, storey_height_m=project.surfaces.storey_height_m)
     keep = ["parcel_id", "area_m2", data.parcels.geometry.name]
     result = to_output(data.parcels[keep].join(table), project, data)
     for path in export_layer(output, result, labels_for(project), layer_name="zonal", values=value_labels(project)):
-        echo(f"Wrote {path}")
+        echo(_("Wrote {path}").format(path=path))
