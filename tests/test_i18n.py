@@ -19,14 +19,14 @@ import pytest
 from click.testing import CliRunner
 
 from landkit import i18n
-from landkit.cli.main import LogFormatter, _lang_before_command, cli, help_paragraphs, help_texts
+from landkit.cli.main import LogFormatter, _lang_before_command, all_commands, cli, command_summary, help_paragraphs, help_texts
 from landkit.crs import parse_crs
 from landkit.errors import CRSError
 from landkit.progress import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
 LANDKIT = str(Path(sys.executable).parent / "landkit")  # the console script the package installs
-COMMANDS = sorted(cli.commands)
+COMMANDS = sorted(all_commands())
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -264,7 +264,7 @@ def test_quiet_after_the_command(tmp_path):
 
 def test_every_command_takes_v_and_q():
     for name in COMMANDS:
-        options = {opt for param in cli.commands[name].params for opt in param.opts}
+        options = {opt for param in all_commands()[name].params for opt in param.opts}
         assert {"-v", "--verbose", "-q", "--quiet"} <= options, name
 
 
@@ -307,3 +307,15 @@ def test_help_msgids_ignore_line_breaks_but_keep_raw_blocks():
         Second\tparagraph.
         """) == ["First line continues.", "Second paragraph."]
     assert help_paragraphs("Text.\n\n\b\nkeep  this\n  as is\f hidden") == ["Text.", "\b\nkeep  this\n  as is"]
+
+
+def test_commands_load_lazily_and_list_from_their_docstrings():
+    """`landkit --help` imports no command module (nor geopandas); its list is each command's docstring."""
+    code = ("import sys; from landkit.cli.main import main; sys.argv = ['landkit', '--help']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "loaded = [m for m in sys.modules if m.startswith('landkit.cli.') and m != 'landkit.cli.main']\n"
+            "print('LOADED', loaded, 'geopandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "LANDKIT_LANG": "en"})
+    assert "LOADED [] False" in done.stdout, done.stdout[-500:] + done.stderr[-500:]
+    for name, command in all_commands().items():  # the docstring read from the source is the command's help
+        assert help_paragraphs(command_summary(name)) == help_paragraphs(command.__dict__["_landkit_english"]["help"]), name

@@ -11,11 +11,16 @@ line starts, so no command module needs to know about languages.
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib
+import importlib.util
 import inspect
 import logging
 import re
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
@@ -40,20 +45,38 @@ class LandkitGroup(click.Group):
             localize(self)
         return super().parse_args(ctx, args)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands' names, loaded or not (sorted, as click lists them)."""
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """The command ``name``, its module imported the first time it is asked for.
+
+        Commands load lazily: `landkit --help` and a command's own run import only what that
+        command needs (geopandas and the rest are not loaded to list the commands).
+        """
+        if name not in self.commands and name in COMMANDS:
+            command = importlib.import_module(COMMANDS[name]).command
+            self.add_command(with_verbosity_options(command), name)
+            localize(command)
+        return self.commands.get(name)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """List the commands with their short help, shortened to one line as click does in English
-        (click counts characters; a Chinese character takes two columns)."""
-        if language() == "en":
-            return super().format_commands(ctx, formatter)
-        commands: list[tuple[str, click.Command]] = []
-        for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None and not command.hidden:
-                commands.append((name, command))
-        if not commands:
+        """List the commands with their short help, shortened to one line (a Chinese character takes
+        two columns), from each command's docstring read without importing its module."""
+        names = self.list_commands(ctx)
+        if not names:
             return None
-        limit = formatter.width - 6 - max(len(name) for name, _cmd in commands)
-        rows = [(name, shorten(cmd.get_short_help_str(limit), limit)) for name, cmd in commands]
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            first = (help_paragraphs(self.commands[name].__dict__.get(_ENGLISH, {}).get("help") or self.commands[name].help)
+                     if name in self.commands else help_paragraphs(command_summary(name)))[:1]
+            english = first[0] if first else ""
+            if language() == "en":
+                rows.append((name, click.utils.make_default_short_help(english, limit)))
+            else:
+                rows.append((name, shorten(_short_help(english) or english, limit)))
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
         return None
@@ -273,7 +296,8 @@ def help_texts(command: click.Command, path: str = "landkit") -> Iterator[tuple[
             if param.required:
                 yield "required", f"{option} [required]"  # click translates it, but it is no literal there
     yield "Show this message and exit.", f"{path} --help"
-    for name, sub in getattr(command, "commands", {}).items():
+    subs = all_commands() if command is cli else getattr(command, "commands", {})
+    for name, sub in subs.items():
         yield from help_texts(sub, f"{path} {name}")
 
 
@@ -299,14 +323,28 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     configure_logging(verbosity)
 
 
-def _register() -> None:
-    from landkit.cli import assess, compare, demo, export, history, init, map, rings, scatter, validate, zonal
-
-    for module in (init, validate, assess, rings, scatter, zonal, export, map, history, compare, demo):
-        cli.add_command(with_verbosity_options(module.command))
+#: The commands: name → the module whose ``command`` it is (imported when the command is used).
+COMMANDS = {name: f"landkit.cli.{name}" for name in
+            ("init", "validate", "assess", "rings", "scatter", "zonal", "export", "map", "history", "compare", "demo")}
 
 
-_register()
+@functools.cache
+def command_summary(name: str) -> str:
+    """Return the docstring of command ``name`` read from its module's source, without importing it."""
+    spec = importlib.util.find_spec(COMMANDS[name])
+    if spec is None or spec.origin is None:
+        return ""
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    function = next((node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "command"), None)
+    return (ast.get_docstring(function) or "") if function is not None else ""
+
+
+def all_commands() -> dict[str, click.Command]:
+    """Every command, loaded (for the message catalogue and the tests)."""
+    ctx = click.Context(cli)
+    return {name: command for name in cli.list_commands(ctx) if (command := cli.get_command(ctx, name)) is not None}
+
+
 install_click_translations()  # after the commands are declared: click's default help texts stay English msgids
 
 
