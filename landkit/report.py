@@ -2,7 +2,10 @@
 
 :func:`build_report` turns an :class:`~landkit.assess.AssessmentResult` into one HTML page that
 needs nothing else: CSS inline, charts drawn with matplotlib and inlined as PNG data URIs, no
-script and no external address (only the map links the caller passes). It prints on A4 portrait
+script and no external address (only the map links the caller passes). The page comes from the
+template ``landkit/templates/report.html.j2`` (its style sheet ``report.css``): the functions here
+compute what each section shows (:class:`Section`, a list of :class:`Piece`), as plain text that the
+template escapes; no HTML is written in Python. It prints on A4 portrait
 with a page break before each major section; every table fits the printable width (186 mm), a
 table too wide for it being split into two with its first columns repeated (:func:`_table`).
 :func:`write_report` writes it atomically.
@@ -19,7 +22,8 @@ are in :data:`TEXT`, and the columns :mod:`landkit.labels` does not label yet in
 shares are percentages under a ``(%)`` header, money in 万元 whole (亿元 with one decimal in the
 headline), other figures with the decimals their size needs (:func:`auto_decimals`); booleans
 read 是/否 and coded values (rings, grades, paths, statuses …) their names. No column of the data
-is shown under its name, and none twice. Every text that comes from data is escaped.
+is shown under its name, and none twice. Every text that comes from data is escaped (by the
+template's autoescape).
 
 Charts need a font with Chinese glyphs (Noto Sans CJK, Source Han Sans, WenQuanYi …; on Debian
 ``apt-get install fonts-wqy-microhei``). Without one the charts are labelled in English and a
@@ -29,7 +33,6 @@ warning is logged; the page's text stays in the chosen language.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import logging
 import math
@@ -37,8 +40,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -60,6 +64,7 @@ from landkit.labels import (
 )
 from landkit.output import atomic_path
 from landkit.performance import GRADES, UNGRADED
+from landkit.templates import render
 from landkit.units import M2_PER_HA, M2_PER_MU
 
 if TYPE_CHECKING:
@@ -214,53 +219,8 @@ _CJK_FILE = re.compile(r"wqy|noto\w*cjk|notosanssc|sourcehan|droidsansfallback|s
 #: Resolution of the charts (dots per inch).
 DPI = 110
 
-CSS = """
-:root { --ink: #222; --muted: #666; --rule: #d0d0d0; --band: #f4f6f8; --accent: #2c7bb6; }
-* { box-sizing: border-box; }
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-  "WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif; color: var(--ink); margin: 0 auto;
-  max-width: 202mm; padding: 12mm 8mm; font-size: 10.5pt; line-height: 1.5; }
-h1 { font-size: 18pt; margin: 0 0 1mm; }
-p.subtitle { font-size: 13pt; margin: 0 0 2mm; }
-h2 { font-size: 14pt; border-bottom: 2px solid var(--accent); padding-bottom: 1mm; margin: 8mm 0 3mm; }
-h3 { font-size: 11.5pt; margin: 5mm 0 2mm; }
-p.meta, p.note, footer { color: var(--muted); font-size: 9pt; }
-p.synthetic { border: 1px solid #e0b000; background: #fff8dc; padding: 2mm 3mm; }
-nav ol { columns: 2; font-size: 9.5pt; }
-a { color: var(--accent); }
-dl.headline { display: grid; grid-template-columns: repeat(4, 1fr); gap: 2mm; margin: 0; }
-dl.headline div { background: var(--band); border-radius: 2mm; padding: 2mm 3mm; }
-dl.headline dt { font-size: 8.5pt; color: var(--muted); }
-dl.headline dd { margin: 0; font-size: 13pt; font-weight: bold; }
-dl.headline dd .unit { font-size: 9pt; font-weight: normal; margin-left: 1mm; }
-table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; font-size: 9pt; }
-th, td { border-bottom: 1px solid var(--rule); padding: 1mm 1.5mm; text-align: left; vertical-align: top; }
-th { background: var(--band); font-weight: bold; white-space: normal; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.num, td.nowrap { white-space: nowrap; }
-td.name { min-width: 6.5em; }
-table.wide { font-size: 8pt; }
-caption { caption-side: top; text-align: left; font-size: 9pt; color: var(--muted); padding-bottom: 1mm; }
-tr.total td { font-weight: bold; border-top: 1.5px solid var(--ink); }
-td.met { color: #1a7f37; font-weight: bold; }
-td.unmet { color: #c62828; font-weight: bold; }
-span.swatch { display: inline-block; width: 3mm; height: 3mm; margin-right: 1.5mm; border: 1px solid #888;
-  vertical-align: middle; }
-figure { margin: 2mm 0 4mm; text-align: center; }
-figure img { max-width: 100%; height: auto; }
-figcaption { font-size: 9pt; color: var(--muted); }
-@page { size: A4; margin: 15mm 12mm; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
-  nav { display: none; }
-  section.major { break-before: page; page-break-before: always; }
-  h2, h3 { break-after: avoid; page-break-after: avoid; }
-  tr, figure, dl.headline div { break-inside: avoid; page-break-inside: avoid; }
-  thead { display: table-header-group; break-after: avoid; page-break-after: avoid; }
-  caption { break-after: avoid; page-break-after: avoid; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
+#: The report's style sheet (``landkit/templates/report.css``, which the template includes).
+CSS = resources.files("landkit.templates").joinpath("report.css").read_text(encoding="utf-8")
 
 _SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)", re.I)
 _ALLOWED_SCHEMES = ("http:", "https:", "file:")
@@ -364,10 +324,6 @@ def auto_decimals(values: Iterable[Any]) -> int:
     return 3 if largest > 0 else 0
 
 
-def _e(text: Any) -> str:
-    return html.escape("" if _missing(text) else str(text), quote=True)
-
-
 class _Page:
     """The language-dependent strings of one report."""
 
@@ -418,7 +374,7 @@ class _Page:
     def with_unit(self, text: str, unit: str) -> str:
         return f"{text}({unit})" if unit else text
 
-    def table(self, headers: Sequence[Any], rows: Iterable[Sequence[Any]], **kw: Any) -> str:
+    def table(self, headers: Sequence[Any], rows: Iterable[Sequence[Any]], **kw: Any) -> Piece:
         """:func:`_table` with the page's word for a continued table."""
         return _table(headers, rows, continued=self.t("continued"), **kw)
 
@@ -471,27 +427,104 @@ class _Page:
         return label.unit if (self.lang == "zh" and label) else ""
 
 
-# --- HTML pieces ---------------------------------------------------------------------------------
+# --- what the template shows ---------------------------------------------------------------------
 
 
 class Cell:
-    """A table cell: text (escaped on output) or ready HTML, with an optional CSS class."""
+    """A table cell: its text (plain, escaped by the template), a CSS class and a colour swatch.
 
-    __slots__ = ("text", "raw", "cls")
+    Parameters
+    ----------
+    text : any
+        The value shown (``str()`` of it; nothing when missing).
+    cls : str
+        CSS class of the cell (``num``, ``nowrap``, ``name``, ``met`` …).
+    swatch : str
+        A colour (``#1a9641``) drawn as a small square before the text; none when empty.
+    """
 
-    def __init__(self, text: Any = "", *, raw: bool = False, cls: str = "") -> None:
-        self.text, self.raw, self.cls = text, raw, cls
+    __slots__ = ("text", "cls", "swatch")
 
-    def render(self, tag: str = "td") -> str:
-        body = str(self.text) if self.raw else _e(self.text)
-        if tag == "th" and not self.raw:  # a header may break before its unit: "Tax gain" / "(10k yuan)"
-            body = body.replace("(", "<wbr>(")
-        cls = f' class="{self.cls}"' if self.cls else ""
-        return f"<{tag}{cls}>{body}</{tag}>"
+    def __init__(self, text: Any = "", *, cls: str = "", swatch: str = "") -> None:
+        self.text, self.cls, self.swatch = text, cls, swatch
+
+    @property
+    def shown(self) -> str:
+        """The text shown: ``str()`` of the value, empty when it is missing."""
+        return "" if _missing(self.text) else str(self.text)
 
 
 def num(text: str) -> Cell:
+    """Return a cell of a figure (right-aligned, on one line)."""
     return Cell(text, cls="num")
+
+
+class TablePart(NamedTuple):
+    """One printed table: a whole table, or one part of a table split to fit the page (:func:`_table`)."""
+
+    caption: str
+    cls: str
+    head: list[Cell]
+    rows: list[list[Cell]]
+    total: list[Cell] | None
+
+
+class Figure(NamedTuple):
+    """A chart: a PNG as a data URI, and its caption (also its alternative text)."""
+
+    src: str
+    alt: str
+
+
+class Card(NamedTuple):
+    """A headline figure: its key and exact value (``data-*`` attributes), label, text shown and unit."""
+
+    key: str
+    label: str
+    value: str
+    shown: str
+    unit: str
+
+
+class Link(NamedTuple):
+    """A link to a map."""
+
+    title: str
+    href: str
+
+
+class Piece(NamedTuple):
+    """One piece of a section, shown by the template's macro of its ``kind``.
+
+    ``content`` is a text (``heading``: an ``<h3>``, ``note``, ``paragraph``), a list of
+    :class:`TablePart` (``table``), a :class:`Figure`, a list of :class:`Card` (``headline``)
+    or a list of :class:`Link` (``links``).
+    """
+
+    kind: Literal["heading", "note", "paragraph", "table", "figure", "headline", "links"]
+    content: Any
+
+
+class Section(NamedTuple):
+    """A section of the report: its anchor, its title (heading and entry in the contents) and pieces.
+
+    ``major`` sections start a printed page.
+    """
+
+    id: str
+    title: str
+    pieces: list[Piece]
+    major: bool = True
+
+
+def heading(text: str) -> Piece:
+    """Return a sub-heading (``<h3>``)."""
+    return Piece("heading", text)
+
+
+def note(text: str) -> Piece:
+    """Return a note (small grey paragraph)."""
+    return Piece("note", text)
 
 
 # --- fitting tables on A4 ------------------------------------------------------------------------
@@ -559,20 +592,18 @@ def min_text_em(text: str, *, wrap: bool = True) -> float:
 
 
 def _plain(cell: Cell) -> str:
-    """A cell's text without markup."""
-    if cell.raw:
-        return html.unescape(re.sub(r"<[^>]*>", "", str(cell.text)))
-    return "" if _missing(cell.text) else str(cell.text)
+    """A cell's text, as shown."""
+    return cell.shown
 
 
 def cell_min_px(cell: Cell, font_px: float, *, bold: bool = False, header: bool = False) -> float:
     """Return an upper estimate (px) of the narrowest a cell can be: headers wrap, numbers do not."""
     wrap = header or cell.cls not in ("num", "nowrap")
-    text = _plain(cell).replace("(", " (") if header and not cell.raw else _plain(cell)  # <wbr>( in headers
+    text = _plain(cell).replace("(", " (") if header else _plain(cell)  # <wbr>( in headers
     width = min_text_em(text, wrap=wrap) * font_px * (BOLD if bold else 1.0)
     if cell.cls == "name":
         width = max(width, 6.5 * font_px)  # td.name { min-width: 6.5em }
-    if cell.raw and 'class="swatch"' in str(cell.text):
+    if cell.swatch:
         width += SWATCH_PX
     return width + CELL_PADDING_PX
 
@@ -641,8 +672,8 @@ def _cell(value: Any) -> Cell:
 
 
 def _table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, total: Sequence[Any] | None = None,
-           caption: str = "", cls: str = "", keys: int = 1, continued: str = "") -> str:
-    """Return a table as HTML, split into several when it would not fit the printed page.
+           caption: str = "", cls: str = "", keys: int = 1, continued: str = "") -> Piece:
+    """Return a table, split into several when it would not fit the printed page.
 
     Parameters
     ----------
@@ -656,35 +687,30 @@ def _table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, total: Sequ
         Leading columns repeated in each part of a split table.
     continued : str
         Caption of the parts after the first (e.g. 续表).
+
+    Returns
+    -------
+    Piece
+        A ``table`` piece: one :class:`TablePart` per printed table, the keys first in each.
     """
     head = [_cell(h) for h in headers]
     body = [[_cell(v) for v in row] for row in rows]
     last = None if total is None else [_cell(v) for v in total]
     font_px = TABLE_FONT_PX["wide" if "wide" in cls.split() else ""]
     groups = column_groups(column_min_px(head, body, last, font_px), keys)
-    klass = f' class="{cls}"' if cls else ""
     parts = []
     for n, group in enumerate(groups):
         title = caption if n == 0 else (f"{caption} ({continued})" if caption else continued)
-        cap = f"<caption>{_e(title)}</caption>" if title else ""
-        tr = "".join(head[i].render("th") for i in group)
-        trs = "".join("<tr>" + "".join(row[i].render() for i in group) + "</tr>" for row in body)
-        if last is not None:
-            trs += '<tr class="total">' + "".join(last[i].render() for i in group) + "</tr>"
-        parts.append(f"<table{klass}>{cap}<thead><tr>{tr}</tr></thead><tbody>{trs}</tbody></table>")
-    return "".join(parts)
+        parts.append(TablePart(title, cls, [head[i] for i in group], [[row[i] for i in group] for row in body],
+                               None if last is None else [last[i] for i in group]))
+    return Piece("table", parts)
 
 
-def _figure(png: bytes | None, alt: str) -> str:
+def _figure(png: bytes | None, alt: str) -> Piece | None:
+    """Return a chart (a PNG) with its caption, or None without one."""
     if not png:
-        return ""
-    data = base64.b64encode(png).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
-            f"<figcaption>{_e(alt)}</figcaption></figure>")
-
-
-def _swatch(colour: str) -> str:
-    return f'<span class="swatch" style="background:{_e(colour)}"></span>'
+        return None
+    return Piece("figure", Figure("data:image/png;base64," + base64.b64encode(png).decode("ascii"), alt))
 
 
 def _check_href(href: str) -> str:
@@ -818,9 +844,16 @@ CHART_BLOCKS = 15
 
 
 # --- sections ------------------------------------------------------------------------------------
+#
+# Each returns the section as the template shows it (a Section), or None when it has nothing to show.
 
 
-def _headline(result: AssessmentResult, page: _Page) -> str:
+def _section(section_id: str, title: str, pieces: Iterable[Piece | None], *, major: bool = True) -> Section:
+    """Return a section of the pieces given (those that are None left out)."""
+    return Section(section_id, title, [piece for piece in pieces if piece is not None], major)
+
+
+def _headline(result: AssessmentResult, page: _Page) -> Section:
     s = result.summary
     inv = s["inventory"]
     grades = s.get("grades", {})
@@ -857,15 +890,11 @@ def _headline(result: AssessmentResult, page: _Page) -> str:
     if park_score is not None:
         items.append(("park_score", page.t("park_score"), park_score, fmt_number(park_score, 1),
                       page.labels["block_score"].unit))
-    cards = "".join(
-        f'<div><dt>{_e(label)}</dt><dd data-key="{key}" data-value="{_e(repr(float(raw)))}">{_e(shown)}'
-        f'<span class="unit">{_e(page.unit(unit))}</span></dd></div>'
-        for key, label, raw, shown, unit in items
-    )
-    return f'<section id="headline"><h2>{_e(page.t("headline"))}</h2><dl class="headline">{cards}</dl></section>'
+    cards = [Card(key, label, repr(float(raw)), shown, page.unit(unit)) for key, label, raw, shown, unit in items]
+    return _section("headline", page.t("headline"), [Piece("headline", cards)], major=False)
 
 
-def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
+def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> Section:
     by_grade = result.tables["by_grade"]
     total_area = float(by_grade["area_mu"].sum())
     has_tax = "tax_wan" in by_grade
@@ -876,7 +905,7 @@ def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     rows = []
     for row in by_grade.itertuples(index=False):
         grade = str(row.grade)
-        cells = [Cell(_swatch(GRADE_COLOURS.get(grade, "#999999")) + _e(page.grade(grade)), raw=True),
+        cells = [Cell(page.grade(grade), swatch=GRADE_COLOURS.get(grade, "#999999")),
                  num(fmt_int(row.parcels)), num(fmt_number(row.area_mu)),
                  num(fmt_share(row.area_mu / total_area if total_area else float("nan")))]
         if has_tax:
@@ -885,31 +914,28 @@ def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     total = [page.t("total"), num(fmt_int(by_grade["parcels"].sum())), num(fmt_number(total_area)), num(fmt_share(1.0))]
     if has_tax:
         total.append(num(fmt_number(by_grade["tax_wan"].sum())))
-    parts = [f'<section id="grades" class="major"><h2>{_e(page.t("grades"))}</h2>',
-             page.table(headers, rows, total=total),
-             _figure(charts.grades(by_grade), charts.page.t("grade_chart"))]
+    parts = [page.table(headers, rows, total=total), _figure(charts.grades(by_grade), charts.page.t("grade_chart"))]
     by_track = result.tables.get("by_track")
     if by_track is not None and len(by_track):
         names = {t.name: (t.label_zh if page.lang == "zh" else t.label_en) for t in page.project.assessment.tracks}
         grades = [g for g in (*GRADES, UNGRADED) if g in by_track]
         trows = [[names.get(str(r["track"]), page.t("track_none") if not r["track"] else str(r["track"])),
                   *(num(fmt_int(r[g])) for g in grades), num(fmt_int(sum(r[g] for g in grades)))] for _, r in by_track.iterrows()]
-        parts.append(f"<h3>{_e(page.t('by_track'))}</h3>")
+        parts.append(heading(page.t("by_track")))
         n = page.count_unit()
         parts.append(page.table([page.label("track"), *(num(page.with_unit(page.grade(g), n)) for g in grades),
                                  num(page.with_unit(page.t("total"), n))], trows))
     by_listing = result.tables.get("by_listing")
     if by_listing is not None and len(by_listing):
-        lrows = [[Cell(_swatch(GRADE_COLOURS.get(str(r.grade), "#999999")) + _e(page.grade(str(r.grade))), raw=True),
+        lrows = [[Cell(page.grade(str(r.grade)), swatch=GRADE_COLOURS.get(str(r.grade), "#999999")),
                   num(fmt_int(r.inventory)), num(fmt_int(r.watch)), num(fmt_int(getattr(r, "none")))] for r in by_listing.itertuples(index=False)]
         ltotal = [page.t("total"), *(num(fmt_int(by_listing[c].sum())) for c in ("inventory", "watch", "none"))]
-        parts.append(f"<h3>{_e(page.t('by_listing'))}</h3>")
+        parts.append(heading(page.t("by_listing")))
         n = page.count_unit()
         lheaders = [page.label("grade"),
                     *(num(page.with_unit(page.t(k), n)) for k in ("listed_n", "watch_n", "not_listed"))]
         parts.append(page.table(lheaders, lrows, total=ltotal))
-    parts.append("</section>")
-    return "".join(parts)
+    return _section("grades", page.t("grades"), parts)
 
 
 def _ordered_paths(by_path: pd.DataFrame, page: _Page) -> pd.DataFrame:
@@ -927,10 +953,10 @@ def _block_key_name(key: Any, names: dict[str, str], page: _Page) -> tuple[str, 
     return str(key), names.get(str(key), "")
 
 
-def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
+def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> Section:
     inv = result.summary["inventory"]
     listed_n = inv["parcels"]
-    parts = [f'<section id="inventory" class="major"><h2>{_e(page.t("inventory"))}</h2>']
+    parts: list[Piece | None] = []
 
     # by reason
     rows = []
@@ -943,11 +969,11 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
         rows.append([page.reason(code), num(fmt_int(v.get("listed", v["parcels"]))), num(fmt_int(v.get("watch", 0))),
                      num(fmt_share(v.get("listed", v["parcels"]) / listed_n if listed_n else float("nan")))])
     n = page.count_unit()
-    parts.append(f"<h3>{_e(page.t('by_reason'))}</h3>")
+    parts.append(heading(page.t("by_reason")))
     parts.append(page.table([page.t("reason"), num(page.with_unit(page.t("listed_n"), n)),
                              num(page.with_unit(page.t("watch_n"), n)),
                              num(page.with_unit(page.t("share_of_list"), UNIT_PCT))], rows))
-    parts.append(f'<p class="note">{_e(page.t("reason_note"))}</p>')
+    parts.append(note(page.t("reason_note")))
 
     # by path
     by_path = _ordered_paths(result.tables["by_path"], page)
@@ -962,13 +988,13 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
                 num(fmt_number(get("floor_area_added_m2") / 1e4, 1)), num(fmt_number(get("tax_gain_wan"))),
                 num(fmt_number(get("compensation_wan")))]
 
-    rows = [[Cell(_swatch(DISPOSAL_COLOURS.get(str(r.disposal), "#999999")) + _e(page.path(str(r.disposal))), raw=True),
+    rows = [[Cell(page.path(str(r.disposal)), swatch=DISPOSAL_COLOURS.get(str(r.disposal), "#999999")),
              *gains(r)] for r in by_path.itertuples(index=False)]
-    parts.append(f"<h3>{_e(page.t('by_path'))}</h3>")
+    parts.append(heading(page.t("by_path")))
     parts.append(page.table(headers, rows, total=[page.t("total"), *gains(by_path, total=True)]))
     unknown = int(by_path["compensation_unknown"].sum()) if "compensation_unknown" in by_path else 0
     if unknown:
-        parts.append(f'<p class="note">{_e(page.t("comp_missing", m=fmt_int(unknown)))}</p>')
+        parts.append(note(page.t("comp_missing", m=fmt_int(unknown))))
     if len(by_path):
         parts.append(_figure(charts.paths(by_path), charts.page.t("path_chart")))
 
@@ -1004,7 +1030,7 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
         total = [page.t("total"), "", *(num(fmt_int(counts[c].sum())) for c in path_codes),
                  num(fmt_int(sums["parcels"].sum())), num(fmt_number(sums["area_mu"].sum())),
                  num(fmt_number(sums["land_freed_mu"].sum())), num(fmt_number(sums["tax_gain_wan"].sum()))]
-        parts.append(f"<h3>{_e(page.t('by_block'))}</h3>")
+        parts.append(heading(page.t("by_block")))
         parts.append(page.table(headers, rows, total=total, cls="wide", keys=2))
 
     # the largest listed parcels
@@ -1028,40 +1054,39 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
             return Cell(page.value(column, value), cls="nowrap" if column in nowrap else "")
 
         rows = [[cell(c, row[c]) for c in columns] for _, row in top.iterrows()]
-        parts.append(f"<h3>{_e(page.t('largest', n=len(top)))}</h3>")
+        parts.append(heading(page.t("largest", n=len(top))))
         parts.append(page.table(headers, rows, cls="wide"))
-    parts.append("</section>")
-    return "".join(parts)
+    return _section("inventory", page.t("inventory"), parts)
 
 
-def _watch(result: AssessmentResult, page: _Page) -> str:
+def _watch(result: AssessmentResult, page: _Page) -> Section | None:
     """The watch table: how many A/B parcels each reason flags."""
     watch = result.summary.get("watch", {})
     if not watch.get("parcels"):
-        return ""
+        return None
     rows = [[page.reason(code), num(fmt_int(v.get("watch", 0)))]
             for code, v in result.summary["inventory"].get("by_reason", {}).items() if v.get("watch")]
     total = [page.t("total"), num(fmt_int(watch["parcels"]))]
-    return (f'<section id="watch"><h2>{_e(page.t("watch"))}</h2><p class="note">{_e(page.t("watch_note"))}</p>'
-            + page.table([page.t("reason"), num(page.header("parcels"))], rows, total=total) + "</section>")
+    table = page.table([page.t("reason"), num(page.header("parcels"))], rows, total=total)
+    return _section("watch", page.t("watch"), [note(page.t("watch_note")), table], major=False)
 
 
-def _value(result: AssessmentResult, page: _Page) -> str:
+def _value(result: AssessmentResult, page: _Page) -> Section | None:
     """The value assessment's total, and the parcels it leaves out with the reasons."""
     value = result.summary.get("value", {})
     total = value.get("total_value_wan") or {}
     if not total:
-        return ""
+        return None
     shown = fmt_number((total.get("total") or 0) / 1e4, 1)
     if not total.get("missing"):
-        note = page.t("value_all", n=fmt_int(total.get("parcels", 0)))
-        return (f'<section id="value"><h2>{_e(page.t("value"))}</h2><p>{_e(shown)} {_e(page.unit(UNIT_YI))}. '
-                f"{_e(note)}</p></section>")
+        all_valued = page.t("value_all", n=fmt_int(total.get("parcels", 0)))
+        text = f"{shown} {page.unit(UNIT_YI)}. {all_valued}"
+        return _section("value", page.t("value"), [Piece("paragraph", text)], major=False)
     rows = [[value_reason(reason, page.lang), num(fmt_int(count))]
             for reason, count in value.get("without_value", {}).items()]
-    note = page.t("value_note", total=shown, n=fmt_int(total["parcels"]), m=fmt_int(total["missing"]))
-    return (f'<section id="value"><h2>{_e(page.t("value"))}</h2><p>{_e(note)}</p>'
-            + page.table([page.label("value_missing_reason"), num(page.header("parcels"))], rows) + "</section>")
+    text = page.t("value_note", total=shown, n=fmt_int(total["parcels"]), m=fmt_int(total["missing"]))
+    table = page.table([page.label("value_missing_reason"), num(page.header("parcels"))], rows)
+    return _section("value", page.t("value"), [Piece("paragraph", text), table], major=False)
 
 
 #: The reasons :mod:`landkit.valuation` gives (in Chinese) for a parcel without a value, in English.
@@ -1118,10 +1143,10 @@ def _indicator_unit(name: str) -> str:
     return UNIT_PER_HA if name in PER_HA_INDICATORS else ""
 
 
-def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
+def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> Section | None:
     blocks = result.blocks
     if blocks is None or not len(blocks):
-        return ""
+        return None
     spec = page.project.block_assessment.indicators
     frame = pd.DataFrame(blocks.drop(columns=blocks.geometry.name) if hasattr(blocks, "geometry") else blocks)
     frame = frame.sort_values(["block_rank", "block_id"], kind="stable", na_position="last")
@@ -1150,12 +1175,8 @@ def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> str:
     if len(scored) > 2 * CHART_BLOCKS:
         chart = pd.concat([scored.head(CHART_BLOCKS), scored.tail(CHART_BLOCKS)])
         title = charts.page.t("block_chart_some", n=CHART_BLOCKS, total=f"{len(frame):,}")
-    return (
-        f'<section id="blocks" class="major"><h2>{_e(page.t("blocks"))}</h2>'
-        + page.table(headers, rows, cls="wide", keys=3)
-        + _figure(charts.blocks(chart, park_score, title=title), title)
-        + "</section>"
-    )
+    return _section("blocks", page.t("blocks"), [page.table(headers, rows, cls="wide", keys=3),
+                                                 _figure(charts.blocks(chart, park_score, title=title), title)])
 
 
 def _kpi_name(kpi: str, page: _Page) -> tuple[str, str, bool]:
@@ -1171,11 +1192,11 @@ def _kpi_name(kpi: str, page: _Page) -> tuple[str, str, bool]:
     return kpi, "", kpi.endswith("_share")
 
 
-def _park(result: AssessmentResult, page: _Page) -> str:
+def _park(result: AssessmentResult, page: _Page) -> Section | None:
     park, kpis = result.park or {}, result.kpis
     if not park and (kpis is None or not len(kpis)):
-        return ""
-    parts = [f'<section id="park" class="major"><h2>{_e(page.t("park"))}</h2>']
+        return None
+    parts: list[Piece | None] = []
     if park:
         spec = page.project.block_assessment.indicators
         facts = [(page.header("block_area_ha"), fmt_number(park.get("block_area_ha"))),
@@ -1183,7 +1204,7 @@ def _park(result: AssessmentResult, page: _Page) -> str:
                  (page.header("parcels"), fmt_int(park.get("parcels"))),
                  (page.with_unit(page.t("park_score"), page.unit(page.labels["block_score"].unit)),
                   fmt_number(park.get("block_score"), 1))]
-        parts.append(f"<h3>{_e(page.t('park_indicators'))}</h3>")
+        parts.append(heading(page.t("park_indicators")))
         parts.append(page.table([page.t("indicator"), num(page.label("actual"))], [[k, num(v)] for k, v in facts]))
         rows = []
         for name, ind in spec.items():
@@ -1206,11 +1227,10 @@ def _park(result: AssessmentResult, page: _Page) -> str:
             rows.append([page.with_unit(name, UNIT_PCT if share else page.unit(unit)), num(show(row.target)),
                          num(show(row.actual) if not _missing(row.actual) else "—"), num(fmt_share(row.ratio)),
                          Cell(status, cls=cls)])
-        parts.append(f"<h3>{_e(page.t('kpis'))}</h3>")
+        parts.append(heading(page.t("kpis")))
         parts.append(page.table([page.label("kpi"), num(page.label("target")), num(page.label("actual")),
                                  num(page.header("ratio", UNIT_PCT)), page.label("met")], rows))
-    parts.append("</section>")
-    return "".join(parts)
+    return _section("park", page.t("park"), parts)
 
 
 # --- tables made from a data frame ---------------------------------------------------------------
@@ -1341,13 +1361,13 @@ def _usable(frame: Any) -> TypeGuard[pd.DataFrame]:
     return isinstance(frame, pd.DataFrame) and not frame.empty
 
 
-def _optional_table(result: AssessmentResult, page: _Page, key: str, title: str, section_id: str) -> str:
-    """A section with any table of ``result.tables`` shown generically; empty without it."""
+def _optional_table(result: AssessmentResult, page: _Page, key: str, title: str, section_id: str) -> Section | None:
+    """A section with any table of ``result.tables`` shown generically; None without it."""
     frame = result.tables.get(key)
     if not _usable(frame):
-        return ""
+        return None
     _, headers, rows = _frame_cells(frame, page)
-    return f'<section id="{section_id}" class="major"><h2>{_e(title)}</h2>' + page.table(headers, rows) + "</section>"
+    return _section(section_id, title, [page.table(headers, rows)])
 
 
 #: The ring profile's columns (``landkit.rings.ring_profiles``) in the two tables it is shown as,
@@ -1365,27 +1385,26 @@ def _ordered(columns: Sequence[str], order: Sequence[str]) -> list[int]:
     return sorted(range(len(columns)), key=lambda i: (rank.get(columns[i], len(rank)), i))
 
 
-def _rings(result: AssessmentResult, page: _Page) -> str:
+def _rings(result: AssessmentResult, page: _Page) -> Section | None:
     """三圈协同: the ring profiles as two tables, each ring's name first in both."""
     frame = result.tables.get("ring_profiles")
     if not _usable(frame):
-        return ""
+        return None
     columns, headers, rows = _frame_cells(frame, page)
     keys = [i for i, c in enumerate(columns) if c in ("ring", "ring_name")][:1]
     mix = [i for i in _ordered(columns, RING_MIX) if columns[i] in RING_MIX]
     overview = [i for i in _ordered(columns, RING_OVERVIEW) if i not in keys and i not in mix]
-    parts = [f'<section id="rings" class="major"><h2>{_e(page.t("rings"))}</h2>']
+    parts: list[Piece | None] = []
     for key, group in (("ring_overview", overview), ("ring_mix", mix)):
         if not group:
             continue
         picked = keys + group
         if mix and overview:
-            parts.append(f"<h3>{_e(page.t(key))}</h3>")
+            parts.append(heading(page.t(key)))
         if key == "ring_mix":
-            parts.append(f'<p class="note">{_e(page.t("ring_mix_note"))}</p>')
+            parts.append(note(page.t("ring_mix_note")))
         parts.append(page.table([headers[i] for i in picked], [[r[i] for i in picked] for r in rows], keys=len(keys)))
-    parts.append("</section>")
-    return "".join(parts)
+    return _section("rings", page.t("rings"), parts)
 
 
 def metric_unit(unit: Any, lang: str) -> str:
@@ -1412,25 +1431,25 @@ def _scatter_row(row: dict[str, Any], page: _Page) -> list[Cell]:
             Cell("—" if _missing(better) or not str(better) else page.value("better", better)), verdict]
 
 
-def _scatter(result: AssessmentResult, page: _Page) -> str:
+def _scatter(result: AssessmentResult, page: _Page) -> Section | None:
     """小而散: each metric before and after the proposed adjustments (any other table generically)."""
     frame = result.tables.get("scatter_before_after")
     if not _usable(frame):
-        return ""
+        return None
     if not {"before", "after"} <= set(frame.columns) or not {"metric", "label_zh", "label_en"} & set(frame.columns):
         return _optional_table(result, page, "scatter_before_after", page.t("scatter"), "scatter")
     headers = [page.t("metric"), num(page.label("before")), num(page.label("after")), num(page.label("change")),
                num(page.header("change_pct")), page.label("better"), page.label("improved")]
     rows = [_scatter_row(row, page) for row in frame.to_dict("records")]
-    return (f'<section id="scatter" class="major"><h2>{_e(page.t("scatter"))}</h2>'
-            + page.table(headers, rows) + f'<p class="note">{_e(page.t("scatter_note"))}</p></section>')
+    return _section("scatter", page.t("scatter"), [page.table(headers, rows), note(page.t("scatter_note"))])
 
 
-def _maps(maps: Sequence[tuple[str, str]], page: _Page) -> str:
+def _maps(maps: Sequence[tuple[str, str]], page: _Page) -> Section | None:
+    """Links to the maps (their addresses checked by :func:`_check_href`)."""
     if not maps:
-        return ""
-    items = "".join(f'<li><a href="{_e(_check_href(href))}">{_e(title)}</a></li>' for title, href in maps)
-    return f'<section id="maps"><h2>{_e(page.t("maps"))}</h2><ul>{items}</ul></section>'
+        return None
+    links = [Link(str(title), _check_href(href)) for title, href in maps]
+    return _section("maps", page.t("maps"), [Piece("links", links)], major=False)
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -1469,35 +1488,30 @@ def build_report(
     title = f"{project.name} — {page.t('title')}"
     synthetic = "合成" in project.name or "synthetic" in project.name.lower()
 
-    sections: list[tuple[str, str, str]] = [
-        ("headline", page.t("headline"), _headline(result, page)),
-        ("grades", page.t("grades"), _grades(result, page, charts)),
-        ("inventory", page.t("inventory"), _inventory(result, page, charts)),
-        ("watch", page.t("watch"), _watch(result, page)),
-        ("value", page.t("value"), _value(result, page)),
-        ("blocks", page.t("blocks"), _blocks(result, page, charts)),
-        ("park", page.t("park"), _park(result, page)),
-        ("rings", page.t("rings"), _rings(result, page)),
-        ("scatter", page.t("scatter"), _scatter(result, page)),
-        ("maps", page.t("maps"), _maps(maps, page)),
+    sections = [
+        _headline(result, page),
+        _grades(result, page, charts),
+        _inventory(result, page, charts),
+        _watch(result, page),
+        _value(result, page),
+        _blocks(result, page, charts),
+        _park(result, page),
+        _rings(result, page),
+        _scatter(result, page),
+        _maps(maps, page),
     ]
-    present = [(sid, name, body) for sid, name, body in sections if body]
-    toc = "".join(f'<li><a href="#{sid}">{_e(name)}</a></li>' for sid, name, _ in present)
-    head = (
-        f"<h1>{_e(project.name)}</h1>"
-        f'<p class="subtitle">{_e(page.t("title"))}</p>'
-        f'<p class="meta">{_e(page.t("year"))}: {_e(year)}</p>'
-        + (f'<p class="synthetic">{_e(page.t("synthetic"))}</p>' if synthetic else "")
-        + f'<nav><h3>{_e(page.t("contents"))}</h3><ol>{toc}</ol></nav>'
-    )
-    body = "".join(b for _, _, b in present)
-    footer = f"<footer>{_e(page.t('footer', v=landkit.__version__))}</footer>"
-    html_lang = "zh-CN" if lang == "zh" else "en"
-    return (
-        f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        f"<header>{head}</header>\n<main>{body}</main>\n{footer}\n</body>\n</html>\n"
+    return render(
+        "report.html.j2",
+        lang="zh-CN" if lang == "zh" else "en",
+        title=title,
+        project_name=project.name,
+        subtitle=page.t("title"),
+        year_label=page.t("year"),
+        year="" if _missing(year) else str(year),
+        synthetic=page.t("synthetic") if synthetic else "",
+        contents=page.t("contents"),
+        sections=[section for section in sections if section is not None],
+        footer=page.t("footer", v=landkit.__version__),
     )
 
 

@@ -1,8 +1,9 @@
 """Interactive maps: one self-contained HTML file that opens offline, in Chinese by default.
 
-Folium makes the page and Leaflet draws it; both Leaflet's files and ours are inlined, so opening
-the file makes no network request (unless a web basemap is chosen). Leaflet comes from the
-``xstatic-leaflet`` package (PyPI, pinned by version), never from files copied into the repo.
+The page comes from the template ``landkit/templates/map.html.j2`` and Leaflet draws it; both
+Leaflet's files and ours are inlined, so opening the file makes no network request (unless a web
+basemap is chosen). Leaflet comes from the ``xstatic-leaflet`` package (PyPI, pinned by version),
+never from files copied into the repo.
 
 For a whole city the map does what the field does: coordinates as integers at 10⁻⁶° (~0.1 m),
 delta-encoded; shared parcel boundaries simplified together (GEOS coverage simplification, so
@@ -22,15 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
-from jinja2 import Template
+from markupsafe import Markup
 
 from landkit.config import Project
 from landkit.errors import ConfigError, LandkitError
@@ -46,6 +45,7 @@ from landkit.labels import (
     unit,
 )
 from landkit.output import atomic_path
+from landkit.templates import render
 
 if TYPE_CHECKING:
     from landkit.runs import RunStore
@@ -302,14 +302,37 @@ def leaflet_assets() -> tuple[str, str, str]:
     return xleaflet.VERSION, js, css
 
 
-class _Init(MacroElement):
-    """Calls the page script on the Folium map once it exists."""
+class Leaflet(NamedTuple):
+    """Leaflet's files as the page takes them: their contents (``inline``), or their CDN addresses."""
 
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "landkitStart({{ this._parent.get_name() }});"
-        "{% endmacro %}"
-    )
+    inline: bool
+    js: str
+    css: str
+
+
+def _script(js: str) -> Markup:
+    """Return JavaScript to inline in a ``<script>`` element: no ``</script`` in it can end the element."""
+    # Markup: code of landkit or Leaflet, not text; HTML-escaping would break it.
+    return Markup(js.replace("</script", "<\\/script"))
+
+
+def _style(css: str) -> Markup:
+    """Return CSS to inline in a ``<style>`` element: no ``</style`` in it can end the element."""
+    # Markup: a style sheet of landkit or Leaflet, not text; HTML-escaping would break it.
+    return Markup(css.replace("</style", "<\\/style"))
+
+
+def leaflet_files(cdn: bool) -> Leaflet:
+    """Return Leaflet for the page: inlined from xstatic-leaflet, or linked from its CDN (``cdn``)."""
+    version, js, css = leaflet_assets()
+    if cdn:
+        return Leaflet(False, f"https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/leaflet.js",
+                       f"https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/leaflet.css")
+    return Leaflet(True, _script(js), _style(css))
+
+
+#: Options of the Leaflet map (its centre aside): the view is then fitted to the data's bounds.
+MAP_OPTIONS: dict[str, Any] = {"zoom": 12, "zoomControl": True, "preferCanvas": True, "zoomSnap": 0.25}
 
 
 def _field(column: str, labels: Mapping[str, Label], lang: str) -> tuple[str, str, str]:
@@ -650,21 +673,20 @@ def build_map(
         "images": [image_overlay(image, basemap) for image in (images() if callable(images) else images or [])],
     }
 
-    version, leaflet_js, leaflet_css = leaflet_assets()
-    cdn_js = f"https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/leaflet.js"
-    cdn_css = f"https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/leaflet.css"
-    fmap = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=12, tiles=None, prefer_canvas=True,
-                      control_scale=True, zoomSnap=0.25)
-    fmap.default_js = [("leaflet", cdn_js)]
-    fmap.default_css = [("leaflet_css", cdn_css)]
-    root = fmap.get_root()
-    root.header.add_child(Element(f'<meta name="generator" content="landkit"><title>{_escape_text(config["title"])}</title>'))
-    root.header.add_child(Element(f"<style>{_asset('landkit-map.css')}</style>"))
-    root.header.add_child(Element(f"<script>{_asset('landkit-map.js')}</script>"))
-    root.html.add_child(Element(data_block(config, project.map.compress, lang)))
-    fmap.add_child(_Init())
-    html = root.render()
-    return html if cdn else inline_assets(html, {cdn_js: ("script", leaflet_js), cdn_css: ("style", leaflet_css)})
+    html = render(
+        "map.html.j2",
+        title=config["title"],
+        landkit_css=_style(_asset("landkit-map.css")),
+        landkit_js=_script(_asset("landkit-map.js")),
+        leaflet=leaflet_files(cdn),
+        data=data_block(config, project.map.compress, lang),
+        # Markup: JSON escaped for a script by _json_for_script (no "<", ">" or "&" in it).
+        center=Markup(_json_for_script([(s + n) / 2, (w + e) / 2])),
+        options=Markup(_json_for_script(MAP_OPTIONS)),
+    )
+    if not cdn:
+        refuse_network_assets(html)
+    return html
 
 
 #: Above this many parcels, "auto" coordinates keep 5 decimals (1.1 m) instead of 6 (0.1 m).
@@ -690,18 +712,27 @@ OLD_BROWSER = {
 }
 
 
-def data_block(config: dict[str, Any], compress: str, lang: str) -> str:
+class DataBlock(NamedTuple):
+    """The page's data: JSON (``packed`` false), or gzip + base64 with a note for browsers that cannot inflate it."""
+
+    packed: bool
+    text: Markup
+    note: str
+
+
+def data_block(config: dict[str, Any], compress: str, lang: str) -> DataBlock:
     """Return the page's data block: JSON, or gzip + base64 for a large map (``map.compress``)."""
     text = _json_for_script(config)
     size = len(text.encode("utf-8"))
     if compress == "never" or (compress == "auto" and size <= COMPRESS_ABOVE_BYTES):
-        return f'<script type="application/json" id="landkit-data">{text}</script>'
+        # Markup: JSON escaped for a script by _json_for_script; HTML-escaping would break it.
+        return DataBlock(False, Markup(text), "")
     import gzip
 
     # Level 3: a whole city's 140 MB of JSON in 1.5 s instead of 5.3 s at level 6, 9 % larger.
     packed = base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=3, mtime=0)).decode("ascii")
-    note = _escape_text(OLD_BROWSER[lang])
-    return f'<script type="application/octet-stream" id="landkit-data-gz" data-old-browser="{note}">{packed}</script>'
+    # Markup: base64 (letters, digits, "+", "/", "="), nothing to escape.
+    return DataBlock(True, Markup(packed), OLD_BROWSER[lang])
 
 
 def subtitle(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str) -> str:
@@ -730,32 +761,17 @@ def image_overlay(image: Mapping[str, Any], basemap: str) -> dict[str, Any]:
     }
 
 
-def _escape_text(text: str) -> str:
-    import html
-
-    return html.escape(str(text), quote=True)
-
-
-def inline_assets(html: str, assets: Mapping[str, tuple[str, str]]) -> str:
-    """Replace links to the given URLs by the files' contents; refuse any other external asset.
+def refuse_network_assets(html: str) -> None:
+    """Refuse a page that would load a script or style sheet from the network.
 
     Raises
     ------
     LandkitError
-        If the page would still load a script or style sheet from the network.
+        If the page links a script or a style sheet by an http(s) address.
     """
-    for url, (kind, content) in assets.items():
-        safe = content.replace("</script", "<\\/script") if kind == "script" else content
-        tag = f"<script>{safe}</script>" if kind == "script" else f"<style>{safe}</style>"
-        pattern = (rf'<script[^>]*src="{re.escape(url)}"[^>]*>\s*</script>' if kind == "script"
-                   else rf'<link[^>]*href="{re.escape(url)}"[^>]*/?>')
-        html, n = re.subn(pattern, lambda _m: tag, html)
-        if n == 0:
-            raise LandkitError(f"internal: the page has no link to {url} to inline")
     leftover = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
     if leftover:
         raise LandkitError(f"the map would load {leftover[0]} from the network; it must open offline")
-    return html
 
 
 def write_map(path: Path, html: str) -> Path:
