@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +42,10 @@ from landkit.progress import Stage, no_stage, record_stage
 from landkit.valuation import assess_value
 from landkit.report import build_report, write_report
 from landkit.raster import NODATA, assess_rasters, fallback_coverage, zonal_stats, kernel_density, overlay_png, rasterize_column, write_cog
-from landkit.rings import RingResult, assess_rings
+from landkit.result import AssessmentResult
+from landkit.rings import assess_rings
 from landkit.run_folder import MANIFEST, staged
-from landkit.scatter import ScatterResult, assess_scatter, scatter_state, sporadic_plots
+from landkit.scatter import assess_scatter, scatter_state, sporadic_plots
 from landkit.webmap import build_map, write_map
 
 log = logging.getLogger(__name__)
@@ -55,32 +55,6 @@ OVERLAY_MAX_PX = 1600
 
 OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "inventory.csv", "watchlist.csv", "graded.csv", "score_detail.csv", "ungraded.csv", "paths.csv", "summary.json", "manifest.json", "map.html", "report.html", "score.tif",
                 "low_efficiency_density.tif")
-
-
-@dataclass
-class AssessmentResult:
-    """Everything an assessment produces, in the working CRS."""
-
-    parcels: gpd.GeoDataFrame
-    blocks: gpd.GeoDataFrame | None
-    kpis: pd.DataFrame
-    park: dict[str, Any]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
-    rings: RingResult | None = None
-    scatter: ScatterResult | None = None
-
-    @property
-    def inventory(self) -> gpd.GeoDataFrame:
-        """The low-efficiency inventory (C, D and legally idle land): worst first."""
-        listed = self.parcels[self.parcels["low_efficiency"]]
-        return listed.sort_values(["score", "parcel_id"], na_position="first", kind="stable")
-
-    @property
-    def watchlist(self) -> gpd.GeoDataFrame:
-        """The watch table (关注): A/B parcels a reason flags, never on the inventory."""
-        watched = self.parcels[self.parcels["watch"]]
-        return watched.sort_values(["grade", "score", "parcel_id"], kind="stable")
 
 
 def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> AssessmentResult:

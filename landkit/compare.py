@@ -51,7 +51,7 @@ from landkit.labels import (
     value_labels,
     unit,
 )
-from landkit.postgis import is_db_url
+from landkit.db_url import is_db_url
 from landkit.runs import RunStore, layer_fields, list_layers, open_run, read_layer
 
 log = logging.getLogger(__name__)

@@ -52,7 +52,7 @@ class Source(_Strict):
 
     @model_validator(mode="after")
     def _query_needs_database(self) -> Source:
-        from landkit.postgis import is_db_url
+        from landkit.db_url import is_db_url
 
         if self.query is not None and not is_db_url(self.path):
             raise ValueError(_("`query` reads from a database: `path` must be a postgresql:// URL"))
@@ -60,7 +60,7 @@ class Source(_Strict):
 
     @field_serializer("path")
     def _no_password(self, path: str) -> str:  # the manifest records the configuration: never a password
-        from landkit.postgis import redact
+        from landkit.db_url import redact
 
         return redact(path)
 

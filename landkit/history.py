@@ -34,7 +34,7 @@ from landkit.i18n import _
 from landkit.results import manifest
 
 if TYPE_CHECKING:
-    from landkit.assess import AssessmentResult
+    from landkit.result import AssessmentResult
     from landkit.config import Project
     from landkit.dataset import Dataset
     from landkit.runs import RunStore
@@ -176,7 +176,8 @@ def read_runs(target: str | Path | RunStore, *, schema: str | None = None) -> pd
 
     store = target if isinstance(target, RunStore) else open_run(target, schema=schema)
     if store.is_database:
-        from landkit.postgis import parse_url, read_table_postgis, redact
+        from landkit.db_url import redact
+        from landkit.postgis import parse_url, read_table_postgis
 
         table = read_table_postgis(store.url or "", store.schema or "", RUNS_TABLE)
         if table is None:

@@ -38,7 +38,8 @@ from landkit.crs import ensure_crs
 from landkit.errors import ConfigError, EncodingError, InputError
 from landkit.i18n import _
 from landkit.issues import Issue
-from landkit.postgis import is_db_url, read_source, source_label
+from landkit.db_url import is_db_url
+from landkit.postgis import read_source, source_label
 from landkit.schema import CANONICAL, SPATIAL
 
 log = logging.getLogger(__name__)

@@ -50,8 +50,9 @@ def raise_on_errors(issues: Iterable[Issue]) -> None:
     errors = [i for i in issues if i.severity == "error"]
     if not errors:
         return
-    more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+    more = _(" and {n} more").format(n=len(errors) - 1) if len(errors) > 1 else ""
     first = errors[0].line().removeprefix(_("error") + ": ")  # the CLI says "Error:" already
     raise DataError(
-        f"{first}{more}; run `landkit validate` for the full list (`--fix` repairs geometry)"
+        _("{first}{more}; run `landkit validate` for the full list (`--fix` repairs geometry)").format(
+            first=first, more=more)
     )

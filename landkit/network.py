@@ -154,7 +154,7 @@ def _oneway(roads: pd.DataFrame) -> np.ndarray:
     try:
         flags = roads["oneway"].astype("boolean")
     except (TypeError, ValueError) as exc:
-        raise DataError(f"roads: `oneway` must be yes/no (true/false); {exc}") from None
+        raise DataError(_("roads: `oneway` must be yes/no (true/false); {error}").format(error=exc)) from None
     return flags.fillna(False).to_numpy(dtype=bool)
 
 
@@ -251,10 +251,10 @@ def build_road_graph(
     if bad.any():
         rows = ", ".join(map(str, roads.index[bad][:10])) + (" …" if bad.sum() > 10 else "")
         kinds = ", ".join(pd.unique(roads.geometry[bad].geom_type))
-        raise DataError(f"roads: rows {rows} are not lines but {kinds}; "
-                        "the roads layer must hold LineStrings or MultiLineStrings")
+        raise DataError(_("roads: rows {rows} are not lines but {kinds}; "
+                          "the roads layer must hold LineStrings or MultiLineStrings").format(rows=rows, kinds=kinds))
     if not present.any():
-        raise DataError("roads: no road has a line geometry")
+        raise DataError(_("roads: no road has a line geometry"))
 
     frame = roads.loc[present]
     speed, from_default, from_fallback = _road_speeds(frame, default_speed_kmh, fallback_speed_kmh)
@@ -433,10 +433,10 @@ def minutes_to(road_graph: RoadGraph, targets: Iterable[int]) -> pd.Series:
     graph = road_graph.graph
     sources = {int(t) for t in targets}
     if not sources:
-        raise DataError("no target nodes to travel to")
+        raise DataError(_("no target nodes to travel to"))
     unknown = sorted(t for t in sources if t not in graph)
     if unknown:
-        raise DataError(f"target nodes {unknown[:10]} are not in the road graph")
+        raise DataError(_("target nodes {nodes} are not in the road graph").format(nodes=unknown[:10]))
     lengths = nx.multi_source_dijkstra_path_length(graph.reverse(copy=False), sources, weight="minutes")
     out = pd.Series(lengths, dtype=float, name="minutes").sort_index()
     out.index = out.index.astype(np.int64)
@@ -538,18 +538,19 @@ def travel_minutes(
     if not access_speed_kmh > 0:
         raise ValueError(f"access_speed_kmh must be > 0, not {access_speed_kmh}")
     if len(targets) == 0:
-        raise DataError("no targets to travel to (is the core_sites layer empty?)")
+        raise DataError(_("no targets to travel to (is the core_sites layer empty?)"))
     t_node, t_dist = nearest_nodes(road_graph, targets.geometry if isinstance(targets, gpd.GeoDataFrame) else targets)
     far = ~(t_dist <= max_target_snap_m)  # NaN (empty geometry) is far too
     if far.any():
         labels = _target_labels(targets)
         which = "; ".join(
-            f"{labels[i]}: " + ("no geometry" if np.isnan(t_dist[i]) else f"{t_dist[i]:,.0f} m")
+            f"{labels[i]}: " + (_("no geometry") if np.isnan(t_dist[i]) else f"{t_dist[i]:,.0f} m")
             for i in np.flatnonzero(far)
         )
         raise DataError(
-            f"targets farther than {max_target_snap_m:g} m from any road node: {which}; check their "
-            "location and CRS, or add the roads that serve them to the roads layer"
+            _("targets farther than {distance:g} m from any road node: {which}; check their "
+              "location and CRS, or add the roads that serve them to the roads layer").format(
+                distance=max_target_snap_m, which=which)
         )
     t_access = _walk_minutes(t_dist, access_speed_kmh)
     # Several targets on one node: the one with the shortest walk from the node stands for it.

@@ -48,6 +48,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from landkit.db_url import URL_SCHEMES, is_db_url, redact
 from landkit.errors import ConfigError, CRSError, DatabaseError, InputError, LandkitError, OutputExistsError
 from landkit.i18n import _
 
@@ -58,8 +59,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: URL schemes libpq accepts, and so landkit.
-URL_SCHEMES = ("postgresql://", "postgres://")
 #: Schema ``landkit assess --db`` writes into unless ``--schema`` names another.
 DEFAULT_SCHEMA = "landkit"
 #: Tables that accumulate rows across runs (run history) → the column that identifies a row:
@@ -88,34 +87,6 @@ QGIS_STYLES = ("public", "layer_styles")
 
 
 # --- URLs ------------------------------------------------------------------------------------------
-
-
-def is_db_url(text: object) -> bool:
-    """Return whether ``text`` is a PostgreSQL URL (``postgresql://`` or ``postgres://``)."""
-    return isinstance(text, str) and text.strip().lower().startswith(URL_SCHEMES)
-
-
-def redact(url: str) -> str:
-    """Return ``url`` with its password (in the user part or a ``password=`` parameter) as ``***``.
-
-    Every message and log line that names a database goes through this.
-
-    Examples
-    --------
-    >>> redact("postgresql://planner:s3cret@gis.example:5432/park?table=parcels")
-    'postgresql://planner:***@gis.example:5432/park?table=parcels'
-    """
-    text = str(url)
-    if not is_db_url(text):
-        return text
-    scheme, rest = text.strip().split("://", 1)
-    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    authority, tail = rest[:end], rest[end:]
-    at = authority.rfind("@")
-    if at >= 0 and ":" in authority[:at]:
-        authority = authority[:at].split(":", 1)[0] + ":***" + authority[at:]
-    tail = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", tail)
-    return f"{scheme}://{authority}{tail}"
 
 
 @dataclass(frozen=True)

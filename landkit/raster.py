@@ -45,6 +45,7 @@ from rasterio.windows import Window
 from landkit.crs import named_crs, require_metric
 from landkit.config import RasterSource
 from landkit.errors import ConfigError, DataError, InputError
+from landkit.i18n import _, ngettext
 from landkit.output import atomic_path
 
 log = logging.getLogger(__name__)
@@ -96,26 +97,28 @@ COG_BLOCKSIZE = 512
 def _open(path: Path, label: str) -> rasterio.io.DatasetReader:
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{label}: file not found: {path}")
+        raise InputError(_("{what}: file not found: {path}").format(what=label, path=path))
     try:
         return rasterio.open(path)
     except rasterio.errors.RasterioIOError as exc:
-        raise InputError(f"{label}: cannot read {path} as a raster ({exc})") from None
+        raise InputError(_("{label}: cannot read {path} as a raster ({error})").format(
+            label=label, path=path, error=exc)) from None
 
 
 def _check_georeferenced(ds: rasterio.io.DatasetReader, path: Path, label: str) -> None:
     if ds.crs is None:
         raise InputError(
-            f"{label}: {path} is not georeferenced (it declares no CRS); assign one, e.g. "
-            f"`gdal_edit.py -a_srs EPSG:32651 {path.name}`"
+            _("{label}: {path} is not georeferenced (it declares no CRS); assign one, e.g. "
+              "`gdal_edit.py -a_srs EPSG:32651 {file}`").format(label=label, path=path, file=path.name)
         )
     t = ds.transform
     if t == Affine.identity():
-        raise InputError(f"{label}: {path} is not georeferenced (no geotransform: pixel coordinates only)")
+        raise InputError(_("{label}: {path} is not georeferenced (no geotransform: pixel coordinates only)").format(
+            label=label, path=path))
     if t.b != 0 or t.d != 0 or t.e > 0:
         raise InputError(
-            f"{label}: {path} has a rotated or south-up grid, which zonal statistics cannot read; warp it "
-            f"north-up first (`gdalwarp {path.name} north_up.tif`)"
+            _("{label}: {path} has a rotated or south-up grid, which zonal statistics cannot read; warp it "
+              "north-up first (`gdalwarp {file} north_up.tif`)").format(label=label, path=path, file=path.name)
         )
 
 
@@ -130,9 +133,10 @@ def _nodata_for(ds: rasterio.io.DatasetReader, source: RasterSource, path: Path,
         return None  # an internal mask or alpha band says which pixels are valid
     if declared is None:
         log.warning(
-            "%s: %s declares no nodata value and the project gives none: no nodata is assumed, every "
-            "pixel is taken as a valid value; set `nodata:` on this raster if one value means no data",
-            label, path,
+            "%s",
+            _("{label}: {path} declares no nodata value and the project gives none: no nodata is assumed, every "
+              "pixel is taken as a valid value; set `nodata:` on this raster if one value means no data").format(
+                label=label, path=path),
         )
         return None
     return float(declared)
@@ -380,20 +384,22 @@ def zonal_stats(
     unknown = [s for s in stats if s not in STATS and s not in NONZERO_STATS]
     if unknown:
         raise ConfigError(
-            f"raster `{source.name}`: unknown statistic {', '.join(map(repr, unknown))}; "
-            f"allowed: {', '.join([*STATS, *NONZERO_STATS])}"
+            _("raster `{name}`: unknown statistic {unknown}; allowed: {allowed}").format(
+                name=source.name, unknown=", ".join(map(repr, unknown)), allowed=", ".join([*STATS, *NONZERO_STATS]))
         )
     path = Path(path)
-    label = f"raster `{source.name}`"
+    label = _("raster `{name}`").format(name=source.name)
     if parcels.crs is None:
-        raise InputError(f"{label}: the parcels have no CRS; they cannot be placed on {path}")
+        raise InputError(_("{label}: the parcels have no CRS; they cannot be placed on {path}").format(
+            label=label, path=path))
     n = len(parcels)
     with _open(path, label) as ds:
         _check_georeferenced(ds, path, label)
         if source.band > ds.count:
             raise InputError(
-                f"{label}: {path} has {ds.count} band{'s' if ds.count != 1 else ''}; band {source.band} "
-                f"does not exist (bands are numbered 1 to {ds.count})"
+                ngettext("{label}: {path} has {count} band; band {band} does not exist (bands are numbered 1 to {count})",
+                         "{label}: {path} has {count} bands; band {band} does not exist (bands are numbered 1 to {count})",
+                         ds.count).format(label=label, path=path, count=ds.count, band=source.band)
             )
         nodata = _nodata_for(ds, source, path, label)
         raster_crs = CRS.from_wkt(ds.crs.to_wkt())
@@ -406,9 +412,10 @@ def zonal_stats(
         if require_overlap and not overlaps.any():
             pb = shapely.total_bounds(geoms[usable]) if usable.any() else (np.nan,) * 4
             raise InputError(
-                f"{label}: {path} does not overlap any parcel (raster bounds {tuple(round(v, 6) for v in b)}, "
-                f"parcels {tuple(round(float(v), 6) for v in pb)} in {raster_crs.to_string()}); "
-                "is it the right file, and is its CRS right?"
+                _("{label}: {path} does not overlap any parcel (raster bounds {raster_bounds}, parcels {parcel_bounds} "
+                  "in {crs}); is it the right file, and is its CRS right?").format(
+                    label=label, path=path, raster_bounds=tuple(round(v, 6) for v in b),
+                    parcel_bounds=tuple(round(float(v), 6) for v in pb), crs=raster_crs.to_string())
             )
 
         # Share of each parcel's area outside the raster's extent (in the raster's CRS).
@@ -424,7 +431,7 @@ def zonal_stats(
             outside[edge] = np.clip(1.0 - part / area[edge], 0.0, 1.0)
         outside[usable & (area == 0)] = np.nan
 
-        Band, Rows, Columns, _ = _exactextract_classes()
+        Band, Rows, Columns, _feature = _exactextract_classes()
         values = Band(ds, source.band, nodata)
         ops = [Operation(STATS[s], s, values) for s in stats if s in STATS]
         ops.append(Operation("count", "_valid", values))
@@ -454,7 +461,7 @@ def zonal_stats(
                         band.use(window, block)
                     exact_extract(values, Rows(wkbs[idx], todo[idx], wkt), ops, include_cols=["_i"], output=writer)
         except rasterio.errors.RasterioError as exc:
-            raise InputError(f"{label}: cannot read {path} ({exc})") from None
+            raise InputError(_("{label}: cannot read {path} ({error})").format(label=label, path=path, error=exc)) from None
         finally:
             for band in bands:
                 band.use(None, None)
@@ -546,12 +553,12 @@ def raster_indicators(
         ``night_light_mean`` when the light statistics are; no column otherwise.
     """
     if not storey_height_m > 0:
-        raise ConfigError(f"storey_height_m must be greater than 0, not {storey_height_m}")
+        raise ConfigError(_("storey_height_m must be greater than 0, not {value}").format(value=storey_height_m))
     if coverage is not None and not 0 < coverage <= 1:
-        raise ConfigError(f"coverage must be in (0, 1], not {coverage}")
+        raise ConfigError(_("coverage must be in (0, 1], not {value}").format(value=coverage))
     out = pd.DataFrame(index=parcels.index)
     if "area_m2" not in parcels:
-        raise InputError("raster indicators need the parcels' `area_m2` (landkit.parcels.add_areas adds it)")
+        raise InputError(_("raster indicators need the parcels' `area_m2` (landkit.parcels.add_areas adds it)"))
     height_col = next((c for c in (f"{height_raster}_nonzero_mean", f"{height_raster}_mean") if c in stats), None)
     if height_col is not None:
         height = stats[height_col].astype(float)
@@ -623,7 +630,8 @@ def assess_rasters(
     names = [s.name for s, _ in sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ConfigError(f"inputs.rasters: the name {', '.join(map(repr, dupes))} is used twice; names must differ")
+        raise ConfigError(_("inputs.rasters: the name {names} is used twice; names must differ").format(
+            names=", ".join(map(repr, dupes))))
     height_raster = indicator_options.get("height_raster", HEIGHT_RASTER)
     light_raster = indicator_options.get("light_raster", LIGHT_RASTER)
     frames = []
@@ -645,7 +653,7 @@ def assess_rasters(
 
 def _projected(parcels: gpd.GeoDataFrame, crs: Any, what: str) -> tuple[gpd.GeoSeries, CRS]:
     if parcels.crs is None and crs is None:
-        raise InputError(f"{what}: the parcels have no CRS")
+        raise InputError(_("{what}: the parcels have no CRS").format(what=what))
     target = require_metric(crs if crs is not None else parcels.crs, what, error=ConfigError)
     return parcels.geometry.to_crs(target), target
 
@@ -664,7 +672,8 @@ def _grid(bounds: Sequence[float], resolution_m: float, pad: int = 0) -> tuple[A
 
 def _check_resolution(resolution_m: float, what: str) -> None:
     if not (isinstance(resolution_m, (int, float)) and resolution_m > 0 and math.isfinite(resolution_m)):
-        raise ConfigError(f"{what}: resolution_m must be a positive number of metres, not {resolution_m!r}")
+        raise ConfigError(_("{what}: resolution_m must be a positive number of metres, not {value!r}").format(
+            what=what, value=resolution_m))
 
 
 def rasterize_column(
@@ -704,18 +713,18 @@ def rasterize_column(
     """
     from rasterio.features import rasterize
 
-    what = f"rasterize `{column}`"
+    what = _("rasterize `{column}`").format(column=column)
     _check_resolution(resolution_m, what)
     if column not in parcels:
-        raise ConfigError(f"{what}: the parcels have no column `{column}`")
+        raise ConfigError(_("{what}: the parcels have no column `{column}`").format(what=what, column=column))
     values = pd.to_numeric(parcels[column], errors="coerce")
     if values.isna().all() and parcels[column].notna().any():
-        raise ConfigError(f"{what}: `{column}` is not numeric")
-    geoms, _ = _projected(parcels, crs, what)
+        raise ConfigError(_("{what}: `{column}` is not numeric").format(what=what, column=column))
+    geoms, _crs = _projected(parcels, crs, what)
     geoms = geoms.to_numpy()
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not usable.any():
-        raise DataError(f"{what}: no parcel has a geometry; nothing to map")
+        raise DataError(_("{what}: no parcel has a geometry; nothing to map").format(what=what))
     keep = values.notna().to_numpy() & usable
     transform, height, width = _grid(shapely.total_bounds(geoms[usable]), resolution_m)
     if not keep.any():
@@ -764,18 +773,19 @@ def kernel_density(
     """
     from scipy.ndimage import gaussian_filter
 
-    what = f"kernel density of `{weight_column}`"
+    what = _("kernel density of `{column}`").format(column=weight_column)
     _check_resolution(resolution_m, what)
     if not (bandwidth_m > 0 and math.isfinite(bandwidth_m)):
-        raise ConfigError(f"{what}: bandwidth_m must be a positive number of metres, not {bandwidth_m!r}")
+        raise ConfigError(_("{what}: bandwidth_m must be a positive number of metres, not {value!r}").format(
+            what=what, value=bandwidth_m))
     if weight_column not in parcels:
-        raise ConfigError(f"{what}: the parcels have no column `{weight_column}`")
-    geoms, _ = _projected(parcels, crs, what)
+        raise ConfigError(_("{what}: the parcels have no column `{column}`").format(what=what, column=weight_column))
+    geoms, _crs = _projected(parcels, crs, what)
     weights = pd.to_numeric(parcels[weight_column], errors="coerce").fillna(0.0).to_numpy(float)
     geoms = geoms.to_numpy()
     keep = (weights > 0) & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not keep.any():
-        raise DataError(f"{what}: no parcel has a positive weight; nothing to map")
+        raise DataError(_("{what}: no parcel has a positive weight; nothing to map").format(what=what))
     points = shapely.get_coordinates(shapely.point_on_surface(geoms[keep]))
     weights = weights[keep]
     sigma = bandwidth_m / resolution_m

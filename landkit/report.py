@@ -1,6 +1,6 @@
 """The planner's report: one self-contained, printable HTML page of an assessment.
 
-:func:`build_report` turns an :class:`~landkit.assess.AssessmentResult` into one HTML page that
+:func:`build_report` turns an :class:`~landkit.result.AssessmentResult` into one HTML page that
 needs nothing else: CSS inline, charts drawn with matplotlib and inlined as PNG data URIs, no
 script and no external address (only the map links the caller passes). The page comes from the
 template ``landkit/templates/report.html.j2`` (its style sheet ``report.css``): the functions here
@@ -68,7 +68,7 @@ from landkit.templates import render
 from landkit.units import M2_PER_HA, M2_PER_MU
 
 if TYPE_CHECKING:
-    from landkit.assess import AssessmentResult
+    from landkit.result import AssessmentResult
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import landkit
 from landkit.config import Project
 from landkit.crs import output_crs
 from landkit.dataset import Dataset
-from landkit.postgis import is_db_url
+from landkit.db_url import is_db_url
 
 GPKG_NAME = "landkit.gpkg"
 

@@ -32,6 +32,7 @@ import shapely
 
 from landkit.config import Project, Rings
 from landkit.errors import ConfigError
+from landkit.i18n import _
 from landkit.units import M2_PER_HA
 
 log = logging.getLogger(__name__)
@@ -71,12 +72,13 @@ def block_rings(blocks: pd.DataFrame, spec: Rings) -> pd.Series:
         present = [b for b in ids if b in known]
         if not present:
             raise ConfigError(
-                f"rings.designated.{ring} lists no block of the blocks layer ({', '.join(map(str, ids)) or 'empty'}); "
-                f"block ids are e.g. {', '.join(sorted(known)[:5])}"
+                _("rings.designated.{ring} lists no block of the blocks layer ({ids}); block ids are e.g. {examples}").format(
+                    ring=ring, ids=", ".join(map(str, ids)) or _("empty"), examples=", ".join(sorted(known)[:5]))
             )
         for b in present:
             if b in seen and seen[b] != ring:
-                raise ConfigError(f"rings.designated: block {b} is in both `{seen[b]}` and `{ring}`")
+                raise ConfigError(_("rings.designated: block {block} is in both `{first}` and `{second}`").format(
+                    block=b, first=seen[b], second=ring))
             seen[b] = ring
             ring_of[b] = ring
     return ring_of
@@ -209,7 +211,7 @@ def linkage_graph(
             edges[(min(a, "CORE"), max(a, "CORE"))] = "core"
     for a, b in spec.pairs:
         if a not in od.index or b not in od.index:
-            raise ConfigError(f"rings.pairs: [{a}, {b}] names a block that is not in the blocks layer")
+            raise ConfigError(_("rings.pairs: [{a}, {b}] names a block that is not in the blocks layer").format(a=a, b=b))
         edges[(min(a, b), max(a, b))] = "pair"
     position = {b: i for i, b in enumerate(ids)}
     for (a, b), kind in edges.items():
@@ -313,8 +315,8 @@ def assess_rings(
         unreachable = parcels.loc[~times["reachable"].astype(bool), "parcel_id"]
         report["unreachable_parcels"] = unreachable.tolist()
         if len(unreachable):
-            log.warning("%d parcels cannot reach the core by road (listed in the summary): %s …",
-                        len(unreachable), ", ".join(unreachable.head(5)))
+            log.warning("%s", _("{n} parcels cannot reach the core by road (listed in the summary): {ids} …").format(
+                n=len(unreachable), ids=", ".join(unreachable.head(5))))
         block_points = gpd.GeoSeries(blocks.geometry.representative_point().to_numpy(), index=blocks["block_id"].to_numpy(), crs=blocks.crs)
         # Linkage needs each block's nearest blocks: searches stop at LINKAGE_SEARCH_MIN, and
         # those of blocks with fewer than NEAREST_LINKS others that close at twice the outer band.

@@ -25,7 +25,8 @@ import pandas as pd
 from landkit.run_folder import STAGING_PREFIX, require_complete
 from landkit.errors import ConfigError, InputError
 from landkit.i18n import _
-from landkit.postgis import DEFAULT_SCHEMA, is_db_url, parse_url, redact
+from landkit.db_url import is_db_url, redact
+from landkit.postgis import DEFAULT_SCHEMA, parse_url
 from landkit.results import GPKG_NAME
 
 #: The geometry column of a layer as read (pyogrio's name): a database run's ``geom`` is renamed to it.

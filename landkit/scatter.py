@@ -45,6 +45,7 @@ from landkit.config import Project
 from landkit.crs import require_metric
 from landkit.engine import current_engine
 from landkit.graphs import components
+from landkit.i18n import _
 from landkit.units import M2_PER_HA, M2_PER_MU
 
 log = logging.getLogger(__name__)
@@ -1029,7 +1030,7 @@ def assess_scatter(
         "seconds": seconds,
     }
     if "grade" not in parcels:
-        log.warning("小而散: the parcels carry no grade, so no 调出/调入 is proposed (run the assessment first)")
+        log.warning("%s", _("小而散: the parcels carry no grade, so no 调出/调入 is proposed (run the assessment first)"))
     return ScatterResult(parcels=out, clusters=layer, metrics=metrics, before_after=table, adjusted=adjusted, report=report)
 
 

@@ -1,6 +1,6 @@
 """Print landkit's import graph: module sizes, import cycles, and imports that go up the layers.
 
-Run: ``.venv/bin/python scripts/imports.py [--layers]`` (needs the ``dev`` extra: ``grimp``).
+Run: ``.venv/bin/python scripts/imports.py [--layers]`` (``grimp`` is in the ``test`` extra; ``tests/test_layout.py`` runs it).
 
 The graph is grimp's (the engine of import-linter): every ``import`` in a module, the ones
 inside functions included, because a lazy import is still a dependency. Cycles are the strongly

@@ -22,7 +22,7 @@ import shapely
 import yaml
 
 from landkit.config import default_profile_text, load_config
-from landkit.postgis import redact
+from landkit.db_url import redact
 from pg import ROOT, start_server, with_db
 from psycopg import sql
 

@@ -35,16 +35,15 @@ from psycopg import sql
 from landkit.cli.main import cli
 from pg import execute, with_db
 from landkit.config import load_config
+from landkit.db_url import is_db_url, redact
 from landkit.errors import ConfigError, DatabaseError, OutputExistsError
 from landkit.postgis import (
     DbTarget,
     db_source,
-    is_db_url,
     list_tables_postgis,
     parse_url,
     qualified_name,
     read_table_postgis,
-    redact,
     split_table_name,
     write_layers_postgis,
 )

@@ -11,7 +11,8 @@ from landkit.cli.options import echo, input_options, load_project, overwrite_opt
 from landkit.dataset import load_dataset
 from landkit.engine import DEFAULT_PARTITION_SIZE, ENGINES, engine_named
 from landkit.output import check_writable
-from landkit.postgis import DEFAULT_SCHEMA, DbTarget, check_target, is_db_url
+from landkit.db_url import is_db_url
+from landkit.postgis import DEFAULT_SCHEMA, DbTarget, check_target
 from landkit.progress import Progress
 from landkit.run_folder import locked
 from landkit.i18n import _

@@ -9,7 +9,7 @@ import click
 
 from landkit.config import Project, load_config
 from landkit.i18n import _
-from landkit.postgis import is_db_url
+from landkit.db_url import is_db_url
 
 if TYPE_CHECKING:
     from landkit.runs import RunStore

@@ -1,0 +1,41 @@
+"""The result of an assessment: a dataclass every stage after the assessment reads (a leaf module).
+
+:func:`landkit.assess.assess` makes it; the writers, the report and the run history read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from landkit.rings import RingResult
+from landkit.scatter import ScatterResult
+
+
+@dataclass
+class AssessmentResult:
+    """Everything an assessment produces, in the working CRS."""
+
+    parcels: gpd.GeoDataFrame
+    blocks: gpd.GeoDataFrame | None
+    kpis: pd.DataFrame
+    park: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    rings: RingResult | None = None
+    scatter: ScatterResult | None = None
+
+    @property
+    def inventory(self) -> gpd.GeoDataFrame:
+        """The low-efficiency inventory (C, D and legally idle land): worst first."""
+        listed = self.parcels[self.parcels["low_efficiency"]]
+        return listed.sort_values(["score", "parcel_id"], na_position="first", kind="stable")
+
+    @property
+    def watchlist(self) -> gpd.GeoDataFrame:
+        """The watch table (关注): A/B parcels a reason flags, never on the inventory."""
+        watched = self.parcels[self.parcels["watch"]]
+        return watched.sort_values(["grade", "score", "parcel_id"], kind="stable")
