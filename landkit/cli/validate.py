@@ -16,7 +16,7 @@ from landkit.errors import LandkitError
 from landkit.issues import Issue, issues_frame
 from landkit.output import atomic_path, check_writable, vector_parts, write_vector
 from landkit.validate import fix_geometry
-from landkit.i18n import _
+from landkit.i18n import _, display_width
 
 SHOWN = 20
 
@@ -104,7 +104,7 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
         counts = frame.groupby(["severity", "check"]).size().sort_index()
         for (severity, check), count in counts.items():
             shown = {"error": _("error"), "warning": _("warning")}.get(severity, severity)
-            click.echo(f"  {shown:<8} {check:<18} {count:>6}")
+            click.echo(f"  {shown}{' ' * max(1, 9 - display_width(shown))}{check:<18} {count:>6}")  # CJK: two columns
         for issue in data.issues[:SHOWN]:
             click.echo(issue.line())
         if len(frame) > SHOWN:
