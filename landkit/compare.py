@@ -53,6 +53,7 @@ from landkit.labels import (
 )
 from landkit.db_url import is_db_url
 from landkit.runs import RunStore, layer_fields, list_layers, open_run, read_layer
+from landkit.schema import is_missing
 
 log = logging.getLogger(__name__)
 
@@ -684,15 +685,8 @@ def summarise(a: Run, b: Run, j: pd.DataFrame, transitions: pd.DataFrame, *, blo
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for row in frame.to_dict("records"):
-        out.append({k: (None if _missing(v) else (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()})
+        out.append({k: (None if is_missing(v) else (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()})
     return out
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:

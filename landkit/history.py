@@ -32,6 +32,7 @@ import pandas as pd
 from landkit.errors import InputError
 from landkit.i18n import _
 from landkit.results import manifest
+from landkit.schema import is_missing
 
 if TYPE_CHECKING:
     from landkit.result import AssessmentResult
@@ -211,21 +212,14 @@ def latest_run(run: Path | RunStore) -> dict[str, Any] | None:
     if runs.empty:
         return None
     row = runs.iloc[-1].to_dict()
-    return {k: (None if _missing(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return {k: (None if is_missing(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
 
 
 def runs_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
     """Return the history as plain records (for JSON), ``inputs`` and ``park`` parsed into mappings."""
     out = []
     for row in runs.to_dict("records"):
-        record = {k: (None if _missing(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+        record = {k: (None if is_missing(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
         for key in ("inputs", "park"):
             if isinstance(record.get(key), str):
                 try:

@@ -66,6 +66,7 @@ from landkit.output import atomic_path
 from landkit.performance import GRADES, UNGRADED
 from landkit.templates import render
 from landkit.units import M2_PER_HA, M2_PER_MU
+from landkit.schema import is_missing
 
 if TYPE_CHECKING:
     from landkit.result import AssessmentResult
@@ -229,30 +230,21 @@ _ALLOWED_SCHEMES = ("http:", "https:", "file:")
 # --- formatting ----------------------------------------------------------------------------------
 
 
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    try:
-        return bool(isinstance(value, float | np.floating) and math.isnan(value))
-    except TypeError:
-        return False
-
-
 def fmt_number(value: Any, decimals: int = 0) -> str:
     """Return ``value`` with thousands separators and ``decimals`` decimals; ``—`` when missing."""
-    if _missing(value):
+    if is_missing(value):
         return "—"
     return f"{float(value):,.{decimals}f}"
 
 
 def fmt_int(value: Any) -> str:
     """Return a count with thousands separators; ``—`` when missing."""
-    return "—" if _missing(value) else f"{int(round(float(value))):,}"
+    return "—" if is_missing(value) else f"{int(round(float(value))):,}"
 
 
 def fmt_pct(value: Any, decimals: int = 1) -> str:
     """Return a share (0.25) as a percentage (``25.0 %``); ``—`` when missing."""
-    return "—" if _missing(value) else f"{float(value) * 100:,.{decimals}f} %"
+    return "—" if is_missing(value) else f"{float(value) * 100:,.{decimals}f} %"
 
 
 def fmt_share(value: Any, decimals: int = 1) -> str:
@@ -270,7 +262,7 @@ def fmt_share(value: Any, decimals: int = 1) -> str:
     str
         The percentage with thousands separators, or ``—`` when missing.
     """
-    return "—" if _missing(value) else f"{float(value) * 100:,.{decimals}f}"
+    return "—" if is_missing(value) else f"{float(value) * 100:,.{decimals}f}"
 
 
 def fmt_change(value: Any, decimals: int = 0) -> str:
@@ -288,7 +280,7 @@ def fmt_change(value: Any, decimals: int = 0) -> str:
     str
         E.g. ``+1,234.5``; a change that rounds to zero is ``0`` (or ``0.0`` …) without a sign.
     """
-    if _missing(value):
+    if is_missing(value):
         return "—"
     shown = f"{float(value):+,.{decimals}f}"
     return shown[1:] if float(shown.replace(",", "")) == 0 else shown
@@ -311,7 +303,7 @@ def auto_decimals(values: Iterable[Any]) -> int:
     int
         0, 1, 2 or 3.
     """
-    finite = [abs(float(v)) for v in values if not _missing(v) and math.isfinite(float(v))]
+    finite = [abs(float(v)) for v in values if not is_missing(v) and math.isfinite(float(v))]
     if not finite:
         return 0
     largest = max(finite)
@@ -451,7 +443,7 @@ class Cell:
     @property
     def shown(self) -> str:
         """The text shown: ``str()`` of the value, empty when it is missing."""
-        return "" if _missing(self.text) else str(self.text)
+        return "" if is_missing(self.text) else str(self.text)
 
 
 def num(text: str) -> Cell:
@@ -817,7 +809,7 @@ class _Charts:
         rows = blocks.iloc[::-1]
         if self.cjk and "block_name" in rows:
             pairs = zip(rows["block_name"], rows["block_id"], strict=True)
-            names = [str(b) if _missing(n) else str(n) for n, b in pairs]
+            names = [str(b) if is_missing(n) else str(n) for n, b in pairs]
         else:
             names = [str(b) for b in rows["block_id"]]
 
@@ -1008,7 +1000,7 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> Sectio
             block_order = [str(b) for b in blocks["block_id"]]
             if "block_name" in blocks:
                 pairs = zip(blocks["block_id"], blocks["block_name"], strict=True)
-                names = {str(b): ("" if _missing(n) else str(n)) for b, n in pairs}
+                names = {str(b): ("" if is_missing(n) else str(n)) for b, n in pairs}
         counts = by_block.pivot_table(index="block_id", columns="disposal", values="parcels", aggfunc="sum",
                                       fill_value=0)
         sums = by_block.groupby("block_id")[["parcels", "area_mu", "land_freed_mu", "tax_gain_wan"]].sum()
@@ -1049,7 +1041,7 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> Sectio
         def cell(column: str, value: Any) -> Cell:
             if column in numeric:
                 return num(numeric[column](value))
-            if _missing(value):
+            if is_missing(value):
                 return Cell("")
             return Cell(page.value(column, value), cls="nowrap" if column in nowrap else "")
 
@@ -1166,7 +1158,7 @@ def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> Section |
     for _, row in frame.iterrows():
         rows.append([num(fmt_int(row["block_rank"])), Cell(row["block_id"], cls="nowrap"),
                      Cell(row.get("block_name", ""), cls="nowrap"),
-                     *(Cell(page.ring(row[c]) if not _missing(row[c]) else "", cls=ring_cls) for c in extra),
+                     *(Cell(page.ring(row[c]) if not is_missing(row[c]) else "", cls=ring_cls) for c in extra),
                      num(fmt_number(row["block_score"], 1)), *(num(_indicator_value(c, row[c])) for c in shown)])
     park_score = result.park.get("block_score") if result.park else None
     # A bar per block reads up to a few dozen blocks; a whole city's shows the best and the worst.
@@ -1222,10 +1214,10 @@ def _park(result: AssessmentResult, page: _Page) -> Section | None:
             name, unit, share = _kpi_name(str(row.kpi), page)
             show = fmt_share if share else (lambda v: fmt_number(v, 1) if not float(v).is_integer() else fmt_number(v))
             met = row.met
-            status = "—" if _missing(met) else page.t("met_yes" if met else "met_no")
-            cls = "" if _missing(met) else ("met" if met else "unmet")
+            status = "—" if is_missing(met) else page.t("met_yes" if met else "met_no")
+            cls = "" if is_missing(met) else ("met" if met else "unmet")
             rows.append([page.with_unit(name, UNIT_PCT if share else page.unit(unit)), num(show(row.target)),
-                         num(show(row.actual) if not _missing(row.actual) else "—"), num(fmt_share(row.ratio)),
+                         num(show(row.actual) if not is_missing(row.actual) else "—"), num(fmt_share(row.ratio)),
                          Cell(status, cls=cls)])
         parts.append(heading(page.t("kpis")))
         parts.append(page.table([page.label("kpi"), num(page.label("target")), num(page.label("actual")),
@@ -1285,7 +1277,7 @@ def _is_bool_column(series: pd.Series) -> bool:
         return True
     if series.dtype != object:
         return False
-    values = [v for v in series if not _missing(v)]
+    values = [v for v in series if not is_missing(v)]
     return bool(values) and all(isinstance(v, bool | np.bool_) for v in values)
 
 
@@ -1306,17 +1298,17 @@ def _frame_column(column: str, series: pd.Series, page: _Page) -> _Column:
     label = page.labels.get(column)
     unit = label.unit if label is not None and label.unit else COLUMN_UNITS.get(column, "")
     if _is_bool_column(series):
-        return _Column(Cell(page.header(column)), lambda v: Cell("" if _missing(v) else page.boolean(v)))
+        return _Column(Cell(page.header(column)), lambda v: Cell("" if is_missing(v) else page.boolean(v)))
     if not pd.api.types.is_numeric_dtype(series):
-        widest = max((text_em(page.value(column, v)) for v in series if not _missing(v)), default=0.0)
+        widest = max((text_em(page.value(column, v)) for v in series if not is_missing(v)), default=0.0)
         cls = "nowrap" if widest <= SHORT_TEXT_EM else ""  # names and codes stay on one line
-        return _Column(Cell(page.header(column)), lambda v: Cell("" if _missing(v) else page.value(column, v), cls=cls))
+        return _Column(Cell(page.header(column)), lambda v: Cell("" if is_missing(v) else page.value(column, v), cls=cls))
     if is_share_column(column):
         return _Column(num(page.header(column, UNIT_PCT)), lambda v: num(fmt_share(v)))
     if column.endswith("_pct"):
         return _Column(num(page.header(column, UNIT_PCT)), lambda v: num(fmt_number(v, 1)))
     if column == "year" or column.endswith("_year"):
-        return _Column(num(page.header(column)), lambda v: num("—" if _missing(v) else str(round(float(v)))))
+        return _Column(num(page.header(column)), lambda v: num("—" if is_missing(v) else str(round(float(v)))))
     if pd.api.types.is_integer_dtype(series) or (("rank" in column or unit in COUNT_UNITS) and _is_integral(series)):
         return _Column(num(page.header(column)), lambda v: num(fmt_int(v)))
     decimals = 1 if unit == "分" else auto_decimals(series)
@@ -1409,7 +1401,7 @@ def _rings(result: AssessmentResult, page: _Page) -> Section | None:
 
 def metric_unit(unit: Any, lang: str) -> str:
     """Return a small-and-scattered metric's unit (``ha``, ``个/100ha`` …) in the report's language."""
-    if _missing(unit) or not str(unit):
+    if is_missing(unit) or not str(unit):
         return ""
     zh = METRIC_UNITS_ZH.get(str(unit), str(unit))
     return zh if lang == "zh" else UNITS_EN.get(zh, LOCAL_UNITS_EN.get(zh, str(unit)))
@@ -1418,17 +1410,17 @@ def metric_unit(unit: Any, lang: str) -> str:
 def _scatter_row(row: dict[str, Any], page: _Page) -> list[Cell]:
     """One metric of the before/after table: name with unit, before, after, change, direction, verdict."""
     name = row.get("label_zh" if page.lang == "zh" else "label_en")
-    name = row.get("metric", "") if _missing(name) or not str(name) else name
+    name = row.get("metric", "") if is_missing(name) or not str(name) else name
     zh_unit = METRIC_UNITS_ZH.get(str(row.get("unit") or ""), str(row.get("unit") or ""))
     before, after = row.get("before"), row.get("after")
     decimals = 0 if zh_unit in COUNT_UNITS else auto_decimals([before, after])
     improved = row.get("improved")
-    verdict = Cell("—") if _missing(improved) else Cell(page.boolean(improved), cls="met" if improved else "unmet")
+    verdict = Cell("—") if is_missing(improved) else Cell(page.boolean(improved), cls="met" if improved else "unmet")
     better = row.get("better")
     return [Cell(page.with_unit(str(name), metric_unit(row.get("unit"), page.lang))),
             num(fmt_number(before, decimals)), num(fmt_number(after, decimals)),
             num(fmt_change(row.get("change"), decimals)), num(fmt_change(row.get("change_pct"), 1)),
-            Cell("—" if _missing(better) or not str(better) else page.value("better", better)), verdict]
+            Cell("—" if is_missing(better) or not str(better) else page.value("better", better)), verdict]
 
 
 def _scatter(result: AssessmentResult, page: _Page) -> Section | None:
@@ -1507,7 +1499,7 @@ def build_report(
         project_name=project.name,
         subtitle=page.t("title"),
         year_label=page.t("year"),
-        year="" if _missing(year) else str(year),
+        year="" if is_missing(year) else str(year),
         synthetic=page.t("synthetic") if synthetic else "",
         contents=page.t("contents"),
         sections=[section for section in sections if section is not None],

@@ -102,3 +102,18 @@ ADDITIVE_ENTERPRISE_COLUMNS = (
 
 #: Canonical parcel status values (raw values are mapped onto these by ``values.status``).
 STATUSES = ("operating", "idle", "stopped", "construction", "unsupplied")
+
+
+def is_missing(value: object) -> bool:
+    """Return whether one value is missing: None, NaN, ``pd.NA`` or ``NaT`` (a list or an array is not).
+
+    The one test of a missing cell for the tables landkit writes and reads back (history, compare,
+    the report); vectorised code uses ``Series.isna`` instead.
+    """
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # an array or a list: a value, not a missing one
+        return False
+
