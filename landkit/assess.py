@@ -31,21 +31,37 @@ from landkit.export import write_csv, write_excel
 from landkit.history import append_run, previous_runs, run_record
 from landkit.i18n import _
 from landkit.inventory import assign_disposal, list_low_efficiency
-from landkit.land_status import land_status
 from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, header, labels_for, value_label_table, value_labels
-from landkit.performance import GRADES, UNGRADED, assess_performance, assessment_year, industry_group, with_production_zeros
-from landkit.postgis import DbTarget
-from landkit.results import GPKG_NAME, manifest, to_output
-from landkit.styles import categorized_qml, layer_styles_table, with_fields
+from landkit.land_status import land_status
 from landkit.output import write_json, write_layers
+from landkit.performance import (
+    GRADES,
+    UNGRADED,
+    assess_performance,
+    assessment_year,
+    industry_group,
+    with_production_zeros,
+)
+from landkit.postgis import DbTarget
 from landkit.progress import Stage, no_stage, record_stage
-from landkit.valuation import assess_value
+from landkit.raster import (
+    NODATA,
+    assess_rasters,
+    fallback_coverage,
+    kernel_density,
+    overlay_png,
+    rasterize_column,
+    write_cog,
+    zonal_stats,
+)
 from landkit.report import build_report, write_report
-from landkit.raster import NODATA, assess_rasters, fallback_coverage, zonal_stats, kernel_density, overlay_png, rasterize_column, write_cog
 from landkit.result import AssessmentResult
+from landkit.results import GPKG_NAME, manifest, to_output
 from landkit.rings import assess_rings
 from landkit.run_folder import MANIFEST, staged
 from landkit.scatter import assess_scatter, scatter_state, sporadic_plots
+from landkit.styles import categorized_qml, layer_styles_table, with_fields
+from landkit.valuation import assess_value
 from landkit.webmap import build_map, write_map
 
 log = logging.getLogger(__name__)
@@ -237,7 +253,7 @@ def surface_resolution(parcels: gpd.GeoDataFrame, resolution_m: float) -> float:
     return coarser
 
 
-def write_surfaces(out_dir: Path, result: "AssessmentResult", project: Project) -> list[Path]:
+def write_surfaces(out_dir: Path, result: AssessmentResult, project: Project) -> list[Path]:
     """Write the score surface and the low-efficiency density as cloud-optimised GeoTIFFs."""
     parcels = result.parcels
     spec = project.surfaces

@@ -236,7 +236,7 @@ def column_report(columns: Iterable[object], read: Mapping[str, str], *, kind: s
     report = ColumnReport(kind, name, dict(read), unread)
     open_ = {c: (mapping[c].names if c in mapping else []) for c in CANONICAL[kind] if c not in read}
     scored = [(col, *found) for col in unread if (found := suggest(col, open_)) is not None]
-    for col, canonical, _ in sorted(scored, key=lambda s: -s[2]):
+    for col, canonical, _score in sorted(scored, key=lambda s: -s[2]):
         if canonical not in report.suggestions.values():
             report.suggestions[col] = canonical
     return report

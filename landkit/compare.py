@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from landkit.config import Project
+from landkit.db_url import is_db_url
 from landkit.errors import CRSError, InputError
 from landkit.history import latest_run
 from landkit.i18n import _
@@ -48,10 +49,9 @@ from landkit.labels import (
     STATUS_LABELS,
     Label,
     labels_for,
-    value_labels,
     unit,
+    value_labels,
 )
-from landkit.db_url import is_db_url
 from landkit.runs import RunStore, layer_fields, list_layers, open_run, read_layer
 from landkit.schema import is_missing
 

@@ -20,11 +20,11 @@ from landkit.columns import ColumnReport
 from landkit.config import Project
 from landkit.crs import check_working_crs, to_working
 from landkit.i18n import _
-from landkit.issues import Issue, raise_on_errors
-from landkit.progress import Stage, no_stage
-from landkit.parcels import add_areas, aggregate_enterprises, assign_blocks
-from landkit.validate import check_enterprises, check_geometry, check_ids, check_overlaps, check_parcel_values
 from landkit.inputs import Table, read_input
+from landkit.issues import Issue, raise_on_errors
+from landkit.parcels import add_areas, aggregate_enterprises, assign_blocks
+from landkit.progress import Stage, no_stage
+from landkit.validate import check_enterprises, check_geometry, check_ids, check_overlaps, check_parcel_values
 
 log = logging.getLogger(__name__)
 

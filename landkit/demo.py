@@ -17,9 +17,9 @@ from landkit.compare import compare_runs, headline_lines, read_run, write_compar
 from landkit.config import load_config
 from landkit.dataset import load_dataset
 from landkit.errors import InputError
+from landkit.i18n import _
 from landkit.output import check_writable
 from landkit.progress import Stage, no_stage
-from landkit.i18n import _
 
 SAMPLE_PROJECT = "minhang.yaml"
 #: The sample one year on (optional: a data folder without it runs the first year only).

@@ -175,7 +175,7 @@ def halo_contexts(work: gpd.GeoDataFrame, chunks: list[np.ndarray], halo_m: floa
 
 # --- the current engine ------------------------------------------------------------------------
 
-_current: ContextVar[Engine] = ContextVar("landkit_engine", default=LocalEngine())
+_current: ContextVar[Engine] = ContextVar("landkit_engine", default=LocalEngine())  # noqa: B039 (stateless, shared)
 
 
 def current_engine() -> Engine:

@@ -35,9 +35,9 @@ from landkit.results import manifest
 from landkit.schema import is_missing
 
 if TYPE_CHECKING:
-    from landkit.result import AssessmentResult
     from landkit.config import Project
     from landkit.dataset import Dataset
+    from landkit.result import AssessmentResult
     from landkit.runs import RunStore
 
 log = logging.getLogger(__name__)

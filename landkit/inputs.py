@@ -35,10 +35,10 @@ from pyproj import CRS
 from landkit.columns import ColumnReport, column_report, matched_columns, suggest_column
 from landkit.config import Project, Source, unit_of
 from landkit.crs import ensure_crs
+from landkit.db_url import is_db_url
 from landkit.errors import ConfigError, EncodingError, InputError
 from landkit.i18n import _
 from landkit.issues import Issue
-from landkit.db_url import is_db_url
 from landkit.postgis import read_source, source_label
 from landkit.schema import CANONICAL, SPATIAL
 

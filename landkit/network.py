@@ -42,8 +42,8 @@ from pyproj import CRS
 
 from landkit.crs import require_metric
 from landkit.engine import current_engine
-from landkit.graphs import components, components_by_size
 from landkit.errors import DataError
+from landkit.graphs import components, components_by_size
 from landkit.i18n import _
 
 log = logging.getLogger(__name__)

@@ -5,13 +5,13 @@ Pure functions on GeoDataFrames; nothing here reads or writes files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from landkit.crs import planar_area_m2
-from collections.abc import Sequence
-
 from landkit.inputs import PARCEL_ID_SEPARATORS, split_parcel_ids
 from landkit.schema import ADDITIVE_ENTERPRISE_COLUMNS
 from landkit.units import to_ha, to_mu

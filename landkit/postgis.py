@@ -48,7 +48,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from landkit.db_url import URL_SCHEMES, is_db_url, redact
+from landkit.db_url import is_db_url, redact
 from landkit.errors import ConfigError, CRSError, DatabaseError, InputError, LandkitError, OutputExistsError
 from landkit.i18n import _
 
@@ -821,7 +821,7 @@ def pg_type(values: pd.Series) -> str:
         return "timestamptz"
     if pd.api.types.is_datetime64_dtype(dtype):
         return "timestamp"
-    if dtype != object:
+    if dtype != np.dtype(object):
         return "text"
     kind = _INFERRED.get(pd.api.types.infer_dtype(values, skipna=True), "text")
     if kind == "timestamp" and getattr(pd.to_datetime(values, errors="coerce").dtype, "tz", None) is not None:

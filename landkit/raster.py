@@ -42,8 +42,8 @@ from pyproj import CRS
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from landkit.crs import named_crs, require_metric
 from landkit.config import RasterSource
+from landkit.crs import named_crs, require_metric
 from landkit.errors import ConfigError, DataError, InputError
 from landkit.i18n import _, ngettext
 from landkit.output import atomic_path

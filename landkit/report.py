@@ -64,9 +64,9 @@ from landkit.labels import (
 )
 from landkit.output import atomic_path
 from landkit.performance import GRADES, UNGRADED
+from landkit.schema import is_missing
 from landkit.templates import render
 from landkit.units import M2_PER_HA, M2_PER_MU
-from landkit.schema import is_missing
 
 if TYPE_CHECKING:
     from landkit.result import AssessmentResult
@@ -920,7 +920,7 @@ def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> Section:
     by_listing = result.tables.get("by_listing")
     if by_listing is not None and len(by_listing):
         lrows = [[Cell(page.grade(str(r.grade)), swatch=GRADE_COLOURS.get(str(r.grade), "#999999")),
-                  num(fmt_int(r.inventory)), num(fmt_int(r.watch)), num(fmt_int(getattr(r, "none")))] for r in by_listing.itertuples(index=False)]
+                  num(fmt_int(r.inventory)), num(fmt_int(r.watch)), num(fmt_int(r.none))] for r in by_listing.itertuples(index=False)]
         ltotal = [page.t("total"), *(num(fmt_int(by_listing[c].sum())) for c in ("inventory", "watch", "none"))]
         parts.append(heading(page.t("by_listing")))
         n = page.count_unit()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def manifest(project: Project, data: Dataset) -> dict[str, Any]:
     config = project.model_dump(mode="json", exclude={"base_dir", "explicit_columns"})
     return {
         "landkit_version": landkit.__version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "inputs": inputs,
         "config_sha256": hashlib.sha256(repr(sorted(config.items())).encode()).hexdigest(),

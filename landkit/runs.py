@@ -22,12 +22,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from landkit.run_folder import STAGING_PREFIX, require_complete
+from landkit.db_url import is_db_url, redact
 from landkit.errors import ConfigError, InputError
 from landkit.i18n import _
-from landkit.db_url import is_db_url, redact
 from landkit.postgis import DEFAULT_SCHEMA, parse_url
 from landkit.results import GPKG_NAME
+from landkit.run_folder import STAGING_PREFIX, require_complete
 
 #: The geometry column of a layer as read (pyogrio's name): a database run's ``geom`` is renamed to it.
 GEOMETRY = "geometry"

@@ -510,7 +510,7 @@ def group_metrics(
     patches = patches.groupby("label").agg(code=("code", "first"), area_m2=("area_m2", "sum"), parcels=("area_m2", "size"))
     merged = dissolve(sub.geometry.values, labels)
     patches["enn_m"] = np.nan
-    for code, index in patches.groupby("code").groups.items():  # one tree per group
+    for index in patches.groupby("code").groups.values():  # one tree per group
         if len(index) >= 2:
             patches.loc[index, "enn_m"] = patch_nearest_distance(merged.loc[index].values)
     patches["group"] = np.asarray(uniques, dtype=object)[patches["code"].to_numpy()]

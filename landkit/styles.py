@@ -28,7 +28,7 @@ the formats are those QGIS 3.22's ``exportNamedStyle`` writes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.sax.saxutils import quoteattr
 
 import pandas as pd
@@ -229,7 +229,7 @@ def layer_styles_table(styles: Mapping[str, tuple[str, str, str]], geometry_colu
     geometry_column : str
         The layers' geometry column (GDAL writes ``geom`` in a GeoPackage).
     """
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     rows = [
         {
             "f_table_catalog": "",

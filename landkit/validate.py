@@ -16,8 +16,8 @@ import pandas as pd
 import shapely
 
 from landkit.i18n import _
-from landkit.issues import Issue
 from landkit.inputs import PARCEL_ID_SEPARATORS
+from landkit.issues import Issue
 from landkit.parcels import unmatched_enterprises
 
 POLYGONAL = ("Polygon", "MultiPolygon")

@@ -52,7 +52,7 @@ def main() -> None:
         t, graph = timed(lambda: build_road_graph(data.roads, default_speed_kmh=spec.default_speed_kmh,
                                                   fallback_speed_kmh=spec.fallback_speed_kmh, snap_tolerance_m=spec.snap_tolerance_m))
         runs["graph"].append(t)
-        t, _ = timed(lambda: travel_minutes(graph, points, data.core_sites.geometry, access_speed_kmh=spec.access_speed_kmh,
+        t, _ = timed(lambda graph=graph: travel_minutes(graph, points, data.core_sites.geometry, access_speed_kmh=spec.access_speed_kmh,
                                             max_target_snap_m=spec.core_snap_max_m))
         runs["travel"].append(t)
         t, _ = timed(lambda: assess_rings(data.parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites))

@@ -20,11 +20,11 @@ import psycopg
 import pytest
 import shapely
 import yaml
+from pg import ROOT, start_server, with_db
+from psycopg import sql
 
 from landkit.config import default_profile_text, load_config
 from landkit.db_url import redact
-from pg import ROOT, start_server, with_db
-from psycopg import sql
 
 #: The working CRS of the shipped default profile, read from the YAML (not from landkit code).
 WORKING = yaml.safe_load(default_profile_text())["crs"]["working"]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import browser
+import pytest
 from browser import CHROMIUM, chromium, open_page  # noqa: F401  (chromium: session fixture)
 
 PAGE = """<!doctype html>

@@ -26,7 +26,6 @@ district default 工业 800 (none for 研发); prices change 2 % a year since 20
 # ruff: noqa: E501  (the parcel table keeps one parcel a line)
 from __future__ import annotations
 
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd

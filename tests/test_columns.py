@@ -20,7 +20,15 @@ import yaml
 from click.testing import CliRunner
 
 from landkit.cli.main import cli
-from landkit.columns import column_report, column_uses, matched_columns, shapefile_names, similarity, split_unit, suggest
+from landkit.columns import (
+    column_report,
+    column_uses,
+    matched_columns,
+    shapefile_names,
+    similarity,
+    split_unit,
+    suggest,
+)
 from landkit.config import load_config
 from landkit.inputs import read_vector
 

@@ -333,8 +333,8 @@ def test_a_run_against_itself_has_no_change(runs, tmp_path):
 
 def test_runs_in_a_database_compare_as_their_folders(runs, db, tmp_path):
     """The pair in two PostGIS schemas (the layers `landkit assess --db` writes) compares as the folders do."""
-    from landkit.history import read_runs
     from landkit.db_url import redact
+    from landkit.history import read_runs
     from landkit.postgis import write_layers_postgis
 
     urls = []

@@ -87,7 +87,7 @@ def planner_run(tmp_path_factory):
     pyogrio.write_dataframe(parcels, folder / "parcels.gpkg", layer="地块")
     project = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
     inputs = project["inputs"]
-    for kind, source in inputs.items():  # every other input: the shipped file, by its absolute path
+    for source in inputs.values():  # every other input: the shipped file, by its absolute path
         for item in source if isinstance(source, list) else [source]:
             item["path"] = str(GIS / item["path"])
     inputs["parcels"] = {"path": str(folder / "parcels.gpkg"), "layer": "地块"}

@@ -19,7 +19,15 @@ import pytest
 from click.testing import CliRunner
 
 from landkit import i18n
-from landkit.cli.main import LogFormatter, _lang_before_command, all_commands, cli, command_summary, help_paragraphs, help_texts
+from landkit.cli.main import (
+    LogFormatter,
+    _lang_before_command,
+    all_commands,
+    cli,
+    command_summary,
+    help_paragraphs,
+    help_texts,
+)
 from landkit.crs import parse_crs
 from landkit.errors import CRSError
 from landkit.progress import Progress

@@ -44,7 +44,7 @@ def gbk_shapefile(tmp_path, working_crs):
     # the bytes on disk really are GBK
     dbf = path.with_suffix(".dbf").read_bytes()
     assert "仓储·物流".encode("gbk") in dbf and "地块编号".encode("gbk") in dbf
-    assert "仓储".encode("utf-8") not in dbf
+    assert "仓储".encode() not in dbf
     return path
 
 
@@ -121,7 +121,7 @@ def test_utf8_shapefile_reads_back_identical_text(tmp_path, project, working_crs
         warnings.simplefilter("error")  # no field name may be laundered
         pyogrio.write_dataframe(_layer(UTF8_ROWS, working_crs), path, encoding="UTF-8")
     path.with_suffix(".cpg").unlink(missing_ok=True)
-    assert "仓储·物流".encode("utf-8") in path.with_suffix(".dbf").read_bytes()
+    assert "仓储·物流".encode() in path.with_suffix(".dbf").read_bytes()
     if cpg is not None:
         path.with_suffix(".cpg").write_text(cpg, encoding="ascii")
     gdf = read_vector(Source(path=path.name), kind="parcels", project=project)
@@ -133,7 +133,7 @@ def test_utf8_shapefile_reads_back_identical_text(tmp_path, project, working_crs
 
 def test_utf8_shapefile_with_lying_gbk_cpg_is_not_garbled(tmp_path, project, working_crs):
     rows = {"DKBH": ["工业用地", "研发用地"], "YDXZ": ["研发用地", "工业用地"]}
-    assert "工业用地".encode("utf-8").decode("gbk") == "宸ヤ笟鐢ㄥ湴"  # the trap: valid, but wrong
+    assert "工业用地".encode().decode("gbk") == "宸ヤ笟鐢ㄥ湴"  # the trap: valid, but wrong
     path = tmp_path / "lying.shp"
     pyogrio.write_dataframe(_layer(rows, working_crs), path, encoding="UTF-8")
     path.with_suffix(".cpg").write_text("GBK", encoding="ascii")

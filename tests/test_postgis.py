@@ -13,27 +13,23 @@ the assessment, the frames written for the round trips, and PostgreSQL's own cat
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 import shutil
-import subprocess
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import psycopg
 import pyogrio
 import pytest
 import shapely
 import yaml
 from click.testing import CliRunner
+from pg import execute, with_db
 from psycopg import sql
 
 from landkit.cli.main import cli
-from pg import execute, with_db
 from landkit.config import load_config
 from landkit.db_url import is_db_url, redact
 from landkit.errors import ConfigError, DatabaseError, OutputExistsError

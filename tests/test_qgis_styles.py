@@ -20,14 +20,13 @@ from urllib.parse import urlsplit
 
 import geopandas as gpd
 import pandas as pd
-import psycopg
 import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
+from pg import execute
 
 from landkit.cli.main import cli
-from pg import execute
 from landkit.labels import LINK_COLOURS, RING_COLOURS
 from landkit.postgis import read_table_postgis, write_layers_postgis
 from landkit.styles import categorized_qml, geometry_kind, layer_styles_table, single_symbol_qml
@@ -233,7 +232,7 @@ def test_assess_db_writes_one_default_style_per_layer_where_qgis_reads_it(db_run
     spatial = qgis_catalogue(db, "qgis_run")
     assert set(spatial) == set(RENDERERS)
     assert sorted(r[2] for r in first) == sorted(spatial)  # one row per spatial layer, none for plain tables
-    for _, catalog, table, column, style_name, qml, default, kind, owner in first:
+    for _, catalog, table, column, _style, qml, default, kind, owner in first:
         # type NULL: matched whether the layer's URI names its geometry type (QGIS's browser) or not
         assert catalog == dbname and column == spatial[table][0] and kind is None and default is True and owner == "landkit", table
         symbol_type, layer_class, _ = GEOMETRY[{"Polygon": "POLYGON", "Line": "LINESTRING", "Point": "POINT"}[spatial[table][1]]]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from browser import chromium, open_page  # noqa: F401  (chromium: session fixture)
+
 from landkit.assess import assess, map_layers
 from landkit.config import load_config
 from landkit.dataset import load_dataset

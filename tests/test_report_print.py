@@ -28,9 +28,9 @@ import pandas as pd
 import pyogrio
 import pytest
 import yaml
+from browser import chromium, open_page  # noqa: F401  (chromium: session fixture)
 from click.testing import CliRunner
 
-from browser import chromium, open_page  # noqa: F401  (chromium: session fixture)
 from landkit import report
 from landkit.cli.main import cli
 from landkit.config import load_config

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import WORKING, X0, Y0
 
 from landkit.config import load_config
 from landkit.errors import CRSError
@@ -34,8 +35,6 @@ from landkit.scatter import (
     small_plots,
 )
 from landkit.units import M2_PER_MU
-
-from conftest import WORKING, X0, Y0
 
 SAMPLE = Path(__file__).resolve().parent.parent / "gis_data" / "minhang.yaml"
 
@@ -253,8 +252,8 @@ def test_components_numbering_and_long_chains():
 
 def test_patches_agree_with_a_raster_count():
     ndimage = pytest.importorskip("scipy.ndimage")
-    from rasterio.features import rasterize
     from affine import Affine
+    from rasterio.features import rasterize
 
     distance = 20.0
     shapes = [

@@ -9,13 +9,13 @@ import click
 from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
 from landkit.cli.options import echo, input_options, load_project, overwrite_opt, schema_name
 from landkit.dataset import load_dataset
-from landkit.engine import DEFAULT_PARTITION_SIZE, ENGINES, engine_named
-from landkit.output import check_writable
 from landkit.db_url import is_db_url
+from landkit.engine import DEFAULT_PARTITION_SIZE, ENGINES, engine_named
+from landkit.i18n import _
+from landkit.output import check_writable
 from landkit.postgis import DEFAULT_SCHEMA, DbTarget, check_target
 from landkit.progress import Progress
 from landkit.run_folder import locked
-from landkit.i18n import _
 
 STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory, scatter, export, workbook, surfaces, map, report (+ database with --db)
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 from landkit.columns import ColumnReport, Use
 from landkit.export import text_width
-from landkit.labels import COLUMNS
 from landkit.i18n import _, language
+from landkit.labels import COLUMNS
 
 
 def report_lines(report: ColumnReport, absent_uses: Mapping[str, list[Use]] | None = None) -> list[str]:

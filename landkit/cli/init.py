@@ -10,16 +10,24 @@ from pathlib import Path
 import click
 import yaml
 
+from landkit.cli.columns import report_lines
 from landkit.cli.options import (
-    DEFAULT_PROJECT_FILE, PathOrURL, crs_opt, echo, encoding_opt, enterprises_opt, layer_opt, load_project, overwrite_opt,
+    DEFAULT_PROJECT_FILE,
+    PathOrURL,
+    crs_opt,
+    echo,
+    encoding_opt,
+    enterprises_opt,
+    layer_opt,
+    load_project,
+    overwrite_opt,
     sheet_opt,
 )
-from landkit.cli.columns import report_lines
 from landkit.columns import ColumnReport, column_report, column_uses, consequence, matched_columns, split_unit
 from landkit.config import Project, Source, default_profile_text, load_config
+from landkit.i18n import _
 from landkit.output import check_writable, write_text
 from landkit.units import unit_name
-from landkit.i18n import _
 
 
 def starter_text(*, full: bool = False) -> str:

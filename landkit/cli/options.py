@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from landkit.config import Project, load_config
-from landkit.i18n import _
 from landkit.db_url import is_db_url
+from landkit.i18n import _
 
 if TYPE_CHECKING:
     from landkit.runs import RunStore

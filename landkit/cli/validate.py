@@ -7,16 +7,16 @@ from pathlib import Path
 
 import click
 
-from landkit.cli.options import input_options, load_project, overwrite_opt
 from landkit.cli.columns import report_lines
+from landkit.cli.options import input_options, load_project, overwrite_opt
 from landkit.columns import column_issues, column_uses
 from landkit.dataset import load_dataset
-from landkit.inputs import canonical_columns, read_vector
 from landkit.errors import LandkitError
+from landkit.i18n import _, display_width
+from landkit.inputs import canonical_columns, read_vector
 from landkit.issues import Issue, issues_frame
 from landkit.output import atomic_path, check_writable, vector_parts, write_vector
 from landkit.validate import fix_geometry
-from landkit.i18n import _, display_width
 
 SHOWN = 20
 

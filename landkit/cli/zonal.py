@@ -6,15 +6,24 @@ from pathlib import Path
 
 import click
 
-from landkit.cli.options import config_opt, crs_opt, echo, encoding_opt, layer_opt, load_project, overwrite_opt, parcels_arg
+from landkit.cli.options import (
+    config_opt,
+    crs_opt,
+    echo,
+    encoding_opt,
+    layer_opt,
+    load_project,
+    overwrite_opt,
+    parcels_arg,
+)
 from landkit.config import RasterSource
 from landkit.dataset import load_dataset
 from landkit.export import export_layer
+from landkit.i18n import _
 from landkit.labels import labels_for, value_labels
 from landkit.output import check_writable, vector_parts
 from landkit.raster import assess_rasters
 from landkit.results import to_output
-from landkit.i18n import _
 
 
 @click.command("zonal")
