@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from typing import Literal
 
 from landkit.config import Project
 from landkit.formula import names_in
@@ -289,12 +290,12 @@ def column_uses(project: Project) -> dict[str, list[Use]]:
     for i, track in enumerate(assessment.tracks):
         if track.when:
             add(track.when, f"assessment.tracks[{i}].when", Use("track", track.name, track.label_zh, track.label_en))
-    for i, rule in enumerate(assessment.direct_grades):
-        add(rule.when, f"assessment.direct_grades[{i}]", Use("direct_grade", rule.code, rule.label_zh, rule.label_en))
-    for i, rule in enumerate(project.inventory.reasons):
-        add(rule.when, f"inventory.reasons[{i}]", Use("reason", rule.code, rule.label_zh, rule.label_en))
-    for i, rule in enumerate(project.disposal.rules):
-        add(rule.when, f"disposal.rules[{i}]", Use("path", rule.code, rule.label_zh, rule.label_en))
+    for i, direct in enumerate(assessment.direct_grades):
+        add(direct.when, f"assessment.direct_grades[{i}]", Use("direct_grade", direct.code, direct.label_zh, direct.label_en))
+    for i, reason in enumerate(project.inventory.reasons):
+        add(reason.when, f"inventory.reasons[{i}]", Use("reason", reason.code, reason.label_zh, reason.label_en))
+    for i, path in enumerate(project.disposal.rules):
+        add(path.when, f"disposal.rules[{i}]", Use("path", path.code, path.label_zh, path.label_en))
     for column, steps in BUILT_IN_USES.items():
         for zh, en in steps:
             uses.setdefault(column, []).append(Use("step", column, zh, en))
@@ -362,7 +363,7 @@ def column_issues(reports: Mapping[str, ColumnReport], project: Project, *,
                     source=suggested[column][1], kind=kind, column=column) if column in suggested
                 else _("map the planner's column that holds it under columns.{kind}.{column}").format(kind=kind, column=column))
         needed = [u for u in column_uses_ if u.needed]
-        severity = "error" if needed else "warning"
+        severity: Literal["error", "warning"] = "error" if needed else "warning"
         issues.append(Issue(severity, "column", kind, column, _("no `{column}` column in {name}; it is read by: {uses}; {hint}")
                             .format(column=column, name=reports[kind].name, uses=consequence(column_uses_), hint=hint)))
     return issues

@@ -269,15 +269,15 @@ def require_metric(crs: Any, what: str, *, error: type[LandkitError] = CRSError,
             return None
         raise error(_("{what}: the layer has no CRS, and landkit measures in a projected CRS in metres: declare it "
                       "(crs: EPSG:...)").format(what=what))
-    crs = CRS.from_user_input(crs)
-    if not crs.is_projected:
+    parsed = CRS.from_user_input(crs)
+    if not parsed.is_projected:
         raise error(_("{what}: {name} is in degrees, not projected: landkit measures in a projected CRS in metres; "
-                      "reproject to the working CRS first").format(what=what, name=crs.name))
-    units = {axis.unit_name for axis in crs.axis_info}
+                      "reproject to the working CRS first").format(what=what, name=parsed.name))
+    units = {axis.unit_name for axis in parsed.axis_info}
     if not units <= METRE_UNITS:
         raise error(_("{what}: {name} is in {units}, not metres; reproject to the working CRS first")
-                    .format(what=what, name=crs.name, units=", ".join(sorted(units))))
-    return crs
+                    .format(what=what, name=parsed.name, units=", ".join(sorted(units))))
+    return parsed
 
 
 def planar_area_m2(geometry: gpd.GeoSeries) -> pd.Series:

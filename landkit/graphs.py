@@ -25,7 +25,8 @@ def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     left = np.asarray(left, dtype=np.intp)
     right = np.asarray(right, dtype=np.intp)
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    return connected_components(graph, directed=False)[1].astype(np.intp, copy=False)
+    labels: np.ndarray = connected_components(graph, directed=False)[1]
+    return labels.astype(np.intp, copy=False)
 
 
 def components_by_size(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -35,4 +36,5 @@ def components_by_size(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarra
     order = np.lexsort((np.arange(len(sizes)), -sizes))  # by size, descending; then by smallest node
     rank = np.empty(len(sizes), dtype=np.intp)
     rank[order] = np.arange(len(sizes))
-    return rank[labels]
+    ranked: np.ndarray = rank[labels]
+    return ranked

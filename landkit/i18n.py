@@ -194,5 +194,5 @@ def _install_click_wrapping() -> None:
             return chunks
 
     _textwrap.TextWrapper = CJKTextWrapper  # type: ignore[misc]
-    _textwrap.term_len = display_width  # type: ignore[assignment]
-    formatting.term_len = display_width  # type: ignore[assignment]
+    _textwrap.term_len = display_width  # type: ignore[attr-defined,assignment]
+    formatting.term_len = display_width  # type: ignore[attr-defined,assignment]

@@ -27,7 +27,7 @@ the formats are those QGIS 3.22's ``exportNamedStyle`` writes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from xml.sax.saxutils import quoteattr
 
@@ -128,10 +128,11 @@ def marker_symbol(name: str, colour: str, *, size: float = 3.0, outline: str = "
 
 def symbol(kind: str, name: str, colour: str, **options: object) -> str:
     """A symbol for a geometry ``kind`` (``polygon``, ``line``, ``point``), options as the maker takes them."""
-    make = {"polygon": fill_symbol, "line": line_symbol, "point": marker_symbol}.get(kind)
+    makers: dict[str, Callable[..., str]] = {"polygon": fill_symbol, "line": line_symbol, "point": marker_symbol}
+    make = makers.get(kind)
     if make is None:
         raise ValueError(f"no QGIS symbol for geometry kind {kind!r}; use one of {', '.join(SYMBOL_TYPES)}")
-    return make(name, colour, **options)  # type: ignore[arg-type]
+    return make(name, colour, **options)
 
 
 def _document(renderer: str) -> str:
@@ -266,7 +267,7 @@ def qgis_style_rows(styles: pd.DataFrame, *, catalog: str, schema: str,
         left out.
     """
     columns = {str(c).lower(): c for c in styles.columns}
-    rows = []
+    rows: list[dict[str, object]] = []
     for _, row in styles.iterrows():
         table = str(row[columns["f_table_name"]])
         if table not in geometry:
