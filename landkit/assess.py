@@ -22,11 +22,10 @@ import numpy as np
 import pandas as pd
 
 from landkit.block_assessment import assess_blocks, park_row, plan_kpis
-from landkit.columns import column_issues
 from landkit.config import Project
 from landkit.dataset import Dataset
 from landkit.engine import current_engine
-from landkit.errors import ConfigError, LandkitError
+from landkit.errors import LandkitError
 from landkit.export import write_csv, write_excel
 from landkit.history import append_run, previous_runs, run_record
 from landkit.i18n import _
@@ -85,7 +84,6 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
     stage : callable, optional
         Wraps each step (``with stage("performance"): ...``): progress display or timing.
     """
-    check_columns(data, project)
     year = assessment_year(project)
     parcels = with_production_zeros(data.parcels)
     parcels = parcels.join(land_status(parcels, project.inventory.idle_land, year=year))
@@ -96,23 +94,6 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         # assessment column: it runs beside the zonal statistics and the assessments.
         early = pool.submit(contextvars.copy_context().run, scatter_state, parcels, project)
         return _assess(data, project, parcels, year, early, stage)
-
-
-def check_columns(data: Dataset, project: Project) -> None:
-    """Refuse a run whose inputs lack columns the weighted indicators need — all of them in one line,
-    each with the planner's column that looks like it — and log what each other absent column costs.
-
-    Raises
-    ------
-    ConfigError
-        Naming every absent column an indicator in the weights needs, and the mapping to add.
-    """
-    issues = column_issues(data.columns, project, derived=data.parcels.columns)
-    errors = [i for i in issues if i.severity == "error"]
-    if errors:
-        raise ConfigError(" | ".join(i.message for i in errors))
-    for issue in issues:
-        log.warning("%s", issue.message)
 
 
 def _assess(data: Dataset, project: Project, parcels: gpd.GeoDataFrame, year: int, scatter_early: Future,

@@ -19,6 +19,7 @@ the results:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,11 +27,14 @@ from difflib import SequenceMatcher
 from typing import Literal
 
 from landkit.config import Project
+from landkit.errors import ConfigError
 from landkit.formula import names_in
 from landkit.i18n import _, language
 from landkit.issues import Issue
 from landkit.schema import CANONICAL
 from landkit.units import dimension_of, unit_dimension
+
+log = logging.getLogger(__name__)
 
 #: Derived columns the pipeline computes, and the canonical inputs each is made from (the
 #: indicators' own formulas are read from the project). A condition reading one of these reads
@@ -367,4 +371,24 @@ def column_issues(reports: Mapping[str, ColumnReport], project: Project, *,
         issues.append(Issue(severity, "column", kind, column, _("no `{column}` column in {name}; it is read by: {uses}; {hint}")
                             .format(column=column, name=reports[kind].name, uses=consequence(column_uses_), hint=hint)))
     return issues
+
+
+def require_columns(reports: Mapping[str, ColumnReport], project: Project, *, derived: Iterable[str] = ()) -> None:
+    """Refuse a run whose inputs lack columns the weighted indicators need, and log what the others cost.
+
+    All the errors of :func:`column_issues` in one line (each with the planner's column that looks
+    like it); each warning logged once. Called by the commands that assess, after the data are read
+    (`landkit validate` lists the same issues instead).
+
+    Raises
+    ------
+    ConfigError
+        Naming every absent column an indicator in the weights needs, and the mapping to add.
+    """
+    issues = column_issues(reports, project, derived=derived)
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise ConfigError(" | ".join(i.message for i in errors))
+    for issue in issues:
+        log.warning("%s", issue.message)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import landkit
 from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
+from landkit.columns import require_columns
 from landkit.compare import OUTPUT_FILES as COMPARE_FILES
 from landkit.compare import compare_runs, headline_lines, read_run, write_comparison
 from landkit.config import load_config
@@ -70,6 +71,7 @@ def run_demo(
     steps = 3 if next_project is None else 5
     echo(_("{step}/{steps} reading and checking the inputs …").format(step=1, steps=steps))
     data = load_dataset(project, stage=stage)
+    require_columns(data.columns, project, derived=data.parcels.columns)
     firms = 0 if data.enterprises is None else len(data.enterprises)
     echo("    " + _("{parcels:,} parcels, {firms:,} enterprises, {blocks} blocks; {warnings} warning(s)").format(
         parcels=len(data.parcels), firms=firms, blocks=len(data.blocks) if data.blocks is not None else 0,
@@ -90,6 +92,7 @@ def run_demo(
     echo(_("{step}/{steps} the same park one year on ({year}): assessing into {folder} …").format(
         step=4, steps=steps, year=next_project.year, folder=next_dir))
     next_data = load_dataset(next_project, stage=stage)
+    require_columns(next_data.columns, next_project, derived=next_data.parcels.columns)
     next_result = assess(next_data, next_project, stage=stage)
     for line in summary_lines(next_result.summary):
         echo("    " + line)

@@ -118,19 +118,19 @@ def shapefile_encoding(shp: Path, override: str | None = None) -> str:
     if declared:
         problem = _undecodable(text, declared)
         if problem:
-            guess = _guess_encoding(text)
+            guess = _guess_dbf_encoding(text)
             hint = _encoding_hint(guess)
             raise EncodingError(_("{file}: text is not valid {encoding} (as {how} says): {problem}{hint}").format(
                 file=shp, encoding=declared, how=how, problem=problem, hint=hint))
         # Most bytes decode as GBK, so a UTF-8 file mislabelled GBK would come out garbled; real
         # Chinese GBK text is almost never valid UTF-8, so valid UTF-8 means the label is wrong.
-        if declared.upper().replace("-", "") != "UTF8" and not text.records().isascii() and _guess_encoding(text) == "UTF-8":
+        if declared.upper().replace("-", "") != "UTF8" and not text.records().isascii() and _guess_dbf_encoding(text) == "UTF-8":
             raise EncodingError(
                 _("{file}: {how} says {encoding} but the text is UTF-8; pass --encoding utf-8 (or fix the .cpg)")
                 .format(file=shp, how=how, encoding=declared)
             )
         return declared
-    guess = _guess_encoding(text)
+    guess = _guess_dbf_encoding(text)
     if guess is None:
         raise EncodingError(
             _("{file}: attribute text is neither UTF-8 nor GBK ({problem}); "
@@ -200,19 +200,24 @@ def _undecodable(text: DbfText, encoding: str) -> str | None:
     return None
 
 
-def _guess_encoding(text: DbfText | bytes) -> str | None:
-    """The first of UTF-8 and GB18030 that decodes ``text`` (a dBASE file's, or a text file's bytes)."""
+def _guess_encoding(data: bytes) -> str | None:
+    """The first of UTF-8 and GB18030 that decodes a text file's bytes."""
     for encoding in FALLBACK_ENCODINGS:
-        if isinstance(text, DbfText):
-            if _undecodable(text, encoding) is None:
-                return "UTF-8" if encoding == "utf-8" else "GB18030"
-            continue
         try:
-            text.decode(encoding)
+            data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return "UTF-8" if encoding == "utf-8" else "GB18030"
+        return _ENCODING_NAMES[encoding]
     return None
+
+
+def _guess_dbf_encoding(text: DbfText) -> str | None:
+    """The first of UTF-8 and GB18030 that decodes a dBASE file's names and text (:func:`_undecodable`)."""
+    return next((_ENCODING_NAMES[e] for e in FALLBACK_ENCODINGS if _undecodable(text, e) is None), None)
+
+
+#: The names the messages give the fallback encodings.
+_ENCODING_NAMES = {"utf-8": "UTF-8", "gb18030": "GB18030"}
 
 
 def _dbf_text(dbf: Path) -> DbfText:

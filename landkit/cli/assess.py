@@ -8,6 +8,7 @@ import click
 
 from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
 from landkit.cli.options import echo, input_options, load_project, overwrite_opt, schema_name
+from landkit.columns import require_columns
 from landkit.dataset import load_dataset
 from landkit.db_url import is_db_url
 from landkit.engine import DEFAULT_PARTITION_SIZE, ENGINES, engine_named
@@ -60,6 +61,7 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     with locked(out_dir), Progress(STAGES + (db is not None), enabled=not quiet) as progress:
         with engine_named(engine, scheduler=scheduler, partition_size=partition_size):  # connect before the work
             data = load_dataset(project, stage=progress)
+            require_columns(data.columns, project, derived=data.parcels.columns)
             result = assess(data, project, stage=progress)
         paths = write_assessment(out_dir, project, data, result, map_path=out_dir / "map.html", stage=progress, db=target)
     for line in summary_lines(result.summary):
