@@ -48,29 +48,43 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked workbook process exists on Linux only")
-def test_kill_9_leaves_no_process_and_no_run(tmp_path):
-    out = tmp_path / "run"
-    proc = subprocess.Popen([*LANDKIT, "-q", "assess", "-c", str(SAMPLE), "-o", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+def kill_9_when(args: list[str], ready, *, settle_s: float = 10) -> tuple[bool, set[int]]:
+    """Run ``args`` and SIGKILL it once ``ready(its live descendants)`` holds.
+
+    Returns whether it was ready before it ended, and its descendants still alive ``settle_s``
+    seconds after the kill.
+    """
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    seen: set[int] = set()
+    reached = False
     try:
         deadline = time.monotonic() + 120
-        kids: set[int] = set()
         while time.monotonic() < deadline and proc.poll() is None:
-            kids = children(proc.pid)
-            if kids:  # the workbook process is forked once the assessment is done
+            below = descendants(proc.pid)
+            seen |= below
+            if ready(below):
+                reached = True
                 break
             time.sleep(0.05)
-        assert kids, "the run ended before its workbook process was seen"
-        os.kill(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(alive(k) for k in kids):
-            time.sleep(0.05)
-        assert not any(alive(k) for k in kids), "the workbook process outlived the command"
+        deadline = time.monotonic() + settle_s
+        while time.monotonic() < deadline and any(alive(p) for p in seen):
+            time.sleep(0.1)
+        return reached, {p for p in seen if alive(p)}
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked workbook process exists on Linux only")
+def test_kill_9_leaves_no_process_and_no_run(tmp_path):
+    out = tmp_path / "run"
+    # the workbook process is forked once the assessment is done
+    ready, survivors = kill_9_when([*LANDKIT, "-q", "assess", "-c", str(SAMPLE), "-o", str(out)], lambda below: bool(below))
+    assert ready, "the run ended before its workbook process was seen"
+    assert not survivors, "the workbook process outlived the command"
     # no complete run: the staging folder holds what was written, the folder has no manifest
     assert not (out / MANIFEST).exists() and not (out / "inventory.xlsx").exists()
     line = invoke("map", out, "-o", tmp_path / "m.html").output.strip().splitlines()
@@ -100,28 +114,10 @@ def spawned(pid: int) -> bool:
 def test_kill_9_of_a_dask_run_leaves_no_worker(tmp_path):
     """The local Dask cluster's nannies and workers (spawned processes) die with the command."""
     out = tmp_path / "run"
-    proc = subprocess.Popen([*LANDKIT, "-q", "assess", "-c", str(SAMPLE), "--engine", "dask", "-o", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 120
-        seen: set[int] = set()
-        while time.monotonic() < deadline and proc.poll() is None:
-            below = descendants(proc.pid)
-            workers = {p for p in below if spawned(p)}
-            seen |= below
-            if len(workers) >= 2:  # two workers up (2 cores: one per core)
-                break
-            time.sleep(0.05)
-        assert any(spawned(p) for p in seen), "the run ended before its Dask workers were seen"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(alive(p) for p in seen):
-            time.sleep(0.1)
-        assert not [p for p in seen if alive(p)], "a Dask process outlived the command"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    args = [*LANDKIT, "-q", "assess", "-c", str(SAMPLE), "--engine", "dask", "-o", str(out)]
+    ready, survivors = kill_9_when(args, lambda below: len({p for p in below if spawned(p)}) >= 2, settle_s=30)  # two workers up
+    assert ready, "the run ended before its Dask workers were seen"
+    assert not survivors, "a Dask process outlived the command"
     assert not (out / MANIFEST).exists()
 
 
