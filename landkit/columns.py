@@ -19,7 +19,6 @@ the results:
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,8 +32,6 @@ from landkit.i18n import _, language
 from landkit.issues import Issue
 from landkit.schema import CANONICAL
 from landkit.units import dimension_of, unit_dimension
-
-log = logging.getLogger(__name__)
 
 #: Derived columns the pipeline computes, and the canonical inputs each is made from (the
 #: indicators' own formulas are read from the project). A condition reading one of these reads
@@ -373,12 +370,13 @@ def column_issues(reports: Mapping[str, ColumnReport], project: Project, *,
     return issues
 
 
-def require_columns(reports: Mapping[str, ColumnReport], project: Project, *, derived: Iterable[str] = ()) -> None:
-    """Refuse a run whose inputs lack columns the weighted indicators need, and log what the others cost.
+def require_columns(reports: Mapping[str, ColumnReport], project: Project, *,
+                    derived: Iterable[str] = ()) -> list[Issue]:
+    """Refuse a run whose inputs lack columns the weighted indicators need; return the other column warnings.
 
     All the errors of :func:`column_issues` in one line (each with the planner's column that looks
-    like it); each warning logged once. Called by the commands that assess, after the data are read
-    (`landkit validate` lists the same issues instead).
+    like it). Called by the commands that assess, after the data are read, which show the warnings
+    (`landkit validate` lists all of them instead).
 
     Raises
     ------
@@ -389,6 +387,5 @@ def require_columns(reports: Mapping[str, ColumnReport], project: Project, *, de
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise ConfigError(" | ".join(i.message for i in errors))
-    for issue in issues:
-        log.warning("%s", issue.message)
+    return issues
 

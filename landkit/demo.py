@@ -71,7 +71,7 @@ def run_demo(
     steps = 3 if next_project is None else 5
     echo(_("{step}/{steps} reading and checking the inputs …").format(step=1, steps=steps))
     data = load_dataset(project, stage=stage)
-    require_columns(data.columns, project, derived=data.parcels.columns)
+    data.issues += require_columns(data.columns, project, derived=data.parcels.columns)  # shown with the others
     firms = 0 if data.enterprises is None else len(data.enterprises)
     echo("    " + _("{parcels:,} parcels, {firms:,} enterprises, {blocks} blocks; {warnings} warning(s)").format(
         parcels=len(data.parcels), firms=firms, blocks=len(data.blocks) if data.blocks is not None else 0,
@@ -92,7 +92,7 @@ def run_demo(
     echo(_("{step}/{steps} the same park one year on ({year}): assessing into {folder} …").format(
         step=4, steps=steps, year=next_project.year, folder=next_dir))
     next_data = load_dataset(next_project, stage=stage)
-    require_columns(next_data.columns, next_project, derived=next_data.parcels.columns)
+    require_columns(next_data.columns, next_project, derived=next_data.parcels.columns)  # (its warnings: as the first year's)
     next_result = assess(next_data, next_project, stage=stage)
     for line in summary_lines(next_result.summary):
         echo("    " + line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -17,6 +18,8 @@ from landkit.output import check_writable
 from landkit.postgis import DEFAULT_SCHEMA, DbTarget, check_target
 from landkit.progress import Progress
 from landkit.run_folder import locked
+
+log = logging.getLogger("landkit")
 
 STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory, scatter, export, workbook, surfaces, map, report (+ database with --db)
 
@@ -61,7 +64,8 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     with locked(out_dir), Progress(STAGES + (db is not None), enabled=not quiet) as progress:
         with engine_named(engine, scheduler=scheduler, partition_size=partition_size):  # connect before the work
             data = load_dataset(project, stage=progress)
-            require_columns(data.columns, project, derived=data.parcels.columns)
+            for issue in require_columns(data.columns, project, derived=data.parcels.columns):
+                log.warning("%s", issue.message)
             result = assess(data, project, stage=progress)
         paths = write_assessment(out_dir, project, data, result, map_path=out_dir / "map.html", stage=progress, db=target)
     for line in summary_lines(result.summary):
