@@ -27,7 +27,7 @@ PYTEST_ARGS ?=
 test: sysdeps $(STAMP)
 	pgenv=$$(bash scripts/postgres.sh start) || exit 1; eval "$$pgenv"; \
 	if [ "$$LANDKIT_PG_STARTED" = 1 ]; then trap 'bash scripts/postgres.sh stop' EXIT; trap 'exit 130' INT TERM; fi; \
-	$(BIN)/ruff check landkit tests scripts && $(BIN)/mypy && $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/ruff check landkit tests scripts && $(BIN)/mypy && $(BIN)/lint-imports --no-cache && $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # Debian packages the tests need (installed when missing; needs root or sudo).
 sysdeps:

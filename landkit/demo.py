@@ -11,16 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import landkit
-from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
-from landkit.columns import require_columns
-from landkit.compare import OUTPUT_FILES as COMPARE_FILES
-from landkit.compare import compare_runs, headline_lines, read_run, write_comparison
-from landkit.config import load_config
-from landkit.dataset import load_dataset
-from landkit.errors import InputError
-from landkit.i18n import _
-from landkit.output import check_writable
-from landkit.progress import Stage, no_stage
+from landkit.config.load import load_config
+from landkit.core.errors import InputError
+from landkit.core.i18n import _
+from landkit.core.progress import Stage, no_stage
+from landkit.data.dataset import load_dataset
+from landkit.deliver.writer import OUTPUT_FILES, write_assessment
+from landkit.io.columns import require_columns
+from landkit.io.write import check_writable
+from landkit.monitor.compare import compare_runs, headline_lines
+from landkit.monitor.read import read_run
+from landkit.monitor.write import OUTPUT_FILES as COMPARE_FILES
+from landkit.monitor.write import write_comparison
+from landkit.pipeline import assess, summary_lines
 
 SAMPLE_PROJECT = "minhang.yaml"
 #: The sample one year on (optional: a data folder without it runs the first year only).

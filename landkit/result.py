@@ -1,6 +1,6 @@
 """The result of an assessment: a dataclass every stage after the assessment reads (a leaf module).
 
-:func:`landkit.assess.assess` makes it; the writers, the report and the run history read it.
+:func:`landkit.pipeline.assess` makes it; the writers, the report and the run history read it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from landkit.rings import RingResult
-from landkit.scatter import ScatterResult
+from landkit.analyses.rings import RingResult
+from landkit.analyses.scatter import ScatterResult
 
 
 @dataclass

@@ -110,8 +110,9 @@ def io_floor(gpkg: Path, out: Path) -> float:
 
 def engines(data, project, names: list[str], repeat: int) -> dict:
     """Median seconds of ``assess()`` per engine on the same data; Dask start-up and worker memory apart."""
-    from landkit.assess import assess
-    from landkit.engine import DEFAULT_PARTITION_SIZE, DaskEngine, LocalEngine, dask_client, use_engine
+    from landkit.engine.dask import DaskEngine, dask_client
+    from landkit.engine.local import DEFAULT_PARTITION_SIZE, LocalEngine, use_engine
+    from landkit.pipeline import assess
 
     out: dict = {}
     for name in names:
@@ -148,7 +149,7 @@ def zonal_baseline(parcels, project) -> dict:
     """Seconds for rasterstats (``boundless=False``) and for landkit's zonal statistics of the same rasters."""
     from rasterstats import zonal_stats as rs_zonal_stats
 
-    from landkit.raster import zonal_stats
+    from landkit.metrics.zonal import zonal_stats
 
     theirs = ours = 0.0
     for source in project.inputs.rasters:
@@ -179,10 +180,11 @@ def map_baseline(parcels, out: Path) -> dict:
 def run_size(n: int, repeat: int, *, engine_names: list[str], baseline_max: int, assess_only: bool, cities: Path | None) -> dict:
     """Run the pipeline ``repeat`` times on a city of ``n`` parcels (in this process)."""
     sys.path.insert(0, str(HERE))
-    from landkit.assess import assess, write_assessment
-    from landkit.config import load_config
-    from landkit.dataset import load_dataset
-    from landkit.progress import StageTimer
+    from landkit.config.load import load_config
+    from landkit.core.progress import StageTimer
+    from landkit.data.dataset import load_dataset
+    from landkit.deliver.writer import write_assessment
+    from landkit.pipeline import assess
 
     timer = StageTimer()
     floors, totals = [], []
@@ -224,9 +226,9 @@ def run_size(n: int, repeat: int, *, engine_names: list[str], baseline_max: int,
             result["system_peak_mb"] = memory.stop()
         result.setdefault("peak_mb", _peak_mb())
         if n <= baseline_max and not assess_only:
-            from landkit.assess import output_layers
-            from landkit.output import write_json, write_layers
-            from landkit.results import GPKG_NAME
+            from landkit.deliver.writer import output_layers
+            from landkit.io.run_folder import GPKG_NAME
+            from landkit.io.write import write_json, write_layers
 
             runs = []  # the assessment proper: load, assess, its GeoPackage and summary (wall)
             for i in range(repeat):

@@ -25,10 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_sample import write_city  # noqa: E402
 
-from landkit.assess import assess, map_layers  # noqa: E402
-from landkit.config import load_config  # noqa: E402
-from landkit.dataset import load_dataset  # noqa: E402
-from landkit.webmap import build_map, leaflet_assets  # noqa: E402
+from landkit.config.load import load_config  # noqa: E402
+from landkit.data.dataset import load_dataset  # noqa: E402
+from landkit.deliver.webmap import build_map, leaflet_assets  # noqa: E402
+from landkit.deliver.writer import map_layers  # noqa: E402
+from landkit.pipeline import assess
 
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

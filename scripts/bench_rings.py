@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_sample import write_city  # noqa: E402
 
-from landkit.config import load_config  # noqa: E402
-from landkit.dataset import load_dataset  # noqa: E402
-from landkit.network import build_road_graph, nearest_nodes, travel_minutes  # noqa: E402
-from landkit.rings import assess_rings  # noqa: E402
+from landkit.analyses.rings import assess_rings  # noqa: E402
+from landkit.config.load import load_config  # noqa: E402
+from landkit.data.dataset import load_dataset  # noqa: E402
+from landkit.metrics.network import build_road_graph, nearest_nodes, travel_minutes  # noqa: E402
 
 
 def timed(fn):

@@ -2,7 +2,7 @@
 
 Loads the synthetic city (default ``/tmp/city50k/minhang.yaml``; with ``--parcels N`` and no
 project file a city is generated with ``scripts/make_sample.py`` into a temporary folder), grades
-it with ``landkit.assess.assess``, then times ``landkit.scatter.assess_scatter`` ``--repeat``
+it with ``landkit.pipeline.assess``, then times ``landkit.analyses.scatter.assess_scatter`` ``--repeat``
 times and prints the median of each stage, and, in the same run and process, the baseline a
 planner would write by hand: one plain ``sindex.nearest(..., exclusive=True)`` query for every
 parcel's nearest neighbour.
@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from landkit.assess import assess  # noqa: E402
-from landkit.config import load_config  # noqa: E402
-from landkit.dataset import load_dataset  # noqa: E402
-from landkit.scatter import assess_scatter  # noqa: E402
+from landkit.analyses.scatter import assess_scatter  # noqa: E402
+from landkit.config.load import load_config  # noqa: E402
+from landkit.data.dataset import load_dataset  # noqa: E402
+from landkit.pipeline import assess  # noqa: E402
 
 DEFAULT_PROJECT = Path("/tmp/city50k/minhang.yaml")
 

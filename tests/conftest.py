@@ -23,8 +23,8 @@ import yaml
 from pg import ROOT, start_server, with_db
 from psycopg import sql
 
-from landkit.config import default_profile_text, load_config
-from landkit.db_url import redact
+from landkit.config.load import default_profile_text, load_config
+from landkit.core.db_url import redact
 
 #: The working CRS of the shipped default profile, read from the YAML (not from landkit code).
 WORKING = yaml.safe_load(default_profile_text())["crs"]["working"]
@@ -46,7 +46,7 @@ def english_session():
 @pytest.fixture(autouse=True)
 def english_command_line(monkeypatch):
     """Every test sees landkit in English (LANDKIT_LANG=en) unless it asks otherwise (tests/test_i18n.py)."""
-    from landkit import i18n
+    from landkit.core import i18n
 
     monkeypatch.setenv("LANDKIT_LANG", "en")
     i18n.set_language(None)

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from landkit.assess import assess
-from landkit.config import load_config
-from landkit.dataset import Dataset
-from landkit.errors import ConfigError
-from landkit.parcels import add_areas
-from landkit.performance import grade_by_rank, grade_by_score, normalise
-from landkit.units import M2_PER_MU
+from landkit.assess.performance import grade_by_rank, grade_by_score, normalise
+from landkit.config.load import load_config
+from landkit.core.errors import ConfigError
+from landkit.core.units import M2_PER_MU
+from landkit.data.dataset import Dataset
+from landkit.data.parcels import add_areas
+from landkit.pipeline import assess
 
 CONFIG = """
 year: 2025
@@ -210,8 +210,8 @@ def test_minmax_and_percentile(project):
 
 
 def test_group_benchmark_and_derived_benchmark(project):
-    from landkit.config import Derive
-    from landkit.performance import benchmarks
+    from landkit.assess.performance import benchmarks
+    from landkit.config.models import Derive
 
     track = project.assessment.tracks[0]
     tax = project.assessment.indicators["tax_per_mu"].model_copy(update={"benchmark_by_group": {"生物医药": 120.0}})
@@ -242,7 +242,7 @@ def test_bad_rule_names_the_rule(dataset, tmp_path):
 
 
 def test_surface_resolution_is_capped_for_a_large_extent(project):
-    from landkit.assess import MAX_SURFACE_PIXELS, surface_resolution
+    from landkit.deliver.writer import MAX_SURFACE_PIXELS, surface_resolution
 
     small = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000)], crs=project.crs.working)
     assert surface_resolution(small, 20) == 20
@@ -255,11 +255,11 @@ def test_surface_resolution_is_capped_for_a_large_extent(project):
 def test_long_sheets_go_to_csv_beside_the_workbook(dataset, project, tmp_path, monkeypatch):
     import openpyxl
 
-    from landkit import assess as assess_module
+    from landkit.deliver import writer
 
-    monkeypatch.setattr(assess_module, "MAX_SHEET_ROWS", 5)  # the 12 parcels' graded list is "long"
+    monkeypatch.setattr(writer, "MAX_SHEET_ROWS", 5)  # the 12 parcels' graded list is "long"
     result = assess(dataset, project)
-    paths = assess_module.write_workbook(tmp_path, project, result)
+    paths = writer.write_workbook(tmp_path, project, result)
     graded = pd.read_csv(tmp_path / "graded.csv", encoding="utf-8-sig")
     assert len(graded) == int(result.parcels["graded"].sum()) > 5
     book = openpyxl.load_workbook(paths[0], read_only=True)
@@ -272,7 +272,7 @@ def test_long_sheets_go_to_csv_beside_the_workbook(dataset, project, tmp_path, m
 def test_block_land_development_rate_counts_supplied_land_over_the_blocks_land():
     """土地开发率 = supplied or built parcel land / all the block's parcel land (未供应 included),
     not parcel area over the block outline; 闲置土地率 counts legally idle land, not stopped firms."""
-    from landkit.block_assessment import block_indicators
+    from landkit.assess.blocks import block_indicators
 
     frame = pd.DataFrame({
         "block_id": ["B1"] * 5,

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from landkit.cli.main import cli
-from landkit.config import load_config
+from landkit.config.load import load_config
 
 WORKING = load_config().crs.working
 NAMES = ["上海闵芯智能科技有限公司", "上海交大医疗机器人有限公司", "<img src=x onerror=alert(1)>", "闵行航天装备厂", "浦江基因治疗有限公司"]
@@ -200,8 +200,8 @@ def test_map_command_redraws_a_run(run_dir, tmp_path):
 def test_amap_basemap_shifts_every_overlay_to_gcj02(run_dir):
     import json as _json
 
-    from landkit.gcj02 import wgs84_to_gcj02
-    from landkit.webmap import build_map, layers_from_run
+    from landkit.core.gcj02 import wgs84_to_gcj02
+    from landkit.deliver.webmap import build_map, layers_from_run
 
     project = load_config()
     layers = layers_from_run(run_dir / "landkit.gpkg")

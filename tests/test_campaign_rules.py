@@ -34,11 +34,11 @@ import shapely
 import yaml
 from conftest import WORKING, X0, Y0
 
-from landkit.assess import assess, summarise, summary_tables
-from landkit.config import default_profile_text, load_config
-from landkit.dataset import Dataset
-from landkit.errors import ConfigError, DataError
-from landkit.parcels import add_areas
+from landkit.config.load import default_profile_text, load_config
+from landkit.core.errors import ConfigError, DataError
+from landkit.data.dataset import Dataset
+from landkit.data.parcels import add_areas
+from landkit.pipeline import assess, summarise, summary_tables
 
 YEAR = 2025
 NAN = np.nan

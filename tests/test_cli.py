@@ -12,7 +12,7 @@ import shapely
 from click.testing import CliRunner
 
 from landkit.cli.main import cli
-from landkit.config import load_config
+from landkit.config.load import load_config
 
 WORKING = load_config().crs.working
 

@@ -20,7 +20,8 @@ import yaml
 from click.testing import CliRunner
 
 from landkit.cli.main import cli
-from landkit.columns import (
+from landkit.config.load import load_config
+from landkit.io.columns import (
     column_report,
     column_uses,
     matched_columns,
@@ -29,8 +30,7 @@ from landkit.columns import (
     split_unit,
     suggest,
 )
-from landkit.config import load_config
-from landkit.inputs import read_vector
+from landkit.io.read import read_vector
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "gis_data"

@@ -22,13 +22,15 @@ import shapely
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from landkit.assess import assess, write_assessment
 from landkit.cli.main import cli
-from landkit.compare import compare_runs, read_run
-from landkit.config import load_config
-from landkit.dataset import Dataset
-from landkit.parcels import add_areas
-from landkit.units import M2_PER_MU
+from landkit.config.load import load_config
+from landkit.core.units import M2_PER_MU
+from landkit.data.dataset import Dataset
+from landkit.data.parcels import add_areas
+from landkit.deliver.writer import write_assessment
+from landkit.monitor.compare import compare_runs
+from landkit.monitor.read import read_run
+from landkit.pipeline import assess
 
 ROOT = Path(__file__).resolve().parent.parent
 GIS = ROOT / "gis_data"
@@ -294,7 +296,7 @@ def test_compare_command_writes_the_outputs(runs, tmp_path):
 
 
 def test_a_run_id_is_accepted_while_its_layers_are_there(runs, tmp_path):
-    from landkit.history import read_runs
+    from landkit.deliver.history import read_runs
 
     run_id = read_runs(runs[1])["run_id"].iloc[-1]
     result = invoke("compare", runs[0], f"{runs[1]}@{run_id}", "-o", tmp_path / "ok")
@@ -304,7 +306,7 @@ def test_a_run_id_is_accepted_while_its_layers_are_there(runs, tmp_path):
 
 
 def test_a_replaced_run_is_refused_with_the_reason(runs, tmp_path):
-    from landkit.history import read_runs
+    from landkit.deliver.history import read_runs
 
     folder = tmp_path / "again"
     write_run(folder, year_b_rows(), 2026)
@@ -333,9 +335,9 @@ def test_a_run_against_itself_has_no_change(runs, tmp_path):
 
 def test_runs_in_a_database_compare_as_their_folders(runs, db, tmp_path):
     """The pair in two PostGIS schemas (the layers `landkit assess --db` writes) compares as the folders do."""
-    from landkit.db_url import redact
-    from landkit.history import read_runs
-    from landkit.postgis import write_layers_postgis
+    from landkit.core.db_url import redact
+    from landkit.deliver.history import read_runs
+    from landkit.io.postgis.write import write_layers_postgis
 
     urls = []
     for out, schema in zip(runs, ("cmp_a", "cmp_b"), strict=True):

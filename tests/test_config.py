@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from landkit.config import default_profile_text, load_config
-from landkit.errors import ConfigError
+from landkit.config.load import default_profile_text, load_config
+from landkit.core.errors import ConfigError
 
 NUMBER = re.compile(r"(?<![\w.])-?\d+(\.\d+)?(?![\w.])")
 

@@ -12,10 +12,10 @@ import pytest
 import shapely
 from pyproj import CRS, Geod
 
-from landkit.config import Source
-from landkit.crs import ensure_crs, planar_area_m2, to_working
-from landkit.errors import CRSError
-from landkit.inputs import read_vector
+from landkit.config.models import Source
+from landkit.core.crs import ensure_crs, planar_area_m2, to_working
+from landkit.core.errors import CRSError
+from landkit.io.read import read_vector
 
 GEOD = Geod(ellps="GRS80")
 REL = 5e-4  # 0.05 %

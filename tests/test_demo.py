@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from landkit.cli.main import cli
-from landkit.config import load_config
-from landkit.crs import geodesic_area_m2
-from landkit.dataset import load_dataset
+from landkit.config.load import load_config
+from landkit.core.crs import geodesic_area_m2
+from landkit.data.dataset import load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "gis_data" / "minhang.yaml"

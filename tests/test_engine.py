@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from landkit.assess import assess
-from landkit.config import load_config
-from landkit.dataset import load_dataset
-from landkit.engine import DaskEngine, LocalEngine, dask_client, halo_contexts, positional, use_engine
-from landkit.scatter import nearest_distance, neighbour_graph
+from landkit.config.load import load_config
+from landkit.data.dataset import load_dataset
+from landkit.engine.dask import DaskEngine, dask_client, halo_contexts
+from landkit.engine.local import LocalEngine, positional, use_engine
+from landkit.metrics.fragmentation import nearest_distance, neighbour_graph
+from landkit.pipeline import assess
 
 SAMPLE = Path(__file__).resolve().parents[1] / "gis_data" / "minhang.yaml"
 CRS = "EPSG:32651"

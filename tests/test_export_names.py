@@ -21,7 +21,7 @@ import yaml
 from click.testing import CliRunner
 
 from landkit.cli.main import cli
-from landkit.export import (
+from landkit.deliver.export import (
     SHAPEFILE_FIELD_BYTES,
     SHORT_ZH,
     STEM_ZH,
@@ -31,7 +31,7 @@ from landkit.export import (
     shapefile_field_names,
     source_names,
 )
-from landkit.labels import COLUMNS, Label
+from landkit.deliver.labels import COLUMNS, Label
 
 ROOT = Path(__file__).resolve().parent.parent
 GIS = ROOT / "gis_data"
@@ -180,7 +180,7 @@ def test_names_en_gives_the_old_english_names(sample_run, tmp_path):
     assert {"parcel_id", "grade", "score", "tax_wan", "revenue_pe", "va_per__p", "r_SPORADIC"} <= set(names)
     columns = list(pyogrio.read_info(sample_run / "landkit.gpkg", layer="inventory")["fields"])
     from landkit.cli.options import load_project
-    from landkit.labels import labels_for
+    from landkit.deliver.labels import labels_for
 
     old = shapefile_field_names(columns, labels_for(load_project(None, find_project_file=False)), "gbk")
     assert names == list(old.values())  # the names landkit wrote before --names (the library's default)

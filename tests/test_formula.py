@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landkit import formula
-from landkit.config import Project, load_config
-from landkit.errors import ConfigError
-from landkit.formula import check_expression, evaluate, evaluate_condition, names_in, params_in
+from landkit.config import formula
+from landkit.config.formula import check_expression, evaluate, evaluate_condition, names_in, params_in
+from landkit.config.load import load_config
+from landkit.config.models import Project
+from landkit.core.errors import ConfigError
 
 NAN = math.nan
 INDEX = ["p1", "p2", "p3", "p4"]

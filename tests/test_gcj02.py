@@ -12,8 +12,8 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
 
-from landkit.errors import CRSError
-from landkit.gcj02 import from_gcj02, gcj02_to_wgs84, in_china_bbox, to_gcj02, wgs84_to_gcj02
+from landkit.core.errors import CRSError
+from landkit.core.gcj02 import from_gcj02, gcj02_to_wgs84, in_china_bbox, to_gcj02, wgs84_to_gcj02
 
 GEOD = Geod(ellps="WGS84")
 

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from landkit import __version__
 from landkit.cli.history import display_width, format_runs
 from landkit.cli.main import cli
-from landkit.config import load_config
-from landkit.history import RUN_COLUMNS, RUNS_TABLE, append_run, read_runs
+from landkit.config.load import load_config
+from landkit.deliver.history import RUN_COLUMNS, RUNS_TABLE, append_run, read_runs
 
 WORKING = load_config().crs.working
 

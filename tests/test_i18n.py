@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from landkit import i18n
 from landkit.cli.main import (
     LogFormatter,
     _lang_before_command,
@@ -28,9 +27,10 @@ from landkit.cli.main import (
     help_paragraphs,
     help_texts,
 )
-from landkit.crs import parse_crs
-from landkit.errors import CRSError
-from landkit.progress import Progress
+from landkit.core import i18n
+from landkit.core.crs import parse_crs
+from landkit.core.errors import CRSError
+from landkit.core.progress import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
 LANDKIT = str(Path(sys.executable).parent / "landkit")  # the console script the package installs
@@ -217,9 +217,9 @@ def test_library_errors_are_chinese_by_default_and_english_with_lang_en(monkeypa
 def test_configuration_and_check_messages_follow_the_language(monkeypatch, tmp_path):
     import pandas as pd
 
-    from landkit.config import load_config
-    from landkit.errors import ConfigError
-    from landkit.validate import check_ids
+    from landkit.config.load import load_config
+    from landkit.core.errors import ConfigError
+    from landkit.data.validate import check_ids
 
     project = tmp_path / "p.yaml"
     project.write_text("assessment:\n  tracks:\n    - {name: t, label_zh: 甲, label_en: A, weights: {tax_per_mu: 50}}\n",
@@ -245,8 +245,8 @@ def test_progress_stages_and_log_levels_are_chinese(monkeypatch, caplog):
             pass
         progress.record("workbook", 1.0)
     assert list(dict.fromkeys(r.getMessage().split(":")[0] for r in caplog.records)) == ["读取", "工作簿"]
-    record = logging.LogRecord("landkit.inputs", logging.WARNING, __file__, 1, "a warning", None, None)
-    assert LogFormatter("%(levelname)s %(name)s: %(message)s").format(record) == "警告 landkit.inputs: a warning"
+    record = logging.LogRecord("landkit.io.read", logging.WARNING, __file__, 1, "a warning", None, None)
+    assert LogFormatter("%(levelname)s %(name)s: %(message)s").format(record) == "警告 landkit.io.read: a warning"
     assert record.levelname == "WARNING"  # other handlers see the record unchanged
     monkeypatch.setenv("LANDKIT_LANG", "en")
     assert LogFormatter("%(levelname)s: %(message)s").format(record) == "WARNING: a warning"

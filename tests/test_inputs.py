@@ -11,9 +11,10 @@ import pyogrio
 import pytest
 import shapely
 
-from landkit.config import Source, load_config
-from landkit.errors import EncodingError, InputError
-from landkit.inputs import canonical_columns, read_input, read_table, read_vector, shapefile_encoding
+from landkit.config.load import load_config
+from landkit.config.models import Source
+from landkit.core.errors import EncodingError, InputError
+from landkit.io.read import canonical_columns, read_input, read_table, read_vector, shapefile_encoding
 
 # --- (a) shapefile text encodings -----------------------------------------------------------------
 
@@ -484,8 +485,8 @@ def test_parcels_from_every_vector_format(tmp_path, suffix, driver):
     """The same layer from GeoPackage, shapefile, GeoJSON and FileGDB reads to the same canonical parcels."""
     import shapely
 
-    from landkit.config import load_config
-    from landkit.dataset import load_dataset
+    from landkit.config.load import load_config
+    from landkit.data.dataset import load_dataset
 
     working = load_config().crs.working
     layer = gpd.GeoDataFrame(

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from browser import chromium, open_page  # noqa: F401  (chromium: session fixture)
 
-from landkit.assess import assess, map_layers
-from landkit.config import load_config
-from landkit.dataset import load_dataset
-from landkit.webmap import build_map, write_map
+from landkit.config.load import load_config
+from landkit.data.dataset import load_dataset
+from landkit.deliver.webmap import build_map, write_map
+from landkit.deliver.writer import map_layers
+from landkit.pipeline import assess
 
 SAMPLE = Path(__file__).resolve().parents[1] / "gis_data" / "minhang.yaml"
 

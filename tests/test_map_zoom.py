@@ -26,8 +26,8 @@ from browser import chromium, open_page  # noqa: F401  (chromium: session fixtur
 from click.testing import CliRunner
 
 from landkit.cli.main import cli
-from landkit.config import load_config
-from landkit.labels import DISPOSAL_COLOURS, GRADE_COLOURS, VALUE_LABELS
+from landkit.config.load import load_config
+from landkit.deliver.labels import DISPOSAL_COLOURS, GRADE_COLOURS, VALUE_LABELS
 
 SAMPLE = Path(__file__).resolve().parents[1] / "gis_data" / "minhang.yaml"
 
@@ -41,7 +41,7 @@ SMALL_PLOT_LAYERS = {
     "function_fit": "not function_fit",
 }
 
-#: Layers drawn in the palettes of landkit.labels on purpose: the grades, the score (the grade's
+#: Layers drawn in the palettes of landkit.deliver.labels on purpose: the grades, the score (the grade's
 #: own measure, on the grade ramp) and the disposal paths (the palette QGIS and charts share).
 RESERVED = {"grades", "score", "disposal"}
 

@@ -27,17 +27,10 @@ import shapely
 import yaml
 from shapely.geometry import LineString, MultiLineString, Point
 
-from landkit.config import default_profile_text, load_config
-from landkit.dataset import load_dataset
-from landkit.errors import CRSError, DataError
-from landkit.network import (
-    RoadGraph,
-    build_road_graph,
-    minutes_to,
-    nearest_nodes,
-    od_minutes,
-    travel_minutes,
-)
+from landkit.config.load import default_profile_text, load_config
+from landkit.core.errors import CRSError, DataError
+from landkit.data.dataset import load_dataset
+from landkit.metrics.network import RoadGraph, build_road_graph, minutes_to, nearest_nodes, od_minutes, travel_minutes
 
 #: The default profile's working CRS (metres), read from the YAML.
 CRS = yaml.safe_load(default_profile_text())["crs"]["working"]
@@ -468,7 +461,7 @@ def test_shipped_sample_travel_times():
 
 
 def test_od_minutes_in_chunks_equals_networkx(network, monkeypatch):
-    import landkit.network as network_module
+    import landkit.metrics.network as network_module
 
     xs = [0, 1000, 2000, 3000, 3603, 6200]
     points = gpd.GeoSeries({f"p{i}": pt(x, 1000 + 37 * i) for i, x in enumerate(xs)}, crs=CRS)

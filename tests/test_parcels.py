@@ -8,9 +8,15 @@ import pandas as pd
 import pytest
 import shapely
 
-from landkit.errors import CRSError
-from landkit.inputs import split_parcel_ids
-from landkit.parcels import add_areas, aggregate_enterprises, assign_blocks, enterprise_shares, unmatched_enterprises
+from landkit.core.errors import CRSError
+from landkit.data.parcels import (
+    add_areas,
+    aggregate_enterprises,
+    assign_blocks,
+    enterprise_shares,
+    unmatched_enterprises,
+)
+from landkit.io.read import split_parcel_ids
 
 X0, Y0 = 500_000.0, 3_430_000.0
 
@@ -219,7 +225,7 @@ def test_unmatched_enterprises_none(enterprises):
 def test_load_dataset_measures_in_working_crs_and_assigns_blocks(tmp_path, make_project, parcels, working_crs):
     from pyproj import CRS
 
-    from landkit.dataset import load_dataset
+    from landkit.data.dataset import load_dataset
 
     geographic = parcels.drop(columns="expected_m2").to_crs(epsg=4490)  # as a planner might deliver them
     blocks = gpd.GeoDataFrame({"区块编号": ["B1"], "区块名称": ["莘庄工业区"]}, geometry=[box(-10, -10, 250, 200)], crs=working_crs)

@@ -30,19 +30,12 @@ from pg import execute, with_db
 from psycopg import sql
 
 from landkit.cli.main import cli
-from landkit.config import load_config
-from landkit.db_url import is_db_url, redact
-from landkit.errors import ConfigError, DatabaseError, OutputExistsError
-from landkit.postgis import (
-    DbTarget,
-    db_source,
-    list_tables_postgis,
-    parse_url,
-    qualified_name,
-    read_table_postgis,
-    split_table_name,
-    write_layers_postgis,
-)
+from landkit.config.load import load_config
+from landkit.core.db_url import is_db_url, redact
+from landkit.core.errors import ConfigError, DatabaseError, OutputExistsError
+from landkit.io.postgis.connect import db_source, parse_url, qualified_name, split_table_name
+from landkit.io.postgis.read import list_tables_postgis, read_table_postgis
+from landkit.io.postgis.write import DbTarget, write_layers_postgis
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "gis_data"
@@ -62,7 +55,7 @@ def read_sample(layer: str) -> gpd.GeoDataFrame:
 @pytest.fixture(scope="session")
 def sample(db) -> str:
     """The shipped sample loaded into schema ``src`` with landkit's writer (raw columns, EPSG:4490)."""
-    from landkit.inputs import read_table
+    from landkit.io.read import read_table
 
     project = load_config(SAMPLE / "minhang.yaml")
     layers = {name: read_sample(name) for name in ("parcels", "blocks", "roads", "core_sites", "price_zones")}

@@ -19,10 +19,10 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from landkit.assess import assess
-from landkit.config import load_config
-from landkit.dataset import load_dataset
-from landkit.errors import LandkitError
+from landkit.config.load import load_config
+from landkit.core.errors import LandkitError
+from landkit.data.dataset import load_dataset
+from landkit.pipeline import assess
 
 X0, Y0 = 500_000.0, 3_430_000.0
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

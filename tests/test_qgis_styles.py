@@ -27,9 +27,10 @@ from click.testing import CliRunner
 from pg import execute
 
 from landkit.cli.main import cli
-from landkit.labels import LINK_COLOURS, RING_COLOURS
-from landkit.postgis import read_table_postgis, write_layers_postgis
-from landkit.styles import categorized_qml, geometry_kind, layer_styles_table, single_symbol_qml
+from landkit.deliver.labels import LINK_COLOURS, RING_COLOURS
+from landkit.deliver.styles import categorized_qml, geometry_kind, layer_styles_table, single_symbol_qml
+from landkit.io.postgis.read import read_table_postgis
+from landkit.io.postgis.write import write_layers_postgis
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "gis_data"

@@ -22,19 +22,14 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-from landkit import raster
-from landkit.config import RasterSource, load_config
-from landkit.errors import ConfigError, DataError, InputError
-from landkit.raster import (
-    NODATA,
-    assess_rasters,
-    kernel_density,
-    overlay_png,
-    raster_indicators,
-    rasterize_column,
-    write_cog,
-    zonal_stats,
-)
+from landkit.config.load import load_config
+from landkit.config.models import RasterSource
+from landkit.core.errors import ConfigError, DataError, InputError
+from landkit.deliver import rasters
+from landkit.deliver.rasters import overlay_png, write_cog
+from landkit.metrics import zonal
+from landkit.metrics.surfaces import kernel_density, rasterize_column
+from landkit.metrics.zonal import NODATA, assess_rasters, raster_indicators, zonal_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "gis_data" / "minhang.yaml"
@@ -185,9 +180,9 @@ def test_batches_give_the_same_result_as_one_read(tmp_path, monkeypatch):
     parcels = parcels_of(*[cells(c, r, c + w, r + h) for (c, r), (w, h) in zip(corners, sizes, strict=True)])
     stats = ["mean", "sum", "count", "min", "max", "nonzero_frac", "nonzero_mean"]
     whole = zonal_stats(parcels, source(), path, stats=stats)
-    monkeypatch.setattr(raster, "BATCH_PX", 4)
+    monkeypatch.setattr(zonal, "BATCH_PX", 4)
     with rasterio.open(path) as ds:
-        assert len(raster._batches(parcels.geometry.to_numpy(), ds)) > 20
+        assert len(zonal._batches(parcels.geometry.to_numpy(), ds)) > 20
     pd.testing.assert_frame_equal(zonal_stats(parcels, source(), path, stats=stats), whole)
     assert whole["r_count"].notna().sum() > 60 and (whole["r_outside_frac"] > 0).any()
 
@@ -292,12 +287,12 @@ def test_no_nodata_declared_warns_and_counts_every_pixel(tmp_path, caplog):
     grid[0, 0] = -9999
     path = write_tif(tmp_path / "plain.tif", grid)  # no nodata in the file
     parcels = parcels_of(cells(0, 0, 2, 1))
-    with caplog.at_level(logging.WARNING, logger="landkit.raster"):
+    with caplog.at_level(logging.WARNING, logger="landkit.metrics.zonal"):
         out = zonal_stats(parcels, source(), path, stats=["mean", "count"])
     assert "no nodata is assumed" in caplog.text and "plain.tif" in caplog.text
     assert out.loc[0, "r_count"] == 2 and out.loc[0, "r_mean"] == pytest.approx((-9999 + 1) / 2)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="landkit.raster"):
+    with caplog.at_level(logging.WARNING, logger="landkit.metrics.zonal"):
         out = zonal_stats(parcels, source(nodata=-9999), path, stats=["mean", "count"])
     assert "no nodata" not in caplog.text
     assert out.loc[0, "r_count"] == 1 and out.loc[0, "r_mean"] == 1
@@ -314,7 +309,7 @@ def test_internal_mask_marks_invalid_pixels(tmp_path, caplog):
     ) as dst:
         dst.write(GRADIENT, 1)
         dst.write_mask(mask)
-    with caplog.at_level(logging.WARNING, logger="landkit.raster"):
+    with caplog.at_level(logging.WARNING, logger="landkit.metrics.zonal"):
         out = zonal_stats(parcels_of(cells(0, 0, 2, 1)), source(), path, stats=["mean", "count"])
     assert "no nodata" not in caplog.text
     assert out.loc[0, "r_mean"] == 1 and out.loc[0, "r_nodata_frac"] == pytest.approx(0.5)
@@ -464,7 +459,7 @@ def test_write_cog(tmp_path):
     path = write_cog(tmp_path / "out" / "surface.tif", array, from_origin(X0, Y0, 20, 20), UTM, -9999.0,
                      tags={"unit": "亩/km²"})
     with _check_cog(path, crs=UTM, nodata=-9999.0) as ds:
-        if raster._cog_driver_available():
+        if rasters._cog_driver_available():
             assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
         assert ds.overviews(1) == [2, 4]
         assert ds.tags()["unit"] == "亩/km²"
@@ -481,7 +476,7 @@ def test_write_cog_small_raster_still_has_overviews(tmp_path):
 
 
 def test_write_cog_fallback_without_the_cog_driver(tmp_path, monkeypatch):
-    monkeypatch.setattr(raster, "_cog_driver_available", lambda: False)
+    monkeypatch.setattr(rasters, "_cog_driver_available", lambda: False)
     array = np.arange(1100 * 700, dtype=np.float32).reshape(700, 1100)
     path = write_cog(tmp_path / "fallback.tif", array, from_origin(X0, Y0, 10, 10), GK, NODATA)
     with _check_cog(path, crs=GK, nodata=NODATA) as ds:
@@ -514,7 +509,7 @@ def test_overlay_png(tmp_path):
 
 @pytest.fixture(scope="module")
 def sample():
-    from landkit.dataset import load_dataset
+    from landkit.data.dataset import load_dataset
 
     project = load_config(SAMPLE)
     data = load_dataset(project)

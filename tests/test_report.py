@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from landkit import report
-from landkit.assess import assess
-from landkit.config import load_config
-from landkit.dataset import load_dataset
-from landkit.report import TEXT, build_report, fmt_number, write_report
+from landkit.config.load import load_config
+from landkit.data.dataset import load_dataset
+from landkit.deliver import report
+from landkit.deliver.report import TEXT, build_report, fmt_number, write_report
+from landkit.pipeline import assess
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "gis_data" / "minhang.yaml"
@@ -396,7 +396,7 @@ def test_without_blocks(data, project):
 
 def test_charts_without_a_chinese_font_are_english(result, project, monkeypatch, caplog):
     monkeypatch.setattr(report, "cjk_font", lambda: None)
-    with caplog.at_level(logging.WARNING, logger="landkit.report"):
+    with caplog.at_level(logging.WARNING, logger="landkit.deliver.report"):
         text = build_report(result, project)
     assert any("no font with Chinese glyphs" in r.getMessage() for r in caplog.records)
     images = png_images(text)
@@ -451,7 +451,7 @@ def test_number_formats():
 
 
 def test_block_chart_of_a_city_shows_the_best_and_worst(result, project):
-    from landkit.report import CHART_BLOCKS
+    from landkit.deliver.report import CHART_BLOCKS
 
     many = copy.copy(result)
     blocks = pd.concat([result.blocks] * 4, ignore_index=True)  # 19 blocks × 4 = 76

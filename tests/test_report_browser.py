@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from browser import chromium, open_page  # noqa: F401  (chromium: session fixture)
 
-from landkit.assess import assess, map_layers
-from landkit.config import load_config
-from landkit.dataset import load_dataset
-from landkit.report import build_report, write_report
-from landkit.webmap import build_map, write_map
+from landkit.config.load import load_config
+from landkit.data.dataset import load_dataset
+from landkit.deliver.report import build_report, write_report
+from landkit.deliver.webmap import build_map, write_map
+from landkit.deliver.writer import map_layers
+from landkit.pipeline import assess
 
 SAMPLE = Path(__file__).resolve().parents[1] / "gis_data" / "minhang.yaml"
 
@@ -53,7 +54,7 @@ def test_compressed_map_inflates_in_the_browser(assessed, tmp_path):
 
 
 def test_surface_overlays_on_the_map(assessed, tmp_path):
-    from landkit.assess import surface_overlays, write_surfaces
+    from landkit.deliver.writer import surface_overlays, write_surfaces
 
     project, data, result = assessed
     write_surfaces(tmp_path, result, project)

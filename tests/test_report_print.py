@@ -31,10 +31,10 @@ import yaml
 from browser import chromium, open_page  # noqa: F401  (chromium: session fixture)
 from click.testing import CliRunner
 
-from landkit import report
 from landkit.cli.main import cli
-from landkit.config import load_config
-from landkit.report import (
+from landkit.config.load import load_config
+from landkit.deliver import report
+from landkit.deliver.report import (
     auto_decimals,
     column_groups,
     fmt_change,

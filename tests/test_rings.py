@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from landkit.config import load_config
-from landkit.errors import ConfigError
-from landkit.rings import block_rings, function_fit, linkage_graph, modelled_ring, ring_profiles
+from landkit.analyses.rings import block_rings, function_fit, linkage_graph, modelled_ring, ring_profiles
+from landkit.config.load import load_config
+from landkit.core.errors import ConfigError
 
 BANDS = {"core": 10, "spillover": 25, "linkage": 45}
 
@@ -92,7 +92,7 @@ def test_closeness_matches_networkx():
 
     import networkx as nx
 
-    from landkit.rings import closeness_centrality
+    from landkit.analyses.rings import closeness_centrality
 
     rng = random.Random(1)
     graph = nx.gnm_random_graph(60, 120, seed=3)
@@ -107,9 +107,9 @@ def test_closeness_matches_networkx():
 def test_blocks_layer_has_one_ring_column():
     from pathlib import Path
 
-    from landkit.assess import assess
-    from landkit.config import load_config
-    from landkit.dataset import load_dataset
+    from landkit.config.load import load_config
+    from landkit.data.dataset import load_dataset
+    from landkit.pipeline import assess
 
     project = load_config(Path(__file__).resolve().parents[1] / "gis_data" / "minhang.yaml")
     result = assess(load_dataset(project), project)
@@ -123,10 +123,10 @@ def test_linkage_with_a_short_first_search_equals_the_full_search(monkeypatch):
     gives the linkage graph of one search with no short limit."""
     from pathlib import Path
 
-    import landkit.rings as rings_module
-    from landkit.config import load_config
-    from landkit.dataset import load_dataset
-    from landkit.performance import assess_performance
+    import landkit.analyses.rings as rings_module
+    from landkit.assess.performance import assess_performance
+    from landkit.config.load import load_config
+    from landkit.data.dataset import load_dataset
 
     project = load_config(Path(__file__).resolve().parents[1] / "gis_data" / "minhang.yaml")
     data = load_dataset(project)

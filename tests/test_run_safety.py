@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from landkit.cli.main import cli
-from landkit.run_folder import LOCK_NAME, MANIFEST, STAGING_PREFIX, locked
+from landkit.io.run_folder import LOCK_NAME, MANIFEST, STAGING_PREFIX, locked
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "gis_data" / "minhang.yaml"
@@ -124,7 +124,7 @@ def test_kill_9_of_a_dask_run_leaves_no_worker(tmp_path):
 def test_the_lock_of_another_process_is_seen(tmp_path):
     out = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from landkit.run_folder import locked\n"
+        "import sys, time; from landkit.io.run_folder import locked\n"
         f"with locked({str(out)!r}):\n    print('held', flush=True); time.sleep(30)")],
         stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
@@ -144,7 +144,7 @@ def test_the_lock_of_another_process_is_seen(tmp_path):
 
 
 def test_an_interrupted_run_keeps_the_previous_one_and_is_cleaned_up(tmp_path, monkeypatch):
-    from landkit import assess as assess_module
+    from landkit.deliver import writer
 
     out = tmp_path / "run"
     first = invoke("assess", "-c", SAMPLE, "-o", out)
@@ -156,7 +156,7 @@ def test_an_interrupted_run_keeps_the_previous_one_and_is_cleaned_up(tmp_path, m
     def fail(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(assess_module, "build_report", fail)  # interrupted after the GeoPackage and the summary
+    monkeypatch.setattr(writer, "build_report", fail)  # interrupted after the GeoPackage and the summary
     again = invoke("assess", "-c", SAMPLE, "-o", out, "--overwrite")
     assert again.exit_code != 0
     assert (out / MANIFEST).read_bytes() == before  # the previous run, whole
@@ -167,10 +167,10 @@ def test_an_interrupted_run_keeps_the_previous_one_and_is_cleaned_up(tmp_path, m
 
 
 def test_a_first_run_that_fails_leaves_no_folder(tmp_path, monkeypatch):
-    from landkit import assess as assess_module
+    from landkit.deliver import writer
 
     out = tmp_path / "new"
-    monkeypatch.setattr(assess_module, "write_surfaces", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(writer, "write_surfaces", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
     result = invoke("assess", "-c", SAMPLE, "-o", out)
     assert result.exit_code != 0
     assert not out.exists()
@@ -217,8 +217,8 @@ def test_infinite_or_huge_numbers_are_named(tmp_path, make_project, working_crs,
     import pandas as pd
     import shapely
 
-    from landkit.dataset import load_dataset
-    from landkit.errors import DataError
+    from landkit.core.errors import DataError
+    from landkit.data.dataset import load_dataset
 
     parcels = gpd.GeoDataFrame({"parcel_id": ["P1"], "land_use": ["M1"], "floor_area_m2": [cell]},
                                geometry=[shapely.box(500_000, 3_430_000, 500_100, 3_430_100)], crs=working_crs)
@@ -233,8 +233,8 @@ def test_a_year_out_of_range_is_named(tmp_path, make_project, working_crs):
     import geopandas as gpd
     import shapely
 
-    from landkit.dataset import load_dataset
-    from landkit.errors import DataError
+    from landkit.core.errors import DataError
+    from landkit.data.dataset import load_dataset
 
     parcels = gpd.GeoDataFrame({"parcel_id": ["P1"], "land_use": ["M1"], "lease_start_year": ["99999999999999999999"]},
                                geometry=[shapely.box(500_000, 3_430_000, 500_100, 3_430_100)], crs=working_crs)
@@ -281,8 +281,8 @@ def test_validate_makes_the_checks_assess_makes(tmp_path, make_project, working_
 
 
 def test_a_key_given_twice_in_the_project_file_is_refused(tmp_path):
-    from landkit.config import load_config
-    from landkit.errors import ConfigError
+    from landkit.config.load import load_config
+    from landkit.core.errors import ConfigError
 
     path = tmp_path / "p.yaml"
     path.write_text("year: 2025\nname: 甲\nyear: 2026\n", encoding="utf-8")
@@ -301,10 +301,10 @@ def test_a_sliver_is_not_graded(tmp_path):
     import pandas as pd
     import shapely
 
-    from landkit.assess import assess
-    from landkit.config import load_config
-    from landkit.dataset import Dataset
-    from landkit.parcels import add_areas
+    from landkit.config.load import load_config
+    from landkit.data.dataset import Dataset
+    from landkit.data.parcels import add_areas
+    from landkit.pipeline import assess
 
     project = load_config(overrides={"year": 2025, "assessment": {"tracks": [
         {"name": "all", "label_zh": "全部", "label_en": "All", "weights": {"tax_per_mu": 100}}]}})
@@ -352,8 +352,8 @@ def test_projected_coordinates_far_outside_their_crs_are_refused(tmp_path, make_
     import geopandas as gpd
     import shapely
 
-    from landkit.dataset import load_dataset
-    from landkit.errors import CRSError
+    from landkit.core.errors import CRSError
+    from landkit.data.dataset import load_dataset
 
     parcels = gpd.GeoDataFrame({"parcel_id": ["P1"], "land_use": ["M1"]},
                                geometry=[shapely.box(1e15, 1e15, 1e15 + 100, 1e15 + 100)], crs="EPSG:4549")
@@ -367,9 +367,9 @@ def test_a_layer_far_from_shanghai_gets_a_working_crs_that_suits_it(tmp_path, ma
     import shapely
     from pyproj import Geod
 
-    from landkit.crs import MAX_AREA_ERROR
-    from landkit.dataset import load_dataset
-    from landkit.errors import CRSError
+    from landkit.core.crs import MAX_AREA_ERROR
+    from landkit.core.errors import CRSError
+    from landkit.data.dataset import load_dataset
 
     square = shapely.box(116.40, 39.90, 116.41, 39.91)
     parcels = gpd.GeoDataFrame({"parcel_id": ["P1"], "land_use": ["M1"]}, geometry=[square], crs="EPSG:4490")
@@ -387,8 +387,8 @@ def test_gbk_export_says_which_rows_lose_characters(tmp_path, caplog, working_cr
     import geopandas as gpd
     import shapely
 
-    from landkit.export import write_shapefile
-    from landkit.labels import COLUMNS
+    from landkit.deliver.export import write_shapefile
+    from landkit.deliver.labels import COLUMNS
 
     layer = gpd.GeoDataFrame({"parcel_id": ["P1", "P2"], "enterprise_names": ["甲公司😀", "乙公司"]},
                              geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)], crs=working_crs)

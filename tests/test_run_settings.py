@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from landkit.cli.main import cli
 from landkit.cli.options import run_project
-from landkit.errors import ConfigError
-from landkit.runs import open_run
+from landkit.core.errors import ConfigError
+from landkit.io.runs import open_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "gis_data" / "minhang.yaml"

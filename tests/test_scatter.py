@@ -17,24 +17,26 @@ import pytest
 import shapely
 from conftest import WORKING, X0, Y0
 
-from landkit.config import load_config
-from landkit.errors import CRSError
-from landkit.graphs import components
-from landkit.scatter import (
+from landkit.analyses.scatter import (
     PARCEL_COLUMNS,
     adjustment_proposals,
     apply_adjustments,
     assess_scatter,
     before_after,
+    scatter_flags,
+    small_plots,
+)
+from landkit.config.load import load_config
+from landkit.core.errors import CRSError
+from landkit.core.units import M2_PER_MU
+from landkit.metrics.fragmentation import (
     clusters,
     fragmentation_metrics,
     group_metrics,
     nearest_distance,
     neighbour_graph,
-    scatter_flags,
-    small_plots,
 )
-from landkit.units import M2_PER_MU
+from landkit.metrics.graphs import components
 
 SAMPLE = Path(__file__).resolve().parent.parent / "gis_data" / "minhang.yaml"
 
@@ -409,8 +411,8 @@ def test_apply_adjustments_and_before_after(spec, adjustable):
 
 @pytest.fixture(scope="module")
 def sample():
-    from landkit.assess import assess
-    from landkit.dataset import load_dataset
+    from landkit.data.dataset import load_dataset
+    from landkit.pipeline import assess
 
     project = load_config(SAMPLE)
     data = load_dataset(project)

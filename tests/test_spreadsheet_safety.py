@@ -20,9 +20,9 @@ from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 
 from landkit.cli.main import cli
-from landkit.config import load_config
-from landkit.export import column_width, defused, text_width, write_csv, write_excel
-from landkit.labels import COLUMNS, header, labels_for, value_labels
+from landkit.config.load import load_config
+from landkit.deliver.labels import COLUMNS, header, labels_for, value_labels
+from landkit.deliver.workbook import column_width, defused, text_width, write_csv, write_excel
 
 WORKING = load_config().crs.working
 

@@ -2,7 +2,7 @@
 headers, ``header_row:``, and dates in year columns.
 
 Issue 14, item 8. Workbooks are built with openpyxl (which writes merged ranges as Excel does) and
-read back through :func:`landkit.inputs.read_input`, as a project reads them.
+read back through :func:`landkit.io.read.read_input`, as a project reads them.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import pytest
 import shapely
 from openpyxl import Workbook
 
-from landkit.config import Source, load_config
-from landkit.errors import ConfigError, InputError
-from landkit.inputs import canonical_columns, read_input, read_table
-from landkit.validate import check_parcel_values
+from landkit.config.load import load_config
+from landkit.config.models import Source
+from landkit.core.errors import ConfigError, InputError
+from landkit.data.validate import check_parcel_values
+from landkit.io.read import canonical_columns, read_input, read_table
 
 TITLE = "闵行区2025年企业名录"
 
@@ -69,7 +70,7 @@ HEADER = ["统一社会信用代码", "地块编号", "营业收入(万元)", "�
 def test_title_rows_above_the_header_are_skipped(tmp_path, above, caplog):
     _workbook(tmp_path / "e.xlsx", above + [HEADER] + DATA, merges=("A1:D1",) if above[0] else ())
     project = _project(tmp_path, {"path": "e.xlsx", "sheet": "企业"})
-    with caplog.at_level(logging.INFO, logger="landkit.inputs"):
+    with caplog.at_level(logging.INFO, logger="landkit.io.read"):
         table = read_input("enterprises", project)
     assert table.issues == []
     assert table.frame["enterprise_id"].tolist() == ["00123", "00456"]
@@ -120,7 +121,7 @@ def test_header_row_overrides_the_search(tmp_path, caplog):
     assert list(found.columns) == ["图例：", "地块编号", "企业名称", "column_4"]  # what the search alone gives
     project = _project(tmp_path, {"path": "e.xlsx", "sheet": "企业", "header_row": 3})
     assert project.inputs.enterprises.header_row == 3
-    with caplog.at_level(logging.INFO, logger="landkit.inputs"):
+    with caplog.at_level(logging.INFO, logger="landkit.io.read"):
         table = read_input("enterprises", project)
     assert table.issues == [] and table.frame["enterprise_id"].tolist() == ["00123", "00456"]
     assert "header in row 3 (as header_row says); rows 1–2 above it skipped" in caplog.text
@@ -181,7 +182,7 @@ def test_calamine_reads_a_merged_range_in_its_top_left_cell(tmp_path):
 def test_two_row_header_is_flattened(tmp_path, caplog):
     _two_row_workbook(tmp_path / "e.xlsx")
     project = _project(tmp_path, {"path": "e.xlsx"})
-    with caplog.at_level(logging.INFO, logger="landkit.inputs"):
+    with caplog.at_level(logging.INFO, logger="landkit.io.read"):
         frame = read_table(project.inputs.enterprises, kind="enterprises", project=project)
     assert list(frame.columns) == ["统一社会信用代码", "地块编号", "营业收入(万元)", "税收/增值税", "税收/所得税", "从业人员(人)"]
     assert frame["统一社会信用代码"].tolist() == ["00123", "00456"]  # the sub-header row is not data
@@ -340,7 +341,7 @@ def test_geopackage_date_fields_give_their_year(tmp_path, make_project, parcels)
 def test_a_csv_with_a_title_line(tmp_path, title, encoding, caplog):
     body = "统一社会信用代码,地块编号,营业收入(万元),税收(万元)\n00123,闵-0001,3000,120.5\n00456,闵-0002,\"1,500\",60\n"
     (tmp_path / "e.csv").write_bytes((title + body).encode(encoding))
-    with caplog.at_level(logging.INFO, logger="landkit.inputs"):
+    with caplog.at_level(logging.INFO, logger="landkit.io.read"):
         table = read_input("enterprises", _project(tmp_path, {"path": "e.csv"}))
     assert table.issues == []
     assert table.frame["enterprise_id"].tolist() == ["00123", "00456"]  # text: leading zeros kept

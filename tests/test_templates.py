@@ -18,12 +18,13 @@ import jinja2
 import pytest
 from browser import chromium, open_page  # noqa: F401  (chromium: session fixture)
 
-from landkit.assess import assess, map_layers
-from landkit.config import load_config
-from landkit.dataset import load_dataset
-from landkit.report import build_report
-from landkit.templates import environment, render
-from landkit.webmap import build_map
+from landkit.config.load import load_config
+from landkit.data.dataset import load_dataset
+from landkit.deliver.report import build_report
+from landkit.deliver.templates import environment, render
+from landkit.deliver.webmap import build_map
+from landkit.deliver.writer import map_layers
+from landkit.pipeline import assess
 
 SAMPLE = Path(__file__).resolve().parents[1] / "gis_data" / "minhang.yaml"
 PAYLOADS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{ 7*7 }}", "{% raw %}")

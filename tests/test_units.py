@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from landkit.config import load_config
-from landkit.errors import ConfigError
-from landkit.units import M2_PER_HA, M2_PER_MU, dimension_of, to_ha, to_mu, unit_factor
+from landkit.config.load import load_config
+from landkit.core.errors import ConfigError
+from landkit.core.units import M2_PER_HA, M2_PER_MU, dimension_of, to_ha, to_mu, unit_factor
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from landkit.dataset import load_dataset
-from landkit.errors import DataError
-from landkit.validate import (
+from landkit.core.errors import DataError
+from landkit.data.dataset import load_dataset
+from landkit.data.validate import (
     check_enterprises,
     check_geometry,
     check_ids,
@@ -275,7 +275,7 @@ def test_all_unmatched_enterprises_are_one_error():
 
 
 def test_enterprises_with_blank_parcel_ids_are_one_error_not_a_crash(project):
-    from landkit.inputs import canonical_columns
+    from landkit.io.read import canonical_columns
 
     raw = pd.DataFrame({"企业编号": ["E1", "E2"], "地块编号": ["", " "]})  # the id column mapped to an empty one
     enterprises = canonical_columns(raw, kind="enterprises", project=project, name="e.csv").frame

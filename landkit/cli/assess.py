@@ -7,17 +7,20 @@ from pathlib import Path
 
 import click
 
-from landkit.assess import OUTPUT_FILES, assess, summary_lines, write_assessment
 from landkit.cli.options import echo, input_options, load_project, overwrite_opt, schema_name
-from landkit.columns import require_columns
-from landkit.dataset import load_dataset
-from landkit.db_url import is_db_url
-from landkit.engine import DEFAULT_PARTITION_SIZE, ENGINES, engine_named
-from landkit.i18n import _
-from landkit.output import check_writable
-from landkit.postgis import DEFAULT_SCHEMA, DbTarget, check_target
-from landkit.progress import Progress
-from landkit.run_folder import locked
+from landkit.core.db_url import is_db_url
+from landkit.core.i18n import _
+from landkit.core.progress import Progress
+from landkit.data.dataset import load_dataset
+from landkit.deliver.writer import OUTPUT_FILES, write_assessment
+from landkit.engine import ENGINES, engine_named
+from landkit.engine.local import DEFAULT_PARTITION_SIZE
+from landkit.io.columns import require_columns
+from landkit.io.postgis.connect import DEFAULT_SCHEMA
+from landkit.io.postgis.write import DbTarget, check_target
+from landkit.io.run_folder import locked
+from landkit.io.write import check_writable
+from landkit.pipeline import assess, summary_lines
 
 log = logging.getLogger("landkit")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from landkit.columns import ColumnReport, Use
-from landkit.export import text_width
-from landkit.i18n import _, language
-from landkit.labels import COLUMNS
+from landkit.core.i18n import _, language
+from landkit.deliver.labels import COLUMNS
+from landkit.deliver.workbook import text_width
+from landkit.io.columns import ColumnReport, Use
 
 
 def report_lines(report: ColumnReport, absent_uses: Mapping[str, list[Use]] | None = None) -> list[str]:

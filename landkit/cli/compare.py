@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from landkit.cli.options import config_opt, echo, load_project, overwrite_opt
-from landkit.compare import OUTPUT_FILES, compare_runs, headline_lines, read_run, write_comparison
-from landkit.i18n import _
-from landkit.output import check_writable
+from landkit.core.i18n import _
+from landkit.io.write import check_writable
+from landkit.monitor.compare import compare_runs, headline_lines
+from landkit.monitor.read import read_run
+from landkit.monitor.write import OUTPUT_FILES, write_comparison
 
 
 @click.command("compare")

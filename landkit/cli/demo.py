@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from landkit.cli.options import overwrite_opt
+from landkit.core.i18n import _
+from landkit.core.progress import Progress
 from landkit.demo import DEMO_STAGES, NEXT_YEAR_PROJECT, RUN_STAGES, find_sample, run_demo
-from landkit.i18n import _
-from landkit.progress import Progress
 
 
 @click.command("demo")

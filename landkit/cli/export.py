@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from landkit.cli.options import PathOrURL, config_opt, load_project, overwrite_opt, run_schema_opt
-from landkit.errors import InputError
-from landkit.export import NAME_STYLES, default_name_style, export_files, export_layer, read_source_names
-from landkit.i18n import _
-from landkit.labels import labels_for, value_labels
-from landkit.output import check_writable
-from landkit.runs import list_layers, open_run, read_layer
+from landkit.core.errors import InputError
+from landkit.core.i18n import _
+from landkit.deliver.export import NAME_STYLES, default_name_style, export_files, export_layer, read_source_names
+from landkit.deliver.labels import labels_for, value_labels
+from landkit.io.runs import list_layers, open_run, read_layer
+from landkit.io.write import check_writable
 
 ENCODING_HELP = (
     "Shapefile text encoding. GBK, the default: ArcGIS on Chinese Windows reads it, QGIS and GDAL by the .cpg, "

@@ -9,8 +9,8 @@ import click
 import pandas as pd
 
 from landkit.cli.options import run_schema_opt
-from landkit.history import read_runs, runs_records
-from landkit.i18n import _
+from landkit.core.i18n import _
+from landkit.deliver.history import read_runs, runs_records
 
 #: Columns shown, with their Chinese and English headers.
 SHOWN = {

@@ -23,16 +23,17 @@ from landkit.cli.options import (
     overwrite_opt,
     sheet_opt,
 )
-from landkit.columns import ColumnReport, column_report, column_uses, consequence, matched_columns, split_unit
-from landkit.config import Project, Source, default_profile_text, load_config
-from landkit.i18n import _
-from landkit.output import check_writable, write_text
-from landkit.units import unit_name
+from landkit.config.load import default_profile_text, load_config
+from landkit.config.models import Project, Source
+from landkit.core.i18n import _
+from landkit.core.units import unit_name
+from landkit.io.columns import ColumnReport, column_report, column_uses, consequence, matched_columns, split_unit
+from landkit.io.write import check_writable, write_text
 
 
 def starter_text(*, full: bool = False) -> str:
     """Return the starter project file; with ``full``, the whole default profile joined to it."""
-    starter = resources.files("landkit.profiles").joinpath("project.yaml").read_text(encoding="utf-8")
+    starter = resources.files("landkit.config.profiles").joinpath("project.yaml").read_text(encoding="utf-8")
     if not full:
         return starter
     head, _sep, crs_part = starter.partition("\ncrs:")
@@ -117,7 +118,7 @@ def read_reports(project: Project) -> dict[str, ColumnReport]:
     Only the columns are looked at: nothing is converted, and a required column that is absent
     is reported (with a suggestion), not refused.
     """
-    from landkit.inputs import read_table, read_vector
+    from landkit.io.read import read_table, read_vector
 
     reports = {}
     for kind in ("parcels", "enterprises"):

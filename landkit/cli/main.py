@@ -1,10 +1,10 @@
 """The `landkit` command group: logging, version, language, and the one place errors become messages.
 
-Library errors (:class:`landkit.errors.LandkitError`) become one line on stderr and exit code 1;
+Library errors (:class:`landkit.core.errors.LandkitError`) become one line on stderr and exit code 1;
 click's usage errors exit 2; a traceback is shown only with ``-vv``.
 
 The command line speaks Chinese unless asked for English (``--lang en``, ``LANDKIT_LANG=en`` or
-an English locale: see :mod:`landkit.i18n`). The commands' help texts are written in English in
+an English locale: see :mod:`landkit.core.i18n`). The commands' help texts are written in English in
 their modules; :func:`localize` translates them all here, in one place, each time the command
 line starts, so no command module needs to know about languages.
 """
@@ -25,8 +25,8 @@ from pathlib import Path
 import click
 
 from landkit import __version__
-from landkit.errors import LandkitError
-from landkit.i18n import LANGUAGES, _, display_width, install_click_translations, language, set_language
+from landkit.core.errors import LandkitError
+from landkit.core.i18n import LANGUAGES, _, display_width, install_click_translations, language, set_language
 
 log = logging.getLogger("landkit")
 

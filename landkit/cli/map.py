@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from landkit.cli.options import PathOrURL, echo, overwrite_opt, run_config_opt, run_project, run_schema_opt
-from landkit.i18n import _
-from landkit.output import check_writable
-from landkit.runs import open_run
-from landkit.webmap import BASEMAPS, build_map, layers_from_run, write_map
+from landkit.core.i18n import _
+from landkit.deliver.webmap import BASEMAPS, build_map, layers_from_run, write_map
+from landkit.io.runs import open_run
+from landkit.io.write import check_writable
 
 
 @click.command("map")

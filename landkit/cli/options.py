@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from landkit.config import Project, load_config
-from landkit.db_url import is_db_url
-from landkit.i18n import _
+from landkit.config.load import load_config
+from landkit.config.models import Project
+from landkit.core.db_url import is_db_url
+from landkit.core.i18n import _
 
 if TYPE_CHECKING:
-    from landkit.runs import RunStore
+    from landkit.io.runs import RunStore
 
 DEFAULT_PROJECT_FILE = "landkit.yaml"
 
@@ -135,8 +136,8 @@ def run_project(store: RunStore, config_path: Path | None) -> Project:
 
     from pydantic import ValidationError
 
-    from landkit.errors import ConfigError
-    from landkit.run_folder import MANIFEST as MANIFEST_NAME
+    from landkit.core.errors import ConfigError
+    from landkit.io.run_folder import MANIFEST as MANIFEST_NAME
 
     if config_path is not None:
         return load_project(config_path)

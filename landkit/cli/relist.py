@@ -7,9 +7,9 @@ import json
 import geopandas as gpd
 import pandas as pd
 
-from landkit.config import Project
-from landkit.output import write_json
-from landkit.runs import RunStore, list_layers, read_layer
+from landkit.config.models import Project
+from landkit.io.runs import RunStore, list_layers, read_layer
+from landkit.io.write import write_json
 
 
 def relisted(store: RunStore, parcels: gpd.GeoDataFrame, project: Project, *,
@@ -18,13 +18,13 @@ def relisted(store: RunStore, parcels: gpd.GeoDataFrame, project: Project, *,
 
     Returns the layers (parcels, inventory, watchlist) and the summary tables to write back.
     """
-    from landkit.assess import relist
+    from landkit.pipeline import relist
 
     summary_path = store.folder / "summary.json" if store.folder is not None else None
     previous = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path is not None and summary_path.exists() else {}
     year = previous.get("year") or project.year
     if year is None:
-        from landkit.performance import assessment_year
+        from landkit.assess.performance import assessment_year
 
         year = assessment_year(project)
     kpis = read_layer(store, "kpis") if "kpis" in set(list_layers(store)) else None
@@ -40,9 +40,9 @@ def restyled(store: RunStore, project: Project, layers: dict[str, pd.DataFrame])
     """Return the run's ``layer_styles`` with the styles of ``layers`` (re)made and the others kept.
 
     The layers `landkit rings` and `landkit scatter` add or rewrite open in QGIS styled, as those of
-    `landkit assess` do (:func:`landkit.assess.qgis_styles`).
+    `landkit assess` do (:func:`landkit.deliver.styles.qgis_styles`).
     """
-    from landkit.assess import qgis_styles
+    from landkit.deliver.styles import qgis_styles
 
     new = qgis_styles(project, layers)
     if "layer_styles" not in set(list_layers(store)):

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
+from landkit.analyses.rings import assess_rings
 from landkit.cli.options import PathOrURL, echo, run_config_opt, run_project, run_schema_opt
 from landkit.cli.relist import relisted, restyled
-from landkit.errors import InputError
-from landkit.i18n import _
-from landkit.output import write_json
-from landkit.rings import assess_rings
-from landkit.runs import list_layers, open_run, read_layer, replace_layers
+from landkit.core.errors import InputError
+from landkit.core.i18n import _
+from landkit.io.runs import list_layers, open_run, read_layer, replace_layers
+from landkit.io.write import write_json
 
 
 @click.command("rings")

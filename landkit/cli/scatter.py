@@ -7,13 +7,13 @@ from pathlib import Path
 import click
 import geopandas as gpd
 
+from landkit.analyses.scatter import PARCEL_COLUMNS, assess_scatter
 from landkit.cli.options import PathOrURL, echo, run_config_opt, run_project, run_schema_opt
 from landkit.cli.relist import relisted, restyled
-from landkit.errors import InputError
-from landkit.i18n import _
-from landkit.output import write_json
-from landkit.runs import list_layers, open_run, read_layer, replace_layers
-from landkit.scatter import PARCEL_COLUMNS, assess_scatter
+from landkit.core.errors import InputError
+from landkit.core.i18n import _
+from landkit.io.runs import list_layers, open_run, read_layer, replace_layers
+from landkit.io.write import write_json
 
 
 @click.command("scatter")

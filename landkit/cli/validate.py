@@ -9,14 +9,14 @@ import click
 
 from landkit.cli.columns import report_lines
 from landkit.cli.options import input_options, load_project, overwrite_opt
-from landkit.columns import column_issues, column_uses
-from landkit.dataset import load_dataset
-from landkit.errors import LandkitError
-from landkit.i18n import _, display_width
-from landkit.inputs import canonical_columns, read_vector
-from landkit.issues import Issue, issues_frame
-from landkit.output import atomic_path, check_writable, vector_parts, write_vector
-from landkit.validate import fix_geometry
+from landkit.core.errors import LandkitError
+from landkit.core.i18n import _, display_width
+from landkit.core.issues import Issue, issues_frame
+from landkit.data.dataset import load_dataset
+from landkit.data.validate import fix_geometry
+from landkit.io.columns import column_issues, column_uses
+from landkit.io.read import canonical_columns, read_vector
+from landkit.io.write import atomic_path, check_writable, vector_parts, write_vector
 
 SHOWN = 20
 
@@ -27,7 +27,7 @@ def dry_run(data, project) -> Issue | None:
     An error when the project names its enterprises (the whole project is checked); a warning
     when only a parcel layer is checked (its geometry may be fine, but `assess` would stop).
     """
-    from landkit.assess import assess
+    from landkit.pipeline import assess
 
     try:
         assess(data, project)

@@ -16,14 +16,14 @@ from landkit.cli.options import (
     overwrite_opt,
     parcels_arg,
 )
-from landkit.config import RasterSource
-from landkit.dataset import load_dataset
-from landkit.export import export_layer
-from landkit.i18n import _
-from landkit.labels import labels_for, value_labels
-from landkit.output import check_writable, vector_parts
-from landkit.raster import assess_rasters
-from landkit.results import to_output
+from landkit.config.models import RasterSource
+from landkit.core.i18n import _
+from landkit.data.dataset import load_dataset
+from landkit.deliver.export import export_layer
+from landkit.deliver.labels import labels_for, value_labels
+from landkit.deliver.manifest import to_output
+from landkit.io.write import check_writable, vector_parts
+from landkit.metrics.zonal import assess_rasters
 
 
 @click.command("zonal")

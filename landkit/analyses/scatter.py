@@ -1,0 +1,659 @@
+"""小而散: small and scattered plots, the concentration of the park's land, and its adjustment.
+
+Plan item 14 asks to "adjust the park's plots dynamically according to the assessment results,
+raise the concentration of the park's plots, and gradually solve 'small and scattered'". Here,
+on the vector parcels (all distances in the projected working CRS, metres, edge to edge):
+
+- small plots: area below ``scatter.small_plot_mu`` of the parcel's land use (else ``default``);
+- the neighbour graph: every pair of parcels within ``scatter.cluster_distance_m`` of each other
+  (one spatial-index query), and its connected components, the *clusters* (patches of touching
+  or near industrial land); each parcel's cluster id, cluster area and parcel count;
+- each parcel's distance to the nearest other parcel (isolated: farther than
+  ``scatter.isolated_distance_m``, or no other parcel at all); three flags, one meaning each:
+  ``small`` (area), ``isolated`` (distance) and ``sporadic`` (零星: outside the planned
+  industrial blocks, a location), the same flags the low-efficiency list's reasons use;
+- fragmentation and concentration metrics for the park, each block and each ring
+  (:func:`fragmentation_metrics`, formulas and sources in its docstring);
+- adjustment proposals driven by the assessment's grades (调出, 调入, 归并), the park as
+  adjusted, and the metrics before and after.
+
+Everything is vectorised: spatial-index queries (``dwithin``, ``nearest``), array operations
+on the pairs they return and pandas group-bys; no all-pairs distance matrix and no Python loop
+over parcels. The only loops run over groups: one STRtree per block or ring for ENN, the union
+of each multi-parcel patch inside geopandas' ``dissolve``, and the ids joined per merged group.
+
+Settings come from ``project.scatter`` (:class:`landkit.config.models.Scatter`, defaults in the
+profile): the thresholds, ``land_uses`` (land uses analysed as industrial land; empty: every
+parcel), ``move_out_grades``, ``bring_in_grades``, ``merge_distance_m``, ``merge_grades``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from landkit.config.models import Project
+from landkit.core.crs import require_metric
+from landkit.core.i18n import _
+from landkit.core.units import M2_PER_HA, M2_PER_MU
+from landkit.metrics.fragmentation import (
+    METRICS,
+    cluster_sizes,
+    clusters,
+    dissolve,
+    fragmentation_metrics,
+    group_metrics,
+    nearest_distance,
+    neighbour_graph,
+    patch_nearest_distance,
+)
+from landkit.metrics.graphs import components
+
+log = logging.getLogger(__name__)
+
+#: Adjustment codes and their labels.
+ADJUSTMENTS = {
+    "move_out": {"zh": "调出", "en": "move out"},
+    "bring_in": {"zh": "调入", "en": "bring in"},
+    "merge": {"zh": "归并", "en": "merge"},
+}
+
+OUTSIDE = "outside"
+
+
+#: Per-parcel columns of :attr:`ScatterResult.parcels`.
+PARCEL_COLUMNS = [
+    "small", "isolated", "sporadic", "cluster_id", "cluster_area_mu", "cluster_parcels", "nn_distance_m",
+    "adjustment", "adjustment_zh", "adjustment_en", "adjustment_group", "adjustment_block",
+    "scatter_reason_zh", "scatter_reason_en",
+]
+
+
+@dataclass
+class ScatterResult:
+    """Per-parcel 小而散 columns, the cluster layer, the metrics and the before/after table.
+
+    ``parcels`` is indexed like the input and holds :data:`PARCEL_COLUMNS`; ``clusters`` has one
+    dissolved polygon per cluster; ``metrics`` one row per park, block and ring; ``before_after``
+    one row per park metric; ``adjusted`` the park as adjusted; ``report`` counts and timings.
+    """
+
+    parcels: pd.DataFrame
+    clusters: gpd.GeoDataFrame
+    metrics: pd.DataFrame
+    before_after: pd.DataFrame
+    adjusted: gpd.GeoDataFrame | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+# --- small plots --------------------------------------------------------------------------------
+
+
+def small_thresholds_mu(parcels: pd.DataFrame, spec: Any) -> pd.Series:
+    """Return each parcel's small-plot threshold (亩): its land use's, else ``default`` (else NaN)."""
+    table = dict(spec.small_plot_mu)
+    default = table.pop("default", np.nan)
+    if "land_use" not in parcels:
+        return pd.Series(float(default), index=parcels.index)
+    return parcels["land_use"].map(table).astype(float).fillna(float(default))
+
+
+def sporadic_plots(parcels: pd.DataFrame) -> pd.Series:
+    """Return whether each parcel is 零星 (sporadic): outside the planned industrial blocks.
+
+    A location, not a size: ``inside_block`` false. Never sporadic when no blocks are known.
+    """
+    if "inside_block" not in parcels:
+        return pd.Series(False, index=parcels.index, name="sporadic")
+    return (~parcels["inside_block"].fillna(False).astype(bool)).rename("sporadic")
+
+
+def small_plots(parcels: pd.DataFrame, spec: Any) -> pd.Series:
+    """Return whether each parcel is a small plot: ``area_mu`` below its land use's threshold.
+
+    The threshold is ``spec.small_plot_mu[land_use]``, else ``spec.small_plot_mu["default"]``;
+    a land use with neither is never small.
+    """
+    threshold = small_thresholds_mu(parcels, spec)
+    return (parcels["area_mu"] < threshold).fillna(False).astype(bool).rename("small")
+
+
+# --- flags ---------------------------------------------------------------------------------------
+
+
+def _num(values: pd.Series, decimals: int) -> pd.Series:
+    text = np.char.mod(f"%.{decimals}f", np.nan_to_num(values.to_numpy(dtype=float)))
+    return pd.Series(text, index=values.index, dtype=object)
+
+
+def _join(parts: list[pd.Series], sep: str) -> pd.Series:
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + np.where((out != "") & (part != ""), sep, "") + part
+    return out
+
+
+def scatter_flags(parcels: gpd.GeoDataFrame, spec: Any, *, nn: pd.Series | None = None) -> pd.DataFrame:
+    """Return ``small``, ``isolated``, ``sporadic`` and the reasons, in Chinese and English.
+
+    - small (area): :func:`small_plots`;
+    - isolated (distance): the nearest other parcel farther than ``spec.isolated_distance_m``
+      (edge to edge), or no other parcel at all;
+    - sporadic (location, 零星): outside the planned industrial blocks (``inside_block``
+      false); never when no blocks are known.
+
+    ``nn`` (or a ``nn_distance_m`` column) gives the nearest distances; else they are computed.
+    Reasons list each flag that holds, e.g. ``小地块(3.2亩<10亩)；孤立(距最近产业用地350米>200米)；区块外``.
+    """
+    if nn is None:
+        nn = parcels["nn_distance_m"] if "nn_distance_m" in parcels else nearest_distance(parcels)
+    nn = nn.reindex(parcels.index)
+    threshold = small_thresholds_mu(parcels, spec)
+    small = small_plots(parcels, spec)
+    limit = float(spec.isolated_distance_m)
+    isolated = (nn > limit) | nn.isna()
+    sporadic = sporadic_plots(parcels)
+    empty = pd.Series("", index=parcels.index, dtype=object)
+    area, thr, dist, lim = _num(parcels["area_mu"], 1), _num(threshold, 0), _num(nn, 0), f"{limit:g}"
+    small_zh = ("小地块(" + area + "亩<" + thr + "亩)").where(small, "")
+    small_en = ("small plot (" + area + " mu < " + thr + " mu)").where(small, "")
+    iso_zh = ("孤立(距最近产业用地" + dist + "米>" + lim + "米)").where(nn.notna(), "孤立(周边无其他产业用地)").where(isolated, "")
+    iso_en = ("isolated (" + dist + " m from other industrial land > " + lim + " m)").where(
+        nn.notna(), "isolated (no other industrial land)").where(isolated, "")
+    said = sporadic & (small | isolated)  # the location is said where size or distance is
+    out_zh = empty.where(~said, "区块外")
+    out_en = empty.where(~said, "outside the blocks")
+    return pd.DataFrame({
+        "small": small,
+        "isolated": isolated.astype(bool),
+        "sporadic": sporadic.astype(bool),
+        "scatter_reason_zh": _join([small_zh, iso_zh, out_zh], "；"),
+        "scatter_reason_en": _join([small_en, iso_en, out_en], "; "),
+    }, index=parcels.index)
+
+
+# --- adjustment proposals ------------------------------------------------------------------------
+
+
+def _grades(parcels: pd.DataFrame) -> pd.Series | None:
+    return parcels["grade"].astype(object) if "grade" in parcels else None
+
+
+def adjustment_proposals(
+    parcels: gpd.GeoDataFrame,
+    clusters: pd.Series | None = None,
+    blocks: gpd.GeoDataFrame | None = None,
+    *,
+    spec: Any,
+    pairs: tuple[np.ndarray, ...] | None = None,
+) -> pd.DataFrame:
+    """Return per parcel a proposed adjustment (动态调整) and its reason.
+
+    ``adjustment`` is one of (first that applies; the three cannot overlap):
+
+    ``move_out`` — 调出 (out of the park's management)
+        a small, isolated plot outside the blocks whose grade is in ``move_out_grades``
+        (C, D, U).
+    ``bring_in`` — 调入 (into the nearest block)
+        a plot outside the blocks graded in ``bring_in_grades`` (A, B) whose *cluster of such
+        plots* — the components of the neighbour graph kept to outside A/B plots — has a plot
+        within the cluster distance of a block (touching it at distance 0): of a block outline
+        when ``blocks`` is given, else of a parcel inside a block. ``adjustment_block`` is the
+        block nearest the cluster.
+    ``merge`` — 归并
+        small plots inside one block that lie within ``merge_distance_m`` of each other
+        (0: sharing a boundary), graded in ``merge_grades`` when that is set: each component
+        of two or more becomes one plot.
+
+    Otherwise "". ``adjustment_group`` names the cluster (``B…``) or the merged group (``M…``).
+    Grades come from the ``grade`` column (without it no move_out or bring_in is proposed);
+    ``small`` and ``isolated`` from the parcels or :func:`scatter_flags`.
+
+    Parameters
+    ----------
+    parcels : GeoDataFrame
+        Parcels with ``area_mu``, ``inside_block``, ``block_id``, optional ``grade``,
+        ``small``/``isolated``/``nn_distance_m``.
+    clusters : Series, optional
+        Cluster id per parcel (at the cluster distance). Without ``blocks`` it narrows the
+        bring-in candidates to clusters that hold a block's parcel first (a filter: the answer
+        is the same, since a cluster within reach of a block's parcel is in its cluster).
+    blocks : GeoDataFrame, optional
+        Block outlines with ``block_id``.
+    spec : Scatter
+        ``project.scatter``.
+    pairs : (left, right, distance), optional
+        :func:`neighbour_graph` at ``spec.cluster_distance_m`` with distances.
+    """
+    distance = float(spec.cluster_distance_m)
+    n = len(parcels)
+    index = parcels.index
+    if pairs is None or len(pairs) < 3:
+        pairs = neighbour_graph(parcels, distance, return_distance=True)
+    left, right, dist = pairs
+    if {"small", "isolated"} - set(parcels.columns):
+        flags = scatter_flags(parcels, spec)
+        small, isolated = flags["small"].to_numpy(), flags["isolated"].to_numpy()
+    else:
+        small = parcels["small"].fillna(False).to_numpy(dtype=bool)
+        isolated = parcels["isolated"].fillna(False).to_numpy(dtype=bool)
+    inside = parcels["inside_block"].fillna(False).to_numpy(dtype=bool) if "inside_block" in parcels else np.zeros(n, bool)
+    block_id = parcels["block_id"].to_numpy(dtype=object) if "block_id" in parcels else np.full(n, None, dtype=object)
+    grade = _grades(parcels)
+    area_mu = parcels["area_mu"].to_numpy(dtype=float)
+    code = np.full(n, "", dtype=object)
+    group = np.full(n, None, dtype=object)
+    target = np.full(n, None, dtype=object)
+    zh = np.full(n, "", dtype=object)
+    en = np.full(n, "", dtype=object)
+
+    # 调出
+    if grade is not None:
+        low = grade.isin(spec.move_out_grades).to_numpy()
+        move = low & small & isolated & ~inside
+        if move.any():
+            nn = parcels["nn_distance_m"] if "nn_distance_m" in parcels else nearest_distance(parcels)
+            g, a = grade.astype(str)[move], _num(pd.Series(area_mu[move]), 1)
+            d = _num(pd.Series(nn.to_numpy()[move]), 0)
+            far_zh = np.where(np.isnan(nn.to_numpy()[move]), "周边无其他产业用地", "距最近产业用地" + d + "米")
+            far_en = np.where(np.isnan(nn.to_numpy()[move]), "no other industrial land", d + " m from other industrial land")
+            code[move] = "move_out"
+            zh[move] = "调出：区块外" + g.to_numpy() + "类小地块(" + a.to_numpy() + "亩)，孤立，" + far_zh
+            en[move] = "move out: grade " + g.to_numpy() + " small plot (" + a.to_numpy() + " mu) outside the blocks, isolated, " + far_en
+
+    # 调入
+    if grade is not None:
+        good = grade.isin(spec.bring_in_grades).to_numpy() & ~inside
+        if clusters is not None and (blocks is None or not len(blocks)) and good.any():
+            # without outlines a bring-in cluster must reach a block's parcel, so its park cluster holds one
+            c = clusters.reindex(index).to_numpy()
+            good &= pd.Series(inside).groupby(c).transform("any").to_numpy()
+        if good.any():
+            both = good[left] & good[right]
+            unit = components(n, left[both], right[both])
+            if blocks is not None and len(blocks):
+                near_d, near_block = _near_blocks(parcels, blocks, distance, rows=good)
+            else:  # the nearest inside-block parcel among the pairs
+                near_d = np.full(n, np.inf)
+                near_block = np.full(n, None, dtype=object)
+                a_idx = np.concatenate([left[good[left] & inside[right]], right[good[right] & inside[left]]])
+                b_idx = np.concatenate([right[good[left] & inside[right]], left[good[right] & inside[left]]])
+                d_ab = np.concatenate([dist[good[left] & inside[right]], dist[good[right] & inside[left]]])
+                if len(a_idx):
+                    order = np.lexsort((d_ab, a_idx))
+                    first = np.unique(a_idx[order], return_index=True)[1]
+                    near_d[a_idx[order][first]] = d_ab[order][first]
+                    near_block[a_idx[order][first]] = block_id[b_idx[order][first]]
+            frame = pd.DataFrame({"unit": unit[good], "d": near_d[good], "block": near_block[good], "mu": area_mu[good]},
+                                 index=np.flatnonzero(good))
+            frame = frame.sort_values(["unit", "d"], kind="stable")
+            per_unit = frame.groupby("unit").agg(d=("d", "first"), block=("block", "first"), mu=("mu", "sum"), k=("mu", "size"))
+            per_unit = per_unit[per_unit["d"] <= distance].copy()
+            if len(per_unit):
+                per_unit["name"] = "B" + pd.Series(np.arange(1, len(per_unit) + 1), index=per_unit.index).astype(str)
+                rows = frame.index[frame["unit"].isin(per_unit.index)].to_numpy()
+                u = per_unit.loc[frame.loc[rows, "unit"]]
+                blk = u["block"].astype(str).to_numpy()
+                k, mu, d = u["k"].astype(str).to_numpy(), _num(u["mu"], 1).to_numpy(), _num(u["d"], 0).to_numpy()
+                gr = grade.astype(str).to_numpy()[rows]
+                grades_label = "/".join(spec.bring_in_grades)
+                code[rows] = "bring_in"
+                group[rows] = u["name"].to_numpy()
+                target[rows] = u["block"].to_numpy()
+                touching = u["d"].to_numpy() == 0
+                where_zh = np.where(touching, "紧邻区块" + blk + "边界", "距区块" + blk + "边界" + d + "米")
+                where_en = np.where(touching, "touching block " + blk, d + " m from block " + blk)
+                zh[rows] = "调入：区块外" + grades_label + "类地块集群(" + k + "宗，" + mu + "亩)" + where_zh + "，本地块" + gr + "类"
+                en[rows] = ("bring in: cluster of " + k + " grade " + grades_label + " plots (" + mu + " mu) outside the blocks, "
+                            + where_en + "; this plot grade " + gr)
+
+    # 归并
+    merge_d = float(spec.merge_distance_m)
+    if merge_d > distance:
+        left_m, right_m, dist_m = neighbour_graph(parcels, merge_d, return_distance=True)
+    else:
+        left_m, right_m, dist_m = left, right, dist
+    cand = small & inside & (code == "") & pd.notna(block_id)
+    merge_grades = list(spec.merge_grades)
+    if merge_grades:
+        cand &= grade.isin(merge_grades).to_numpy() if grade is not None else False
+    link = cand[left_m] & cand[right_m] & (dist_m <= merge_d)
+    link &= block_id[left_m] == block_id[right_m]
+    if link.any():
+        unit = components(n, left_m[link], right_m[link])
+        frame = pd.DataFrame({"unit": unit[cand], "mu": area_mu[cand]}, index=np.flatnonzero(cand))
+        per_unit = frame.groupby("unit").agg(mu=("mu", "sum"), k=("mu", "size"))
+        per_unit = per_unit[per_unit["k"] >= 2].copy()
+        per_unit["name"] = "M" + pd.Series(np.arange(1, len(per_unit) + 1), index=per_unit.index).astype(str)
+        rows = frame.index[frame["unit"].isin(per_unit.index)].to_numpy()
+        u = per_unit.loc[frame.loc[rows, "unit"]]
+        blk = pd.Series(block_id[rows]).astype(str).to_numpy()
+        k, mu = u["k"].astype(str).to_numpy(), _num(u["mu"], 1).to_numpy()
+        code[rows] = "merge"
+        group[rows] = u["name"].to_numpy()
+        target[rows] = block_id[rows]
+        zh[rows] = "归并：区块" + blk + "内相邻小地块" + k + "宗，合计" + mu + "亩"
+        en[rows] = "merge: " + k + " adjacent small plots in block " + blk + ", " + mu + " mu together"
+
+    return pd.DataFrame({"adjustment": code, "adjustment_zh": zh, "adjustment_en": en,
+                         "adjustment_group": group, "adjustment_block": target}, index=index)
+
+
+def _near_blocks(
+    parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, max_m: float, *, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return per parcel the distance (m) to the nearest block outline and that block's id (inf/None beyond ``max_m``)."""
+    n = len(parcels)
+    near_d = np.full(n, np.inf)
+    near_block = np.full(n, None, dtype=object)
+    positions = np.arange(n) if rows is None else np.flatnonzero(rows)
+    if not len(positions):
+        return near_d, near_block
+    blocks = blocks.to_crs(parcels.crs) if parcels.crs is not None and blocks.crs != parcels.crs else blocks
+    found, distance = blocks.sindex.nearest(
+        np.asarray(parcels.geometry.values)[positions], return_all=False, return_distance=True, max_distance=max(max_m, 1e-9)
+    )
+    near_d[positions[found[0]]] = distance
+    near_block[positions[found[0]]] = blocks["block_id"].to_numpy(dtype=object)[found[1]]
+    return near_d, near_block
+
+
+def apply_adjustments(parcels: gpd.GeoDataFrame, proposals: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Return the park as adjusted.
+
+    ``move_out`` plots leave the park's management (dropped); ``bring_in`` plots count as inside
+    their ``adjustment_block``; each ``merge`` group becomes one plot: the union of the
+    geometries, the sum of ``area_m2``/``area_mu``/``area_ha``, ``parcel_id`` the ids joined by
+    ``+``, ``merged_parcels`` the count; its other attributes are those of the group's first
+    plot. Flags and cluster columns of the input are dropped (recompute them on the result).
+    """
+    code = proposals["adjustment"].reindex(parcels.index).fillna("")
+    stale = [c for c in PARCEL_COLUMNS if c in parcels.columns]
+    out = parcels.loc[code != "move_out"].drop(columns=stale)
+    code = code.loc[out.index]
+    into = code == "bring_in"
+    if into.any():
+        out.loc[into, "inside_block"] = True
+        out.loc[into, "block_id"] = proposals.loc[out.index[into], "adjustment_block"].to_numpy()
+    out["merged_parcels"] = 1
+    merging = code == "merge"
+    if merging.any():
+        parts = out.loc[merging]
+        key = proposals.loc[parts.index, "adjustment_group"].to_numpy()
+        geometry = dissolve(parts.geometry.values, key)
+        first = parts.groupby(key, sort=True).head(1)
+        first_key = proposals.loc[first.index, "adjustment_group"].to_numpy()
+        merged = first.copy()
+        merged = merged.set_geometry(geometry.loc[first_key].to_numpy(), crs=parts.crs)
+        for column in ("area_m2", "area_mu", "area_ha"):
+            if column in parts:
+                merged[column] = parts[column].groupby(key).sum().loc[first_key].to_numpy()
+        if "parcel_id" in parts:
+            merged["parcel_id"] = parts["parcel_id"].astype(str).groupby(key).agg("+".join).loc[first_key].to_numpy()
+        merged["merged_parcels"] = parts.groupby(key).size().loc[first_key].to_numpy()
+        out = pd.concat([out.loc[~merging], merged])
+        out = gpd.GeoDataFrame(out, geometry=parcels.geometry.name, crs=parcels.crs)
+    return out
+
+
+# --- the park's state, before and after --------------------------------------------------------
+
+
+def park_state(parcels: gpd.GeoDataFrame, spec: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return the per-parcel columns and the park metrics of a set of parcels.
+
+    Runs the neighbour graph at ``spec.cluster_distance_m``, the clusters, the nearest
+    distances, the flags, the cluster polygons (for ENN) and :func:`fragmentation_metrics`.
+    The second value holds ``metrics`` (dict), ``pairs``, ``patches`` (dissolved cluster
+    polygons, indexed by cluster id) and ``seconds`` per stage.
+    """
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = seconds.get(name, 0.0) + now - clock
+        clock = now
+
+    distance = float(spec.cluster_distance_m)
+    pairs = neighbour_graph(parcels, distance, return_distance=True)
+    lap("neighbour_graph")
+    ids = clusters(parcels, distance, pairs=pairs)
+    sizes = cluster_sizes(parcels, ids)
+    lap("clusters")
+    nn = nearest_distance(parcels, pairs=pairs)
+    lap("nearest_distance")
+    flags = scatter_flags(parcels, spec, nn=nn)
+    lap("flags")
+    patches = dissolve(parcels.geometry.values, ids.to_numpy()) if len(parcels) else gpd.GeoSeries([], crs=parcels.crs)
+    enn = pd.Series(patch_nearest_distance(patches.values), index=patches.index)
+    lap("cluster_polygons")
+    columns = pd.concat([flags[["small", "isolated", "sporadic"]], ids, sizes[["cluster_area_mu", "cluster_parcels"]], nn,
+                         flags[["scatter_reason_zh", "scatter_reason_en"]]], axis=1)
+    metrics = fragmentation_metrics(parcels.join(flags[["small", "isolated", "sporadic"]]), ids, enn=enn)
+    lap("park_metrics")
+    return columns, {"metrics": metrics, "pairs": pairs, "patches": patches, "enn": enn, "seconds": seconds}
+
+
+def before_after(
+    parcels: gpd.GeoDataFrame,
+    proposals: pd.DataFrame,
+    *,
+    spec: Any,
+    before: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Return the park's metrics before and after the proposed adjustments, and the change.
+
+    One row per metric of :data:`METRICS` with ``before``, ``after``, ``change`` (after −
+    before), ``change_pct`` (change / before × 100), ``better`` (which direction raises the
+    concentration) and ``improved``. The park as adjusted is :func:`apply_adjustments`; its
+    clusters, nearest distances and flags are recomputed from scratch. ``before`` (the metrics
+    dict of :func:`park_state` on ``parcels``) saves recomputing the present state.
+    """
+    if before is None:
+        before = park_state(parcels, spec)[1]["metrics"]
+    adjusted = apply_adjustments(parcels, proposals)
+    after = park_state(adjusted, spec)[1]["metrics"]
+    return _before_after_table(before, after)
+
+
+# --- the whole analysis --------------------------------------------------------------------------
+
+
+def _rings_of(parcels: pd.DataFrame, blocks: gpd.GeoDataFrame | None, project: Project) -> pd.Series | None:
+    if "ring" in parcels:
+        return parcels["ring"].fillna(OUTSIDE).astype(object)
+    if blocks is None or "block_id" not in parcels:
+        return None
+    if project.rings.designated:
+        from landkit.analyses.rings import block_rings
+
+        ring_of = block_rings(blocks, project.rings)
+    elif "ring" in blocks and blocks["ring"].notna().any():
+        ring_of = blocks.set_index("block_id")["ring"]
+    else:
+        return None
+    return parcels["block_id"].map(ring_of).fillna(OUTSIDE).astype(object)
+
+
+def cluster_layer(parcels: gpd.GeoDataFrame, columns: pd.DataFrame, patches: gpd.GeoSeries) -> gpd.GeoDataFrame:
+    """Return one dissolved polygon per cluster with its parcels, area, flags, blocks and scores."""
+    frame = parcels.join(columns[["cluster_id", "small", "sporadic"]])
+    inside = frame["inside_block"].fillna(False).astype(bool) if "inside_block" in frame else pd.Series(False, index=frame.index)
+    by = frame.groupby("cluster_id")
+    table = pd.DataFrame({
+        "parcels": by.size(),
+        "area_m2": by["area_m2"].sum(),
+        "inside_block_pct": 100 * frame["area_m2"].where(inside, 0.0).groupby(frame["cluster_id"]).sum() / by["area_m2"].sum()
+        if "inside_block" in frame else np.nan,
+        "small_parcels": by["small"].sum().astype(int),
+        "sporadic_parcels": by["sporadic"].sum().astype(int),
+    })
+    table["area_mu"] = table["area_m2"] / M2_PER_MU
+    table["area_ha"] = table["area_m2"] / M2_PER_HA
+    if "block_id" in frame and frame["block_id"].notna().any():
+        in_block = frame[frame["block_id"].notna()]
+        share = in_block.groupby(["cluster_id", "block_id"])["area_m2"].sum().reset_index()
+        share = share.sort_values(["cluster_id", "area_m2", "block_id"], ascending=[True, False, True], kind="stable")
+        main = share.drop_duplicates("cluster_id").set_index("cluster_id")["block_id"]
+        table["main_block_id"] = main.reindex(table.index)
+        table["blocks"] = in_block.groupby("cluster_id")["block_id"].nunique().reindex(table.index).fillna(0).astype(int)
+    if "score" in frame:
+        table["mean_score"] = by["score"].mean()
+    if "grade" in frame:
+        for grade in ("A", "B", "C", "D"):
+            table[f"share_{grade}_pct"] = 100 * frame["area_m2"].where(frame["grade"] == grade, 0.0).groupby(frame["cluster_id"]).sum() / table["area_m2"]
+    table["enn_m"] = np.nan
+    table = table.rename_axis("cluster_id").reset_index()
+    return gpd.GeoDataFrame(table, geometry=patches.reindex(table["cluster_id"]).to_numpy(), crs=parcels.crs)
+
+
+def _timed(func: Any, *args: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    return func(*args), time.perf_counter() - start
+
+
+def analysed_parcels(parcels: gpd.GeoDataFrame, spec: Any) -> pd.Series:
+    """Return which parcels the 小而散 analysis covers: those of ``scatter.land_uses`` (all when unset)."""
+    land_uses = list(spec.land_uses)
+    if land_uses and "land_use" in parcels:
+        return parcels["land_use"].isin(land_uses)
+    return pd.Series(True, index=parcels.index)
+
+
+def scatter_state(parcels: gpd.GeoDataFrame, project: Project) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return :func:`park_state` of the analysed parcels: the part of :func:`assess_scatter` that
+    needs no assessment column (geometry, areas, land use, blocks), so it can run beside the assessment."""
+    require_metric(parcels.crs, "小而散", missing_ok=True)
+    parcels = parcels.drop(columns=[c for c in PARCEL_COLUMNS if c in parcels])  # a re-run replaces them
+    return park_state(parcels.loc[analysed_parcels(parcels, project.scatter)], project.scatter)
+
+
+def scatter_metrics(with_flags: gpd.GeoDataFrame, state: dict[str, Any], blocks: gpd.GeoDataFrame | None,
+                    project: Project) -> pd.DataFrame:
+    """Return the fragmentation metrics of the park (from ``state``), of each block and of each ring."""
+    spec = project.scatter
+    distance = float(spec.cluster_distance_m)
+    pairs = state["pairs"]
+    park_row = pd.DataFrame([state["metrics"]]).assign(level="park", group="park", name=project.name)
+    frames = [park_row]
+    if "block_id" in with_flags:
+        by_block = with_flags["block_id"].astype(object).where(with_flags["block_id"].notna(), OUTSIDE)
+        rows = group_metrics(with_flags, by_block, distance, pairs=pairs)
+        names = {}
+        if blocks is not None and "block_name" in blocks:
+            names = dict(zip(blocks["block_id"], blocks["block_name"], strict=False))
+        elif "block_name" in with_flags:
+            names = with_flags.dropna(subset=["block_id"]).drop_duplicates("block_id").set_index("block_id")["block_name"].to_dict()
+        names[OUTSIDE] = "区块外"
+        frames.append(rows.assign(level="block", name=rows["group"].map(names)))
+    rings = _rings_of(with_flags, blocks, project)
+    if rings is not None:
+        rows = group_metrics(with_flags, rings, distance, pairs=pairs)
+        labels = {k: v.get("zh", k) for k, v in project.rings.labels.items()}
+        frames.append(rows.assign(level="ring", name=rows["group"].map(labels).fillna(rows["group"])))
+    metrics = pd.concat(frames, ignore_index=True)
+    first = ["level", "group", "name"]
+    metrics = metrics[first + [c for c in metrics.columns if c not in first]]
+    rank = {"park": {}, "block": {OUTSIDE: 1}, "ring": {r: i for i, r in enumerate([*project.rings.labels, OUTSIDE])}}
+    metrics["_level"] = metrics["level"].map({"park": 0, "block": 1, "ring": 2})
+    metrics["_rank"] = [rank[lv].get(g, 0 if lv == "block" else 99) for lv, g in zip(metrics["level"], metrics["group"], strict=True)]
+    metrics = metrics.sort_values(["_level", "_rank", "group"], kind="stable").drop(columns=["_level", "_rank"]).reset_index(drop=True)
+    for column in ("parcels", "np", "small_parcels", "isolated_parcels", "sporadic_parcels"):
+        if column in metrics and metrics[column].notna().all():
+            metrics[column] = metrics[column].astype(int)
+    return metrics
+
+
+def assess_scatter(
+    parcels: gpd.GeoDataFrame, project: Project, *, blocks: gpd.GeoDataFrame | None = None,
+    state: tuple[pd.DataFrame, dict[str, Any]] | None = None,
+) -> ScatterResult:
+    """Run the 小而散 analysis on the parcels (working CRS; graded parcels for the proposals).
+
+    Parcels whose land use is not in ``scatter.land_uses`` (when set) are not industrial land:
+    they get no flags, no cluster (``cluster_id`` −1) and no proposal, and are no one's
+    neighbour. Metrics are computed for the park, each block (and the land outside the blocks,
+    group ``outside``) and each ring (from a ``ring`` column, else from the blocks). ``state``
+    is :func:`scatter_state` of the same parcels, when already computed.
+    """
+    spec = project.scatter
+    seconds: dict[str, float] = {}
+    require_metric(parcels.crs, "小而散", missing_ok=True)
+    parcels = parcels.drop(columns=[c for c in PARCEL_COLUMNS if c in parcels])  # a re-run replaces them
+    analysed = analysed_parcels(parcels, spec)
+    park = parcels.loc[analysed]
+
+    columns, state = state if state is not None else park_state(park, spec)
+    seconds.update(state["seconds"])
+    clock = time.perf_counter()
+    with_flags = park.join(columns[["small", "isolated", "sporadic", "nn_distance_m"]])
+    layer = cluster_layer(park, columns, state["patches"])
+    layer["enn_m"] = state["enn"].reindex(layer["cluster_id"]).to_numpy()
+    seconds["cluster_layer"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    proposals = adjustment_proposals(with_flags, columns["cluster_id"], blocks, spec=spec, pairs=state["pairs"])
+    seconds["proposals"] = time.perf_counter() - clock
+    adjusted = apply_adjustments(with_flags, proposals)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the park as adjusted (GEOS work, which releases the GIL) beside the group metrics
+        after = pool.submit(contextvars.copy_context().run, _timed, park_state, adjusted, spec)
+        clock = time.perf_counter()
+        metrics = scatter_metrics(with_flags, state, blocks, project)
+        seconds["group_metrics"] = time.perf_counter() - clock
+        (after_columns, after_state), seconds["before_after"] = after.result()
+    table = _before_after_table(state["metrics"], after_state["metrics"])
+
+    out = pd.concat([columns, proposals], axis=1).reindex(parcels.index)
+    out["cluster_id"] = out["cluster_id"].fillna(-1).astype(int)
+    for flag in ("small", "isolated", "sporadic"):
+        out[flag] = out[flag].fillna(False).astype(bool)
+    out["cluster_parcels"] = out["cluster_parcels"].fillna(0).astype(int)
+    for text in ("adjustment", "adjustment_zh", "adjustment_en", "scatter_reason_zh", "scatter_reason_en"):
+        out[text] = out[text].fillna("")
+    out = out[PARCEL_COLUMNS]
+    counts = out["adjustment"].value_counts()
+    area = parcels["area_mu"].groupby(out["adjustment"]).sum()
+    report = {
+        "parcels": int(analysed.sum()),
+        "not_industrial": int((~analysed).sum()),
+        "small": int(out["small"].sum()),
+        "isolated": int(out["isolated"].sum()),
+        "sporadic": int(out["sporadic"].sum()),
+        "sporadic_area_mu": float(parcels.loc[out["sporadic"], "area_mu"].sum()),
+        "clusters": int(len(layer)),
+        "adjustments": {code: {"parcels": int(counts.get(code, 0)), "area_mu": float(area.get(code, 0.0))} for code in ADJUSTMENTS},
+        "graded": "grade" in parcels,
+        "seconds": seconds,
+    }
+    if "grade" not in parcels:
+        log.warning("%s", _("小而散: the parcels carry no grade, so no 调出/调入 is proposed (run the assessment first)"))
+    return ScatterResult(parcels=out, clusters=layer, metrics=metrics, before_after=table, adjusted=adjusted, report=report)
+
+
+def _before_after_table(before: dict[str, Any], after: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for key, meta in METRICS.items():
+        if key not in before and key not in after:
+            continue
+        b, a = float(before.get(key, np.nan)), float(after.get(key, np.nan))
+        change = a - b
+        better = meta["better"]
+        improved = None if better is None or not np.isfinite(change) else bool(change < 0 if better == "lower" else change > 0)
+        if better is not None and np.isfinite(change) and change == 0:
+            improved = False
+        rows.append({"metric": key, "label_zh": meta["zh"], "label_en": meta["en"], "unit": meta["unit"],
+                     "before": b, "after": a, "change": change,
+                     "change_pct": 100 * change / b if np.isfinite(b) and b != 0 else np.nan,
+                     "better": better, "improved": improved})
+    return pd.DataFrame(rows)

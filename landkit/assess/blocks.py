@@ -1,0 +1,157 @@
+"""Block and park assessment: land-intensity indicators per block and for the park as a whole.
+
+In the manner of the national development-zone land-intensity evaluation
+(开发区土地集约利用评价), each indicator is scored against an ideal value,
+min(actual / ideal, 1) × 100 (for lower-is-better indicators min(ideal / actual, 1) × 100, and
+100 when the actual is 0), and the scores are weighted into a block score (0–100) and a rank.
+
+Definitions (areas of the parcels whose representative point lies in the block):
+
+- ``land_development_rate``: area of the parcels supplied or built (every status but
+  ``unsupplied``) / area of all the block's parcels (未供应 land included) — the land parcels of
+  the block, not its outline, whose streets are no land parcel (土地开发率 counts land that
+  reached supply conditions; here every parcel of the layer has);
+- ``industrial_land_share``: area of industrial parcels (land use M…) / area of supplied parcels;
+- ``far``: Σ floor area / Σ parcel area; ``coverage``: Σ footprint / Σ parcel area;
+- ``tax_per_ha_wan``, ``output_per_ha_wan``: Σ tax, Σ revenue (万元) / Σ parcel area (公顷);
+- ``idle_rate``: area of legally idle land (闲置土地; status idle where that is not known) /
+  area of supplied parcels — stopped factories are not idle land;
+- ``low_grade_share``: area graded C or D / area graded.
+
+The park row (``block_id`` = ``PARK``) pools every parcel inside any block over the blocks' total
+area. The plan's KPIs (R&D share of revenue, labour productivity, high-tech firms) are computed
+over all enterprises and set against their targets.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from landkit.config.models import BlockAssessment
+from landkit.core.units import M2_PER_HA
+
+PARK_ID = "PARK"
+
+
+def _sum(frame: pd.DataFrame, column: str, mask: pd.Series | None = None) -> pd.Series:
+    if column not in frame:
+        return pd.Series(np.nan, index=frame["block_id"].dropna().unique())
+    values = frame[column].astype(float)
+    if mask is not None:
+        values = values.where(mask, 0.0)
+    return values.groupby(frame["block_id"]).sum(min_count=1)
+
+
+def status_of(frame: pd.DataFrame) -> pd.Series:
+    """Return the parcels' canonical status (None where the data have none)."""
+    return frame["status"] if "status" in frame else pd.Series(None, index=frame.index, dtype=object)
+
+
+def block_indicators(parcels: pd.DataFrame, block_area_m2: pd.Series) -> pd.DataFrame:
+    """Return the raw land-intensity indicators per block (index: block id), plus the park row.
+
+    Parameters
+    ----------
+    parcels : DataFrame
+        Parcels with ``block_id``, ``area_m2`` and, where available, ``land_use``, ``status``,
+        ``floor_area_m2``, ``footprint_m2``, ``tax_wan``, ``revenue_wan`` and ``grade``.
+    block_area_m2 : Series
+        Area of each block (m²), indexed by block id.
+    """
+    inside = parcels[parcels["block_id"].notna()].copy()
+    park = inside.assign(block_id=PARK_ID)
+    frame = pd.concat([inside, park], ignore_index=True)
+    areas = pd.concat([block_area_m2, pd.Series({PARK_ID: block_area_m2.sum()})])
+    area = frame["area_m2"].groupby(frame["block_id"]).sum()
+    supplied_mask = status_of(frame) != "unsupplied"
+    supplied = _sum(frame, "area_m2", supplied_mask)
+    land_use = frame["land_use"].astype(str) if "land_use" in frame else pd.Series("", index=frame.index)
+    status = status_of(frame)
+    idle = frame["legally_idle"].fillna(False).astype(bool) if "legally_idle" in frame else status == "idle"
+    grade = frame["grade"] if "grade" in frame else pd.Series(None, index=frame.index)
+    graded_area = _sum(frame, "area_m2", grade.isin(["A", "B", "C", "D"]))
+    out = pd.DataFrame(index=areas.index)
+    out["block_area_ha"] = areas / M2_PER_HA
+    out["parcel_area_ha"] = area.reindex(areas.index).fillna(0.0) / M2_PER_HA
+    out["parcels"] = frame.groupby("block_id").size().reindex(areas.index).fillna(0).astype(int)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["land_development_rate"] = supplied / area
+        out["industrial_land_share"] = _sum(frame, "area_m2", land_use.str.startswith("M") & supplied_mask) / supplied
+        out["far"] = _sum(frame, "floor_area_m2") / area
+        out["coverage"] = _sum(frame, "footprint_m2") / area
+        out["tax_per_ha_wan"] = _sum(frame, "tax_wan") / (area / M2_PER_HA)
+        out["output_per_ha_wan"] = _sum(frame, "revenue_wan") / (area / M2_PER_HA)
+        out["idle_rate"] = _sum(frame, "area_m2", idle) / supplied
+        out["low_grade_share"] = _sum(frame, "area_m2", grade.isin(["C", "D"])) / graded_area
+    return out.replace([np.inf, -np.inf], np.nan)
+
+
+def score_blocks(indicators: pd.DataFrame, spec: BlockAssessment) -> pd.DataFrame:
+    """Score each indicator against its ideal and weight them into ``block_score`` and ``block_rank``.
+
+    An indicator the data cannot give (missing) is left out of that block's weighted mean.
+    """
+    out = indicators.copy()
+    total = pd.Series(0.0, index=out.index)
+    weights = pd.Series(0.0, index=out.index)
+    for name, ind in spec.indicators.items():
+        actual = out[name] if name in out else pd.Series(np.nan, index=out.index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ind.direction == "higher":
+                score = np.minimum(actual / ind.ideal, 1.0) * 100 if ind.ideal > 0 else pd.Series(100.0, index=out.index)
+            else:
+                score = pd.Series(np.where(actual <= 0, 100.0, np.minimum(ind.ideal / actual, 1.0) * 100), index=out.index)
+                score[actual.isna()] = np.nan
+        out[f"{name}_score"] = score
+        present = score.notna()
+        total += score.fillna(0.0) * ind.weight
+        weights += present * ind.weight
+    out["block_score"] = (total / weights.where(weights > 0)).round(6)
+    blocks_only = out.index != PARK_ID
+    out["block_rank"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+    out.loc[blocks_only, "block_rank"] = out.loc[blocks_only, "block_score"].rank(method="min", ascending=False).astype("Int64")
+    return out
+
+
+def assess_blocks(parcels: pd.DataFrame, blocks: gpd.GeoDataFrame, spec: BlockAssessment) -> gpd.GeoDataFrame:
+    """Return the blocks layer with the raw indicators, their scores, the block score and rank.
+
+    The park row is kept apart: see :func:`park_row`.
+    """
+    area = pd.Series(blocks.geometry.area.to_numpy(), index=blocks["block_id"].to_numpy())
+    table = score_blocks(block_indicators(parcels, area), spec)
+    joined = blocks.join(table.drop(index=PARK_ID), on="block_id")
+    return joined.sort_values("block_rank", kind="stable")
+
+
+def park_row(parcels: pd.DataFrame, blocks: gpd.GeoDataFrame, spec: BlockAssessment) -> dict[str, float]:
+    """Return the park-wide indicators and score."""
+    area = pd.Series(blocks.geometry.area.to_numpy(), index=blocks["block_id"].to_numpy())
+    table = score_blocks(block_indicators(parcels, area), spec)
+    return {k: (None if pd.isna(v) else float(v)) for k, v in table.loc[PARK_ID].drop("block_rank").items()}
+
+
+def plan_kpis(enterprises: pd.DataFrame | None, targets: dict[str, float]) -> pd.DataFrame:
+    """Return the plan's KPIs the data allow: target, actual and whether it is met.
+
+    ``rd_share`` = Σ R&D / Σ revenue; ``labour_productivity_wan`` = Σ value added / Σ employees
+    (万元 per person); ``high_tech_firms`` = number of enterprises flagged high-tech.
+    """
+    rows = []
+    e = enterprises if enterprises is not None else pd.DataFrame()
+
+    def total(column: str) -> float:
+        return float(e[column].sum()) if column in e else np.nan
+
+    actual = {
+        "rd_share": total("rd_spend_wan") / total("revenue_wan") if total("revenue_wan") else np.nan,
+        "labour_productivity_wan": total("value_added_wan") / total("employees") if total("employees") else np.nan,
+        "high_tech_firms": float(e["high_tech"].fillna(False).sum()) if "high_tech" in e else np.nan,
+    }
+    for name, target in targets.items():
+        value = actual.get(name, np.nan)
+        rows.append({"kpi": name, "target": target, "actual": value,
+                     "ratio": value / target if target else np.nan, "met": bool(value >= target) if pd.notna(value) else None})
+    return pd.DataFrame(rows, columns=["kpi", "target", "actual", "ratio", "met"])

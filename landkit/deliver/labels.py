@@ -1,0 +1,405 @@
+"""Labels of output columns in Chinese and English, with units: the one place they live.
+
+Indicator labels come from the configuration (each indicator carries ``label_zh``, ``label_en``
+and ``unit``); everything else is here. Shapefile short names (≤ 10 bytes) are here too, so the
+data dictionary written beside a shapefile always agrees with the labels.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pandas as pd
+
+from landkit.config.models import Project
+from landkit.listing.inventory import LISTING
+
+
+class Label(NamedTuple):
+    """A column's Chinese label, English label, unit and shapefile short name."""
+
+    zh: str
+    en: str
+    unit: str = ""
+    short: str = ""
+
+
+COLUMNS: dict[str, Label] = {
+    "parcel_id": Label("地块编号", "Parcel id", "", "parcel_id"),
+    "land_use": Label("用地性质", "Land use", "", "land_use"),
+    "status": Label("土地状态", "Status", "", "status"),
+    "lease_start_year": Label("出让年份", "Lease start", "年", "lease_beg"),
+    "lease_end_year": Label("到期年份", "Lease end", "年", "lease_end"),
+    "production_start_year": Label("投产年份", "Production start", "年", "prod_start"),
+    "agreed_start_year": Label("约定动工年份", "Agreed start", "年", "agreed"),
+    "agreed_start_year_used": Label("认定动工期限", "Start deadline used", "年", "start_due"),
+    "idle_since_year": Label("闲置起始年份", "Idle since", "年", "idle_since"),
+    "stopped_since_year": Label("停产年份", "Stopped since", "年", "stop_since"),
+    "stopped_years": Label("停产年数", "Years stopped", "年", "stop_yrs"),
+    "legally_idle": Label("闲置土地(依法认定)", "Legally idle land", "", "idle_land"),
+    "idle_not_due": Label("闲置未满一年", "Idle, not yet due", "", "idle_nodue"),
+    "floor_area_m2": Label("建筑面积", "Floor area", "m²", "floor_m2"),
+    "footprint_m2": Label("基底面积", "Building footprint", "m²", "footprt_m2"),
+    "yard_m2": Label("构筑物及堆场面积", "Structures and yards", "m²", "yard_m2"),
+    "structure": Label("建筑结构", "Structure", "", "structure"),
+    "structure_used": Label("估价建筑结构", "Structure valued", "", "struct_val"),
+    "illegal_use": Label("违法用地", "Illegal use", "", "illegal"),
+    "building_coefficient": Label("建筑系数", "Building coefficient", "", "bldg_coef"),
+    "block_id": Label("区块编号", "Block id", "", "block_id"),
+    "block_name": Label("区块名称", "Block", "", "block_name"),
+    "block_type": Label("区块类型", "Block type", "", "block_type"),
+    "town": Label("所属街镇", "Town", "", "town"),
+    "area_m2": Label("用地面积", "Area", "m²", "area_m2"),
+    "area_mu": Label("用地面积", "Area", "亩", "area_mu"),
+    "area_ha": Label("用地面积", "Area", "公顷", "area_ha"),
+    "inside_block": Label("位于区块内", "Inside a block", "", "in_block"),
+    "enterprise_count": Label("企业数", "Enterprises", "家", "n_firms"),
+    "enterprise_names": Label("企业名称", "Enterprises", "", "firms"),
+    "industry": Label("主导行业", "Main industry", "", "industry"),
+    "founded_year": Label("主要企业成立年份", "Main firm founded", "年", "founded"),
+    "tax_wan": Label("税收", "Tax", "万元", "tax_wan"),
+    "revenue_wan": Label("营业收入", "Revenue", "万元", "revenue"),
+    "value_added_wan": Label("增加值", "Value added", "万元", "va_wan"),
+    "employees": Label("从业人员", "Employees", "人", "employees"),
+    "rd_spend_wan": Label("研发投入", "R&D spend", "万元", "rd_wan"),
+    "energy_tce": Label("综合能耗", "Energy use", "吨标准煤", "energy_tce"),
+    "electricity_kwh": Label("用电量", "Electricity", "千瓦时", "elec_kwh"),
+    "emission_t": Label("排放当量", "Emission equivalents", "吨", "emission_t"),
+    "industry_group": Label("行业分组", "Industry group", "", "ind_group"),
+    "high_tech_firms": Label("高新技术企业数", "High-tech firms", "家", "n_hightech"),
+    "track": Label("评价分组", "Track", "", "track"),
+    "graded": Label("参评", "Graded", "", "graded"),
+    "score": Label("综合得分", "Score", "分", "score"),
+    "grade": Label("评价等级", "Grade", "", "grade"),
+    "grade_basis": Label("定级方式", "Graded by", "", "grade_by"),
+    "direct_grade": Label("直接定级规则", "Direct class rule", "", "direct"),
+    "grade_reason_zh": Label("直接定级原因", "Direct class (Chinese)", "", "grd_rsn_zh"),
+    "grade_reason_en": Label("直接定级原因(英文)", "Direct class", "", "grd_rsn_en"),
+    "weakest_zh": Label("主要失分指标", "Costliest indicators (Chinese)", "", "weak_zh"),
+    "weakest_en": Label("主要失分指标(英文)", "Costliest indicators", "", "weak_en"),
+    "ungraded_reason": Label("不参评原因", "Why not graded (Chinese)", "", "ungraded"),
+    "ungraded_reason_en": Label("不参评原因(英文)", "Why not graded", "", "ungrade_en"),
+    "rank_in_track": Label("组内排名", "Rank in track", "", "rank"),
+    "rank_in_block": Label("区块组内排名", "Rank in block and track", "", "rank_block"),
+    "price_zone": Label("地价级别", "Price zone", "", "price_zone"),
+    "price_use": Label("地价用途", "Price use", "", "price_use"),
+    "land_price_yuan_m2": Label("基准地价", "Benchmark land price", "元/m²", "price_m2"),
+    "date_factor": Label("期日修正系数", "Date factor", "", "date_k"),
+    "far_factor": Label("容积率修正系数", "FAR factor", "", "far_k"),
+    "lease_years_left": Label("剩余年期", "Lease years left", "年", "lease_left"),
+    "lease_factor": Label("年期修正系数", "Lease-year factor", "", "lease_k"),
+    "site_factor": Label("区域及个别因素修正(ΣK)", "Site factors (ΣK)", "", "site_k"),
+    "land_value_wan": Label("土地价值", "Land value", "万元", "land_val"),
+    "land_value_full_term_wan": Label("土地价值(完整年期)", "Land value at a full term", "万元", "land_full"),
+    "building_share": Label("成新率", "Building condition share", "", "bldg_share"),
+    "building_value_wan": Label("建筑物价值", "Building value", "万元", "bldg_val"),
+    "total_value_wan": Label("综合价值", "Total value", "万元", "value_wan"),
+    "value_per_mu_wan": Label("亩均价值", "Value per mu", "万元/亩", "value_mu"),
+    "value_missing_reason": Label("未估价原因", "Why not valued", "", "no_value"),
+    "low_efficiency": Label("列入低效用地清单", "On the low-efficiency list", "", "low_eff"),
+    "watch": Label("列入关注清单", "On the watch table", "", "watch"),
+    "list_basis": Label("列入依据", "Listed as", "", "list_basis"),
+    "reasons": Label("原因代码", "Reason codes", "", "reasons"),
+    "reasons_zh": Label("列入原因", "Reasons (Chinese)", "", "reason_zh"),
+    "reasons_en": Label("列入原因(英文)", "Reasons", "", "reason_en"),
+    "idle_years": Label("闲置年数", "Idle years", "年", "idle_yrs"),
+    "far_min": Label("容积率控制指标", "Minimum FAR", "", "far_min"),
+    "disposal": Label("盘活路径代码", "Path code", "", "disposal"),
+    "disposal_zh": Label("盘活路径", "Revitalisation path (Chinese)", "", "path_zh"),
+    "disposal_en": Label("盘活路径(英文)", "Revitalisation path", "", "path_en"),
+    "land_freed_mu": Label("可腾退土地", "Land freed", "亩", "freed_mu"),
+    "floor_area_added_m2": Label("可新增建筑面积", "Floor area added", "m²", "floor_add"),
+    "potential_tax_wan": Label("潜在税收", "Potential tax", "万元", "pot_tax"),
+    "tax_gain_wan": Label("税收增量", "Tax gain", "万元/年", "tax_gain"),
+    "compensation_basis": Label("补偿方式", "Compensation basis", "", "comp_basis"),
+    "compensation_wan": Label("补偿估算", "Compensation", "万元", "comp_wan"),
+    "net_land_value_wan": Label("土地净收益", "Land value net of compensation", "万元", "net_land"),
+    "payback_years": Label("补偿回收年限", "Payback", "年", "payback"),
+    "review_year": Label("复核年份", "Review year", "年", "review"),
+    # blocks
+    "block_area_ha": Label("区块面积", "Block area", "公顷", "blk_ha"),
+    "parcel_area_ha": Label("地块面积合计", "Parcel area", "公顷", "parcel_ha"),
+    "parcels": Label("地块数", "Parcels", "宗", "parcels"),
+    "block_score": Label("区块得分", "Block score", "分", "blk_score"),
+    "block_rank": Label("区块排名", "Block rank", "", "blk_rank"),
+    "ring": Label("圈层", "Ring", "", "ring"),
+    "ring_name": Label("圈层", "Ring", "", "ring_name"),
+    "small": Label("小地块", "Small plot", "", "small"),
+    "isolated": Label("孤立地块", "Isolated plot", "", "isolated"),
+    "sporadic": Label("零星工业用地(区块外)", "Sporadic (outside the blocks)", "", "sporadic"),
+    "cluster_id": Label("集聚簇编号", "Cluster", "", "cluster"),
+    "cluster_area_mu": Label("集聚簇面积", "Cluster area", "亩", "clus_mu"),
+    "cluster_parcels": Label("集聚簇地块数", "Parcels in cluster", "宗", "clus_n"),
+    "nn_distance_m": Label("最近邻距离", "Nearest neighbour", "m", "nn_m"),
+    "adjustment": Label("调整建议代码", "Adjustment code", "", "adjust"),
+    "adjustment_zh": Label("调整建议", "Adjustment (Chinese)", "", "adjust_zh"),
+    "adjustment_en": Label("调整建议(英文)", "Adjustment", "", "adjust_en"),
+    "adjustment_group": Label("调整组", "Adjustment group", "", "adj_group"),
+    "adjustment_block": Label("调整目标区块", "Adjustment block", "", "adj_block"),
+    "scatter_reason_zh": Label("小而散原因", "Small/scattered (Chinese)", "", "scat_zh"),
+    "scatter_reason_en": Label("小而散原因(英文)", "Small/scattered", "", "scat_en"),
+    "ring_modelled": Label("通行时间圈层", "Ring by travel time", "", "ring_model"),
+    "travel_min_to_core": Label("至核心通行时间", "Travel time to the core", "分钟", "min_core"),
+    "function_fit": Label("功能相符", "Function fits ring", "", "func_fit"),
+    "function_misfit_reason": Label("功能不符原因", "Function misfit", "", "misfit"),
+    "minutes_to_core": Label("至核心通行时间", "Travel time to the core", "分钟", "min_core"),
+    "closeness": Label("接近中心性", "Closeness centrality", "", "closeness"),
+    "betweenness": Label("中介中心性", "Betweenness centrality", "", "between"),
+    "minutes": Label("通行时间", "Travel time", "分钟", "minutes"),
+    "kind": Label("连接类型", "Link type", "", "kind"),
+    "from_id": Label("起点", "From", "", "from_id"),
+    "to_id": Label("终点", "To", "", "to_id"),
+    # `landkit compare`: run A (上期) against run B (本期)
+    "change_type": Label("变化类型代码", "Change code", "", "chg_type"),
+    "change_zh": Label("变化类型", "Change (Chinese)", "", "chg_zh"),
+    "change_en": Label("变化类型(英文)", "Change", "", "chg_en"),
+    "presence": Label("地块存续", "Presence", "", "presence"),
+    "grade_a": Label("上期评价等级", "Grade before", "", "grade_a"),
+    "grade_b": Label("本期评价等级", "Grade after", "", "grade_b"),
+    "grade_change": Label("等级变化", "Grade change", "", "grade_chg"),
+    "score_a": Label("上期综合得分", "Score before", "分", "score_a"),
+    "score_b": Label("本期综合得分", "Score after", "分", "score_b"),
+    "score_change": Label("得分变化", "Score change", "分", "score_chg"),
+    "status_a": Label("上期土地状态", "Status before", "", "status_a"),
+    "status_b": Label("本期土地状态", "Status after", "", "status_b"),
+    "listed_a": Label("上期列入清单", "Listed before", "", "listed_a"),
+    "listed_b": Label("本期列入清单", "Listed after", "", "listed_b"),
+    "inventory_change": Label("清单变化代码", "Inventory change code", "", "inv_chg"),
+    "inventory_change_zh": Label("清单变化", "Inventory change (Chinese)", "", "inv_chg_zh"),
+    "inventory_change_en": Label("清单变化(英文)", "Inventory change", "", "inv_chg_en"),
+    "reasons_a": Label("上期低效原因代码", "Reason codes before", "", "reasons_a"),
+    "reasons_b": Label("本期低效原因代码", "Reason codes after", "", "reasons_b"),
+    "reasons_added": Label("新增低效原因代码", "Reasons added (codes)", "", "rsn_add"),
+    "reasons_removed": Label("消除低效原因代码", "Reasons cleared (codes)", "", "rsn_rem"),
+    "reasons_added_zh": Label("新增低效原因", "Reasons added (Chinese)", "", "rsn_add_zh"),
+    "reasons_removed_zh": Label("消除低效原因", "Reasons cleared (Chinese)", "", "rsn_rem_zh"),
+    "reasons_added_en": Label("新增低效原因(英文)", "Reasons added", "", "rsn_add_en"),
+    "reasons_removed_en": Label("消除低效原因(英文)", "Reasons cleared", "", "rsn_rem_en"),
+    "disposal_a": Label("上期盘活路径代码", "Path code before", "", "path_a"),
+    "disposal_b": Label("本期盘活路径代码", "Path code after", "", "path_b"),
+    "disposal_zh_a": Label("上期盘活路径", "Path before (Chinese)", "", "path_zh_a"),
+    "disposal_zh_b": Label("本期盘活路径", "Path after (Chinese)", "", "path_zh_b"),
+    "path_change": Label("路径变化代码", "Path change code", "", "path_chg"),
+    "path_change_zh": Label("盘活路径进展", "Path progress (Chinese)", "", "pathchg_zh"),
+    "path_change_en": Label("盘活路径进展(英文)", "Path progress", "", "pathchg_en"),
+    "completion_zh": Label("完成依据", "Evidence of completion (Chinese)", "", "done_zh"),
+    "completion_en": Label("完成依据(英文)", "Evidence of completion", "", "done_en"),
+    "tax_wan_a": Label("上期税收", "Tax before", "万元", "tax_a"),
+    "tax_wan_b": Label("本期税收", "Tax after", "万元", "tax_b"),
+    "floor_area_m2_a": Label("上期建筑面积", "Floor area before", "m²", "floor_a"),
+    "floor_area_m2_b": Label("本期建筑面积", "Floor area after", "m²", "floor_b"),
+    "floor_area_change_m2": Label("建筑面积变化", "Floor area change", "m²", "floor_chg"),
+    "land_freed_mu_a": Label("上期可腾退土地", "Land to free (before)", "亩", "freed_a"),
+    # plan KPIs
+    "kpi": Label("指标", "KPI"),
+    "target": Label("目标值", "Target"),
+    "actual": Label("现状值", "Actual"),
+    "ratio": Label("完成率", "Actual / target"),
+    "met": Label("是否达标", "Met"),
+}
+
+
+#: Units in English (labels carry the Chinese unit).
+UNITS_EN = {
+    "亩": "mu", "公顷": "ha", "万元": "10k yuan", "万元/亩": "10k yuan/mu", "元/m²": "yuan/m²", "年": "years",
+    "分": "points", "分钟": "min", "家": "", "人": "persons", "宗": "", "人/公顷": "persons/ha",
+    "万元/人": "10k yuan/person", "吨标准煤": "tce", "万元/吨标准煤": "10k yuan/tce", "万元/年": "10k yuan/year",
+    "千瓦时": "kWh", "吨": "t", "元/千瓦时": "yuan/kWh", "万元/吨": "10k yuan/t",
+}
+
+
+def unit(label: Label, lang: str) -> str:
+    """Return a label's unit in the language (Chinese units translated for English)."""
+    return label.unit if lang == "zh" else UNITS_EN.get(label.unit, label.unit)
+
+
+def labels_for(project: Project) -> dict[str, Label]:
+    """Return the label table with the project's indicators (and their points) added."""
+    table = dict(COLUMNS)
+    for name, ind in project.assessment.indicators.items():
+        table.setdefault(name, Label(ind.label_zh, ind.label_en, ind.unit, ""))
+        table[f"{name}_bench"] = Label(f"{ind.label_zh}基准", f"{ind.label_en} benchmark", ind.unit, "")
+        table[f"{name}_pts"] = Label(f"{ind.label_zh}得分", f"{ind.label_en} points", "分", "")
+        table[f"{name}_lost"] = Label(f"{ind.label_zh}失分", f"{ind.label_en} points lost", "分", "")
+    for name, ind in project.block_assessment.indicators.items():
+        table.setdefault(name, Label(ind.label_zh, ind.label_en, "", ""))
+        table[f"{name}_score"] = Label(f"{ind.label_zh}得分", f"{ind.label_en} score", "分", "")
+    for code, zh, en in LISTING.values():  # the listing's own reason: C, D, IDLE
+        table[f"r_{code}"] = Label(zh, en, "", "")
+    for rule in project.inventory.reasons:
+        table[f"r_{rule.code}"] = Label(rule.label_zh, rule.label_en, "", "")
+    return table
+
+
+def header(column: str, labels: dict[str, Label], lang: str = "zh") -> str:
+    """Return a column's header for tables: label and unit, e.g. ``税收(万元)``."""
+    label = labels.get(column)
+    if label is None:
+        return column
+    text = label.zh if lang == "zh" else label.en
+    shown = unit(label, lang)
+    return f"{text}({shown})" if shown else text
+
+
+#: Canonical parcel statuses as shown to people (Chinese, English).
+STATUS_LABELS = {
+    "operating": ("在产", "operating"),
+    "idle": ("闲置", "idle"),
+    "stopped": ("停产", "stopped"),
+    "construction": ("在建", "under construction"),
+    "unsupplied": ("未供应", "not yet supplied"),
+}
+
+#: Colours of inventory reasons (the map colours a listed parcel by its first reason).
+REASON_COLOURS = {"D": "#d7191c", "C": "#fdae61", "IDLE": "#762a83"}
+
+#: Colours of the three rings (and of parcels outside them or cut off from the core).
+RING_COLOURS = {"core": "#b2182b", "spillover": "#ef8a62", "linkage": "#4393c3", "outside": "#d9d9d9", "unreachable": "#404040"}
+
+#: Colours of the small-and-scattered classes and of the adjustment proposals.
+SCATTER_COLOURS = {"sporadic": "#d73027", "isolated": "#fc8d59", "small": "#fee090"}
+ADJUSTMENT_COLOURS = {"move_out": "#d73027", "bring_in": "#1a9850", "merge": "#4575b4"}
+
+#: Colours of the linkage graph's edges.
+LINK_COLOURS = {"pair": "#d6604d", "core": "#762a83", "nearest": "#878787"}
+
+#: Colours of grades and disposal paths (maps, QGIS styles, charts use the same).
+GRADE_COLOURS = {"A": "#1a9641", "B": "#a6d96a", "C": "#fdae61", "D": "#d7191c", "U": "#bdbdbd"}
+DISPOSAL_COLOURS = {
+    "idle_free": "#40004b",
+    "idle_fee": "#9970ab",
+    "reclaim": "#d7191c",
+    "reduce": "#8c510a",
+    "buyback": "#f46d43",
+    "renew": "#fdae61",
+    "transform": "#7b3294",
+    "watch": "#fee08b",
+    "vertical": "#2c7bb6",
+    "intensify": "#74add1",
+    "innovation": "#1a9850",
+    "support": "#a6d96a",
+}
+
+#: Headers of the summary tables of `landkit compare` (generic names, so kept apart from COLUMNS).
+COMPARE_TABLE_COLUMNS: dict[str, Label] = {
+    "transition_from": Label("上期等级", "Grade before", "", "from"),
+    **{f"to_{g}": Label(f"本期{g}类" if g != "U" else "本期不参评", f"Now {g}" if g != "U" else "Now not graded", "宗", f"to_{g}")
+       for g in ("A", "B", "C", "D", "U")},
+    "total": Label("合计", "Total", "宗", "total"),
+    "item": Label("项目代码", "Item code"),
+    "item_zh": Label("项目", "Item (Chinese)"),
+    "item_en": Label("项目(英文)", "Item"),
+    "code": Label("代码", "Code"),
+    "label_zh": Label("名称", "Name (Chinese)"),
+    "label_en": Label("名称(英文)", "Name"),
+    "parcels_a": Label("上期地块数", "Parcels before", "宗"),
+    "parcels_b": Label("本期地块数", "Parcels after", "宗"),
+    "area_mu_a": Label("上期面积", "Area before", "亩"),
+    "area_mu_b": Label("本期面积", "Area after", "亩"),
+    "added": Label("新增", "Added", "宗"),
+    "cleared": Label("消除", "Cleared", "宗"),
+    "started": Label("新启动", "Started", "宗"),
+    "completed": Label("已完成", "Completed", "宗"),
+    "changed_from": Label("改为其他路径", "Changed to another path", "宗"),
+    "changed_to": Label("由其他路径改入", "Changed from another path", "宗"),
+    "land_freed_done_mu": Label("已完成路径腾退土地", "Land freed by completed paths", "亩"),
+    "value": Label("数值", "Value"),
+    "level": Label("层级", "Level"),
+    "group": Label("分组", "Group"),
+    "name": Label("名称", "Name"),
+    "metric": Label("指标代码", "Metric code"),
+    "metric_zh": Label("指标", "Metric (Chinese)"),
+    "metric_en": Label("指标(英文)", "Metric"),
+    "unit": Label("单位", "Unit"),
+    "value_a": Label("上期", "Before"),
+    "value_b": Label("本期", "After"),
+    "change": Label("变化", "Change"),
+    "change_pct": Label("变化率", "Change", "%"),
+    "better": Label("改善方向", "Better when"),
+    "improved": Label("是否改善", "Improved"),
+}
+
+#: Kinds of change between two runs (`landkit compare`), in order of precedence: a parcel with
+#: several changes is drawn as the first that applies. Code → (Chinese, English).
+CHANGE_TYPES = {
+    "new": ("新增地块", "New parcel"),
+    "removed": ("已注销地块", "Parcel removed"),
+    "left": ("移出低效清单", "Left the inventory"),
+    "entered": ("新列入低效清单", "Entered the inventory"),
+    "path_changed": ("盘活路径调整", "Path changed"),
+    "down": ("等级下降", "Grade down"),
+    "up": ("等级上升", "Grade up"),
+    "ungraded": ("转为不参评", "No longer graded"),
+    "graded": ("新参评", "Newly graded"),
+}
+CHANGE_COLOURS = {
+    "new": "#4daf4a", "removed": "#525252", "left": "#1a9850", "entered": "#d73027", "path_changed": "#984ea3",
+    "down": "#fc8d59", "up": "#91bfdb", "ungraded": "#bdbdbd", "graded": "#80cdc1",
+}
+
+#: Coded values of output columns as shown to people: column → code → (Chinese, English). Tables
+#: in Chinese (workbooks, CSV) show the Chinese; English ones keep the codes. Track names come
+#: from the project (:func:`value_labels`).
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "status": STATUS_LABELS,
+    "status_a": STATUS_LABELS,
+    "status_b": STATUS_LABELS,
+    "grade_basis": {"rank": ("按排名", "by rank"), "score": ("按分数", "by score"), "direct": ("直接定级", "direct class")},
+    "compensation_basis": {"none": ("无偿", "none"), "residual": ("土地及建筑物残值", "residual value of land and buildings"),
+                           "reduction": ("减量化标准", "reduction standard")},
+    "list_basis": {"C": ("C类", "class C"), "D": ("D类", "class D"), "IDLE": ("闲置土地", "legally idle land")},
+    "kpi": {"rd_share": ("研发经费占营业收入比重", "R&D share of revenue"),
+            "labour_productivity_wan": ("劳动生产率", "Labour productivity"),
+            "high_tech_firms": ("高新技术企业数", "High-tech firms")},
+}
+
+#: Booleans as shown to people (Chinese, English).
+BOOLEAN_LABELS = {True: ("是", "yes"), False: ("否", "no")}
+
+
+def _default_track_labels() -> dict[str, tuple[str, str]]:
+    """The default profile's tracks: name → (Chinese, English), read once."""
+    global _DEFAULT_TRACKS
+    if _DEFAULT_TRACKS is None:
+        import yaml
+
+        from landkit.config.load import default_profile_text
+
+        tracks = (yaml.safe_load(default_profile_text()).get("assessment") or {}).get("tracks") or []
+        _DEFAULT_TRACKS = {t["name"]: (t["label_zh"], t["label_en"]) for t in tracks if isinstance(t, dict) and "name" in t}
+    return _DEFAULT_TRACKS
+
+
+_DEFAULT_TRACKS: dict[str, tuple[str, str]] | None = None
+
+
+def value_labels(project: Project | None = None, lang: str = "zh") -> dict[str, dict[str, str]]:
+    """Return column → code → shown value for tables in ``lang`` (empty in English: codes kept).
+
+    ``track`` takes the project's track labels (``label_zh``); without a project, the default
+    profile's.
+    """
+    if lang != "zh":
+        return {}
+    out = {column: {code: names[0] for code, names in codes.items()} for column, codes in VALUE_LABELS.items()}
+    tracks = ({t.name: (t.label_zh, t.label_en) for t in project.assessment.tracks} if project is not None
+              else _default_track_labels())
+    out["track"] = {name: names[0] for name, names in tracks.items()}
+    return out
+
+
+def value_label_table(project: Project | None = None, coded: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
+    """Return the run's table of coded values: column, code, Chinese, English (``value_labels``).
+
+    The GeoPackage and the database schema keep codes in their columns (``operating``, ``D``);
+    this table is what a SQL view, an ArcGIS join or a person reads them by. ``coded`` adds
+    columns whose labels the run makes (column → code → Chinese; English is the code).
+    """
+    zh = value_labels(project, "zh")
+    rows = [(column, code, shown, VALUE_LABELS.get(column, {}).get(code, (shown, code))[1])
+            for column, codes in zh.items() for code, shown in codes.items()]
+    if project is not None:
+        english = {t.name: t.label_en for t in project.assessment.tracks}
+        rows = [(c, k, z, english.get(k, e) if c == "track" else e) for c, k, z, e in rows]
+    rows += [(column, code, shown, code) for column, codes in (coded or {}).items() for code, shown in codes.items()]
+    return pd.DataFrame(rows, columns=["column_name", "code", "label_zh", "label_en"])

@@ -1,0 +1,81 @@
+"""The workbook's sheets: which columns of an assessment each sheet shows, in which order."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from landkit.config.models import Project
+from landkit.pipeline import _ordered
+from landkit.result import AssessmentResult
+
+log = logging.getLogger(__name__)
+
+
+#: Columns of the Excel sheets (the GeoPackage and `landkit export` carry every column).
+INVENTORY_SHEET = [
+    "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry",
+    "track", "grade", "score", "weakest_zh", "reasons_zh", "idle_years", "far", "far_min", "tax_per_mu", "disposal_zh",
+    "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "compensation_basis", "compensation_wan", "net_land_value_wan",
+    "payback_years", "review_year", "total_value_wan", "value_missing_reason",
+]
+WATCH_SHEET = [
+    "parcel_id", "block_id", "block_name", "land_use", "area_mu", "enterprise_names", "industry", "track", "grade",
+    "score", "reasons_zh", "far", "far_min", "tax_per_mu", "disposal_zh", "floor_area_added_m2",
+]
+GRADED_SHEET = [
+    "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry", "tax_wan",
+    "revenue_wan", "track", "score", "grade", "grade_basis", "grade_reason_zh", "rank_in_track", "rank_in_block",
+    "weakest_zh", "low_efficiency", "watch", "disposal_zh",
+]
+PATH_SHEET = [
+    "parcel_id", "block_id", "block_name", "area_mu", "grade", "list_basis", "disposal_zh", "land_freed_mu",
+    "floor_area_added_m2", "potential_tax_wan", "tax_gain_wan", "compensation_basis", "compensation_wan",
+    "net_land_value_wan", "payback_years", "review_year", "land_value_wan", "building_value_wan", "total_value_wan",
+    "value_missing_reason",
+]
+UNGRADED_SHEET = ["parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "ungraded_reason", "low_efficiency", "disposal_zh"]
+
+
+def _present(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(frame[[c for c in dict.fromkeys(columns) if c in frame]])
+
+
+def score_detail_columns(project: Project, parcels: pd.DataFrame) -> list[str]:
+    """Return the columns that explain a parcel's score: each indicator's value, benchmark, points, loss."""
+    columns = ["parcel_id", "track", "score", "grade", "weakest_zh"]
+    for name in project.assessment.indicators:
+        columns += [c for c in (name, f"{name}_bench", f"{name}_pts", f"{name}_lost") if c in parcels]
+    return columns
+
+
+def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.DataFrame]:
+    """Return the sheets of ``inventory.xlsx``: the lists, the score detail, the paths, summaries, KPIs."""
+    parcels = _ordered(result.parcels)
+    graded = parcels[parcels["graded"]].sort_values(["track", "rank_in_track"], kind="stable")
+    indicators = [c for c in project.assessment.indicators if c in parcels]
+    return {
+        "低效用地清单": _present(_ordered(result.inventory), INVENTORY_SHEET),
+        "关注清单": _present(_ordered(result.watchlist), WATCH_SHEET),
+        "分级清单": _present(graded, GRADED_SHEET + indicators),
+        "评分明细": _present(graded, score_detail_columns(project, graded)),
+        "不参评地块": _present(parcels[~parcels["graded"]], UNGRADED_SHEET),
+        "盘活路径": _present(parcels[parcels["disposal"] != ""], PATH_SHEET),
+        "按路径汇总": result.tables["by_path"],
+        "按等级汇总": result.tables["by_grade"],
+        "等级与清单": result.tables["by_listing"],
+        "分组等级": result.tables["by_track"],
+        "评价基准": result.tables.get("benchmarks", pd.DataFrame()),
+        "区块评价": result.blocks if result.blocks is not None else pd.DataFrame(),
+        "规划指标": result.kpis,
+    }
+
+
+#: Rows above which a sheet goes to a CSV file beside the workbook (Excel holds 1,048,576 rows
+#: and opens a few hundred thousand slowly; the GeoPackage has every row anyway).
+MAX_SHEET_ROWS = 200_000
+
+#: Long sheets written as CSV, by sheet name.
+SHEET_CSV = {"低效用地清单": "inventory.csv", "关注清单": "watchlist.csv", "分级清单": "graded.csv", "评分明细": "score_detail.csv",
+             "不参评地块": "ungraded.csv", "盘活路径": "paths.csv"}

@@ -1,0 +1,288 @@
+"""The one writer of a run: every output of an assessment into a folder, whole or not at all.
+
+:func:`write_assessment` writes the run's GeoPackage (layers ``parcels``, ``inventory``, ``blocks``
+and tables, with QGIS styles), ``inventory.xlsx``, the surfaces, ``map.html``, ``report.html``,
+``summary.json`` and ``manifest.json`` into a staging folder and publishes them together
+(:mod:`landkit.io.run_folder`). It is the one place a run is written concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from landkit.config.models import Project
+from landkit.core.errors import LandkitError
+from landkit.core.i18n import _
+from landkit.core.progress import Stage, no_stage, record_stage
+from landkit.data.dataset import Dataset
+from landkit.deliver.history import append_run, previous_runs, run_record
+from landkit.deliver.labels import labels_for, value_label_table, value_labels
+from landkit.deliver.manifest import manifest, to_output
+from landkit.deliver.rasters import overlay_png, write_cog
+from landkit.deliver.report import build_report, write_report
+from landkit.deliver.sheets import MAX_SHEET_ROWS, SHEET_CSV, workbook_sheets
+from landkit.deliver.styles import coded_values, qgis_styles
+from landkit.deliver.webmap import build_map, write_map
+from landkit.deliver.workbook import write_csv, write_excel
+from landkit.io.postgis.write import DbTarget
+from landkit.io.run_folder import GPKG_NAME, MANIFEST, staged
+from landkit.io.write import write_json, write_layers
+from landkit.metrics.surfaces import kernel_density, rasterize_column
+from landkit.metrics.zonal import NODATA
+from landkit.pipeline import _ordered
+from landkit.result import AssessmentResult
+
+log = logging.getLogger(__name__)
+
+#: Longest side, in pixels, of a surface shown on the map.
+OVERLAY_MAX_PX = 1600
+
+OUTPUT_FILES = (GPKG_NAME, "inventory.xlsx", "inventory.csv", "watchlist.csv", "graded.csv", "score_detail.csv", "ungraded.csv", "paths.csv", "summary.json", "manifest.json", "map.html", "report.html", "score.tif",
+                "low_efficiency_density.tif")
+
+
+#: Largest surface written, in pixels; a bigger extent gets coarser pixels (logged).
+MAX_SURFACE_PIXELS = 16_000_000
+
+
+def surface_resolution(parcels: gpd.GeoDataFrame, resolution_m: float) -> float:
+    """Return ``resolution_m``, or the coarser pixel size that keeps the grid within :data:`MAX_SURFACE_PIXELS`."""
+    xmin, ymin, xmax, ymax = parcels.total_bounds
+    pixels = ((xmax - xmin) / resolution_m) * ((ymax - ymin) / resolution_m)
+    if pixels <= MAX_SURFACE_PIXELS:
+        return resolution_m
+    coarser = float(np.ceil(resolution_m * np.sqrt(pixels / MAX_SURFACE_PIXELS)))
+    log.warning("%s", _("the area is large: surface pixels of {coarser:.0f} m instead of {resolution:.0f} m (at most "
+                        "{millions} million pixels)").format(coarser=coarser, resolution=resolution_m,
+                                                             millions=MAX_SURFACE_PIXELS // 1_000_000))
+    return coarser
+
+
+def write_surfaces(out_dir: Path, result: AssessmentResult, project: Project) -> list[Path]:
+    """Write the score surface and the low-efficiency density as cloud-optimised GeoTIFFs."""
+    parcels = result.parcels
+    spec = project.surfaces
+    paths = []
+    array, transform = rasterize_column(parcels, "score", resolution_m=surface_resolution(parcels, spec.score_resolution_m))
+    paths.append(write_cog(out_dir / "score.tif", array, transform, parcels.crs, NODATA, tags={"landkit": "综合得分 score 0-100"}))
+    listed = parcels[parcels["low_efficiency"]]
+    if len(listed):
+        array, transform = kernel_density(listed, weight_column="area_mu",
+                                          resolution_m=surface_resolution(listed, spec.density_resolution_m),
+                                          bandwidth_m=spec.density_bandwidth_m)
+        paths.append(write_cog(out_dir / "low_efficiency_density.tif", array, transform, parcels.crs, None,
+                               tags={"landkit": "低效用地密度 low-efficiency land, 亩 per km²"}))
+    return paths
+
+
+def write_assessment(
+    out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *, workbook: bool = True,
+    map_path: Path | None = None, stage: Stage = no_stage, db: DbTarget | None = None,
+) -> list[Path]:
+    """Write the run's outputs into ``out_dir`` (callers check ``--overwrite`` first), whole or not at all.
+
+    The files are written into a staging folder and published together when all are complete,
+    holding the folder's lock (:mod:`landkit.io.run_folder`). ``workbook=False`` skips
+    ``inventory.xlsx`` (the benchmark times it apart); ``map_path`` also writes the interactive map
+    there; ``db`` also writes the GeoPackage's layers to a PostGIS schema (first, in one
+    transaction: a refused write leaves no file written either).
+    """
+    out_dir = Path(out_dir)
+    with staged(out_dir, outputs=OUTPUT_FILES) as staging:
+        inside = map_path is not None and Path(map_path).absolute().parent == out_dir.absolute()
+        written = _write_assessment(staging, out_dir, project, data, result, workbook=workbook,
+                                    map_path=staging / Path(map_path).name if inside else map_path, stage=stage, db=db)
+    return [out_dir / p.name if p.parent == staging else p for p in written]
+
+
+def _write_assessment(staging: Path, out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *,
+                      workbook: bool, map_path: Path | None, stage: Stage, db: DbTarget | None) -> list[Path]:
+    layers = None
+    if db is not None:  # first, in one transaction: a refused database write leaves no file written
+        from landkit.io.postgis.write import write_layers_postgis
+
+        with stage("database"):
+            layers = output_layers(out_dir, project, data, result)
+            write_layers_postgis(db.url, db.schema, layers, overwrite=db.overwrite)
+    global _FORKED
+    _FORKED = (staging, project, result)
+    maps = []
+    if map_path is not None:
+        final = out_dir / map_path.name if map_path.parent == staging else map_path  # where the map ends up
+        maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(final, out_dir)))
+    surfaces: Future[list[Path]] = Future()
+    # The workbook (pure Python) is written in a forked process where there is one (sharing the
+    # result without copying it up front); the map is drawn in a thread (GEOS, PROJ and gzip
+    # release the GIL) beside the GeoPackage, the surfaces (whose overlays it takes last) and the
+    # report, which is written once the map it links to exists.
+    try:
+        with _workbook_pool() as pool, ThreadPoolExecutor(max_workers=1) as threads:
+            try:
+                book = pool.submit(_write_workbook_timed) if workbook else None
+
+                def overlays() -> list[dict[str, Any]]:
+                    surfaces.result()  # waits for the surfaces (raises if they failed)
+                    return surface_overlays(staging, project)
+
+                drawn = threads.submit(_write_map, map_path, project, data, result, overlays, stage) if map_path else None
+                with stage("export"):
+                    paths = [write_layers(staging / GPKG_NAME, layers or output_layers(out_dir, project, data, result))]
+                    paths.append(write_json(staging / "summary.json", result.summary))
+                    paths.append(write_json(staging / MANIFEST, manifest(project, data)))
+                with stage("surfaces"):
+                    surfaces.set_result(write_surfaces(staging, result, project))
+                paths += surfaces.result()
+                with stage("report"):
+                    report = build_report(result, project, maps=maps, lang=project.map.lang)
+                if drawn is not None:
+                    paths.append(drawn.result())
+                paths.append(write_report(staging / "report.html", report))
+                if book is not None:
+                    written, seconds = book.result()
+                    record_stage(stage, "workbook", seconds)
+                    paths[3:3] = written
+            finally:  # a failure anywhere above: the map thread must not wait for the surfaces forever
+                if not surfaces.done():
+                    surfaces.set_exception(LandkitError(_("the run stopped before the surfaces were written")))
+    finally:
+        _FORKED = None
+    return paths
+
+#: What a forked workbook process writes: (out_dir, project, result), inherited, never pickled.
+_FORKED: tuple[Path, Project, AssessmentResult] | None = None
+
+
+def output_layers(out_dir: Path, project: Project, data: Dataset, result: AssessmentResult) -> dict[str, pd.DataFrame]:
+    """Return the layers and tables of the run's GeoPackage (and database schema), run history included."""
+    layers: dict[str, pd.DataFrame] = {
+        "parcels": to_output(_ordered(result.parcels), project, data),
+        "inventory": to_output(_ordered(result.inventory), project, data),
+        "watchlist": to_output(_ordered(result.watchlist), project, data),
+    }
+    if result.blocks is not None:
+        layers["blocks"] = to_output(result.blocks, project, data)
+    for name in ("roads", "core_sites"):  # context for maps drawn from the run later
+        if getattr(data, name) is not None:
+            layers[name] = to_output(getattr(data, name), project, data)
+    if result.rings is not None:
+        layers["rings"] = to_output(result.rings.rings, project, data)
+        if len(result.rings.linkage):
+            layers["linkage"] = to_output(result.rings.linkage, project, data)
+    if result.scatter is not None and len(result.scatter.clusters):
+        layers["clusters"] = to_output(result.scatter.clusters, project, data)
+    layers.update(result.tables)
+    layers["kpis"] = result.kpis
+    layers["layer_styles"] = qgis_styles(project, layers)
+    layers["value_labels"] = value_label_table(project, coded_values(project))
+    append_run(layers, run_record(project, data, result, out_dir), previous_runs(out_dir / GPKG_NAME))  # landkit_runs
+    return layers
+
+
+def _write_map(map_path: Path, project: Project, data: Dataset, result: AssessmentResult,
+               overlays: Callable[[], list[dict[str, Any]]], stage: Stage) -> Path:
+    with stage("map"):
+        return write_map(map_path, build_map(map_layers(result, data), project, images=overlays))
+
+
+def _workbook_pool() -> ProcessPoolExecutor | ThreadPoolExecutor:
+    """A forked process on Linux (elsewhere fork is unsafe or missing: a thread)."""
+    import multiprocessing
+
+    if sys.platform.startswith("linux"):
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_die_with_parent, initargs=(os.getpid(),))
+    return ThreadPoolExecutor(max_workers=1)
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the forked workbook process: have the kernel kill it when landkit dies, kill -9 included.
+
+    Linux's ``prctl(PR_SET_PDEATHSIG)``, through ctypes (no library offers it); a parent that died
+    before the call is caught by the ``getppid`` check after it.
+    """
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _write_workbook_timed() -> tuple[list[Path], float]:
+    assert _FORKED is not None
+    start = time.perf_counter()
+    paths = write_workbook(*_FORKED)
+    return paths, time.perf_counter() - start
+
+
+def write_workbook(out_dir: Path, project: Project, result: AssessmentResult) -> list[Path]:
+    """Write ``inventory.xlsx``; a sheet longer than :data:`MAX_SHEET_ROWS` goes to a CSV beside it."""
+    labels = labels_for(project)
+    values = value_labels(project, project.map.lang)
+    paths = []
+    sheets = {}
+    for name, frame in workbook_sheets(project, result).items():
+        if len(frame) > MAX_SHEET_ROWS:
+            paths.append(write_csv(out_dir / SHEET_CSV[name], frame, labels, lang=project.map.lang, values=values))
+            log.warning("%s", _("{sheet} has {rows} rows: written to {file} (the workbook keeps sheets of up to {limit} rows)")
+                        .format(sheet=name, rows=len(frame), file=paths[-1].name, limit=MAX_SHEET_ROWS))
+            frame = pd.DataFrame({"说明" if project.map.lang == "zh" else "note": [
+                f"共 {len(frame):,} 行，超过 {MAX_SHEET_ROWS:,} 行，见 {paths[-1].name}" if project.map.lang == "zh"
+                else f"{len(frame):,} rows, more than {MAX_SHEET_ROWS:,}: see {paths[-1].name}"]})
+        sheets[name] = frame
+    return [write_excel(out_dir / "inventory.xlsx", sheets, labels, lang=project.map.lang, values=values), *paths]
+
+
+def surface_overlays(out_dir: Path, project: Project) -> list[dict[str, Any]]:
+    """Return the map's image overlays for the surfaces written in ``out_dir``."""
+    import rasterio
+    from rasterio.enums import Resampling
+
+    zh = project.map.lang == "zh"
+    overlays = []
+    for name, title, cmap, unit in (
+        ("score.tif", "综合得分栅格" if zh else "Score surface", "RdYlGn", "分" if zh else "points"),
+        ("low_efficiency_density.tif", "低效用地密度" if zh else "Low-efficiency density", "magma_r", "亩/km²" if zh else "mu/km²"),
+    ):
+        path = out_dir / name
+        if not path.exists():
+            continue
+        with rasterio.open(path) as ds:
+            # The overlay needs no more pixels than a screen shows: read it decimated (the COG's
+            # overviews), never the full grid of a whole city.
+            factor = max(1, int(np.ceil(max(ds.width, ds.height) / OVERLAY_MAX_PX)))
+            shape = (max(1, ds.height // factor), max(1, ds.width // factor))
+            array = ds.read(1, out_shape=shape, resampling=Resampling.nearest)
+            transform = ds.transform @ ds.transform.scale(ds.width / shape[1], ds.height / shape[0])
+            nodata = ds.nodata
+            png, bounds = overlay_png(array, transform, ds.crs, nodata=nodata, cmap=cmap)
+            valid = array[array != nodata] if nodata is not None else array.ravel()
+        top = float(np.nanmax(valid)) if valid.size else 1.0
+        overlays.append({"key": "surface_" + name.removesuffix(".tif"), "title": title, "png": png, "bounds": bounds, "cmap": cmap,
+                         "legend": [f"{float(np.nanmin(valid)) if valid.size else 0:.0f}", f"{top:.0f} {unit}"]})
+    return overlays
+
+
+def map_layers(result: AssessmentResult, data: Dataset) -> dict[str, gpd.GeoDataFrame]:
+    """Return the layers the interactive map draws from an assessment."""
+    layers = {"parcels": result.parcels, "blocks": result.blocks if result.blocks is not None else data.blocks,
+              "roads": data.roads, "core_sites": data.core_sites}
+    if result.rings is not None:
+        layers["rings"] = result.rings.rings
+        if len(result.rings.linkage):
+            layers["linkage"] = result.rings.linkage
+    if result.scatter is not None and len(result.scatter.clusters):
+        layers["clusters"] = result.scatter.clusters
+    return {k: v for k, v in layers.items() if v is not None}

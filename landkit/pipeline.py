@@ -1,0 +1,328 @@
+"""The campaign's deliverables in one call: two assessments, one list, one revitalisation.
+
+:func:`assess` is pure: a loaded dataset (:func:`landkit.data.dataset.load_dataset`) and the
+configuration in, an :class:`~landkit.result.AssessmentResult` out; no file read or written,
+no pool started. :func:`landkit.deliver.writer.write_assessment` writes the result.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from landkit.analyses.rings import assess_rings
+from landkit.analyses.scatter import assess_scatter, scatter_state, sporadic_plots
+from landkit.assess.blocks import assess_blocks, park_row, plan_kpis
+from landkit.assess.land_status import land_status
+from landkit.assess.performance import (
+    GRADES,
+    UNGRADED,
+    assess_performance,
+    assessment_year,
+    industry_group,
+    with_production_zeros,
+)
+from landkit.assess.valuation import assess_value
+from landkit.config.models import Project
+from landkit.core.i18n import _
+from landkit.core.progress import Stage, no_stage
+from landkit.data.dataset import Dataset
+from landkit.disposal.paths import assign_disposal
+from landkit.listing.inventory import list_low_efficiency
+from landkit.metrics.zonal import add_raster_columns
+from landkit.result import AssessmentResult
+
+log = logging.getLogger(__name__)
+
+
+def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> AssessmentResult:
+    """Run the performance and value assessments, the inventory and the disposal paths.
+
+    Parameters
+    ----------
+    data : Dataset
+        Loaded, checked inputs (:func:`landkit.data.dataset.load_dataset`).
+    project : Project
+        The configuration.
+    stage : callable, optional
+        Wraps each step (``with stage("performance"): ...``): progress display or timing.
+    """
+    year = assessment_year(project)
+    parcels = with_production_zeros(data.parcels)
+    parcels = parcels.join(land_status(parcels, project.inventory.idle_land, year=year))
+    parcels["sporadic"] = sporadic_plots(parcels)
+    parcels["industry_group"] = industry_group(parcels, project.assessment)  # read by benchmarks and the FAR norm
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The 小而散 geometry (neighbour graph, clusters, patches; GEOS releases the GIL) needs no
+        # assessment column: it runs beside the zonal statistics and the assessments.
+        early = pool.submit(contextvars.copy_context().run, scatter_state, parcels, project)
+        return _assess(data, project, parcels, year, early, stage)
+
+
+def _assess(data: Dataset, project: Project, parcels: gpd.GeoDataFrame, year: int, scatter_early: Future,
+            stage: Stage) -> AssessmentResult:
+    if project.inputs.rasters:
+        with stage("zonal"):
+            parcels = add_raster_columns(parcels, project)
+    if data.blocks is not None and "block_name" in data.blocks:
+        parcels = parcels.join(data.blocks.set_index("block_id")["block_name"], on="block_id")
+    with stage("performance"):
+        performance = assess_performance(parcels, project)
+        parcels = parcels.join(performance)
+    with stage("value"):
+        parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price,
+                                            price_zones=data.price_zones))
+    rings = None
+    if data.blocks is not None and project.rings.designated:
+        with stage("rings"):
+            rings = assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
+            parcels = parcels.join(rings.parcels)
+    with stage("scatter"):  # before the list: its rules may use `small`, `isolated`, `scattered`
+        scatter = assess_scatter(parcels, project, blocks=data.blocks, state=scatter_early.result())
+        parcels = parcels.join(scatter.parcels.drop(columns=["sporadic"]))
+    with stage("inventory"):
+        parcels = add_list_and_paths(parcels, project, year=year)
+        blocks = park = None
+        if data.blocks is not None:
+            blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
+            park = park_row(parcels, data.blocks, project.block_assessment)
+        kpis = plan_kpis(data.enterprises, project.block_assessment.kpi_targets)
+    if blocks is not None and rings is not None:
+        # the rings' columns (e.g. `ring`, from rings.designated) replace any of the same name in the layer
+        overlap = [c for c in rings.blocks.columns if c != "block_id" and c in blocks]
+        blocks = blocks.drop(columns=overlap).merge(rings.blocks, on="block_id", how="left")
+    result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings, scatter=scatter)
+    result.tables = summary_tables(parcels)
+    result.tables["benchmarks"] = performance.attrs["benchmarks"]
+    result.tables["scatter_metrics"] = scatter.metrics
+    result.tables["scatter_before_after"] = scatter.before_after
+    if rings is not None:
+        result.tables["ring_profiles"] = rings.profiles
+        result.tables["ring_disagreements"] = rings.disagreements
+    result.summary = summarise(result, year=year)
+    return result
+
+
+#: Columns of the list and the paths, replaced whole when they are recomputed.
+LIST_COLUMNS_PREFIX = "r_"
+
+
+def add_list_and_paths(parcels: gpd.GeoDataFrame, project: Project, *, year: int) -> gpd.GeoDataFrame:
+    """Join the low-efficiency list, the watch flags and the paths (replacing any there already).
+
+    ``landkit rings`` and ``landkit scatter`` call it again after recomputing the flags the list
+    and the paths read, so a run's list never goes stale.
+    """
+    listed = list_low_efficiency(parcels, project.inventory)
+    paths = assign_disposal(parcels.drop(columns=[c for c in listed.columns if c in parcels]), listed, project.disposal,
+                            year=year, inventory=project.inventory, valuation=project.valuation)
+    stale = [c for c in [*listed.columns, *paths.columns] if c in parcels] + [c for c in parcels.columns if c.startswith(LIST_COLUMNS_PREFIX)]
+    return parcels.drop(columns=list(dict.fromkeys(stale))).join(listed).join(paths)
+
+
+def relist(parcels: gpd.GeoDataFrame, project: Project, *, year: int, blocks: gpd.GeoDataFrame | None = None,
+           kpis: pd.DataFrame | None = None, previous: dict[str, Any] | None = None) -> tuple[AssessmentResult, dict[str, pd.DataFrame]]:
+    """Recompute a run's list, paths, summary tables and summary after its flags changed.
+
+    ``landkit rings`` and ``landkit scatter`` rewrite ``ring``, ``function_fit``, ``small``,
+    ``isolated`` … which the list's reasons and the paths read: this keeps the ``inventory`` and
+    ``watchlist`` layers, the tables and ``summary.json`` in step with them. ``previous`` is the
+    run's summary, whose other parts (park, rings, scatter) are kept.
+
+    Returns
+    -------
+    (AssessmentResult, dict)
+        The result (``summary`` merged over ``previous``) and the layers and tables to replace.
+    """
+    parcels = add_list_and_paths(parcels, project, year=year)
+    result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis if kpis is not None else pd.DataFrame(),
+                              park=(previous or {}).get("park") or {})
+    result.tables = summary_tables(parcels)
+    fresh = summarise(result, year=year)
+    kept = {k: v for k, v in (previous or {}).items() if k in ("park", "rings", "scatter", "benchmarks", "blocks", "kpis")}
+    result.summary = {**fresh, **kept}
+    layers: dict[str, pd.DataFrame] = {"parcels": _ordered(parcels), "inventory": _ordered(result.inventory),
+                                       "watchlist": _ordered(result.watchlist)}
+    layers.update({k: result.tables[k] for k in ("by_grade", "by_track", "by_listing", "by_path", "by_block_path")})
+    return result, layers
+
+
+def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Return the summary tables: by class (and track), class by listing, by path, by block and path."""
+    has_tax = "tax_wan" in parcels
+    order = [*GRADES, UNGRADED]
+    frame = parcels.assign(tax_wan=parcels["tax_wan"] if has_tax else np.nan)
+    by_grade = (
+        frame.groupby("grade")
+        .agg(parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"), tax_wan=("tax_wan", lambda t: t.sum(min_count=1)))
+        .reindex(order)
+        .rename_axis("grade")
+        .reset_index()
+    )
+    by_grade[["parcels", "area_mu"]] = by_grade[["parcels", "area_mu"]].fillna(0)
+    by_grade["parcels"] = by_grade["parcels"].astype(int)
+    track = frame["track"].fillna("") if "track" in frame else pd.Series("", index=frame.index)
+    by_track = pd.crosstab(track.rename("track"), frame["grade"]).reindex(columns=order, fill_value=0).reset_index()
+    listing = np.select([frame["low_efficiency"], frame["watch"]], ["inventory", "watch"], "none")
+    by_listing = pd.crosstab(frame["grade"], pd.Series(listing, index=frame.index, name="listing")).reindex(
+        index=order, columns=["inventory", "watch", "none"], fill_value=0).rename_axis("grade").reset_index()
+    gains = dict(
+        parcels=("parcel_id", "size"),
+        area_mu=("area_mu", "sum"),
+        land_freed_mu=("land_freed_mu", "sum"),
+        floor_area_added_m2=("floor_area_added_m2", "sum"),
+        tax_gain_wan=("tax_gain_wan", "sum"),
+        compensation_wan=("compensation_wan", lambda c: c.sum(min_count=1)),
+        compensation_unknown=("compensation_wan", lambda c: int(c.isna().sum())),
+    )
+    with_path = frame[frame["disposal"] != ""]
+    by_path = with_path.groupby(["disposal", "disposal_zh"]).agg(**gains).reset_index()
+    listed = frame[frame["low_efficiency"]]
+    block_key = listed["block_id"].fillna("区块外") if "block_id" in listed else pd.Series("全部", index=listed.index)
+    by_block = listed.assign(block_id=block_key).groupby(["block_id", "disposal"]).agg(**gains).reset_index()
+    return {"by_grade": by_grade, "by_track": by_track, "by_listing": by_listing, "by_path": by_path, "by_block_path": by_block}
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _total(values: pd.Series) -> dict[str, Any]:
+    """A total that says how many parcels it leaves out: ``{"total": …, "parcels": n, "missing": m}``."""
+    present = values.notna()
+    return {"total": float(values.sum()) if present.any() else None, "parcels": int(present.sum()), "missing": int((~present).sum())}
+
+
+def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
+    """Return the headline figures as plain data (written to summary.json).
+
+    Every money total carries the number of parcels it counts and the number it leaves out
+    (``missing``: parcels without a value, or a path whose compensation cannot be estimated).
+    """
+    parcels = result.parcels
+    listed = parcels[parcels["low_efficiency"]]
+    reason_counts = {}
+    for code in (c.removeprefix("r_") for c in parcels.columns if c.startswith("r_")):
+        flag = parcels[f"r_{code}"]
+        reason_counts[code] = {"parcels": int(flag.sum()), "area_mu": float(parcels.loc[flag, "area_mu"].sum()),
+                               "listed": int((flag & parcels["low_efficiency"]).sum()), "watch": int((flag & parcels["watch"]).sum())}
+    blocks = []
+    if result.blocks is not None:
+        cols = [c for c in ("block_id", "block_name", "block_score", "block_rank") if c in result.blocks]
+        blocks = _records(pd.DataFrame(result.blocks[cols]))
+    missing_value = parcels["value_missing_reason"].replace("", np.nan).dropna()
+    area = float(parcels["area_mu"].sum())
+    paths = parcels[parcels["disposal"] != ""]
+    return {
+        "year": year,
+        "parcels": int(len(parcels)),
+        "area_mu": area,
+        "grades": {row["grade"]: {"parcels": int(row["parcels"]), "area_mu": float(row["area_mu"])} for row in _records(result.tables["by_grade"])},
+        "grades_by_track": _records(result.tables["by_track"]),
+        "grade_by_listing": _records(result.tables["by_listing"]),
+        "direct_grades": {k: int(v) for k, v in parcels["direct_grade"].replace("", np.nan).dropna().value_counts().items()},
+        "legally_idle": {"parcels": int(parcels["legally_idle"].sum()), "area_mu": float(parcels.loc[parcels["legally_idle"], "area_mu"].sum())},
+        "inventory": {
+            "parcels": int(len(listed)),
+            "area_mu": float(listed["area_mu"].sum()),
+            "share_of_parcels": len(listed) / len(parcels) if len(parcels) else None,
+            "share_of_area": float(listed["area_mu"].sum()) / area if area else None,
+            "land_freed_mu": float(listed["land_freed_mu"].sum()),
+            "floor_area_added_m2": float(listed["floor_area_added_m2"].sum()),
+            "tax_gain_wan": float(listed["tax_gain_wan"].sum()),
+            "compensation_wan": _total(listed["compensation_wan"]),
+            "by_reason": reason_counts,
+            "by_basis": {k: int(v) for k, v in listed["list_basis"].value_counts().items()},
+        },
+        "watch": {"parcels": int(parcels["watch"].sum()), "area_mu": float(parcels.loc[parcels["watch"], "area_mu"].sum())},
+        "paths": {
+            "parcels": int(len(paths)),
+            "land_freed_mu": float(paths["land_freed_mu"].sum()),
+            "floor_area_added_m2": float(paths["floor_area_added_m2"].sum()),
+            "tax_gain_wan": float(paths["tax_gain_wan"].sum()),
+            "compensation_wan": _total(paths["compensation_wan"]),
+            "by_path": _records(result.tables["by_path"]),
+        },
+        "value": {
+            "total_value_wan": _total(parcels["total_value_wan"]),
+            "land_value_wan": _total(parcels["land_value_wan"]),
+            "valued_area_mu": float(parcels.loc[parcels["total_value_wan"].notna(), "area_mu"].sum()),
+            "without_value": {k: int(v) for k, v in missing_value.value_counts().items()},
+        },
+        "benchmarks": _records(result.tables.get("benchmarks", pd.DataFrame())),
+        "blocks": blocks,
+        "park": result.park,
+        "kpis": _records(result.kpis),
+        "rings": _ring_summary(result),
+        "scatter": _scatter_summary(result),
+    }
+
+
+def _scatter_summary(result: AssessmentResult) -> dict[str, Any] | None:
+    if result.scatter is None:
+        return None
+    parcels = result.parcels
+    adjustments = parcels["adjustment"].replace("", np.nan).dropna().value_counts().to_dict() if "adjustment" in parcels else {}
+    return {
+        "small": int(parcels["small"].sum()),
+        "isolated": int(parcels["isolated"].sum()),
+        "sporadic": int(parcels["sporadic"].sum()),
+        "clusters": int(len(result.scatter.clusters)),
+        "adjustments": {k: int(v) for k, v in adjustments.items()},
+        "before_after": _records(result.scatter.before_after),
+    }
+
+
+def _ring_summary(result: AssessmentResult) -> dict[str, Any] | None:
+    if result.rings is None:
+        return None
+    report = result.rings.report
+    return {
+        "profiles": _records(result.tables["ring_profiles"]),
+        "disagreements": _records(result.rings.disagreements),
+        "pairs": report.get("pairs", []),
+        "unreachable_parcels": report.get("unreachable_parcels", []),
+        "network": report.get("network"),
+    }
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """Return the headline figures of an assessment as lines for a terminal."""
+    grades = summary["grades"]
+    inv = summary["inventory"]
+    paths = summary["paths"]
+    comp = paths["compensation_wan"]
+    value = summary["value"]["total_value_wan"]
+    lines = [
+        _("{parcels:,} parcels, {area:,.0f} 亩: {grades}").format(
+            parcels=summary["parcels"], area=summary["area_mu"],
+            grades=", ".join(f"{g} {v['parcels']:,}" for g, v in grades.items())),
+        f"低效用地清单 {inv['parcels']:,} 宗 {inv['area_mu']:,.0f} 亩 (占地块 {100 * (inv['share_of_parcels'] or 0):.1f}%, "
+        f"占面积 {100 * (inv['share_of_area'] or 0):.1f}%); 关注清单 {summary['watch']['parcels']:,} 宗",
+        f"盘活: 可腾退 {paths['land_freed_mu']:,.0f} 亩, 可新增建筑面积 {paths['floor_area_added_m2'] / 1e4:,.1f} 万m², "
+        f"税收增量 {paths['tax_gain_wan']:,.0f} 万元/年, 补偿估算 {(comp['total'] or 0):,.0f} 万元"
+        + (f" (另 {comp['missing']:,} 宗无法估算)" if comp["missing"] else ""),
+    ]
+    if value["missing"]:
+        lines.append(f"综合价值 {(value['total'] or 0) / 1e4:,.1f} 亿元, 不含未估价地块 {value['missing']:,} 宗 (见 value_missing_reason)")
+    return lines
+
+
+#: Columns of the parcels layer, in order (those present are written).
+PARCEL_COLUMNS_FIRST = [
+    "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "track", "grade", "score", "rank_in_track",
+    "rank_in_block", "grade_basis", "grade_reason_zh", "weakest_zh", "ungraded_reason", "low_efficiency", "watch",
+    "list_basis", "reasons", "reasons_zh", "disposal", "disposal_zh",
+]
+
+
+def _ordered(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    first = [c for c in PARCEL_COLUMNS_FIRST if c in frame]
+    rest = [c for c in frame.columns if c not in first and c != frame.geometry.name]
+    return frame[first + rest + [frame.geometry.name]]
