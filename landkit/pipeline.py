@@ -7,9 +7,7 @@ no pool started. :func:`landkit.deliver.writer.write_assessment` writes the resu
 
 from __future__ import annotations
 
-import contextvars
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -35,7 +33,6 @@ from landkit.core.progress import Stage, no_stage
 from landkit.data.dataset import Dataset
 from landkit.disposal.paths import assign_disposal
 from landkit.listing.inventory import list_low_efficiency
-from landkit.metrics.zonal import add_raster_columns
 from landkit.result import AssessmentResult
 
 log = logging.getLogger(__name__)
@@ -58,18 +55,8 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
     parcels = parcels.join(land_status(parcels, project.inventory.idle_land, year=year))
     parcels["sporadic"] = sporadic_plots(parcels)
     parcels["industry_group"] = industry_group(parcels, project.assessment)  # read by benchmarks and the FAR norm
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The 小而散 geometry (neighbour graph, clusters, patches; GEOS releases the GIL) needs no
-        # assessment column: it runs beside the zonal statistics and the assessments.
-        early = pool.submit(contextvars.copy_context().run, scatter_state, parcels, project)
-        return _assess(data, project, parcels, year, early, stage)
-
-
-def _assess(data: Dataset, project: Project, parcels: gpd.GeoDataFrame, year: int, scatter_early: Future,
-            stage: Stage) -> AssessmentResult:
-    if project.inputs.rasters:
-        with stage("zonal"):
-            parcels = add_raster_columns(parcels, project)
+    # the rasters' columns after the parcels' own and their status, as the layers have always shown them
+    parcels = parcels[[c for c in parcels.columns if c not in data.raster_columns] + data.raster_columns]
     if data.blocks is not None and "block_name" in data.blocks:
         parcels = parcels.join(data.blocks.set_index("block_id")["block_name"], on="block_id")
     with stage("performance"):
@@ -84,7 +71,7 @@ def _assess(data: Dataset, project: Project, parcels: gpd.GeoDataFrame, year: in
             rings = assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
             parcels = parcels.join(rings.parcels)
     with stage("scatter"):  # before the list: its rules may use `small`, `isolated`, `scattered`
-        scatter = assess_scatter(parcels, project, blocks=data.blocks, state=scatter_early.result())
+        scatter = assess_scatter(parcels, project, blocks=data.blocks, state=scatter_state(parcels, project))
         parcels = parcels.join(scatter.parcels.drop(columns=["sporadic"]))
     with stage("inventory"):
         parcels = add_list_and_paths(parcels, project, year=year)

@@ -532,7 +532,7 @@ def analysed_parcels(parcels: gpd.GeoDataFrame, spec: Any) -> pd.Series:
 
 def scatter_state(parcels: gpd.GeoDataFrame, project: Project) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Return :func:`park_state` of the analysed parcels: the part of :func:`assess_scatter` that
-    needs no assessment column (geometry, areas, land use, blocks), so it can run beside the assessment."""
+    needs no assessment column (geometry, areas, land use, blocks)."""
     require_metric(parcels.crs, "小而散", missing_ok=True)
     parcels = parcels.drop(columns=[c for c in PARCEL_COLUMNS if c in parcels])  # a re-run replaces them
     return park_state(parcels.loc[analysed_parcels(parcels, project.scatter)], project.scatter)

@@ -12,7 +12,7 @@ from landkit.cli.options import input_options, load_project, overwrite_opt
 from landkit.core.errors import LandkitError
 from landkit.core.i18n import _, display_width
 from landkit.core.issues import Issue, issues_frame
-from landkit.data.dataset import load_dataset
+from landkit.data.dataset import load_dataset, summarise_rasters
 from landkit.data.validate import fix_geometry
 from landkit.io.columns import column_issues, column_uses
 from landkit.io.read import canonical_columns, read_vector
@@ -30,7 +30,7 @@ def dry_run(data, project) -> Issue | None:
     from landkit.pipeline import assess
 
     try:
-        assess(data, project)
+        assess(summarise_rasters(data, project), project)
     except LandkitError as exc:
         severity = "error" if project.inputs.enterprises is not None else "warning"
         return Issue(severity, "assessment", "project", "", f"`landkit assess` would stop: {exc}")
@@ -79,7 +79,7 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
         source = project.inputs.parcels.model_copy(update={"path": str(output.resolve()), "layer": "parcels" if output.suffix.lower() == ".gpkg" else None, "encoding": None})
         project = project.model_copy(update={"inputs": project.inputs.model_copy(update={"parcels": source})})
 
-    data = load_dataset(project, strict=False)
+    data = load_dataset(project, strict=False, rasters=False)
     columns = column_issues(data.columns, project, derived=data.parcels.columns)
     if project.inputs.enterprises is None:  # a parcel layer checked alone: `assess` needs more, not an error here
         columns = [replace(i, severity="warning") for i in columns]

@@ -59,7 +59,7 @@ def command(parcels, rasters, band, stats, categorical, output, layer, encoding,
     if not sources:
         raise click.UsageError(_("no raster: give --raster or list inputs.rasters in the project file"))
     check_writable(vector_parts(output), overwrite=overwrite)
-    data = load_dataset(project)
+    data = load_dataset(project, rasters=False)
     table = assess_rasters(data.parcels, sources, storey_height_m=project.surfaces.storey_height_m)
     keep = ["parcel_id", "area_m2", data.parcels.geometry.name]
     result = to_output(data.parcels[keep].join(table), project, data)

@@ -1,16 +1,16 @@
 """Loading a project's inputs into one checked, canonical dataset in the working CRS.
 
 This is the edge every command passes through: read (:mod:`landkit.io.read`), check
-(:mod:`landkit.data.validate`), reproject, measure and join (:mod:`landkit.data.parcels`). With
-``strict=True`` (every command but `validate`) any error stops the run with one line before
-work starts.
+(:mod:`landkit.data.validate`), reproject, measure and join (:mod:`landkit.data.parcels`), and
+summarise the configured rasters per parcel (:func:`summarise_rasters`). With ``strict=True``
+(every command but `validate`) any error stops the run with one line before work starts. After
+this, nothing is read: :func:`landkit.pipeline.assess` works on the dataset alone.
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import pandas as pd
@@ -25,6 +25,7 @@ from landkit.data.parcels import add_areas, aggregate_enterprises, assign_blocks
 from landkit.data.validate import check_enterprises, check_geometry, check_ids, check_overlaps, check_parcel_values
 from landkit.io.columns import ColumnReport
 from landkit.io.read import Table, read_input
+from landkit.metrics.zonal import add_raster_columns
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class Dataset:
     sources: dict[str, str] = field(default_factory=dict)
     #: Per input kind, which of the planner's columns were read as what (:mod:`landkit.io.columns`).
     columns: dict[str, ColumnReport] = field(default_factory=dict)
+    #: The parcel columns the rasters' zonal statistics added (:func:`summarise_rasters`).
+    raster_columns: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Issue]:
@@ -58,7 +61,7 @@ class Dataset:
         return [i for i in self.issues if i.severity == "error"]
 
 
-def load_dataset(project: Project, *, strict: bool = True, stage: Stage = no_stage) -> Dataset:
+def load_dataset(project: Project, *, strict: bool = True, rasters: bool = True, stage: Stage = no_stage) -> Dataset:
     """Read, check and prepare every input the project names.
 
     Parameters
@@ -67,18 +70,16 @@ def load_dataset(project: Project, *, strict: bool = True, stage: Stage = no_sta
         The validated configuration; ``inputs.parcels`` is required.
     strict : bool
         Raise :class:`~landkit.core.errors.DataError` on the first error found (after all checks ran).
+    rasters : bool
+        Also join the zonal statistics of ``inputs.rasters`` (:func:`summarise_rasters`), when
+        the inputs have no error.
+    stage : callable, optional
+        Wraps each step (``read``, ``validate``, ``zonal``): progress display or timing.
 
     Returns
     -------
     Dataset
     """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The enterprise table (Excel decoding, text parsing) is read beside the parcels.
-        enterprises = pool.submit(read_input, "enterprises", project) if project.inputs.enterprises is not None else None
-        return _load(project, strict, stage, enterprises)
-
-
-def _load(project: Project, strict: bool, stage: Stage, enterprises: Future[Table] | None) -> Dataset:
     working = project.crs.working
     with stage("read"):
         table = read_input("parcels", project)
@@ -100,14 +101,30 @@ def _load(project: Project, strict: bool, stage: Stage, enterprises: Future[Tabl
 
     with stage("read"):
         _read_optional(project, data, issues)
-        if enterprises is not None:
-            _join_enterprises(data, issues, enterprises.result(), project.values.parcel_id_separators)
+        if project.inputs.enterprises is not None:
+            _join_enterprises(data, issues, read_input("enterprises", project), project.values.parcel_id_separators)
     data.columns = {k: v for k, v in data.columns.items() if v is not None}
     data.issues = issues
     log.info("loaded %d parcels; %d errors, %d warnings", len(data.parcels), len(data.errors), len(issues) - len(data.errors))
     if strict:
         raise_on_errors(issues)
+    if rasters and not data.errors:
+        data = summarise_rasters(data, project, stage=stage)
     return data
+
+
+def summarise_rasters(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Dataset:
+    """Return the dataset with the zonal statistics of ``inputs.rasters`` joined to its parcels.
+
+    Reads the rasters (:func:`landkit.metrics.zonal.add_raster_columns`); ``data`` is left as it
+    was. Without configured rasters, ``data`` itself is returned.
+    """
+    if not project.inputs.rasters:
+        return data
+    with stage("zonal"):
+        parcels = add_raster_columns(data.parcels, project)
+    added = [c for c in parcels.columns if c not in data.parcels.columns]
+    return replace(data, parcels=parcels, raster_columns=[*data.raster_columns, *added])
 
 
 def _read_optional(project: Project, data: Dataset, issues: list[Issue]) -> None:
