@@ -26,6 +26,13 @@ from landkit.deliver.workbook import column_width, defused, text_width, write_cs
 
 WORKING = load_config().crs.working
 
+
+@pytest.fixture(autouse=True, params=["rust", "xlsxwriter"])
+def workbook_engine(request, monkeypatch):
+    """Run every test with both workbook writers: rustpy-xlsxwriter, and XlsxWriter (the fallback)."""
+    monkeypatch.setitem(write_excel.__kwdefaults__, "engine", request.param)
+    return request.param
+
 #: Text an attacker (or a careless clerk) puts in a name or id, one per first character.
 HOSTILE = [
     '=HYPERLINK("http://evil.example/x","点击")',

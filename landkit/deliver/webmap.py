@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from markupsafe import Markup
+from pyproj import CRS, Transformer
 
 from landkit.config.models import Project
 from landkit.core.errors import ConfigError, LandkitError
@@ -190,38 +191,103 @@ class LayerSpec:
 # --- encoding ---------------------------------------------------------------------------------------
 
 
-def encode_geometry(geoms: np.ndarray, decimals: int) -> dict[str, list[int]]:
-    """Encode geometries as flat integer arrays (see the page script's ``decodeFeature``).
+def _parts_and_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Return ``(coords, vertices per ring, rings per part, parts per feature, polygonal)`` of geometries.
 
-    Coordinates become integers at 10^-decimals degrees, delta-encoded within each ring (the
-    first vertex absolute); polygon rings drop their closing vertex. Counts: ``r`` vertices per
-    ring, ``p`` rings per part, ``f`` parts per feature (``None`` when all are 1). Fully
-    vectorised: no loop over features.
+    One call to :func:`shapely.to_ragged_array` where it applies (one geometry type, or single and
+    multi of one, none empty or missing: most layers), which builds no intermediate geometry; else
+    parts, rings and coordinates taken apart one level at a time. A line or a point is one "ring"
+    of one part.
     """
-    scale = 10.0**decimals
+    geoms = np.asarray(geoms, dtype=object)
+    ragged = None
+    if len(geoms) and not (shapely.is_missing(geoms) | shapely.is_empty(geoms)).any():
+        try:
+            ragged = shapely.to_ragged_array(geoms, include_z=False)
+        except (ValueError, NotImplementedError):  # mixed types, collections
+            ragged = None
+    if ragged is not None:
+        kind, coords, offsets = ragged
+        steps = [np.diff(o) for o in offsets]
+
+        def ones(k: int) -> np.ndarray:
+            return np.ones(k, dtype=np.int64)
+
+        n = len(geoms)
+        if kind == shapely.GeometryType.POINT:
+            return coords, ones(n), ones(n), ones(n), False
+        if kind == shapely.GeometryType.MULTIPOINT:
+            return coords, ones(len(coords)), ones(len(coords)), steps[0], False
+        if kind == shapely.GeometryType.LINESTRING:
+            return coords, steps[0], ones(n), ones(n), False
+        if kind == shapely.GeometryType.MULTILINESTRING:
+            return coords, steps[0], ones(len(steps[0])), steps[1], False
+        if kind == shapely.GeometryType.POLYGON:
+            return coords, steps[0], steps[1], ones(n), True
+        return coords, steps[0], steps[1], steps[2], True  # multipolygons
     parts, feature_of_part = shapely.get_parts(geoms, return_index=True)
-    types = shapely.get_type_id(parts)
-    polygonal = types == shapely.GeometryType.POLYGON
-    if polygonal.any():
+    polygonal = bool((shapely.get_type_id(parts) == shapely.GeometryType.POLYGON).any())
+    if polygonal:
         rings, part_of_ring = shapely.get_rings(parts, return_index=True)
     else:
         rings, part_of_ring = parts, np.arange(len(parts))
     coords, ring_of_coord = shapely.get_coordinates(rings, return_index=True)
-    counts = np.bincount(ring_of_coord, minlength=len(rings))
-    if polygonal.any():  # Leaflet closes polygons itself
+    return (coords, np.bincount(ring_of_coord, minlength=len(rings)), np.bincount(part_of_ring, minlength=len(parts)),
+            np.bincount(feature_of_part, minlength=len(geoms)), polygonal)
+
+
+#: A function moving longitude and latitude arrays (e.g. onto GCJ-02: :func:`landkit.core.gcj02.wgs84_to_gcj02`).
+CoordShift = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+WGS84 = CRS.from_epsg(4326)
+
+
+class EncodedGeometry(NamedTuple):
+    """A layer's geometry as the page takes it (:func:`encode_geometry`) and its extent in lon/lat."""
+
+    geom: dict[str, list[int] | None]
+    bounds: tuple[float, float, float, float] | None  # west, south, east, north; None when no vertex
+
+
+def encode_layer_geometry(geoms: np.ndarray, decimals: int, *, crs: Any = None, shift: CoordShift | None = None) -> EncodedGeometry:
+    """Encode geometries as flat integer arrays (see the page script's ``decodeFeature``), with their extent.
+
+    Coordinates become integers at 10^-decimals degrees, delta-encoded within each ring (the
+    first vertex absolute); polygon rings drop their closing vertex. Counts: ``r`` vertices per
+    ring, ``p`` rings per part, ``f`` parts per feature (``None`` when all are 1). Fully
+    vectorised: no loop over features, and no geometry rebuilt.
+
+    ``crs``: the geometries' CRS, if not WGS84 lon/lat: the vertices are projected to WGS84 here,
+    as coordinate arrays (the transformation ``to_crs`` applies, vertex by vertex); ``shift``
+    then moves them (GCJ-02 for Amap).
+    """
+    scale = 10.0**decimals
+    coords, counts, rings_per_part, parts_per_feature, polygonal = _parts_and_rings(geoms)
+    if polygonal:  # Leaflet closes polygons itself
         last = np.cumsum(counts) - 1
         keep = np.ones(len(coords), dtype=bool)
         keep[last[counts > 0]] = False
-        coords, ring_of_coord = coords[keep], ring_of_coord[keep]
+        coords = coords[keep]
         counts = np.maximum(counts - 1, 0)
-    q = np.round(coords * scale).astype(np.int64)
+    x, y = coords[:, 0], coords[:, 1]
+    if crs is not None and not CRS.from_user_input(crs).is_exact_same(WGS84):
+        x, y = Transformer.from_crs(crs, WGS84, always_xy=True).transform(x, y)
+    if shift is not None:
+        x, y = shift(x, y)
+    bounds = (float(np.min(x)), float(np.min(y)), float(np.max(x)), float(np.max(y))) if len(x) else None
+    q = np.empty((len(x), 2), dtype=np.int64)
+    q[:, 0] = np.round(np.asarray(x) * scale)
+    q[:, 1] = np.round(np.asarray(y) * scale)
     starts = np.cumsum(counts) - counts
     deltas = q.copy()
     deltas[1:] -= q[:-1]
     deltas[starts[counts > 0]] = q[starts[counts > 0]]
-    rings_per_part = np.bincount(part_of_ring, minlength=len(parts))
-    parts_per_feature = np.bincount(feature_of_part, minlength=len(geoms))
-    return {"c": deltas.ravel().tolist(), "r": counts.tolist(), "p": _counts(rings_per_part), "f": _counts(parts_per_feature)}
+    geom = {"c": deltas.ravel().tolist(), "r": counts.tolist(), "p": _counts(rings_per_part), "f": _counts(parts_per_feature)}
+    return EncodedGeometry(geom, bounds)
+
+
+def encode_geometry(geoms: np.ndarray, decimals: int) -> dict[str, list[int] | None]:
+    """Encode lon/lat geometries as flat integer arrays: :func:`encode_layer_geometry` without the extent."""
+    return encode_layer_geometry(geoms, decimals).geom
 
 
 def _counts(counts: np.ndarray) -> list[int] | None:
@@ -229,32 +295,52 @@ def _counts(counts: np.ndarray) -> list[int] | None:
     return None if bool((counts == 1).all()) else counts.tolist()
 
 
+#: Numbers with fewer distinct values than this (a year, a few FAR limits) are dictionary-encoded.
+NUMBER_DICTIONARY_MAX = 100
+
+
 def encode_column(values: pd.Series) -> list[Any] | dict[str, list[Any]]:
     """Return a column ready for JSON, as small as it can be without losing what a popup shows.
 
     Numbers keep 3–4 significant figures (2 decimals below 100, 1 below 1,000, none above);
-    missing values are null; text that repeats (block, land use, reasons, paths) becomes a
-    dictionary and codes, ``{"d": [values], "k": [codes, -1 for missing]}``.
+    missing values are null. Values that repeat become a dictionary and codes, ``{"d": [values],
+    "k": [codes, -1 for missing]}`` (the page expands them back): text that repeats (block, land
+    use, reasons, paths), booleans (``[false, true]``: one digit a value, not five) and numbers of
+    a few distinct values. Vectorised: each distinct value is made a Python object once.
     """
-    if pd.api.types.is_bool_dtype(values):
-        return [None if pd.isna(v) else bool(v) for v in values.astype(object)]
+    n = len(values)
+    if pd.api.types.is_bool_dtype(values):  # numpy or nullable booleans: true, false or null
+        codes = values.fillna(False).to_numpy(dtype=bool).astype(np.int8)
+        codes[values.isna().to_numpy()] = -1
+        return {"d": [False, True], "k": codes.tolist()}
     if pd.api.types.is_numeric_dtype(values):
         numbers = values.astype(float).to_numpy()
         magnitude = np.abs(numbers)
         decimals = np.where(magnitude >= 1000, 0, np.where(magnitude >= 100, 1, 2))
         rounded = np.round(numbers * 10.0**decimals) / 10.0**decimals
-        out = rounded.astype(object)
-        missing = ~np.isfinite(rounded)
-        out[missing] = None
-        whole = ~missing & (rounded == np.round(rounded))
-        out[whole] = rounded[whole].astype(np.int64)
-        return out.tolist()
-    missing = values.isna().to_numpy()
-    text = np.where(missing, None, values.to_numpy(dtype=object).astype(str)).astype(object)
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    if len(uniques) < len(text) / 2:
-        return {"d": [str(u) for u in uniques], "k": codes.tolist()}
-    return text.tolist()
+        rounded[~np.isfinite(rounded)] = np.nan  # missing (and ±inf): null
+        codes, uniques = pd.factorize(rounded, use_na_sentinel=True)
+        if len(uniques) < min(NUMBER_DICTIONARY_MAX, n / 2):
+            return {"d": _numbers(uniques), "k": codes.tolist()}
+        return _numbers(rounded)
+    # Factorised first (hashing, no per-value Python), then each distinct value made text once.
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = [u if isinstance(u, str) else str(u) for u in np.asarray(uniques, dtype=object)]  # not iterating Arrow arrays
+    if len(uniques) < n / 2:
+        return {"d": names, "k": codes.tolist()}
+    text: list[Any] = np.array([*names, None], dtype=object)[codes].tolist()  # code -1 (missing): the last, None
+    return text
+
+
+def _numbers(rounded: np.ndarray) -> list[int | float | None]:
+    """Rounded floats for JSON: whole ones as integers (``3``, not ``3.0``), NaN as null."""
+    out = rounded.astype(object)
+    missing = np.isnan(rounded)
+    out[missing] = None
+    whole = ~missing & (rounded == np.round(rounded))
+    out[whole] = rounded[whole].astype(np.int64)
+    numbers: list[int | float | None] = out.tolist()
+    return numbers
 
 
 def _json_for_script(data: Any) -> str:
@@ -265,16 +351,20 @@ def _json_for_script(data: Any) -> str:
 
 
 def dataset_payload(frame: gpd.GeoDataFrame, kind: str, *, id_column: str, fields: list[tuple[str, str, str]],
-                    extra: list[str], decimals: int) -> dict[str, Any]:
-    """Return one dataset of the page: ids, geometry, the needed attributes and popup fields."""
+                    extra: list[str], decimals: int, geometry: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return one dataset of the page: ids, geometry, the needed attributes and popup fields.
+
+    ``geometry``: the frame's geometry already encoded (:func:`layer_geometry`); by default the
+    frame's geometry (lon/lat) is encoded here.
+    """
     columns = list(dict.fromkeys([c for c, _, _ in fields] + extra))
-    return {
-        "kind": kind,
-        "ids": encode_column(frame[id_column]) if id_column in frame else list(range(len(frame))),
-        "geom": encode_geometry(frame.geometry.values, decimals),
-        "props": {c: encode_column(frame[c]) for c in columns if c in frame},
-        "fields": [list(f) for f in fields if f[0] in frame],
-    }
+    props = {c: encode_column(frame[c]) for c in columns if c in frame}
+    if id_column in props:  # the attribute's name: the page takes the ids from it (parcel_id once, not twice)
+        ids: Any = id_column
+    else:
+        ids = encode_column(frame[id_column]) if id_column in frame else list(range(len(frame)))
+    geom = geometry if geometry is not None else encode_geometry(frame.geometry.values, decimals)
+    return {"kind": kind, "ids": ids, "geom": geom, "props": props, "fields": [list(f) for f in fields if f[0] in frame]}
 
 
 # --- the page ---------------------------------------------------------------------------------------
@@ -340,10 +430,16 @@ def _field(column: str, labels: Mapping[str, Label], lang: str) -> tuple[str, st
     return (column, label.zh if lang == "zh" else label.en, unit(label, lang))
 
 
-def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, lang: str, decimals: int) -> dict[str, Any]:
-    """Return the page's datasets (parcels, blocks, roads, core sites: those given)."""
+def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, lang: str, decimals: int,
+                 geometry: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Return the page's datasets (parcels, blocks, roads, core sites: those given).
+
+    ``geometry``: layer name → its encoded geometry (see :func:`dataset_payload`); by default the
+    layers' geometries, in lon/lat, are encoded here.
+    """
     labels = labels_for(project)
     out: dict[str, Any] = {}
+    geom = geometry or {}
     parcels = layers.get("parcels")
     if parcels is not None:
         parcels = parcels.copy()  # coded columns stay codes: the page shows them by the config's `codes`
@@ -360,39 +456,47 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
         fields = [_field(c.format(lang=lang, _en="" if lang == "zh" else "_en"), labels, lang) for c in PARCEL_POPUP]
         extra = ["grade", "score", "low_efficiency", "watch", "list_basis", "disposal", "has_path", "enterprise_names", "ring_modelled",
                  "function_misfit", "scatter_class", "scatter_flag", "adjustment", "has_adjustment"]
-        out["parcels"] = dataset_payload(parcels, "polygon", id_column="parcel_id", fields=fields, extra=extra, decimals=decimals)
+        out["parcels"] = dataset_payload(parcels, "polygon", id_column="parcel_id", fields=fields, extra=extra, decimals=decimals,
+                                         geometry=geom.get("parcels"))
     blocks = layers.get("blocks")
     if blocks is not None:
         fields = [_field(c, labels, lang) for c in ("block_id", "block_name", "block_type", "block_score", "block_rank")]
-        out["blocks"] = dataset_payload(blocks, "polygon", id_column="block_id", fields=fields, extra=[], decimals=decimals)
+        out["blocks"] = dataset_payload(blocks, "polygon", id_column="block_id", fields=fields, extra=[], decimals=decimals,
+                                        geometry=geom.get("blocks"))
     roads = layers.get("roads")
     if roads is not None:
         fields = [("road_name", "道路名称" if lang == "zh" else "Road", ""), ("road_class", "道路等级" if lang == "zh" else "Class", "")]
-        out["roads"] = dataset_payload(roads, "line", id_column="road_name", fields=fields, extra=[], decimals=decimals)
+        out["roads"] = dataset_payload(roads, "line", id_column="road_name", fields=fields, extra=[], decimals=decimals,
+                                       geometry=geom.get("roads"))
     rings = layers.get("rings")
     if rings is not None:
         names = ring_names(project, lang)
         rings = rings.assign(ring_name=rings["ring"].map(lambda r: names.get(r, r)))
         fields = [_field(c, labels, lang) for c in ("ring_name", "parcels", "area_ha", "mean_score", "tax_per_ha_wan")]
-        out["rings"] = dataset_payload(rings, "polygon", id_column="ring", fields=fields, extra=["ring"], decimals=decimals)
+        out["rings"] = dataset_payload(rings, "polygon", id_column="ring", fields=fields, extra=["ring"], decimals=decimals,
+                                       geometry=geom.get("rings"))
     clusters = layers.get("clusters")
     if clusters is not None:
         fields = [_field(c, labels, lang) for c in ("cluster_id", "parcels", "area_mu", "mean_score", "main_block_id")]
         fields = [(c, {"parcels": "地块数" if lang == "zh" else "Parcels", "main_block_id": "主要区块" if lang == "zh" else "Main block"}.get(c, n), u)
                   for c, n, u in fields]
-        out["clusters"] = dataset_payload(clusters, "polygon", id_column="cluster_id", fields=fields, extra=[], decimals=decimals)
+        out["clusters"] = dataset_payload(clusters, "polygon", id_column="cluster_id", fields=fields, extra=[], decimals=decimals,
+                                          geometry=geom.get("clusters"))
     linkage = layers.get("linkage")
     if linkage is not None:
         fields = [_field(c, labels, lang) for c in ("from_id", "to_id", "minutes", "kind")]
-        out["linkage"] = dataset_payload(linkage, "line", id_column="from_id", fields=fields, extra=["kind"], decimals=decimals)
+        out["linkage"] = dataset_payload(linkage, "line", id_column="from_id", fields=fields, extra=["kind"], decimals=decimals,
+                                         geometry=geom.get("linkage"))
     changes = layers.get("changes")
     if changes is not None:  # `landkit compare`: the popup shows every column given, in order
         fields = [_field(c, labels, lang) for c in changes.columns if c not in (changes.geometry.name, "change_type")]
-        out["changes"] = dataset_payload(changes, "polygon", id_column="parcel_id", fields=fields, extra=["change_type"], decimals=decimals)
+        out["changes"] = dataset_payload(changes, "polygon", id_column="parcel_id", fields=fields, extra=["change_type"], decimals=decimals,
+                                         geometry=geom.get("changes"))
     sites = layers.get("core_sites")
     if sites is not None:
         fields = [("site_name", "名称" if lang == "zh" else "Name", ""), ("site_type", "类型" if lang == "zh" else "Type", "")]
-        out["core_sites"] = dataset_payload(sites, "point", id_column="site_name", fields=fields, extra=[], decimals=decimals)
+        out["core_sites"] = dataset_payload(sites, "point", id_column="site_name", fields=fields, extra=[], decimals=decimals,
+                                            geometry=geom.get("core_sites"))
     return out
 
 
@@ -580,24 +684,32 @@ def shown_codes(project: Project, lang: str, datasets: Mapping[str, Any], specs:
     return {column: names for column, names in code_labels(project, lang).items() if column in shown and names}
 
 
-def prepare_layers(layers: Mapping[str, gpd.GeoDataFrame], *, basemap: str, simplify_m: float, working: str) -> dict[str, gpd.GeoDataFrame]:
-    """Simplify (parcels and blocks as coverages) in the working CRS, then to lon/lat (GCJ-02 for Amap)."""
-    out = {}
-    for name, frame in layers.items():
-        if frame is None or frame.empty:
-            continue
-        frame = frame.to_crs(working)
-        if simplify_m > 0 and name in ("parcels", "blocks"):
-            # Coverage simplification keeps shared edges shared (no slivers or gaps between neighbours).
-            simplified = shapely.coverage_simplify(frame.geometry.values, simplify_m)
-            frame = frame.set_geometry(gpd.GeoSeries(simplified, index=frame.index, crs=frame.crs))
-        frame = frame.to_crs("EPSG:4326")
-        if BASEMAPS[basemap].get("gcj02"):
-            from landkit.core.gcj02 import to_gcj02
+#: Layers simplified as coverages (shared edges kept shared) before they are drawn.
+COVERAGES = ("parcels", "blocks")
 
-            frame = to_gcj02(frame)
-        out[name] = frame
-    return out
+
+def layer_geometry(name: str, frame: gpd.GeoDataFrame, *, basemap: str, simplify_m: float, working: str,
+                   decimals: int) -> EncodedGeometry:
+    """Return a layer's geometry encoded for the page, in lon/lat (GCJ-02 for Amap), and its extent.
+
+    Parcels and blocks are simplified as coverages in the working CRS first (GEOS coverage
+    simplification: no slivers or gaps between neighbours). The projection to lon/lat and the
+    GCJ-02 shift are applied to the encoded vertices (:func:`encode_layer_geometry`), no geometry
+    rebuilt for them.
+    """
+    geoms = frame.geometry.values
+    if geoms.crs is None:
+        raise LandkitError(f"the layer `{name}` has no CRS: it cannot be drawn on the map")
+    crs = geoms.crs
+    if simplify_m > 0 and name in COVERAGES:
+        geoms = geoms.to_crs(working)
+        crs, geoms = geoms.crs, shapely.coverage_simplify(geoms, simplify_m)
+    shift = None
+    if BASEMAPS[basemap].get("gcj02"):
+        from landkit.core.gcj02 import wgs84_to_gcj02
+
+        shift = wgs84_to_gcj02
+    return encode_layer_geometry(geoms, decimals, crs=crs, shift=shift)
 
 
 def build_map(
@@ -641,13 +753,11 @@ def build_map(
     if BASEMAPS[basemap].get("key") and not key:
         raise ConfigError("the Tianditu basemap needs a key: pass --tianditu-key or set map.tianditu_key")
     simplify = project.map.simplify_m if simplify_m is None else simplify_m
-    prepared = prepare_layers(layers, basemap=basemap, simplify_m=simplify, working=project.crs.working)
-    if not prepared:
+    present = {name: frame for name, frame in layers.items() if frame is not None and not frame.empty}
+    if not present:
         raise LandkitError("nothing to map: no layer has features")
-    decimals = coordinate_decimals(project, prepared)
-    specs = default_layer_specs(prepared, project, lang=lang, basemap=basemap) + list(extra_specs or [])
-    bounds_source = prepared.get("parcels", next(iter(prepared.values())))
-    w, s, e, n = bounds_source.total_bounds
+    decimals = coordinate_decimals(project, present)
+    specs = default_layer_specs(present, project, lang=lang, basemap=basemap) + list(extra_specs or [])
     basemaps = []
     for name in dict.fromkeys([basemap, "none"]):
         b = BASEMAPS[name]
@@ -657,7 +767,12 @@ def build_map(
             if "overlay" in b:
                 entry["overlay"] = b["overlay"].replace("{key}", key or "")
         basemaps.append(entry)
-    datasets = map_datasets(prepared, project, lang=lang, decimals=decimals)
+    encoded = {name: layer_geometry(name, frame, basemap=basemap, simplify_m=simplify, working=project.crs.working,
+                                    decimals=decimals) for name, frame in present.items()}
+    datasets = map_datasets(present, project, lang=lang, decimals=decimals,
+                            geometry={name: geometry.geom for name, geometry in encoded.items()})
+    box = encoded["parcels" if "parcels" in encoded else next(iter(encoded))].bounds
+    w, s, e, n = box or (0.0, 0.0, 0.0, 0.0)
     config = {
         "lang": lang,
         "scale": 10**decimals,

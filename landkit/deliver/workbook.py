@@ -69,22 +69,43 @@ def shown_values(frame: pd.DataFrame, lang: str = "zh", values: Mapping[str, Map
     i = 0 if lang == "zh" else 1
     flags = {True: BOOLEAN_LABELS[True][i], False: BOOLEAN_LABELS[False][i]}
     out = frame.copy(deep=False)
-    for column in out.columns:
-        series = out[column]
+    for c in range(out.shape[1]):
+        column, series = out.columns[c], out.iloc[:, c]
         if pd.api.types.is_bool_dtype(series):
-            out[column] = series.astype(object).map(lambda v: flags[bool(v)] if isinstance(v, bool | np.bool_) else None)
+            shown = np.full(len(series), None, dtype=object)
+            present = series.notna().to_numpy()
+            shown[present] = np.where(series[present].to_numpy(dtype=bool), flags[True], flags[False])
+            out.isetitem(c, pd.Series(shown, index=series.index))  # the dtype inferred, as Series.map does
         elif _is_text(series):
             mapping = (values.get(column) if isinstance(column, str) else None) or {}
-
-            def show(v: object, m: Mapping[str, str] = mapping) -> object:
-                if isinstance(v, str):
-                    return m.get(v, v)
-                if isinstance(v, bool | np.bool_):
-                    return flags[bool(v)]
-                return v
-
-            out[column] = series.astype(object).map(show)
+            out.isetitem(c, _shown_text(series, mapping, flags))
     return out
+
+
+def _shown_text(series: pd.Series, mapping: Mapping[str, str], flags: Mapping[bool, str]) -> pd.Series:
+    """A text column's values as shown: codes through ``mapping``, booleans as ``flags``, the rest as they are.
+
+    A column of text (and missing values) is mapped through its distinct values, each looked up
+    once; a mixed one (text with booleans or numbers) value by value.
+    """
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        texts = series.to_numpy(dtype=object)
+        if mapping:
+            codes, uniques = pd.factorize(texts)
+            shown = np.array([mapping.get(u, u) for u in uniques] + [None], dtype=object)[codes]
+            missing = codes < 0
+            shown[missing] = texts[missing]  # missing values stay as they were (None, NaN or NA)
+            texts = shown
+        return pd.Series(texts, index=series.index)  # the dtype inferred, as Series.map does
+
+    def show(v: object) -> object:
+        if isinstance(v, str):
+            return mapping.get(v, v)
+        if isinstance(v, bool | np.bool_):
+            return flags[bool(v)]
+        return v
+
+    return series.astype(object).map(show)
 
 
 def defused(text: object) -> object:
@@ -142,6 +163,13 @@ def text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _lines_width(text: str) -> int:
+    """Return the width of the widest line of ``text`` (:func:`text_width`); plain ASCII is its length."""
+    if text.isascii() and text.isprintable():
+        return len(text)
+    return max((text_width(line) for line in text.splitlines()), default=0)
+
+
 def _shown_number(value: object, fmt: str | None) -> str:
     try:
         number = float(value)  # type: ignore[arg-type]
@@ -164,12 +192,9 @@ def column_width(head: str, series: pd.Series, fmt: str | None = None) -> float:
     if len(present) > WIDTH_SAMPLE:  # the first rows and rows spread over the rest
         picks = np.unique(np.r_[np.arange(WIDTH_SAMPLE // 2), np.linspace(0, len(present) - 1, WIDTH_SAMPLE // 2).astype(int)])
         present = present.iloc[picks]
-    widest = 0
-    for value in present.tolist():
-        text = value if isinstance(value, str) else _shown_number(value, fmt)
-        widest = max(widest, max((text_width(line) for line in text.splitlines()), default=0))
-        if widest >= WIDTH_MAX:
-            break
+    # each distinct value measured once (ids are distinct, but codes and names repeat)
+    shown = (value if isinstance(value, str) else _shown_number(value, fmt) for value in pd.unique(present.to_numpy(dtype=object)))
+    widest = max(map(_lines_width, shown), default=0)
     heading = max((text_width(line) for line in head.splitlines()), default=0)
     return float(min(max(heading, widest, WIDTH_MIN - 2) + 2, WIDTH_MAX))
 
@@ -184,6 +209,153 @@ def _print_setup(ws, lang: str) -> None:
     ws.set_footer("&C第 &P 页，共 &N 页" if lang == "zh" else "&CPage &P of &N")
 
 
+class ExcelSheet:
+    """One sheet of a workbook, ready to write: headers, shown values, number formats, widths, texts to quote.
+
+    ``table`` holds the values as shown (:func:`shown_values`), text cut to
+    :data:`EXCEL_TEXT_MAX` characters; ``quoted`` maps a column (by position) to the (0-based)
+    data rows of text a spreadsheet would run (:data:`FORMULA_START`), which get Excel's quote prefix.
+    """
+
+    __slots__ = ("name", "heads", "table", "formats", "widths", "quoted")
+
+    def __init__(self, name: str, heads: list[str], table: pd.DataFrame, formats: list[str | None],
+                 widths: list[float], quoted: dict[int, np.ndarray]) -> None:
+        self.name, self.heads, self.table, self.formats = name, heads, table, formats
+        self.widths, self.quoted = widths, quoted
+
+    def rows(self) -> zip:
+        """The data rows as tuples of Python values, None where a value is missing."""
+        return zip(*(_cells(self.table.iloc[:, c]) for c in range(self.table.shape[1])))
+
+
+def _cells(series: pd.Series) -> list[object]:
+    """Return a column's cells as Python values, None where a value is missing."""
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
+    if kind in "iub" and kind:
+        return series.to_numpy().tolist()
+    if kind == "f":
+        values = series.to_numpy()
+        missing = np.isnan(values)
+        if not missing.any():
+            return values.tolist()
+        cells = values.astype(object)
+        cells[missing] = None
+        return cells.tolist()
+    cells = series.to_numpy(dtype=object)
+    missing = pd.isna(cells)
+    if missing.any():
+        cells = cells.copy()
+        cells[missing] = None
+    return cells.tolist()
+
+
+def _text_cells(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Return a text column with its text cut to :data:`EXCEL_TEXT_MAX` characters, and the rows of text a spreadsheet would run."""
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        if not series.notna().any():
+            return series, np.empty(0, dtype=np.intp)
+        if series.str.len().max() > EXCEL_TEXT_MAX:  # XlsxWriter's write_row would stop at the cell (returns -2)
+            series = series.str.slice(0, EXCEL_TEXT_MAX)
+        flagged = series.str.startswith(FORMULA_START)
+        return series, np.flatnonzero(flagged.fillna(False).to_numpy(dtype=bool))
+    texts = series.astype(object)
+    is_str = texts.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    if not is_str.any():
+        return series, np.empty(0, dtype=np.intp)
+    if texts[is_str].str.len().max() > EXCEL_TEXT_MAX:
+        texts = texts.map(lambda v: v[:EXCEL_TEXT_MAX] if isinstance(v, str) else v)
+    flagged = texts[is_str].str.startswith(FORMULA_START).to_numpy(dtype=bool)
+    return texts, np.flatnonzero(is_str)[flagged]
+
+
+def excel_sheets(
+    sheets: Mapping[str, pd.DataFrame],
+    labels: Mapping[str, Label],
+    *,
+    lang: str = "zh",
+    values: Mapping[str, Mapping[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> list[ExcelSheet]:
+    """Return the sheets of a workbook ready to write (:class:`ExcelSheet`); see :func:`write_excel`."""
+    headers = headers or {}
+    out = []
+    for name, frame in sheets.items():
+        table = _plain(frame)
+        heads = [headers.get(c) or header(c, labels, lang) for c in table.columns]
+        shown = shown_values(table, lang, values)
+        formats, widths, quoted = [], [], {}
+        for i, column in enumerate(table.columns):
+            label = labels.get(column)
+            fmt = _number_format(label.unit if label else "", table.iloc[:, i])
+            series = shown.iloc[:, i]
+            widths.append(column_width(heads[i], series, fmt))
+            if _is_text(series):
+                cut, flagged = _text_cells(series)
+                if cut is not series:
+                    shown.isetitem(i, cut)
+                if len(flagged):
+                    quoted[i] = flagged
+            formats.append(fmt)
+        out.append(ExcelSheet(name[:31], heads, shown, formats, widths, quoted))
+    return out
+
+
+#: Workbook writers (``write_excel(engine=...)``): ``rust``, rustpy-xlsxwriter (the Rust
+#: rust_xlsxwriter; an optional package, about five times faster; it does not release the GIL
+#: for long, so a busy Python thread beside it slows it); ``xlsxwriter``, pure Python; ``auto``,
+#: rust where it is installed and can write every sheet (no column mixes text and numbers), else xlsxwriter.
+EXCEL_ENGINES = ("auto", "rust", "xlsxwriter")
+
+
+def _arrow_tables(prepared: list[ExcelSheet]) -> list[object] | None:
+    """Return the prepared sheets as Arrow tables (header names may repeat), or None if a column mixes text and other values."""
+    import pyarrow as pa
+
+    tables = []
+    for sheet in prepared:
+        arrays = []
+        for c in range(sheet.table.shape[1]):
+            series = sheet.table.iloc[:, c]
+            if _is_text(series):
+                if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+                    return None
+                arrays.append(pa.array(series.to_numpy(dtype=object), type=pa.string(), from_pandas=True))
+            elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+                arrays.append(pa.array(series, from_pandas=True))
+            else:
+                return None
+        tables.append(pa.Table.from_arrays(arrays, names=list(sheet.heads)))
+    return tables
+
+
+def _write_rust(path: Path, prepared: list[ExcelSheet], tables: list[object], lang: str) -> None:
+    """Write the workbook with rustpy-xlsxwriter, in one call (the Arrow tables read without copying).
+
+    It takes formats by column only: the quote prefix is on every cell of a text column holding
+    text a spreadsheet would run (:attr:`ExcelSheet.quoted`), and ±inf is the text ``#DIV/0!``
+    (xlsxwriter: the error value).
+    """
+    from rustpy_xlsxwriter import Format, write_worksheets
+
+    head = Format().set_bold().set_background_color("#DDEBF7").set_text_wrap().set_align("vcenter").set_border("thin")
+    quoted = Format().set_quote_prefix()
+    numbers: dict[str, object] = {}
+    names = [sheet.name for sheet in prepared]
+    footer = "&C第 &P 页，共 &N 页" if lang == "zh" else "&CPage &P of &N"
+    setup = {"landscape": True, "paper_size": 9, "fit_to_pages": (1, 0), "repeat_rows": 0,  # as _print_setup
+             "margins": {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6}, "footer": footer}
+    write_worksheets(
+        list(zip(names, tables)), str(path),
+        freeze_panes={"general": {"row": 1, "col": 0}},
+        column_widths={s.name: list(s.widths) for s in prepared},
+        column_formats={s.name: [quoted if c in s.quoted else numbers.setdefault(f, Format().set_num_format(f)) if f else None
+                                 for c, f in enumerate(s.formats)] for s in prepared},
+        header_format=dict.fromkeys(names, head), row_heights={n: {0: 30} for n in names},
+        autofilter={s.name: bool(s.heads) for s in prepared}, page_setup=dict.fromkeys(names, setup),
+        inf_value="#DIV/0!")
+
+
 def write_excel(
     path: Path,
     sheets: Mapping[str, pd.DataFrame],
@@ -192,20 +364,33 @@ def write_excel(
     lang: str = "zh",
     values: Mapping[str, Mapping[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    engine: str = "auto",
 ) -> Path:
     """Write tables to one workbook: labelled headers, frozen header row, filters, number formats.
 
-    XlsxWriter in constant-memory mode: rows stream to disk, and a column's number format is
-    set once for the column (openpyxl took two minutes for a 50,000-parcel list). Text is
+    Written by ``engine`` (:data:`EXCEL_ENGINES`): rustpy-xlsxwriter where it is installed,
+    else XlsxWriter in constant-memory mode (rows stream to disk, and a column's number format
+    is set once for the column; openpyxl took two minutes for a 50,000-parcel list). Text is
     always written as text, never as a formula or link (a cell starting with ``= + - @``, tab
     or CR carries Excel's quote prefix, so editing it keeps it text); coded values are shown in
     ``lang`` (see :func:`shown_values`); columns are as wide as their content; every sheet
     prints landscape, one page wide, with the header row on every page. ``headers`` (column →
     header) replaces the labelled header of the columns it names, in every sheet.
     """
-    import xlsxwriter
+    if engine not in EXCEL_ENGINES:
+        raise ValueError(f"unknown workbook engine {engine!r}; use one of {EXCEL_ENGINES}")
+    prepared = excel_sheets(sheets, labels, lang=lang, values=values, headers=headers)
+    if engine != "xlsxwriter":
+        import importlib.util
 
-    headers = headers or {}
+        tables = _arrow_tables(prepared) if importlib.util.find_spec("rustpy_xlsxwriter") else None
+        if tables is not None:
+            with atomic_path(Path(path)) as tmp:
+                _write_rust(tmp, prepared, tables, lang)
+            return Path(path)
+        if engine == "rust":
+            raise ValueError("the rust workbook engine needs rustpy-xlsxwriter, and no column mixing text and numbers")
+    import xlsxwriter
 
     with atomic_path(Path(path)) as tmp:
         book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "nan_inf_to_errors": True,
@@ -214,46 +399,42 @@ def write_excel(
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "vcenter", "border": 1})
         quoted = book.add_format({"quote_prefix": True})
         formats: dict[str, object] = {}
-        for name, frame in sheets.items():
-            table = _plain(frame)
-            ws = book.add_worksheet(name[:31])
-            heads = [headers.get(c) or header(c, labels, lang) for c in table.columns]
-            shown = shown_values(table, lang, values)
-            for i, column in enumerate(table.columns):
-                label = labels.get(column)
-                fmt = _number_format(label.unit if label else "", table[column])
+        for sheet in prepared:
+            ws = book.add_worksheet(sheet.name)
+            for i, (fmt, width) in enumerate(zip(sheet.formats, sheet.widths)):
                 if fmt and fmt not in formats:
                     formats[fmt] = book.add_format({"num_format": fmt})
-                ws.set_column(i, i, column_width(heads[i], shown.iloc[:, i], fmt), formats.get(fmt) if fmt else None)
+                ws.set_column(i, i, width, formats.get(fmt) if fmt else None)
             ws.set_row(0, 30)
-            for c, text in enumerate(heads):
+            for c, text in enumerate(sheet.heads):
                 ws.write_string(0, c, text, head)
             # Text cells a spreadsheet would run get Excel's quote prefix, written over the row
             # (write_row itself writes strings as strings: strings_to_formulas/urls are off).
-            hostile: dict[int, list[tuple[int, str]]] = {}
-            for c in range(shown.shape[1]):
-                series = shown.iloc[:, c]
-                if not _is_text(series):
-                    continue
-                texts = series.astype(object)
-                is_str = texts.map(lambda v: isinstance(v, str))
-                if not is_str.any():
-                    continue
-                lengths = texts[is_str].str.len()
-                if lengths.max() > EXCEL_TEXT_MAX:  # write_row would stop at the cell (XlsxWriter returns -2)
-                    texts = texts.map(lambda v: v[:EXCEL_TEXT_MAX] if isinstance(v, str) else v)
-                    shown.isetitem(c, texts)
-                flagged = texts[is_str].str.startswith(FORMULA_START)
-                for r in np.flatnonzero(is_str.to_numpy())[flagged.to_numpy()]:
-                    hostile.setdefault(int(r) + 1, []).append((c, texts.iat[int(r)]))
-            rows = shown.astype(object).where(shown.notna(), None).to_numpy().tolist()
-            for r, row in enumerate(rows, start=1):
-                ws.write_row(r, 0, row)
-                for c, text in hostile.get(r, ()):
-                    ws.write_string(r, c, text, quoted)
+            hostile: dict[int, list[int]] = {}
+            for c, rows in sheet.quoted.items():
+                for r in rows.tolist():
+                    hostile.setdefault(r + 1, []).append(c)
+            write_row, write_string = ws.write_row, ws.write_string
+            for r, row in enumerate(sheet.rows(), start=1):
+                write_row(r, 0, row)
+                if r in hostile:
+                    for c in hostile[r]:
+                        write_string(r, c, row[c], quoted)
             ws.freeze_panes(1, 0)
-            if len(table.columns):
-                ws.autofilter(0, 0, max(len(table), 1), len(table.columns) - 1)
+            if sheet.heads:
+                ws.autofilter(0, 0, max(len(sheet.table), 1), len(sheet.heads) - 1)
             _print_setup(ws, lang)
         book.close()
     return Path(path)
+
+
+def write_workbook_files(out_dir: Path, sheets: Mapping[str, pd.DataFrame], csvs: Mapping[str, pd.DataFrame],
+                         labels: Mapping[str, Label], *, lang: str = "zh",
+                         values: Mapping[str, Mapping[str, str]] | None = None) -> list[Path]:
+    """Write ``inventory.xlsx`` with ``sheets``, and each of ``csvs`` (file name → table) beside it.
+
+    Returns the workbook's path first, then the CSV files'.
+    """
+    out_dir = Path(out_dir)
+    written = [write_csv(out_dir / name, frame, labels, lang=lang, values=values) for name, frame in csvs.items()]
+    return [write_excel(out_dir / "inventory.xlsx", sheets, labels, lang=lang, values=values), *written]

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from landkit.deliver.report import build_report, write_report
 from landkit.deliver.sheets import MAX_SHEET_ROWS, SHEET_CSV, workbook_sheets
 from landkit.deliver.styles import coded_values, qgis_styles
 from landkit.deliver.webmap import build_map, write_map
-from landkit.deliver.workbook import write_csv, write_excel
+from landkit.deliver.workbook import write_workbook_files
 from landkit.io.postgis.write import DbTarget
 from landkit.io.run_folder import GPKG_NAME, MANIFEST, staged
 from landkit.io.write import write_json, write_layers
@@ -115,52 +114,44 @@ def _write_assessment(staging: Path, out_dir: Path, project: Project, data: Data
         with stage("database"):
             layers = output_layers(out_dir, project, data, result)
             write_layers_postgis(db.url, db.schema, layers, overwrite=db.overwrite)
-    global _FORKED
-    _FORKED = (staging, project, result)
     maps = []
     if map_path is not None:
         final = out_dir / map_path.name if map_path.parent == staging else map_path  # where the map ends up
         maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(final, out_dir)))
+    # The one place a run is written concurrently, in threads (no process is forked from one that
+    # holds threads): the workbook (rustpy-xlsxwriter: seconds) and the map (GEOS, PROJ and gzip
+    # release the GIL; it takes the surfaces' overlays last) run beside the GeoPackage, the
+    # surfaces and the report, which is written once the map it links to exists.
     surfaces: Future[list[Path]] = Future()
-    # The workbook (pure Python) is written in a forked process where there is one (sharing the
-    # result without copying it up front); the map is drawn in a thread (GEOS, PROJ and gzip
-    # release the GIL) beside the GeoPackage, the surfaces (whose overlays it takes last) and the
-    # report, which is written once the map it links to exists.
-    try:
-        with _workbook_pool() as pool, ThreadPoolExecutor(max_workers=1) as threads:
-            try:
-                book = pool.submit(_write_workbook_timed) if workbook else None
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        book = pool.submit(_timed, write_workbook, staging, project, result) if workbook else None
 
-                def overlays() -> list[dict[str, Any]]:
-                    surfaces.result()  # waits for the surfaces (raises if they failed)
-                    return surface_overlays(staging, project)
+        def overlays() -> list[dict[str, Any]]:
+            surfaces.result()  # waits for the surfaces (raises if they failed)
+            return surface_overlays(staging, project)
 
-                drawn = threads.submit(_write_map, map_path, project, data, result, overlays, stage) if map_path else None
-                with stage("export"):
-                    paths = [write_layers(staging / GPKG_NAME, layers or output_layers(out_dir, project, data, result))]
-                    paths.append(write_json(staging / "summary.json", result.summary))
-                    paths.append(write_json(staging / MANIFEST, manifest(project, data)))
-                with stage("surfaces"):
-                    surfaces.set_result(write_surfaces(staging, result, project))
-                paths += surfaces.result()
-                with stage("report"):
-                    report = build_report(result, project, maps=maps, lang=project.map.lang)
-                if drawn is not None:
-                    paths.append(drawn.result())
-                paths.append(write_report(staging / "report.html", report))
-                if book is not None:
-                    written, seconds = book.result()
-                    record_stage(stage, "workbook", seconds)
-                    paths[3:3] = written
-            finally:  # a failure anywhere above: the map thread must not wait for the surfaces forever
-                if not surfaces.done():
-                    surfaces.set_exception(LandkitError(_("the run stopped before the surfaces were written")))
-    finally:
-        _FORKED = None
+        drawn = pool.submit(_write_map, map_path, project, data, result, overlays, stage) if map_path else None
+        try:
+            with stage("export"):
+                paths = [write_layers(staging / GPKG_NAME, layers or output_layers(out_dir, project, data, result))]
+                paths.append(write_json(staging / "summary.json", result.summary))
+                paths.append(write_json(staging / MANIFEST, manifest(project, data)))
+            with stage("surfaces"):
+                surfaces.set_result(write_surfaces(staging, result, project))
+            paths += surfaces.result()
+            with stage("report"):
+                report = build_report(result, project, maps=maps, lang=project.map.lang)
+            if drawn is not None:
+                paths.append(drawn.result())
+            paths.append(write_report(staging / "report.html", report))
+            if book is not None:
+                written, seconds = book.result()
+                record_stage(stage, "workbook", seconds)
+                paths[3:3] = written
+        finally:  # a failure anywhere above: the map thread must not wait for the surfaces forever
+            if not surfaces.done():
+                surfaces.set_exception(LandkitError(_("the run stopped before the surfaces were written")))
     return paths
-
-#: What a forked workbook process writes: (out_dir, project, result), inherited, never pickled.
-_FORKED: tuple[Path, Project, AssessmentResult] | None = None
 
 
 def output_layers(out_dir: Path, project: Project, data: Dataset, result: AssessmentResult) -> dict[str, pd.DataFrame]:
@@ -195,54 +186,38 @@ def _write_map(map_path: Path, project: Project, data: Dataset, result: Assessme
         return write_map(map_path, build_map(map_layers(result, data), project, images=overlays))
 
 
-def _workbook_pool() -> ProcessPoolExecutor | ThreadPoolExecutor:
-    """A forked process on Linux (elsewhere fork is unsafe or missing: a thread)."""
-    import multiprocessing
-
-    if sys.platform.startswith("linux"):
-        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_die_with_parent, initargs=(os.getpid(),))
-    return ThreadPoolExecutor(max_workers=1)
-
-
-def _die_with_parent(parent: int) -> None:
-    """In the forked workbook process: have the kernel kill it when landkit dies, kill -9 included.
-
-    Linux's ``prctl(PR_SET_PDEATHSIG)``, through ctypes (no library offers it); a parent that died
-    before the call is caught by the ``getppid`` check after it.
-    """
-    import ctypes
-    import signal
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def _write_workbook_timed() -> tuple[list[Path], float]:
-    assert _FORKED is not None
+def _timed(func: Callable[..., list[Path]], *args: Any) -> tuple[list[Path], float]:
+    """Return ``func(*args)`` and the seconds it took (for a stage run in a thread)."""
     start = time.perf_counter()
-    paths = write_workbook(*_FORKED)
-    return paths, time.perf_counter() - start
+    return func(*args), time.perf_counter() - start
+
+
+def workbook_tables(project: Project, result: AssessmentResult) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Return the workbook's sheets and the CSV files (file name → table) its long sheets go to.
+
+    A sheet longer than :data:`MAX_SHEET_ROWS` goes to a CSV beside the workbook, and the sheet
+    keeps a note pointing to it (logged as a warning).
+    """
+    zh = project.map.lang == "zh"
+    sheets, csvs = {}, {}
+    for name, frame in workbook_sheets(project, result).items():
+        if len(frame) > MAX_SHEET_ROWS:
+            file = SHEET_CSV[name]
+            csvs[file] = frame
+            log.warning("%s", _("{sheet} has {rows} rows: written to {file} (the workbook keeps sheets of up to {limit} rows)")
+                        .format(sheet=name, rows=len(frame), file=file, limit=MAX_SHEET_ROWS))
+            frame = pd.DataFrame({"说明" if zh else "note": [
+                f"共 {len(frame):,} 行，超过 {MAX_SHEET_ROWS:,} 行，见 {file}" if zh
+                else f"{len(frame):,} rows, more than {MAX_SHEET_ROWS:,}: see {file}"]})
+        sheets[name] = frame
+    return sheets, csvs
 
 
 def write_workbook(out_dir: Path, project: Project, result: AssessmentResult) -> list[Path]:
-    """Write ``inventory.xlsx``; a sheet longer than :data:`MAX_SHEET_ROWS` goes to a CSV beside it."""
-    labels = labels_for(project)
-    values = value_labels(project, project.map.lang)
-    paths = []
-    sheets = {}
-    for name, frame in workbook_sheets(project, result).items():
-        if len(frame) > MAX_SHEET_ROWS:
-            paths.append(write_csv(out_dir / SHEET_CSV[name], frame, labels, lang=project.map.lang, values=values))
-            log.warning("%s", _("{sheet} has {rows} rows: written to {file} (the workbook keeps sheets of up to {limit} rows)")
-                        .format(sheet=name, rows=len(frame), file=paths[-1].name, limit=MAX_SHEET_ROWS))
-            frame = pd.DataFrame({"说明" if project.map.lang == "zh" else "note": [
-                f"共 {len(frame):,} 行，超过 {MAX_SHEET_ROWS:,} 行，见 {paths[-1].name}" if project.map.lang == "zh"
-                else f"{len(frame):,} rows, more than {MAX_SHEET_ROWS:,}: see {paths[-1].name}"]})
-        sheets[name] = frame
-    return [write_excel(out_dir / "inventory.xlsx", sheets, labels, lang=project.map.lang, values=values), *paths]
+    """Write ``inventory.xlsx``, and the CSV files of its long sheets (:func:`workbook_tables`)."""
+    sheets, csvs = workbook_tables(project, result)
+    return write_workbook_files(out_dir, sheets, csvs, labels_for(project), lang=project.map.lang,
+                                values=value_labels(project, project.map.lang))
 
 
 def surface_overlays(out_dir: Path, project: Project) -> list[dict[str, Any]]:

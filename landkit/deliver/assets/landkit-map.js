@@ -79,9 +79,9 @@
     Object.keys(cfg.datasets).forEach(function (name) {
       var d = cfg.datasets[name];
       d.name = name;
-      d.ids = expandColumn(d.ids);
-      d.n = d.ids.length;
       Object.keys(d.props).forEach(function (f) { d.props[f] = expandColumn(d.props[f]); });
+      d.ids = typeof d.ids === "string" ? d.props[d.ids] : expandColumn(d.ids);  // a column's name: that attribute
+      d.n = d.ids.length;
       d.geom = prepareGeometry(d.geom, d.n);
       d.decoded = null;
       datasets[name] = d;
