@@ -181,7 +181,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _total(values: pd.Series) -> dict[str, Any]:
-    """A total that says how many parcels it leaves out: ``{"total": …, "parcels": n, "missing": m}``."""
+    """Return a total that says how many parcels it leaves out: ``{"total": …, "parcels": n, "missing": m}``."""
     present = values.notna()
     return {"total": float(values.sum()) if present.any() else None, "parcels": int(present.sum()), "missing": int((~present).sum())}
 
@@ -208,7 +208,7 @@ def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
     paths = parcels[parcels["disposal"] != ""]
     return {
         "year": year,
-        "parcels": int(len(parcels)),
+        "parcels": len(parcels),
         "area_mu": area,
         "grades": {row["grade"]: {"parcels": int(row["parcels"]), "area_mu": float(row["area_mu"])} for row in _records(result.tables["by_grade"])},
         "grades_by_track": _records(result.tables["by_track"]),
@@ -216,7 +216,7 @@ def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
         "direct_grades": {k: int(v) for k, v in parcels["direct_grade"].replace("", np.nan).dropna().value_counts().items()},
         "legally_idle": {"parcels": int(parcels["legally_idle"].sum()), "area_mu": float(parcels.loc[parcels["legally_idle"], "area_mu"].sum())},
         "inventory": {
-            "parcels": int(len(listed)),
+            "parcels": len(listed),
             "area_mu": float(listed["area_mu"].sum()),
             "share_of_parcels": len(listed) / len(parcels) if len(parcels) else None,
             "share_of_area": float(listed["area_mu"].sum()) / area if area else None,
@@ -229,7 +229,7 @@ def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
         },
         "watch": {"parcels": int(parcels["watch"].sum()), "area_mu": float(parcels.loc[parcels["watch"], "area_mu"].sum())},
         "paths": {
-            "parcels": int(len(paths)),
+            "parcels": len(paths),
             "land_freed_mu": float(paths["land_freed_mu"].sum()),
             "floor_area_added_m2": float(paths["floor_area_added_m2"].sum()),
             "tax_gain_wan": float(paths["tax_gain_wan"].sum()),
@@ -260,7 +260,7 @@ def _scatter_summary(result: AssessmentResult) -> dict[str, Any] | None:
         "small": int(parcels["small"].sum()),
         "isolated": int(parcels["isolated"].sum()),
         "sporadic": int(parcels["sporadic"].sum()),
-        "clusters": int(len(result.scatter.clusters)),
+        "clusters": len(result.scatter.clusters),
         "adjustments": {k: int(v) for k, v in adjustments.items()},
         "before_after": _records(result.scatter.before_after),
     }

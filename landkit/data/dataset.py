@@ -97,13 +97,13 @@ def load_dataset(project: Project, *, strict: bool = True, rasters: bool = True,
         issues += check_overlaps(parcels, tolerance_m2=project.validation.overlap_tolerance_m2)
         issues += check_parcel_values(parcels, sliver_area_m2=project.validation.sliver_area_m2)
     data = Dataset(parcels=parcels, input_crs=CRS(raw.crs), sources={"parcels": table.name})
-    data.columns["parcels"] = table.columns
+    if table.columns is not None:
+        data.columns["parcels"] = table.columns
 
     with stage("read"):
         _read_optional(project, data, issues)
         if project.inputs.enterprises is not None:
             _join_enterprises(data, issues, read_input("enterprises", project), project.values.parcel_id_separators)
-    data.columns = {k: v for k, v in data.columns.items() if v is not None}
     data.issues = issues
     log.info("loaded %d parcels; %d errors, %d warnings", len(data.parcels), len(data.errors), len(issues) - len(data.errors))
     if strict:
@@ -143,7 +143,8 @@ def _read_optional(project: Project, data: Dataset, issues: list[Issue]) -> None
             issues += check_geometry(frame, kind="blocks", id_col="block_id")
         setattr(data, kind, frame)
         data.sources[kind] = layer.name
-        data.columns[kind] = layer.columns
+        if layer.columns is not None:
+            data.columns[kind] = layer.columns
 
     if data.blocks is not None:
         data.parcels = assign_blocks(data.parcels, data.blocks)
@@ -158,7 +159,8 @@ def _join_enterprises(data: Dataset, issues: list[Issue], table: Table, separato
     issues += check_enterprises(enterprises, pd.Index(data.parcels["parcel_id"]), separators)
     data.enterprises = enterprises
     data.sources["enterprises"] = table.name
-    data.columns["enterprises"] = table.columns
+    if table.columns is not None:
+        data.columns["enterprises"] = table.columns
     if not data.parcels["parcel_id"].duplicated().any():
         area = data.parcels.set_index("parcel_id")["area_m2"]
         sums = aggregate_enterprises(enterprises, area, separators)

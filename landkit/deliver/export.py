@@ -29,6 +29,7 @@ import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -332,7 +333,7 @@ RESERVED_FIELDS = frozenset({"fid", "geometry", "geom"})
 
 
 def _full_zh(column: str, labels: Mapping[str, Label]) -> str:
-    """A column's full Chinese name: its header (an inventory reason's flag with 因 before it)."""
+    """Return a column's full Chinese name: its header (an inventory reason's flag with 因 before it)."""
     prefix = REASON_PREFIX if column.startswith("r_") and column in labels else ""
     return prefix + header(column, labels, "zh")
 
@@ -365,7 +366,7 @@ def table_headers(columns: list[str], labels: Mapping[str, Label], *, lang: str 
     return {c: sources.get(c) or header(c, labels, lang) for c in columns}
 
 
-def source_names(manifest: Mapping, layer: str) -> dict[str, str]:
+def source_names(manifest: Mapping[str, Any], layer: str) -> dict[str, str]:
     """Return column → the planner's column it was read from, for the fields of a run's ``layer``.
 
     Parameters

@@ -113,7 +113,7 @@ def overlay_png(
     dst_crs: str = "EPSG:3857",
     resampling: Literal["nearest", "bilinear"] = "nearest",
 ) -> tuple[bytes, tuple[tuple[float, float], tuple[float, float]]]:
-    """A PNG image overlay of a surface for the interactive map, and where to put it.
+    """Return a PNG image overlay of a surface for the interactive map, and where to put it.
 
     The surface is reprojected (``rasterio.warp.reproject``) to a grid whose rows and columns are
     straight in the map: by default Web Mercator (EPSG:3857), the projection Leaflet draws in, so

@@ -291,7 +291,7 @@ def encode_geometry(geoms: np.ndarray, decimals: int) -> dict[str, list[int] | N
 
 
 def _counts(counts: np.ndarray) -> list[int] | None:
-    """Counts per item, or None when every count is 1 (the usual: one ring, one part)."""
+    """Return counts per item, or None when every count is 1 (the usual: one ring, one part)."""
     return None if bool((counts == 1).all()) else counts.tolist()
 
 
@@ -333,7 +333,7 @@ def encode_column(values: pd.Series) -> list[Any] | dict[str, list[Any]]:
 
 
 def _numbers(rounded: np.ndarray) -> list[int | float | None]:
-    """Rounded floats for JSON: whole ones as integers (``3``, not ``3.0``), NaN as null."""
+    """Return rounded floats for JSON: whole ones as integers (``3``, not ``3.0``), NaN as null."""
     out = rounded.astype(object)
     missing = np.isnan(rounded)
     out[missing] = None
@@ -561,7 +561,7 @@ def _assessment_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, 
 
 
 def _ring_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str, basemap: str) -> list[LayerSpec]:
-    """The designated rings (dashed outlines), rings by travel time, travel time, function misfits."""
+    """Return the layers of the designated rings (dashed outlines), rings by travel time, travel time, function misfits."""
     t, specs, parcels = TEXT[lang], list[LayerSpec](), layers.get("parcels")
     colours, names = OVERLAY_COLOURS["rings"], ring_names(project, lang)
     if "rings" in layers:
@@ -612,7 +612,7 @@ def _scatter_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lan
 
 
 def _network_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str, basemap: str) -> list[LayerSpec]:
-    """The linkage graph (lines) and the core sites (points, on)."""
+    """Return the layers of the linkage graph (lines) and the core sites (points, on)."""
     t, specs = TEXT[lang], list[LayerSpec]()
     if "linkage" in layers:
         colours = OVERLAY_COLOURS["linkage"]
@@ -630,7 +630,7 @@ def _network_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lan
 
 def _coded_layer(key: str, title: str, field: str, items: list[tuple[str, str]], colours: Mapping[str, str], *,
                  filter: str, tooltip: str, z: int) -> LayerSpec:
-    """A layer of some parcels (``filter``) coloured by a code (listing basis, disposal path)."""
+    """Return a layer of some parcels (``filter``) coloured by a code (listing basis, disposal path)."""
     colors = {code: colours.get(code, "#999999") for code, _ in items}
     legend = [[colors[code], text] for code, text in items]
     return LayerSpec(key, title, "parcels", mode="category", field=field, colors=colors, filter=filter,
@@ -868,7 +868,7 @@ def image_overlay(image: Mapping[str, Any], basemap: str) -> dict[str, Any]:
 
         (w, e), (s, n) = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
     cmap = colormaps[image.get("cmap", "viridis")]
-    stops = [[int(round(255 * c)) for c in cmap(x)[:3]] for x in np.linspace(0, 1, 5)]
+    stops = [[round(255 * c) for c in cmap(x)[:3]] for x in np.linspace(0, 1, 5)]
     return {
         "key": image["key"], "title": image["title"], "bounds": [[float(s), float(w)], [float(n), float(e)]],
         "url": "data:image/png;base64," + base64.b64encode(image["png"]).decode("ascii"),

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -83,7 +84,7 @@ def shown_values(frame: pd.DataFrame, lang: str = "zh", values: Mapping[str, Map
 
 
 def _shown_text(series: pd.Series, mapping: Mapping[str, str], flags: Mapping[bool, str]) -> pd.Series:
-    """A text column's values as shown: codes through ``mapping``, booleans as ``flags``, the rest as they are.
+    """Return a text column's values as shown: codes through ``mapping``, booleans as ``flags``, the rest as they are.
 
     A column of text (and missing values) is mapped through its distinct values, each looked up
     once; a mixed one (text with booleans or numbers) value by value.
@@ -199,8 +200,8 @@ def column_width(head: str, series: pd.Series, fmt: str | None = None) -> float:
     return float(min(max(heading, widest, WIDTH_MIN - 2) + 2, WIDTH_MAX))
 
 
-def _print_setup(ws, lang: str) -> None:
-    """Landscape A4, one page wide, the header row on every page, page numbers in the footer."""
+def _print_setup(ws: Any, lang: str) -> None:
+    """Set landscape A4, one page wide, the header row on every page, page numbers in the footer."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
@@ -217,37 +218,42 @@ class ExcelSheet:
     data rows of text a spreadsheet would run (:data:`FORMULA_START`), which get Excel's quote prefix.
     """
 
-    __slots__ = ("name", "heads", "table", "formats", "widths", "quoted")
+    __slots__ = ("formats", "heads", "name", "quoted", "table", "widths")
 
     def __init__(self, name: str, heads: list[str], table: pd.DataFrame, formats: list[str | None],
                  widths: list[float], quoted: dict[int, np.ndarray]) -> None:
         self.name, self.heads, self.table, self.formats = name, heads, table, formats
         self.widths, self.quoted = widths, quoted
 
-    def rows(self) -> zip:
-        """The data rows as tuples of Python values, None where a value is missing."""
-        return zip(*(_cells(self.table.iloc[:, c]) for c in range(self.table.shape[1])))
+    def rows(self) -> Iterator[tuple[object, ...]]:
+        """Return the data rows as tuples of Python values, None where a value is missing."""
+        return zip(*(_cells(self.table.iloc[:, c]) for c in range(self.table.shape[1])), strict=True)
 
 
 def _cells(series: pd.Series) -> list[object]:
     """Return a column's cells as Python values, None where a value is missing."""
     kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
+    out: list[object]
     if kind in "iub" and kind:
-        return series.to_numpy().tolist()
+        out = series.to_numpy().tolist()
+        return out
     if kind == "f":
         values = series.to_numpy()
         missing = np.isnan(values)
         if not missing.any():
-            return values.tolist()
+            out = values.tolist()
+            return out
         cells = values.astype(object)
         cells[missing] = None
-        return cells.tolist()
+        out = cells.tolist()
+        return out
     cells = series.to_numpy(dtype=object)
     missing = pd.isna(cells)
     if missing.any():
         cells = cells.copy()
         cells[missing] = None
-    return cells.tolist()
+    out = cells.tolist()
+    return out
 
 
 def _text_cells(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -340,16 +346,17 @@ def _write_rust(path: Path, prepared: list[ExcelSheet], tables: list[object], la
 
     head = Format().set_bold().set_background_color("#DDEBF7").set_text_wrap().set_align("vcenter").set_border("thin")
     quoted = Format().set_quote_prefix()
-    numbers: dict[str, object] = {}
+    numbers: dict[str, Format] = {}
     names = [sheet.name for sheet in prepared]
     footer = "&C第 &P 页，共 &N 页" if lang == "zh" else "&CPage &P of &N"
     setup = {"landscape": True, "paper_size": 9, "fit_to_pages": (1, 0), "repeat_rows": 0,  # as _print_setup
              "margins": {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6}, "footer": footer}
     write_worksheets(
-        list(zip(names, tables)), str(path),
+        list(zip(names, tables, strict=True)), str(path),
         freeze_panes={"general": {"row": 1, "col": 0}},
         column_widths={s.name: list(s.widths) for s in prepared},
-        column_formats={s.name: [quoted if c in s.quoted else numbers.setdefault(f, Format().set_num_format(f)) if f else None
+        # None: a column without a format (the package takes it; its stubs say Format)
+        column_formats={s.name: [quoted if c in s.quoted else numbers.setdefault(f, Format().set_num_format(f)) if f else None  # type: ignore[misc]
                                  for c, f in enumerate(s.formats)] for s in prepared},
         header_format=dict.fromkeys(names, head), row_heights={n: {0: 30} for n in names},
         autofilter={s.name: bool(s.heads) for s in prepared}, page_setup=dict.fromkeys(names, setup),
@@ -401,7 +408,7 @@ def write_excel(
         formats: dict[str, object] = {}
         for sheet in prepared:
             ws = book.add_worksheet(sheet.name)
-            for i, (fmt, width) in enumerate(zip(sheet.formats, sheet.widths)):
+            for i, (fmt, width) in enumerate(zip(sheet.formats, sheet.widths, strict=True)):
                 if fmt and fmt not in formats:
                     formats[fmt] = book.add_format({"num_format": fmt})
                 ws.set_column(i, i, width, formats.get(fmt) if fmt else None)

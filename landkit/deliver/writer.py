@@ -99,9 +99,11 @@ def write_assessment(
     """
     out_dir = Path(out_dir)
     with staged(out_dir, outputs=OUTPUT_FILES) as staging:
-        inside = map_path is not None and Path(map_path).absolute().parent == out_dir.absolute()
-        written = _write_assessment(staging, out_dir, project, data, result, workbook=workbook,
-                                    map_path=staging / Path(map_path).name if inside else map_path, stage=stage, db=db)
+        target = Path(map_path) if map_path is not None else None
+        if target is not None and target.absolute().parent == out_dir.absolute():
+            target = staging / target.name  # inside the run folder: staged with the rest
+        written = _write_assessment(staging, out_dir, project, data, result, workbook=workbook, map_path=target,
+                                    stage=stage, db=db)
     return [out_dir / p.name if p.parent == staging else p for p in written]
 
 
