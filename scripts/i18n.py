@@ -178,10 +178,9 @@ def problems(expected: Catalog, po: Path = PO) -> list[str]:
         else:
             ids = [entry.id] if isinstance(entry.id, str) else list(entry.id)
             wanted = _fields(ids[-1])
-            for text in _translations(entry):
-                if wanted is not None and "{" in ids[-1] and _fields(text) != wanted:
-                    found.append(f"placeholders {sorted(_fields(text) or [])} differ from {sorted(wanted)}: "
-                                 f"{_label(entry)}")
+            found.extend(f"placeholders {sorted(_fields(text) or [])} differ from {sorted(wanted)}: {_label(entry)}"
+                         for text in _translations(entry)
+                         if wanted is not None and "{" in ids[-1] and _fields(text) != wanted)
     for entry, errors in catalogue.check():
         found += [f"{error}: {_label(entry)}" for error in errors]
     return found

@@ -27,6 +27,7 @@ test with the fix; it never skips.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import os
 import shutil
@@ -124,16 +125,12 @@ def shared_browser() -> Browser:
 def close_shared_browser() -> None:
     """Close the session's browser and Playwright driver (idempotent)."""
     if _Session.browser is not None:
-        try:
+        with contextlib.suppress(Exception):  # already gone
             _Session.browser.close()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
         _Session.browser = None
     if _Session.playwright is not None:
-        try:
+        with contextlib.suppress(Exception):
             _Session.playwright.stop()
-        except Exception:  # noqa: BLE001
-            pass
         _Session.playwright = None
 
 

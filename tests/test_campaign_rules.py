@@ -23,7 +23,6 @@ so score = 100 × points / 150. Prices: I 工业 1500, 研发 3000; II 工业 10
 district default 工业 800 (none for 研发); prices change 2 % a year since 2024 (date factor 1.02).
 """
 
-# ruff: noqa: E501  (the parcel table keeps one parcel a line)
 from __future__ import annotations
 
 import geopandas as gpd

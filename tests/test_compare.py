@@ -98,7 +98,7 @@ def year_b_rows() -> list[tuple]:
         rows.append((pid, use, change.get("status", status), mu, change.get("tax", tax), change.get("far", far),
                      change.get("firms", firms), change.get("industry", industry), change.get("founded", founded), inside,
                      change.get("production", production), change.get("lease", lease)))
-    return rows + [NEW_B]
+    return [*rows, NEW_B]
 
 
 def make_dataset(rows: list[tuple], project) -> Dataset:

@@ -41,9 +41,9 @@ def test_every_number_in_the_default_profile_has_a_source_comment():
             stack.pop()
         commented = "#" in line
         value = body.split(":", 1)[1] if ":" in body else body
-        if NUMBER.search(value) and not line.startswith("version:"):
-            if not commented and not after_comment and not any(c for _, c in stack):
-                missing.append(f"{n}: {line.strip()}")
+        if (NUMBER.search(value) and not line.startswith("version:")
+                and not commented and not after_comment and not any(c for _, c in stack)):
+            missing.append(f"{n}: {line.strip()}")
         stack.append((indent, commented))
         after_comment = False
     assert not missing, "numbers without a source or [assumed]:\n" + "\n".join(missing)

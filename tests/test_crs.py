@@ -175,7 +175,7 @@ def test_swapped_lat_lon_is_refused(lonlat_parcels):
     swapped = lonlat_parcels.set_geometry(
         shapely.transform(lonlat_parcels.geometry.values, lambda xy: xy[:, ::-1])
     )
-    with pytest.raises(CRSError, match="swapped.gpkg"):
+    with pytest.raises(CRSError, match=r"swapped\.gpkg"):
         ensure_crs(swapped, name="swapped.gpkg")
 
 

@@ -172,7 +172,7 @@ def test_csv_encodings_give_identical_frames(tmp_path, project, encoding):
     frame = read_table(Source(path="enterprises.csv"), kind="enterprises", project=project)
     pd.testing.assert_frame_equal(frame, reference)
     # and the content is what was written, by hand
-    assert list(frame.columns)[0] == "统一社会信用代码"  # no BOM glued to the first header
+    assert next(iter(frame.columns)) == "统一社会信用代码"  # no BOM glued to the first header
     assert frame["统一社会信用代码"].tolist() == ["00123", "00456", "07890"]
     assert frame["企业名称"].tolist()[1] == "莘庄生物医药（上海）有限公司"
     assert frame["地块编号"].tolist()[1] == "闵-0002；闵-0003"

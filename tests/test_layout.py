@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +29,7 @@ def test_the_cycle_finder_finds_a_cycle():
     imports = load_imports_script()
 
     class Graph:
-        modules = {"a", "b", "c"}
+        modules: ClassVar[set[str]] = {"a", "b", "c"}
 
         @staticmethod
         def find_modules_directly_imported_by(module):

@@ -71,7 +71,7 @@ def hostile(sample, tmp_path_factory) -> tuple[Path, dict[str, str]]:
     layers = dict(map_layers(result, data))
     parcels = layers["parcels"].copy()
     targets = {}
-    for row, payload in zip((10, 20, 30), (XSS_ALERT, XSS_FLAG, XSS_BREAKOUT)):
+    for row, payload in zip((10, 20, 30), (XSS_ALERT, XSS_FLAG, XSS_BREAKOUT), strict=True):
         parcels.iloc[row, parcels.columns.get_loc("enterprise_names")] = payload
         targets[payload] = str(parcels["parcel_id"].iloc[row])
     layers["parcels"] = parcels
@@ -114,14 +114,14 @@ def _expect_popup_for(bp, parcel_id: str, zoom_before: float):
     assert parcel_id in popup.text_content()
     assert page.evaluate("window.landkit.map.getZoom()") > zoom_before + 2
     box, view = page.locator(".leaflet-popup").bounding_box(), page.viewport_size
-    assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= view["width"]
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= view["width"]
     assert 0 <= box["y"] + box["height"] <= view["height"]
     return popup
 
 
 def _search_haystack(parcels) -> list[tuple[str, str]]:
     names = parcels["enterprise_names"].fillna("").astype(str)
-    return [(str(pid), f"{pid} {name}".lower()) for pid, name in zip(parcels["parcel_id"], names)]
+    return [(str(pid), f"{pid} {name}".lower()) for pid, name in zip(parcels["parcel_id"], names, strict=True)]
 
 
 # --- tests -----------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ network, straight line) are at 15 km/h, i.e. 1 m = 0.06 / 15 = 0.004 min.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
 
 import geopandas as gpd
@@ -117,7 +119,7 @@ def grid() -> RoadGraph:
 @pytest.fixture(scope="module")
 def network() -> RoadGraph:
     """Grid with the one-way street, the near-miss spur and the island."""
-    return build(grid_rows(oneway_east=True) + [SPUR] + ISLAND)
+    return build([*grid_rows(oneway_east=True), SPUR, *ISLAND])
 
 
 # --- building ----------------------------------------------------------------------------------
@@ -158,7 +160,7 @@ def test_length_is_along_the_line_not_straight():
 
 
 def test_fastest_of_parallel_lines_is_kept():
-    rows = grid_rows() + [{"road_name": "南环辅路", "road_class": "快速路", "speed_kmh": 120.0, "oneway": True,
+    rows = [*grid_rows(), {"road_name": "南环辅路", "road_class": "快速路", "speed_kmh": 120.0, "oneway": True,
                            "geometry": LineString([n(0, 0), n(1, 0)])}]
     rg = build(rows)
     a, b = node_at(rg, 0, 0), node_at(rg, 1000, 0)
@@ -195,7 +197,7 @@ def test_report_without_optional_columns():
 
 
 def test_near_miss_endpoints_snap_within_tolerance():
-    rows = grid_rows() + [SPUR]
+    rows = [*grid_rows(), SPUR]
     snapped = build(rows, tol=5.0)
     # the spur's start is 3 m from (3,3): one node, the spur's far end a 17th
     assert snapped.report["nodes"] == 17 and snapped.report["component_sizes"] == [17]
@@ -211,12 +213,12 @@ def test_near_miss_endpoints_snap_within_tolerance():
 
 
 def test_exact_tolerance_zero_joins_identical_points_only():
-    rg = build(grid_rows() + [SPUR], tol=0.0)
+    rg = build([*grid_rows(), SPUR], tol=0.0)
     assert rg.report["nodes"] == 18 and rg.report["snapped_endpoints"] == 0
 
 
 def test_line_shorter_than_tolerance_collapses():
-    rows = grid_rows() + [{"road_name": "短路", "road_class": "支路", "speed_kmh": 20.0, "oneway": False,
+    rows = [*grid_rows(), {"road_name": "短路", "road_class": "支路", "speed_kmh": 20.0, "oneway": False,
                            "geometry": LineString([n(1, 1), xy(1004, 1000)])}]
     rg = build(rows, tol=5.0)
     assert rg.report["collapsed_lines"] == 1 and rg.report["nodes"] == 16 and rg.report["edges"] == 48
@@ -246,7 +248,7 @@ def test_fastest_path_is_not_the_shortest(grid):
     assert nx.shortest_path_length(g, a, b, weight="length_m") == pytest.approx(4000.0)
     assert nx.shortest_path_length(g, a, b, weight="minutes") == pytest.approx(6.0)
     path = nx.shortest_path(g, a, b, weight="minutes")
-    assert sum(g.edges[u, v]["length_m"] for u, v in zip(path, path[1:])) == pytest.approx(6000.0)
+    assert sum(g.edges[u, v]["length_m"] for u, v in itertools.pairwise(path)) == pytest.approx(6000.0)
 
 
 def test_travel_minutes_by_hand(grid):
@@ -343,11 +345,11 @@ def test_disconnected_piece_is_unreachable_and_reported(network):
 def test_near_miss_spur_reachable_only_when_snapped():
     target = gpd.GeoSeries({"T1": pt(*T1)}, crs=CRS)
     end = gpd.GeoSeries({"spur_end": pt(3603, 3000)}, crs=CRS)
-    joined = travel_minutes(build(grid_rows() + [SPUR], tol=5.0), end, target,
+    joined = travel_minutes(build([*grid_rows(), SPUR], tol=5.0), end, target,
                             access_speed_kmh=ACCESS, max_target_snap_m=500)
     # 600 m at 25 = 1.44, (3,3)→(3,2) 1, target access 0.36: 2.80 min
     assert joined.at["spur_end", "travel_min"] == pytest.approx(2.80)
-    apart = travel_minutes(build(grid_rows() + [SPUR], tol=1.0), end, target,
+    apart = travel_minutes(build([*grid_rows(), SPUR], tol=1.0), end, target,
                            access_speed_kmh=ACCESS, max_target_snap_m=500)
     assert not apart.at["spur_end", "reachable"] and math.isnan(apart.at["spur_end", "travel_min"])
 
@@ -415,10 +417,8 @@ def test_travel_minutes_equals_brute_force_on_random_points(network):
         node = int(network.nodes.index[d.argmin()])
         best = math.inf
         for tn, t_access in t_nodes.values():
-            try:
+            with contextlib.suppress(nx.NetworkXNoPath):
                 best = min(best, nx.shortest_path_length(network.graph, node, tn, weight="minutes") + t_access)
-            except nx.NetworkXNoPath:
-                pass
         assert out.at[i, "node"] == node
         checked.append(math.isinf(best))
         if math.isinf(best):

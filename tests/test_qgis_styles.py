@@ -399,7 +399,7 @@ def test_rings_and_scatter_keep_one_styled_default_per_layer(run_dir, tmp_path):
     for command in ("rings", "scatter"):
         result = invoke("-q", command, run, "-c", SAMPLE / "minhang.yaml")
         assert result.exit_code == 0, result.output
-    _, styles = gpkg_styles(run / "landkit.gpkg")
+    _, _styles = gpkg_styles(run / "landkit.gpkg")
     with sqlite3.connect(run / "landkit.gpkg") as conn:
         per_layer = dict(conn.execute("SELECT f_table_name, count(*) FROM layer_styles GROUP BY f_table_name").fetchall())
     assert {"rings", "linkage", "clusters"} <= set(per_layer) and set(per_layer.values()) == {1}

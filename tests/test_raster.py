@@ -425,7 +425,7 @@ def test_rasterize_column(tmp_path):
 
 def test_kernel_density_integrates_to_the_total_weight():
     rng = np.random.default_rng(7)
-    centres = rng.normal(0, 800, (60, 2)) + (X0, Y0)
+    centres = rng.normal(0, 800, (60, 2)) + np.array([X0, Y0])
     geoms = [box(x, y, x + rng.uniform(40, 150), y + rng.uniform(40, 150)) for x, y in centres]
     parcels = parcels_of(*geoms)
     parcels["area_mu"] = parcels.area / (10000 / 15)

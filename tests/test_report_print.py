@@ -143,7 +143,7 @@ def run(request, tmp_path_factory) -> Run:
 
 
 @pytest.fixture(scope="module")
-def printed(run, chromium) -> Printed:  # noqa: F811  (chromium: the session's browser)
+def printed(run, chromium) -> Printed:  # chromium: the session's browser
     pdf, pdf_margins = run.out / "report.pdf", run.out / "report-margins.pdf"
     with open_page(run.out / "report.html", width=PRINT_WIDTH_PX, height=1000) as bp:
         bp.page.emulate_media(media="print")
@@ -365,10 +365,7 @@ def render_pdf(pdf: Path, browser: Any, folder: Path) -> list[Any]:
     """The PDF's pages as greyscale images (poppler if installed, else Chromium); skip if neither can."""
     pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf.read_bytes()))
     folder.mkdir(parents=True, exist_ok=True)
-    if shutil.which("pdftoppm"):
-        images = _pdf_pages_poppler(pdf, folder)
-    else:
-        images = _pdf_pages_chromium(pdf, browser, pages)
+    images = _pdf_pages_poppler(pdf, folder) if shutil.which("pdftoppm") else _pdf_pages_chromium(pdf, browser, pages)
     if len(images) != pages:
         pytest.skip(f"cannot render the PDF's pages: no pdftoppm, and Chromium's PDF viewer drew {len(images)} of {pages}")
     return images
@@ -384,7 +381,7 @@ def dark_in_right_margin(page: Any) -> int:
     return int((strip < 128).sum())
 
 
-def test_nothing_is_cut_off_at_the_right_margin(printed, chromium, tmp_path):  # noqa: F811
+def test_nothing_is_cut_off_at_the_right_margin(printed, chromium, tmp_path):
     as_printed = render_pdf(printed.pdf, chromium, tmp_path / "as-printed")
     with_margins = render_pdf(printed.pdf_margins, chromium, tmp_path / "with-margins")
     assert len(with_margins) == len(as_printed)  # the same pages: margins as padding change no break
@@ -395,7 +392,7 @@ def test_nothing_is_cut_off_at_the_right_margin(printed, chromium, tmp_path):  #
         assert all(_has_ink(image) for image in images)  # printed pages, not blank ones
 
 
-def test_the_margin_check_sees_a_table_cut_off(chromium, tmp_path):  # noqa: F811
+def test_the_margin_check_sees_a_table_cut_off(chromium, tmp_path):
     # Printed as it is, the table would be clipped at the edge of the page area and the margin
     # stay white: with the margins as padding (as the report's pages are checked) it is seen.
     cells = "".join(f"<td>第{i}列数据 column {i}</td>" for i in range(30))

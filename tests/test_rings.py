@@ -83,7 +83,7 @@ def test_linkage_graph_by_hand(blocks, project):
     assert measures.set_index("block_id").loc["B3", "minutes_to_core"] == 22.0
     # closeness of B2 over shortest paths: B1 5, B3 10, CORE 7 → 3 / 22
     assert measures.set_index("block_id").loc["B2", "closeness"] == pytest.approx(3 / 22)
-    with pytest.raises(ConfigError, match="rings.pairs"):
+    with pytest.raises(ConfigError, match=r"rings\.pairs"):
         linkage_graph(blocks, shapely.Point(0, 0), od, project.rings.model_copy(update={"pairs": [("B1", "B9")]}))
 
 

@@ -53,5 +53,6 @@ def test_settings_that_no_longer_load_are_named(run_dir, tmp_path):
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     manifest["config"]["no_such_key"] = 1
     (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(ConfigError, match="the run's settings do not load in this landkit.*give the project file with -c"):
+    with pytest.raises(ConfigError,
+                       match=r"the run's settings do not load in this landkit.*give the project file with -c"):
         run_project(open_run(run), None)

@@ -68,7 +68,7 @@ HEADER = ["统一社会信用代码", "地块编号", "营业收入(万元)", "�
     ids=["title", "title-blank", "title-unit", "notes"],
 )
 def test_title_rows_above_the_header_are_skipped(tmp_path, above, caplog):
-    _workbook(tmp_path / "e.xlsx", above + [HEADER] + DATA, merges=("A1:D1",) if above[0] else ())
+    _workbook(tmp_path / "e.xlsx", [*above, HEADER, *DATA], merges=("A1:D1",) if above[0] else ())
     project = _project(tmp_path, {"path": "e.xlsx", "sheet": "企业"})
     with caplog.at_level(logging.INFO, logger="landkit.io.read"):
         table = read_input("enterprises", project)
@@ -83,7 +83,7 @@ def test_title_rows_above_the_header_are_skipped(tmp_path, above, caplog):
 
 def test_title_rows_above_the_header_no_longer_give_a_wrong_diagnosis(tmp_path):
     """Was: "no column for `enterprise_id` … columns present: 闵行区2025年企业名录 … map it under columns…"."""
-    _workbook(tmp_path / "e.xlsx", [[TITLE], ["单位：万元"], HEADER] + DATA + [["00789", "", 1, 1]])
+    _workbook(tmp_path / "e.xlsx", [[TITLE], ["单位：万元"], HEADER, *DATA, ["00789", "", 1, 1]])
     table = read_input("enterprises", _project(tmp_path, {"path": "e.xlsx"}))
     assert table.frame["enterprise_id"].tolist() == ["00123", "00456", "00789"]  # no row lost, none of the title
     assert TITLE not in table.frame.to_numpy().ravel().tolist()
@@ -115,7 +115,7 @@ def test_mapped_names_identify_the_header(tmp_path):
 
 def test_header_row_overrides_the_search(tmp_path, caplog):
     """Row 1 is a legend holding known names, so the search would take it: header_row: 3 says otherwise."""
-    rows = [["图例：", "地块编号", "企业名称"], [], HEADER] + DATA
+    rows = [["图例：", "地块编号", "企业名称"], [], HEADER, *DATA]
     _workbook(tmp_path / "e.xlsx", rows)
     found = read_table(Source(path="e.xlsx"), kind="enterprises", project=_project(tmp_path, {"path": "e.xlsx"}))
     assert list(found.columns) == ["图例：", "地块编号", "企业名称", "column_4"]  # what the search alone gives
@@ -147,7 +147,7 @@ def test_header_row_must_be_a_row_number(tmp_path):
 
 
 def test_a_wrong_header_row_is_named_in_the_error(tmp_path):
-    _workbook(tmp_path / "e.xlsx", [[TITLE], HEADER] + DATA)
+    _workbook(tmp_path / "e.xlsx", [[TITLE], HEADER, *DATA])
     with pytest.raises(InputError) as err:
         read_input("enterprises", _project(tmp_path, {"path": "e.xlsx", "header_row": 3}))
     assert "header read from row 3, as header_row says" in str(err.value)
@@ -238,9 +238,9 @@ def test_two_row_header_in_a_csv(tmp_path):
     "rows, merges",
     [
         # A header cell merged across two data columns (备注 over D:E), data right below.
-        ([HEADER[:3] + ["备注", None], ["00123", "闵-0001", 3000, "已核实", "2024年"]], ("D1:E1",)),
+        ([[*HEADER[:3], "备注", None], ["00123", "闵-0001", 3000, "已核实", "2024年"]], ("D1:E1",)),
         # The same without the merge: an unnamed last column, text below it.
-        ([HEADER[:3] + ["备注", None], ["00123", "闵-0001", 3000, "已核实", "补充"]], ()),
+        ([[*HEADER[:3], "备注", None], ["00123", "闵-0001", 3000, "已核实", "补充"]], ()),
         # Repeated names over data: the first data row holds numbers.
         ([["统一社会信用代码", "地块编号", "税收", "税收"], ["", "", 80, 40]], ()),
     ],
@@ -316,7 +316,7 @@ def test_dates_in_a_csv_year_column(tmp_path, make_project):
 
 
 def test_an_excel_date_in_an_enterprise_year(tmp_path):
-    _workbook(tmp_path / "e.xlsx", [HEADER[:2] + ["成立年份"], ["E1", "P1", dt.date(2008, 3, 15)], ["E2", "P2", 2011]])
+    _workbook(tmp_path / "e.xlsx", [[*HEADER[:2], "成立年份"], ["E1", "P1", dt.date(2008, 3, 15)], ["E2", "P2", 2011]])
     table = read_input("enterprises", _project(tmp_path, {"path": "e.xlsx"}))
     assert table.issues == [] and table.frame["founded_year"].tolist() == [2008, 2011]
 

@@ -40,7 +40,8 @@ def test_unit_factor(canonical, unit, expected):
 
 
 def test_mu_and_hectare_constants():
-    assert M2_PER_MU * 15 == pytest.approx(10_000, rel=1e-15)
+    fifteen_mu = M2_PER_MU * 15
+    assert fifteen_mu == pytest.approx(10_000, rel=1e-15)
     assert M2_PER_HA == 10_000
     # 1 公顷 = 15 亩
     assert unit_factor("floor_area_m2", "公顷") / unit_factor("floor_area_m2", "亩") == pytest.approx(15)

@@ -169,7 +169,7 @@ def _random_polygons(n: int, seed: int) -> list[shapely.Polygon]:
             dx = 0.6 * r_min
             polygons.append(shapely.box(cx + dx - 4, cy - 4, cx + dx + 4, cy + 4))
         if rng.random() < 0.1:  # a rectangle abutting this parcel's bounding box: touching or overlapping
-            xmin, ymin, xmax, ymax = poly.bounds
+            _xmin, ymin, xmax, ymax = poly.bounds
             polygons.append(shapely.box(xmax - rng.choice([0.0, 2.0]), ymin, xmax + 60, ymax))
     return polygons[:n]
 

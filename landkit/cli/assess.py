@@ -43,8 +43,10 @@ STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory
               help=f"Schema --db writes into (created if missing). Default: {DEFAULT_SCHEMA}.")
 @click.option("--lang", "out_lang", type=click.Choice(["zh", "en"]),
               help="Language of the report, map and workbook. Default: the project's map.lang (zh).")
-def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, out_dir, overwrite, engine, scheduler,
-            partition_size, db, schema, out_lang) -> None:
+def command(parcels: Path | str | None, enterprises: Path | str | None, sheet: str | None, blocks: Path | str | None,
+            layer: str | None, encoding: str | None, crs: str | None, config_path: Path | None, out_dir: Path,
+            overwrite: bool, engine: str, scheduler: str | None, partition_size: int, db: str | None,
+            schema: str | None, out_lang: str | None) -> None:
     """Assess PARCELS: grades A/B/C/D, values, the low-efficiency list and disposal paths.
 
     Writes OUTPUT/landkit.gpkg (layers parcels, inventory, watchlist, blocks, rings ... and
@@ -80,7 +82,7 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
 
 
 def _db_target(db: str | None, schema: str | None, *, overwrite: bool) -> DbTarget | None:
-    """The --db target, checked before any work (reachable, writable, no table in the way)."""
+    """Return the --db target, checked before any work (reachable, writable, no table in the way)."""
     if db is None:
         if schema is not None:
             raise click.UsageError(_("--schema names where --db writes: give --db postgresql://... too"))

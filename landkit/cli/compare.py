@@ -21,7 +21,7 @@ from landkit.monitor.write import OUTPUT_FILES, write_comparison
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of headers and the map.")
 @config_opt
 @overwrite_opt
-def command(run_a: str, run_b: str, out_dir: Path, lang: str, config_path, overwrite: bool) -> None:
+def command(run_a: str, run_b: str, out_dir: Path, lang: str, config_path: Path | None, overwrite: bool) -> None:
     """Compare RUN_A (earlier) with RUN_B (later): output folders of `landkit assess`, their
     landkit.gpkg, or postgresql://.../db?schema=NAME (the schema `landkit assess --db` wrote).
 

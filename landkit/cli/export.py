@@ -42,8 +42,8 @@ NAMES_HELP = (
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Header language (Excel, CSV).")
 @config_opt
 @overwrite_opt
-def command(run, layer: str, schema, output: Path, encoding: str, names: str | None, lang: str, config_path,
-            overwrite: bool) -> None:
+def command(run: Path | str, layer: str, schema: str | None, output: Path, encoding: str, names: str | None, lang: str,
+            config_path: Path | None, overwrite: bool) -> None:
     """Export LAYER of RUN (an output folder, its landkit.gpkg, or postgresql://.../db?schema=NAME
     that `landkit assess --db` wrote) to another format."""
     store = open_run(run, schema=schema)

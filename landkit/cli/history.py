@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from typing import Any
 
 import click
 import pandas as pd
@@ -39,7 +40,7 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def _cell(column: str, value) -> str:
+def _cell(column: str, value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if column == "created":
@@ -61,13 +62,14 @@ def format_runs(runs: pd.DataFrame, lang: str = "zh") -> str:
     """Return the history as an aligned text table (numbers right-aligned)."""
     columns = [c for c in SHOWN if c in runs]
     headers = [SHOWN[c][0 if lang == "zh" else 1] for c in columns]
-    rows = [[_cell(c, v) for c, v in zip(columns, values)] for values in runs[columns].itertuples(index=False)]
+    rows = [[_cell(c, v) for c, v in zip(columns, values, strict=True)]
+            for values in runs[columns].itertuples(index=False)]
     widths = [max([display_width(h)] + [display_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
     left = {"run_id", "created", "landkit_version", "config_sha256"}
 
     def line(cells: list[str]) -> str:
         out = []
-        for column, cell, width in zip(columns, cells, widths):
+        for column, cell, width in zip(columns, cells, widths, strict=True):
             pad = " " * (width - display_width(cell))
             out.append(cell + pad if column in left else pad + cell)
         return "  ".join(out).rstrip()

@@ -36,15 +36,16 @@ def starter_text(*, full: bool = False) -> str:
     starter = resources.files("landkit.config.profiles").joinpath("project.yaml").read_text(encoding="utf-8")
     if not full:
         return starter
-    head, _sep, crs_part = starter.partition("\ncrs:")
+    head, _sep, _crs_part = starter.partition("\ncrs:")
     profile = default_profile_text().replace("version: 1\nname: landkit\n", "version: 1\n")
     profile = profile.replace("# inputs: set in the project file (paths relative to it). See `landkit init`.\n", "")
     return head.rstrip() + "\n\n# ---- the default profile, to edit ----\n" + profile
 
 
 def _flow(value: object) -> str:
-    """A YAML value on one line (quoted where YAML needs it)."""
-    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1_000).strip().removesuffix("...").strip()
+    """Return ``value`` in YAML on one line (quoted where YAML needs it)."""
+    text: str = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1_000)
+    return text.strip().removesuffix("...").strip()
 
 
 def _source_lines(kind: str, source: Source, folder: Path) -> list[str]:
@@ -58,7 +59,7 @@ def _source_lines(kind: str, source: Source, folder: Path) -> list[str]:
 
 
 def _mapping_value(column: str, canonical: str) -> object:
-    """The mapping of a suggested column: its name, and its bracketed unit when landkit knows it (元 → ×0.0001)."""
+    """Return the mapping of a suggested column: its name, and its bracketed unit if landkit knows it (元 → ×0.0001)."""
     unit = split_unit(column)[1]
     known = unit_name(canonical, unit) if unit else None
     return {"column": column, "unit": known} if known else [column]
@@ -145,7 +146,8 @@ def read_reports(project: Project) -> dict[str, ColumnReport]:
 @encoding_opt
 @crs_opt
 @overwrite_opt
-def command(path: Path, full: bool, from_parcels, enterprises, sheet, layer, encoding, crs, overwrite: bool) -> None:
+def command(path: Path, full: bool, from_parcels: Path | str | None, enterprises: Path | str | None, sheet: str | None,
+            layer: str | None, encoding: str | None, crs: str | None, overwrite: bool) -> None:
     """Write a commented starter project file (default: ./landkit.yaml).
 
     With --from PARCELS (and -e ENTERPRISES), the file names your inputs and maps your column

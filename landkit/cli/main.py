@@ -19,8 +19,9 @@ import inspect
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import click
 
@@ -46,11 +47,11 @@ class LandkitGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        """The commands' names, loaded or not (sorted, as click lists them)."""
+        """Return the commands' names, loaded or not (sorted, as click lists them)."""
         return sorted(set(COMMANDS) | set(self.commands))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        """The command ``name``, its module imported the first time it is asked for.
+        """Return the command ``name``, its module imported the first time it is asked for.
 
         Commands load lazily: `landkit --help` and a command's own run import only what that
         command needs (geopandas and the rest are not loaded to list the commands).
@@ -70,18 +71,22 @@ class LandkitGroup(click.Group):
         limit = formatter.width - 6 - max(len(name) for name in names)
         rows = []
         for name in names:
-            first = (help_paragraphs(self.commands[name].__dict__.get(_ENGLISH, {}).get("help") or self.commands[name].help)
+            first = (help_paragraphs(self.commands[name].__dict__.get(_ENGLISH, {}).get("help")
+                                     or self.commands[name].help)
                      if name in self.commands else help_paragraphs(command_summary(name)))[:1]
             english = first[0] if first else ""
             if language() == "en":
-                rows.append((name, click.utils.make_default_short_help(english, limit)))
+                # click.utils' __getattr__ (typed as returning object) gives it, deprecated since click 8.2
+                short_help = cast("Callable[[str, int], str]", click.utils.make_default_short_help)
+                rows.append((name, short_help(english, limit)))
             else:
                 rows.append((name, shorten(_short_help(english) or english, limit)))
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
         return None
 
-    def invoke(self, ctx: click.Context):  # noqa: D102 (click API)
+    def invoke(self, ctx: click.Context) -> Any:
+        """Invoke the command, its library errors, interruptions and bugs turned into one-line messages."""
         try:
             return super().invoke(ctx)
         except LandkitError as exc:
@@ -136,7 +141,7 @@ def _lang_before_command(args: list[str]) -> str | None:
 
 
 def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """The --lang callback: the language of everything the command line shows from here on."""
+    """Set the language of everything the command line shows from here on (the --lang callback)."""
     if value is not None and not ctx.resilient_parsing:
         set_language(value)
         localize(ctx.find_root().command)
@@ -177,7 +182,7 @@ def configure_logging(verbosity: int) -> None:
 
 
 def _adjust_verbosity(ctx: click.Context, param: click.Parameter, count: int) -> None:
-    """A command's -v/-q: add to the verbosity the group's -v/-q set, as if given before the command."""
+    """Add a command's -v/-q to the verbosity the group's -v/-q set, as if given before the command."""
     if not count or ctx.resilient_parsing:
         return
     root = ctx.find_root()
@@ -233,8 +238,8 @@ def translate_help(text: str | None) -> str | None:
 
 
 def _short_help(english_help: str | None) -> str | None:
-    """A command's short help (the list of commands) in Chinese: the first sentence of its translated
-    first paragraph; None (click makes it from the English) when that paragraph has no translation."""
+    """Return a command's short help (the list of commands) in Chinese: the first sentence of its
+    translated first paragraph; None (click makes it from the English) when that paragraph has no translation."""
     first = help_paragraphs(english_help)[:1]
     if language() == "en" or not first or _(first[0]) == first[0]:
         return None
@@ -256,8 +261,9 @@ def shorten(text: str, width: int, placeholder: str = "…") -> str:
 
 
 def _english(obj: object, attrs: tuple[str, ...]) -> dict[str, str | None]:
-    """The English texts of ``obj``, recorded the first time it is localized."""
-    return obj.__dict__.setdefault(_ENGLISH, {attr: getattr(obj, attr) for attr in attrs})
+    """Return the English texts of ``obj``, recorded the first time it is localized."""
+    english: dict[str, str | None] = obj.__dict__.setdefault(_ENGLISH, {attr: getattr(obj, attr) for attr in attrs})
+    return english
 
 
 def localize(command: click.Command) -> None:

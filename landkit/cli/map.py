@@ -24,13 +24,15 @@ from landkit.io.write import check_writable
 @click.option("--cdn", is_flag=True, help="Link Leaflet from its CDN instead of inlining it (needs internet).")
 @run_config_opt
 @overwrite_opt
-def command(run, output: Path | None, schema, lang, basemap, tianditu_key, cdn, config_path, overwrite) -> None:
+def command(run: Path | str, output: Path | None, schema: str | None, lang: str | None, basemap: str | None,
+            tianditu_key: str | None, cdn: bool, config_path: Path | None, overwrite: bool) -> None:
     """Draw RUN (an output folder of `landkit assess`, its landkit.gpkg, or
     postgresql://.../db?schema=NAME that `landkit assess --db` wrote) as an interactive map."""
     store = open_run(run, schema=schema)
-    if output is None and store.folder is None:
-        raise click.UsageError(_("a run in a database has no folder: give the HTML file with -o"))
-    output = output or store.folder / "map.html"
+    if output is None:
+        if store.folder is None:
+            raise click.UsageError(_("a run in a database has no folder: give the HTML file with -o"))
+        output = store.folder / "map.html"
     check_writable([output], overwrite=overwrite)
     project = run_project(store, config_path)
     html = build_map(layers_from_run(store), project, lang=lang, basemap=basemap, tianditu_key=tianditu_key, cdn=cdn)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import click
 
@@ -15,10 +16,18 @@ from landkit.core.i18n import _
 if TYPE_CHECKING:
     from landkit.io.runs import RunStore
 
+    # click >= 8.2 types ParamType by the value it converts to; older versions cannot be subscripted
+    _ParamType: TypeAlias = click.ParamType[Path | str]
+else:
+    _ParamType = click.ParamType
+
 DEFAULT_PROJECT_FILE = "landkit.yaml"
 
+#: A function that click decorates into a command.
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-class PathOrURL(click.ParamType):
+
+class PathOrURL(_ParamType):
     """A file path (a :class:`~pathlib.Path`) or a ``postgresql://`` URL (kept as text, unchanged)."""
 
     name = "path|url"
@@ -58,7 +67,7 @@ def echo(message: str = "") -> None:
 
 
 def schema_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A schema name, never empty (an empty --schema is a mistake, not the default)."""
+    """Refuse an empty schema name (an empty --schema is a mistake, not the default)."""
     if value is not None and not value.strip():
         raise click.BadParameter(_("is empty: give a schema name, or leave --schema out for the default"), param=param)
     return value
@@ -85,8 +94,8 @@ blocks_opt = click.option(
 parcels_arg = click.argument("parcels", required=False, type=PathOrURL())
 
 
-def input_options(command):
-    """The options that name a project's inputs: PARCELS, -e, --sheet, --blocks, --layer, --encoding, --crs, -c."""
+def input_options(command: _F) -> _F:
+    """Add the options naming a project's inputs: PARCELS, -e, --sheet, --blocks, --layer, --encoding, --crs, -c."""
     for option in reversed((parcels_arg, enterprises_opt, sheet_opt, blocks_opt, layer_opt, encoding_opt, crs_opt, config_opt)):
         command = option(command)
     return command
@@ -126,7 +135,7 @@ def load_project(
 
 
 def run_project(store: RunStore, config_path: Path | None) -> Project:
-    """The settings to work on a run with: the project file given (-c), else those the run recorded.
+    """Return the settings to work on a run with: the project file given (-c), else those the run recorded.
 
     A run's ``manifest.json`` holds the whole configuration it was made with; without a
     manifest (a database run) the default profile is used, with a warning saying so.

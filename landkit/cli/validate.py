@@ -9,10 +9,11 @@ import click
 
 from landkit.cli.columns import report_lines
 from landkit.cli.options import input_options, load_project, overwrite_opt
+from landkit.config.models import Project
 from landkit.core.errors import LandkitError
 from landkit.core.i18n import _, display_width
-from landkit.core.issues import Issue, issues_frame
-from landkit.data.dataset import load_dataset, summarise_rasters
+from landkit.core.issues import Issue, Severity, issues_frame
+from landkit.data.dataset import Dataset, load_dataset, summarise_rasters
 from landkit.data.validate import fix_geometry
 from landkit.io.columns import column_issues, column_uses
 from landkit.io.read import canonical_columns, read_vector
@@ -21,7 +22,7 @@ from landkit.io.write import atomic_path, check_writable, vector_parts, write_ve
 SHOWN = 20
 
 
-def dry_run(data, project) -> Issue | None:
+def dry_run(data: Dataset, project: Project) -> Issue | None:
     """Run the assessment in memory; return its error as an issue (None when it runs through).
 
     An error when the project names its enterprises (the whole project is checked); a warning
@@ -32,7 +33,7 @@ def dry_run(data, project) -> Issue | None:
     try:
         assess(summarise_rasters(data, project), project)
     except LandkitError as exc:
-        severity = "error" if project.inputs.enterprises is not None else "warning"
+        severity: Severity = "error" if project.inputs.enterprises is not None else "warning"
         return Issue(severity, "assessment", "project", "", f"`landkit assess` would stop: {exc}")
     return None
 
@@ -46,8 +47,9 @@ def dry_run(data, project) -> Issue | None:
 @click.option("--no-columns", "quiet_columns", is_flag=True,
               help="Do not list each input's columns and what they were read as.")
 @overwrite_opt
-def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_path, fix, output, report, no_assess,
-            quiet_columns, overwrite) -> None:
+def command(parcels: Path | str | None, enterprises: Path | str | None, sheet: str | None, blocks: Path | str | None,
+            layer: str | None, encoding: str | None, crs: str | None, config_path: Path | None, fix: bool,
+            output: Path | None, report: Path | None, no_assess: bool, quiet_columns: bool, overwrite: bool) -> None:
     """Check PARCELS (and the project's other inputs): geometry, ids, overlaps, columns, values.
 
     When the inputs are clean, the assessment is also run in memory (nothing written), so that
@@ -68,7 +70,7 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     targets = [p for p in (report,) if p] + (vector_parts(output) if fix and output else [])
     check_writable(targets, overwrite=overwrite)
 
-    if fix:
+    if fix and output is not None:  # -o given (checked above)
         raw = read_vector(project.inputs.parcels, kind="parcels", project=project)
         ids = canonical_columns(raw, kind="parcels", project=project, name=str(output)).frame["parcel_id"]
         repaired, changes = fix_geometry(raw, ids)
@@ -84,9 +86,8 @@ def command(parcels, enterprises, sheet, blocks, layer, encoding, crs, config_pa
     if project.inputs.enterprises is None:  # a parcel layer checked alone: `assess` needs more, not an error here
         columns = [replace(i, severity="warning") for i in columns]
     data.issues += columns
-    if not data.errors and not no_assess:
-        data.issues.append(dry_run(data, project))
-        data.issues = [i for i in data.issues if i is not None]
+    if not data.errors and not no_assess and (issue := dry_run(data, project)) is not None:
+        data.issues.append(issue)
     if not quiet_columns:
         uses = column_uses(project)
         for read_as in data.columns.values():

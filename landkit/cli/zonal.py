@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, cast
 
 import click
 
@@ -25,6 +26,9 @@ from landkit.deliver.manifest import to_output
 from landkit.io.write import check_writable, vector_parts
 from landkit.metrics.zonal import assess_rasters
 
+#: A statistic of :class:`~landkit.config.models.RasterSource`.
+_Statistic = Literal["mean", "sum", "min", "max", "count", "std", "majority"]
+
 
 @click.command("zonal")
 @parcels_arg
@@ -40,7 +44,9 @@ from landkit.metrics.zonal import assess_rasters
 @crs_opt
 @config_opt
 @overwrite_opt
-def command(parcels, rasters, band, stats, categorical, output, layer, encoding, crs, config_path, overwrite) -> None:
+def command(parcels: Path | str | None, rasters: tuple[Path, ...], band: int, stats: str, categorical: bool,
+            output: Path, layer: str | None, encoding: str | None, crs: str | None, config_path: Path | None,
+            overwrite: bool) -> None:
     """Summarise rasters over PARCELS with exact pixel coverage (a half-covered pixel counts half)."""
     project = load_project(config_path, parcels=parcels, layer=layer, encoding=encoding, crs=crs)
     if project.inputs.parcels is None:
@@ -53,7 +59,8 @@ def command(parcels, rasters, band, stats, categorical, output, layer, encoding,
             raise click.BadParameter(_("unknown statistic(s) {unknown}; choose from {allowed}").format(
                 unknown=", ".join(unknown), allowed=", ".join(allowed)), param_hint="--stats")
         sources = [(RasterSource(name=p.stem, path=str(p), band=band, kind="categorical" if categorical else "continuous",
-                                 stats=wanted), p) for p in rasters]
+                                 stats=cast("list[_Statistic]", wanted)), p)  # checked above
+                   for p in rasters]
     else:
         sources = [(r, project.resolve(r.path)) for r in project.inputs.rasters]
     if not sources:

@@ -19,6 +19,7 @@ each run in its own folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -108,7 +109,7 @@ def run_record(project: Project, data: Dataset, result: AssessmentResult, out_di
 
 
 def _plain(value: Any) -> Any:
-    """A numpy scalar as its Python value (for JSON)."""
+    """Return a numpy scalar as its Python value (for JSON)."""
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
@@ -199,7 +200,7 @@ def read_runs(target: str | Path | RunStore, *, schema: str | None = None) -> pd
 
 
 def _ordered(table: pd.DataFrame) -> pd.DataFrame:
-    """The history in the order the runs were appended, known columns first."""
+    """Return the history in the order the runs were appended, known columns first."""
     columns = [c for c in RUN_COLUMNS if c in table] + [c for c in table.columns if c not in RUN_COLUMNS]
     return table[columns].reset_index(drop=True)
 
@@ -220,12 +221,12 @@ def runs_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
     """Return the history as plain records (for JSON), ``inputs`` and ``park`` parsed into mappings."""
     out = []
     for row in runs.to_dict("records"):
-        record = {k: (None if is_missing(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+        record: dict[str, Any] = {k: (None if is_missing(v) else (v.item() if hasattr(v, "item") else v))
+                                  for k, v in row.items()}
         for key in ("inputs", "park"):
-            if isinstance(record.get(key), str):
-                try:
-                    record[key] = json.loads(record[key])
-                except json.JSONDecodeError:
-                    pass
+            value = record.get(key)
+            if isinstance(value, str):
+                with contextlib.suppress(json.JSONDecodeError):
+                    record[key] = json.loads(value)
         out.append(record)
     return out

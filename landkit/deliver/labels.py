@@ -221,9 +221,9 @@ def labels_for(project: Project) -> dict[str, Label]:
         table[f"{name}_bench"] = Label(f"{ind.label_zh}基准", f"{ind.label_en} benchmark", ind.unit, "")
         table[f"{name}_pts"] = Label(f"{ind.label_zh}得分", f"{ind.label_en} points", "分", "")
         table[f"{name}_lost"] = Label(f"{ind.label_zh}失分", f"{ind.label_en} points lost", "分", "")
-    for name, ind in project.block_assessment.indicators.items():
-        table.setdefault(name, Label(ind.label_zh, ind.label_en, "", ""))
-        table[f"{name}_score"] = Label(f"{ind.label_zh}得分", f"{ind.label_en} score", "分", "")
+    for name, block_ind in project.block_assessment.indicators.items():
+        table.setdefault(name, Label(block_ind.label_zh, block_ind.label_en, "", ""))
+        table[f"{name}_score"] = Label(f"{block_ind.label_zh}得分", f"{block_ind.label_en} score", "分", "")
     for code, zh, en in LISTING.values():  # the listing's own reason: C, D, IDLE
         table[f"r_{code}"] = Label(zh, en, "", "")
     for rule in project.inventory.reasons:
@@ -358,7 +358,7 @@ BOOLEAN_LABELS = {True: ("是", "yes"), False: ("否", "no")}
 
 
 def _default_track_labels() -> dict[str, tuple[str, str]]:
-    """The default profile's tracks: name → (Chinese, English), read once."""
+    """Return the default profile's tracks: name → (Chinese, English), read once."""
     global _DEFAULT_TRACKS
     if _DEFAULT_TRACKS is None:
         import yaml

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard, cast
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,8 @@ from landkit.io.write import atomic_path
 from landkit.listing.inventory import LISTING
 
 if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
     from landkit.result import AssessmentResult
 
 log = logging.getLogger(__name__)
@@ -239,7 +241,7 @@ def fmt_number(value: Any, decimals: int = 0) -> str:
 
 def fmt_int(value: Any) -> str:
     """Return a count with thousands separators; ``—`` when missing."""
-    return "—" if is_missing(value) else f"{int(round(float(value))):,}"
+    return "—" if is_missing(value) else f"{round(float(value)):,}"
 
 
 def fmt_pct(value: Any, decimals: int = 1) -> str:
@@ -344,13 +346,13 @@ class _Page:
         return label.zh if self.lang == "zh" else label.en
 
     def unit(self, unit: str) -> str:
-        """A unit (written in Chinese, as labels carry them) in the page's language."""
+        """Return a unit (written in Chinese, as labels carry them) in the page's language."""
         if self.lang == "zh" or not unit:
             return unit
         return UNITS_EN.get(unit, LOCAL_UNITS_EN.get(unit, unit))
 
     def header(self, column: str, unit: str | None = None) -> str:
-        """A column's header, label and unit (``税收(万元)``); ``unit`` replaces the label's.
+        """Return a column's header, label and unit (``税收(万元)``); ``unit`` replaces the label's.
 
         The labels' own :func:`landkit.deliver.labels.header` when it applies; a label without a unit
         takes one from :data:`COLUMN_UNITS`, and English units it does not know from
@@ -386,10 +388,10 @@ class _Page:
         return labels[0] if self.lang == "zh" else labels[1]
 
     def ring(self, value: Any) -> str:
-        """A ring's name from its code (``core``) or its name in either language."""
+        """Return a ring's name from its code (``core``) or its name in either language."""
         for code, names in self.project.rings.labels.items():
             if str(value) == code or str(value) in names.values():
-                return names.get(self.lang, str(value))
+                return names.get(cast("Literal['zh', 'en']", self.lang), str(value))  # another language: the value
         return str(value)
 
     def boolean(self, value: Any) -> str:
@@ -397,7 +399,7 @@ class _Page:
         return BOOLEAN_LABELS[bool(value)][0 if self.lang == "zh" else 1]
 
     def value(self, column: str, value: Any) -> str:
-        """A coded value of ``column`` as people read it (ring, path, grade, track, status …)."""
+        """Return a coded value of ``column`` as people read it (ring, path, grade, track, status …)."""
         text = str(value)
         if column in ("ring", "ring_name", "ring_modelled"):
             return self.ring(value)
@@ -414,7 +416,7 @@ class _Page:
         return self.coded.get(column, {}).get(text, text)
 
     def count_unit(self, column: str = "parcels") -> str:
-        """The unit of a count (宗, 家) in Chinese; none in English."""
+        """Return the unit of a count (宗, 家) in Chinese; none in English."""
         label = self.labels.get(column)
         return label.unit if (self.lang == "zh" and label) else ""
 
@@ -435,7 +437,7 @@ class Cell:
         A colour (``#1a9641``) drawn as a small square before the text; none when empty.
     """
 
-    __slots__ = ("text", "cls", "swatch")
+    __slots__ = ("cls", "swatch", "text")
 
     def __init__(self, text: Any = "", *, cls: str = "", swatch: str = "") -> None:
         self.text, self.cls, self.swatch = text, cls, swatch
@@ -584,7 +586,7 @@ def min_text_em(text: str, *, wrap: bool = True) -> float:
 
 
 def _plain(cell: Cell) -> str:
-    """A cell's text, as shown."""
+    """Return a cell's text, as shown."""
     return cell.shown
 
 
@@ -752,7 +754,7 @@ class _Charts:
         # Chart text: the page's language when a CJK font exists, English otherwise.
         self.page = page if self.font is not None or page.lang == "en" else _Page(page.project, "en")
         families = [self.font, "DejaVu Sans"] if self.font else ["DejaVu Sans"]
-        self.rc = {
+        self.rc: dict[RcKeyType, Any] = {
             "font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False,
             "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
             "savefig.dpi": DPI, "figure.dpi": DPI,
@@ -850,8 +852,9 @@ def _headline(result: AssessmentResult, page: _Page) -> Section:
     inv = s["inventory"]
     grades = s.get("grades", {})
     graded = sum(v["parcels"] for g, v in grades.items() if g in GRADES)
-    value = s.get("value", {}).get("total_value_wan") or {}
-    total_value = value.get("total") if value.get("total") is not None else float("nan")
+    value: dict[str, Any] = s.get("value", {}).get("total_value_wan") or {}
+    total = value.get("total")
+    total_value: float = total if total is not None else float("nan")
     paths = s.get("paths", inv)
     area_mu = s["area_mu"]
     area_ha = area_mu * M2_PER_MU / M2_PER_HA
@@ -975,7 +978,7 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> Sectio
                num(page.header("compensation_wan"))]
 
     def gains(frame: pd.DataFrame | Any, total: bool = False) -> list[Cell]:
-        get = (lambda c: frame[c].sum(min_count=1)) if total else (lambda c: getattr(frame, c))
+        get: Callable[[str], Any] = (lambda c: frame[c].sum(min_count=1)) if total else (lambda c: getattr(frame, c))
         return [num(fmt_int(get("parcels"))), num(fmt_number(get("area_mu"))), num(fmt_number(get("land_freed_mu"))),
                 num(fmt_number(get("floor_area_added_m2") / 1e4, 1)), num(fmt_number(get("tax_gain_wan"))),
                 num(fmt_number(get("compensation_wan")))]
@@ -1052,7 +1055,7 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> Sectio
 
 
 def _watch(result: AssessmentResult, page: _Page) -> Section | None:
-    """The watch table: how many A/B parcels each reason flags."""
+    """Return the watch table: how many A/B parcels each reason flags."""
     watch = result.summary.get("watch", {})
     if not watch.get("parcels"):
         return None
@@ -1064,7 +1067,7 @@ def _watch(result: AssessmentResult, page: _Page) -> Section | None:
 
 
 def _value(result: AssessmentResult, page: _Page) -> Section | None:
-    """The value assessment's total, and the parcels it leaves out with the reasons."""
+    """Return the value assessment's total, and the parcels it leaves out with the reasons."""
     value = result.summary.get("value", {})
     total = value.get("total_value_wan") or {}
     if not total:
@@ -1120,7 +1123,7 @@ def value_reason(reason: str, lang: str = "zh") -> str:
 
 
 def _indicator_value(name: str, value: Any) -> str:
-    """A block indicator's value: rates in percent (the unit in the header), per hectare whole."""
+    """Return a block indicator's value: rates in percent (the unit in the header), per hectare whole."""
     if name in RATE_INDICATORS:
         return fmt_share(value)
     if name in PER_HA_INDICATORS:
@@ -1129,7 +1132,7 @@ def _indicator_value(name: str, value: Any) -> str:
 
 
 def _indicator_unit(name: str) -> str:
-    """A block indicator's unit (in Chinese, as labels carry units)."""
+    """Return a block indicator's unit (in Chinese, as labels carry units)."""
     if name in RATE_INDICATORS:
         return UNIT_PCT
     return UNIT_PER_HA if name in PER_HA_INDICATORS else ""
@@ -1212,7 +1215,8 @@ def _park(result: AssessmentResult, page: _Page) -> Section | None:
         rows = []
         for row in kpis.itertuples(index=False):
             name, unit, share = _kpi_name(str(row.kpi), page)
-            show = fmt_share if share else (lambda v: fmt_number(v, 1) if not float(v).is_integer() else fmt_number(v))
+            show: Callable[[Any], str] = (
+                fmt_share if share else (lambda v: fmt_number(v, 1) if not float(v).is_integer() else fmt_number(v)))
             met = row.met
             status = "—" if is_missing(met) else page.t("met_yes" if met else "met_no")
             cls = "" if is_missing(met) else ("met" if met else "unmet")
@@ -1354,7 +1358,7 @@ def _usable(frame: Any) -> TypeGuard[pd.DataFrame]:
 
 
 def _optional_table(result: AssessmentResult, page: _Page, key: str, title: str, section_id: str) -> Section | None:
-    """A section with any table of ``result.tables`` shown generically; None without it."""
+    """Return a section with any table of ``result.tables`` shown generically; None without it."""
     frame = result.tables.get(key)
     if not _usable(frame):
         return None

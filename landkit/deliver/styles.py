@@ -68,7 +68,7 @@ def _symbol(kind: str, name: str, layer: str) -> str:
 
 def fill_symbol(name: str, colour: str, *, alpha: int = 255, outline: str = "#3c3c3c", outline_width: float = 0.1,
                 filled: bool = True) -> str:
-    """A fill symbol (``SimpleFill``): ``colour`` at ``alpha`` (0–255), or no fill; an outline in mm."""
+    """Return a fill symbol (``SimpleFill``): ``colour`` at ``alpha`` (0–255), or no fill; an outline in mm."""
     return _symbol("polygon", name, _symbol_layer("SimpleFill", {
         "color": _rgba(colour, alpha),
         "style": "solid" if filled else "no",
@@ -83,7 +83,7 @@ def fill_symbol(name: str, colour: str, *, alpha: int = 255, outline: str = "#3c
 
 
 def line_symbol(name: str, colour: str, *, width: float = 0.4, alpha: int = 255) -> str:
-    """A line symbol (``SimpleLine``) ``width`` mm wide."""
+    """Return a line symbol (``SimpleLine``) ``width`` mm wide."""
     return _symbol("line", name, _symbol_layer("SimpleLine", {
         "line_color": _rgba(colour, alpha),
         "line_style": "solid",
@@ -97,7 +97,7 @@ def line_symbol(name: str, colour: str, *, width: float = 0.4, alpha: int = 255)
 
 
 def marker_symbol(name: str, colour: str, *, size: float = 3.0, outline: str = "#ffffff", shape: str = "circle") -> str:
-    """A point symbol (``SimpleMarker``): a ``shape`` ``size`` mm across."""
+    """Return a point symbol (``SimpleMarker``): a ``shape`` ``size`` mm across."""
     return _symbol("point", name, _symbol_layer("SimpleMarker", {
         "name": shape,
         "color": _rgba(colour),
@@ -118,7 +118,7 @@ def marker_symbol(name: str, colour: str, *, size: float = 3.0, outline: str = "
 
 
 def symbol(kind: str, name: str, colour: str, **options: object) -> str:
-    """A symbol for a geometry ``kind`` (``polygon``, ``line``, ``point``), options as the maker takes them."""
+    """Return a symbol for a geometry ``kind`` (``polygon``, ``line``, ``point``), options as the maker takes them."""
     makers: dict[str, Callable[..., str]] = {"polygon": fill_symbol, "line": line_symbol, "point": marker_symbol}
     make = makers.get(kind)
     if make is None:

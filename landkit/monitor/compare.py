@@ -96,7 +96,7 @@ class Comparison:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The summary tables by layer name (for the GeoPackage)."""
+        """Return the summary tables by layer name (for the GeoPackage)."""
         return {"summary": summary_table(self.summary), "transitions": self.transitions, "inventory_by_reason": self.by_reason,
                 "inventory_by_path": self.by_path, "block_metrics": self.blocks, "scatter_metrics": self.scatter}
 
@@ -282,7 +282,7 @@ def change_table(j: pd.DataFrame, pa: gpd.GeoDataFrame, pb: gpd.GeoDataFrame, la
 
 
 def _labelled(codes: np.ndarray, names: dict[str, tuple[str, str]], index: pd.Index) -> tuple[pd.Series, pd.Series]:
-    """The Chinese and English names of codes (empty for no code)."""
+    """Return the Chinese and English names of codes (empty for no code)."""
     series = pd.Series(codes, index=index)
     return (series.map({k: v[0] for k, v in names.items()}).fillna(""),
             series.map({k: v[1] for k, v in names.items()}).fillna(""))
@@ -365,7 +365,7 @@ def path_table(j: pd.DataFrame) -> pd.DataFrame:
             column = f"disposal_{lang}_{side}"
             if column in j:
                 pairs = j.loc[j[f"path_{side}"] != "", [f"path_{side}", column]].drop_duplicates(f"path_{side}")
-                for code, label in zip(pairs[f"path_{side}"], pairs[column]):
+                for code, label in zip(pairs[f"path_{side}"], pairs[column], strict=True):
                     zh_en = names.setdefault(code, (code, code))
                     names[code] = (label, zh_en[1]) if lang == "zh" else (zh_en[0], label)
     codes = list(dict.fromkeys([*j["path_a"][j["path_a"] != ""].unique(), *j["path_b"][j["path_b"] != ""].unique()]))
@@ -453,7 +453,7 @@ def scatter_table(a: pd.DataFrame | None, b: pd.DataFrame | None) -> pd.DataFram
     long_b = b[keys + metrics].melt(id_vars=keys, var_name="metric", value_name="value_b")
     table = long_a.merge(long_b, on=[*keys, "metric"], how="outer", sort=False)
     if "name" in a.columns and "name" in b.columns:
-        names = pd.concat([b[keys + ["name"]], a[keys + ["name"]]]).drop_duplicates(keys)
+        names = pd.concat([b[[*keys, "name"]], a[[*keys, "name"]]]).drop_duplicates(keys)
         table = table.merge(names, on=keys, how="left")
     else:
         table["name"] = table["group"]
@@ -517,10 +517,8 @@ def summarise(a: Run, b: Run, j: pd.DataFrame, transitions: pd.DataFrame, *, blo
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for row in frame.to_dict("records"):
-        out.append({k: (None if is_missing(v) else (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()})
-    return out
+    return [{k: (None if is_missing(v) else (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()}
+            for row in frame.to_dict("records")]
 
 
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:

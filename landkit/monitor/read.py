@@ -156,9 +156,10 @@ def read_run(target: str | Path) -> Run:
 
 
 def _project_name(path: Path) -> str | None:
-    """The project name recorded in a run's manifest.json, if there is one."""
+    """Return the project name recorded in a run's manifest.json, if there is one."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))["config"]["name"]
+        name: str | None = json.loads(path.read_text(encoding="utf-8"))["config"]["name"]
+        return name
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -21,6 +22,9 @@ from landkit.deliver.labels import (
 from landkit.io.runs import list_layers, read_layer
 from landkit.monitor.compare import Comparison, summary_table
 from landkit.monitor.read import Run
+
+if TYPE_CHECKING:
+    from landkit.deliver.webmap import LayerSpec
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +73,7 @@ def map_layers(comparison: Comparison, b: Run, *, lang: str) -> dict[str, gpd.Ge
              f"path_change_{lang}", f"completion_{lang}", "floor_area_change_m2"]
     changes = changes[[c for c in shown if c in changes and not c.endswith(f"_{other}")] + [changes.geometry.name]]
     background = [c for c in ("parcel_id", "block_name", "land_use", "area_mu", "enterprise_names") if c in b.parcels]
-    parcels = b.parcels[background + [b.parcels.geometry.name]].copy()
+    parcels = b.parcels[[*background, b.parcels.geometry.name]].copy()
     if "enterprise_names" not in parcels:
         parcels["enterprise_names"] = None
     layers: dict[str, gpd.GeoDataFrame] = {"parcels": parcels, "changes": changes}
@@ -78,7 +82,7 @@ def map_layers(comparison: Comparison, b: Run, *, lang: str) -> dict[str, gpd.Ge
     return layers
 
 
-def change_layer_specs(comparison: Comparison, *, lang: str) -> list:
+def change_layer_specs(comparison: Comparison, *, lang: str) -> list[LayerSpec]:
     """Return the map's own layers: B's parcels (grey) and the changes coloured by kind."""
     from landkit.deliver.webmap import LayerSpec
 

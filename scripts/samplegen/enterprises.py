@@ -50,7 +50,7 @@ def credit_codes(rng: np.random.Generator, n: int) -> np.ndarray:
         c18 = (31 - (s17 @ np.array(USCC_WEIGHTS)) % 31) % 31
         codes = ["".join(row) for row in chars[np.column_stack([s17, c18])]]
         retry = []
-        for i, code in zip(todo, codes):
+        for i, code in zip(todo, codes, strict=True):
             if code in seen:
                 retry.append(i)
             else:
@@ -82,7 +82,7 @@ def company_names(rng: np.random.Generator, industry: np.ndarray, big: np.ndarra
         retry = []
         for k, i in enumerate(todo):
             a, b, d = c[k]
-            if a == b or (three[k] and (d == a or d == b)):
+            if a == b or (three[k] and d in (a, b)):
                 retry.append(i)
                 continue
             words = INDUSTRY_NAME_WORDS[industry[i]]
@@ -151,11 +151,11 @@ def make_enterprises(rng: np.random.Generator, parcels: pd.DataFrame, geoms: np.
     m = (a < b) & eligible[a] & eligible[b] & (prof[a] != "scatter")
     a, b = a[m], b[m]
     neigh: dict[int, list[int]] = {}
-    for i, j in zip(a, b):
+    for i, j in zip(a, b, strict=True):
         neigh.setdefault(int(i), []).append(int(j))
         neigh.setdefault(int(j), []).append(int(i))
     expected_firms = 1.28 * eligible.sum()
-    n_span = int(round(0.05 * expected_firms))
+    n_span = round(float(0.05 * expected_firms))
     taken = np.zeros(n, bool)
     groups: list[list[int]] = []
     for i in rng.permutation(np.array(sorted(neigh), int)):
@@ -181,7 +181,7 @@ def make_enterprises(rng: np.random.Generator, parcels: pd.DataFrame, geoms: np.
     for g in groups:
         firm_parcels.append(g)
         firm_share.append(1.0)
-    for p, c in zip(rest, count):
+    for p, c in zip(rest, count, strict=True):
         shares = rng.dirichlet(np.full(c, 0.9)) if c > 1 else np.ones(1)
         for s in sorted(shares, reverse=True):
             firm_parcels.append([int(p)])

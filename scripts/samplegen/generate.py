@@ -81,7 +81,7 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
     if n_parcels < 20:
         raise ValueError("n_parcels must be at least 20")
     rng = np.random.default_rng(seed)
-    n_in = int(round(n_parcels * TARGET_INSIDE_SHARE))
+    n_in = round(n_parcels * TARGET_INSIDE_SHARE)
     n_out = n_parcels - n_in
     # one copy of the district yields about LOTS_PER_TILE lots; keep at most 80 % of them
     n_tiles = max(1, int(np.ceil(n_in / (0.8 * LOTS_PER_TILE))))
@@ -206,7 +206,8 @@ def check_parcel_rules(parcels: pd.DataFrame, area: np.ndarray, inside: np.ndarr
     return {
         "supplied_share_block_land": round(supplied_share, 4),
         "status_counts": {k: int((status == k).sum()) for k in STATUSES},
-        "idle_legal_by_years": {int(k): int(v) for k, v in zip(*np.unique(years_idle, return_counts=True))},
+        "idle_legal_by_years": {int(k): int(v)
+                                for k, v in zip(*np.unique(years_idle, return_counts=True), strict=True)},
         "idle_not_yet": int((idle & ~legal).sum()),
         "illegal": n_illegal,
     }
@@ -307,7 +308,7 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     block_tile = np.arange(len(blocks)) // len(BLOCKS)
     assert shapely.within(blocks_tm, outlines[block_tile]).all(), "a block lies outside the district"
     if (~inside).any():
-        bi, oi = shapely.STRtree(outlines).query(p_tm[~inside], predicate="within")
+        bi, _oi = shapely.STRtree(outlines).query(p_tm[~inside], predicate="within")
         assert len(np.unique(bi)) == (~inside).sum(), "a scattered plot lies outside the district"
     share_in = inside.mean()
     assert 0.78 <= share_in <= 0.87, f"{share_in:.1%} of parcels inside blocks"
@@ -393,7 +394,8 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     d_area = float(shapely.area(outlines).sum())
     assert abs(z_area - d_area) <= 1e-4 * d_area, "price zones do not cover the district"
     assert float(shapely.area(shapely.union_all(z_tm))) >= z_area * (1 - 1e-6), "price zones overlap"
-    stats["price_zone_km2"] = {g: round(float(a) / 1e6, 1) for g, a in zip(zones["级别"], shapely.area(z_tm))}
+    stats["price_zone_km2"] = {g: round(float(a) / 1e6, 1)
+                               for g, a in zip(zones["级别"], shapely.area(z_tm), strict=True)}
 
     nl, bh = datasets["night_light"], datasets["building_height"]
     assert nl.array.dtype == np.float32 and nl.nodata == -9999 and "4326" in str(nl.crs), "night light format"

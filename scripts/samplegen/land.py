@@ -86,7 +86,7 @@ def make_blocks(rng: np.random.Generator, tiles: list[Tile]) -> pd.DataFrame:
     tree = shapely.STRtree(geoms)
     left, right = tree.query(shapely.buffer(geoms, 100.0), predicate="intersects")
     if np.any(left != right):
-        pairs = {(blocks["区块名称"][a], blocks["区块名称"][b]) for a, b in zip(left, right) if a < b}
+        pairs = {(blocks["区块名称"][a], blocks["区块名称"][b]) for a, b in zip(left, right, strict=True) if a < b}
         raise RuntimeError(f"blocks closer than 100 m: {sorted(pairs)[:5]}")
     return blocks
 
@@ -114,7 +114,7 @@ def _jittered_rectangle(rng: np.random.Generator, w: float, h: float) -> Any:
         edge = nxt - c
         normal = np.array([edge[1], -edge[0]]) / np.hypot(*edge)  # outward (counter-clockwise ring)
         n_mid = int(rng.integers(1, 4))
-        for t, o in zip(np.sort(rng.uniform(0.15, 0.85, n_mid)), rng.uniform(-amp, amp, n_mid)):
+        for t, o in zip(np.sort(rng.uniform(0.15, 0.85, n_mid)), rng.uniform(-amp, amp, n_mid), strict=True):
             pts.append(c + t * edge + o * normal)
     poly = shapely.Polygon(np.array(pts))
     if not poly.is_valid:  # pragma: no cover - jitter is far smaller than the edges
@@ -156,7 +156,7 @@ def make_major_roads(tiles: list[Tile]) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``道路名称``, ``道路等级``, ``设计车速``, ``tile`` and ``geom`` (tmerc LineString).
     """
-    template = [(name, cls, speed, shapely.LineString(to_tm_xy(*zip(*pts))))
+    template = [(name, cls, speed, shapely.LineString(to_tm_xy(*zip(*pts, strict=True))))
                 for name, cls, speed, pts in MAJOR_ROADS]
     rows = []
     by_pos = {}
@@ -173,14 +173,14 @@ def make_major_roads(tiles: list[Tile]) -> pd.DataFrame:
     for (gx, gy), tile in sorted(by_pos.items(), key=lambda kv: kv[1].index):
         east = by_pos.get((gx + 1, gy))
         if east is not None:
-            a = np.array(g1501.coords[-1]) + (tile.dx, tile.dy)
-            b = np.array(g1501.coords[0]) + (east.dx, east.dy)
+            a = np.array(g1501.coords[-1]) + np.array((tile.dx, tile.dy))
+            b = np.array(g1501.coords[0]) + np.array((east.dx, east.dy))
             rows.append({"道路名称": "城际联络高速", "道路等级": "高速公路", "设计车速": 100,
                          "tile": tile.index, "geom": shapely.LineString([a, b])})
         north = by_pos.get((gx, gy + 1))
         if north is not None:
-            a = np.array(jiamin.coords[0]) + (tile.dx, tile.dy)
-            b = np.array(s4.coords[-1]) + (north.dx, north.dy)
+            a = np.array(jiamin.coords[0]) + np.array((tile.dx, tile.dy))
+            b = np.array(s4.coords[-1]) + np.array((north.dx, north.dy))
             rows.append({"道路名称": "城际联络高速", "道路等级": "高速公路", "设计车速": 100,
                          "tile": tile.index, "geom": shapely.LineString([a, b])})
     return pd.DataFrame(rows)
@@ -310,9 +310,8 @@ def subdivide_blocks(rng: np.random.Generator, layout: Layout, lot_scale: float)
         clipped = shapely.intersection(np.array(lines, dtype=object), local)
         world = affine_geoms(clipped, row["cos"], row["sin"], row["cx"], row["cy"])
         for k, g in enumerate(world):
-            for part in shapely.get_parts(g):
-                if part.length > 30:
-                    street_rows.append({"block": b, "street": k, "geom": part})
+            street_rows.extend({"block": b, "street": k, "geom": part}
+                               for part in shapely.get_parts(g) if part.length > 30)
     sb_rects_a = np.concatenate(sb_rects)
     sb_block_a = np.concatenate(sb_block)
     lots, sb_of_lot = _split_rects(rng, sb_rects_a, np.concatenate(sb_median))

@@ -47,7 +47,7 @@ def make_scattered(rng: np.random.Generator, layout: Layout, roads_tm: np.ndarra
     obst_tree = shapely.STRtree(obstacles)
     town_xy = to_tm_xy([t[1] for t in TOWNS], [t[2] for t in TOWNS])
     cand, weight, cand_tile = [], [], []
-    for tile, outline in zip(layout.tiles, layout.outlines):
+    for tile, outline in zip(layout.tiles, layout.outlines, strict=True):
         minx, miny, maxx, maxy = outline.bounds
         gx, gy = np.meshgrid(np.arange(minx + half, maxx, cell), np.arange(miny + half, maxy, cell))
         cx, cy = gx.ravel(), gy.ravel()
@@ -70,7 +70,7 @@ def make_scattered(rng: np.random.Generator, layout: Layout, roads_tm: np.ndarra
     site.sort()
     centres = cand_a[site]
     geoms: list[Any] = []
-    for (sx, sy), k in zip(centres, sizes_a):
+    for (sx, sy), k in zip(centres, sizes_a, strict=True):
         geoms.extend(_clump(rng, sx, sy, int(k), max_radius=half - 15.0))
     tile_of = np.repeat(np.concatenate(cand_tile)[site], sizes_a)
     return np.array(geoms, dtype=object), tile_of
@@ -267,7 +267,7 @@ def make_parcel_attributes(rng: np.random.Generator, geoms: np.ndarray, profile:
     structure[idle] = "简易"
     structure = np.where(floor > 0, structure, None)
     # 违法用地: a handful of supplied parcels, mostly scattered plots
-    n_illegal = max(1, int(round(ILLEGAL_SHARE * n)))
+    n_illegal = max(1, round(ILLEGAL_SHARE * n))
     w_ill = np.where(profile == "scatter", 8.0, 1.0) * supplied
     illegal = np.zeros(n, bool)
     illegal[rng.choice(n, size=n_illegal, replace=False, p=w_ill / w_ill.sum())] = True

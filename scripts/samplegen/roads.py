@@ -45,9 +45,8 @@ def make_roads(rng: np.random.Generator, layout: Layout, streets: pd.DataFrame,
 
     names = {(b, k): street_name(int(blocks.at[b, "tile"]))
              for b, k in streets[["block", "street"]].drop_duplicates().itertuples(index=False)}
-    for r in streets.itertuples(index=False):
-        rows.append({"道路名称": names[(r.block, r.street)], "道路等级": "次干路",
-                     "设计车速": int(rng.choice([30, 40])), "geom": r.geom})
+    rows.extend({"道路名称": names[(r.block, r.street)], "道路等级": "次干路",
+                 "设计车速": int(rng.choice([30, 40])), "geom": r.geom} for r in streets.itertuples(index=False))
     # one connector per block, from its streets to the nearest named road of its tile; the
     # connector's ends are inserted as vertices into the lines they touch so that noding joins them
     major_by_tile = {t: shapely.union_all(g["geom"].to_numpy())
@@ -84,8 +83,7 @@ def make_roads(rng: np.random.Generator, layout: Layout, streets: pd.DataFrame,
         raise RuntimeError("no room for the dead-end road")
     a = shapely.LineString([(x - 180, y), (x + 180, y)])
     b2 = shapely.LineString([(x, y), (x, y + 220)])
-    for g in (a, b2):
-        rows.append({"道路名称": DEAD_END_NAME, "道路等级": "次干路", "设计车速": 20, "geom": g})
+    rows.extend({"道路名称": DEAD_END_NAME, "道路等级": "次干路", "设计车速": 20, "geom": g} for g in (a, b2))
     roads = pd.DataFrame(rows)
     return _node_roads(rng, roads)
 

@@ -84,7 +84,7 @@ def make_night_light(rng: np.random.Generator, parcels: pd.DataFrame, geoms_geo:
     minx, miny, maxx, maxy = shapely.total_bounds(outlines_geo)
     minx, miny = np.floor(minx / res - 5) * res, np.floor(miny / res - 5) * res
     maxx, maxy = np.ceil(maxx / res + 5) * res, np.ceil(maxy / res + 5) * res
-    width, height = int(round((maxx - minx) / res)), int(round((maxy - miny) / res))
+    width, height = round(float((maxx - minx) / res)), round(float((maxy - miny) / res))
     transform = from_origin(minx, maxy, res, res)
     lon = minx + (np.arange(width) + 0.5) * res
     lat = maxy - (np.arange(height) + 0.5) * res
@@ -98,7 +98,7 @@ def make_night_light(rng: np.random.Generator, parcels: pd.DataFrame, geoms_geo:
     bright = np.where(status == "在建", 8.0, bright)
     bright = np.where(parcels["用地性质"].to_numpy() == "C65", bright * 1.2, bright)
     lit = ~np.isin(status, ["闲置", "未供应"])
-    shapes = ((g, float(v)) for g, v in zip(geoms_geo[lit], bright[lit]))
+    shapes = ((g, float(v)) for g, v in zip(geoms_geo[lit], bright[lit], strict=True))
     burn = rasterize(shapes, out_shape=(height, width), transform=transform, fill=0.0,
                      all_touched=True, dtype="float32", merge_alg=_merge_add())
     idle_mask = rasterize(((g, 1) for g in geoms_geo[~lit]), out_shape=(height, width),
@@ -155,13 +155,13 @@ def make_building_height(parcels: pd.DataFrame, geoms_tm: np.ndarray, outlines_t
     minx, miny, maxx, maxy = shapely.total_bounds(outl)
     minx, miny = np.floor(minx / res) * res - res, np.floor(miny / res) * res - res
     maxx, maxy = np.ceil(maxx / res) * res + res, np.ceil(maxy / res) * res + res
-    width, h = int(round((maxx - minx) / res)), int(round((maxy - miny) / res))
+    width, h = round(float((maxx - minx) / res)), round(float((maxy - miny) / res))
     transform = from_origin(minx, maxy, res, res)
     arr = rasterize(((o, 0) for o in outl), out_shape=(h, width), transform=transform, fill=255,
                     dtype="uint8")
     if len(shrunk):
         order = np.argsort(height, kind="stable")  # taller buildings win shared pixels
-        burn = rasterize(((s, int(v)) for s, v in zip(shrunk[order], height[order])),
+        burn = rasterize(((s, int(v)) for s, v in zip(shrunk[order], height[order], strict=True)),
                          out_shape=(h, width), transform=transform, fill=0, dtype="uint8")
         arr = np.where(burn > 0, burn, arr).astype(np.uint8)
     return Raster(arr, transform, BUILDING_HEIGHT_CRS, 255,

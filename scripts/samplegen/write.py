@@ -191,7 +191,7 @@ def write_xlsx(df: pd.DataFrame, path: Path, year: int) -> None:
     ws = wb.create_sheet("企业")
     ws.append(list(df.columns))
     cols = [df[c].to_numpy(dtype=object) for c in df.columns]
-    for row in zip(*cols):
+    for row in zip(*cols, strict=True):
         ws.append([None if isinstance(v, float) and np.isnan(v) else v for v in row])
     wb.save(path)
     _fix_zip_times(path, year)
