@@ -17,8 +17,10 @@ from PIL import Image
 
 from landkit.config.load import load_config
 from landkit.data.dataset import load_dataset
-from landkit.deliver import report
-from landkit.deliver.report import TEXT, build_report, fmt_number, write_report
+from landkit.deliver import charts, report, report_tables
+from landkit.deliver.report import build_report, write_report
+from landkit.deliver.report_page import TEXT
+from landkit.deliver.report_tables import fmt_number
 from landkit.pipeline import assess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -395,8 +397,8 @@ def test_without_blocks(data, project):
 
 
 def test_charts_without_a_chinese_font_are_english(result, project, monkeypatch, caplog):
-    monkeypatch.setattr(report, "cjk_font", lambda: None)
-    with caplog.at_level(logging.WARNING, logger="landkit.deliver.report"):
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)
+    with caplog.at_level(logging.WARNING, logger="landkit.deliver.charts"):
         text = build_report(result, project)
     assert any("no font with Chinese glyphs" in r.getMessage() for r in caplog.records)
     images = png_images(text)
@@ -406,7 +408,7 @@ def test_charts_without_a_chinese_font_are_english(result, project, monkeypatch,
 
 
 def test_a_chinese_font_is_used_when_installed():
-    font = report.cjk_font()
+    font = charts.cjk_font()
     if font is None:
         pytest.skip("no CJK font installed (Debian: apt-get install fonts-wqy-microhei)")
     from matplotlib import font_manager
@@ -420,12 +422,12 @@ def test_a_chinese_font_is_used_when_installed():
 def test_a_chinese_font_installed_after_matplotlib_cached_its_fonts_is_found(monkeypatch):
     from matplotlib import font_manager
 
-    files = [f for f in font_manager.findSystemFonts() if report._CJK_FILE.search(Path(f).name)]
+    files = [f for f in font_manager.findSystemFonts() if charts.CJK_FILE.search(Path(f).name)]
     if not files:
         pytest.skip("no CJK font installed (Debian: apt-get install fonts-wqy-microhei)")
-    stale = [f for f in font_manager.fontManager.ttflist if f.name not in report.CJK_FONTS]
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in charts.CJK_FONTS]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
-    assert report.cjk_font.__wrapped__() is not None
+    assert charts.cjk_font.__wrapped__() is not None
 
 
 def test_same_result_same_page(result, project, page):
@@ -446,12 +448,12 @@ def test_number_formats():
     assert fmt_number(1234567.891) == "1,234,568"
     assert fmt_number(1234.5678, 2) == "1,234.57"
     assert fmt_number(None) == fmt_number(float("nan")) == "—"
-    assert report.fmt_int(3200.0) == "3,200"
-    assert report.fmt_pct(0.0531) == "5.3 %"
+    assert report_tables.fmt_int(3200.0) == "3,200"
+    assert report_tables.fmt_pct(0.0531) == "5.3 %"
 
 
 def test_block_chart_of_a_city_shows_the_best_and_worst(result, project):
-    from landkit.deliver.report import CHART_BLOCKS
+    from landkit.deliver.charts import CHART_BLOCKS
 
     many = copy.copy(result)
     blocks = pd.concat([result.blocks] * 4, ignore_index=True)  # 19 blocks × 4 = 76

@@ -33,18 +33,9 @@ from click.testing import CliRunner
 
 from landkit.cli.main import cli
 from landkit.config.load import load_config
-from landkit.deliver import report
-from landkit.deliver.report import (
-    auto_decimals,
-    column_groups,
-    fmt_change,
-    fmt_share,
-    metric_unit,
-    min_text_em,
-    shown_columns,
-    text_em,
-    value_reason,
-)
+from landkit.deliver import report, report_page, report_tables
+from landkit.deliver.report import metric_unit, shown_columns, value_reason
+from landkit.deliver.report_tables import auto_decimals, column_groups, fmt_change, fmt_share, min_text_em, text_em
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "gis_data" / "minhang.yaml"
@@ -525,7 +516,7 @@ def test_a_frame_becomes_a_table_a_person_reads(project, lang, expected_headers,
         "better": ["lower", "higher"],
         "tax_per_ha_wan": [785.96, 590.93],
     })
-    columns, headers, rows = report._frame_cells(frame, report._Page(project, lang))
+    columns, headers, rows = report._frame_cells(frame, report_page.Page(project, lang))
     assert columns == ["ring", "parcels", "share_rd", "improved", "better", "tax_per_ha_wan"]
-    assert [report._plain(h) for h in headers] == expected_headers
-    assert [[report._plain(c) for c in row] for row in rows] == expected_rows
+    assert [report_tables.plain_text(h) for h in headers] == expected_headers
+    assert [[report_tables.plain_text(c) for c in row] for row in rows] == expected_rows

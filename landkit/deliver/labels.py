@@ -7,6 +7,8 @@ data dictionary written beside a shapefile always agrees with the labels.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import pandas as pd
@@ -231,7 +233,7 @@ def labels_for(project: Project) -> dict[str, Label]:
     return table
 
 
-def header(column: str, labels: dict[str, Label], lang: str = "zh") -> str:
+def header(column: str, labels: Mapping[str, Label], lang: str = "zh") -> str:
     """Return a column's header for tables: label and unit, e.g. ``税收(万元)``."""
     label = labels.get(column)
     if label is None:
@@ -250,18 +252,26 @@ STATUS_LABELS = {
     "unsupplied": ("未供应", "not yet supplied"),
 }
 
-#: Colours of inventory reasons (the map colours a listed parcel by its first reason).
-REASON_COLOURS = {"D": "#d7191c", "C": "#fdae61", "IDLE": "#762a83"}
-
-#: Colours of the three rings (and of parcels outside them or cut off from the core).
-RING_COLOURS = {"core": "#b2182b", "spillover": "#ef8a62", "linkage": "#4393c3", "outside": "#d9d9d9", "unreachable": "#404040"}
-
-#: Colours of the small-and-scattered classes and of the adjustment proposals.
-SCATTER_COLOURS = {"sporadic": "#d73027", "isolated": "#fc8d59", "small": "#fee090"}
-ADJUSTMENT_COLOURS = {"move_out": "#d73027", "bring_in": "#1a9850", "merge": "#4575b4"}
-
-#: Colours of the linkage graph's edges.
-LINK_COLOURS = {"pair": "#d6604d", "core": "#762a83", "nearest": "#878787"}
+#: Colours of the map's overlays and of the QGIS styles of the same layers. None is a grade colour or a disposal colour, nor near one (CIE76 ΔE of
+#: 20 or more from every grade colour, 10 or more from every disposal colour): an overlay drawn over
+#: 评价等级 never reads as a grade. Hues: magentas, pinks, navy, teal, cyan, brown, black and white.
+OVERLAY_COLOURS: dict[str, dict[str, str]] = {
+    "inventory": {"D": "#7a0177", "C": "#f768a1", "IDLE": "#252525"},
+    "watch": {"fill": "#41b6c4", "line": "#0c2c84"},
+    "rings": {"core": "#08306b", "spillover": "#02818a", "linkage": "#f768a1", "outside": "#ffffff", "unreachable": "#000000"},
+    "misfit": {"fill": "#e7298a", "line": "#7a0177"},
+    "scatter": {"sporadic": "#c51b8a", "isolated": "#17becf", "small": "#0c2c84"},
+    "clusters": {"line": "#543005"},
+    "adjustments": {"move_out": "#dd3497", "bring_in": "#02818a", "merge": "#543005"},
+    "linkage": {"pair": "#c51b8a", "core": "#08306b", "nearest": "#525252"},
+    "core_sites": {"fill": "#0c2c84", "line": "#ffffff"},
+    "blocks": {"line": "#1f4e79"},
+    "roads": {"line": "#737373"},
+}
+#: Colours of the three rings (and of parcels outside them or cut off from the core), and of the
+#: linkage graph's edges: the map's, in the QGIS styles too.
+RING_COLOURS = OVERLAY_COLOURS["rings"]
+LINK_COLOURS = OVERLAY_COLOURS["linkage"]
 
 #: Colours of grades and disposal paths (maps, QGIS styles, charts use the same).
 GRADE_COLOURS = {"A": "#1a9641", "B": "#a6d96a", "C": "#fdae61", "D": "#d7191c", "U": "#bdbdbd"}
@@ -403,3 +413,53 @@ def value_label_table(project: Project | None = None, coded: dict[str, dict[str,
         rows = [(c, k, z, english.get(k, e) if c == "track" else e) for c, k, z, e in rows]
     rows += [(column, code, shown, code) for column, codes in (coded or {}).items() for code, shown in codes.items()]
     return pd.DataFrame(rows, columns=["column_name", "code", "label_zh", "label_en"])
+
+
+#: Units the labels do not carry (scaled figures).
+UNIT_WAN_M2 = "万m²"
+UNIT_YI = "亿元"
+UNIT_PER_HA = "万元/公顷"
+UNIT_PCT = "%"
+
+#: Labels of the report's tables that :data:`COLUMNS` does not have (ring profiles and the
+#: small-and-scattered before/after table). Labels in :data:`COLUMNS` win.
+LOCAL_LABELS: dict[str, Label] = {
+    "share_rd": Label("研发用地占比", "R&D land", UNIT_PCT),
+    "share_manufacturing": Label("工业用地占比", "Manufacturing land", UNIT_PCT),
+    "share_warehouse": Label("仓储用地占比", "Warehouse land", UNIT_PCT),
+    "share_other": Label("其他用地占比", "Other land", UNIT_PCT),
+    **{f"share_{g}": Label(f"{g}类用地占比", f"Grade {g} land", UNIT_PCT) for g in ("A", "B", "C", "D")},
+    "main_industry": Label("主导行业", "Main industry"),
+    "main_industry_share": Label("主导行业用地占比", "Main industry's share of land", UNIT_PCT),
+    "mean_score": Label("平均综合得分", "Mean score", "分"),
+    "misfit_share": Label("功能不符用地占比", "Land not fitting the ring", UNIT_PCT),
+    "before": Label("整治前", "Before"),
+    "after": Label("整治后", "After"),
+}
+
+#: Units of columns whose label has none (the block indicators' labels come from the
+#: configuration without a unit).
+COLUMN_UNITS: dict[str, str] = {"tax_per_ha_wan": UNIT_PER_HA, "output_per_ha_wan": UNIT_PER_HA}
+
+#: English of the units that :data:`UNITS_EN` does not translate.
+LOCAL_UNITS_EN: dict[str, str] = {
+    UNIT_PER_HA: "10k yuan/ha", UNIT_WAN_M2: "10k m²", UNIT_YI: "100m yuan", UNIT_PCT: "%", "个": "",
+    "个/百公顷": "per 100 ha",
+}
+
+#: Units of the small-and-scattered metrics (``landkit.metrics.fragmentation.METRICS`` writes them in short
+#: English forms) as shown in Chinese.
+METRIC_UNITS_ZH: dict[str, str] = {"ha": "公顷", "个/100ha": "个/百公顷"}
+
+#: Which direction improves a metric (``better`` of the before/after table): code → (Chinese, English).
+BETTER_LABELS: dict[str, tuple[str, str]] = {"lower": ("降低", "lower"), "higher": ("提高", "higher")}
+
+
+#: The reasons :mod:`landkit.assess.valuation` gives (in Chinese) for a parcel without a value, in English.
+VALUE_REASONS_EN = (
+    (re.compile(r"^用地性质(.+)无基准地价用途$"), "Land use {0} has no benchmark price use"),
+    (re.compile(r"^不在任何地价级别区内(.+)用地价格，且未设区县默认地价$"),
+     "Outside every price zone, and no district default price for {0} land"),
+    (re.compile(r"^地价表无(.+)级(.+)用地价格，且未设区县默认地价$"),
+     "The price table has no zone {0} price for {1} land, and there is no district default"),
+)

@@ -7,7 +7,7 @@ template ``landkit/deliver/templates/report.html.j2`` (its style sheet ``report.
 compute what each section shows (:class:`Section`, a list of :class:`Piece`), as plain text that the
 template escapes; no HTML is written in Python. It prints on A4 portrait
 with a page break before each major section; every table fits the printable width (186 mm), a
-table too wide for it being split into two with its first columns repeated (:func:`_table`).
+table too wide for it being split into two with its first columns repeated (:func:`table_piece`).
 :func:`write_report` writes it atomically.
 
 Contents: headline figures; grade distribution; the inventory by reason, by disposal path and by
@@ -32,17 +32,11 @@ warning is logged; the page's text stays in the chosen language.
 
 from __future__ import annotations
 
-import base64
-import io
-import logging
-import math
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -52,150 +46,49 @@ from landkit.assess.performance import GRADES, UNGRADED
 from landkit.config.models import Project
 from landkit.core.schema import is_missing
 from landkit.core.units import M2_PER_HA, M2_PER_MU
+from landkit.deliver.charts import CHART_BLOCKS, Charts
 from landkit.deliver.labels import (
-    BOOLEAN_LABELS,
-    COMPARE_TABLE_COLUMNS,
+    COLUMN_UNITS,
     DISPOSAL_COLOURS,
     GRADE_COLOURS,
+    LOCAL_UNITS_EN,
+    METRIC_UNITS_ZH,
+    UNIT_PCT,
+    UNIT_PER_HA,
+    UNIT_WAN_M2,
+    UNIT_YI,
     UNITS_EN,
-    VALUE_LABELS,
-    Label,
-    header,
-    labels_for,
-    value_labels,
+    VALUE_REASONS_EN,
+)
+from landkit.deliver.report_page import COUNT_UNITS, TEXT, Page
+from landkit.deliver.report_tables import (
+    SHORT_TEXT_EM,
+    Card,
+    Cell,
+    Link,
+    Piece,
+    Section,
+    auto_decimals,
+    checked_href,
+    figure_piece,
+    fmt_change,
+    fmt_int,
+    fmt_number,
+    fmt_share,
+    heading,
+    note,
+    num,
+    plain_text,
+    text_em,
 )
 from landkit.deliver.templates import render
 from landkit.io.write import atomic_path
 from landkit.listing.inventory import LISTING
 
 if TYPE_CHECKING:
-    from matplotlib.typing import RcKeyType
 
     from landkit.result import AssessmentResult
 
-log = logging.getLogger(__name__)
-
-#: Strings of the report that no label in :mod:`landkit.deliver.labels` or the configuration gives.
-TEXT: dict[str, tuple[str, str]] = {
-    "title": ("产业用地“两评估、一清单、一盘活”报告",
-              "Industrial land: two assessments, one list, one revitalisation"),
-    "year": ("评估年份", "Assessment year"),
-    "synthetic": ("本报告基于合成示例数据，不描述任何真实地块或企业。",
-                  "Synthetic data: this report describes no real parcel or firm."),
-    "contents": ("目录", "Contents"),
-    "headline": ("主要指标", "Headline figures"),
-    "graded_parcels": ("参评地块", "Parcels graded"),
-    "listed_area": ("低效用地面积", "Low-efficiency land area"),
-    "park_score": ("园区综合得分", "Park score"),
-    "grades": ("综合绩效评价等级", "Performance grades"),
-    "grade_n": ("{g}类", "Grade {g}"),
-    "ungraded": ("不参评", "Not graded"),
-    "area_share": ("面积占比", "Share of area"),
-    "grade_chart": ("各等级用地面积(亩)", "Area by grade (mu)"),
-    "inventory": ("低效用地清单与盘活路径", "Low-efficiency inventory and revitalisation paths"),
-    "by_reason": ("按低效原因", "By reason"),
-    "reason": ("低效原因", "Reason"),
-    "code": ("代码", "Code"),
-    "reason_note": ("列入依据为C类、D类或依法认定的闲置土地；其余原因用于说明，一宗地块可有多项，各项之和可大于清单总数。A/B类地块有上述原因的列入关注清单，不列入低效用地清单。",
-                    "A parcel is listed as class C, class D or legally idle land; the other reasons explain the listing, and a parcel may have several, "
-                    "so the rows can add up to more than the list. A/B parcels with these reasons go on the watch table, never on the list."),
-    "basis": ("列入依据", "Listed as"),
-    "listed_n": ("列入清单", "Listed"),
-    "watch_n": ("列入关注", "On the watch table"),
-    "by_listing": ("等级与清单", "Classes and lists"),
-    "not_listed": ("未列入", "Neither"),
-    "by_track": ("各评价分组等级", "Classes by track"),
-    "track_none": ("(不参评)", "(not graded)"),
-    "watch": ("关注清单(A/B类)", "Watch table (A/B)"),
-    "watch_note": ("A/B类地块中容积率、建筑系数、亩均税收或区位等方面存在问题的，列入关注清单，适用激励类路径。",
-                   "A/B parcels flagged for FAR, building coefficient, tax per mu or location: they take incentive paths."),
-    "compensation": ("补偿估算", "Compensation"),
-    "value": ("综合价值", "Land and building value"),
-    "value_note": ("综合价值合计 {total} 亿元，涵盖 {n} 宗地块；{m} 宗未估价，不计入合计：",
-                   "Total {total} 100m yuan over {n} parcels; {m} parcels have no value and are left out:"),
-    "value_all": ("全部 {n} 宗地块均已估价。", "All {n} parcels are valued."),
-    "comp_missing": ("另有 {m} 宗无法估算补偿(未估价)。", "{m} more parcels' compensation cannot be estimated (no value)."),
-    "weakest": ("主要失分指标", "Costliest indicators"),
-    "share_of_list": ("占清单比例", "Share of the list"),
-    "by_path": ("按盘活路径", "By revitalisation path"),
-    "path": ("盘活路径", "Revitalisation path"),
-    "path_chart": ("各盘活路径低效用地面积(亩)", "Listed area by revitalisation path (mu)"),
-    "by_block": ("按区块与盘活路径(地块数)", "By block and path (parcels)"),
-    "largest": ("面积最大的低效地块(前{n}宗)", "Largest listed parcels (top {n})"),
-    "total": ("合计", "Total"),
-    "outside_blocks": ("区块外", "Outside the blocks"),
-    "all": ("全部", "All"),
-    "blocks": ("区块综合评价排名", "Block ranking"),
-    "block_chart": ("区块综合得分", "Block score"),
-    "block_chart_some": ("区块综合得分（前{n}名与后{n}名，共{total}个区块）", "Block score (top {n} and bottom {n} of {total} blocks)"),
-    "park_line": ("园区", "Park"),
-    "park": ("园区指标与规划目标", "Park indicators and plan targets"),
-    "park_indicators": ("园区土地集约利用指标", "Park land-intensity indicators"),
-    "indicator": ("指标", "Indicator"),
-    "ideal": ("理想值", "Ideal value"),
-    "weight": ("权重", "Weight"),
-    "indicator_score": ("指标得分", "Indicator score"),
-    "kpis": ("规划指标完成情况", "The plan's KPIs"),
-    "met_yes": ("达标", "met"),
-    "met_no": ("未达标", "not met"),
-    "rings": ("三圈协同：圈层概况", "Three rings: ring profiles"),
-    "ring_overview": ("各圈层用地与效益", "Land and performance by ring"),
-    "ring_mix": ("各圈层用地功能与等级构成", "Land use and grades by ring"),
-    "ring_mix_note": ("各项均为占该圈层用地面积的比例(%)。",
-                      "Every figure is a share of the ring's land area (%)."),
-    "scatter": ("小而散：整治前后对比", "Small and scattered plots: before and after"),
-    "scatter_note": ("变化 = 整治后 − 整治前；改善方向为该指标向好的方向。",
-                     "Change = after − before; \"better when\" is the direction in which the metric improves."),
-    "metric": ("指标", "Metric"),
-    "continued": ("续表", "continued"),
-    "maps": ("地图", "Maps"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "footer": ("由 landkit {v} 生成。", "Made by landkit {v}."),
-    "no_data": ("无数据", "No data"),
-}
-
-#: Units the labels do not carry (scaled figures).
-UNIT_WAN_M2 = "万m²"
-UNIT_YI = "亿元"
-UNIT_PER_HA = "万元/公顷"
-UNIT_PCT = "%"
-
-#: Labels of output columns that :mod:`landkit.deliver.labels` does not have yet (ring profiles and the
-#: small-and-scattered before/after table). Labels there win: a column moved there needs no edit here.
-LOCAL_LABELS: dict[str, Label] = {
-    "share_rd": Label("研发用地占比", "R&D land", UNIT_PCT),
-    "share_manufacturing": Label("工业用地占比", "Manufacturing land", UNIT_PCT),
-    "share_warehouse": Label("仓储用地占比", "Warehouse land", UNIT_PCT),
-    "share_other": Label("其他用地占比", "Other land", UNIT_PCT),
-    **{f"share_{g}": Label(f"{g}类用地占比", f"Grade {g} land", UNIT_PCT) for g in ("A", "B", "C", "D")},
-    "main_industry": Label("主导行业", "Main industry"),
-    "main_industry_share": Label("主导行业用地占比", "Main industry's share of land", UNIT_PCT),
-    "mean_score": Label("平均综合得分", "Mean score", "分"),
-    "misfit_share": Label("功能不符用地占比", "Land not fitting the ring", UNIT_PCT),
-    "before": Label("整治前", "Before"),
-    "after": Label("整治后", "After"),
-}
-
-#: Units of columns whose label has none (the block indicators' labels come from the
-#: configuration without a unit).
-COLUMN_UNITS: dict[str, str] = {"tax_per_ha_wan": UNIT_PER_HA, "output_per_ha_wan": UNIT_PER_HA}
-
-#: English of the units that :data:`landkit.deliver.labels.UNITS_EN` does not translate.
-LOCAL_UNITS_EN: dict[str, str] = {
-    UNIT_PER_HA: "10k yuan/ha", UNIT_WAN_M2: "10k m²", UNIT_YI: "100m yuan", UNIT_PCT: "%", "个": "",
-    "个/百公顷": "per 100 ha",
-}
-
-#: Units of the small-and-scattered metrics (``landkit.metrics.fragmentation.METRICS`` writes them in short
-#: English forms) as shown in Chinese.
-METRIC_UNITS_ZH: dict[str, str] = {"ha": "公顷", "个/100ha": "个/百公顷"}
-
-#: Which direction improves a metric (``better`` of the before/after table): code → (Chinese, English).
-BETTER_LABELS: dict[str, tuple[str, str]] = {"lower": ("降低", "lower"), "higher": ("提高", "higher")}
-
-#: Units of counts: shown as integers.
-COUNT_UNITS = frozenset({"宗", "家", "个", "人"})
 
 #: Block indicators shown as percentages (the others are ratios or per-hectare figures).
 RATE_INDICATORS = frozenset(
@@ -210,631 +103,8 @@ BLOCK_KEY_INDICATORS = (
 #: Rows of the "largest listed parcels" table.
 LARGEST_ROWS = 15
 
-#: Font families with Chinese glyphs, best first (matplotlib family names).
-CJK_FONTS = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Hiragino Sans GB", "Heiti SC",
-    "Noto Sans CJK JP", "Source Han Sans", "Droid Sans Fallback", "AR PL UMing CN", "AR PL UKai CN",
-)
-#: File names of such fonts, for a matplotlib font cache built before the font was installed.
-_CJK_FILE = re.compile(r"wqy|noto\w*cjk|notosanssc|sourcehan|droidsansfallback|simhei|msyh|pingfang|uming|ukai", re.I)
-
-#: Resolution of the charts (dots per inch).
-DPI = 110
-
 #: The report's style sheet (``landkit/deliver/templates/report.css``, which the template includes).
 CSS = resources.files("landkit.deliver.templates").joinpath("report.css").read_text(encoding="utf-8")
-
-_SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)", re.I)
-_ALLOWED_SCHEMES = ("http:", "https:", "file:")
-
-
-# --- formatting ----------------------------------------------------------------------------------
-
-
-def fmt_number(value: Any, decimals: int = 0) -> str:
-    """Return ``value`` with thousands separators and ``decimals`` decimals; ``—`` when missing."""
-    if is_missing(value):
-        return "—"
-    return f"{float(value):,.{decimals}f}"
-
-
-def fmt_int(value: Any) -> str:
-    """Return a count with thousands separators; ``—`` when missing."""
-    return "—" if is_missing(value) else f"{round(float(value)):,}"
-
-
-def fmt_pct(value: Any, decimals: int = 1) -> str:
-    """Return a share (0.25) as a percentage (``25.0 %``); ``—`` when missing."""
-    return "—" if is_missing(value) else f"{float(value) * 100:,.{decimals}f} %"
-
-
-def fmt_share(value: Any, decimals: int = 1) -> str:
-    """Return a share (0.25) in percent without the sign (``25.0``), for a column headed ``(%)``.
-
-    Parameters
-    ----------
-    value : float
-        A share of one (0.25 is a quarter).
-    decimals : int
-        Decimals of the percentage.
-
-    Returns
-    -------
-    str
-        The percentage with thousands separators, or ``—`` when missing.
-    """
-    return "—" if is_missing(value) else f"{float(value) * 100:,.{decimals}f}"
-
-
-def fmt_change(value: Any, decimals: int = 0) -> str:
-    """Return a change with its sign (``+2.4``, ``-687``); zero has none; ``—`` when missing.
-
-    Parameters
-    ----------
-    value : float
-        The change (after − before).
-    decimals : int
-        Decimals shown.
-
-    Returns
-    -------
-    str
-        E.g. ``+1,234.5``; a change that rounds to zero is ``0`` (or ``0.0`` …) without a sign.
-    """
-    if is_missing(value):
-        return "—"
-    shown = f"{float(value):+,.{decimals}f}"
-    return shown[1:] if float(shown.replace(",", "")) == 0 else shown
-
-
-def auto_decimals(values: Iterable[Any]) -> int:
-    """Return the decimals that show figures of this size sensibly: fewer for larger figures.
-
-    The largest magnitude decides, so a column (or a before/after pair) shares one format:
-    ≥ 100 → 0 decimals (``2,618``), ≥ 10 → 1 (``82.2``), ≥ 1 → 2 (``9.91``), smaller → 3
-    (``0.061``). No finite value → 0.
-
-    Parameters
-    ----------
-    values : iterable of float
-        The figures shown together.
-
-    Returns
-    -------
-    int
-        0, 1, 2 or 3.
-    """
-    finite = [abs(float(v)) for v in values if not is_missing(v) and math.isfinite(float(v))]
-    if not finite:
-        return 0
-    largest = max(finite)
-    if largest >= 100:
-        return 0
-    if largest >= 10:
-        return 1
-    if largest >= 1:
-        return 2
-    return 3 if largest > 0 else 0
-
-
-class _Page:
-    """The language-dependent strings of one report."""
-
-    def __init__(self, project: Project, lang: str) -> None:
-        self.lang = lang
-        self.project = project
-        self.labels: dict[str, Label] = {**COMPARE_TABLE_COLUMNS, **LOCAL_LABELS, **labels_for(project)}
-        self.rules = {r.code: (r.label_zh, r.label_en) for r in project.inventory.reasons}
-        self.rules.update({code: (zh, en) for code, zh, en in LISTING.values()})
-        self.paths = {r.code: r for r in project.disposal.rules}
-        self.tracks = {t.name: (t.label_zh, t.label_en) for t in project.assessment.tracks}
-        if lang == "zh":
-            self.coded = value_labels(project, "zh")
-        else:  # labels.value_labels keeps codes in English tables; a report shows the English names
-            self.coded = {column: {code: names[1] for code, names in codes.items()}
-                          for column, codes in VALUE_LABELS.items()}
-
-    def t(self, key: str, **kw: Any) -> str:
-        zh, en = TEXT[key]
-        return (zh if self.lang == "zh" else en).format(**kw)
-
-    def label(self, column: str) -> str:
-        label = self.labels.get(column)
-        if label is None:
-            return column
-        return label.zh if self.lang == "zh" else label.en
-
-    def unit(self, unit: str) -> str:
-        """Return a unit (written in Chinese, as labels carry them) in the page's language."""
-        if self.lang == "zh" or not unit:
-            return unit
-        return UNITS_EN.get(unit, LOCAL_UNITS_EN.get(unit, unit))
-
-    def header(self, column: str, unit: str | None = None) -> str:
-        """Return a column's header, label and unit (``税收(万元)``); ``unit`` replaces the label's.
-
-        The labels' own :func:`landkit.deliver.labels.header` when it applies; a label without a unit
-        takes one from :data:`COLUMN_UNITS`, and English units it does not know from
-        :data:`LOCAL_UNITS_EN`.
-        """
-        label = self.labels.get(column)
-        if unit is None and label is not None and label.unit and (self.lang == "zh" or label.unit in UNITS_EN):
-            return header(column, self.labels, self.lang)
-        if unit is None:
-            unit = label.unit if label is not None and label.unit else COLUMN_UNITS.get(column, "")
-        return self.with_unit(self.label(column), self.unit(unit))
-
-    def with_unit(self, text: str, unit: str) -> str:
-        return f"{text}({unit})" if unit else text
-
-    def table(self, headers: Sequence[Any], rows: Iterable[Sequence[Any]], **kw: Any) -> Piece:
-        """:func:`_table` with the page's word for a continued table."""
-        return _table(headers, rows, continued=self.t("continued"), **kw)
-
-    def grade(self, grade: str) -> str:
-        return self.t("ungraded") if grade == UNGRADED else self.t("grade_n", g=grade)
-
-    def path(self, code: str) -> str:
-        rule = self.paths.get(code)
-        if rule is None:
-            return str(code)
-        return rule.label_zh if self.lang == "zh" else rule.label_en
-
-    def reason(self, code: str) -> str:
-        labels = self.rules.get(code)
-        if labels is None:
-            return str(code)
-        return labels[0] if self.lang == "zh" else labels[1]
-
-    def ring(self, value: Any) -> str:
-        """Return a ring's name from its code (``core``) or its name in either language."""
-        for code, names in self.project.rings.labels.items():
-            if str(value) == code or str(value) in names.values():
-                return names.get(cast("Literal['zh', 'en']", self.lang), str(value))  # another language: the value
-        return str(value)
-
-    def boolean(self, value: Any) -> str:
-        """是/否 (yes/no)."""
-        return BOOLEAN_LABELS[bool(value)][0 if self.lang == "zh" else 1]
-
-    def value(self, column: str, value: Any) -> str:
-        """Return a coded value of ``column`` as people read it (ring, path, grade, track, status …)."""
-        text = str(value)
-        if column in ("ring", "ring_name", "ring_modelled"):
-            return self.ring(value)
-        if column == "disposal":
-            return self.path(text)
-        if column in ("grade", "grade_a", "grade_b", "transition_from"):
-            return self.grade(text) if text in (*GRADES, UNGRADED) else text
-        if column == "track":
-            names = self.tracks.get(text)
-            return (names[0] if self.lang == "zh" else names[1]) if names else text
-        if column == "better":
-            names = BETTER_LABELS.get(text)
-            return (names[0] if self.lang == "zh" else names[1]) if names else text
-        return self.coded.get(column, {}).get(text, text)
-
-    def count_unit(self, column: str = "parcels") -> str:
-        """Return the unit of a count (宗, 家) in Chinese; none in English."""
-        label = self.labels.get(column)
-        return label.unit if (self.lang == "zh" and label) else ""
-
-
-# --- what the template shows ---------------------------------------------------------------------
-
-
-class Cell:
-    """A table cell: its text (plain, escaped by the template), a CSS class and a colour swatch.
-
-    Parameters
-    ----------
-    text : any
-        The value shown (``str()`` of it; nothing when missing).
-    cls : str
-        CSS class of the cell (``num``, ``nowrap``, ``name``, ``met`` …).
-    swatch : str
-        A colour (``#1a9641``) drawn as a small square before the text; none when empty.
-    """
-
-    __slots__ = ("cls", "swatch", "text")
-
-    def __init__(self, text: Any = "", *, cls: str = "", swatch: str = "") -> None:
-        self.text, self.cls, self.swatch = text, cls, swatch
-
-    @property
-    def shown(self) -> str:
-        """The text shown: ``str()`` of the value, empty when it is missing."""
-        return "" if is_missing(self.text) else str(self.text)
-
-
-def num(text: str) -> Cell:
-    """Return a cell of a figure (right-aligned, on one line)."""
-    return Cell(text, cls="num")
-
-
-class TablePart(NamedTuple):
-    """One printed table: a whole table, or one part of a table split to fit the page (:func:`_table`)."""
-
-    caption: str
-    cls: str
-    head: list[Cell]
-    rows: list[list[Cell]]
-    total: list[Cell] | None
-
-
-class Figure(NamedTuple):
-    """A chart: a PNG as a data URI, and its caption (also its alternative text)."""
-
-    src: str
-    alt: str
-
-
-class Card(NamedTuple):
-    """A headline figure: its key and exact value (``data-*`` attributes), label, text shown and unit."""
-
-    key: str
-    label: str
-    value: str
-    shown: str
-    unit: str
-
-
-class Link(NamedTuple):
-    """A link to a map."""
-
-    title: str
-    href: str
-
-
-class Piece(NamedTuple):
-    """One piece of a section, shown by the template's macro of its ``kind``.
-
-    ``content`` is a text (``heading``: an ``<h3>``, ``note``, ``paragraph``), a list of
-    :class:`TablePart` (``table``), a :class:`Figure`, a list of :class:`Card` (``headline``)
-    or a list of :class:`Link` (``links``).
-    """
-
-    kind: Literal["heading", "note", "paragraph", "table", "figure", "headline", "links"]
-    content: Any
-
-
-class Section(NamedTuple):
-    """A section of the report: its anchor, its title (heading and entry in the contents) and pieces.
-
-    ``major`` sections start a printed page.
-    """
-
-    id: str
-    title: str
-    pieces: list[Piece]
-    major: bool = True
-
-
-def heading(text: str) -> Piece:
-    """Return a sub-heading (``<h3>``)."""
-    return Piece("heading", text)
-
-
-def note(text: str) -> Piece:
-    """Return a note (small grey paragraph)."""
-    return Piece("note", text)
-
-
-# --- fitting tables on A4 ------------------------------------------------------------------------
-#
-# A table wider than the printable width is cut off when printed: Chromium clips it at the edge
-# of the page area. So each table is measured before it is written, from how narrow its columns
-# can get (the widest word of a wrapping cell, the whole text of a number or a name kept on one
-# line), with Latin characters as wide as in DejaVu Sans and CJK at 1 em; a table that does not
-# fit A4 portrait is split into two (or more) tables, its first ``keys`` columns repeated in each.
-# Portrait throughout, rather than landscape pages for wide tables: the report reads, prints and
-# binds in one orientation, and on screen, at the same width, as it prints.
-
-#: CSS pixels per millimetre.
-PX_PER_MM = 96 / 25.4
-#: The printable width of A4 portrait: 210 mm less the ``@page`` margins (12 mm a side). The
-#: body has the same width on screen.
-PRINT_WIDTH_MM = 186.0
-#: Width a table may take (px): the printable width less 3 % for fonts wider than assumed.
-TABLE_WIDTH_PX = PRINT_WIDTH_MM * PX_PER_MM * 0.97
-#: Font size of table text (px): 9 pt, and 8 pt in tables of class ``wide``.
-TABLE_FONT_PX = {"": 9 * 96 / 72, "wide": 8 * 96 / 72}
-#: Left and right padding of a cell (px): 1.5 mm each.
-CELL_PADDING_PX = 2 * 1.5 * PX_PER_MM
-#: Width of a colour swatch and its margin (px).
-SWATCH_PX = 4.5 * PX_PER_MM + 2
-#: Texts of a table column no wider than this (em) are kept on one line (names, codes).
-SHORT_TEXT_EM = 8.0
-#: Bold (headers, totals) is this much wider.
-BOLD = 1.1
-#: Break opportunities inside a wrapping text: after a space or a hyphen (not one before a digit),
-#: and around each CJK character (a CJK text breaks between any two characters).
-_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
-_TOKEN = re.compile(rf"[(（“《「]?[{_CJK}][)）”》」,，.。;；:：、%]?|(?:[^\s{_CJK}-]|-(?=\d))+-?|-")
-
-
-def char_em(char: str) -> float:
-    """Return an estimate of a character's width in em: CJK 1, Latin as in DejaVu Sans (``i`` 0.3, ``m`` 0.9 …).
-
-    The Latin widths lie between those of the CJK fonts' own Latin letters (WenQuanYi Micro Hei,
-    Noto Sans CJK) and DejaVu Sans, the widest sans-serif a report is likely to be set in.
-    """
-    if unicodedata.east_asian_width(char) in ("W", "F"):
-        return 1.0
-    if char in "mwMW%@—":
-        return 0.9
-    if char in "ijlI.,:;'|!()[] ":
-        return 0.3
-    if char in "frt-/":
-        return 0.4
-    if char.isdigit():
-        return 0.62
-    return 0.7 if char.isupper() else 0.56
-
-
-def text_em(text: str) -> float:
-    """Return an upper estimate of a text's width in em, on one line."""
-    return sum(char_em(c) for c in text)
-
-
-def min_text_em(text: str, *, wrap: bool = True) -> float:
-    """Return an upper estimate (em) of how narrow a text can be set: its widest unbreakable piece."""
-    if not wrap:
-        return text_em(text)
-    return max((text_em(token) for token in _TOKEN.findall(text)), default=0.0)
-
-
-def _plain(cell: Cell) -> str:
-    """Return a cell's text, as shown."""
-    return cell.shown
-
-
-def cell_min_px(cell: Cell, font_px: float, *, bold: bool = False, header: bool = False) -> float:
-    """Return an upper estimate (px) of the narrowest a cell can be: headers wrap, numbers do not."""
-    wrap = header or cell.cls not in ("num", "nowrap")
-    text = _plain(cell).replace("(", " (") if header else _plain(cell)  # <wbr>( in headers
-    width = min_text_em(text, wrap=wrap) * font_px * (BOLD if bold else 1.0)
-    if cell.cls == "name":
-        width = max(width, 6.5 * font_px)  # td.name { min-width: 6.5em }
-    if cell.swatch:
-        width += SWATCH_PX
-    return width + CELL_PADDING_PX
-
-
-def column_min_px(headers: Sequence[Cell], rows: Sequence[Sequence[Cell]], total: Sequence[Cell] | None,
-                  font_px: float) -> list[float]:
-    """Return each column's least width (px), over its header, rows and total row."""
-    widths = [cell_min_px(h, font_px, bold=True, header=True) for h in headers]
-    lines = [(row, False) for row in rows] + ([(total, True)] if total is not None else [])
-    for row, bold in lines:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], cell_min_px(cell, font_px, bold=bold))
-    return widths
-
-
-def _first_fit(widths: Sequence[float], room: float) -> list[list[int]]:
-    """Consecutive groups of column positions, each as wide as ``room`` at most (or one column)."""
-    groups: list[list[int]] = []
-    used = room + 1.0
-    for i, width in enumerate(widths):
-        if used + width > room:
-            groups.append([])
-            used = 0.0
-        groups[-1].append(i)
-        used += width
-    return groups
-
-
-def column_groups(widths: Sequence[float], keys: int = 1, limit: float = TABLE_WIDTH_PX) -> list[list[int]]:
-    """Return the columns of each table a wide table is split into (indices, the keys first in each).
-
-    Parameters
-    ----------
-    widths : sequence of float
-        Each column's least width (px).
-    keys : int
-        Leading columns repeated in every part (the row's name: block id and name …).
-    limit : float
-        The width a table may take (px).
-
-    Returns
-    -------
-    list of list of int
-        One list (all columns) when the table fits. Else as few parts as fit, the other columns
-        in order and shared out evenly (two parts of four columns, not one of seven and one of
-        one); a column wider than the room left goes alone.
-    """
-    keys = min(keys, len(widths))
-    if sum(widths) <= limit or len(widths) <= keys + 1:
-        return [list(range(len(widths)))]
-    rest = list(widths[keys:])
-    room = max(limit - sum(widths[:keys]), max(rest))
-    parts = len(_first_fit(rest, room))
-    low, high = max(rest), room  # the narrowest room that still needs no more parts: bisect
-    for _ in range(30):
-        middle = (low + high) / 2
-        if len(_first_fit(rest, middle)) <= parts:
-            high = middle
-        else:
-            low = middle
-    return [[*range(keys), *(keys + i for i in group)] for group in _first_fit(rest, high)]
-
-
-def _cell(value: Any) -> Cell:
-    return value if isinstance(value, Cell) else Cell(value)
-
-
-def _table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, total: Sequence[Any] | None = None,
-           caption: str = "", cls: str = "", keys: int = 1, continued: str = "") -> Piece:
-    """Return a table, split into several when it would not fit the printed page.
-
-    Parameters
-    ----------
-    headers, rows, total : sequences of str or Cell
-        Header cells, body rows and an optional total row (shown bold, last).
-    caption : str
-        Caption of the (first) table.
-    cls : str
-        CSS class of the table(s) (``wide``: smaller type).
-    keys : int
-        Leading columns repeated in each part of a split table.
-    continued : str
-        Caption of the parts after the first (e.g. 续表).
-
-    Returns
-    -------
-    Piece
-        A ``table`` piece: one :class:`TablePart` per printed table, the keys first in each.
-    """
-    head = [_cell(h) for h in headers]
-    body = [[_cell(v) for v in row] for row in rows]
-    last = None if total is None else [_cell(v) for v in total]
-    font_px = TABLE_FONT_PX["wide" if "wide" in cls.split() else ""]
-    groups = column_groups(column_min_px(head, body, last, font_px), keys)
-    parts = []
-    for n, group in enumerate(groups):
-        title = caption if n == 0 else (f"{caption} ({continued})" if caption else continued)
-        parts.append(TablePart(title, cls, [head[i] for i in group], [[row[i] for i in group] for row in body],
-                               None if last is None else [last[i] for i in group]))
-    return Piece("table", parts)
-
-
-def _figure(png: bytes | None, alt: str) -> Piece | None:
-    """Return a chart (a PNG) with its caption, or None without one."""
-    if not png:
-        return None
-    return Piece("figure", Figure("data:image/png;base64," + base64.b64encode(png).decode("ascii"), alt))
-
-
-def _check_href(href: str) -> str:
-    """Refuse map links that would run code (``javascript:``, ``data:`` …)."""
-    scheme = _SCHEME.match(re.sub(r"[\x00-\x20]", "", href))  # browsers drop tabs and newlines in URLs
-    if scheme and scheme.group(0).lower() not in _ALLOWED_SCHEMES:
-        raise ValueError(f"map link {href!r}: only relative paths, file:, http: and https: links are allowed")
-    return href
-
-
-# --- charts --------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    """Return the family name of an installed font with Chinese glyphs, or None."""
-    from matplotlib import font_manager
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
-    # matplotlib's font cache may predate the font: look at the font files themselves.
-    for path in sorted(font_manager.findSystemFonts()):
-        if _CJK_FILE.search(Path(path).name):
-            try:
-                font_manager.fontManager.addfont(path)
-                return font_manager.FontProperties(fname=path).get_name()
-            except (OSError, RuntimeError, ValueError):  # unreadable font file
-                continue
-    return None
-
-
-class _Charts:
-    """Draws the report's charts as PNG bytes (Agg, no pyplot: the caller's backend is left alone)."""
-
-    def __init__(self, page: _Page) -> None:
-        import matplotlib
-
-        self.matplotlib = matplotlib
-        self.font = cjk_font()
-        if self.font is None:
-            log.warning(
-                "no font with Chinese glyphs found for the report's charts; they are labelled in English "
-                "(install one, e.g. `apt-get install fonts-wqy-microhei` or fonts-noto-cjk)"
-            )
-        # Chart text: the page's language when a CJK font exists, English otherwise.
-        self.page = page if self.font is not None or page.lang == "en" else _Page(page.project, "en")
-        families = [self.font, "DejaVu Sans"] if self.font else ["DejaVu Sans"]
-        self.rc: dict[RcKeyType, Any] = {
-            "font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False,
-            "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-            "savefig.dpi": DPI, "figure.dpi": DPI,
-        }
-
-    @property
-    def cjk(self) -> bool:
-        return self.font is not None
-
-    def draw(self, size: tuple[float, float], paint: Callable[[Any], None]) -> bytes:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        with self.matplotlib.rc_context(self.rc):
-            fig = Figure(figsize=size, dpi=DPI, layout="constrained")
-            FigureCanvasAgg(fig)
-            paint(fig.add_subplot())
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-        return buf.getvalue()
-
-    def grades(self, by_grade: pd.DataFrame) -> bytes:
-        p = self.page
-        grades = [str(g) for g in by_grade["grade"]]
-
-        def paint(ax: Any) -> None:
-            area = by_grade["area_mu"].to_numpy(dtype=float)
-            bars = ax.bar([p.grade(g) for g in grades], area, color=[GRADE_COLOURS.get(g, "#999999") for g in grades],
-                          edgecolor="#555555", linewidth=0.5)
-            for bar, n in zip(bars, by_grade["parcels"], strict=True):
-                ax.annotate(f"{int(n):,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
-                            va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
-            ax.set_title(p.t("grade_chart"))
-            ax.yaxis.set_major_formatter(self.matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-            ax.margins(y=0.12)
-
-        return self.draw((6.0, 3.0), paint)
-
-    def paths(self, by_path: pd.DataFrame) -> bytes:
-        p = self.page
-        rows = by_path.iloc[::-1]
-
-        def paint(ax: Any) -> None:
-            codes = [str(c) for c in rows["disposal"]]
-            ax.barh([p.path(c) for c in codes], rows["area_mu"].to_numpy(dtype=float),
-                    color=[DISPOSAL_COLOURS.get(c, "#999999") for c in codes], edgecolor="#555555", linewidth=0.5)
-            ax.set_title(p.t("path_chart"))
-            ax.xaxis.set_major_formatter(self.matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-
-        return self.draw((6.5, 0.32 * len(rows) + 1.0), paint)
-
-    def blocks(self, blocks: pd.DataFrame, park_score: float | None, *, title: str | None = None) -> bytes:
-        p = self.page
-        rows = blocks.iloc[::-1]
-        if self.cjk and "block_name" in rows:
-            pairs = zip(rows["block_name"], rows["block_id"], strict=True)
-            names = [str(b) if is_missing(n) else str(n) for n, b in pairs]
-        else:
-            names = [str(b) for b in rows["block_id"]]
-
-        def paint(ax: Any) -> None:
-            scores = rows["block_score"].to_numpy(dtype=float)
-            bars = ax.barh(names, scores, color="#2c7bb6")
-            for bar, score in zip(bars, scores, strict=True):
-                if not math.isnan(score):
-                    ax.annotate(f"{score:.1f}", (bar.get_width(), bar.get_y() + bar.get_height() / 2), va="center",
-                                fontsize=7, xytext=(2, 0), textcoords="offset points")
-            if park_score is not None:
-                ax.axvline(park_score, color="#d7191c", linestyle="--", linewidth=1,
-                           label=f"{p.t('park_line')} {park_score:.1f}")
-                ax.legend(loc="lower right", fontsize=8)
-            ax.set_xlim(0, 105)
-            ax.set_title(title or p.t("block_chart"))
-            ax.tick_params(axis="y", labelsize=8)
-
-        return self.draw((6.5, 0.24 * len(rows) + 1.0), paint)
-
-
-#: Blocks shown at each end of the block chart when there are more than twice as many.
-CHART_BLOCKS = 15
 
 
 # --- sections ------------------------------------------------------------------------------------
@@ -847,7 +117,7 @@ def _section(section_id: str, title: str, pieces: Iterable[Piece | None], *, maj
     return Section(section_id, title, [piece for piece in pieces if piece is not None], major)
 
 
-def _headline(result: AssessmentResult, page: _Page) -> Section:
+def _headline(result: AssessmentResult, page: Page) -> Section:
     s = result.summary
     inv = s["inventory"]
     grades = s.get("grades", {})
@@ -889,7 +159,7 @@ def _headline(result: AssessmentResult, page: _Page) -> Section:
     return _section("headline", page.t("headline"), [Piece("headline", cards)], major=False)
 
 
-def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> Section:
+def _grades(result: AssessmentResult, page: Page, charts: Charts) -> Section:
     by_grade = result.tables["by_grade"]
     total_area = float(by_grade["area_mu"].sum())
     has_tax = "tax_wan" in by_grade
@@ -909,7 +179,7 @@ def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> Section:
     total = [page.t("total"), num(fmt_int(by_grade["parcels"].sum())), num(fmt_number(total_area)), num(fmt_share(1.0))]
     if has_tax:
         total.append(num(fmt_number(by_grade["tax_wan"].sum())))
-    parts = [page.table(headers, rows, total=total), _figure(charts.grades(by_grade), charts.page.t("grade_chart"))]
+    parts = [page.table(headers, rows, total=total), figure_piece(charts.grades(by_grade), charts.page.t("grade_chart"))]
     by_track = result.tables.get("by_track")
     if by_track is not None and len(by_track):
         names = {t.name: (t.label_zh if page.lang == "zh" else t.label_en) for t in page.project.assessment.tracks}
@@ -933,13 +203,13 @@ def _grades(result: AssessmentResult, page: _Page, charts: _Charts) -> Section:
     return _section("grades", page.t("grades"), parts)
 
 
-def _ordered_paths(by_path: pd.DataFrame, page: _Page) -> pd.DataFrame:
+def _ordered_paths(by_path: pd.DataFrame, page: Page) -> pd.DataFrame:
     order = {code: i for i, code in enumerate(page.paths)}
     key = by_path["disposal"].map(lambda c: order.get(c, len(order)))
     return by_path.assign(_order=key).sort_values(["_order", "disposal"], kind="stable").drop(columns="_order")
 
 
-def _block_key_name(key: Any, names: dict[str, str], page: _Page) -> tuple[str, str]:
+def _block_key_name(key: Any, names: dict[str, str], page: Page) -> tuple[str, str]:
     """Return (block id shown, block name shown) for a key of ``by_block_path``."""
     if key == TEXT["outside_blocks"][0]:
         return "", page.t("outside_blocks")
@@ -948,7 +218,7 @@ def _block_key_name(key: Any, names: dict[str, str], page: _Page) -> tuple[str, 
     return str(key), names.get(str(key), "")
 
 
-def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> Section:
+def _inventory(result: AssessmentResult, page: Page, charts: Charts) -> Section:
     inv = result.summary["inventory"]
     listed_n = inv["parcels"]
     parts: list[Piece | None] = []
@@ -991,7 +261,7 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> Sectio
     if unknown:
         parts.append(note(page.t("comp_missing", m=fmt_int(unknown))))
     if len(by_path):
-        parts.append(_figure(charts.paths(by_path), charts.page.t("path_chart")))
+        parts.append(figure_piece(charts.paths(by_path), charts.page.t("path_chart")))
 
     # by block × path
     by_block = result.tables["by_block_path"]
@@ -1054,7 +324,7 @@ def _inventory(result: AssessmentResult, page: _Page, charts: _Charts) -> Sectio
     return _section("inventory", page.t("inventory"), parts)
 
 
-def _watch(result: AssessmentResult, page: _Page) -> Section | None:
+def _watch(result: AssessmentResult, page: Page) -> Section | None:
     """Return the watch table: how many A/B parcels each reason flags."""
     watch = result.summary.get("watch", {})
     if not watch.get("parcels"):
@@ -1066,7 +336,7 @@ def _watch(result: AssessmentResult, page: _Page) -> Section | None:
     return _section("watch", page.t("watch"), [note(page.t("watch_note")), table], major=False)
 
 
-def _value(result: AssessmentResult, page: _Page) -> Section | None:
+def _value(result: AssessmentResult, page: Page) -> Section | None:
     """Return the value assessment's total, and the parcels it leaves out with the reasons."""
     value = result.summary.get("value", {})
     total = value.get("total_value_wan") or {}
@@ -1082,16 +352,6 @@ def _value(result: AssessmentResult, page: _Page) -> Section | None:
     text = page.t("value_note", total=shown, n=fmt_int(total["parcels"]), m=fmt_int(total["missing"]))
     table = page.table([page.label("value_missing_reason"), num(page.header("parcels"))], rows)
     return _section("value", page.t("value"), [Piece("paragraph", text), table], major=False)
-
-
-#: The reasons :mod:`landkit.assess.valuation` gives (in Chinese) for a parcel without a value, in English.
-VALUE_REASONS_EN = (
-    (re.compile(r"^用地性质(.+)无基准地价用途$"), "Land use {0} has no benchmark price use"),
-    (re.compile(r"^不在任何地价级别区内(.+)用地价格，且未设区县默认地价$"),
-     "Outside every price zone, and no district default price for {0} land"),
-    (re.compile(r"^地价表无(.+)级(.+)用地价格，且未设区县默认地价$"),
-     "The price table has no zone {0} price for {1} land, and there is no district default"),
-)
 #: A configuration key in parentheses, as messages name them for the engineer: ``(valuation.price_uses)``.
 _CONFIG_KEY = re.compile(r"\s*\([a-z_]+(?:\.[a-z_]+)+\)")
 
@@ -1138,7 +398,7 @@ def _indicator_unit(name: str) -> str:
     return UNIT_PER_HA if name in PER_HA_INDICATORS else ""
 
 
-def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> Section | None:
+def _blocks(result: AssessmentResult, page: Page, charts: Charts) -> Section | None:
     blocks = result.blocks
     if blocks is None or not len(blocks):
         return None
@@ -1171,10 +431,10 @@ def _blocks(result: AssessmentResult, page: _Page, charts: _Charts) -> Section |
         chart = pd.concat([scored.head(CHART_BLOCKS), scored.tail(CHART_BLOCKS)])
         title = charts.page.t("block_chart_some", n=CHART_BLOCKS, total=f"{len(frame):,}")
     return _section("blocks", page.t("blocks"), [page.table(headers, rows, cls="wide", keys=3),
-                                                 _figure(charts.blocks(chart, park_score, title=title), title)])
+                                                 figure_piece(charts.blocks(chart, park_score, title=title), title)])
 
 
-def _kpi_name(kpi: str, page: _Page) -> tuple[str, str, bool]:
+def _kpi_name(kpi: str, page: Page) -> tuple[str, str, bool]:
     """Return a KPI's name, unit and whether it is a share, from the configuration's labels."""
     indicators = page.project.assessment.indicators
     source = {"rd_share": "rd_intensity", "labour_productivity_wan": "labour_productivity"}.get(kpi)
@@ -1187,7 +447,7 @@ def _kpi_name(kpi: str, page: _Page) -> tuple[str, str, bool]:
     return kpi, "", kpi.endswith("_share")
 
 
-def _park(result: AssessmentResult, page: _Page) -> Section | None:
+def _park(result: AssessmentResult, page: Page) -> Section | None:
     park, kpis = result.park or {}, result.kpis
     if not park and (kpis is None or not len(kpis)):
         return None
@@ -1290,14 +550,14 @@ def _is_integral(series: pd.Series) -> bool:
     return bool(len(values)) and bool(np.all(np.isclose(values, np.round(values))))
 
 
-def _frame_column(column: str, series: pd.Series, page: _Page) -> _Column:
+def _frame_column(column: str, series: pd.Series, page: Page) -> _Column:
     """How a frame's column is shown: header with its unit, numbers by kind, codes translated.
 
     Booleans are 是/否; shares (:func:`is_share_column`) are percentages headed ``(%)``;
     ``*_pct`` are percentages already; years are bare; ranks and counts (integers, or a label
     unit of 宗, 家, 个, 人) are whole with thousands separators; points (分) have one decimal;
     other figures the decimals :func:`auto_decimals` gives the column; text is translated by
-    :meth:`_Page.value`.
+    :meth:`Page.value`.
     """
     label = page.labels.get(column)
     unit = label.unit if label is not None and label.unit else COLUMN_UNITS.get(column, "")
@@ -1327,13 +587,13 @@ def drop_repeated_columns(columns: list[str], headers: list[Cell], rows: list[li
     """
     keep: list[int] = []
     for j, head in enumerate(headers):
-        same = (i for i in keep if _plain(headers[i]) == _plain(head))
-        if not any(all(_plain(r[i]) == _plain(r[j]) for r in rows) for i in same):
+        same = (i for i in keep if plain_text(headers[i]) == plain_text(head))
+        if not any(all(plain_text(r[i]) == plain_text(r[j]) for r in rows) for i in same):
             keep.append(j)
     return [columns[j] for j in keep], [headers[j] for j in keep], [[r[j] for j in keep] for r in rows]
 
 
-def _frame_cells(frame: pd.DataFrame, page: _Page) -> tuple[list[str], list[Cell], list[list[Cell]]]:
+def _frame_cells(frame: pd.DataFrame, page: Page) -> tuple[list[str], list[Cell], list[list[Cell]]]:
     """Columns, headers and rows of any table: labelled headers with units, values as people read them.
 
     The index is shown as a column unless it is a plain range; geometry is left out, and so are
@@ -1357,7 +617,7 @@ def _usable(frame: Any) -> TypeGuard[pd.DataFrame]:
     return isinstance(frame, pd.DataFrame) and not frame.empty
 
 
-def _optional_table(result: AssessmentResult, page: _Page, key: str, title: str, section_id: str) -> Section | None:
+def _optional_table(result: AssessmentResult, page: Page, key: str, title: str, section_id: str) -> Section | None:
     """Return a section with any table of ``result.tables`` shown generically; None without it."""
     frame = result.tables.get(key)
     if not _usable(frame):
@@ -1381,7 +641,7 @@ def _ordered(columns: Sequence[str], order: Sequence[str]) -> list[int]:
     return sorted(range(len(columns)), key=lambda i: (rank.get(columns[i], len(rank)), i))
 
 
-def _rings(result: AssessmentResult, page: _Page) -> Section | None:
+def _rings(result: AssessmentResult, page: Page) -> Section | None:
     """三圈协同: the ring profiles as two tables, each ring's name first in both."""
     frame = result.tables.get("ring_profiles")
     if not _usable(frame):
@@ -1411,7 +671,7 @@ def metric_unit(unit: Any, lang: str) -> str:
     return zh if lang == "zh" else UNITS_EN.get(zh, LOCAL_UNITS_EN.get(zh, str(unit)))
 
 
-def _scatter_row(row: dict[str, Any], page: _Page) -> list[Cell]:
+def _scatter_row(row: dict[str, Any], page: Page) -> list[Cell]:
     """One metric of the before/after table: name with unit, before, after, change, direction, verdict."""
     name = row.get("label_zh" if page.lang == "zh" else "label_en")
     name = row.get("metric", "") if is_missing(name) or not str(name) else name
@@ -1427,7 +687,7 @@ def _scatter_row(row: dict[str, Any], page: _Page) -> list[Cell]:
             Cell("—" if is_missing(better) or not str(better) else page.value("better", better)), verdict]
 
 
-def _scatter(result: AssessmentResult, page: _Page) -> Section | None:
+def _scatter(result: AssessmentResult, page: Page) -> Section | None:
     """小而散: each metric before and after the proposed adjustments (any other table generically)."""
     frame = result.tables.get("scatter_before_after")
     if not _usable(frame):
@@ -1440,11 +700,11 @@ def _scatter(result: AssessmentResult, page: _Page) -> Section | None:
     return _section("scatter", page.t("scatter"), [page.table(headers, rows), note(page.t("scatter_note"))])
 
 
-def _maps(maps: Sequence[tuple[str, str]], page: _Page) -> Section | None:
-    """Links to the maps (their addresses checked by :func:`_check_href`)."""
+def _maps(maps: Sequence[tuple[str, str]], page: Page) -> Section | None:
+    """Links to the maps (their addresses checked by :func:`checked_href`)."""
     if not maps:
         return None
-    links = [Link(str(title), _check_href(href)) for title, href in maps]
+    links = [Link(str(title), checked_href(href)) for title, href in maps]
     return _section("maps", page.t("maps"), [Piece("links", links)], major=False)
 
 
@@ -1478,8 +738,8 @@ def build_report(
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang = {lang!r}: use 'zh' or 'en'")
-    page = _Page(project, lang)
-    charts = _Charts(page)
+    page = Page(project, lang)
+    charts = Charts(page)
     year = result.summary.get("year", project.year)
     title = f"{project.name} — {page.t('title')}"
     synthetic = "合成" in project.name or "synthetic" in project.name.lower()

@@ -39,6 +39,7 @@ from landkit.deliver.labels import (
     CHANGE_TYPES,
     DISPOSAL_COLOURS,
     GRADE_COLOURS,
+    OVERLAY_COLOURS,
     VALUE_LABELS,
     Label,
     labels_for,
@@ -91,22 +92,6 @@ SCORE_STOPS = [(215, 25, 28), (253, 174, 97), (255, 255, 191), (166, 217, 106), 
 #: reds, oranges and greens are the paths of D, C and A/B parcels). Every other layer is an overlay.
 RESERVED_PALETTE_LAYERS = ("grades", "score", "disposal")
 
-#: Colours of the overlays. None is a grade colour or a disposal colour, nor near one (CIE76 ΔE of
-#: 20 or more from every grade colour, 10 or more from every disposal colour): an overlay drawn over
-#: 评价等级 never reads as a grade. Hues: magentas, pinks, navy, teal, cyan, brown, black and white.
-OVERLAY_COLOURS: dict[str, dict[str, str]] = {
-    "inventory": {"D": "#7a0177", "C": "#f768a1", "IDLE": "#252525"},
-    "watch": {"fill": "#41b6c4", "line": "#0c2c84"},
-    "rings": {"core": "#08306b", "spillover": "#02818a", "linkage": "#f768a1", "outside": "#ffffff", "unreachable": "#000000"},
-    "misfit": {"fill": "#e7298a", "line": "#7a0177"},
-    "scatter": {"sporadic": "#c51b8a", "isolated": "#17becf", "small": "#0c2c84"},
-    "clusters": {"line": "#543005"},
-    "adjustments": {"move_out": "#dd3497", "bring_in": "#02818a", "merge": "#543005"},
-    "linkage": {"pair": "#c51b8a", "core": "#08306b", "nearest": "#525252"},
-    "core_sites": {"fill": "#0c2c84", "line": "#ffffff"},
-    "blocks": {"line": "#1f4e79"},
-    "roads": {"line": "#737373"},
-}
 #: Travel time to the core, near (navy) to far (pink); parcels that cannot reach it are black.
 TRAVEL_STOPS = [(8, 48, 107), (122, 1, 119), (221, 52, 151), (250, 159, 181)]
 UNREACHABLE_COLOUR = OVERLAY_COLOURS["rings"]["unreachable"]
@@ -509,7 +494,7 @@ def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project
     """Return the thematic layers the data allow, in the order of the layer list.
 
     The grades, the score and the paths keep the palettes of :mod:`landkit.deliver.labels`
-    (:data:`RESERVED_PALETTE_LAYERS`); every overlay takes :data:`OVERLAY_COLOURS`, none of
+    (:data:`RESERVED_PALETTE_LAYERS`); every overlay takes :data:`~landkit.deliver.labels.OVERLAY_COLOURS`, none of
     which is a grade colour. Zones are dashed outlines, which leave the grades beneath visible.
     """
     makers = (_context_specs, _assessment_specs, _ring_specs, _scatter_specs, _network_specs)

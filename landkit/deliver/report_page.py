@@ -1,0 +1,218 @@
+"""The report's words in the reader's language: its own strings (:data:`TEXT`) and :class:`Page`, which
+labels columns, units and coded values in Chinese or English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from landkit.assess.performance import GRADES, UNGRADED
+from landkit.config.models import Project
+from landkit.deliver.labels import (
+    BETTER_LABELS,
+    BOOLEAN_LABELS,
+    COLUMN_UNITS,
+    COMPARE_TABLE_COLUMNS,
+    LOCAL_LABELS,
+    LOCAL_UNITS_EN,
+    UNITS_EN,
+    VALUE_LABELS,
+    Label,
+    header,
+    labels_for,
+    value_labels,
+)
+from landkit.deliver.report_tables import Piece, table_piece
+from landkit.listing.inventory import LISTING
+
+if TYPE_CHECKING:
+
+    pass
+
+
+#: Strings of the report that no label in :mod:`landkit.deliver.labels` or the configuration gives.
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("产业用地“两评估、一清单、一盘活”报告",
+              "Industrial land: two assessments, one list, one revitalisation"),
+    "year": ("评估年份", "Assessment year"),
+    "synthetic": ("本报告基于合成示例数据，不描述任何真实地块或企业。",
+                  "Synthetic data: this report describes no real parcel or firm."),
+    "contents": ("目录", "Contents"),
+    "headline": ("主要指标", "Headline figures"),
+    "graded_parcels": ("参评地块", "Parcels graded"),
+    "listed_area": ("低效用地面积", "Low-efficiency land area"),
+    "park_score": ("园区综合得分", "Park score"),
+    "grades": ("综合绩效评价等级", "Performance grades"),
+    "grade_n": ("{g}类", "Grade {g}"),
+    "ungraded": ("不参评", "Not graded"),
+    "area_share": ("面积占比", "Share of area"),
+    "grade_chart": ("各等级用地面积(亩)", "Area by grade (mu)"),
+    "inventory": ("低效用地清单与盘活路径", "Low-efficiency inventory and revitalisation paths"),
+    "by_reason": ("按低效原因", "By reason"),
+    "reason": ("低效原因", "Reason"),
+    "code": ("代码", "Code"),
+    "reason_note": ("列入依据为C类、D类或依法认定的闲置土地；其余原因用于说明，一宗地块可有多项，各项之和可大于清单总数。A/B类地块有上述原因的列入关注清单，不列入低效用地清单。",
+                    "A parcel is listed as class C, class D or legally idle land; the other reasons explain the listing, and a parcel may have several, "
+                    "so the rows can add up to more than the list. A/B parcels with these reasons go on the watch table, never on the list."),
+    "basis": ("列入依据", "Listed as"),
+    "listed_n": ("列入清单", "Listed"),
+    "watch_n": ("列入关注", "On the watch table"),
+    "by_listing": ("等级与清单", "Classes and lists"),
+    "not_listed": ("未列入", "Neither"),
+    "by_track": ("各评价分组等级", "Classes by track"),
+    "track_none": ("(不参评)", "(not graded)"),
+    "watch": ("关注清单(A/B类)", "Watch table (A/B)"),
+    "watch_note": ("A/B类地块中容积率、建筑系数、亩均税收或区位等方面存在问题的，列入关注清单，适用激励类路径。",
+                   "A/B parcels flagged for FAR, building coefficient, tax per mu or location: they take incentive paths."),
+    "compensation": ("补偿估算", "Compensation"),
+    "value": ("综合价值", "Land and building value"),
+    "value_note": ("综合价值合计 {total} 亿元，涵盖 {n} 宗地块；{m} 宗未估价，不计入合计：",
+                   "Total {total} 100m yuan over {n} parcels; {m} parcels have no value and are left out:"),
+    "value_all": ("全部 {n} 宗地块均已估价。", "All {n} parcels are valued."),
+    "comp_missing": ("另有 {m} 宗无法估算补偿(未估价)。", "{m} more parcels' compensation cannot be estimated (no value)."),
+    "weakest": ("主要失分指标", "Costliest indicators"),
+    "share_of_list": ("占清单比例", "Share of the list"),
+    "by_path": ("按盘活路径", "By revitalisation path"),
+    "path": ("盘活路径", "Revitalisation path"),
+    "path_chart": ("各盘活路径低效用地面积(亩)", "Listed area by revitalisation path (mu)"),
+    "by_block": ("按区块与盘活路径(地块数)", "By block and path (parcels)"),
+    "largest": ("面积最大的低效地块(前{n}宗)", "Largest listed parcels (top {n})"),
+    "total": ("合计", "Total"),
+    "outside_blocks": ("区块外", "Outside the blocks"),
+    "all": ("全部", "All"),
+    "blocks": ("区块综合评价排名", "Block ranking"),
+    "block_chart": ("区块综合得分", "Block score"),
+    "block_chart_some": ("区块综合得分（前{n}名与后{n}名，共{total}个区块）", "Block score (top {n} and bottom {n} of {total} blocks)"),
+    "park_line": ("园区", "Park"),
+    "park": ("园区指标与规划目标", "Park indicators and plan targets"),
+    "park_indicators": ("园区土地集约利用指标", "Park land-intensity indicators"),
+    "indicator": ("指标", "Indicator"),
+    "ideal": ("理想值", "Ideal value"),
+    "weight": ("权重", "Weight"),
+    "indicator_score": ("指标得分", "Indicator score"),
+    "kpis": ("规划指标完成情况", "The plan's KPIs"),
+    "met_yes": ("达标", "met"),
+    "met_no": ("未达标", "not met"),
+    "rings": ("三圈协同：圈层概况", "Three rings: ring profiles"),
+    "ring_overview": ("各圈层用地与效益", "Land and performance by ring"),
+    "ring_mix": ("各圈层用地功能与等级构成", "Land use and grades by ring"),
+    "ring_mix_note": ("各项均为占该圈层用地面积的比例(%)。",
+                      "Every figure is a share of the ring's land area (%)."),
+    "scatter": ("小而散：整治前后对比", "Small and scattered plots: before and after"),
+    "scatter_note": ("变化 = 整治后 − 整治前；改善方向为该指标向好的方向。",
+                     "Change = after − before; \"better when\" is the direction in which the metric improves."),
+    "metric": ("指标", "Metric"),
+    "continued": ("续表", "continued"),
+    "maps": ("地图", "Maps"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "footer": ("由 landkit {v} 生成。", "Made by landkit {v}."),
+    "no_data": ("无数据", "No data"),
+}
+
+#: Units of counts: shown as integers.
+COUNT_UNITS = frozenset({"宗", "家", "个", "人"})
+
+
+class Page:
+    """The language-dependent strings of one report."""
+
+    def __init__(self, project: Project, lang: str) -> None:
+        self.lang = lang
+        self.project = project
+        self.labels: dict[str, Label] = {**COMPARE_TABLE_COLUMNS, **LOCAL_LABELS, **labels_for(project)}
+        self.rules = {r.code: (r.label_zh, r.label_en) for r in project.inventory.reasons}
+        self.rules.update({code: (zh, en) for code, zh, en in LISTING.values()})
+        self.paths = {r.code: r for r in project.disposal.rules}
+        self.tracks = {t.name: (t.label_zh, t.label_en) for t in project.assessment.tracks}
+        if lang == "zh":
+            self.coded = value_labels(project, "zh")
+        else:  # labels.value_labels keeps codes in English tables; a report shows the English names
+            self.coded = {column: {code: names[1] for code, names in codes.items()}
+                          for column, codes in VALUE_LABELS.items()}
+
+    def t(self, key: str, **kw: Any) -> str:
+        zh, en = TEXT[key]
+        return (zh if self.lang == "zh" else en).format(**kw)
+
+    def label(self, column: str) -> str:
+        label = self.labels.get(column)
+        if label is None:
+            return column
+        return label.zh if self.lang == "zh" else label.en
+
+    def unit(self, unit: str) -> str:
+        """Return a unit (written in Chinese, as labels carry them) in the page's language."""
+        if self.lang == "zh" or not unit:
+            return unit
+        return UNITS_EN.get(unit, LOCAL_UNITS_EN.get(unit, unit))
+
+    def header(self, column: str, unit: str | None = None) -> str:
+        """Return a column's header, label and unit (``税收(万元)``); ``unit`` replaces the label's.
+
+        The labels' own :func:`landkit.deliver.labels.header` when it applies; a label without a unit
+        takes one from :data:`COLUMN_UNITS`, and English units it does not know from
+        :data:`LOCAL_UNITS_EN`.
+        """
+        label = self.labels.get(column)
+        if unit is None and label is not None and label.unit and (self.lang == "zh" or label.unit in UNITS_EN):
+            return header(column, self.labels, self.lang)
+        if unit is None:
+            unit = label.unit if label is not None and label.unit else COLUMN_UNITS.get(column, "")
+        return self.with_unit(self.label(column), self.unit(unit))
+
+    def with_unit(self, text: str, unit: str) -> str:
+        return f"{text}({unit})" if unit else text
+
+    def table(self, headers: Sequence[Any], rows: Iterable[Sequence[Any]], **kw: Any) -> Piece:
+        """:func:`table_piece` with the page's word for a continued table."""
+        return table_piece(headers, rows, continued=self.t("continued"), **kw)
+
+    def grade(self, grade: str) -> str:
+        return self.t("ungraded") if grade == UNGRADED else self.t("grade_n", g=grade)
+
+    def path(self, code: str) -> str:
+        rule = self.paths.get(code)
+        if rule is None:
+            return str(code)
+        return rule.label_zh if self.lang == "zh" else rule.label_en
+
+    def reason(self, code: str) -> str:
+        labels = self.rules.get(code)
+        if labels is None:
+            return str(code)
+        return labels[0] if self.lang == "zh" else labels[1]
+
+    def ring(self, value: Any) -> str:
+        """Return a ring's name from its code (``core``) or its name in either language."""
+        for code, names in self.project.rings.labels.items():
+            if str(value) == code or str(value) in names.values():
+                return names.get(cast("Literal['zh', 'en']", self.lang), str(value))  # another language: the value
+        return str(value)
+
+    def boolean(self, value: Any) -> str:
+        """是/否 (yes/no)."""
+        return BOOLEAN_LABELS[bool(value)][0 if self.lang == "zh" else 1]
+
+    def value(self, column: str, value: Any) -> str:
+        """Return a coded value of ``column`` as people read it (ring, path, grade, track, status …)."""
+        text = str(value)
+        if column in ("ring", "ring_name", "ring_modelled"):
+            return self.ring(value)
+        if column == "disposal":
+            return self.path(text)
+        if column in ("grade", "grade_a", "grade_b", "transition_from"):
+            return self.grade(text) if text in (*GRADES, UNGRADED) else text
+        if column == "track":
+            names = self.tracks.get(text)
+            return (names[0] if self.lang == "zh" else names[1]) if names else text
+        if column == "better":
+            names = BETTER_LABELS.get(text)
+            return (names[0] if self.lang == "zh" else names[1]) if names else text
+        return self.coded.get(column, {}).get(text, text)
+
+    def count_unit(self, column: str = "parcels") -> str:
+        """Return the unit of a count (宗, 家) in Chinese; none in English."""
+        label = self.labels.get(column)
+        return label.unit if (self.lang == "zh" and label) else ""
