@@ -62,7 +62,8 @@ def layers() -> list[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     contracts = config.get("tool", {}).get("importlinter", {}).get("contracts", [])
     found = next((c for c in contracts if c.get("type") == "layers"), None)
-    return [f"{PACKAGE}.{layer}" for layer in found["layers"]] if found else []
+    names = found["layers"] if found else []  # import-linter takes full names (and, under root_package, short ones)
+    return [layer if layer.startswith(PACKAGE + ".") else f"{PACKAGE}.{layer}" for layer in names]
 
 
 def upward_imports(graph, order: list[str]) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""The package's import graph has no cycles (scripts/imports.py, grimp's graph and SciPy's components)."""
+"""The package's import graph: no cycles, and layers that call only downward (scripts/imports.py, grimp, SciPy)."""
 
 from __future__ import annotations
 
@@ -36,3 +36,34 @@ def test_the_cycle_finder_finds_a_cycle():
             return {"a": {"b"}, "b": {"a", "c"}, "c": set()}[module]
 
     assert imports.cycles(Graph()) == [["a", "b"]]
+
+
+def test_layers_call_only_downward():
+    """No module imports from a layer above its own (the layers contract of pyproject.toml)."""
+    imports = load_imports_script()
+    layers = imports.layers()
+    assert layers[0] == "landkit.cli" and layers[-1] == "landkit.core"
+    assert imports.upward_imports(imports.build_graph(), layers) == []
+
+
+def test_every_module_sits_in_a_layer():
+    """Each module of the package belongs to one layer of the contract (a new package must be placed)."""
+    imports = load_imports_script()
+    layers = imports.layers()
+    unplaced = [m for m in imports.build_graph().modules
+                if m != "landkit" and not any(m == layer or m.startswith(layer + ".") for layer in layers)]
+    assert unplaced == []
+
+
+def test_the_layer_check_finds_an_upward_import():
+    """The check itself, on a made-up graph: core importing cli goes up, cli importing core does not."""
+    imports = load_imports_script()
+
+    class Graph:
+        modules = {"landkit.cli.main", "landkit.core.errors"}
+
+        @staticmethod
+        def find_modules_directly_imported_by(module):
+            return {"landkit.cli.main": {"landkit.core.errors"}, "landkit.core.errors": {"landkit.cli.main"}}[module]
+
+    assert imports.upward_imports(Graph(), ["landkit.cli", "landkit.core"]) == [("landkit.core.errors", "landkit.cli.main")]
