@@ -178,7 +178,7 @@ def map_baseline(assessed, data, project, out: Path, repeat: int) -> dict:
     from landkit.deliver.writer import map_layers
 
     ours, theirs = [], []
-    parcels = assessed.parcels[TOOLTIP + ["geometry"]]
+    parcels = assessed.parcels[[*TOOLTIP, "geometry"]]
     for _ in range(repeat):
         start = time.perf_counter()
         write_map(out / "landkit.html", build_map(map_layers(assessed, data), project))

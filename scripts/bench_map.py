@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_sample import write_city  # noqa: E402
+from make_sample import write_city
 
-from landkit.config.load import load_config  # noqa: E402
-from landkit.data.dataset import load_dataset  # noqa: E402
-from landkit.deliver.webmap import build_map, leaflet_assets  # noqa: E402
-from landkit.deliver.writer import map_layers  # noqa: E402
+from landkit.config.load import load_config
+from landkit.data.dataset import load_dataset
+from landkit.deliver.webmap import build_map, leaflet_assets
+from landkit.deliver.writer import map_layers
 from landkit.pipeline import assess
 
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -38,7 +38,7 @@ TOOLTIP = ["parcel_id", "grade", "score"]
 
 def explore_offline(parcels) -> str:
     """explore() of the parcels, Leaflet inlined like ours, other CDN assets (jQuery, Bootstrap, icons) removed."""
-    fmap = parcels[TOOLTIP + ["geometry"]].to_crs("EPSG:4326").explore(column="grade", tooltip=TOOLTIP, tiles=None)
+    fmap = parcels[[*TOOLTIP, "geometry"]].to_crs("EPSG:4326").explore(column="grade", tooltip=TOOLTIP, tiles=None)
     html = fmap.get_root().render()
     _, js, css = leaflet_assets()
     html = re.sub(r'<script[^>]*src="[^"]*leaflet[@/][^"]*leaflet\.js"[^>]*></script>', lambda _: f"<script>{js}</script>", html)

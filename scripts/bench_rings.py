@@ -21,12 +21,12 @@ import networkx as nx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_sample import write_city  # noqa: E402
+from make_sample import write_city
 
-from landkit.analyses.rings import assess_rings  # noqa: E402
-from landkit.config.load import load_config  # noqa: E402
-from landkit.data.dataset import load_dataset  # noqa: E402
-from landkit.metrics.network import build_road_graph, nearest_nodes, travel_minutes  # noqa: E402
+from landkit.analyses.rings import assess_rings
+from landkit.config.load import load_config
+from landkit.data.dataset import load_dataset
+from landkit.metrics.network import build_road_graph, nearest_nodes, travel_minutes
 
 
 def timed(fn):

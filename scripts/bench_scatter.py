@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from landkit.analyses.scatter import assess_scatter  # noqa: E402
-from landkit.config.load import load_config  # noqa: E402
-from landkit.data.dataset import load_dataset  # noqa: E402
-from landkit.pipeline import assess  # noqa: E402
+from landkit.analyses.scatter import assess_scatter
+from landkit.config.load import load_config
+from landkit.data.dataset import load_dataset
+from landkit.pipeline import assess
 
 DEFAULT_PROJECT = Path("/tmp/city50k/minhang.yaml")
 

@@ -122,7 +122,7 @@ def pyexcelerate_writer(path: Path, sheets, labels, *, lang, values) -> Path:
         rows = [list(sheet.heads), *map(list, sheet.rows())]
         ws = book.new_sheet(sheet.name, data=rows)
         ws.set_row_style(1, head)
-        for c, (fmt, width) in enumerate(zip(sheet.formats, sheet.widths), start=1):
+        for c, (fmt, width) in enumerate(zip(sheet.formats, sheet.widths, strict=True), start=1):
             ws.set_col_style(c, Style(size=width, format=Format(fmt) if fmt else None))
         for c, flagged in sheet.quoted.items():
             style = Style(quote_prefix=True, data_type=DataTypes.INLINE_STRING)
@@ -210,10 +210,10 @@ def check(path: Path, run: dict, hostile_sheet: str, hostile_col: int, rows: int
         got = [[c for c in r] for r in ws.iter_rows(min_row=1, max_row=rows + 1)]
         if [c.value for c in got[0]] != sheet.heads:
             problems.append(f"{sheet.name}: header")
-        want = [list(r) for _, r in zip(range(rows), sheet.rows())]
-        for i, (row, expect) in enumerate(zip(got[1:], want), start=2):
+        want = [list(r) for _, r in zip(range(rows), sheet.rows(), strict=False)]  # the first rows
+        for i, (row, expect) in enumerate(zip(got[1:], want, strict=False), start=2):
             values = [c.value for c in row] + [None] * (len(expect) - len(row))
-            for c, (v, e) in enumerate(zip(values, expect)):
+            for c, (v, e) in enumerate(zip(values, expect, strict=False)):
                 same = (v == e or (e == "" and v is None) or (isinstance(e, float) and isinstance(v, (int, float)) and abs(v - e) <= 1e-9 * max(1, abs(e)))
                         or (isinstance(e, str) and isinstance(v, str) and v.replace("_x000D_", "\r") == e))
                 if not same and not (isinstance(e, float) and not np.isfinite(e)):
@@ -287,7 +287,7 @@ def main() -> None:
             for name in list(chosen):
                 try:
                     seconds = timed(lambda name=name: once(name))
-                except Exception as e:  # noqa: BLE001 - a writer that cannot write these sheets is reported, not fatal
+                except Exception as e:
                     print(f"{name}: {type(e).__name__}: {e}")
                     del chosen[name]
                     continue

@@ -32,6 +32,7 @@ On the 50,000-parcel synthetic city (make it with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import statistics
@@ -65,10 +66,8 @@ def _status_mb(field: str) -> float | None:
 
 def _start_call() -> float:
     """Reset the peak-RSS mark (Linux: ``clear_refs`` 5) and return the resident memory now (MB)."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
     return _status_mb("VmRSS") or _rss_peak_mb()
 
 

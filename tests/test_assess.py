@@ -189,7 +189,7 @@ def test_value_by_hand(result):
 
 def test_grade_cut_boundaries():
     score = pd.Series(np.arange(20, 0, -1, dtype=float))
-    grade, rank = grade_by_rank(score, {"A": 0.25, "B": 0.45, "C": 0.25, "D": 0.05})
+    grade, _rank = grade_by_rank(score, {"A": 0.25, "B": 0.45, "C": 0.25, "D": 0.05})
     assert grade.value_counts().to_dict() == {"A": 5, "B": 9, "C": 5, "D": 1}
     tied = pd.Series([10.0, 9, 9, 9, 1])  # n = 5: A ≤ 1.25 → only rank 1
     assert list(grade_by_rank(tied, {"A": 0.25, "B": 0.45, "C": 0.25, "D": 0.05})[0]) == ["A", "B", "B", "B", "D"]

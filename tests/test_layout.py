@@ -60,7 +60,7 @@ def test_the_layer_check_finds_an_upward_import():
     imports = load_imports_script()
 
     class Graph:
-        modules = {"landkit.cli.main", "landkit.core.errors"}
+        modules = frozenset({"landkit.cli.main", "landkit.core.errors"})
 
         @staticmethod
         def find_modules_directly_imported_by(module):

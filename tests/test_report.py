@@ -17,7 +17,7 @@ from PIL import Image
 
 from landkit.config.load import load_config
 from landkit.data.dataset import load_dataset
-from landkit.deliver import charts, report, report_tables
+from landkit.deliver import charts, report_tables
 from landkit.deliver.report import build_report, write_report
 from landkit.deliver.report_page import TEXT
 from landkit.deliver.report_tables import fmt_number

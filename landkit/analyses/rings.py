@@ -154,7 +154,7 @@ LINKAGE_SEARCH_MIN = 15.0
 
 
 def closeness_centrality(graph: nx.Graph) -> dict[str, float]:
-    """Closeness centrality on travel minutes, as networkx defines it (Wasserman–Faust for disconnected graphs).
+    """Compute closeness centrality on travel minutes, as networkx defines it (Wasserman–Faust for disconnected graphs).
 
     closeness(u) = (r − 1) / Σ d(u, v) × (r − 1) / (n − 1), r the nodes u reaches (u included);
     all distances in one call of SciPy's compiled Dijkstra (networkx's pure-Python search per
@@ -256,7 +256,8 @@ def linkage_minutes(graph: Any, points: gpd.GeoSeries, spec: Rings) -> pd.DataFr
 
     def search(rows: np.ndarray, limit: float) -> np.ndarray:
         found = od_minutes(graph, points[rows], points, access_speed_kmh=spec.access_speed_kmh, limit_min=limit)
-        return found.to_numpy(copy=True)
+        minutes: np.ndarray = found.to_numpy(copy=True)
+        return minutes
 
     wide = 2 * max(spec.time_bands_min.values(), default=60)
     everything = np.ones(len(points), dtype=bool)
@@ -328,7 +329,7 @@ def assess_rings(
         to_core = travel_minutes(graph, block_points, core_sites.geometry, access_speed_kmh=spec.access_speed_kmh,
                                  max_target_snap_m=spec.core_snap_max_m)["travel_min"]
         od["CORE"] = to_core.to_numpy()
-        od.loc["CORE"] = list(to_core.to_numpy()) + [0.0]
+        od.loc["CORE"] = [*to_core.to_numpy(), 0.0]
         core_point = shapely.centroid(shapely.MultiPoint(list(core_sites.geometry.values)))
         lines, block_measures = linkage_graph(blocks, core_point, od, spec)
         disagreements = ring_disagreements(out.assign(block_id=parcels.get("block_id")), spec)

@@ -29,10 +29,8 @@ parcel), ``move_out_grades``, ``bring_in_grades``, ``merge_distance_m``, ``merge
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -593,26 +591,23 @@ def assess_scatter(
     analysed = analysed_parcels(parcels, spec)
     park = parcels.loc[analysed]
 
-    columns, state = state if state is not None else park_state(park, spec)
-    seconds.update(state["seconds"])
+    columns, before_state = state if state is not None else park_state(park, spec)
+    seconds.update(before_state["seconds"])
     clock = time.perf_counter()
     with_flags = park.join(columns[["small", "isolated", "sporadic", "nn_distance_m"]])
-    layer = cluster_layer(park, columns, state["patches"])
-    layer["enn_m"] = state["enn"].reindex(layer["cluster_id"]).to_numpy()
+    layer = cluster_layer(park, columns, before_state["patches"])
+    layer["enn_m"] = before_state["enn"].reindex(layer["cluster_id"]).to_numpy()
     seconds["cluster_layer"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    proposals = adjustment_proposals(with_flags, columns["cluster_id"], blocks, spec=spec, pairs=state["pairs"])
+    proposals = adjustment_proposals(with_flags, columns["cluster_id"], blocks, spec=spec, pairs=before_state["pairs"])
     seconds["proposals"] = time.perf_counter() - clock
     adjusted = apply_adjustments(with_flags, proposals)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # the park as adjusted (GEOS work, which releases the GIL) beside the group metrics
-        after = pool.submit(contextvars.copy_context().run, _timed, park_state, adjusted, spec)
-        clock = time.perf_counter()
-        metrics = scatter_metrics(with_flags, state, blocks, project)
-        seconds["group_metrics"] = time.perf_counter() - clock
-        (after_columns, after_state), seconds["before_after"] = after.result()
-    table = _before_after_table(state["metrics"], after_state["metrics"])
+    clock = time.perf_counter()
+    metrics = scatter_metrics(with_flags, before_state, blocks, project)
+    seconds["group_metrics"] = time.perf_counter() - clock
+    (_after_columns, after_state), seconds["before_after"] = _timed(park_state, adjusted, spec)
+    table = _before_after_table(before_state["metrics"], after_state["metrics"])
 
     out = pd.concat([columns, proposals], axis=1).reindex(parcels.index)
     out["cluster_id"] = out["cluster_id"].fillna(-1).astype(int)
@@ -631,7 +626,7 @@ def assess_scatter(
         "isolated": int(out["isolated"].sum()),
         "sporadic": int(out["sporadic"].sum()),
         "sporadic_area_mu": float(parcels.loc[out["sporadic"], "area_mu"].sum()),
-        "clusters": int(len(layer)),
+        "clusters": len(layer),
         "adjustments": {code: {"parcels": int(counts.get(code, 0)), "area_mu": float(area.get(code, 0.0))} for code in ADJUSTMENTS},
         "graded": "grade" in parcels,
         "seconds": seconds,

@@ -126,7 +126,7 @@ def assess_blocks(parcels: pd.DataFrame, blocks: gpd.GeoDataFrame, spec: BlockAs
     return joined.sort_values("block_rank", kind="stable")
 
 
-def park_row(parcels: pd.DataFrame, blocks: gpd.GeoDataFrame, spec: BlockAssessment) -> dict[str, float]:
+def park_row(parcels: pd.DataFrame, blocks: gpd.GeoDataFrame, spec: BlockAssessment) -> dict[str, float | None]:
     """Return the park-wide indicators and score."""
     area = pd.Series(blocks.geometry.area.to_numpy(), index=blocks["block_id"].to_numpy())
     table = score_blocks(block_indicators(parcels, area), spec)

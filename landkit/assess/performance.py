@@ -43,20 +43,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from landkit.config.formula import check_expression, evaluate, evaluate_condition, names_in, with_rule_defaults
-from landkit.config.models import Assessment, Grading, Indicator, Project, Track, used_indicators
+from landkit.config.models import Assessment, Grade, Grading, Indicator, Project, Track, used_indicators
 from landkit.core.errors import ConfigError
 from landkit.core.i18n import _
 from landkit.core.schema import ADDITIVE_ENTERPRISE_COLUMNS, CANONICAL
 
 log = logging.getLogger(__name__)
 
-GRADES = ("A", "B", "C", "D")
+GRADES: tuple[Grade, Grade, Grade, Grade] = ("A", "B", "C", "D")
 UNGRADED = "U"
 SCORE_DECIMALS = 6  # rounding before ranking, so float noise never splits a tie
 
@@ -261,13 +262,13 @@ def apply_missing(values: pd.Series, indicator: Indicator) -> tuple[pd.Series, p
     return values, missing
 
 
-def grade_by_rank(score: pd.Series, shares: dict[str, float]) -> tuple[pd.Series, pd.Series]:
+def grade_by_rank(score: pd.Series, shares: Mapping[Grade, float]) -> tuple[pd.Series, pd.Series]:
     """Return classes and competition ranks (1 = best; ties share the best rank) from scores."""
     rank = score.rank(method="min", ascending=False)
     n = len(score)
     grade = pd.Series("D", index=score.index, dtype=object)
     cumulative = 0.0
-    limits = {}
+    limits: dict[Grade, float] = {}
     for letter in GRADES[:-1]:
         cumulative += shares[letter]
         limits[letter] = cumulative * n + 1e-9
@@ -276,9 +277,10 @@ def grade_by_rank(score: pd.Series, shares: dict[str, float]) -> tuple[pd.Series
     return grade, rank
 
 
-def grade_by_score(score: pd.Series, minimum: dict[str, float]) -> pd.Series:
+def grade_by_score(score: pd.Series, minimum: Mapping[Literal["A", "B", "C"], float]) -> pd.Series:
     """Return classes from fixed minimum scores (below C's minimum is D)."""
     grade = pd.Series("D", index=score.index, dtype=object)
+    letter: Literal["A", "B", "C"]
     for letter in ("C", "B", "A"):
         grade[score >= minimum[letter]] = letter
     return grade

@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 def lease_factor(remaining_years: pd.Series | np.ndarray, *, rate: float, full_years: int) -> np.ndarray:
     """Return K = (1 − (1+r)^−n) / (1 − (1+r)^−N) for remaining years n (clipped to 0 … N)."""
     n = np.clip(np.asarray(remaining_years, dtype=float), 0, full_years)
-    return (1 - (1 + rate) ** -n) / (1 - (1 + rate) ** -full_years)
+    factor: np.ndarray = (1 - (1 + rate) ** -n) / (1 - (1 + rate) ** -full_years)
+    return factor
 
 
 def price_zone_of(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None) -> pd.Series:
@@ -121,7 +122,9 @@ def building_share(parcels: pd.DataFrame, spec: Valuation, *, year: int, lease_l
               "{structures}; add it under valuation.structures in the project file").format(
                 parcel=pid, structure=recorded[first], n=int(unknown.sum()), structures=", ".join(spec.structures))
         )
-    structure = recorded.where(recorded.notna(), np.where(floor > 0, spec.default_structure, None))
+    # (numpy's stubs refuse None, which np.where takes as an object scalar)
+    default = np.where(floor > 0, spec.default_structure, None)  # type: ignore[call-overload]
+    structure = recorded.where(recorded.notna(), default)
     life = structure.map({k: v.life_years for k, v in spec.structures.items()}).astype(float)
     built = _first_present(parcels, ["production_start_year", "lease_start_year"])
     age = (year - built).clip(lower=0).fillna(0.0)

@@ -42,7 +42,7 @@ import operator
 import tokenize
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -117,7 +117,7 @@ class _Refused(Exception):
 
 
 def _nested() -> _Refused:
-    """The refusal of an expression nested too deeply for Python's parser or our compiler."""
+    """Return the refusal of an expression nested too deeply for Python's parser or our compiler."""
     return _Refused(_("an expression this deeply nested"), advice=_("split it into simpler indicators or rules"))
 
 
@@ -197,7 +197,7 @@ def evaluate_condition(
 
 
 def _shown(expression: str) -> str:
-    """The expression on one line, each line break one space (so columns still count)."""
+    """Return the expression on one line, each line break one space (so columns still count)."""
     return expression.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
 
 
@@ -316,7 +316,7 @@ class _Positions:
         self.starts, self.inserted, self.original = starts, inserted, original
 
     def column(self, lineno: int, col_offset: int, *, skip: str = "") -> int:
-        """The column; with ``skip``, of the first character after it not in ``skip``."""
+        """Return the column; with ``skip``, that of the first character after it not in ``skip``."""
         line = self.lines[lineno - 1]
         at = self.starts[lineno - 1] + len(line.encode("utf-8")[:col_offset].decode("utf-8", errors="ignore"))
         at -= sum(len(_PARAM) - 1 for p in self.inserted if p < at)
@@ -367,11 +367,20 @@ def _compile(expression: str) -> Compiled:
 
 
 def _is_constant(node: ast.AST) -> bool:
-    """A constant of the language: number, text, True/False/None (a signed number too)."""
+    """Check for a constant of the language: number, text, True/False/None (a signed number too)."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         node = node.operand
         return isinstance(node, ast.Constant) and type(node.value) in (int, float)
     return isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (bool, int, float, str))
+
+
+class _Located(Protocol):
+    """A node with its place in the source (every expression node the parser makes)."""
+
+    lineno: int
+    col_offset: int
+    end_lineno: int
+    end_col_offset: int
 
 
 class _Compiler:
@@ -385,8 +394,10 @@ class _Compiler:
     def col(self, node: ast.AST, *, after: ast.AST | None = None) -> int:
         """1-based column of ``node`` (of the character just after ``after`` if given)."""
         if after is not None:
-            return self.positions.column(after.end_lineno, after.end_col_offset, skip=" \t\n)") + self.lead
-        return self.positions.column(node.lineno, node.col_offset) + self.lead
+            end = cast(_Located, after)
+            return self.positions.column(end.end_lineno, end.end_col_offset, skip=" \t\n)") + self.lead
+        start = cast(_Located, node)
+        return self.positions.column(start.lineno, start.col_offset) + self.lead
 
     # Checking: every refused node, so the leftmost can be reported.
 
@@ -426,10 +437,9 @@ class _Compiler:
             for op, right in zip(node.ops, node.comparators, strict=True):
                 if isinstance(op, (ast.In, ast.NotIn)):
                     if isinstance(right, (ast.List, ast.Tuple, ast.Set)):
-                        for element in right.elts:
-                            if not _is_constant(element):
-                                found.append(_Refused(_("a list element other than a number, text, True/False/None"),
-                                                      self.col(element)))
+                        found.extend(_Refused(_("a list element other than a number, text, True/False/None"),
+                                              self.col(element))
+                                     for element in right.elts if not _is_constant(element))
                     elif isinstance(right, ast.Name) and right.id.startswith(_PARAM):
                         pass
                     else:
@@ -482,7 +492,7 @@ class _Compiler:
     # Compiling: the tree is known to be in the language.
 
     def compile(self, node: ast.AST) -> Node:
-        method = getattr(self, f"_c_{type(node).__name__}")
+        method: Callable[[ast.AST], Node] = getattr(self, f"_c_{type(node).__name__}")
         return method(node)
 
     def _c_Name(self, node: ast.Name) -> Node:
@@ -545,10 +555,18 @@ class _Compiler:
                     param = right.id.removeprefix(_PARAM)
                     self.params.add(param)
                     self.list_params.add(param)
-                    terms.append(lambda frame, params, param=param: list(params[param]))
+
+                    def listed(frame: pd.DataFrame, params: Mapping[str, Any], param: str = param) -> Any:
+                        return list(params[param])
+
+                    terms.append(listed)
                 else:
-                    values = [ast.literal_eval(e) for e in right.elts]
-                    terms.append(lambda frame, params, values=values: values)
+                    values = [ast.literal_eval(e) for e in cast("ast.List | ast.Tuple | ast.Set", right).elts]
+
+                    def literal(frame: pd.DataFrame, params: Mapping[str, Any], values: list[Any] = values) -> Any:
+                        return values
+
+                    terms.append(literal)
                 steps.append(functools.partial(_isin, negate=negate))
             else:
                 terms.append(self.compile(right))
@@ -561,7 +579,7 @@ class _Compiler:
         return run
 
     def _c_Call(self, node: ast.Call) -> Node:
-        name = node.func.id
+        name = cast(ast.Name, node.func).id
         args = [self.compile(a) for a in node.args]
         column = self.col(node.func)
         function = {"abs": _abs, "min": _min, "max": _max, "log": _log, "sqrt": _sqrt,
@@ -573,7 +591,7 @@ class _Compiler:
 
 
 def _number(value: Any, column: int) -> Any:
-    """A value for arithmetic: a float Series or a float (None → NaN); text is refused."""
+    """Return a value for arithmetic: a float Series or a float (None → NaN); text is refused."""
     if isinstance(value, pd.Series):
         if is_numeric_dtype(value.dtype) or is_bool_dtype(value.dtype):
             return value.astype(float)
@@ -636,7 +654,7 @@ def _compare(op: Callable[[Any, Any], Any], a: Any, b: Any, *, column: int) -> A
     return missing_is if result is pd.NA else bool(result)
 
 
-def _isin(a: Any, values: list, *, negate: bool) -> Any:
+def _isin(a: Any, values: list[Any], *, negate: bool) -> Any:
     if isinstance(a, pd.Series):
         result = a.isin(values)
         return ~result if negate else result

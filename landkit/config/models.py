@@ -503,7 +503,7 @@ class MapConfig(_Strict):
     basemap: Literal["none", "osm", "amap", "tianditu"] = "none"
     tianditu_key: str | None = None
     coordinate_decimals: Literal["auto"] | Annotated[int, Field(ge=4, le=8)] = "auto"
-    simplify_m: float = Field(0.5, ge=0)
+    simplify_m: float = Field(default=0.5, ge=0)
     compress: Literal["auto", "always", "never"] = "auto"
 
 

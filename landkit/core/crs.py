@@ -8,7 +8,7 @@ reference the tests hold planar areas to.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -238,6 +238,13 @@ def named_crs(crs: str | CRS) -> CRS:
 
 #: Axis unit names pyproj gives a metre.
 METRE_UNITS = frozenset({"metre", "meter", "m"})
+
+
+@overload
+def require_metric(crs: Any, what: str, *, error: type[LandkitError] = ...,
+                   missing_ok: Literal[False] = ...) -> CRS: ...
+@overload
+def require_metric(crs: Any, what: str, *, error: type[LandkitError] = ..., missing_ok: bool) -> CRS | None: ...
 
 
 def require_metric(crs: Any, what: str, *, error: type[LandkitError] = CRSError, missing_ok: bool = False) -> CRS | None:

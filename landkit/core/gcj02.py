@@ -90,7 +90,7 @@ def in_china_bbox(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
 
 
 def _offset_m(x: NDArray[np.float64], y: NDArray[np.float64]) -> _Coords:
-    """The public offset polynomials (``transform_lon``, ``transform_lat``), in metres.
+    """Evaluate the public offset polynomials (``transform_lon``, ``transform_lat``), in metres.
 
     ``x`` and ``y`` are longitude − 105° and latitude − 35° (degrees).
     """

@@ -19,8 +19,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING
 
 from landkit.core.i18n import _
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
 
 log = logging.getLogger("landkit")
 
@@ -29,7 +34,7 @@ Stage = Callable[[str], AbstractContextManager[None]]
 
 @contextmanager
 def no_stage(name: str) -> Iterator[None]:
-    """A stage that does nothing (the library default)."""
+    """Run a stage that does nothing (the library default)."""
     yield
 
 
@@ -66,8 +71,8 @@ class Progress:
     def __init__(self, total: int, *, enabled: bool = True) -> None:
         self.total = total
         self.enabled = enabled
-        self._bar = None
-        self._task = None
+        self._bar: RichProgress | None = None
+        self._task: TaskID | None = None
         if enabled and sys.stderr.isatty():
             from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
             from rich.progress import Progress as RichProgress
@@ -88,19 +93,19 @@ class Progress:
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
-        if self._bar is not None:
+        if self._bar is not None and self._task is not None:
             self._bar.update(self._task, description=_(name))
         try:
             yield
         finally:
-            if self._bar is not None:
+            if self._bar is not None and self._task is not None:
                 self._bar.advance(self._task)
             elif self.enabled:
                 log.info("%s: %.1f s", _(name), time.perf_counter() - start)
 
     def record(self, name: str, seconds: float) -> None:
         """Show a stage that ran elsewhere (another process) and took ``seconds``."""
-        if self._bar is not None:
+        if self._bar is not None and self._task is not None:
             self._bar.advance(self._task)
         elif self.enabled:
             log.info("%s: %.1f s", _(name), seconds)

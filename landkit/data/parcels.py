@@ -103,7 +103,7 @@ def aggregate_enterprises(enterprises: pd.DataFrame, parcel_area: pd.Series,
     grouped = rows.groupby("parcel_id", sort=True)
     out = grouped[additive].sum(min_count=1)
     out["enterprise_count"] = grouped.size()
-    order = rows.assign(_rev=rows["revenue_wan"] if "revenue_wan" in rows else 0.0)
+    order = rows.assign(_rev=rows.get("revenue_wan", 0.0))
     order = order.sort_values(["parcel_id", "_rev", "enterprise_id"], ascending=[True, False, True], kind="stable")
     main = order.drop_duplicates("parcel_id").set_index("parcel_id")
     for column in ("industry", "founded_year"):

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from landkit.core.i18n import _
-from landkit.core.issues import Issue
+from landkit.core.issues import Issue, Severity
 from landkit.data.parcels import unmatched_enterprises
 from landkit.io.read import PARCEL_ID_SEPARATORS
 
@@ -29,31 +29,34 @@ SIGNED_ENTERPRISE_COLUMNS = frozenset({"tax_wan", "value_added_wan"})
 
 def _ids(frame: pd.DataFrame, id_col: str | None) -> np.ndarray:
     if id_col and id_col in frame:
-        return frame[id_col].astype(str).to_numpy()
+        ids: np.ndarray = frame[id_col].astype(str).to_numpy()
+        return ids
     return np.array([_("row {row}").format(row=i + 1) for i in range(len(frame))], dtype=object)
 
 
-def check_geometry(layer: gpd.GeoDataFrame, *, kind: str, id_col: str | None, types=POLYGONAL) -> list[Issue]:
+def check_geometry(layer: gpd.GeoDataFrame, *, kind: str, id_col: str | None,
+                   types: Sequence[str] = POLYGONAL) -> list[Issue]:
     """Report missing, empty, invalid (with GEOS's reason) and wrongly typed geometries."""
     geoms = layer.geometry.values
     ids = _ids(layer, id_col)
-    issues: list[Issue] = []
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    for i in np.flatnonzero(missing):
-        issues.append(Issue("error", "empty_geometry", kind, ids[i], _("geometry is empty or missing")))
+    issues = [Issue("error", "empty_geometry", kind, ids[i], _("geometry is empty or missing"))
+              for i in np.flatnonzero(missing)]
     present = ~missing
     geom_types = np.asarray(layer.geometry.geom_type, dtype=object)
     wrong = present & ~np.isin(geom_types, types)
-    for i in np.flatnonzero(wrong):
-        issues.append(
-            Issue("error", "geometry_type", kind, ids[i], _("geometry is a {type}, expected {expected}").format(
-                type=geom_types[i], expected=_(" or ").join(types)))
-        )
+    issues.extend(
+        Issue("error", "geometry_type", kind, ids[i], _("geometry is a {type}, expected {expected}").format(
+            type=geom_types[i], expected=_(" or ").join(types)))
+        for i in np.flatnonzero(wrong)
+    )
     invalid = present & ~shapely.is_valid(geoms)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
-        for i, reason in zip(np.flatnonzero(invalid), reasons, strict=True):
-            issues.append(Issue("error", "invalid_geometry", kind, ids[i], _("invalid geometry: {reason}").format(reason=reason)))
+        issues.extend(
+            Issue("error", "invalid_geometry", kind, ids[i], _("invalid geometry: {reason}").format(reason=reason))
+            for i, reason in zip(np.flatnonzero(invalid), reasons, strict=True)
+        )
     return issues
 
 
@@ -111,32 +114,33 @@ def check_parcel_values(parcels: gpd.GeoDataFrame, *, sliver_area_m2: float) -> 
     issues: list[Issue] = []
     for column in ("floor_area_m2", "footprint_m2", "lease_start_year", "lease_end_year", "production_start_year"):
         if column in parcels:
-            for i in np.flatnonzero((parcels[column] < 0).fillna(False).to_numpy()):
-                issues.append(Issue("error", "negative", "parcels", ids[i], _("{column} is negative ({value})").format(
-                    column=column, value=parcels[column].iloc[i])))
+            issues.extend(Issue("error", "negative", "parcels", ids[i], _("{column} is negative ({value})").format(
+                column=column, value=parcels[column].iloc[i]))
+                for i in np.flatnonzero((parcels[column] < 0).fillna(False).to_numpy()))
     if {"lease_start_year", "lease_end_year"} <= set(parcels.columns):
         bad = (parcels["lease_end_year"] < parcels["lease_start_year"]).fillna(False).to_numpy()
-        for i in np.flatnonzero(bad):
-            issues.append(Issue("error", "lease_years", "parcels", ids[i], _("lease ends before it starts")))
+        issues.extend(Issue("error", "lease_years", "parcels", ids[i], _("lease ends before it starts"))
+                      for i in np.flatnonzero(bad))
     if "area_m2" in parcels:
         # Areas of invalid geometries mean nothing (a bow-tie measures 0): those are reported as invalid.
         valid = pd.Series(shapely.is_valid(parcels.geometry.values), index=parcels.index)
         area = parcels["area_m2"].where(valid)
-        for i in np.flatnonzero((area < sliver_area_m2).fillna(False).to_numpy()):
-            issues.append(Issue("warning", "sliver", "parcels", ids[i], _("area {area:.2f} m² is a sliver").format(
-                area=area.iloc[i])))
+        issues.extend(Issue("warning", "sliver", "parcels", ids[i], _("area {area:.2f} m² is a sliver").format(
+            area=area.iloc[i])) for i in np.flatnonzero((area < sliver_area_m2).fillna(False).to_numpy()))
         if "footprint_m2" in parcels:
             over = (parcels["footprint_m2"] > area * 1.001).fillna(False).to_numpy()
-            for i in np.flatnonzero(over):
-                issues.append(
-                    Issue("warning", "coverage", "parcels", ids[i],
-                          _("building footprint {footprint:,.0f} m² exceeds the parcel area {area:,.0f} m²").format(
-                              footprint=parcels["footprint_m2"].iloc[i], area=area.iloc[i]))
-                )
+            issues.extend(
+                Issue("warning", "coverage", "parcels", ids[i],
+                      _("building footprint {footprint:,.0f} m² exceeds the parcel area {area:,.0f} m²").format(
+                          footprint=parcels["footprint_m2"].iloc[i], area=area.iloc[i]))
+                for i in np.flatnonzero(over)
+            )
     if {"floor_area_m2", "footprint_m2"} <= set(parcels.columns):
         under = (parcels["floor_area_m2"] < parcels["footprint_m2"] * 0.999).fillna(False).to_numpy()
-        for i in np.flatnonzero(under):
-            issues.append(Issue("warning", "floor_area", "parcels", ids[i], _("floor area is smaller than the building footprint")))
+        issues.extend(
+            Issue("warning", "floor_area", "parcels", ids[i], _("floor area is smaller than the building footprint"))
+            for i in np.flatnonzero(under)
+        )
     return issues
 
 
@@ -152,7 +156,7 @@ def check_enterprises(enterprises: pd.DataFrame, parcel_ids: pd.Index,
     numeric = [c for c in enterprises.columns if enterprises[c].dtype.kind in "fi"]
     for column in numeric:
         # Net tax can be negative (refunds, 留抵退税) and value added too (losses): kept, with a warning.
-        severity = "warning" if column in SIGNED_ENTERPRISE_COLUMNS else "error"
+        severity: Severity = "warning" if column in SIGNED_ENTERPRISE_COLUMNS else "error"
         for i in np.flatnonzero((enterprises[column] < 0).fillna(False).to_numpy()):
             issues.append(Issue(severity, "negative", "enterprises", ids[i], _("{column} is negative ({value})").format(
                 column=column, value=enterprises[column].iloc[i])))
@@ -212,12 +216,11 @@ def fix_geometry(layer: gpd.GeoDataFrame, ids: pd.Series | None = None) -> tuple
         geoms[invalid] = fixed
         out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
     empty = shapely.is_missing(out.geometry.values) | shapely.is_empty(out.geometry.values)
-    for i in np.flatnonzero(empty):
-        changes.append(_("{name}: dropped (empty geometry)").format(name=names[i]))
+    changes.extend(_("{name}: dropped (empty geometry)").format(name=names[i]) for i in np.flatnonzero(empty))
     return out.loc[~empty], changes
 
 
-def _polygonal(geom):
+def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry | None:
     """Keep the polygonal part of a geometry (make_valid may return a collection)."""
     if geom is None or geom.geom_type in POLYGONAL:
         return geom

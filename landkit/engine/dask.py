@@ -92,12 +92,13 @@ class DaskEngine:
             return future
 
         pending = iter(range(len(chunks)))
-        running = as_completed([submit(i) for i in (next(pending) for _ in range(min(window, len(chunks))))])
+        first = [submit(i) for i in (next(pending) for _ in range(min(window, len(chunks))))]
+        running = as_completed(first)  # type: ignore[no-untyped-call]  # (distributed is unannotated)
         for future in running:
             results[partition_of[future.key]] = future.result()
             following = next(pending, None)
             if following is not None:
-                running.add(submit(following))
+                running.add(submit(following))  # type: ignore[no-untyped-call]  # (distributed is unannotated)
         return results
 
 
@@ -133,16 +134,21 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None) -> 
         raise ConfigError(_("--engine dask needs the packages dask-geopandas and distributed: pip install 'landkit[dask]'")) from exc
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]  # (distributed is unannotated)
         except OSError as exc:
             raise ConfigError(_("cannot reach the Dask scheduler at {scheduler} ({error}); start it with `dask scheduler` or "
                                 "leave out --scheduler for a local cluster").format(scheduler=scheduler, error=exc)) from exc
         try:
             yield client
         finally:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]  # (distributed is unannotated)
         return
     n = workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+    # (distributed is unannotated: its calls are untyped)
+    with (
+        LocalCluster(n_workers=n, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
+                     dashboard_address=None) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
         log.info("started a local Dask cluster: %d workers", n)
         yield client

@@ -116,7 +116,7 @@ def split_unit(name: str) -> tuple[str, str | None]:
 
 
 def _unit_dimension(unit: str | None) -> str | None:
-    """The dimension of a bracketed unit (``万元`` → ``wan``); ``万元/亩`` and the like by their numerator."""
+    """Return the dimension of a bracketed unit (``万元`` → ``wan``); ``万元/亩`` and the like by their numerator."""
     if not unit:
         return None
     return unit_dimension(unit) or unit_dimension(unit.split("/")[0])

@@ -22,9 +22,11 @@ import logging
 import math
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -32,7 +34,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
-from landkit.config.models import Project, Source, unit_of
+from landkit.config.models import ColumnSpec, Project, Source, unit_of
 from landkit.core.crs import ensure_crs
 from landkit.core.db_url import is_db_url
 from landkit.core.errors import ConfigError, EncodingError, InputError
@@ -201,7 +203,7 @@ def _undecodable(text: DbfText, encoding: str) -> str | None:
 
 
 def _guess_encoding(data: bytes) -> str | None:
-    """The first of UTF-8 and GB18030 that decodes a text file's bytes."""
+    """Return the first of UTF-8 and GB18030 that decodes a text file's bytes."""
     for encoding in FALLBACK_ENCODINGS:
         try:
             data.decode(encoding)
@@ -212,7 +214,7 @@ def _guess_encoding(data: bytes) -> str | None:
 
 
 def _guess_dbf_encoding(text: DbfText) -> str | None:
-    """The first of UTF-8 and GB18030 that decodes a dBASE file's names and text (:func:`_undecodable`)."""
+    """Return the first of UTF-8 and GB18030 that decodes a dBASE file's names and text (:func:`_undecodable`)."""
     return next((_ENCODING_NAMES[e] for e in FALLBACK_ENCODINGS if _undecodable(text, e) is None), None)
 
 
@@ -341,7 +343,7 @@ def read_table(source: Source, *, kind: str, project: Project) -> pd.DataFrame:
         kind=kind, path=path, suffix=suffix))
 
 
-def _read_excel(path: Path, sheet: str | None, kind: str, *, known: set[str] = frozenset(),
+def _read_excel(path: Path, sheet: str | None, kind: str, *, known: AbstractSet[str] = frozenset(),
                 header_row: int | None = None) -> pd.DataFrame:
     # python-calamine (Rust) reads a 50,000-row sheet in well under a second; openpyxl takes ~10 s.
     from python_calamine import CalamineError, CalamineWorkbook
@@ -383,7 +385,7 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_csv(path: Path, encoding: str | None, kind: str, sep: str, *, known: set[str] = frozenset(),
+def _read_csv(path: Path, encoding: str | None, kind: str, sep: str, *, known: AbstractSet[str] = frozenset(),
               header_row: int | None = None) -> pd.DataFrame:
     data = path.read_bytes()
     tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
@@ -401,7 +403,8 @@ def _read_csv(path: Path, encoding: str | None, kind: str, sep: str, *, known: s
         kind=kind, path=path))
 
 
-def _csv_frame(text: str, path: Path, kind: str, sep: str, *, known: set[str], header_row: int | None) -> pd.DataFrame:
+def _csv_frame(text: str, path: Path, kind: str, sep: str, *, known: AbstractSet[str],
+               header_row: int | None) -> pd.DataFrame:
     """Parse CSV text whose header may sit below title lines, or span two lines."""
     where = f"{kind}: {path}"
     # The first lines as records (a blank line is an empty record, so record N is line N as Excel
@@ -441,7 +444,7 @@ def _csv_frame(text: str, path: Path, kind: str, sep: str, *, known: set[str], h
     return _pandas_csv(out.getvalue() + rest, path, kind, options, header)
 
 
-def _pandas_csv(text: str, path: Path, kind: str, options: dict, header: dict) -> pd.DataFrame:
+def _pandas_csv(text: str, path: Path, kind: str, options: dict[str, Any], header: dict[str, Any]) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.StringIO(text), **options)
     except pd.errors.ParserError as exc:
@@ -462,7 +465,7 @@ HEADER_SEPARATOR = "/"
 
 
 def _known_names(kind: str, project: Project) -> set[str]:
-    """The column names that identify a header row of ``kind``: every candidate name, and the canonical names."""
+    """Return the column names that identify a header row of ``kind``: every candidate name, and the canonical names."""
     names = set(CANONICAL.get(kind, {}))
     for spec in (getattr(project.columns, kind, None) or {}).values():
         names.update(str(n).strip() for n in spec.names)
@@ -478,11 +481,11 @@ def _is_blank(value: object) -> bool:
 
 
 def _text(value: object) -> str:
-    """A header cell as text ("" when empty; 2023.0 → "2023")."""
+    """Return a header cell as text ("" when empty; 2023.0 → "2023")."""
     return "" if _is_blank(value) else _cell_text(value).strip()
 
 
-def find_header(rows: Sequence[Sequence[object]], known: set[str], *, header_row: int | None = None,
+def find_header(rows: Sequence[Sequence[object]], known: AbstractSet[str], *, header_row: int | None = None,
                 where: str = "table") -> tuple[int, str]:
     """Find the (first) header row of a sheet: ``(0-based index, how it was found)``.
 
@@ -530,8 +533,9 @@ def _is_value(value: object) -> bool:
     return bool(text) and (bool(_NUMBER_TEXT.match(text)) or _text_year(text) is not None)
 
 
-def header_names(rows: Sequence[Sequence[object]], top: int, *, merges: Sequence | None = None,
-                 known: set[str] = frozenset(), where: str = "table") -> tuple[list[str], int]:
+def header_names(rows: Sequence[Sequence[object]], top: int, *,
+                 merges: Sequence[tuple[tuple[int, int], tuple[int, int]]] | None = None,
+                 known: AbstractSet[str] = frozenset(), where: str = "table") -> tuple[list[str], int]:
     """Name the columns from the header at row ``top``, flattening a two-row header.
 
     Returns the column names and how many rows the header takes (1 or 2). The row below the
@@ -596,7 +600,8 @@ def header_names(rows: Sequence[Sequence[object]], top: int, *, merges: Sequence
         return columns, 1
     columns = []
     for k in range(width):
-        upper = names[group_of[k]] if group_of[k] is not None else names[k]
+        group = group_of[k]
+        upper = names[group] if group is not None else names[k]
         sub = lower[k]
         if upper and sub and sub != upper:
             columns.append(f"{upper}{HEADER_SEPARATOR}{sub}")
@@ -722,7 +727,7 @@ MAX_NUMBER = 1e15
 
 
 def _cell_problem(what: str) -> str:
-    """What is wrong with a cell (``non_numeric``, ``unknown_status`` ...), in the current language."""
+    """Say what is wrong with a cell (``non_numeric``, ``unknown_status`` ...), in the current language."""
     problems = {
         "non_numeric": _("is not a number; fix the cell or leave it empty"),
         "unknown_status": _("is not a known status; add it under values.status in the project file"),
@@ -749,7 +754,7 @@ def _id_column(kind: str) -> str | None:
     return {"parcels": "parcel_id", "enterprises": "enterprise_id", "blocks": "block_id"}.get(kind)
 
 
-def _first_present(mapping: dict, canonical: str, present: dict) -> str:
+def _first_present(mapping: Mapping[str, ColumnSpec], canonical: str, present: Mapping[str, Any]) -> str:
     spec = mapping.get(canonical)
     names = spec.names if spec else [canonical]
     return next((n for n in names if n in present), next(iter(present)))
@@ -764,9 +769,10 @@ def _blank(raw: pd.Series) -> pd.Series:
     return raw.isna() | raw.astype("string").str.strip().isin(_BLANKS).fillna(True).astype(bool)
 
 
-def _convert(raw: pd.Series, canonical: str, kind: str, project: Project, ids: pd.Series | None):
+def _convert(raw: pd.Series, canonical: str, kind: str, project: Project,
+             ids: pd.Series | None) -> tuple[pd.Series, list[tuple[np.intp, object, str]]]:
     """Convert one raw column; return the values and (row, raw value, problem) triples."""
-    problems: list[tuple[int, object, str]] = []
+    problems: list[tuple[np.intp, object, str]] = []
     blank = _blank(raw)
     if kind == "str":
         if not pd.api.types.is_string_dtype(raw):  # Excel numbers used as ids: 123.0 → "123"
@@ -821,7 +827,7 @@ _DATE_CHINESE = re.compile(r"^(\d{4})\s*年(?:\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\
 
 
 def _text_year(text: str) -> int | None:
-    """The year of a text date (``2015-06-30``, ``2015/6/30``, ``2015.06``, ``2015年6月``), else None.
+    """Return the year of a text date (``2015-06-30``, ``2015/6/30``, ``2015.06``, ``2015年6月``), else None.
 
     The month (and day) must be a real one, so ``2015.13`` is left to be read as a number.
     """
@@ -851,7 +857,7 @@ def _year_of(value: object) -> object:
 
 
 def _years(raw: pd.Series) -> pd.Series:
-    """A year column with its dates replaced by their years (Excel dates, GeoPackage dates, text dates)."""
+    """Replace the dates of a year column by their years (Excel dates, GeoPackage dates, text dates)."""
     if pd.api.types.is_datetime64_any_dtype(raw):
         return raw.dt.year.astype(float)
     if pd.api.types.is_object_dtype(raw) or pd.api.types.is_string_dtype(raw):

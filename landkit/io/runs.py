@@ -119,7 +119,7 @@ def list_layers(store: RunStore) -> list[str]:
 
         try:
             return [str(name) for name, _ in pyogrio.list_layers(store.gpkg)]
-        except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by what is wrong with the file
+        except Exception as exc:  # GDAL's errors vary by what is wrong with the file
             raise InputError(_("{path}: cannot be read as a GeoPackage ({error}); give an output folder of `landkit assess`")
                              .format(path=store.gpkg, error=" ".join(str(exc).split()))) from None
     from landkit.io.postgis.read import list_tables_postgis

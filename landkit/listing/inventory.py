@@ -20,6 +20,9 @@ Rules are expressions over the parcel columns (``grade``, ``status``, ``far``, `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -61,11 +64,11 @@ def rule_frame(parcels: pd.DataFrame, inventory: Inventory) -> pd.DataFrame:
     return frame
 
 
-def _params(mapping: dict) -> dict:
+def _params(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if not isinstance(v, dict)}
 
 
-def _check_rules(rules: list[Rule], frame: pd.DataFrame, params: dict, key: str) -> None:
+def _check_rules(rules: Sequence[Rule], frame: pd.DataFrame, params: dict[str, Any], key: str) -> None:
     for i, rule in enumerate(rules):
         check_expression(rule.when, key=f"{key}[{i}] ({rule.code})", columns=set(frame.columns), params=params)
 

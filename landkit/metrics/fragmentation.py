@@ -10,7 +10,7 @@ projected working CRS, metres, edge to edge; vectorised, no all-pairs distance m
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -287,7 +287,7 @@ def _group_table(parcels: pd.DataFrame, group: pd.Series, landscape_m2: Any = No
     if landscape_m2 is None:
         table["landscape_area_m2"] = table["class_area_m2"]
     elif np.isscalar(landscape_m2):
-        table["landscape_area_m2"] = float(landscape_m2)
+        table["landscape_area_m2"] = float(cast(float, landscape_m2))  # (np.isscalar's guard admits text too)
     else:
         table["landscape_area_m2"] = pd.Series(landscape_m2).reindex(table.index).fillna(table["class_area_m2"])
     return table

@@ -89,7 +89,8 @@ class RoadGraph:
     @property
     def crs(self) -> CRS | None:
         """The CRS of the nodes (the roads' CRS)."""
-        return self.nodes.crs
+        crs: CRS | None = self.nodes.crs
+        return crs
 
     @cached_property
     def matrix(self) -> tuple[Any, dict[int, int]]:
@@ -148,14 +149,15 @@ def _road_speeds(
 
 
 def _oneway(roads: pd.DataFrame) -> np.ndarray:
-    """The ``oneway`` flag as a bool array; missing means two-way."""
+    """Return the ``oneway`` flag as a bool array; missing means two-way."""
     if "oneway" not in roads:
         return np.zeros(len(roads), dtype=bool)
     try:
         flags = roads["oneway"].astype("boolean")
     except (TypeError, ValueError) as exc:
         raise DataError(_("roads: `oneway` must be yes/no (true/false); {error}").format(error=exc)) from None
-    return flags.fillna(False).to_numpy(dtype=bool)
+    oneway: np.ndarray = flags.fillna(False).to_numpy(dtype=bool)
+    return oneway
 
 
 def _snap_endpoints(points: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -297,7 +299,8 @@ def build_road_graph(
 
     graph = nx.DiGraph(crs=roads.crs)
     graph.add_nodes_from((i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(xy))
-    graph.add_edges_from(zip(edges["u"].tolist(), edges["v"].tolist(), edges[_EDGE_ATTRS].to_dict("records")))
+    graph.add_edges_from(zip(edges["u"].tolist(), edges["v"].tolist(), edges[_EDGE_ATTRS].to_dict("records"),
+                             strict=True))
 
     # weakly connected components, largest first (ties: by smallest node id)
     component = components_by_size(len(xy), edges["u"].to_numpy(), edges["v"].to_numpy()).astype(np.int64)
@@ -315,8 +318,8 @@ def build_road_graph(
     comp_edges = by_comp.size()
 
     report: dict[str, Any] = {
-        "roads": int(len(roads)),
-        "lines": int(len(parts)),
+        "roads": len(roads),
+        "lines": len(parts),
         "dropped_empty": int((~present).sum() + (~nonempty).sum()),
         "collapsed_lines": int(collapsed.sum()),
         "snap_tolerance_m": float(snap_tolerance_m),
@@ -355,13 +358,12 @@ def build_road_graph(
 
 
 def _geometries(points: gpd.GeoSeries | gpd.GeoDataFrame, crs: CRS | None, what: str) -> np.ndarray:
-    """The geometries of ``points`` as an array in ``crs`` (reprojected when both CRSs are known)."""
+    """Return the geometries of ``points`` as an array in ``crs`` (reprojected when both CRSs are known)."""
     series = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
     if crs is not None and series.crs is not None and not CRS(series.crs).equals(CRS(crs)):
         series = series.to_crs(crs)
     elif series.crs is not None:
-        if series.crs is not None:
-            require_metric(series.crs, what)
+        require_metric(series.crs, what)
     return np.asarray(series.to_numpy(), dtype=object)
 
 
@@ -487,7 +489,8 @@ def _walk_minutes(distance_m: np.ndarray | pd.Series, speed_kmh: float) -> np.nd
 def _target_labels(targets: gpd.GeoSeries | gpd.GeoDataFrame) -> list[str]:
     """How errors name targets: the index label, with ``site_name`` when the frame has one."""
     if isinstance(targets, gpd.GeoDataFrame) and "site_name" in targets:
-        return [f"{i} ({n})" if pd.notna(n) else str(i) for i, n in zip(targets.index, targets["site_name"])]
+        return [f"{i} ({n})" if pd.notna(n) else str(i)
+                for i, n in zip(targets.index, targets["site_name"], strict=True)]
     return [str(i) for i in targets.index]
 
 
@@ -577,7 +580,8 @@ def travel_minutes(
         {
             "node": node_column,
             "access_m": access_m,
-            "target": np.where(reached, target_label[target_pos], None),
+            # (numpy's stubs refuse None, which np.where takes as an object scalar)
+            "target": np.where(reached, target_label[target_pos], None),  # type: ignore[call-overload]
             "network_min": total - target_access,
             "travel_min": _walk_minutes(access_m, access_speed_kmh) + total,
             "reachable": reached,

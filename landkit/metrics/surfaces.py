@@ -36,7 +36,7 @@ def _projected(parcels: gpd.GeoDataFrame, crs: Any, what: str) -> tuple[gpd.GeoS
 
 
 def _grid(bounds: Sequence[float], resolution_m: float, pad: int = 0) -> tuple[Affine, int, int]:
-    """A north-up grid on multiples of ``resolution_m`` covering ``bounds``, ``pad`` cells wider."""
+    """Build a north-up grid on multiples of ``resolution_m`` covering ``bounds``, ``pad`` cells wider."""
     r = float(resolution_m)
     minx, miny, maxx, maxy = bounds
     left = (math.floor(minx / r) - pad) * r
@@ -120,7 +120,7 @@ def kernel_density(
     bandwidth_m: float = 500.0,
     crs: Any = None,
 ) -> tuple[np.ndarray, Affine]:
-    """A Gaussian kernel density surface of a parcel quantity, e.g. low-efficiency land area.
+    """Compute a Gaussian kernel density surface of a parcel quantity, e.g. low-efficiency land area.
 
     Each parcel is a point (its representative point, always inside it) carrying its weight; the
     weights are summed into a grid and smoothed with a Gaussian kernel of standard deviation

@@ -23,9 +23,8 @@ import functools
 import logging
 import math
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -196,7 +195,10 @@ def _exactextract_classes() -> tuple[type, type, type, type]:
     from exactextract.raster import RasterSource as EERasterSource
     from exactextract.writer import Writer
 
-    class Band(EERasterSource):
+    class Band(EERasterSource):  # type: ignore[misc]  # exactextract is untyped
+        window: Window | None = None
+        block: np.ndarray | None = None
+
         def __init__(self, ds: rasterio.io.DatasetReader, band: int, nodata: float | None,
                      nonzero: bool = False) -> None:
             super().__init__()
@@ -206,7 +208,7 @@ def _exactextract_classes() -> tuple[type, type, type, type]:
             b = ds.bounds
             self._extent = (b.left, b.bottom, b.right, b.top)
             self._res = (abs(ds.transform.a), abs(ds.transform.e))
-            self._wkt = ds.crs.to_wkt()
+            self._wkt: str = ds.crs.to_wkt()
             # exactextract caches what it reads by source name: two sources must not share one
             self.set_name("nonzero" if nonzero else "values")
 
@@ -230,33 +232,33 @@ def _exactextract_classes() -> tuple[type, type, type, type]:
             """Serve reads inside ``window`` from ``block`` (that window, already read)."""
             self.window, self.block = window, block
 
-        window: Window | None = None
-        block: np.ndarray | None = None
-
         def read_window(self, x0: int, y0: int, nx: int, ny: int) -> np.ndarray:
-            w = self.window
-            if (w is not None and x0 >= w.col_off and y0 >= w.row_off and x0 + nx <= w.col_off + w.width
-                    and y0 + ny <= w.row_off + w.height):
+            w, block = self.window, self.block  # set together by use()
+            arr: np.ndarray
+            if (w is not None and block is not None and x0 >= w.col_off and y0 >= w.row_off
+                    and x0 + nx <= w.col_off + w.width and y0 + ny <= w.row_off + w.height):
                 r, c = y0 - w.row_off, x0 - w.col_off
-                arr = self.block[r : r + ny, c : c + nx]
+                arr = block[r : r + ny, c : c + nx]
             else:
                 arr = self.ds.read(self.band, window=Window(x0, y0, nx, ny), masked=self.masked)
             if not self.nonzero:
                 return arr
             if self.masked:
-                arr, invalid = arr.data, np.ma.getmaskarray(arr)
+                masked = cast("np.ma.MaskedArray[Any, Any]", arr)
+                arr, invalid = masked.data, np.ma.getmaskarray(masked)
             else:
                 invalid = np.isnan(arr) if self.isfloat else np.zeros(arr.shape, bool)
                 if self.nodata is not None:
                     invalid |= arr == self.nodata
-            flag = (arr != 0).astype(np.float32)
+            flag: np.ndarray = (arr != 0).astype(np.float32)
             flag[invalid] = np.nan
             return flag
 
-    class Row(Feature):
+    class Row(Feature):  # type: ignore[misc]  # exactextract is untyped
         def __init__(self, i: int = -1, wkb: bytes | None = None) -> None:
             Feature.__init__(self)
-            self.i, self.wkb, self.props = i, wkb, {}
+            self.props: dict[str, Any] = {}
+            self.i, self.wkb = i, wkb
 
         def geometry(self) -> bytes | None:
             return self.wkb
@@ -276,7 +278,7 @@ def _exactextract_classes() -> tuple[type, type, type, type]:
         def fields(self) -> list[str]:
             return ["_i"]
 
-    class Rows(FeatureSource):
+    class Rows(FeatureSource):  # type: ignore[misc]  # exactextract is untyped
         def __init__(self, wkbs: np.ndarray, positions: np.ndarray, wkt: str) -> None:
             super().__init__()
             self.wkbs, self.positions, self.wkt = wkbs, positions, wkt
@@ -291,10 +293,11 @@ def _exactextract_classes() -> tuple[type, type, type, type]:
         def srs_wkt(self) -> str:
             return self.wkt
 
-    class Columns(Writer):
+    class Columns(Writer):  # type: ignore[misc]  # exactextract is untyped
         def __init__(self, n: int) -> None:
             super().__init__()
-            self.n, self.columns = n, {}
+            self.columns: dict[str, np.ndarray] = {}
+            self.n = n
 
         def add_operation(self, op: Any) -> None:  # called again by each batch: keep what is written
             self.columns.setdefault(op.name, np.full(self.n, np.nan))
@@ -349,9 +352,10 @@ def _batches(geoms: np.ndarray, ds: rasterio.io.DatasetReader) -> list[tuple[Win
 
 
 def _read_block(path: Path, band: int, window: Window, masked: bool) -> np.ndarray:
-    """Read one window with its own dataset handle (called in a worker thread)."""
+    """Read one window of a band (GDAL decompressing on every core)."""
     with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"), rasterio.open(path) as ds:
-        return ds.read(band, window=window, masked=masked)
+        block: np.ndarray = ds.read(band, window=window, masked=masked)
+        return block
 
 
 # --- zonal statistics ---------------------------------------------------------------------------
@@ -479,16 +483,11 @@ def zonal_stats(
         batches = _batches(geoms[todo], ds)
         wkt = raster_crs.to_wkt()
         try:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                read = functools.partial(_read_block, path, source.band, masked=values.masked)
-                pending = pool.submit(read, batches[0][0])
-                for k, (window, idx) in enumerate(batches):
-                    block = pending.result()
-                    if k + 1 < len(batches):
-                        pending = pool.submit(read, batches[k + 1][0])
-                    for band in bands:
-                        band.use(window, block)
-                    exact_extract(values, Rows(wkbs[idx], todo[idx], wkt), ops, include_cols=["_i"], output=writer)
+            for window, idx in batches:
+                block = _read_block(path, source.band, window, values.masked)
+                for band in bands:
+                    band.use(window, block)
+                exact_extract(values, Rows(wkbs[idx], todo[idx], wkt), ops, include_cols=["_i"], output=writer)
         except rasterio.errors.RasterioError as exc:
             raise InputError(_("{label}: cannot read {path} ({error})").format(label=label, path=path, error=exc)) from None
         finally:
@@ -530,7 +529,7 @@ def raster_indicators(
     height_raster: str = HEIGHT_RASTER,
     light_raster: str = LIGHT_RASTER,
 ) -> pd.DataFrame:
-    """Indicators the assessment can use, from the zonal statistics of :func:`assess_rasters`.
+    """Derive indicators the assessment can use from the zonal statistics of :func:`assess_rasters`.
 
     ``floor_area_est_m2`` — floor area estimated from building height, to use where the register
     lacks floor area (the register's figure stays the better one where it exists)::
@@ -665,7 +664,7 @@ def assess_rasters(
     light_raster = indicator_options.get("light_raster", LIGHT_RASTER)
     frames = []
     for source, path in sources:
-        stats = list(source.stats)
+        stats: list[str] = list(source.stats)
         if source.name == height_raster:
             stats += [s for s in NONZERO_STATS if s not in stats]
         if source.name == light_raster and "mean" not in stats:

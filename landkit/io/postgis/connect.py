@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -50,8 +51,15 @@ def _relation_exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
     return row is not None
 
 
+def _value(cursor: psycopg.Cursor[Any]) -> Any:
+    """Return the value of a query that returns one row of one column (a function call, an aggregate)."""
+    row = cursor.fetchone()
+    assert row is not None, "a one-row query returned no row"
+    return row[0]
+
+
 def _has_postgis(conn: psycopg.Connection) -> bool:
-    return conn.execute("SELECT to_regtype('geometry') IS NOT NULL").fetchone()[0]
+    return bool(_value(conn.execute("SELECT to_regtype('geometry') IS NOT NULL")))
 
 
 #: The serial key added to layers without one, and the comment that marks it as landkit's.
@@ -184,6 +192,7 @@ def split_table_name(text: str) -> tuple[str | None, str]:
 def _identifier(text: str, *, whole: bool, given: str) -> tuple[str, str]:
     if text.startswith('"'):
         out, i = [], 1
+        rest: str
         while True:
             j = text.find('"', i)
             if j < 0:
@@ -210,7 +219,7 @@ def _identifier(text: str, *, whole: bool, given: str) -> tuple[str, str]:
 # --- connecting -----------------------------------------------------------------------------------
 
 
-def _psycopg():
+def _psycopg() -> ModuleType:
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is in the `postgis` and `test` extras
@@ -226,13 +235,13 @@ def _secrets(conninfo: str) -> list[str]:
     found = [os.environ.get("PGPASSWORD", "")]
     try:
         found.append(str(conninfo_to_dict(conninfo).get("password") or ""))
-    except Exception:  # noqa: BLE001 - an unparsable URL (libpq quotes it whole in its message): the password as redact() sees it
+    except Exception:  # an unparsable URL (libpq quotes it whole in its message): the password as redact() sees it
         found.extend(_url_passwords(conninfo))
     return [s for s in found if len(s) >= 4]  # (scrubbing a 1–3 character password would garble every message)
 
 
 def _url_passwords(url: str) -> list[str]:
-    """The password(s) of a URL found the way :func:`redact` finds them (the user part, ``password=``)."""
+    """Return the password(s) of a URL found the way :func:`redact` finds them (the user part, ``password=``)."""
     if not is_db_url(url):
         return []
     rest = url.strip().split("://", 1)[1]
@@ -316,7 +325,7 @@ def _connection_error(exc: Exception, params: dict[str, Any], *, what: str, conn
     where = _server(raw, params)
     url = redact(conninfo)
     user = params.get("user") or os.environ.get("PGUSER") or _local_user()
-    if "authentication failed" in low or "no password supplied" in low or "password" in low and "fe_sendauth" in low:
+    if "authentication failed" in low or "no password supplied" in low or ("password" in low and "fe_sendauth" in low):
         return DatabaseError(
             _("{what}: the PostgreSQL server at {server} refused the login of role `{user}` ({reason}); "
               "check the user and password (in the URL, PGUSER/PGPASSWORD, ~/.pgpass or the service file)").format(
@@ -351,7 +360,7 @@ def _local_user() -> str:
 
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return _("(your login name)")
 
 

@@ -125,6 +125,7 @@ def read_db(db: DbSource, *, what: str, geometry: Literal["require", "auto", "dr
                 frame = _read(conn, sql.Identifier(schema, name), columns, what=what, label=db.label,
                               geometry=geometry, declared_crs=declared_crs)
             else:
+                assert db.query is not None  # (a source names a table or a query)
                 query = db.query.strip().rstrip(";").strip()
                 relation = sql.SQL("({}) AS q").format(sql.SQL(query))  # the user's SQL, run read-only
                 columns = _query_columns(conn, relation, what=what, label=db.label)
@@ -277,7 +278,7 @@ def _query_columns(conn: psycopg.Connection, relation: Any, *, what: str, label:
     if twice:
         raise InputError(_("{what}: the query of {label} returns the column `{column}` more than once; name them apart "
                            "with AS").format(what=what, label=label, column=twice[0]))
-    typnames = dict(conn.execute("SELECT oid::int8, typname FROM pg_type WHERE oid = ANY(%s)",
+    typnames: dict[int, str] = dict(conn.execute("SELECT oid::int8, typname FROM pg_type WHERE oid = ANY(%s)",
                                  [sorted({int(o) for _, o in described})]).fetchall())
     return [_Column(n, typnames.get(int(o), "")) for n, o in described]
 
@@ -315,7 +316,7 @@ def _read(conn: psycopg.Connection, relation: Any, columns: list[_Column], *, wh
         for chunk in copy:
             buffer.write(chunk)
     names = [f"c{i}" for i in range(len(keep))]
-    types = {n: _arrow_type(pa, c.typname) for n, c in zip(names, keep)}
+    types = {n: _arrow_type(pa, c.typname) for n, c in zip(names, keep, strict=True)}
     if buffer.tell() == 0 or not keep:
         table = pa.table({n: pa.array([], type=t) for n, t in types.items()})
     else:
@@ -352,7 +353,7 @@ def _arrow_type(pa: Any, typname: str) -> Any:
 
 
 def _layer_srid(column: _Column, srids: np.ndarray, *, what: str, label: str) -> int:
-    """The layer's SRID: the column's (geometry_columns), else the one its values all carry."""
+    """Return the layer's SRID: the column's (geometry_columns), else the one its values all carry."""
     found = np.unique(srids[srids > 0])
     if column.srid:
         return column.srid

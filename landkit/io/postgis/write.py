@@ -36,6 +36,7 @@ from landkit.io.postgis.connect import (
     _psycopg,
     _quoted,
     _relation_exists,
+    _value,
     connect,
     parse_url,
 )
@@ -145,7 +146,7 @@ class DbTarget:
 
 
 def _target_label(url: str, schema: str) -> str:
-    """A database schema for messages: the redacted URL and the schema."""
+    """Label a database schema for messages: the redacted URL and the schema."""
     return _("{database} (schema {schema})").format(database=redact(parse_url(url).conninfo), schema=schema)
 
 
@@ -232,8 +233,8 @@ def _prepare(name: str, frame: pd.DataFrame, *, where: str, key: str | None = No
                             .format(where=where, name=name, column=twice[0]))
     for n in names:
         _check_identifier(n, what=_("column of `{layer}`").format(layer=name), where=where)
-    columns = [(n, pg_type(frame[c])) for n, c in zip(names, attributes)]
-    arrays = [_arrow_column(frame[c], kind) for c, (_, kind) in zip(attributes, columns)]
+    columns = [(n, pg_type(frame[c])) for n, c in zip(names, attributes, strict=True)]
+    arrays = [_arrow_column(frame[c], kind) for c, (_, kind) in zip(attributes, columns, strict=True)]
     candidates = (key,) if key else PRIMARY_KEYS
     key = next((k for k in candidates if k in frame.columns and frame[k].notna().all() and frame[k].is_unique), None)
     layer = _Layer(name, columns, arrays, key or "")
@@ -367,7 +368,8 @@ def write_layers_postgis(url: str, schema: str, layers: Mapping[str, pd.DataFram
                 srids: dict[str, int] = {}
                 for layer in prepared:
                     step = _("writing table `{table}`").format(table=f"{schema}.{layer.name}")
-                    mode = ("append" if layer.name in append else "replace") if layer.name in existing else "create"
+                    mode: Literal["create", "replace", "append"] = (
+                        ("append" if layer.name in append else "replace") if layer.name in existing else "create")
                     _write_table(conn, schema, layer, mode=mode, srids=srids, where=where, key=append.get(layer.name))
                     written.append(f"{schema}.{layer.name}")
                 if rows is not None:
@@ -419,7 +421,7 @@ def _write_qgis_styles(conn: psycopg.Connection, schema: str, rows: pd.DataFrame
         return skip(_("database `{database}` has no schema `{schema}`").format(database=conn.info.dbname,
                                                                              schema=QGIS_STYLES[0]))
     if not _relation_exists(conn, *QGIS_STYLES):
-        if not conn.execute("SELECT has_schema_privilege(%s, 'CREATE')", [QGIS_STYLES[0]]).fetchone()[0]:
+        if not _value(conn.execute("SELECT has_schema_privilege(%s, 'CREATE')", [QGIS_STYLES[0]])):
             return skip(_("role `{role}` may not create it in schema `{schema}` (ask for GRANT CREATE ON SCHEMA "
                           "{quoted} TO {quoted_role}, or have QGIS save a style there once)").format(
                 role=role, schema=QGIS_STYLES[0], quoted=_quoted(conn, QGIS_STYLES[0]), quoted_role=_quoted(conn, role)))
@@ -431,8 +433,8 @@ def _write_qgis_styles(conn: psycopg.Connection, schema: str, rows: pd.DataFrame
         missing = [c for c in QGIS_STYLES_REQUIRED if c not in present]
         if missing:
             return skip(_("the table there is not QGIS's (no column {columns})").format(columns=", ".join(missing)))
-        may = conn.execute("SELECT has_table_privilege(%s, 'SELECT, INSERT, UPDATE, DELETE')",
-                           [_quoted(conn, *QGIS_STYLES)]).fetchone()[0]
+        may = _value(conn.execute("SELECT has_table_privilege(%s, 'SELECT, INSERT, UPDATE, DELETE')",
+                                  [_quoted(conn, *QGIS_STYLES)]))
         if not may:
             return skip(_("role `{role}` may not write it (ask its owner for {grant})").format(role=role, grant=grant))
     try:
@@ -467,7 +469,7 @@ def _write_qgis_styles(conn: psycopg.Connection, schema: str, rows: pd.DataFrame
 
 
 def _plain(value: Any) -> Any:
-    """A value as psycopg adapts it (a pandas Timestamp as datetime, a missing value as NULL)."""
+    """Return a value as psycopg adapts it (a pandas Timestamp as datetime, a missing value as NULL)."""
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -508,8 +510,8 @@ def _prepare_schema(conn: psycopg.Connection, schema: str, names: list[str], *, 
         [schema],
     ).fetchone()
     if row is None:
-        may = conn.execute("SELECT has_database_privilege(d.oid, 'CREATE') FROM pg_database d "
-                           "WHERE d.datname = current_database()").fetchone()[0]
+        may = _value(conn.execute("SELECT has_database_privilege(d.oid, 'CREATE') FROM pg_database d "
+                                  "WHERE d.datname = current_database()"))
         if not may:
             raise DatabaseError(
                 _("{where}: role `{role}` may not create schema `{schema}` in database `{database}`; ask the database owner "
@@ -570,8 +572,8 @@ def _srid_for(conn: psycopg.Connection, crs: CRS, *, where: str) -> int:
     for srid, srtext in conn.execute("SELECT srid, srtext FROM spatial_ref_sys WHERE auth_name = 'landkit'").fetchall():
         if srtext and CRS.from_user_input(srtext).equals(crs):
             return int(srid)
-    srid = int(conn.execute("SELECT coalesce(max(srid), 899999) + 1 FROM spatial_ref_sys "
-                            "WHERE srid BETWEEN 900000 AND 998999").fetchone()[0])
+    srid = int(_value(conn.execute("SELECT coalesce(max(srid), 899999) + 1 FROM spatial_ref_sys "
+                                   "WHERE srid BETWEEN 900000 AND 998999")))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wkt, proj4 = crs.to_wkt("WKT1_GDAL"), crs.to_proj4()
@@ -595,6 +597,7 @@ def _write_table(conn: psycopg.Connection, schema: str, layer: _Layer, *, mode: 
         if not _has_postgis(conn):
             raise DatabaseError(_("{where}: database `{database}` has no PostGIS; run CREATE EXTENSION postgis in it "
                                   "(as its owner or a superuser)").format(where=where, database=conn.info.dbname))
+        assert layer.crs is not None  # (_prepare sets it with the geometry)
         key = layer.crs.to_wkt()
         if key not in srids:
             srids[key] = _srid_for(conn, layer.crs, where=where)
@@ -627,7 +630,7 @@ def _write_table(conn: psycopg.Connection, schema: str, layer: _Layer, *, mode: 
     names = sql.SQL(", ").join(sql.Identifier(n) for n, _ in columns)
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(target, names)
     rows = data.num_rows if data is not None else 0
-    if columns and rows:
+    if columns and data is not None and rows:
         with conn.cursor() as cur, cur.copy(copy_sql) as copy:
             for start in range(0, rows, COPY_BATCH_ROWS):
                 sink = pa.BufferOutputStream()
@@ -635,7 +638,7 @@ def _write_table(conn: psycopg.Connection, schema: str, layer: _Layer, *, mode: 
                               csv.WriteOptions(include_header=False, quoting_style="needed"))
                 copy.write(sink.getvalue().to_pybytes())
     if mode == "append":
-        new = sql.SQL("")
+        new: sql.Composable = sql.SQL("")
         if key is not None and key in {n for n, _ in columns}:
             new = sql.SQL(" WHERE NOT EXISTS (SELECT 1 FROM {} t WHERE t.{} = n.{})").format(
                 table, sql.Identifier(key), sql.Identifier(key))
