@@ -305,7 +305,7 @@ def print_table(results: list[dict], repeat: int) -> None:
     print(_row("map MB landkit", get("map_mb")))
     print(_row("map MB explore()", [b and b["explore_mb"] for b in base]))
     print("assess* = read + validate + zonal + performance + value + rings + inventory + scatter + export (GeoPackage);")
-    print("total = the whole pipeline, every output (the workbook and the map in threads beside the GeoPackage, surfaces, report);")
+    print("total = the whole pipeline, every output (the workbook in its own process, the map in a thread, beside the rest);")
     print("peak MB = this process (the pipeline and the engines);")
     print("machine MB = the machine's memory in use above the level at start, all processes (the pipeline runs);")
     print("assess→gpkg = load + assess + the run's GeoPackage and summary.json, wall time (the issue's `assess`);")

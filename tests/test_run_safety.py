@@ -78,18 +78,23 @@ def kill_9_when(args: list[str], ready, *, settle_s: float = 10) -> tuple[bool, 
             proc.kill()
 
 
+def is_workbook_process(pid: int) -> bool:
+    """Whether ``pid`` is a live workbook process of a run (``python -m landkit.deliver.workbook_process``)."""
+    try:
+        return b"landkit.deliver.workbook_process" in Path(f"/proc/{pid}/cmdline").read_bytes() and alive(pid)
+    except OSError:
+        return False
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
 def test_kill_9_leaves_no_process_and_no_run(tmp_path):
     out = tmp_path / "run"
 
-    def writing(below: set[int]) -> bool:  # the staging folder holds a first output: the workbook's thread is running
-        try:
-            return any(p.is_file() for d in out.glob(f"{STAGING_PREFIX}*") for p in d.iterdir())
-        except OSError:  # the staging folder went between glob and iterdir
-            return False
+    def writing(below: set[int]) -> bool:  # the workbook's own process is running
+        return any(is_workbook_process(p) for p in below)
 
     ready, survivors = kill_9_when([*LANDKIT, "-q", "assess", "-c", str(SAMPLE), "-o", str(out)], writing)
-    assert ready, "the run ended before it wrote its outputs"
+    assert ready, "the run ended before its workbook process started"
     assert not survivors, "a process of the run outlived the command"
     # no complete run: the staging folder holds what was written, the folder has no manifest
     assert not (out / MANIFEST).exists() and not (out / "inventory.xlsx").exists()

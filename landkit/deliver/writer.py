@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +24,7 @@ from landkit.core.errors import LandkitError
 from landkit.core.i18n import _
 from landkit.core.progress import Stage, no_stage, record_stage
 from landkit.data.dataset import Dataset
+from landkit.deliver import workbook_process
 from landkit.deliver.history import append_run, previous_runs, run_record
 from landkit.deliver.labels import labels_for, value_label_table, value_labels
 from landkit.deliver.manifest import manifest, to_output
@@ -120,13 +120,18 @@ def _write_assessment(staging: Path, out_dir: Path, project: Project, data: Data
     if map_path is not None:
         final = out_dir / map_path.name if map_path.parent == staging else map_path  # where the map ends up
         maps.append(("交互地图" if project.map.lang == "zh" else "Interactive map", os.path.relpath(final, out_dir)))
-    # The one place a run is written concurrently, in threads (no process is forked from one that
-    # holds threads): the workbook (rustpy-xlsxwriter: seconds) and the map (GEOS, PROJ and gzip
-    # release the GIL; it takes the surfaces' overlays last) run beside the GeoPackage, the
-    # surfaces and the report, which is written once the map it links to exists.
+    # The one place a run is written concurrently. The workbook (Python and Rust, holding the GIL)
+    # is written by a child process given its tables (spawned: no process is forked from this one,
+    # which holds threads); the map is drawn in a thread (GEOS, PROJ and gzip release the GIL; it
+    # takes the surfaces' overlays last) beside the GeoPackage, the surfaces and the report, which
+    # is written once the map it links to exists.
     surfaces: Future[list[Path]] = Future()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        book = pool.submit(_timed, write_workbook, staging, project, result) if workbook else None
+    book = None
+    if workbook:
+        sheets, csvs = workbook_tables(project, result)
+        book = workbook_process.start(staging, sheets, csvs, labels_for(project), lang=project.map.lang,
+                                      values=value_labels(project, project.map.lang))
+    with ThreadPoolExecutor(max_workers=1) as pool:
 
         def overlays() -> list[dict[str, Any]]:
             surfaces.result()  # waits for the surfaces (raises if they failed)
@@ -147,12 +152,14 @@ def _write_assessment(staging: Path, out_dir: Path, project: Project, data: Data
                 paths.append(drawn.result())
             paths.append(write_report(staging / "report.html", report))
             if book is not None:
-                written, seconds = book.result()
+                written, seconds = book.wait()
                 record_stage(stage, "workbook", seconds)
                 paths[3:3] = written
-        finally:  # a failure anywhere above: the map thread must not wait for the surfaces forever
-            if not surfaces.done():
+        finally:  # a failure anywhere above: the map thread must not wait for the surfaces forever,
+            if not surfaces.done():  # and the workbook's process must not outlive the run
                 surfaces.set_exception(LandkitError(_("the run stopped before the surfaces were written")))
+            if book is not None:
+                book.kill()
     return paths
 
 
@@ -186,12 +193,6 @@ def _write_map(map_path: Path, project: Project, data: Dataset, result: Assessme
                overlays: Callable[[], list[dict[str, Any]]], stage: Stage) -> Path:
     with stage("map"):
         return write_map(map_path, build_map(map_layers(result, data), project, images=overlays))
-
-
-def _timed(func: Callable[..., list[Path]], *args: Any) -> tuple[list[Path], float]:
-    """Return ``func(*args)`` and the seconds it took (for a stage run in a thread)."""
-    start = time.perf_counter()
-    return func(*args), time.perf_counter() - start
 
 
 def workbook_tables(project: Project, result: AssessmentResult) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
