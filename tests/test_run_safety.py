@@ -425,3 +425,22 @@ def test_an_empty_layer_and_an_enterprise_without_a_parcel_id_are_named(tmp_path
     result = invoke("validate", tmp_path / "p.gpkg", "-e", tmp_path / "e.csv")
     assert result.exit_code == 1 and "internal error" not in result.output
     assert "holds no parcel" in result.output and "enterprises E1: has no parcel id" in result.output
+
+
+def test_a_failing_workbook_process_is_one_line_and_leaves_no_process(tmp_path):
+    """The workbook's process fails (a sheet name Excel refuses): the writer's error names why, nothing runs on."""
+    import pandas as pd
+
+    from landkit.core.errors import LandkitError
+    from landkit.deliver import workbook_process
+    from landkit.deliver.labels import COLUMNS
+
+    book = workbook_process.start(tmp_path, {"bad[name]": pd.DataFrame({"parcel_id": ["P1"]})}, {}, COLUMNS,
+                                  lang="zh", values=None)
+    with pytest.raises(LandkitError) as caught:
+        book.wait()
+    book.kill()
+    message = str(caught.value)
+    assert message.startswith("the workbook could not be written: ") and "\n" not in message
+    assert book.process.poll() is not None
+    assert not (tmp_path / "inventory.xlsx").exists()
