@@ -74,7 +74,8 @@ def write_surfaces(out_dir: Path, result: AssessmentResult, project: Project) ->
     spec = project.surfaces
     paths = []
     array, transform = rasterize_column(parcels, "score", resolution_m=surface_resolution(parcels, spec.score_resolution_m))
-    paths.append(write_cog(out_dir / "score.tif", array, transform, parcels.crs, NODATA, tags={"landkit": "综合得分 score 0-100"}))
+    paths.append(write_cog(out_dir / "score.tif", array, transform, parcels.crs, NODATA, tags={"landkit": "综合得分 score 0-100"},
+                           smooth=False))
     listed = parcels[parcels["low_efficiency"]]
     if len(listed):
         array, transform = kernel_density(listed, weight_column="area_mu",
