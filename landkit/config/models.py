@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from landkit.core.i18n import _
-from landkit.core.schema import CANONICAL, STATUSES
+from landkit.core.schema import CANONICAL, FACILITY_KINDS, FIRE_CLASSES, OWNERSHIPS, STATUSES
 from landkit.core.units import dimension_of, unit_factor
 
 
@@ -87,6 +87,7 @@ class Inputs(_Strict):
     core_sites: Source | None = None
     land_price: Source | None = None
     price_zones: Source | None = None
+    facilities: Source | None = None  # public-service facilities (points), plan item 12
     rasters: list[RasterSource] = []
 
 
@@ -124,6 +125,7 @@ class Columns(_Strict):
     core_sites: dict[str, ColumnSpec] = {}
     land_price: dict[str, ColumnSpec] = {}
     price_zones: dict[str, ColumnSpec] = {}
+    facilities: dict[str, ColumnSpec] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -153,6 +155,9 @@ class Values(_Strict):
     """Vocabularies: which raw cell values mean which canonical value."""
 
     status: dict[Literal[STATUSES], list[str]]  # type: ignore[valid-type]
+    ownership: dict[Literal[OWNERSHIPS], list[str]] = {}  # type: ignore[valid-type]
+    fire_class: dict[Literal[FIRE_CLASSES], list[str]] = {}  # type: ignore[valid-type]
+    facility_kind: dict[Literal[FACILITY_KINDS], list[str]] = {}  # type: ignore[valid-type]
     true: list[str]
     false: list[str]
     parcel_id_separators: list[Annotated[str, Field(min_length=1)]] = ["；", ";", "、"]
@@ -485,6 +490,73 @@ class Scatter(_Strict):
     bring_in_grades: list[str] = ["A", "B"]
     merge_distance_m: float = Field(0, ge=0)
     merge_grades: list[str] = []
+    merge_same_land_use: bool = True
+    merge_same_ownership: bool = True
+    merge_grade_groups: list[list[str]] = [["A", "B"], ["C", "D"]]
+
+
+class BlockAdjustment(_Strict):
+    """园区地块动态调整: changes to the park's blocks drawn from the assessment (plan item 14)."""
+
+    move_out_grades: list[str] = ["C", "D"]
+    move_out_idle: bool = True
+    core_distance_m: float = Field(50, ge=0)
+    move_out_min_mu: float = Field(0, ge=0)
+    bring_in_grades: list[str] = ["A", "B"]
+    bring_in_land_uses: list[str] = []
+    bring_in_zone_types: list[str] = ["195"]
+    bring_in_distance_m: float = Field(50, ge=0)
+    bring_in_min_mu: float = Field(10, ge=0)
+    merge_blocks_distance_m: float = Field(100, ge=0)
+    merge_same_ring: bool = True
+
+
+class Conversion(_Strict):
+    """商办用地转研发用地: commercial and office land the rules mark for R&D use (plan item 13)."""
+
+    land_uses: list[str] = []
+    target_use: str = "C65"
+    zones: list[str] = []
+    params: dict[str, Any] = {}
+    reasons: list[dict[str, Any]] = []
+
+
+class VerticalFactory(_Strict):
+    """工业上楼: the parcel and building screen (plan item 14)."""
+
+    zones_first: list[str] = []
+    industries: list[str] = []
+    target_far: PositiveFloat = 2.0
+    min_area_mu: float = Field(0, ge=0)
+    min_compactness: float = Field(0, ge=0, le=1)
+    road_access_m: float = Field(100, ge=0)
+    building: dict[str, Any] = {}
+
+
+class Services(_Strict):
+    """Public services and the road system (plan item 12)."""
+
+    minutes: dict[str, PositiveFloat] = {}
+    road_classes: dict[str, str] = {}
+    road_density_km_per_km2: dict[str, tuple[float, float]] = {}
+
+
+class Chains(_Strict):
+    """Industrial chains (产业链): stages by industry, chain leaders, complementarity."""
+
+    chains: dict[str, dict[str, list[str]]] = {}
+    labels: dict[str, dict[Literal["zh", "en"], str]] = {}
+    leader_top_n: int = Field(1, ge=0)
+    complementarity_weight: float = Field(0.5, ge=0, le=1)
+
+
+class Kpis(_Strict):
+    """The plan's 2026 targets (行动方案, 主要目标) and the park-level figures no parcel carries."""
+
+    targets: dict[str, float] = {}
+    target_year: int = 2026
+    leading_industries: list[str] = []
+    park_figures: dict[str, float] = {}
 
 
 class Surfaces(_Strict):
@@ -525,6 +597,12 @@ class Project(_Strict):
     disposal: Disposal
     rings: Rings
     scatter: Scatter
+    block_adjustment: BlockAdjustment = BlockAdjustment()
+    conversion: Conversion = Conversion()
+    vertical: VerticalFactory = VerticalFactory()
+    services: Services = Services()
+    chains: Chains = Chains()
+    kpis: Kpis = Kpis()
     surfaces: Surfaces = Surfaces()
     map: MapConfig = MapConfig()
     base_dir: str = "."

@@ -42,6 +42,13 @@ CANONICAL: dict[str, dict[str, Column]] = {
         "illegal_use": Column("bool"),
         "block_id": Column("str"),
         "town": Column("str"),
+        "ownership": Column("str"),
+        "zone_type": Column("str"),
+        "vacancy_rate": Column("float"),
+        "floor_load_t_m2": Column("float"),
+        "storey_height_m": Column("float"),
+        "freight_lift_t": Column("float"),
+        "fire_class": Column("str"),
     },
     "enterprises": {
         "enterprise_id": Column("str", required=True),
@@ -58,6 +65,11 @@ CANONICAL: dict[str, dict[str, Column]] = {
         "emission_t": Column("float"),
         "high_tech": Column("bool"),
         "founded_year": Column("int"),
+        "champion": Column("bool"),
+        "chain_leader": Column("bool"),
+        "pct_filings": Column("float"),
+        "talents": Column("float"),
+        "industrial_output_wan": Column("float"),
     },
     "blocks": {
         "block_id": Column("str", required=True),
@@ -83,10 +95,14 @@ CANONICAL: dict[str, dict[str, Column]] = {
     "price_zones": {
         "price_zone": Column("str", required=True),
     },
+    "facilities": {
+        "facility_kind": Column("str", required=True),
+        "facility_name": Column("str"),
+    },
 }
 
 #: Inputs that carry geometry.
-SPATIAL = frozenset({"parcels", "blocks", "roads", "core_sites", "price_zones"})
+SPATIAL = frozenset({"parcels", "blocks", "roads", "core_sites", "price_zones", "facilities"})
 
 #: Enterprise columns that are summed per parcel (and shared by area when a firm spans parcels).
 ADDITIVE_ENTERPRISE_COLUMNS = (
@@ -102,6 +118,20 @@ ADDITIVE_ENTERPRISE_COLUMNS = (
 
 #: Canonical parcel status values (raw values are mapped onto these by ``values.status``).
 STATUSES = ("operating", "idle", "stopped", "construction", "unsupplied")
+
+#: Canonical land ownership (raw values mapped by ``values.ownership``): state-owned land,
+#: collective construction land (集体建设用地), and state-owned carriers operated by the park's
+#: platform (国有载体, plan item 13).
+OWNERSHIPS = ("state", "collective", "platform")
+
+#: Fire hazard classes of production (GB 50016-2014 建筑设计防火规范 3.1.1: 甲 乙 丙 丁 戊).
+FIRE_CLASSES = ("甲", "乙", "丙", "丁", "戊")
+
+#: Kinds of public-service facility (plan item 12; raw values mapped by ``values.facility_kind``).
+FACILITY_KINDS = ("talent_housing", "school", "clinic", "canteen", "transit", "incubator")
+
+#: Text columns whose raw values are mapped onto a vocabulary (``values.<column>``).
+CODED_COLUMNS = ("status", "ownership", "fire_class", "facility_kind")
 
 
 def is_missing(value: object) -> bool:

@@ -22,6 +22,8 @@ UNIT_FACTORS: dict[str, dict[str, float]] = {
     "yuan_m2": {"yuan_m2": 1.0, "元/平方米": 1.0, "wan_mu": 1e4 / M2_PER_MU, "万元/亩": 1e4 / M2_PER_MU},
     "kwh": {"kwh": 1.0, "千瓦时": 1.0, "度": 1.0, "wan_kwh": 1e4, "万千瓦时": 1e4, "万kwh": 1e4, "万度": 1e4, "mwh": 1e3, "兆瓦时": 1e3},
     "t": {"t": 1.0, "吨": 1.0, "kg": 1e-3, "千克": 1e-3},
+    # floor loads: tonnes per m² as 工业上楼 standards state them; kN/m² as GB 50009 does (1 t = 9.80665 kN)
+    "t_m2": {"t_m2": 1.0, "吨/平方米": 1.0, "t/m2": 1.0, "kn_m2": 1 / 9.80665, "kn/m2": 1 / 9.80665, "千牛/平方米": 1 / 9.80665},
     "tce": {"tce": 1.0, "吨标准煤": 1.0, "吨标煤": 1.0, "kgce": 1e-3, "千克标准煤": 1e-3, "wan_tce": 1e4, "万吨标准煤": 1e4,
             "万吨标煤": 1e4},
 }

@@ -29,7 +29,7 @@ from landkit.metrics.zonal import add_raster_columns
 
 log = logging.getLogger(__name__)
 
-OPTIONAL_LAYERS = ("blocks", "roads", "core_sites", "land_price", "price_zones")
+OPTIONAL_LAYERS = ("blocks", "roads", "core_sites", "land_price", "price_zones", "facilities")
 
 
 @dataclass
@@ -48,6 +48,7 @@ class Dataset:
     core_sites: gpd.GeoDataFrame | None = None
     land_price: pd.DataFrame | None = None
     price_zones: gpd.GeoDataFrame | None = None
+    facilities: gpd.GeoDataFrame | None = None
     issues: list[Issue] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     #: Per input kind, which of the planner's columns were read as what (:mod:`landkit.io.columns`).

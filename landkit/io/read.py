@@ -40,7 +40,7 @@ from landkit.core.db_url import is_db_url
 from landkit.core.errors import ConfigError, EncodingError, InputError
 from landkit.core.i18n import _
 from landkit.core.issues import Issue
-from landkit.core.schema import CANONICAL, SPATIAL
+from landkit.core.schema import CANONICAL, CODED_COLUMNS, SPATIAL
 from landkit.io.columns import ColumnReport, column_report, matched_columns, suggest_column
 from landkit.io.postgis.read import read_source, source_label
 
@@ -731,6 +731,9 @@ def _cell_problem(what: str) -> str:
     problems = {
         "non_numeric": _("is not a number; fix the cell or leave it empty"),
         "unknown_status": _("is not a known status; add it under values.status in the project file"),
+        "unknown_ownership": _("is not a known ownership (国有, 集体, 国有载体); add it under values.ownership in the project file"),
+        "unknown_fire_class": _("is not a fire hazard class (甲, 乙, 丙, 丁, 戊); add it under values.fire_class in the project file"),
+        "unknown_facility_kind": _("is not a known kind of facility; add it under values.facility_kind in the project file"),
         "unknown_bool": _("is not yes/no; use 是/否 or add it under values.true / values.false"),
         "not_a_year": _("is not a year between {low} and {high}; fix the cell or leave it empty").format(
             low=YEAR_RANGE[0], high=YEAR_RANGE[1]),
@@ -778,11 +781,11 @@ def _convert(raw: pd.Series, canonical: str, kind: str, project: Project,
         if not pd.api.types.is_string_dtype(raw):  # Excel numbers used as ids: 123.0 → "123"
             raw = raw.map(_cell_text, na_action="ignore")
         values = raw.astype("string").str.strip().astype(object).where(~blank, None)
-        if canonical == "status":
-            lookup = {v.lower(): k for k, vs in project.values.status.items() for v in vs}
+        if canonical in CODED_COLUMNS and (vocabulary := getattr(project.values, canonical)):
+            lookup = {v.lower(): k for k, vs in vocabulary.items() for v in [k, *vs]}
             mapped = values.map(lambda s: lookup.get(s.lower()) if isinstance(s, str) else None)
             bad = mapped.isna() & ~blank
-            problems += [(i, raw.iloc[i], "unknown_status") for i in np.flatnonzero(bad.to_numpy())]
+            problems += [(i, raw.iloc[i], f"unknown_{canonical}") for i in np.flatnonzero(bad.to_numpy())]
             values = mapped
         return values, problems
     if kind == "bool":
