@@ -65,6 +65,7 @@ CANONICAL: dict[str, dict[str, Column]] = {
         "emission_t": Column("float"),
         "high_tech": Column("bool"),
         "founded_year": Column("int"),
+        "segment": Column("str"),
         "champion": Column("bool"),
         "chain_leader": Column("bool"),
         "pct_filings": Column("float"),
