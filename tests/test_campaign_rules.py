@@ -426,6 +426,27 @@ def test_list_watch_and_reasons(result):
     assert result.loc["L4", "building_coefficient"] == pytest.approx(0.25)
 
 
+def test_collective_land_takes_its_own_paths(project):
+    # 集体建设用地 (plan item 13): D or idle → 统一收储 (compensated at its residual value), C in a
+    # block → 入市, C outside every block → 联营; state land keeps its path; the list is unchanged.
+    parcels = park_parcels()
+    parcels["ownership"] = np.where(parcels["parcel_id"].isin(["T1", "L4", "I2", "S7", "L1"]), "collective", "state")
+    base = assess(park_dataset(), project).parcels.set_index("parcel_id")
+    out = assess(park_dataset(parcels), project).parcels.set_index("parcel_id")
+    expected = {**PATHS, "T1": "collective_bank", "I2": "collective_bank", "S7": "collective_bank", "L4": "collective_market"}
+    for pid in GRADES:
+        assert out.loc[pid, "disposal"] == expected.get(pid, ""), pid
+    assert out.loc["T1", "compensation_wan"] == pytest.approx(base.loc["T1", "compensation_wan"])  # residual, as 收储
+    assert out.loc["L4", "compensation_wan"] == 0 and out.loc["L4", "land_freed_mu"] == 0
+    assert out["low_efficiency"].equals(base["low_efficiency"])
+    assert out.loc["T1", "disposal_zh"] == "集体建设用地统一收储"
+    # a C parcel outside every block (零星) is run jointly with the village: move S6 out of B1
+    moved = parcels.copy()
+    moved.loc[moved["parcel_id"] == "S6", ["ownership", "block_id", "inside_block"]] = ["collective", None, False]
+    out = assess(park_dataset(moved), project).parcels.set_index("parcel_id")
+    assert out.loc["S6", "sporadic"] and out.loc["S6", "disposal"] == "collective_joint"
+
+
 def test_disposal_paths_gains_and_compensation(result):
     for pid in GRADES:
         assert result.loc[pid, "disposal"] == PATHS.get(pid, ""), pid

@@ -354,6 +354,28 @@ def test_status_values_map_and_unknown_is_an_issue(project):
     assert "拆除中" in table.issues[0].message and "土地状态" in table.issues[0].message
 
 
+def test_ownership_fire_class_and_floor_load_map_and_unknown_is_an_issue(project):
+    frame = _parcels(土地权属=["国有", "集体建设用地", "国有载体", "集体", "宅基地"], 火灾危险性类别=["丙类", "戊", "丁", "甲", "X"],
+                     **{"楼面荷载(吨/平方米)": [1.2, 0.8, 2.0, 1.0, 1.5]})
+    table = canonical_columns(frame, kind="parcels", project=project, name="parcels.gpkg")
+    assert table.frame["ownership"].tolist()[:4] == ["state", "collective", "platform", "collective"]
+    assert table.frame["fire_class"].tolist()[:4] == ["丙", "戊", "丁", "甲"]
+    assert table.frame["floor_load_t_m2"].tolist() == [1.2, 0.8, 2.0, 1.0, 1.5]
+    assert sorted((i.check, i.feature) for i in table.issues) == [("unknown_fire_class", "P5"), ("unknown_ownership", "P5")]
+    message = next(i.message for i in table.issues if i.check == "unknown_ownership")
+    assert "宅基地" in message and "土地权属" in message and "values.ownership" in message
+
+
+def test_floor_load_in_kn_per_m2_converts_to_tonnes(tmp_path):
+    from landkit.config.load import load_config
+
+    project = load_config(overrides={"base_dir": str(tmp_path),
+                                     "columns": {"parcels": {"floor_load_t_m2": {"column": "荷载", "unit": "kN/m2"}}}})
+    frame = _parcels(荷载=[9.80665, 19.6133, 0, 4.903325, 12])
+    table = canonical_columns(frame, kind="parcels", project=project, name="parcels.gpkg")
+    assert table.frame["floor_load_t_m2"].round(6).tolist()[:4] == [1.0, 2.0, 0.0, 0.5]
+
+
 def test_blank_status_is_missing_without_an_issue(project):
     frame = _parcels(土地状态=["在产", "", " ", "闲置", "在建"])
     table = canonical_columns(frame, kind="parcels", project=project, name="p")

@@ -51,6 +51,13 @@ COLUMNS: dict[str, Label] = {
     "block_name": Label("区块名称", "Block", "", "block_name"),
     "block_type": Label("区块类型", "Block type", "", "block_type"),
     "town": Label("所属街镇", "Town", "", "town"),
+    "ownership": Label("土地权属", "Ownership", "", "ownership"),
+    "zone_type": Label("产业区块类型", "Zone type (104/195/198)", "", "zone_type"),
+    "vacancy_rate": Label("空置率", "Vacancy rate", "", "vacancy"),
+    "floor_load_t_m2": Label("楼面荷载", "Floor load", "t/m²", "floor_load"),
+    "storey_height_m": Label("层高", "Storey height", "m", "storey_h"),
+    "freight_lift_t": Label("货梯载重", "Freight lift", "t", "lift_t"),
+    "fire_class": Label("火灾危险性类别", "Fire hazard class", "", "fire_class"),
     "area_m2": Label("用地面积", "Area", "m²", "area_m2"),
     "area_mu": Label("用地面积", "Area", "亩", "area_mu"),
     "area_ha": Label("用地面积", "Area", "公顷", "area_ha"),
@@ -288,6 +295,9 @@ DISPOSAL_COLOURS = {
     "intensify": "#74add1",
     "innovation": "#1a9850",
     "support": "#a6d96a",
+    "collective_bank": "#67001f",
+    "collective_market": "#bf812d",
+    "collective_joint": "#dfc27d",
 }
 
 #: Headers of the summary tables of `landkit compare` (generic names, so kept apart from COLUMNS).
@@ -357,6 +367,8 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "grade_basis": {"rank": ("按排名", "by rank"), "score": ("按分数", "by score"), "direct": ("直接定级", "direct class")},
     "compensation_basis": {"none": ("无偿", "none"), "residual": ("土地及建筑物残值", "residual value of land and buildings"),
                            "reduction": ("减量化标准", "reduction standard")},
+    "ownership": {"state": ("国有", "state-owned"), "collective": ("集体", "collective"),
+                  "platform": ("国有载体", "state carrier (park platform)")},
     "list_basis": {"C": ("C类", "class C"), "D": ("D类", "class D"), "IDLE": ("闲置土地", "legally idle land")},
     "kpi": {"rd_share": ("研发经费占营业收入比重", "R&D share of revenue"),
             "labour_productivity_wan": ("劳动生产率", "Labour productivity"),

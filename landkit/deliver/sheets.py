@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 #: Columns of the Excel sheets (the GeoPackage and `landkit export` carry every column).
 INVENTORY_SHEET = [
-    "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry",
+    "parcel_id", "block_id", "block_name", "land_use", "ownership", "status", "area_mu", "enterprise_names", "industry",
     "track", "grade", "score", "weakest_zh", "reasons_zh", "idle_years", "far", "far_min", "tax_per_mu", "disposal_zh",
     "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "compensation_basis", "compensation_wan", "net_land_value_wan",
     "payback_years", "review_year", "total_value_wan", "value_missing_reason",
@@ -30,7 +30,7 @@ GRADED_SHEET = [
     "weakest_zh", "low_efficiency", "watch", "disposal_zh",
 ]
 PATH_SHEET = [
-    "parcel_id", "block_id", "block_name", "area_mu", "grade", "list_basis", "disposal_zh", "land_freed_mu",
+    "parcel_id", "block_id", "block_name", "ownership", "area_mu", "grade", "list_basis", "disposal_zh", "land_freed_mu",
     "floor_area_added_m2", "potential_tax_wan", "tax_gain_wan", "compensation_basis", "compensation_wan",
     "net_land_value_wan", "payback_years", "review_year", "land_value_wan", "building_value_wan", "total_value_wan",
     "value_missing_reason",

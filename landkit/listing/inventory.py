@@ -54,7 +54,7 @@ def rule_frame(parcels: pd.DataFrame, inventory: Inventory) -> pd.DataFrame:
     """Return the parcel columns the rules read, with the derived and defaulted ones added."""
     frame = with_rule_defaults(
         parcels, flags=("inside_block", "sporadic", "small", "isolated", "legally_idle", "graded"),
-        labels=("grade", "status", "industry", "ring", "land_use", "function_fit"),
+        labels=("grade", "status", "industry", "ring", "land_use", "function_fit", "ownership", "zone_type"),
         numbers=("idle_years", "stopped_years", "high_tech_firms", "rd_intensity", "far"))
     frame["far_min"] = far_minimum(frame, inventory.params.get("far_min"))
     area = frame["area_m2"].astype(float).where(frame["area_m2"] > 0)
