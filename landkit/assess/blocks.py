@@ -60,7 +60,9 @@ def block_indicators(parcels: pd.DataFrame, block_area_m2: pd.Series) -> pd.Data
     block_area_m2 : Series
         Area of each block (m²), indexed by block id.
     """
-    inside = parcels[parcels["block_id"].notna()].copy()
+    used = ["block_id", "area_m2", "land_use", "status", "legally_idle", "grade", "floor_area_m2", "footprint_m2", "tax_wan",
+            "revenue_wan"]
+    inside = parcels.loc[parcels["block_id"].notna(), [c for c in used if c in parcels]]
     park = inside.assign(block_id=PARK_ID)
     frame = pd.concat([inside, park], ignore_index=True)
     areas = pd.concat([block_area_m2, pd.Series({PARK_ID: block_area_m2.sum()})])

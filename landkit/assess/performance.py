@@ -438,7 +438,7 @@ def assess_performance(parcels: pd.DataFrame, project: Project) -> pd.DataFrame:
 
 def with_production_zeros(parcels: pd.DataFrame) -> pd.DataFrame:
     """Idle and stopped parcels without enterprise figures produce nothing: their sums are 0."""
-    frame = parcels.copy()
+    frame = parcels.copy(deep=False)  # copy-on-write: only the columns set below are copied
     if "status" not in frame:
         return frame
     idle = frame["status"].isin(["idle", "stopped"])

@@ -712,7 +712,7 @@ def with_rule_defaults(frame: pd.DataFrame, *, flags: Iterable[str] = (), labels
     ``flags`` become booleans (missing: False), absent ``labels`` None and absent ``numbers``
     NaN, so that a rule over data that lack a column reads "not known" rather than failing.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write (pandas 3): the caller's frame is never changed
     for column in flags:
         out[column] = out[column].fillna(False).astype(bool) if column in out else False
     for column in labels:
