@@ -30,6 +30,7 @@ from landkit.assess.valuation import assess_value
 from landkit.config.models import Project
 from landkit.core.i18n import _
 from landkit.core.progress import Stage, no_stage
+from landkit.core.schema import OWNERSHIPS
 from landkit.data.dataset import Dataset
 from landkit.disposal.paths import assign_disposal
 from landkit.listing.inventory import list_low_efficiency
@@ -173,7 +174,17 @@ def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
     listed = frame[frame["low_efficiency"]]
     block_key = listed["block_id"].fillna("区块外") if "block_id" in listed else pd.Series("全部", index=listed.index)
     by_block = listed.assign(block_id=block_key).groupby(["block_id", "disposal"]).agg(**gains).reset_index()
-    return {"by_grade": by_grade, "by_track": by_track, "by_listing": by_listing, "by_path": by_path, "by_block_path": by_block}
+    tables = {"by_grade": by_grade, "by_track": by_track, "by_listing": by_listing, "by_path": by_path, "by_block_path": by_block}
+    if "ownership" in frame and frame["ownership"].notna().any():  # 集体建设用地 and 国有载体 apart (plan item 13)
+        listed_mu = frame["area_mu"].where(frame["low_efficiency"], 0.0)
+        tables["by_ownership"] = (
+            frame.assign(ownership=frame["ownership"].fillna("unknown"), listed=frame["low_efficiency"].astype(int), listed_mu=listed_mu)
+            .groupby("ownership")
+            .agg(parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"), inventory_parcels=("listed", "sum"),
+                 inventory_area_mu=("listed_mu", "sum"))
+            .reindex([*OWNERSHIPS, "unknown"]).dropna(how="all").rename_axis("ownership").reset_index()
+        )
+    return tables
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -440,6 +440,17 @@ def test_collective_land_takes_its_own_paths(project):
     assert out.loc["L4", "compensation_wan"] == 0 and out.loc["L4", "land_freed_mu"] == 0
     assert out["low_efficiency"].equals(base["low_efficiency"])
     assert out.loc["T1", "disposal_zh"] == "集体建设用地统一收储"
+    # in the summary, the workbook and the report: 4 collective parcels listed (T1, L4, I2, S7; L1 is A)
+    from landkit.deliver.report import build_report
+    from landkit.deliver.sheets import workbook_sheets
+
+    run = assess(park_dataset(parcels), project)
+    table = run.tables["by_ownership"].set_index("ownership")
+    assert table.loc["collective", "parcels"] == 5 and table.loc["collective", "inventory_parcels"] == 4
+    assert table.loc["collective", "inventory_area_mu"] == pytest.approx(4 * 15)
+    assert "土地权属" in workbook_sheets(project, run)
+    html = build_report(run, project)
+    assert "土地权属与集体建设用地" in html and "集体建设用地统一收储" in html and "集体经营性建设用地入市" in html
     # a C parcel outside every block (零星) is run jointly with the village: move S6 out of B1
     moved = parcels.copy()
     moved.loc[moved["parcel_id"] == "S6", ["ownership", "block_id", "inside_block"]] = ["collective", None, False]

@@ -700,6 +700,22 @@ def _scatter(result: AssessmentResult, page: Page) -> Section | None:
     return _section("scatter", page.t("scatter"), [page.table(headers, rows), note(page.t("scatter_note"))])
 
 
+def _ownership(result: AssessmentResult, page: Page) -> Section | None:
+    """土地权属: parcels and listed land by ownership, and the paths of collective land."""
+    frame = result.tables.get("by_ownership")
+    if not _usable(frame):
+        return None
+    _, headers, rows = _frame_cells(frame, page)
+    parts: list[Piece | None] = [page.table(headers, rows, keys=1), note(page.t("ownership_note"))]
+    by_path = result.tables.get("by_path")
+    if _usable(by_path) and "disposal" in by_path:
+        collective = by_path[by_path["disposal"].astype(str).str.startswith("collective_")]
+        if len(collective):
+            _, headers, rows = _frame_cells(collective.drop(columns=["disposal"]), page)
+            parts += [heading(page.t("collective_paths")), page.table(headers, rows, keys=1)]
+    return _section("ownership", page.t("ownership"), parts)
+
+
 def _maps(maps: Sequence[tuple[str, str]], page: Page) -> Section | None:
     """Links to the maps (their addresses checked by :func:`checked_href`)."""
     if not maps:
@@ -754,6 +770,7 @@ def build_report(
         _park(result, page),
         _rings(result, page),
         _scatter(result, page),
+        _ownership(result, page),
         _maps(maps, page),
     ]
     return render(

@@ -102,6 +102,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "scatter": ("小而散：整治前后对比", "Small and scattered plots: before and after"),
     "scatter_note": ("变化 = 整治后 − 整治前；改善方向为该指标向好的方向。",
                      "Change = after − before; \"better when\" is the direction in which the metric improves."),
+    "ownership": ("土地权属与集体建设用地", "Ownership and collective land"),
+    "ownership_note": ("集体建设用地按其专门路径盘活(统一收储、入市、镇村联营；行动方案第13条“盘活集体建设用地”)。",
+                       "Collective construction land takes its own paths (taken over and banked, to market, joint operation; "
+                       "plan item 13)."),
+    "collective_paths": ("集体建设用地的盘活路径", "Paths of collective land"),
     "metric": ("指标", "Metric"),
     "continued": ("续表", "continued"),
     "maps": ("地图", "Maps"),

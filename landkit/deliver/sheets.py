@@ -69,6 +69,7 @@ def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.
         "评价基准": result.tables.get("benchmarks", pd.DataFrame()),
         "区块评价": result.blocks if result.blocks is not None else pd.DataFrame(),
         "规划指标": result.kpis,
+        **({"土地权属": result.tables["by_ownership"]} if "by_ownership" in result.tables else {}),
     }
 
 
