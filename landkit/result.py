@@ -27,6 +27,9 @@ class AssessmentResult:
     summary: dict[str, Any] = field(default_factory=dict)
     rings: RingResult | None = None
     scatter: ScatterResult | None = None
+    #: Further layers of the plan's spatial items (``block_changes``, ``proposed_blocks`` …): written
+    #: to the GeoPackage and drawn on the map.
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     @property
     def inventory(self) -> gpd.GeoDataFrame:

@@ -107,7 +107,11 @@ TEXT = {
            "link_nearest": "相邻区块","blocks": "区块", "roads": "道路", "grades": "评价等级", "score": "综合得分", "inventory": "低效用地",
            "disposal": "盘活路径", "watch": "关注清单(A/B类)", "core_sites": "核心载体", "block_edge": "区块边界", "search": "搜索地块编号或企业名称",
            "ungraded": "不参评", "grade": "{g}类", "synthetic": "合成示例数据", "unreachable": "不可达",
-           "dots": "过小而看不见的地块以圆点显示，放大后显示地块轮廓"},
+           "dots": "过小而看不见的地块以圆点显示，放大后显示地块轮廓",
+           "ownership": "集体建设用地与国有载体", "own_collective": "集体建设用地", "own_platform": "国有载体(园区平台)",
+           "conversion": "商办转研发候选地块", "vertical": "工业上楼适宜地块", "vertical_1": "优先区域(大零号湾等)", "vertical_2": "其他区域",
+           "facilities": "公共服务设施", "block_changes": "园区区块动态调整", "change_move_out": "调出", "change_bring_in": "调入",
+           "change_merge": "区块合并", "change_redraw": "边界重划", "proposed_blocks": "调整后区块边界"},
     "en": {"scatter": "Small and scattered plots", "scatter_sporadic": "Small and sporadic (outside the blocks)",
            "scatter_isolated": "Isolated", "scatter_small": "Small", "clusters": "Clusters of industrial land",
            "adjustments": "Adjustment proposals", "adjust_move_out": "Move out", "adjust_bring_in": "Bring in",
@@ -117,7 +121,12 @@ TEXT = {
            "disposal": "Revitalisation path", "watch": "Watch table (A/B)", "core_sites": "Core sites", "block_edge": "Block boundary",
            "search": "Search parcel id or enterprise", "ungraded": "Not graded", "grade": "Grade {g}",
            "synthetic": "synthetic sample data", "unreachable": "Unreachable by road",
-           "dots": "Plots too small to see are drawn as dots; zoom in for their outlines"},
+           "dots": "Plots too small to see are drawn as dots; zoom in for their outlines",
+           "ownership": "Collective land and state carriers", "own_collective": "Collective construction land",
+           "own_platform": "State carrier (park platform)", "conversion": "Commercial/office land to convert to R&D",
+           "vertical": "Suitable for vertical factories", "vertical_1": "Priority zones (大零号湾 …)", "vertical_2": "Elsewhere",
+           "facilities": "Public services", "block_changes": "Dynamic adjustment of the blocks", "change_move_out": "Move out",
+           "change_bring_in": "Bring in", "change_merge": "Merge blocks", "change_redraw": "Redraw", "proposed_blocks": "Proposed block boundaries"},
 }
 
 
@@ -439,8 +448,13 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
         if "adjustment" in parcels:
             parcels["has_adjustment"] = parcels["adjustment"].fillna("").astype(str) != ""
         fields = [_field(c.format(lang=lang, _en="" if lang == "zh" else "_en"), labels, lang) for c in PARCEL_POPUP]
+        if "ownership" in parcels:
+            parcels["own_special"] = parcels["ownership"].isin(["collective", "platform"])
+        if "vertical_suitable" in parcels:
+            parcels["vertical_class"] = parcels["vertical_priority"].astype("Int64").astype(str) if "vertical_priority" in parcels else "1"
         extra = ["grade", "score", "low_efficiency", "watch", "list_basis", "disposal", "has_path", "enterprise_names", "ring_modelled",
-                 "function_misfit", "scatter_class", "scatter_flag", "adjustment", "has_adjustment"]
+                 "function_misfit", "scatter_class", "scatter_flag", "adjustment", "has_adjustment", "ownership", "own_special",
+                 "conversion_candidate", "vertical_suitable", "vertical_class"]
         out["parcels"] = dataset_payload(parcels, "polygon", id_column="parcel_id", fields=fields, extra=extra, decimals=decimals,
                                          geometry=geom.get("parcels"))
     blocks = layers.get("blocks")
@@ -477,6 +491,19 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
         fields = [_field(c, labels, lang) for c in changes.columns if c not in (changes.geometry.name, "change_type")]
         out["changes"] = dataset_payload(changes, "polygon", id_column="parcel_id", fields=fields, extra=["change_type"], decimals=decimals,
                                          geometry=geom.get("changes"))
+    facilities = layers.get("facilities")
+    if facilities is not None and "facility_kind" in facilities:
+        fields = [_field(c, labels, lang) for c in ("facility_name", "facility_kind")]
+        out["facilities"] = dataset_payload(facilities, "point", id_column="facility_name", fields=fields, extra=["facility_kind"],
+                                            decimals=decimals, geometry=geom.get("facilities"))
+    for name in ("block_changes", "proposed_blocks"):  # 园区地块动态调整: the proposals and the blocks as they would be
+        frame = layers.get(name)
+        if frame is not None:
+            shown = [c for c in ("proposal_id", "block_id", f"kind_{lang}" if lang == "en" else "kind_zh", "parcels", "area_mu", f"reason_{lang}")
+                     if c in frame]
+            out[name] = dataset_payload(frame, "polygon", id_column="proposal_id" if "proposal_id" in frame else "block_id",
+                                        fields=[_field(c, labels, lang) for c in shown], extra=["change_kind"], decimals=decimals,
+                                        geometry=geom.get(name))
     sites = layers.get("core_sites")
     if sites is not None:
         fields = [("site_name", "名称" if lang == "zh" else "Name", ""), ("site_type", "类型" if lang == "zh" else "Type", "")]
@@ -497,7 +524,7 @@ def default_layer_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project
     (:data:`RESERVED_PALETTE_LAYERS`); every overlay takes :data:`~landkit.deliver.labels.OVERLAY_COLOURS`, none of
     which is a grade colour. Zones are dashed outlines, which leave the grades beneath visible.
     """
-    makers = (_context_specs, _assessment_specs, _ring_specs, _scatter_specs, _network_specs)
+    makers = (_context_specs, _assessment_specs, _ring_specs, _scatter_specs, _plan_specs, _network_specs)
     return [spec for make in makers for spec in make(layers, project, lang, basemap)]
 
 
@@ -596,6 +623,48 @@ def _scatter_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lan
     return specs
 
 
+def _plan_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str, basemap: str) -> list[LayerSpec]:
+    """Return the layers of the plan's items 12–14: block changes, collective land, 商办→研发, 工业上楼, services."""
+    t, specs, parcels = TEXT[lang], list[LayerSpec](), layers.get("parcels")
+    if "block_changes" in layers:
+        colours = OVERLAY_COLOURS["block_changes"]
+        changes = layers["block_changes"]
+        kinds = [k for k in colours if (changes["change_kind"] == k).any()] if "change_kind" in changes else list(colours)
+        specs.append(LayerSpec("block_changes", t["block_changes"], "block_changes", mode="category", field="change_kind", colors=colours,
+                               style={"weight": 2, "fillOpacity": 0.45}, tooltip=("proposal_id", f"reason_{lang}"),
+                               legend={"title": t["block_changes"], "items": [[colours[k], t[f"change_{k}"]] for k in kinds]}, z=Z_SUBSET))
+    if "proposed_blocks" in layers:
+        line = OVERLAY_COLOURS["proposed_blocks"]["line"]
+        specs.append(LayerSpec("proposed_blocks", t["proposed_blocks"], "proposed_blocks",
+                               style={"color": line, "weight": 2, "dashArray": "8 4", "fill": False}, tooltip=("block_id",),
+                               legend={"title": t["proposed_blocks"], "items": [[line, t["proposed_blocks"]]]}, z=Z_ZONES))
+    if parcels is not None and "ownership" in parcels and parcels["ownership"].isin(["collective", "platform"]).any():
+        colours = OVERLAY_COLOURS["ownership"]
+        specs.append(LayerSpec("ownership", t["ownership"], "parcels", mode="category", field="ownership", colors=colours,
+                               filter="own_special", tooltip=("parcel_id", "ownership"),
+                               legend={"title": t["ownership"], "items": [[colours[k], t[f"own_{k}"]] for k in colours]},
+                               min_px=SMALL_PLOT_PX, z=Z_SUBSET))
+    if parcels is not None and "conversion_candidate" in parcels and parcels["conversion_candidate"].fillna(False).any():
+        colour = OVERLAY_COLOURS["conversion"]
+        specs.append(LayerSpec("conversion", t["conversion"], "parcels", filter="conversion_candidate",
+                               style={"fillColor": colour["fill"], "color": colour["line"]},
+                               tooltip=("parcel_id", f"conversion_reasons_{lang}"),
+                               legend={"title": t["conversion"], "items": [[colour["fill"], t["conversion"]]]}, min_px=SMALL_PLOT_PX, z=Z_SUBSET))
+    if parcels is not None and "vertical_suitable" in parcels and parcels["vertical_suitable"].fillna(False).any():
+        colours = OVERLAY_COLOURS["vertical"]
+        specs.append(LayerSpec("vertical", t["vertical"], "parcels", mode="category", field="vertical_class", colors=colours,
+                               filter="vertical_suitable", tooltip=("parcel_id", "vertical_floor_area_added_m2"),
+                               legend={"title": t["vertical"], "items": [[colours[k], t[f"vertical_{k}"]] for k in colours]},
+                               min_px=SMALL_PLOT_PX, z=Z_SUBSET))
+    if "facilities" in layers:
+        colours = OVERLAY_COLOURS["facilities"]
+        names = {code: (zh if lang == "zh" else en) for code, (zh, en) in VALUE_LABELS["facility_kind"].items()}
+        specs.append(LayerSpec("facilities", t["facilities"], "facilities", mode="category", field="facility_kind", colors=colours,
+                               style={"color": "#ffffff", "weight": 1, "radius": 5}, tooltip=("facility_name", "facility_kind"),
+                               legend={"title": t["facilities"], "items": [[colours[k], names[k]] for k in colours]}, z=Z_POINTS))
+    return specs
+
+
 def _network_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: str, basemap: str) -> list[LayerSpec]:
     """Return the layers of the linkage graph (lines) and the core sites (points, on)."""
     t, specs = TEXT[lang], list[LayerSpec]()
@@ -659,6 +728,8 @@ def code_labels(project: Project, lang: str) -> dict[str, dict[str, str]]:
         "scatter_class": {c: t[f"scatter_{c}"] for c in ("sporadic", "isolated", "small")},
         "adjustment": {a: t[f"adjust_{a}"] for a in ("move_out", "bring_in", "merge")},
         "change_type": {c: names[k] for c, names in CHANGE_TYPES.items()},
+        "change_kind": {c: t[f"change_{c}"] for c in OVERLAY_COLOURS["block_changes"]},
+        "vertical_class": {c: t[f"vertical_{c}"] for c in OVERLAY_COLOURS["vertical"]},
     })
     return table
 
@@ -886,4 +957,5 @@ def layers_from_run(run: Path | RunStore) -> dict[str, gpd.GeoDataFrame]:
     from landkit.io.runs import RunStore, read_layers
 
     store = run if isinstance(run, RunStore) else RunStore(gpkg=Path(run))
-    return read_layers(store, ("parcels", "blocks", "roads", "core_sites", "rings", "linkage", "clusters"))
+    return read_layers(store, ("parcels", "blocks", "roads", "core_sites", "rings", "linkage", "clusters", "facilities", "block_changes",
+                               "proposed_blocks"))

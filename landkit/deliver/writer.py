@@ -182,6 +182,10 @@ def output_layers(out_dir: Path, project: Project, data: Dataset, result: Assess
             layers["linkage"] = to_output(result.rings.linkage, project, data)
     if result.scatter is not None and len(result.scatter.clusters):
         layers["clusters"] = to_output(result.scatter.clusters, project, data)
+    if data.facilities is not None:
+        layers["facilities"] = to_output(data.facilities, project, data)
+    for name, frame in result.layers.items():
+        layers[name] = to_output(frame, project, data)
     layers.update(result.tables)
     layers["kpis"] = result.kpis
     layers["layer_styles"] = qgis_styles(project, layers)
@@ -264,4 +268,7 @@ def map_layers(result: AssessmentResult, data: Dataset) -> dict[str, gpd.GeoData
             layers["linkage"] = result.rings.linkage
     if result.scatter is not None and len(result.scatter.clusters):
         layers["clusters"] = result.scatter.clusters
+    if data.facilities is not None and len(data.facilities):
+        layers["facilities"] = data.facilities
+    layers.update({name: frame for name, frame in result.layers.items() if len(frame)})  # block changes, proposed blocks
     return {k: v for k, v in layers.items() if v is not None}
