@@ -500,14 +500,14 @@ class BlockAdjustment(_Strict):
 
     move_out_grades: list[str] = ["C", "D"]
     move_out_idle: bool = True
-    core_distance_m: float = Field(50, ge=0)
-    move_out_min_mu: float = Field(0, ge=0)
+    core_distance_m: Annotated[float, Field(ge=0)] = 50
+    move_out_min_mu: Annotated[float, Field(ge=0)] = 0
     bring_in_grades: list[str] = ["A", "B"]
     bring_in_land_uses: list[str] = []
     bring_in_zone_types: list[str] = ["195"]
-    bring_in_distance_m: float = Field(50, ge=0)
-    bring_in_min_mu: float = Field(10, ge=0)
-    merge_blocks_distance_m: float = Field(100, ge=0)
+    bring_in_distance_m: Annotated[float, Field(ge=0)] = 50
+    bring_in_min_mu: Annotated[float, Field(ge=0)] = 10
+    merge_blocks_distance_m: Annotated[float, Field(ge=0)] = 100
     merge_same_ring: bool = True
 
 
@@ -527,9 +527,9 @@ class VerticalFactory(_Strict):
     zones_first: list[str] = []
     industries: list[str] = []
     target_far: PositiveFloat = 2.0
-    min_area_mu: float = Field(0, ge=0)
-    min_compactness: float = Field(0, ge=0, le=1)
-    road_access_m: float = Field(100, ge=0)
+    min_area_mu: Annotated[float, Field(ge=0)] = 0
+    min_compactness: Annotated[float, Field(ge=0, le=1)] = 0
+    road_access_m: Annotated[float, Field(ge=0)] = 100
     building: dict[str, Any] = {}
 
 
@@ -546,8 +546,8 @@ class Chains(_Strict):
 
     chains: dict[str, dict[str, list[str]]] = {}
     labels: dict[str, dict[Literal["zh", "en"], str]] = {}
-    leader_top_n: int = Field(1, ge=0)
-    complementarity_weight: float = Field(0.5, ge=0, le=1)
+    leader_top_n: Annotated[int, Field(ge=0)] = 1
+    complementarity_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
 
 
 class Kpis(_Strict):
