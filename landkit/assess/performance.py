@@ -160,6 +160,9 @@ def ungraded_reasons(parcels: pd.DataFrame, project: Project, year: int) -> pd.D
     sliver = project.validation.sliver_area_m2
     mark(parcels["area_m2"] < sliver, f"碎片地块(面积不足{sliver:g}平方米)", f"a sliver (under {sliver:g} m²)")
     if "land_use" in parcels:
+        commercial = parcels["land_use"].isin(project.conversion.land_uses)
+        mark(parcels["land_use"].isin(rules.land_uses) & commercial, "商办用地不参评(产业用地绩效评估对象外)",
+             "commercial and office land is not industrial land: not graded")
         mark(parcels["land_use"].isin(rules.land_uses), "公用设施等用地不参评", "utilities and similar land are not graded")
     status = parcels["status"]
     for value in rules.statuses:

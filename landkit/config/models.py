@@ -517,8 +517,10 @@ class Conversion(_Strict):
     land_uses: list[str] = []
     target_use: str = "C65"
     zones: list[str] = []
+    towns: list[str] = []
     params: dict[str, Any] = {}
-    reasons: list[dict[str, Any]] = []
+    reasons: list[Rule] = []
+    candidate_when: str = "False"
 
 
 class VerticalFactory(_Strict):
@@ -526,11 +528,15 @@ class VerticalFactory(_Strict):
 
     zones_first: list[str] = []
     industries: list[str] = []
+    grades: list[str] = []
     target_far: PositiveFloat = 2.0
     min_area_mu: Annotated[float, Field(ge=0)] = 0
     min_compactness: Annotated[float, Field(ge=0, le=1)] = 0
     road_access_m: Annotated[float, Field(ge=0)] = 100
-    building: dict[str, Any] = {}
+    min_floor_load_t_m2: Annotated[float, Field(ge=0)] = 0
+    min_storey_height_m: Annotated[float, Field(ge=0)] = 0
+    min_freight_lift_t: Annotated[float, Field(ge=0)] = 0
+    fire_classes: list[Literal["甲", "乙", "丙", "丁", "戊"]] = []
 
 
 class Services(_Strict):
