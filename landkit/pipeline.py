@@ -14,9 +14,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from landkit.analyses.conversion import conversion_candidates, conversion_summary
 from landkit.analyses.rings import assess_rings
 from landkit.analyses.scatter import assess_scatter, scatter_state, sporadic_plots
-from landkit.assess.blocks import assess_blocks, park_row, plan_kpis
+from landkit.analyses.vertical import vertical_screen, vertical_summary
+from landkit.assess.blocks import assess_blocks, park_row
+from landkit.assess.kpis import plan_kpis
 from landkit.assess.land_status import land_status
 from landkit.assess.performance import (
     GRADES,
@@ -80,7 +83,10 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         if data.blocks is not None:
             blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
             park = park_row(parcels, data.blocks, project.block_assessment)
-        kpis = plan_kpis(data.enterprises, project.block_assessment.kpi_targets)
+    with stage("plan"):  # the plan's items 13–14 and its targets
+        parcels = parcels.join(conversion_candidates(parcels, project.conversion))
+        parcels = parcels.join(vertical_screen(parcels, project.vertical, roads=data.roads))
+        kpis = plan_kpis(data.enterprises, project.kpis, facilities=data.facilities)
     if blocks is not None and rings is not None:
         # the rings' columns (e.g. `ring`, from rings.designated) replace any of the same name in the layer
         overlap = [c for c in rings.blocks.columns if c != "block_id" and c in blocks]
@@ -90,6 +96,10 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
     result.tables["benchmarks"] = performance.attrs["benchmarks"]
     result.tables["scatter_metrics"] = scatter.metrics
     result.tables["scatter_before_after"] = scatter.before_after
+    if parcels["conversion_candidate"].any():
+        result.tables["conversion"] = conversion_summary(parcels)
+    if parcels["vertical_suitable"].any():
+        result.tables["vertical"] = vertical_summary(parcels)
     if rings is not None:
         result.tables["ring_profiles"] = rings.profiles
         result.tables["ring_disagreements"] = rings.disagreements
@@ -107,6 +117,7 @@ def add_list_and_paths(parcels: gpd.GeoDataFrame, project: Project, *, year: int
     ``landkit rings`` and ``landkit scatter`` call it again after recomputing the flags the list
     and the paths read, so a run's list never goes stale.
     """
+    parcels = parcels.copy()  # one consolidation of the joined columns: the rules' frames are shallow copies of it
     listed = list_low_efficiency(parcels, project.inventory)
     paths = assign_disposal(parcels.drop(columns=[c for c in listed.columns if c in parcels]), listed, project.disposal,
                             year=year, inventory=project.inventory, valuation=project.valuation)

@@ -133,27 +133,3 @@ def park_row(parcels: pd.DataFrame, blocks: gpd.GeoDataFrame, spec: BlockAssessm
     area = pd.Series(blocks.geometry.area.to_numpy(), index=blocks["block_id"].to_numpy())
     table = score_blocks(block_indicators(parcels, area), spec)
     return {k: (None if pd.isna(v) else float(v)) for k, v in table.loc[PARK_ID].drop("block_rank").items()}
-
-
-def plan_kpis(enterprises: pd.DataFrame | None, targets: dict[str, float]) -> pd.DataFrame:
-    """Return the plan's KPIs the data allow: target, actual and whether it is met.
-
-    ``rd_share`` = Σ R&D / Σ revenue; ``labour_productivity_wan`` = Σ value added / Σ employees
-    (万元 per person); ``high_tech_firms`` = number of enterprises flagged high-tech.
-    """
-    rows = []
-    e = enterprises if enterprises is not None else pd.DataFrame()
-
-    def total(column: str) -> float:
-        return float(e[column].sum()) if column in e else np.nan
-
-    actual = {
-        "rd_share": total("rd_spend_wan") / total("revenue_wan") if total("revenue_wan") else np.nan,
-        "labour_productivity_wan": total("value_added_wan") / total("employees") if total("employees") else np.nan,
-        "high_tech_firms": float(e["high_tech"].fillna(False).sum()) if "high_tech" in e else np.nan,
-    }
-    for name, target in targets.items():
-        value = actual.get(name, np.nan)
-        rows.append({"kpi": name, "target": target, "actual": value,
-                     "ratio": value / target if target else np.nan, "met": bool(value >= target) if pd.notna(value) else None})
-    return pd.DataFrame(rows, columns=["kpi", "target", "actual", "ratio", "met"])

@@ -401,7 +401,6 @@ class BlockAssessment(_Strict):
     """Block and park assessment (开发区土地集约利用评价 style) and the plan's KPIs."""
 
     indicators: dict[str, BlockIndicator]
-    kpi_targets: dict[str, float] = {}
 
 
 class Rule(_Strict):
@@ -562,6 +561,7 @@ class Kpis(_Strict):
     targets: dict[str, float] = {}
     target_year: int = 2026
     leading_industries: list[str] = []
+    strategic_emerging_industries: list[str] = []
     park_figures: dict[str, float] = {}
 
 

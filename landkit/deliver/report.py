@@ -473,16 +473,20 @@ def _park(result: AssessmentResult, page: Page) -> Section | None:
                                  num(page.with_unit(page.t("indicator_score"), points)), num(page.t("weight"))], rows))
     if kpis is not None and len(kpis):
         rows = []
-        for row in kpis.itertuples(index=False):
-            name, unit, share = _kpi_name(str(row.kpi), page)
+        for row in kpis.to_dict("records"):
+            name, unit, share = _kpi_name(str(row["kpi"]), page)
+            if not is_missing(row.get("label_zh")):
+                name, unit, share = str(row["label_zh" if page.lang == "zh" else "label_en"]), str(row.get("unit") or ""), unit == "%"
+                share = share or row.get("unit") == "%"
             show: Callable[[Any], str] = (
                 fmt_share if share else (lambda v: fmt_number(v, 1) if not float(v).is_integer() else fmt_number(v)))
-            met = row.met
+            met = row.get("met")
             status = "—" if is_missing(met) else page.t("met_yes" if met else "met_no")
             cls = "" if is_missing(met) else ("met" if met else "unmet")
-            rows.append([page.with_unit(name, UNIT_PCT if share else page.unit(unit)), num(show(row.target)),
-                         num(show(row.actual) if not is_missing(row.actual) else "—"), num(fmt_share(row.ratio)),
-                         Cell(status, cls=cls)])
+            missing = row.get("missing_zh" if page.lang == "zh" else "missing_en")
+            actual = num(show(row["actual"])) if not is_missing(row["actual"]) else Cell(str(missing or "—"), cls="unmet")
+            rows.append([page.with_unit(name, UNIT_PCT if share else page.unit("" if unit == "%" else unit)), num(show(row["target"])),
+                         actual, num(fmt_share(row.get("ratio"))), Cell(status, cls=cls)])
         parts.append(heading(page.t("kpis")))
         parts.append(page.table([page.label("kpi"), num(page.label("target")), num(page.label("actual")),
                                  num(page.header("ratio", UNIT_PCT)), page.label("met")], rows))

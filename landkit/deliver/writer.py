@@ -209,7 +209,7 @@ def workbook_tables(project: Project, result: AssessmentResult) -> tuple[dict[st
     zh = project.map.lang == "zh"
     sheets, csvs = {}, {}
     for name, frame in workbook_sheets(project, result).items():
-        if len(frame) > MAX_SHEET_ROWS:
+        if len(frame) > MAX_SHEET_ROWS and name in SHEET_CSV:  # the parcel lists; summaries are short
             file = SHEET_CSV[name]
             csvs[file] = frame
             log.warning("%s", _("{sheet} has {rows} rows: written to {file} (the workbook keeps sheets of up to {limit} rows)")
