@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from landkit.assess.kpis import KPIS
 from landkit.config.models import Project
 from landkit.listing.inventory import LISTING
 
@@ -381,9 +382,8 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "ownership": {"state": ("国有", "state-owned"), "unknown": ("未注明", "not stated"), "collective": ("集体", "collective"),
                   "platform": ("国有载体", "state carrier (park platform)")},
     "list_basis": {"C": ("C类", "class C"), "D": ("D类", "class D"), "IDLE": ("闲置土地", "legally idle land")},
-    "kpi": {"rd_share": ("研发经费占营业收入比重", "R&D share of revenue"),
-            "labour_productivity_wan": ("劳动生产率", "Labour productivity"),
-            "high_tech_firms": ("高新技术企业数", "High-tech firms")},
+    "kpi": {name: (kpi.label_zh, kpi.label_en) for name, kpi in KPIS.items()},
+    "source": {"data": ("数据计算", "from the data"), "project": ("项目文件填报", "from the project file"), "none": ("无数据", "no data")},
 }
 
 #: Booleans as shown to people (Chinese, English).
