@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from landkit.analyses.adjustment import adjust_blocks
 from landkit.analyses.conversion import conversion_candidates, conversion_summary
 from landkit.analyses.rings import assess_rings
 from landkit.analyses.scatter import assess_scatter, scatter_state, sporadic_plots
@@ -87,6 +88,10 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         parcels = parcels.join(conversion_candidates(parcels, project.conversion))
         parcels = parcels.join(vertical_screen(parcels, project.vertical, roads=data.roads))
         kpis = plan_kpis(data.enterprises, project.kpis, facilities=data.facilities)
+        adjustment = None
+        if data.blocks is not None and len(data.blocks):  # 园区地块动态调整 (item 14), from the classes just listed
+            adjustment = adjust_blocks(parcels, data.blocks, project)
+            parcels = parcels.join(adjustment.parcels)
     if blocks is not None and rings is not None:
         # the rings' columns (e.g. `ring`, from rings.designated) replace any of the same name in the layer
         overlap = [c for c in rings.blocks.columns if c != "block_id" and c in blocks]
@@ -100,6 +105,10 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         result.tables["conversion"] = conversion_summary(parcels)
     if parcels["vertical_suitable"].any():
         result.tables["vertical"] = vertical_summary(parcels)
+    if adjustment is not None:
+        result.layers["block_changes"] = adjustment.proposals
+        result.layers["proposed_blocks"] = adjustment.blocks
+        result.tables["block_before_after"] = adjustment.before_after
     if rings is not None:
         result.tables["ring_profiles"] = rings.profiles
         result.tables["ring_disagreements"] = rings.disagreements
@@ -270,7 +279,32 @@ def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
         "kpis": _records(result.kpis),
         "rings": _ring_summary(result),
         "scatter": _scatter_summary(result),
+        "plan": _plan_summary(result),
     }
+
+
+def _plan_summary(result: AssessmentResult) -> dict[str, Any]:
+    """Return the plan's items 12–14 in figures: block changes and concentration, 商办→研发, 工业上楼, collective land."""
+    parcels = result.parcels
+    out: dict[str, Any] = {}
+    changes = result.layers.get("block_changes")
+    if changes is not None:
+        counts = changes["change_kind"].value_counts() if len(changes) else pd.Series(dtype=int)
+        park = result.tables["block_before_after"]
+        park = park[park["level"] == "park"].set_index("metric")
+        out["block_changes"] = {kind: int(counts.get(kind, 0)) for kind in ("move_out", "bring_in", "merge")}
+        out["concentration"] = {m: {"before": float(r["before"]), "after": float(r["after"])} for m, r in park.iterrows()}
+    if "conversion_candidate" in parcels:
+        cand = parcels["conversion_candidate"]
+        out["conversion"] = {"parcels": int(cand.sum()), "area_mu": float(parcels.loc[cand, "area_mu"].sum())}
+    if "vertical_suitable" in parcels:
+        ok = parcels["vertical_suitable"]
+        out["vertical"] = {"parcels": int(ok.sum()), "priority_parcels": int((parcels["vertical_priority"] == 1).sum()),
+                           "floor_area_added_m2": float(parcels.loc[ok, "vertical_floor_area_added_m2"].sum())}
+    if "ownership" in parcels:
+        collective = parcels["ownership"] == "collective"
+        out["collective"] = {"parcels": int(collective.sum()), "listed": int((collective & parcels["low_efficiency"]).sum())}
+    return out
 
 
 def _scatter_summary(result: AssessmentResult) -> dict[str, Any] | None:
@@ -318,6 +352,17 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         f"税收增量 {paths['tax_gain_wan']:,.0f} 万元/年, 补偿估算 {(comp['total'] or 0):,.0f} 万元"
         + (f" (另 {comp['missing']:,} 宗无法估算)" if comp["missing"] else ""),
     ]
+    plan = summary.get("plan") or {}
+    if "block_changes" in plan:
+        c, hhi = plan["block_changes"], plan["concentration"].get("hhi", {})
+        inside = plan["concentration"].get("inside_block_pct", {})
+        lines.append(f"园区地块动态调整: 调出 {c['move_out']} 处, 调入 {c['bring_in']} 处, 区块合并 {c['merge']} 处; "
+                     f"入区率 {inside.get('before', 0):.1f}% → {inside.get('after', 0):.1f}%, "
+                     f"集中度(HHI) {hhi.get('before', 0):.4f} → {hhi.get('after', 0):.4f}")
+    if plan.get("vertical") or plan.get("conversion"):
+        v, cv = plan.get("vertical", {}), plan.get("conversion", {})
+        lines.append(f"工业上楼适宜 {v.get('parcels', 0):,} 宗 (优先区域 {v.get('priority_parcels', 0):,} 宗), 可增建筑面积 "
+                     f"{v.get('floor_area_added_m2', 0) / 1e4:,.1f} 万m²; 商办转研发候选 {cv.get('parcels', 0):,} 宗 {cv.get('area_mu', 0):,.0f} 亩")
     if value["missing"]:
         lines.append(f"综合价值 {(value['total'] or 0) / 1e4:,.1f} 亿元, 不含未估价地块 {value['missing']:,} 宗 (见 value_missing_reason)")
     return lines

@@ -499,6 +499,7 @@ class BlockAdjustment(_Strict):
 
     move_out_grades: list[str] = ["C", "D"]
     move_out_idle: bool = True
+    fringe_poor_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     core_distance_m: Annotated[float, Field(ge=0)] = 50
     move_out_min_mu: Annotated[float, Field(ge=0)] = 0
     bring_in_grades: list[str] = ["A", "B"]

@@ -704,6 +704,48 @@ def _scatter(result: AssessmentResult, page: Page) -> Section | None:
     return _section("scatter", page.t("scatter"), [page.table(headers, rows), note(page.t("scatter_note"))])
 
 
+#: Columns of the block-adjustment proposals shown in the report.
+PROPOSAL_COLUMNS = ("proposal_id", "kind_zh", "kind_en", "block_id", "parcels", "area_mu", "grades", "reason_zh", "reason_en",
+                    "d_inside_block_pct", "d_np", "d_lpi_pct", "d_hhi", "block_score_before", "block_score_after")
+
+
+def _adjustment(result: AssessmentResult, page: Page) -> Section | None:
+    """园区地块动态调整: the proposals and the park's concentration and block scores before and after."""
+    proposals = result.layers.get("block_changes")
+    table = result.tables.get("block_before_after")
+    if proposals is None or not _usable(table):
+        return None
+    parts: list[Piece | None] = [note(page.t("adjustment_note"))]
+    if len(proposals):
+        shown = pd.DataFrame(proposals[[c for c in PROPOSAL_COLUMNS if c in proposals]])
+        _, headers, rows = _frame_cells(shown, page)
+        parts += [heading(page.t("adjustment_proposals")), page.table(headers, rows, keys=1)]
+    else:
+        parts.append(note(page.t("adjustment_none")))
+    metric_headers = [page.t("metric"), num(page.label("before")), num(page.label("after")), num(page.label("change")),
+               num(page.header("change_pct")), page.label("better"), page.label("improved")]
+    frame = table.assign(change_pct=100 * table["change"] / table["before"].where(table["before"] != 0))
+    frame = frame.assign(label_zh=np.where(frame["level"] == "block", frame["group"] + " " + frame["label_zh"], frame["label_zh"]),
+                         label_en=np.where(frame["level"] == "block", frame["group"] + " " + frame["label_en"], frame["label_en"]))
+    rows = [_scatter_row(row, page) for row in frame.to_dict("records")]
+    parts += [heading(page.t("adjustment_park")), page.table(metric_headers, rows)]
+    return _section("adjustment", page.t("adjustment"), parts)
+
+
+def _screens(result: AssessmentResult, page: Page) -> Section | None:
+    """商办→研发 candidates and 工业上楼 parcels, per block."""
+    parts: list[Piece | None] = []
+    for key, title in (("conversion", "conversion_table"), ("vertical", "vertical_table")):
+        frame = result.tables.get(key)
+        if _usable(frame):
+            _, headers, rows = _frame_cells(frame, page)
+            parts += [heading(page.t(title)), page.table(headers, rows, keys=1)]
+    if not parts:
+        return None
+    parts.append(note(page.t("vertical_note")))
+    return _section("plan_screens", page.t("plan_screens"), parts)
+
+
 def _ownership(result: AssessmentResult, page: Page) -> Section | None:
     """土地权属: parcels and listed land by ownership, and the paths of collective land."""
     frame = result.tables.get("by_ownership")
@@ -774,6 +816,8 @@ def build_report(
         _park(result, page),
         _rings(result, page),
         _scatter(result, page),
+        _adjustment(result, page),
+        _screens(result, page),
         _ownership(result, page),
         _maps(maps, page),
     ]

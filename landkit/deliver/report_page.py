@@ -102,6 +102,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "scatter": ("小而散：整治前后对比", "Small and scattered plots: before and after"),
     "scatter_note": ("变化 = 整治后 − 整治前；改善方向为该指标向好的方向。",
                      "Change = after − before; \"better when\" is the direction in which the metric improves."),
+    "adjustment": ("园区地块动态调整", "Dynamic adjustment of the park's blocks"),
+    "adjustment_note": ("按考核评估结果调整园区区块(行动方案第14条)：调出与区块核心不相连、以C/D类或闲置为主的用地，调入紧邻区块的连片优质产业用地，"
+                        "合并用地跨界相连的区块。集中度指标以区块内产业用地计，斑块不跨区块；“单项变化”为该项建议单独实施时园区指标的变化。",
+                        "The blocks adjusted by the assessment (plan item 14): land cut off from a block's core and mostly C/D or idle "
+                        "moved out, contiguous well-performing land next to a block brought in, blocks whose land touches merged. "
+                        "Concentration is measured on the land inside the blocks, patches never crossing a block; a proposal's "
+                        "change is the park's change with that proposal alone."),
+    "adjustment_none": ("按现行规则未提出区块调整建议。", "The rules propose no change to the blocks."),
+    "adjustment_proposals": ("调整建议", "Proposals"),
+    "adjustment_park": ("园区集中度与区块得分：调整前后", "Concentration and block scores, before and after"),
+    "plan_screens": ("商办转研发与工业上楼", "Commercial land to R&D, and vertical factories"),
+    "conversion_table": ("商办转研发候选地块(按区块)", "Candidates for R&D use (by block)"),
+    "vertical_table": ("工业上楼适宜地块(按优先级与区块)", "Parcels suited to vertical factories (by priority and block)"),
+    "vertical_note": ("工业上楼：大零号湾等优先区域为1级；轻生产、低噪音、环保型产业，容积率低于目标，面积、形状、临路条件及建筑荷载、层高、货梯、火灾危险性类别(有数据时)均符合。",
+                      "Vertical factories: priority 1 in 大零号湾 and the other first zones; light, quiet, clean industry, FAR below "
+                      "the target, size, shape, road access and, where known, floor load, storey height, freight lift and fire class."),
     "ownership": ("土地权属与集体建设用地", "Ownership and collective land"),
     "ownership_note": ("集体建设用地按其专门路径盘活(统一收储、入市、镇村联营；行动方案第13条“盘活集体建设用地”)。",
                        "Collective construction land takes its own paths (taken over and banked, to market, joint operation; "
