@@ -350,17 +350,26 @@ def _proposal_row(i: int, p: dict[str, Any], land: gpd.GeoDataFrame, park: _Park
     return row
 
 
-def _proposed_blocks(blocks: gpd.GeoDataFrame, park: _Park, block: np.ndarray, after: np.ndarray,
-                     proposals: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    """Return the blocks as proposed: moved-out land cut away, brought-in land added, merged blocks unioned."""
+def _proposed_blocks(blocks: gpd.GeoDataFrame, park: _Park, proposals: list[dict[str, Any]], close_m: float) -> gpd.GeoDataFrame:
+    """Return the blocks as proposed: moved-out land cut away, brought-in land added (gaps up to ``close_m`` closed),
+    merged blocks unioned."""
     geoms = blocks.geometry.to_numpy().copy()
     kind = np.full(len(geoms), "", dtype=object)
-    for p in proposals:
-        if p["change_kind"] == "move_out":
-            geoms[p["block"]] = shapely.difference(geoms[p["block"]], shapely.union_all(park.geoms[p["members"]]))
+    radius = close_m / 2 + 0.01
+
+    def closed(geom: Any) -> Any:  # morphological closing: the gaps between the pieces, up to close_m, filled
+        return shapely.buffer(shapely.buffer(geom, radius, join_style="mitre"), -radius, join_style="mitre")
+
+    order = sorted(proposals, key=lambda p: p["change_kind"] != "bring_in")  # taken in before anything is cut away
+    for p in order:
+        land = shapely.union_all(park.geoms[p["members"]])
+        if p["change_kind"] == "move_out":  # the fringe and the streets between its parcels
+            geoms[p["block"]] = shapely.difference(geoms[p["block"]], closed(land))
         elif p["change_kind"] == "bring_in":
-            geoms[p["block"]] = shapely.union(geoms[p["block"]], shapely.union_all(park.geoms[p["members"]]))
-        kind[p["block"]] = ";".join(filter(None, [kind[p["block"]], p["change_kind"]]))
+            geoms[p["block"]] = closed(shapely.union(geoms[p["block"]], land))
+    for p in proposals:
+        if p["change_kind"] != "merge":
+            kind[p["block"]] = ";".join(filter(None, [kind[p["block"]], p["change_kind"]]))
     ids = blocks["block_id"].astype(str).to_numpy().copy()
     keep = np.ones(len(geoms), bool)
     for p in proposals:
@@ -378,7 +387,7 @@ def _proposed_blocks(blocks: gpd.GeoDataFrame, park: _Park, block: np.ndarray, a
 def _result(parcels: gpd.GeoDataFrame, land: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: Project, park: _Park,
             block: np.ndarray, after: np.ndarray, proposals: list[dict[str, Any]], rows: list[dict[str, Any]],
             before_metrics: dict[str, float], after_metrics: dict[str, float]) -> BlockAdjustmentResult:
-    proposed = _proposed_blocks(blocks, park, block, after, proposals)
+    proposed = _proposed_blocks(blocks, park, proposals, float(project.block_adjustment.bring_in_distance_m))
     # the block scores on the blocks as proposed: the parcels reassigned (merged blocks under the merged id)
     new_ids = park.names[np.maximum(after, 0)].astype(object)
     new_ids[after < 0] = None
