@@ -204,8 +204,8 @@ def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: 
     # 调入: good land outside the blocks next to one
     outside = block < 0
     good = np.isin(grade, spec.bring_in_grades)
-    if spec.bring_in_zone_types and "zone_type" in land:
-        good |= land["zone_type"].astype(str).isin(spec.bring_in_zone_types).to_numpy()
+    if spec.bring_in_zone_types and "zone_type" in land:  # a 195 area to convert, unless its land is poor
+        good |= land["zone_type"].astype(str).isin(spec.bring_in_zone_types).to_numpy() & ~np.isin(grade, spec.move_out_grades) & ~idle
     if spec.bring_in_land_uses:
         good &= land["land_use"].isin(spec.bring_in_land_uses).to_numpy()
     candidates = outside & good

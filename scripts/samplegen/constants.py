@@ -46,6 +46,7 @@ OUTPUT_FILES = (
 BLOCK_TYPES = ("科创策源区", "产业基地", "产业社区")
 RINGS = ("核心功能圈", "溢出辐射圈", "产业联动圈")
 LAND_USES = ("M1", "M2", "M3", "C65", "W1", "U")
+COMMERCIAL_USES = ("B1", "B2", "B29", "C2", "C8")  # 商办: relabelled R&D parcels in 莘庄 (samplegen.plan)
 STATUSES = ("在产", "闲置", "在建", "停产", "未供应")
 STRUCTURES = ("钢混", "钢结构", "砖混", "简易")
 PRICE_LEVELS = ("一级", "二级", "三级", "四级")
@@ -61,6 +62,7 @@ DEAD_END_NAME = "断头路(示例)"
 PARCEL_COLUMNS = (
     "地块编号", "用地性质", "土地状态", "出让年份", "到期年份", "约定动工年份", "投产年份",
     "停产年份", "闲置起始年份", "建筑面积", "基底面积", "建筑结构", "违法用地", "所属街镇",
+    "土地权属", "产业区块类型", "空置率", "楼面荷载(吨/平方米)", "层高(米)", "货梯载重(吨)", "火灾危险性类别",
 )
 BLOCK_COLUMNS = ("区块编号", "区块名称", "区块类型", "圈层")
 ROAD_COLUMNS = ("道路名称", "道路等级", "设计车速", "单行")
@@ -69,6 +71,7 @@ ENTERPRISE_COLUMNS = (
     "统一社会信用代码", "企业名称", "地块编号", "行业", "税收(万元)", "营业收入(万元)",
     "工业增加值(万元)", "从业人员(人)", "研发投入(万元)", "综合能耗(吨标准煤)",
     "用电量(万千瓦时)", "排放当量(吨)", "高新技术企业", "成立年份",
+    "细分领域", "链主企业", "独角兽或隐形冠军", "PCT专利申请量(件)", "人才数(人)", "工业总产值(万元)",
 )
 LAND_PRICE_COLUMNS = ("级别", "用途", "基准地价(元/平方米)")
 PRICE_ZONE_COLUMNS = ("级别",)
@@ -77,7 +80,7 @@ DISTRICT_FILE = "minhang_district.geojson"
 #: Calibration targets (see gis_data/README.md for the sources).
 SUPPLIED_SHARE_TARGET = (0.90, 0.95)  # supplied / all parcel land inside blocks (land development rate ~92 %)
 KWH_TCE = 1.229  # tce per 10⁴ kWh, equivalent-value basis (当量值)
-GPKG_LAYERS = ("blocks", "parcels", "roads", "core_sites", "price_zones")
+GPKG_LAYERS = ("blocks", "parcels", "roads", "core_sites", "price_zones", "facilities")
 ID_SEP = "；"  # full-width semicolon joining parcel ids of an enterprise spanning parcels
 
 

@@ -23,6 +23,7 @@ from samplegen.constants import (
     INDUSTRIES,
     KWH_TCE,
     LAND_PRICE_COLUMNS,
+    COMMERCIAL_USES,
     LAND_USES,
     LOT_SCALE,
     LOTS_PER_TILE,
@@ -45,6 +46,7 @@ from samplegen.constants import (
 )
 from samplegen.enterprises import make_enterprises
 from samplegen.geometry import Layout, Tile, geoms_to_geo, geoms_to_tm, spiral
+from samplegen.plan import ENTERPRISE_PLAN_COLUMNS, PARCEL_PLAN_COLUMNS, add_plan_data
 from samplegen.land import make_blocks, make_major_roads, make_outlines, select_lots, subdivide_blocks
 from samplegen.parcels import make_parcel_attributes, make_scattered
 from samplegen.places import BLOCKS, CORE_SITES, make_core_sites
@@ -127,7 +129,7 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
 
     datasets: dict[str, Any] = {
         "blocks": gdf(bl, BLOCK_COLUMNS, geoms_to_geo(bl["geom"].to_numpy())),
-        "parcels": gdf(parcels, PARCEL_COLUMNS, geoms_geo),
+        "parcels": gdf(parcels, PARCEL_COLUMNS[:-len(PARCEL_PLAN_COLUMNS)], geoms_geo),  # the plan's columns: add_plan_data
         "roads": gdf(roads, ROAD_COLUMNS, geoms_to_geo(road_geoms)),
         "core_sites": gdf(sites, SITE_COLUMNS, geoms_to_geo(sites["geom"].to_numpy())),
         "price_zones": gdf(zones, PRICE_ZONE_COLUMNS, geoms_to_geo(zones["geom"].to_numpy())),
@@ -143,6 +145,7 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
             "figures": figures,
         },
     }
+    add_plan_data(datasets, seed)  # ownership, building data, commercial land, chains, facilities, a block to take land back into
     return datasets
 
 
@@ -286,7 +289,7 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     if "n_parcels" in meta:
         assert len(parcels) == int(meta["n_parcels"]), f"{len(parcels)} parcels, expected {meta['n_parcels']}"
     assert parcels["地块编号"].is_unique, "duplicate parcel ids"
-    assert set(parcels["用地性质"]) <= set(LAND_USES), "unknown 用地性质"
+    assert set(parcels["用地性质"]) <= set(LAND_USES) | set(COMMERCIAL_USES), "unknown 用地性质"
     assert set(parcels["土地状态"]) <= set(STATUSES), "unknown 土地状态"
     p_tm = geoms_to_tm(parcels.geometry.to_numpy())
     assert (shapely.get_type_id(p_tm) == 3).all(), "parcels must be Polygons"
@@ -351,8 +354,8 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     assert not np.isin(st_of, ["在建", "未供应"]).any(), "enterprise on land under construction or not supplied"
     assert not (puse.loc[ids.to_numpy()].to_numpy() == "U").any(), "enterprise on utility land"
     assert (st_of == "闲置").sum() <= 3, "too many enterprises on idle land"
-    numeric = [c for c in ENTERPRISE_COLUMNS if c not in ("统一社会信用代码", "企业名称", "地块编号",
-                                                         "行业", "高新技术企业")]
+    numeric = [c for c in ENTERPRISE_COLUMNS[:-len(ENTERPRISE_PLAN_COLUMNS)] if c not in ("统一社会信用代码", "企业名称", "地块编号",
+                                                                                        "行业", "高新技术企业")]
     for c in numeric:
         col = pd.to_numeric(ent[c], errors="raise")
         if c in ("研发投入(万元)", "排放当量(吨)"):

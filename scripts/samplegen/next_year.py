@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from samplegen.plan import add_enterprise_attributes
 from samplegen.constants import (
     DEFAULT_PARCELS,
     DEFAULT_SEED,
@@ -172,6 +173,7 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
             "排放当量(吨)": np.round(emission, 3), "高新技术企业": hitech.astype(str),
             "成立年份": (year1 - rng.integers(3, 16, len(new_at))).astype("int64"),
         })
+        newcomers = add_enterprise_attributes(newcomers, seed, k=7)  # the plan's columns, for the firms moving in
         ent = pd.concat([ent, newcomers], ignore_index=True)
     # keep the register ordered by first parcel, as in the first year
     ent = ent.iloc[np.argsort(ent["地块编号"].str.split(ID_SEP).str[0].to_numpy(), kind="stable")].reset_index(drop=True)

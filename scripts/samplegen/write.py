@@ -82,6 +82,7 @@ The one real input is Minhang's district boundary (`{DISTRICT_FILE}`, see below)
 | `parcels` 地块 | Polygon | see below |
 | `roads` 道路 | LineString | `道路名称`, `道路等级` (高速公路/快速路/主干路/次干路), `设计车速` (km/h; ~5 % empty), `单行` (是/否). Noded at every crossing; one connected network plus the deliberately isolated `{DEAD_END_NAME}` |
 | `core_sites` 核心载体 | Point | `名称`, `类型` (高校/科创载体/研发机构/孵化器) |
+| `facilities` 公共服务设施 | Point | `设施名称`, `设施类型` (人才公寓/学校/社区卫生服务中心/食堂/地铁站/孵化器): dense in 大零号湾 (MH01–MH03), a few per outer block (plan item 12) |
 | `price_zones` 基准地价级别 | MultiPolygon | `级别` ({"/".join(PRICE_LEVELS)}): grade zones of the base land price, concentric-ish around 大零号湾 (上海交通大学闵行校区), together covering the whole district |
 
 Parcel columns:
@@ -96,6 +97,13 @@ Parcel columns:
   闲置土地处置办法 (2012) Art. 2 (not started one year after the agreed start)
 - `建筑面积` (floor area, m²), `基底面积` (building footprint, m²), `建筑结构` ({"/".join(STRUCTURES)}; empty where nothing is built)
 - `违法用地` (是/否; about {ILLEGAL_SHARE:.1%} 是, mostly 零星 plots), `所属街镇` (town)
+- The plan's items (issue #17; `scripts/samplegen/plan.py`, streams of their own): `土地权属` (国有; 集体 about 15 % in
+  马桥镇, 颛桥镇, 浦江镇 and 5 % in 大零号湾; 国有载体 for a tenth of 大零号湾's C65 parcels), `产业区块类型` (104 inside the
+  blocks; outside 195 (70 %) or 198), building data of 60 % of the built parcels: `楼面荷载(吨/平方米)`, `层高(米)`,
+  `货梯载重(吨)`, `火灾危险性类别` (甲…戊, mostly 丙/丁); commercial and office land (`用地性质` B1/B2/B29/C2/C8, with
+  `空置率`): 60 % of the producing C65 parcels of 莘庄工业区 (MH09) and 莘庄商务区 (MH10) relabelled. Block MH14 (颛桥智能制造园)
+  of each copy of the district is drawn back from a 160 m strip of its own well-taxed land along one edge, which so lies
+  just outside it: the land a 调入 (plan item 14) takes back in.
 
 About 82 % of parcels subdivide the blocks (lots share exact edges, streets 15–40 m between
 superblocks); the rest are 零星 plots outside the blocks (零星 is a location, not a size).
@@ -110,7 +118,9 @@ Idle land carries no or negligible floor area (a shed, FAR ≤ 0.03); factories 
 `行业`, `税收(万元)`, `营业收入(万元)`, `工业增加值(万元)`, `从业人员(人)`, `研发投入(万元)`
 (about 3 % empty = not reported), `综合能耗(吨标准煤)`, `用电量(万千瓦时)` (electricity, 10⁴ kWh),
 `排放当量(吨)` (main pollutant emission equivalents, t; about 4 % empty = not reported; heavier on M2/M3),
-`高新技术企业` (是/否), `成立年份`.
+`高新技术企业` (是/否), `成立年份`; for the chains and the plan's targets: `细分领域` (a segment of the industry, plan
+items 5–8), `链主企业` (是/否: the largest one or two firms of each leading industry), `独角兽或隐形冠军` (是/否: a handful of
+large high-tech firms), `PCT专利申请量(件)`, `人才数(人)`, `工业总产值(万元)` (manufacturers).
 Deliberate mess for tests: one firm with 从业人员 0, one with 综合能耗 0 (its electricity reported), one with a
 negative tax (VAT refund), and a couple of registered but dormant firms (revenue, tax and energy 0) on idle
 parcels. 数据年份 / data year: {year} (leases start 1995–{year - 1}).
@@ -258,6 +268,7 @@ def write(datasets: dict[str, Any], out_dir: str | os.PathLike[str], overwrite: 
             "roads": "合成数据 synthetic: 道路网络, 已在交叉口打断 (noded road network)",
             "core_sites": "合成数据 synthetic: 大零号湾核心载体 (core sites)",
             "price_zones": "合成数据 synthetic: 基准地价级别范围 (base land price grade zones)",
+            "facilities": "合成数据 synthetic: 公共服务设施 (public-service facilities)",
         }
         for layer in GPKG_LAYERS:
             pyogrio.write_dataframe(
