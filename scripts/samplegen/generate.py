@@ -14,6 +14,7 @@ from samplegen.constants import (
     BLOCK_COLUMNS,
     BLOCK_TOTAL_HA,
     BLOCK_TYPES,
+    COMMERCIAL_USES,
     DEAD_END_NAME,
     DEFAULT_PARCELS,
     DEFAULT_SEED,
@@ -23,7 +24,6 @@ from samplegen.constants import (
     INDUSTRIES,
     KWH_TCE,
     LAND_PRICE_COLUMNS,
-    COMMERCIAL_USES,
     LAND_USES,
     LOT_SCALE,
     LOTS_PER_TILE,
@@ -46,10 +46,10 @@ from samplegen.constants import (
 )
 from samplegen.enterprises import make_enterprises
 from samplegen.geometry import Layout, Tile, geoms_to_geo, geoms_to_tm, spiral
-from samplegen.plan import ENTERPRISE_PLAN_COLUMNS, PARCEL_PLAN_COLUMNS, add_plan_data
 from samplegen.land import make_blocks, make_major_roads, make_outlines, select_lots, subdivide_blocks
 from samplegen.parcels import make_parcel_attributes, make_scattered
 from samplegen.places import BLOCKS, CORE_SITES, make_core_sites
+from samplegen.plan import ENTERPRISE_PLAN_COLUMNS, PARCEL_PLAN_COLUMNS, add_plan_data
 from samplegen.roads import components, make_roads
 from samplegen.surfaces import make_building_height, make_land_price, make_night_light, make_price_zones
 

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from samplegen.plan import add_enterprise_attributes
 from samplegen.constants import (
     DEFAULT_PARCELS,
     DEFAULT_SEED,
@@ -35,6 +34,7 @@ from samplegen.places import (
     INDUSTRY_TRAITS,
     USE_INDUSTRY_AFFINITY,
 )
+from samplegen.plan import add_enterprise_attributes
 from samplegen.write import tmp_path, write, write_xlsx
 
 # ---- the next year of the same city -----------------------------------------------------------
