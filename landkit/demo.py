@@ -99,7 +99,7 @@ def run_demo(
     next_result = assess(next_data, next_project, stage=stage)
     for line in summary_lines(next_result.summary):
         echo("    " + line)
-    written += write_assessment(next_dir, next_project, next_data, next_result, stage=stage)
+    written += write_assessment(next_dir, next_project, next_data, next_result, stage=stage, history_from=out_dir)  # the KPIs over both years
     echo(_("{step}/{steps} comparing {before} → {after} (定期监测) …").format(
         step=5, steps=steps, before=project.year, after=next_project.year))
     with stage("compare"):

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from landkit.core.schema import is_missing
@@ -61,6 +62,12 @@ def cjk_font() -> str | None:
             except (OSError, RuntimeError, ValueError):  # unreadable font file
                 continue
     return None
+
+
+#: Top of the KPI chart (% of the target): shares beyond it are drawn on it.
+CHART_MAX_PCT = 200.0
+#: Line colours of the KPI chart (ColorBrewer Dark2 and Set1's darker hues).
+KPI_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666", "#377eb8", "#984ea3")
 
 
 class Charts:
@@ -117,6 +124,26 @@ class Charts:
             ax.margins(y=0.12)
 
         return self.draw((6.0, 3.0), paint)
+
+    def kpi_paths(self, paths: pd.DataFrame, target_year: int) -> bytes:
+        """Each KPI's share of its target (%) by recorded year, with the straight path to 100 % in the target year."""
+        p = self.page
+
+        def paint(ax: Any) -> None:
+            for i, (kpi, rows) in enumerate(paths.groupby("kpi", sort=False)):
+                colour = KPI_COLOURS[i % len(KPI_COLOURS)]
+                years = rows["year"].to_numpy(dtype=float)
+                ratio = np.minimum(100 * rows["ratio"].to_numpy(dtype=float), CHART_MAX_PCT)  # far beyond: drawn at the top
+                ax.plot(years, ratio, marker="o", color=colour, label=p.kpi(str(kpi)))
+                start = 100 * float(rows["path"].iloc[0]) / float(rows["target"].iloc[0])
+                ax.plot([years[0], target_year], [start, 100], linestyle=":", color=colour, linewidth=1)
+            ax.axhline(100, color="#555555", linewidth=0.8)
+            ax.set_ylim(0, CHART_MAX_PCT * 1.05)
+            ax.set_title(p.t("kpi_chart", year=target_year))
+            ax.xaxis.set_major_locator(self.matplotlib.ticker.MaxNLocator(integer=True))
+            ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+
+        return self.draw((7.0, 3.4), paint)
 
     def paths(self, by_path: pd.DataFrame) -> bytes:
         p = self.page

@@ -53,7 +53,7 @@ GRADES = ("A", "B", "C", "D", "U")
 RUN_COLUMNS = [
     "run_id", "created", "landkit_version", "year", "config_sha256", "inputs", "parcels", "area_mu",
     *(f"grade_{g}" for g in GRADES),
-    "inventory_parcels", "inventory_area_mu", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "park", "output",
+    "inventory_parcels", "inventory_area_mu", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "park", "kpis", "output",
 ]
 
 
@@ -103,6 +103,8 @@ def run_record(project: Project, data: Dataset, result: AssessmentResult, out_di
         floor_area_added_m2=float(inventory.get("floor_area_added_m2", 0.0)),
         tax_gain_wan=float(inventory.get("tax_gain_wan", 0.0)),
         park=json.dumps(summary.get("park") or {}, ensure_ascii=False, default=_plain),
+        kpis=json.dumps({str(k): (None if pd.isna(v) else float(v)) for k, v in zip(result.kpis.get("kpi", []), result.kpis.get("actual", []),
+                                                                                      strict=True)}, ensure_ascii=False),
         output=str(Path(out_dir).resolve()),
     )
     return record
@@ -134,6 +136,21 @@ def append_run(layers: MutableMapping[str, pd.DataFrame], record: dict[str, Any]
         table = pd.concat([previous[previous["run_id"] != record["run_id"]], row], ignore_index=True)
     columns = [c for c in RUN_COLUMNS if c in table] + [c for c in table.columns if c not in RUN_COLUMNS]
     layers[RUNS_TABLE] = table[columns].reset_index(drop=True)
+
+
+def kpi_history(runs: pd.DataFrame | None) -> pd.DataFrame:
+    """Return the plan KPIs recorded in a run history: one row per run and KPI (``year``, ``kpi``, ``actual``).
+
+    Runs recorded before KPIs were (no ``kpis`` column, or an empty one) give no rows.
+    """
+    rows: list[dict[str, Any]] = []
+    if runs is not None and "kpis" in runs:
+        for year, text in zip(runs["year"], runs["kpis"], strict=True):
+            if is_missing(text) or not str(text).strip():
+                continue
+            values = json.loads(str(text))
+            rows += [{"year": int(year), "kpi": k, "actual": v} for k, v in values.items() if v is not None]
+    return pd.DataFrame(rows, columns=["year", "kpi", "actual"])
 
 
 def previous_runs(gpkg: Path) -> pd.DataFrame | None:

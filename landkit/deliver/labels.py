@@ -132,6 +132,11 @@ COLUMNS: dict[str, Label] = {
     "block_area_ha": Label("区块面积", "Block area", "公顷", "blk_ha"),
     "parcel_area_ha": Label("地块面积合计", "Parcel area", "公顷", "parcel_ha"),
     "parcels": Label("地块数", "Parcels", "宗", "parcels"),
+    # the plan's targets across runs
+    "year": Label("年份", "Year", "", "year"),
+    "path": Label("目标路径值", "On the path", "", "path"),
+    "on_track": Label("达到路径", "On track", "", "on_track"),
+    "needed_per_year": Label("所需年均增速", "Growth needed per year", "", "need_yr"),
     # 园区地块动态调整 (item 14)
     "proposal_id": Label("建议编号", "Proposal", "", "prop_id"),
     "kind_zh": Label("调整类型", "Change (Chinese)", "", "kind_zh"),

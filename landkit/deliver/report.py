@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 import landkit
+from landkit.assess.kpis import KPIS
 from landkit.assess.performance import GRADES, UNGRADED
 from landkit.config.models import Project
 from landkit.core.schema import is_missing
@@ -746,6 +747,34 @@ def _screens(result: AssessmentResult, page: Page) -> Section | None:
     return _section("plan_screens", page.t("plan_screens"), parts)
 
 
+def _kpi_paths(paths: pd.DataFrame | None, page: Page, charts: Charts) -> Section | None:
+    """Return the plan's targets across the recorded runs: each KPI by year against its straight path, a chart."""
+    if not _usable(paths):
+        return None
+    units = {name: kpi.unit for name, kpi in KPIS.items()}
+
+    def value(kpi: str, v: Any) -> str:
+        if units.get(kpi) == "%":
+            return fmt_share(v, 2) + "%"
+        return fmt_number(v, 1 if not is_missing(v) and abs(float(v)) < 1000 and not float(v).is_integer() else 0)
+
+    headers = [page.label("kpi"), num(page.label("year")), num(page.label("actual")), num(page.label("target")),
+               num(page.label("path")), num(page.header("ratio", UNIT_PCT)), page.label("on_track"),
+               num(page.header("needed_per_year", UNIT_PCT))]
+    rows = []
+    for row in paths.to_dict("records"):
+        kpi = str(row["kpi"])
+        on_track = bool(row["on_track"])
+        rows.append([Cell(page.with_unit(page.kpi(kpi), "" if units.get(kpi) == "%" else page.unit(units.get(kpi, "")))),
+                     num(str(row["year"])), num(value(kpi, row["actual"])), num(value(kpi, row["target"])),
+                     num(value(kpi, row["path"])), num(fmt_share(row["ratio"])),
+                     Cell(page.boolean(on_track), cls="met" if on_track else "unmet"), num(fmt_share(row["needed_per_year"]))])
+    target_year = page.project.kpis.target_year
+    return _section("kpi_paths", page.t("kpi_paths"), [
+        page.table(headers, rows, keys=2), note(page.t("kpi_paths_note")),
+        figure_piece(charts.kpi_paths(paths, target_year), page.t("kpi_chart", year=target_year))])
+
+
 def _ownership(result: AssessmentResult, page: Page) -> Section | None:
     """土地权属: parcels and listed land by ownership, and the paths of collective land."""
     frame = result.tables.get("by_ownership")
@@ -779,6 +808,7 @@ def build_report(
     *,
     maps: Sequence[tuple[str, str]] = (),
     lang: str = "zh",
+    kpi_paths: pd.DataFrame | None = None,
 ) -> str:
     """Return the assessment as one self-contained, printable HTML page.
 
@@ -792,6 +822,8 @@ def build_report(
         Links to maps, usually relative to where the report is written.
     lang : {"zh", "en"}
         Language of the page.
+    kpi_paths : DataFrame, optional
+        The plan KPIs across the recorded runs (:func:`landkit.assess.kpis.kpi_paths`).
 
     Raises
     ------
@@ -814,6 +846,7 @@ def build_report(
         _value(result, page),
         _blocks(result, page, charts),
         _park(result, page),
+        _kpi_paths(kpi_paths, page, charts),
         _rings(result, page),
         _scatter(result, page),
         _adjustment(result, page),

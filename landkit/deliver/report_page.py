@@ -118,6 +118,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "vertical_note": ("工业上楼：大零号湾等优先区域为1级；轻生产、低噪音、环保型产业，容积率低于目标，面积、形状、临路条件及建筑荷载、层高、货梯、火灾危险性类别(有数据时)均符合。",
                       "Vertical factories: priority 1 in 大零号湾 and the other first zones; light, quiet, clean industry, FAR below "
                       "the target, size, shape, road access and, where known, floor load, storey height, freight lift and fire class."),
+    "kpi_paths": ("规划指标：历次评估与2026年目标路径", "The plan's targets: the recorded runs and the path to 2026"),
+    "kpi_chart": ("各指标完成度(%)与至{year}年目标的直线路径(虚线)", "Share of each target reached (%) and the straight path to {year} (dotted)"),
+    "kpi_paths_note": ("路径为自首次记录年份实际值至目标年目标值的直线；“所需年均增速”为按当前值于目标年达标每年需增长的比例。",
+                       "The path runs straight from the first recorded year's value to the target in the target year; "
+                       "\"growth needed\" is the yearly growth that reaches the target from the latest value."),
     "ownership": ("土地权属与集体建设用地", "Ownership and collective land"),
     "ownership_note": ("集体建设用地按其专门路径盘活(统一收储、入市、镇村联营；行动方案第13条“盘活集体建设用地”)。",
                        "Collective construction land takes its own paths (taken over and banked, to market, joint operation; "
@@ -192,6 +197,10 @@ class Page:
 
     def grade(self, grade: str) -> str:
         return self.t("ungraded") if grade == UNGRADED else self.t("grade_n", g=grade)
+
+    def kpi(self, code: str) -> str:
+        names = VALUE_LABELS["kpi"].get(code)
+        return code if names is None else names[0 if self.lang == "zh" else 1]
 
     def path(self, code: str) -> str:
         rule = self.paths.get(code)

@@ -19,13 +19,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from landkit.assess.kpis import kpi_paths
 from landkit.config.models import Project
 from landkit.core.errors import LandkitError
 from landkit.core.i18n import _
 from landkit.core.progress import Stage, no_stage, record_stage
 from landkit.data.dataset import Dataset
 from landkit.deliver import workbook_process
-from landkit.deliver.history import append_run, previous_runs, run_record
+from landkit.deliver.history import RUNS_TABLE, append_run, kpi_history, previous_runs, run_record
 from landkit.deliver.labels import labels_for, value_label_table, value_labels
 from landkit.deliver.manifest import manifest, to_output
 from landkit.deliver.rasters import overlay_png, write_cog
@@ -88,7 +89,7 @@ def write_surfaces(out_dir: Path, result: AssessmentResult, project: Project) ->
 
 def write_assessment(
     out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *, workbook: bool = True,
-    map_path: Path | None = None, stage: Stage = no_stage, db: DbTarget | None = None,
+    map_path: Path | None = None, stage: Stage = no_stage, db: DbTarget | None = None, history_from: Path | None = None,
 ) -> list[Path]:
     """Write the run's outputs into ``out_dir`` (callers check ``--overwrite`` first), whole or not at all.
 
@@ -96,7 +97,9 @@ def write_assessment(
     holding the folder's lock (:mod:`landkit.io.run_folder`). ``workbook=False`` skips
     ``inventory.xlsx`` (the benchmark times it apart); ``map_path`` also writes the interactive map
     there; ``db`` also writes the GeoPackage's layers to a PostGIS schema (first, in one
-    transaction: a refused write leaves no file written either).
+    transaction: a refused write leaves no file written either). ``history_from`` (an earlier run's
+    folder, e.g. last year's) carries that run's history into this one's, so that the KPIs' path
+    toward their targets spans both.
     """
     out_dir = Path(out_dir)
     with staged(out_dir, outputs=OUTPUT_FILES) as staging:
@@ -104,18 +107,19 @@ def write_assessment(
         if target is not None and target.absolute().parent == out_dir.absolute():
             target = staging / target.name  # inside the run folder: staged with the rest
         written = _write_assessment(staging, out_dir, project, data, result, workbook=workbook, map_path=target,
-                                    stage=stage, db=db)
+                                    stage=stage, db=db, history_from=history_from)
     return [out_dir / p.name if p.parent == staging else p for p in written]
 
 
 def _write_assessment(staging: Path, out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *,
-                      workbook: bool, map_path: Path | None, stage: Stage, db: DbTarget | None) -> list[Path]:
+                      workbook: bool, map_path: Path | None, stage: Stage, db: DbTarget | None,
+                      history_from: Path | None = None) -> list[Path]:
     layers = None
     if db is not None:  # first, in one transaction: a refused database write leaves no file written
         from landkit.io.postgis.write import write_layers_postgis
 
         with stage("database"):
-            layers = output_layers(out_dir, project, data, result)
+            layers = output_layers(out_dir, project, data, result, history_from=history_from)
             write_layers_postgis(db.url, db.schema, layers, overwrite=db.overwrite)
     maps = []
     if map_path is not None:
@@ -141,14 +145,16 @@ def _write_assessment(staging: Path, out_dir: Path, project: Project, data: Data
         drawn = pool.submit(_write_map, map_path, project, data, result, overlays, stage) if map_path else None
         try:
             with stage("export"):
-                paths = [write_layers(staging / GPKG_NAME, layers or output_layers(out_dir, project, data, result))]
+                layers = layers or output_layers(out_dir, project, data, result, history_from=history_from)
+                paths = [write_layers(staging / GPKG_NAME, layers)]
                 paths.append(write_json(staging / "summary.json", result.summary))
                 paths.append(write_json(staging / MANIFEST, manifest(project, data)))
             with stage("surfaces"):
                 surfaces.set_result(write_surfaces(staging, result, project))
             paths += surfaces.result()
             with stage("report"):
-                report = build_report(result, project, maps=maps, lang=project.map.lang)
+                report = build_report(result, project, maps=maps, lang=project.map.lang,
+                                      kpi_paths=kpi_paths(kpi_history(layers[RUNS_TABLE]), project.kpis))
             if drawn is not None:
                 paths.append(drawn.result())
             paths.append(write_report(staging / "report.html", report))
@@ -164,7 +170,8 @@ def _write_assessment(staging: Path, out_dir: Path, project: Project, data: Data
     return paths
 
 
-def output_layers(out_dir: Path, project: Project, data: Dataset, result: AssessmentResult) -> dict[str, pd.DataFrame]:
+def output_layers(out_dir: Path, project: Project, data: Dataset, result: AssessmentResult, *,
+                  history_from: Path | None = None) -> dict[str, pd.DataFrame]:
     """Return the layers and tables of the run's GeoPackage (and database schema), run history included."""
     layers: dict[str, pd.DataFrame] = {
         "parcels": to_output(_ordered(result.parcels), project, data),
@@ -190,7 +197,10 @@ def output_layers(out_dir: Path, project: Project, data: Dataset, result: Assess
     layers["kpis"] = result.kpis
     layers["layer_styles"] = qgis_styles(project, layers)
     layers["value_labels"] = value_label_table(project, coded_values(project))
-    append_run(layers, run_record(project, data, result, out_dir), previous_runs(out_dir / GPKG_NAME))  # landkit_runs
+    earlier = [runs for runs in (previous_runs(Path(history_from) / GPKG_NAME) if history_from else None,
+                                 previous_runs(out_dir / GPKG_NAME)) if runs is not None]
+    previous = pd.concat(earlier, ignore_index=True).drop_duplicates("run_id", keep="last") if earlier else None
+    append_run(layers, run_record(project, data, result, out_dir), previous)  # landkit_runs
     return layers
 
 
