@@ -18,6 +18,7 @@ from landkit.analyses.adjustment import adjust_blocks
 from landkit.analyses.conversion import conversion_candidates, conversion_summary
 from landkit.analyses.rings import assess_rings
 from landkit.analyses.scatter import assess_scatter, scatter_state, sporadic_plots
+from landkit.analyses.services import road_hierarchy, service_access
 from landkit.analyses.vertical import vertical_screen, vertical_summary
 from landkit.assess.blocks import assess_blocks, park_row
 from landkit.assess.kpis import plan_kpis
@@ -88,6 +89,11 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         parcels = parcels.join(conversion_candidates(parcels, project.conversion))
         parcels = parcels.join(vertical_screen(parcels, project.vertical, roads=data.roads))
         kpis = plan_kpis(data.enterprises, project.kpis, facilities=data.facilities)
+        services = None
+        if data.facilities is not None and len(data.facilities) and data.roads is not None and len(data.roads):
+            services = service_access(parcels, data.facilities, data.roads, project)  # item 12: public services by road
+            parcels = parcels.join(services.parcels)
+        roads_table = road_hierarchy(data.roads, data.blocks, project) if data.roads is not None and data.blocks is not None else None
         adjustment = None
         if data.blocks is not None and len(data.blocks):  # 园区地块动态调整 (item 14), from the classes just listed
             adjustment = adjust_blocks(parcels, data.blocks, project)
@@ -105,6 +111,10 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         result.tables["conversion"] = conversion_summary(parcels)
     if parcels["vertical_suitable"].any():
         result.tables["vertical"] = vertical_summary(parcels)
+    if services is not None:
+        result.tables["service_access"] = services.access
+    if roads_table is not None:
+        result.tables["road_hierarchy"] = roads_table
     if adjustment is not None:
         result.layers["block_changes"] = adjustment.proposals
         result.layers["proposed_blocks"] = adjustment.blocks
@@ -165,7 +175,10 @@ def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Return the summary tables: by class (and track), class by listing, by path, by block and path."""
     has_tax = "tax_wan" in parcels
     order = [*GRADES, UNGRADED]
-    frame = parcels.assign(tax_wan=parcels["tax_wan"] if has_tax else np.nan)
+    used = ["parcel_id", "grade", "area_mu", "track", "low_efficiency", "watch", "disposal", "disposal_zh", "land_freed_mu",
+            "floor_area_added_m2", "tax_gain_wan", "compensation_wan", "block_id", "ownership"]
+    frame = pd.DataFrame(parcels[[c for c in used if c in parcels]])  # the columns read: no copy of the whole layer
+    frame["tax_wan"] = parcels["tax_wan"] if has_tax else np.nan
     by_grade = (
         frame.groupby("grade")
         .agg(parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"), tax_wan=("tax_wan", lambda t: t.sum(min_count=1)))

@@ -166,6 +166,13 @@ def test_layers_and_counts_match_the_data(map_zh, sample):
         "scatter": int((parcels["small"] | parcels["isolated"]).sum()),
         "clusters": len(result.scatter.clusters),
         "adjustments": int((parcels["adjustment"] != "").sum()),
+        # the plan's items 12–14
+        "block_changes": len(result.layers["block_changes"]),
+        "proposed_blocks": len(result.layers["proposed_blocks"]),
+        "ownership": int(parcels["ownership"].isin(["collective", "platform"]).sum()),
+        "conversion": int(parcels["conversion_candidate"].sum()),
+        "vertical": int(parcels["vertical_suitable"].sum()),
+        "facilities": len(data.facilities),
     }
     assert 0 < low < len(parcels) and low == len(result.inventory)
     with open_map(map_zh) as bp:

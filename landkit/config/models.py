@@ -542,9 +542,11 @@ class VerticalFactory(_Strict):
 class Services(_Strict):
     """Public services and the road system (plan item 12)."""
 
-    minutes: dict[str, PositiveFloat] = {}
-    road_classes: dict[str, str] = {}
-    road_density_km_per_km2: dict[str, tuple[float, float]] = {}
+    minutes: dict[Literal[FACILITY_KINDS], PositiveFloat] = {}  # type: ignore[valid-type]
+    min_share: Annotated[float, Field(ge=0, le=1)] = 0.8
+    road_classes: dict[str, Literal["expressway", "arterial", "secondary", "local", "other"]] = {}
+    road_density_km_per_km2: dict[Literal["expressway", "arterial", "secondary", "local"], tuple[float, float]] = {}
+    total_density_min_km_per_km2: Annotated[float, Field(ge=0)] = 0
 
 
 class Chains(_Strict):

@@ -59,6 +59,7 @@ from landkit.deliver.labels import (
     UNIT_WAN_M2,
     UNIT_YI,
     UNITS_EN,
+    VALUE_LABELS,
     VALUE_REASONS_EN,
 )
 from landkit.deliver.report_page import COUNT_UNITS, TEXT, Page
@@ -775,6 +776,49 @@ def _kpi_paths(paths: pd.DataFrame | None, page: Page, charts: Charts) -> Sectio
         figure_piece(charts.kpi_paths(paths, target_year), page.t("kpi_chart", year=target_year))])
 
 
+#: Road classes as the report names them.
+ROAD_CLASS_NAMES = {"expressway": ("快速路", "Expressways"), "arterial": ("主干路", "Arterials"), "secondary": ("次干路", "Secondary roads"),
+                    "local": ("支路", "Local roads"), "total": ("合计", "Total")}
+
+
+def _services(result: AssessmentResult, page: Page) -> Section | None:
+    """Return item 12: the share of parcels within reach of each kind of facility, and the road network's grading."""
+    access, roads = result.tables.get("service_access"), result.tables.get("road_hierarchy")
+    if not _usable(access) and not _usable(roads):
+        return None
+    k = 0 if page.lang == "zh" else 1
+    kinds = VALUE_LABELS["facility_kind"]
+    parts: list[Piece | None] = []
+    spec = page.project.services
+    if _usable(access):
+        table = access.pivot_table(index=["level", "group"], columns="facility_kind", values="share_pct", sort=False)
+        short = access.pivot_table(index=["level", "group"], columns="facility_kind", values="short", sort=False, aggfunc="max")
+        columns = [c for c in kinds if c in table.columns]
+        headers = [page.label("level"), page.label("group"), *[num(kinds[c][k]) for c in columns]]
+        rows = [[Cell(page.value("level", str(level))), Cell(page.ring(group) if level == "ring" else page.t("park_line") if level == "park" else ("区块外" if group == "outside" and k == 0 else str(group)))]
+                + [Cell(fmt_number(table.loc[(level, group), c], 1), cls="num unmet" if bool(short.loc[(level, group), c]) else "num")
+                   for c in columns] for level, group in table.index]
+        minutes = "、".join(f"{kinds[c][k]} {spec.minutes[c]:g} 分钟" if k == 0 else f"{kinds[c][k]} {spec.minutes[c]:g} min"
+                           for c in columns)
+        parts += [heading(page.t("services_access")), page.table(headers, rows, keys=2),
+                  note(page.t("services_note", minutes=minutes, share=f"{100 * spec.min_share:g}"))]
+    if _usable(roads):
+        park = roads[roads["level"] == "park"]
+        headers = [page.label("road_class"), num(page.label("km")), num(page.header("density_km_per_km2")),
+                   num(page.label("guideline_low")), num(page.label("guideline_high")), num(page.label("ratio_to_arterial")), page.label("meets")]
+        rows = [[Cell(ROAD_CLASS_NAMES[r["road_class"]][k]), num(fmt_number(r["km"], 1)), num(fmt_number(r["density_km_per_km2"], 2)),
+                 num(fmt_number(r["guideline_low"], 1)), num(fmt_number(r["guideline_high"], 1)), num(fmt_number(r["ratio_to_arterial"], 2)),
+                 Cell(page.boolean(bool(r["meets"])), cls="met" if r["meets"] else "unmet")] for r in park.to_dict("records")]
+        parts += [heading(page.t("roads_table")), page.table(headers, rows, keys=1),
+                  note(page.t("roads_note", total=f"{spec.total_density_min_km_per_km2:g}"))]
+        short = roads[(roads["level"] == "block") & roads["short"].fillna(False).astype(bool)]
+        if len(short):
+            listed = short.groupby("group")["road_class"].apply(lambda c: "、".join(ROAD_CLASS_NAMES[x][k] for x in c))
+            rows = [[Cell(str(group)), Cell(text)] for group, text in listed.items()]
+            parts += [heading(page.t("roads_short")), page.table([page.label("block_id"), page.label("road_class")], rows, keys=1)]
+    return _section("services", page.t("services"), parts)
+
+
 def _ownership(result: AssessmentResult, page: Page) -> Section | None:
     """土地权属: parcels and listed land by ownership, and the paths of collective land."""
     frame = result.tables.get("by_ownership")
@@ -851,6 +895,7 @@ def build_report(
         _scatter(result, page),
         _adjustment(result, page),
         _screens(result, page),
+        _services(result, page),
         _ownership(result, page),
         _maps(maps, page),
     ]

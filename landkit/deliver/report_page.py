@@ -123,6 +123,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi_paths_note": ("路径为自首次记录年份实际值至目标年目标值的直线；“所需年均增速”为按当前值于目标年达标每年需增长的比例。",
                        "The path runs straight from the first recorded year's value to the target in the target year; "
                        "\"growth needed\" is the yearly growth that reaches the target from the latest value."),
+    "services": ("公共服务设施与道路系统", "Public services and the road system"),
+    "services_access": ("各类设施可达地块比例(%，经道路网)", "Parcels within reach of each kind of facility (%, by road)"),
+    "services_note": ("可达时间：{minutes}。低于{share}%为短板(标红)；行动方案第12条“布局方便、舒适、共享开放的高品质公共服务设施”。",
+                      "Reach: {minutes}. Blocks below {share} % fall short; plan item 12."),
+    "roads_table": ("道路网密度与级配(公里/平方公里)", "Road network density and grading (km per km²)"),
+    "roads_note": ("指引值：GB 50220-95 大城市道路网密度(快速路0.4–0.5、主干路0.8–1.2、次干路1.2–1.4、支路3–4)，总密度≥{total}(GB/T 51328-2018 工业区)；"
+                   "级配为各级道路长度与主干路之比。",
+                   "Guidelines: GB 50220-95 densities for large cities (expressways 0.4–0.5, arterials 0.8–1.2, secondary 1.2–1.4, "
+                   "local 3–4), total ≥ {total} (GB/T 51328-2018, industrial areas); the grading is each class's length over the arterials'."),
+    "roads_short": ("低于指引值的区块", "Blocks below the guideline"),
     "ownership": ("土地权属与集体建设用地", "Ownership and collective land"),
     "ownership_note": ("集体建设用地按其专门路径盘活(统一收储、入市、镇村联营；行动方案第13条“盘活集体建设用地”)。",
                        "Collective construction land takes its own paths (taken over and banked, to market, joint operation; "

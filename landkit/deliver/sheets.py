@@ -69,8 +69,14 @@ def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.
         "评价基准": result.tables.get("benchmarks", pd.DataFrame()),
         "区块评价": result.blocks if result.blocks is not None else pd.DataFrame(),
         "规划指标": result.kpis,
-        **({"土地权属": result.tables["by_ownership"]} if "by_ownership" in result.tables else {}),
+        **{sheet: result.tables[key] for sheet, key in PLAN_SHEETS.items() if key in result.tables},
+        **({"区块调整建议": pd.DataFrame(result.layers["block_changes"].drop(columns="geometry"))} if "block_changes" in result.layers else {}),
     }
+
+
+#: The plan's items 12–14 (and ownership): sheet name → the result's table.
+PLAN_SHEETS = {"土地权属": "by_ownership", "区块调整前后": "block_before_after", "商办转研发": "conversion", "工业上楼": "vertical",
+               "公共服务可达": "service_access", "道路网级配": "road_hierarchy"}
 
 
 #: Rows above which a sheet goes to a CSV file beside the workbook (Excel holds 1,048,576 rows
