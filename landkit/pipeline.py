@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from landkit.analyses.adjustment import adjust_blocks
+from landkit.analyses.chains import assess_chains, weight_linkage
 from landkit.analyses.conversion import conversion_candidates, conversion_summary
 from landkit.analyses.rings import assess_rings
 from landkit.analyses.scatter import assess_scatter, scatter_state, sporadic_plots
@@ -93,6 +94,11 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         if data.facilities is not None and len(data.facilities) and data.roads is not None and len(data.roads):
             services = service_access(parcels, data.facilities, data.roads, project)  # item 12: public services by road
             parcels = parcels.join(services.parcels)
+        chains = None
+        if data.enterprises is not None and project.chains.chains:  # items 5–8 and 14: chains across the rings
+            chains = assess_chains(data.enterprises, parcels, project)
+            if rings is not None and len(rings.linkage):
+                rings.linkage = weight_linkage(rings.linkage, chains.firms, project)
         roads_table = road_hierarchy(data.roads, data.blocks, project) if data.roads is not None and data.blocks is not None else None
         adjustment = None
         if data.blocks is not None and len(data.blocks):  # 园区地块动态调整 (item 14), from the classes just listed
@@ -111,6 +117,8 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         result.tables["conversion"] = conversion_summary(parcels)
     if parcels["vertical_suitable"].any():
         result.tables["vertical"] = vertical_summary(parcels)
+    if chains is not None:
+        result.tables.update(chain_coverage=chains.coverage, chain_leaders=chains.leaders, chain_flows=chains.flows)
     if services is not None:
         result.tables["service_access"] = services.access
     if roads_table is not None:

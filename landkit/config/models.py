@@ -550,12 +550,12 @@ class Services(_Strict):
 
 
 class Chains(_Strict):
-    """Industrial chains (产业链): stages by industry, chain leaders, complementarity."""
+    """Industrial chains (产业链): per chain (an industry), its stages in order and the segments of each."""
 
     chains: dict[str, dict[str, list[str]]] = {}
-    labels: dict[str, dict[Literal["zh", "en"], str]] = {}
     leader_top_n: Annotated[int, Field(ge=0)] = 1
     complementarity_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
+    distance_scale_min: PositiveFloat = 15
 
 
 class Kpis(_Strict):

@@ -776,6 +776,24 @@ def _kpi_paths(paths: pd.DataFrame | None, page: Page, charts: Charts) -> Sectio
         figure_piece(charts.kpi_paths(paths, target_year), page.t("kpi_chart", year=target_year))])
 
 
+def _chains(result: AssessmentResult, page: Page) -> Section | None:
+    """Return the chains: each chain's stage coverage by ring, the 链主 firms, and the named pairs' flows."""
+    coverage = result.tables.get("chain_coverage")
+    if not _usable(coverage):
+        return None
+    table = coverage.pivot_table(index="chain", columns="group", values="coverage_pct", sort=False)
+    groups = [g for g in (*page.project.rings.labels, "park") if g in table.columns]
+    headers = [page.label("chain"), *[num(page.t("park_line") if g == "park" else page.ring(g)) for g in groups]]
+    rows = [[Cell(str(chain)), *[num(fmt_number(table.loc[chain, g], 0)) for g in groups]] for chain in table.index]
+    parts: list[Piece | None] = [page.table(headers, rows, keys=1), note(page.t("chains_note"))]
+    for key in ("chain_leaders", "chain_flows"):
+        frame = result.tables.get(key)
+        if _usable(frame):
+            _, headers_, rows_ = _frame_cells(frame, page)
+            parts += [heading(page.t(key)), page.table(headers_, rows_, keys=1)]
+    return _section("chains", page.t("chains"), [heading(page.t("chain_coverage")), *parts])
+
+
 #: Road classes as the report names them.
 ROAD_CLASS_NAMES = {"expressway": ("快速路", "Expressways"), "arterial": ("主干路", "Arterials"), "secondary": ("次干路", "Secondary roads"),
                     "local": ("支路", "Local roads"), "total": ("合计", "Total")}
@@ -895,6 +913,7 @@ def build_report(
         _scatter(result, page),
         _adjustment(result, page),
         _screens(result, page),
+        _chains(result, page),
         _services(result, page),
         _ownership(result, page),
         _maps(maps, page),

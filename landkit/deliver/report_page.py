@@ -123,6 +123,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi_paths_note": ("路径为自首次记录年份实际值至目标年目标值的直线；“所需年均增速”为按当前值于目标年达标每年需增长的比例。",
                        "The path runs straight from the first recorded year's value to the target in the target year; "
                        "\"growth needed\" is the yearly growth that reaches the target from the latest value."),
+    "chains": ("产业链与三圈联动", "Industrial chains across the rings"),
+    "chain_coverage": ("各圈层产业链环节覆盖率(%)", "Share of each chain's stages present by ring (%)"),
+    "chain_leaders": ("链主企业", "Chain leaders"),
+    "chain_flows": ("联动组合的研发—制造流向", "R&D-to-manufacturing flows of the named pairs"),
+    "chains_note": ("企业按细分领域归入产业链环节(无细分领域的：研发用地为首环节，其余为末环节)；联动网络的边按通行时间与环节互补性加权。",
+                    "Firms take a chain stage by segment (without one: the first stage on R&D land, the last elsewhere); the "
+                    "linkage graph's edges are weighted by travel time and stage complementarity."),
     "services": ("公共服务设施与道路系统", "Public services and the road system"),
     "services_access": ("各类设施可达地块比例(%，经道路网)", "Parcels within reach of each kind of facility (%, by road)"),
     "services_note": ("可达时间：{minutes}。低于{share}%为短板(标红)；行动方案第12条“布局方便、舒适、共享开放的高品质公共服务设施”。",
