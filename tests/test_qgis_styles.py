@@ -40,6 +40,8 @@ RENDERERS = {
     "watchlist": ("categorizedSymbol", "grade"), "blocks": ("singleSymbol", None), "rings": ("categorizedSymbol", "ring"),
     "clusters": ("singleSymbol", None), "linkage": ("categorizedSymbol", "kind"), "roads": ("categorizedSymbol", "road_class"),
     "core_sites": ("singleSymbol", None),
+    # the plan's items 12–14: one colour each
+    "facilities": ("singleSymbol", None), "block_changes": ("singleSymbol", None), "proposed_blocks": ("singleSymbol", None),
 }
 #: Geometry type (GeoPackage / PostGIS catalogue) → QGIS symbol type, symbol layer class, QGIS's `type`.
 GEOMETRY = {

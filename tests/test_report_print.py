@@ -56,7 +56,8 @@ IDENTIFIER = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
 WORD = re.compile(r"[A-Za-z0-9_]+")
 CJK = re.compile(r"[\u3400-\u9fff]")
 #: Headers of English tables whose cells are data typed in Chinese (names), not the report's text.
-EN_DATA_COLUMNS = {"Block", "Enterprises", "Main industry"}
+EN_DATA_COLUMNS = {"Block", "Enterprises", "Main industry", "Chain", "Stage", "Stages present", "Stages at the start",
+                   "Stages at the end", "Enterprise", "Grades"}  # names from the data and the configuration
 
 #: The report's side margins printed as the body's padding instead of the page's: the layout and
 #: the page breaks stay the same, but what overflows the printable width is drawn in the margin,

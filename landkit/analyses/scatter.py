@@ -208,8 +208,9 @@ def adjustment_proposals(
         block nearest the cluster.
     ``merge`` — 归并
         small plots inside one block that lie within ``merge_distance_m`` of each other
-        (0: sharing a boundary), graded in ``merge_grades`` when that is set: each component
-        of two or more becomes one plot.
+        (0: sharing a boundary), graded in ``merge_grades`` when that is set, of one land use and
+        one ownership and of grades of one of ``merge_grade_groups`` (as configured; a U plot
+        never merges): each component of two or more becomes one plot.
 
     Otherwise "". ``adjustment_group`` names the cluster (``B…``) or the merged group (``M…``).
     Grades come from the ``grade`` column (without it no move_out or bring_in is proposed);
@@ -325,6 +326,7 @@ def adjustment_proposals(
         cand &= grade.isin(merge_grades).to_numpy() if grade is not None else False
     link = cand[left_m] & cand[right_m] & (dist_m <= merge_d)
     link &= block_id[left_m] == block_id[right_m]
+    link &= _mergeable(parcels, grade, spec, left_m, right_m)
     if link.any():
         unit = components(n, left_m[link], right_m[link])
         frame = pd.DataFrame({"unit": unit[cand], "mu": area_mu[cand]}, index=np.flatnonzero(cand))
@@ -362,6 +364,22 @@ def _near_blocks(
     near_d[positions[found[0]]] = distance
     near_block[positions[found[0]]] = blocks["block_id"].to_numpy(dtype=object)[found[1]]
     return near_d, near_block
+
+
+def _mergeable(parcels: pd.DataFrame, grade: pd.Series | None, spec: Any, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Return which pairs may be merged: one land use, one ownership, grades of one group (as configured; U never)."""
+    ok = np.ones(len(left), bool)
+    if spec.merge_same_land_use and "land_use" in parcels:
+        use = parcels["land_use"].astype(object).to_numpy()
+        ok &= use[left] == use[right]
+    if spec.merge_same_ownership and "ownership" in parcels:
+        owner = parcels["ownership"].astype(object).where(parcels["ownership"].notna(), "state").to_numpy()
+        ok &= owner[left] == owner[right]
+    if spec.merge_grade_groups and grade is not None:
+        of_group = {g: i for i, members in enumerate(spec.merge_grade_groups) for g in members}
+        g = grade.map(of_group).fillna(-1).astype(int).to_numpy()
+        ok &= (g[left] == g[right]) & (g[left] >= 0)
+    return ok
 
 
 def apply_adjustments(parcels: gpd.GeoDataFrame, proposals: pd.DataFrame) -> gpd.GeoDataFrame:

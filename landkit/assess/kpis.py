@@ -56,30 +56,70 @@ def _sum(frame: pd.DataFrame, column: str, mask: pd.Series | None = None) -> flo
     return float((values if mask is None else values[mask]).sum())
 
 
-def _computers(spec: Kpis, facilities: pd.DataFrame | None) -> dict[str, Callable[[pd.DataFrame], float]]:
-    """Return KPI → how it is computed from the enterprise register."""
-    def leading(e: pd.DataFrame) -> pd.Series:
-        return e["industry"].isin(spec.leading_industries)
+def _ratio(frame: pd.DataFrame, numerator: str, denominator: str) -> float:
+    """Return Σ numerator / Σ denominator over the firms that report both (NaN when their denominator sums to 0)."""
+    a, b = pd.to_numeric(frame[numerator], errors="coerce"), pd.to_numeric(frame[denominator], errors="coerce")
+    both = a.notna() & b.notna()
+    total = float(b[both].sum())
+    return float(a[both].sum()) / total if total else np.nan
 
-    def ratio(a: float, b: float) -> float:
-        return a / b if b else np.nan
+
+def _count(frame: pd.DataFrame, column: str) -> float:
+    return float(frame[column].where(frame[column].notna(), False).astype(bool).sum())
+
+
+def in_industries(enterprises: pd.DataFrame, names: list[str]) -> pd.Series:
+    """Return whether each firm's ``industry`` or ``segment`` (细分领域) is one of ``names``."""
+    found = pd.Series(False, index=enterprises.index)
+    for column in ("industry", "segment"):
+        if column in enterprises:
+            found |= enterprises[column].astype(str).str.strip().isin(names) & enterprises[column].notna()
+    return found
+
+
+def _computers(spec: Kpis, facilities: pd.DataFrame | None) -> dict[str, Callable[[pd.DataFrame], float]]:
+    """Return KPI → how it is computed from the enterprise register (the facilities layer for incubators)."""
+    def incubators(_e: pd.DataFrame) -> float:
+        return float((facilities["facility_kind"] == "incubator").sum()) if facilities is not None else np.nan
 
     return {
-        "rd_share": lambda e: ratio(_sum(e, "rd_spend_wan"), _sum(e, "revenue_wan")),
-        "high_tech_firms": lambda e: float(e["high_tech"].fillna(False).astype(bool).sum()),
-        "champions": lambda e: float(e["champion"].fillna(False).astype(bool).sum()),
+        "rd_share": lambda e: _ratio(e, "rd_spend_wan", "revenue_wan"),
+        "high_tech_firms": lambda e: _count(e, "high_tech"),
+        "champions": lambda e: _count(e, "champion"),
         "pct_filings": lambda e: _sum(e, "pct_filings"),
-        "strategic_emerging_output_yi": lambda e: _sum(e, "industrial_output_wan", e["industry"].isin(spec.strategic_emerging_industries))
+        "strategic_emerging_output_yi": lambda e: _sum(e, "industrial_output_wan", in_industries(e, spec.strategic_emerging_industries))
         / WAN_PER_YI,
-        "leading_industries_yi": lambda e: _sum(e, "revenue_wan", leading(e)) / WAN_PER_YI,
-        "labour_productivity_wan": lambda e: ratio(_sum(e, "value_added_wan"), _sum(e, "employees")),
-        "talents": lambda e: _sum(e, "talents", leading(e)),
-        "incubators": lambda e: float((facilities["facility_kind"] == "incubator").sum()) if facilities is not None else np.nan,
+        "leading_industries_yi": lambda e: _sum(e, "revenue_wan", in_industries(e, spec.leading_industries)) / WAN_PER_YI,
+        "labour_productivity_wan": lambda e: _ratio(e, "value_added_wan", "employees"),
+        "talents": lambda e: _sum(e, "talents", in_industries(e, spec.leading_industries)),
+        "incubators": incubators,
     }
+
+
+def _lacking(enterprises: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    """Return the columns the register lacks or holds no value in."""
+    return [c for c in columns if c not in enterprises or not enterprises[c].notna().any()]
 
 
 def plan_kpis(enterprises: pd.DataFrame | None, spec: Kpis, *, facilities: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return each of the plan's KPIs: target, actual, the share of the target reached, and where it came from.
+
+    Definitions (sums over the register's firms; 1 亿元 = 10,000 万元):
+
+    - ``rd_share`` = Σ ``rd_spend_wan`` / Σ ``revenue_wan``, and ``labour_productivity_wan`` =
+      Σ ``value_added_wan`` / Σ ``employees`` (万元 per person), each over the firms reporting both;
+    - ``high_tech_firms``, ``champions``: firms flagged ``high_tech``, ``champion`` (独角兽/隐形冠军);
+    - ``pct_filings``: Σ ``pct_filings``;
+    - ``strategic_emerging_output_yi``: Σ ``industrial_output_wan`` of the firms whose industry or
+      segment is in ``strategic_emerging_industries``, in 亿元;
+    - ``leading_industries_yi`` (三大先导产业总规模): Σ ``revenue_wan`` of the firms of
+      ``leading_industries``, in 亿元; ``talents``: Σ ``talents`` of the same firms;
+    - ``incubators``: the facilities of kind ``incubator`` — every 孵化器 of the layer, not only the
+      高质量 ones the plan counts: state that number in ``park_figures`` where it differs;
+    - ``fund_size_yi``: only from ``park_figures`` (no register holds it).
+
+    A figure in ``kpis.park_figures`` wins over the data (the planner states it, e.g. from the
+    火炬 statistics). A KPI whose columns are absent or empty is "no data", naming them.
 
     Parameters
     ----------
@@ -103,20 +143,23 @@ def plan_kpis(enterprises: pd.DataFrame | None, spec: Kpis, *, facilities: pd.Da
     compute = _computers(spec, facilities)
     rows = []
     order = [k for k in KPIS if k in spec.targets] + [k for k in spec.targets if k not in KPIS]
-    for name in order:
+    for name in order:  # a loop over the ten KPIs
         target = float(spec.targets[name])
         kpi = KPIS.get(name, Kpi(name, name, "", ()))
-        available = facilities is not None if name == "incubators" else bool(kpi.columns) and all(c in e for c in kpi.columns)
+        if name == "incubators":
+            available = facilities is not None and "facility_kind" in facilities
+            wanted = ["inputs.facilities (设施类型 孵化器)", "kpis.park_figures.incubators"]
+        else:
+            lacking = _lacking(e, kpi.columns)
+            available = bool(kpi.columns) and not lacking and name in compute
+            wanted = lacking or ["kpis.park_figures." + name]
         source, missing_zh, missing_en = "none", "", ""
         if name in spec.park_figures:
             value, source = float(spec.park_figures[name]), "project"
-        elif available and name in compute:
+        elif available:
             value, source = compute[name](e), "data"
         else:
             value = np.nan
-            wanted = [c for c in kpi.columns if c not in e] or ["kpis.park_figures." + name]
-            if name == "incubators":
-                wanted = ["inputs.facilities (设施类型 孵化器)", "kpis.park_figures.incubators"]
             missing_zh = "无数据：" + "、".join(wanted) + " 可提供"
             missing_en = "no data: " + ", ".join(wanted) + " would supply it"
         rows.append({"kpi": name, "label_zh": kpi.label_zh, "label_en": kpi.label_en, "unit": kpi.unit, "target": target,

@@ -512,7 +512,12 @@ class BlockAdjustment(_Strict):
 
 
 class Conversion(_Strict):
-    """商办用地转研发用地: commercial and office land the rules mark for R&D use (plan item 13)."""
+    """商办用地转研发用地: commercial and office land the rules mark for R&D use (plan item 13).
+
+    ``reasons`` are flags ``cv_<CODE>`` over the parcel columns (``@zones``, ``@towns`` and
+    ``params`` as parameters); a parcel of ``land_uses`` is a candidate for ``target_use`` when
+    ``candidate_when`` holds over the flags and the parcel columns.
+    """
 
     land_uses: list[str] = []
     target_use: str = "C65"
@@ -522,11 +527,25 @@ class Conversion(_Strict):
     reasons: list[Rule] = []
     candidate_when: str = "False"
 
+    @field_validator("reasons")
+    @classmethod
+    def _unique_codes(cls, reasons: list[Rule]) -> list[Rule]:
+        codes = [r.code for r in reasons]
+        if len(set(codes)) != len(codes):
+            raise ValueError(_("reason codes must be unique, got {codes}").format(codes=codes))
+        return reasons
+
 
 class VerticalFactory(_Strict):
-    """工业上楼: the parcel and building screen (plan item 14)."""
+    """工业上楼: the parcel and building screen (plan item 14).
+
+    An empty list (``land_uses``, ``industries``, ``grades``, ``fire_classes``) and a minimum of 0
+    apply no criterion.
+    """
 
     zones_first: list[str] = []
+    towns_first: list[str] = []
+    land_uses: list[str] = []
     industries: list[str] = []
     grades: list[str] = []
     target_far: PositiveFloat = 2.0
@@ -540,22 +559,68 @@ class VerticalFactory(_Strict):
 
 
 class Services(_Strict):
-    """Public services and the road system (plan item 12)."""
+    """Public services and the road system (plan item 12): reach of each kind of facility, and the road hierarchy."""
 
+    #: Minutes by road within which a parcel counts as served, per kind of facility.
     minutes: dict[Literal[FACILITY_KINDS], PositiveFloat] = {}  # type: ignore[valid-type]
-    min_share: Annotated[float, Field(ge=0, le=1)] = 0.8
+    #: A block (ring, the park) falls short of a kind when fewer of its parcels are served.
+    min_share: Share = 0.8
+    #: The road layer's ``road_class`` values → the urban hierarchy (codes map to themselves).
     road_classes: dict[str, Literal["expressway", "arterial", "secondary", "local", "other"]] = {}
-    road_density_km_per_km2: dict[Literal["expressway", "arterial", "secondary", "local"], tuple[float, float]] = {}
+    #: Guideline density per class, km/km² (low, high): GB 50220-95 表7.1.6-1.
+    road_density_km_per_km2: dict[Literal["expressway", "arterial", "secondary", "local"],
+                                  tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]]] = {}
+    #: Classes (and ``total``) checked per block; the park and the rings are checked on all.
+    block_classes: list[Literal["expressway", "arterial", "secondary", "local", "total"]] = [
+        "arterial", "secondary", "local", "total"]
+    #: Least density of the four urban classes together, km/km² (GB/T 51328-2018).
     total_density_min_km_per_km2: Annotated[float, Field(ge=0)] = 0
+    #: The same per ring where it differs (e.g. ``core: 8``).
+    total_density_min_by_ring: dict[str, Annotated[float, Field(ge=0)]] = {}
+
+    @field_validator("road_density_km_per_km2")
+    @classmethod
+    def _bands(cls, bands: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        wrong = [name for name, (low, high) in bands.items() if low > high]
+        if wrong:
+            raise ValueError(_("each band is [low, high] with low ≤ high; not so for {classes}").format(
+                classes=", ".join(wrong)))
+        return bands
 
 
 class Chains(_Strict):
-    """Industrial chains (产业链): per chain (an industry), its stages in order and the segments of each."""
+    """Industrial chains (产业链): each chain's stages in order and the industries or segments of each.
+
+    ``chains``: chain → stage → the industries or segments (细分领域) that *are* that stage, stages
+    upstream first. ``sectors``: chain → industries or segments that put a firm on the chain
+    without naming its stage (the chain's own name always does); such a firm's stage follows its
+    parcel's land use: the first stage on ``rd_land_uses``, the last elsewhere.
+    """
 
     chains: dict[str, dict[str, list[str]]] = {}
+    sectors: dict[str, list[str]] = {}
+    rd_land_uses: list[str] = ["C65"]
     leader_top_n: Annotated[int, Field(ge=0)] = 1
     complementarity_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
     distance_scale_min: PositiveFloat = 15
+
+    @model_validator(mode="after")
+    def _one_stage_per_key(self) -> Chains:
+        for chain, stages in self.chains.items():
+            if not stages:
+                raise ValueError(_("chain `{chain}` has no stage; list its stages in order, upstream first").format(chain=chain))
+            seen: dict[str, str] = {}
+            for stage, keys in stages.items():
+                for key in keys:
+                    if key in seen:
+                        raise ValueError(_("chain `{chain}` lists `{key}` under both `{first}` and `{second}`; a segment names one stage").format(
+                            chain=chain, key=key, first=seen[key], second=stage))
+                    seen[key] = stage
+        unknown = sorted(set(self.sectors) - set(self.chains))
+        if unknown:
+            raise ValueError(_("sectors names {unknown}, which are not chains of `chains`: {chains}").format(
+                unknown=unknown, chains=", ".join(self.chains)))
+        return self
 
 
 class Kpis(_Strict):

@@ -133,6 +133,8 @@ COLUMNS: dict[str, Label] = {
     "parcel_area_ha": Label("地块面积合计", "Parcel area", "公顷", "parcel_ha"),
     "parcels": Label("地块数", "Parcels", "宗", "parcels"),
     # chains (items 5–8)
+    "enterprise_name": Label("企业名称", "Enterprise", "", "firm"),
+    "enterprise_id": Label("统一社会信用代码", "Enterprise id", "", "firm_id"),
     "chain": Label("产业链", "Chain", "", "chain"),
     "stage": Label("环节", "Stage", "", "stage"),
     "stage_names": Label("已有环节", "Stages present", "", "stages_nm"),
@@ -285,7 +287,7 @@ COLUMNS: dict[str, Label] = {
 #: Units in English (labels carry the Chinese unit).
 UNITS_EN = {
     "亩": "mu", "公顷": "ha", "万元": "10k yuan", "万元/亩": "10k yuan/mu", "元/m²": "yuan/m²", "年": "years",
-    "分": "points", "分钟": "min", "家": "", "人": "persons", "宗": "", "人/公顷": "persons/ha",
+    "分": "points", "分钟": "min", "家": "", "件": "", "个": "", "人": "persons", "宗": "", "人/公顷": "persons/ha",
     "万元/人": "10k yuan/person", "吨标准煤": "tce", "万元/吨标准煤": "10k yuan/tce", "万元/年": "10k yuan/year",
     "千瓦时": "kWh", "吨": "t", "元/千瓦时": "yuan/kWh", "万元/吨": "10k yuan/t",
 }

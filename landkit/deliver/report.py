@@ -485,8 +485,7 @@ def _park(result: AssessmentResult, page: Page) -> Section | None:
             met = row.get("met")
             status = "—" if is_missing(met) else page.t("met_yes" if met else "met_no")
             cls = "" if is_missing(met) else ("met" if met else "unmet")
-            missing = row.get("missing_zh" if page.lang == "zh" else "missing_en")
-            actual = num(show(row["actual"])) if not is_missing(row["actual"]) else Cell(str(missing or "—"), cls="unmet")
+            actual = num(show(row["actual"])) if not is_missing(row["actual"]) else Cell(page.t("kpi_no_data"), cls="unmet")
             rows.append([page.with_unit(name, UNIT_PCT if share else page.unit("" if unit == "%" else unit)), num(show(row["target"])),
                          actual, num(fmt_share(row.get("ratio"))), Cell(status, cls=cls)])
         parts.append(heading(page.t("kpis")))
@@ -720,6 +719,8 @@ def _adjustment(result: AssessmentResult, page: Page) -> Section | None:
     parts: list[Piece | None] = [note(page.t("adjustment_note"))]
     if len(proposals):
         shown = pd.DataFrame(proposals[[c for c in PROPOSAL_COLUMNS if c in proposals]])
+        if "grades" in shown:
+            shown["grades"] = shown["grades"].astype(str).map(lambda g: "、".join(page.grade(x) for x in g.split(",") if x))
         _, headers, rows = _frame_cells(shown, page)
         parts += [heading(page.t("adjustment_proposals")), page.table(headers, rows, keys=1)]
     else:
@@ -740,7 +741,7 @@ def _screens(result: AssessmentResult, page: Page) -> Section | None:
     for key, title in (("conversion", "conversion_table"), ("vertical", "vertical_table")):
         frame = result.tables.get(key)
         if _usable(frame):
-            _, headers, rows = _frame_cells(frame, page)
+            _, headers, rows = _frame_cells(frame.reset_index(drop=True), page)
             parts += [heading(page.t(title)), page.table(headers, rows, keys=1)]
     if not parts:
         return None
@@ -759,20 +760,23 @@ def _kpi_paths(paths: pd.DataFrame | None, page: Page, charts: Charts) -> Sectio
             return fmt_share(v, 2) + "%"
         return fmt_number(v, 1 if not is_missing(v) and abs(float(v)) < 1000 and not float(v).is_integer() else 0)
 
-    headers = [page.label("kpi"), num(page.label("year")), num(page.label("actual")), num(page.label("target")),
+    years = sorted(int(y) for y in paths["year"].unique())
+    latest = paths.sort_values("year").groupby("kpi", sort=False).tail(1).set_index("kpi")
+    by_year = paths.pivot_table(index="kpi", columns="year", values="actual", sort=False)
+    headers = [page.label("kpi"), *[num(page.t("kpi_actual_in", year=y)) for y in years], num(page.label("target")),
                num(page.label("path")), num(page.header("ratio", UNIT_PCT)), page.label("on_track"),
                num(page.header("needed_per_year", UNIT_PCT))]
     rows = []
-    for row in paths.to_dict("records"):
-        kpi = str(row["kpi"])
+    for kpi, row in latest.iterrows():
+        kpi = str(kpi)
         on_track = bool(row["on_track"])
         rows.append([Cell(page.with_unit(page.kpi(kpi), "" if units.get(kpi) == "%" else page.unit(units.get(kpi, "")))),
-                     num(str(row["year"])), num(value(kpi, row["actual"])), num(value(kpi, row["target"])),
+                     *[num(value(kpi, by_year.loc[kpi].get(y, np.nan))) for y in years], num(value(kpi, row["target"])),
                      num(value(kpi, row["path"])), num(fmt_share(row["ratio"])),
                      Cell(page.boolean(on_track), cls="met" if on_track else "unmet"), num(fmt_share(row["needed_per_year"]))])
     target_year = page.project.kpis.target_year
     return _section("kpi_paths", page.t("kpi_paths"), [
-        page.table(headers, rows, keys=2), note(page.t("kpi_paths_note")),
+        page.table(headers, rows, keys=1), note(page.t("kpi_paths_note")),
         figure_piece(charts.kpi_paths(paths, target_year), page.t("kpi_chart", year=target_year))])
 
 
@@ -789,7 +793,7 @@ def _chains(result: AssessmentResult, page: Page) -> Section | None:
     for key in ("chain_leaders", "chain_flows"):
         frame = result.tables.get(key)
         if _usable(frame):
-            _, headers_, rows_ = _frame_cells(frame, page)
+            _, headers_, rows_ = _frame_cells(frame.drop(columns=["enterprise_id"], errors="ignore"), page)
             parts += [heading(page.t(key)), page.table(headers_, rows_, keys=1)]
     return _section("chains", page.t("chains"), [heading(page.t("chain_coverage")), *parts])
 
@@ -848,7 +852,8 @@ def _ownership(result: AssessmentResult, page: Page) -> Section | None:
     if _usable(by_path) and "disposal" in by_path:
         collective = by_path[by_path["disposal"].astype(str).str.startswith("collective_")]
         if len(collective):
-            _, headers, rows = _frame_cells(collective.drop(columns=["disposal"]), page)
+            shown = collective.drop(columns=["disposal_zh", "compensation_unknown"], errors="ignore").reset_index(drop=True)
+            _, headers, rows = _frame_cells(shown, page)
             parts += [heading(page.t("collective_paths")), page.table(headers, rows, keys=1)]
     return _section("ownership", page.t("ownership"), parts)
 

@@ -118,9 +118,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "vertical_note": ("工业上楼：大零号湾等优先区域为1级；轻生产、低噪音、环保型产业，容积率低于目标，面积、形状、临路条件及建筑荷载、层高、货梯、火灾危险性类别(有数据时)均符合。",
                       "Vertical factories: priority 1 in 大零号湾 and the other first zones; light, quiet, clean industry, FAR below "
                       "the target, size, shape, road access and, where known, floor load, storey height, freight lift and fire class."),
+    "kpi_actual_in": ("{year}年现状值", "Actual {year}"),
+    "kpi_no_data": ("无数据", "no data"),
     "kpi_paths": ("规划指标：历次评估与2026年目标路径", "The plan's targets: the recorded runs and the path to 2026"),
     "kpi_chart": ("各指标完成度(%)与至{year}年目标的直线路径(虚线)", "Share of each target reached (%) and the straight path to {year} (dotted)"),
-    "kpi_paths_note": ("路径为自首次记录年份实际值至目标年目标值的直线；“所需年均增速”为按当前值于目标年达标每年需增长的比例。",
+    "kpi_paths_note": ("路径为自首次记录年份实际值至目标年目标值的直线，“目标路径值”为最近一年在路径上的值；“所需年均增速”为按当前值于目标年达标每年需增长的比例。无数据的指标见工作簿“规划指标”表所列所需字段。",
                        "The path runs straight from the first recorded year's value to the target in the target year; "
                        "\"growth needed\" is the yearly growth that reaches the target from the latest value."),
     "chains": ("产业链与三圈联动", "Industrial chains across the rings"),
