@@ -19,7 +19,7 @@ from landkit.analyses.chains import assess_chains, weight_linkage
 from landkit.analyses.conversion import conversion_candidates, conversion_summary
 from landkit.analyses.rings import assess_rings
 from landkit.analyses.scatter import assess_scatter, scatter_state, sporadic_plots
-from landkit.analyses.services import road_hierarchy, service_access
+from landkit.analyses.services import assess_services
 from landkit.analyses.vertical import vertical_screen, vertical_summary
 from landkit.assess.blocks import assess_blocks, park_row
 from landkit.assess.kpis import plan_kpis
@@ -86,20 +86,20 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         if data.blocks is not None:
             blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
             park = park_row(parcels, data.blocks, project.block_assessment)
-    with stage("plan"):  # the plan's items 13–14 and its targets
+    with stage("plan"):  # the plan's items 12–14 (and 5–8: the chains) and its targets
         parcels = parcels.join(conversion_candidates(parcels, project.conversion))
         parcels = parcels.join(vertical_screen(parcels, project.vertical, roads=data.roads))
         kpis = plan_kpis(data.enterprises, project.kpis, facilities=data.facilities)
         services = None
-        if data.facilities is not None and len(data.facilities) and data.roads is not None and len(data.roads):
-            services = service_access(parcels, data.facilities, data.roads, project)  # item 12: public services by road
+        if data.roads is not None and len(data.roads):  # item 12: public services by road, the road hierarchy
+            services = assess_services(parcels, data.facilities, data.roads, data.blocks, project,
+                                       graph=rings.graph if rings is not None else None)
             parcels = parcels.join(services.parcels)
         chains = None
         if data.enterprises is not None and project.chains.chains:  # items 5–8 and 14: chains across the rings
             chains = assess_chains(data.enterprises, parcels, project)
             if rings is not None and len(rings.linkage):
                 rings.linkage = weight_linkage(rings.linkage, chains.firms, project)
-        roads_table = road_hierarchy(data.roads, data.blocks, project) if data.roads is not None and data.blocks is not None else None
         adjustment = None
         if data.blocks is not None and len(data.blocks):  # 园区地块动态调整 (item 14), from the classes just listed
             adjustment = adjust_blocks(parcels, data.blocks, project)
@@ -120,9 +120,9 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
     if chains is not None:
         result.tables.update(chain_coverage=chains.coverage, chain_leaders=chains.leaders, chain_flows=chains.flows)
     if services is not None:
-        result.tables["service_access"] = services.access
-    if roads_table is not None:
-        result.tables["road_hierarchy"] = roads_table
+        tables = {"service_access": services.access, "service_short_blocks": services.short_blocks,
+                  "road_hierarchy": services.roads, "road_grading": services.grading}
+        result.tables.update({name: table for name, table in tables.items() if table is not None and len(table)})
     if adjustment is not None:
         result.layers["block_changes"] = adjustment.proposals
         result.layers["proposed_blocks"] = adjustment.blocks

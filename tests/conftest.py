@@ -7,6 +7,7 @@ are written down beside them, worked out by hand.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import subprocess
@@ -52,6 +53,18 @@ def english_command_line(monkeypatch):
     i18n.set_language(None)
     yield
     i18n.set_language(None)
+
+
+@pytest.fixture(autouse=True)
+def landkit_logger():
+    """Every test starts with the ``landkit`` logger as the library leaves it: a command run in
+    process (CliRunner) configures it for a terminal (its own handler, no propagation), which would
+    hide the log from a later test's ``caplog``."""
+    logger = logging.getLogger("landkit")
+    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
+    logger.handlers[:], logger.level, logger.propagate = [], logging.NOTSET, True  # even after a module fixture ran a command
+    yield
+    logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
 
 
 # --- projects -----------------------------------------------------------------------------------

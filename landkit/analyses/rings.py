@@ -55,6 +55,9 @@ class RingResult:
     disagreements: pd.DataFrame
     profiles: pd.DataFrame
     report: dict[str, Any] = field(default_factory=dict)
+    #: The road graph the travel times were computed on (None without roads and core sites): later
+    #: steps (public services) route on it rather than build it again.
+    graph: Any = None
 
 
 def block_rings(blocks: pd.DataFrame, spec: Rings) -> pd.Series:
@@ -304,6 +307,7 @@ def assess_rings(
     lines = gpd.GeoDataFrame({"from_id": [], "to_id": [], "minutes": [], "kind": []}, geometry=[], crs=parcels.crs)
     block_measures = pd.DataFrame({"block_id": blocks["block_id"]})
     disagreements = pd.DataFrame(columns=["block_id", "ring", "ring_modelled", "median_minutes", "reason"])
+    graph = None
     if roads is not None and core_sites is not None and len(roads) and len(core_sites):
         graph = build_road_graph(roads, default_speed_kmh=spec.default_speed_kmh,
                                  fallback_speed_kmh=spec.fallback_speed_kmh, snap_tolerance_m=spec.snap_tolerance_m)
@@ -343,7 +347,7 @@ def assess_rings(
     rings_layer = rings_layer.merge(profile, on="ring", how="left")
     blocks_out = blocks[["block_id", "ring"]].merge(block_measures, on="block_id", how="left")
     return RingResult(parcels=out, rings=rings_layer, linkage=lines, blocks=blocks_out,
-                      disagreements=disagreements, profiles=profile, report=report)
+                      disagreements=disagreements, profiles=profile, report=report, graph=graph)
 
 
 def ring_disagreements(parcels: pd.DataFrame, spec: Rings) -> pd.DataFrame:
