@@ -7,6 +7,16 @@ names, a routable road network, the 大零号湾 core sites, an enterprise table
 benchmark land prices and two rasters. Everything is **synthetic**: the block sites follow the
 real places roughly, every number is drawn from a seeded ``numpy.random.Generator``.
 
+What the action plan's spatial items need (issue #17) comes from ``samplegen/plan.py`` and the
+local roads of ``samplegen/roads.py``, each from a stream of its own (``default_rng([seed, 17, k])``)
+so that the rest of the city stays as it was: 土地权属 (国有/集体/国有载体), 产业区块类型 (104/195/198),
+the building survey (楼面荷载, 层高, 货梯载重, 火灾危险性类别), commercial and office land with 空置率 in
+莘庄工业区 and 莘庄商务区 (商办→研发), the firms' 细分领域, 链主企业, 独角兽或隐形冠军, PCT filings,
+talents and industrial output, a ``facilities`` layer (人才公寓, 学校, 社区卫生服务中心, 食堂, 地铁站,
+公交站, 孵化器), a road hierarchy down to 支路, and land for the dynamic adjustment of the blocks: a
+few well-taxed superblocks cut out just outside their blocks (调入) and poorly performing patches
+set apart from a block's core (调出). ``gis_data/README.md`` describes each.
+
 Geometry is built in a local transverse Mercator (:data:`TMERC`, metres) and written in
 CGCS2000 geographic coordinates (EPSG:4490). For large ``--parcels`` the synthetic city grows by
 tiling further copies of the district around Minhang (a square spiral), so parcel sizes stay
@@ -30,9 +40,10 @@ From Python::
     write(datasets, "gis_data", overwrite=True)
 
 The generator itself is the package ``scripts/samplegen/``, one module per part of the city in
-the order it is built: ``constants``, ``places``, ``geometry``, ``land`` (blocks and lots),
-``roads``, ``parcels``, ``enterprises``, ``surfaces`` (prices and rasters), then ``generate``
-(and the checks), ``write`` and ``next_year``; this script is its command line.
+the order it is built: ``constants``, ``places``, ``geometry``, ``land`` (blocks, lots, streets and
+the lot-line local roads), ``roads``, ``parcels``, ``enterprises``, ``surfaces`` (prices and rasters),
+``plan`` (the plan's items, added last), then ``generate`` (and the checks), ``write`` and
+``next_year``; this script is its command line.
 """
 
 from __future__ import annotations

@@ -343,7 +343,7 @@ def adjustable():
     cluster 10 m from its edge, a small isolated C plot and a small isolated A plot."""
     parcels = layout(
         [
-            (10, 10, 60, 60), (60, 10, 110, 60),  # P0, P1: 3.75 亩 each, sharing an edge, in B1
+            (10, 10, 60, 60), (60, 10, 110, 60),  # P0 (A), P1 (B): 3.75 亩 each, sharing an edge, in B1
             (200, 200, 390, 390),  # P2: 54.15 亩 in B1
             (410, 0, 510, 250), (510, 0, 610, 250),  # P3 (A), P4 (B): 37.5 亩 each, 10 m east of B1, 20 m from P2
             (60, -1000, 100, -960),  # P5: 2.4 亩 grade C, isolated: 970 m below P0 and P1
@@ -351,10 +351,26 @@ def adjustable():
         ],
         inside_block=[True, True, True, False, False, False, False],
         block_id=["B1", "B1", "B1", None, None, None, None],
-        grade=["C", "B", "A", "A", "B", "C", "A"],
+        grade=["A", "B", "A", "A", "B", "C", "A"],
     )
     blocks = gpd.GeoDataFrame({"block_id": ["B1"]}, geometry=[shapely.box(X0, Y0, X0 + 400, Y0 + 400)], crs=WORKING)
     return parcels, blocks
+
+
+def test_merges_only_compatible_plots(spec, adjustable):
+    # #17: 归并 only where land use and ownership allow and the grades share a group ([A, B], [C, D]); U never
+    parcels, blocks = adjustable
+    for change in ({"grade": ["C", "B"]}, {"grade": ["U", "U"]}, {"land_use": ["M1", "W1"]}, {"ownership": ["state", "collective"]}):
+        changed = parcels.copy()
+        for column, values in change.items():
+            changed[column] = changed.get(column, pd.Series("M1" if column == "land_use" else "state", index=changed.index))
+            changed.loc[changed.index[:2], column] = values
+        proposals = adjustment_proposals(changed, None, blocks, spec=spec)
+        assert proposals.loc[0, "adjustment"] == proposals.loc[1, "adjustment"] == "", change
+    lenient = spec.model_copy(update={"merge_grade_groups": [], "merge_same_land_use": False})
+    changed = parcels.assign(land_use=["M1", "W1", *parcels["land_use"].iloc[2:]] if "land_use" in parcels else ["M1", "W1"] + ["M1"] * 5)
+    changed.loc[changed.index[0], "grade"] = "C"
+    assert adjustment_proposals(changed, None, blocks, spec=lenient).loc[0, "adjustment"] == "merge"
 
 
 def test_adjustment_proposals(spec, adjustable):

@@ -476,10 +476,11 @@ def _park(result: AssessmentResult, page: Page) -> Section | None:
     if kpis is not None and len(kpis):
         rows = []
         for row in kpis.to_dict("records"):
-            name, unit, share = _kpi_name(str(row["kpi"]), page)
-            if not is_missing(row.get("label_zh")):
-                name, unit, share = str(row["label_zh" if page.lang == "zh" else "label_en"]), str(row.get("unit") or ""), unit == "%"
-                share = share or row.get("unit") == "%"
+            if is_missing(row.get("label_zh")):  # a run written before the KPIs carried their labels (`landkit relist`)
+                name, unit, share = _kpi_name(str(row["kpi"]), page)
+            else:
+                name, unit = str(row["label_zh" if page.lang == "zh" else "label_en"]), str(row.get("unit") or "")
+                share = unit == "%"
             show: Callable[[Any], str] = (
                 fmt_share if share else (lambda v: fmt_number(v, 1) if not float(v).is_integer() else fmt_number(v)))
             met = row.get("met")
@@ -833,6 +834,12 @@ def _services(result: AssessmentResult, page: Page) -> Section | None:
                  Cell(page.boolean(bool(r["meets"])), cls="met" if r["meets"] else "unmet")] for r in park.to_dict("records")]
         parts += [heading(page.t("roads_table")), page.table(headers, rows, keys=1),
                   note(page.t("roads_note", total=f"{spec.total_density_min_km_per_km2:g}"))]
+        grading = result.tables.get("road_grading")
+        if _usable(grading) and (grading["level"] == "park").any():
+            row = grading[grading["level"] == "park"].iloc[0]
+            off = ", ".join(ROAD_CLASS_NAMES.get(c.strip(), (c, c))[k] for c in str(row["out_of_band"] or "").split(",") if c.strip())
+            verdict = page.t("grading_ok") if row["grading_ok"] else page.t("grading_off", classes=off or "—")
+            parts.append(note(page.t("roads_grading", grading=row["grading"], recommended=row["recommended"], verdict=verdict)))
         short = roads[(roads["level"] == "block") & roads["short"].fillna(False).astype(bool)]
         if len(short):
             listed = short.groupby("group")["road_class"].apply(lambda c: "、".join(ROAD_CLASS_NAMES[x][k] for x in c))

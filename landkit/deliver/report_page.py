@@ -142,6 +142,10 @@ TEXT: dict[str, tuple[str, str]] = {
                    "Guidelines: GB 50220-95 densities for large cities (expressways 0.4–0.5, arterials 0.8–1.2, secondary 1.2–1.4, "
                    "local 3–4), total ≥ {total} (GB/T 51328-2018, industrial areas); the grading is each class's length over the arterials'."),
     "roads_short": ("低于指引值的区块", "Blocks below the guideline"),
+    "roads_grading": ("园区道路级配(快速路:主干路:次干路:支路) {grading}，推荐 {recommended}：{verdict}。",
+                      "The park's grading (expressway : arterial : secondary : local) {grading}, recommended {recommended}: {verdict}."),
+    "grading_ok": ("级配合理", "within the bands"),
+    "grading_off": ("级配失衡(超出区间：{classes})", "out of balance (out of band: {classes})"),
     "ownership": ("土地权属与集体建设用地", "Ownership and collective land"),
     "ownership_note": ("集体建设用地按其专门路径盘活(统一收储、入市、镇村联营；行动方案第13条“盘活集体建设用地”)。",
                        "Collective construction land takes its own paths (taken over and banked, to market, joint operation; "

@@ -76,7 +76,8 @@ def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.
 
 #: The plan's items 12–14 (and ownership): sheet name → the result's table.
 PLAN_SHEETS = {"土地权属": "by_ownership", "区块调整前后": "block_before_after", "商办转研发": "conversion", "工业上楼": "vertical",
-               "公共服务可达": "service_access", "道路网级配": "road_hierarchy", "产业链覆盖": "chain_coverage", "链主企业": "chain_leaders",
+               "公共服务可达": "service_access", "公共服务短板区块": "service_short_blocks", "道路网密度": "road_hierarchy",
+               "道路网级配": "road_grading", "产业链覆盖": "chain_coverage", "链主企业": "chain_leaders",
                "研发制造联动": "chain_flows"}
 
 

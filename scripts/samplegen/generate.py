@@ -20,6 +20,7 @@ from samplegen.constants import (
     DEFAULT_SEED,
     DEFAULT_YEAR,
     ENTERPRISE_COLUMNS,
+    FACILITY_COLUMNS,
     ID_SEP,
     INDUSTRIES,
     KWH_TCE,
@@ -49,8 +50,8 @@ from samplegen.geometry import Layout, Tile, geoms_to_geo, geoms_to_tm, spiral
 from samplegen.land import make_blocks, make_major_roads, make_outlines, select_lots, subdivide_blocks
 from samplegen.parcels import make_parcel_attributes, make_scattered
 from samplegen.places import BLOCKS, CORE_SITES, make_core_sites
-from samplegen.plan import ENTERPRISE_PLAN_COLUMNS, PARCEL_PLAN_COLUMNS, add_plan_data
-from samplegen.roads import components, make_roads
+from samplegen.plan import ENTERPRISE_PLAN_COLUMNS, PARCEL_PLAN_COLUMNS, add_plan_data, check_plan, plan_rng
+from samplegen.roads import add_local_roads, components, make_roads
 from samplegen.surfaces import make_building_height, make_land_price, make_night_light, make_price_zones
 
 # ---------------------------------------------------------------------------------------------
@@ -118,6 +119,9 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
     figures["calibration"] = _calibration(enterprises, parcels["area_m2"].to_numpy(), parcels["土地状态"].to_numpy())
     sites = make_core_sites()
 
+    # the road hierarchy's local roads (支路), from a stream of their own: the city above stays as it was
+    roads_all = add_local_roads(plan_rng(seed, 8), roads, sub["streets"], sub["local_roads"])
+
     geoms_geo = geoms_to_geo(geoms)
     outlines_geo = geoms_to_geo(layout.outlines)
     night = make_night_light(rng, parcels, geoms_geo, outlines_geo)
@@ -130,7 +134,7 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
     datasets: dict[str, Any] = {
         "blocks": gdf(bl, BLOCK_COLUMNS, geoms_to_geo(bl["geom"].to_numpy())),
         "parcels": gdf(parcels, PARCEL_COLUMNS[:-len(PARCEL_PLAN_COLUMNS)], geoms_geo),  # the plan's columns: add_plan_data
-        "roads": gdf(roads, ROAD_COLUMNS, geoms_to_geo(road_geoms)),
+        "roads": gdf(roads_all, ROAD_COLUMNS, geoms_to_geo(roads_all["geom"].to_numpy())),
         "core_sites": gdf(sites, SITE_COLUMNS, geoms_to_geo(sites["geom"].to_numpy())),
         "price_zones": gdf(zones, PRICE_ZONE_COLUMNS, geoms_to_geo(zones["geom"].to_numpy())),
         "enterprises": enterprises,
@@ -145,7 +149,16 @@ def generate(n_parcels: int = DEFAULT_PARCELS, seed: int = DEFAULT_SEED,
             "figures": figures,
         },
     }
-    add_plan_data(datasets, seed)  # ownership, building data, commercial land, chains, facilities, a block to take land back into
+    plan = add_plan_data(datasets, seed, superblock)  # ownership, zones, building data, commercial land, chains, facilities, 调入/调出
+    if n_parcels >= DEFAULT_PARCELS:  # the sample must allow a 调入 and a 调出 (plan item 14)
+        assert plan["bring_in_parcels"] >= 1 and plan["fringe_parcels"] >= 1, f"no 调入 or 调出 land: {plan}"
+    datasets["meta"]["plan"] = plan
+    p_tm = geoms_to_tm(datasets["parcels"].geometry.to_numpy())
+    membership = block_membership(p_tm, geoms_to_tm(datasets["blocks"].geometry.to_numpy()))
+    figures["plan_counts"] = check_plan(datasets, membership >= 0, membership)
+    datasets["meta"]["block_area_ha"] = round(float(shapely.area(geoms_to_tm(datasets["blocks"].geometry.to_numpy())).sum() / 1e4), 2)
+    datasets["meta"]["road_km"] = {c: round(float(v), 1) for c, v in pd.Series(
+        shapely.length(roads_all["geom"].to_numpy()) / 1000).groupby(roads_all["道路等级"].to_numpy()).sum().items()}
     return datasets
 
 
@@ -264,7 +277,7 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     zones = datasets["price_zones"]
     for name, gdf, cols in (("blocks", blocks, BLOCK_COLUMNS), ("parcels", parcels, PARCEL_COLUMNS),
                             ("roads", roads, ROAD_COLUMNS), ("core_sites", sites, SITE_COLUMNS),
-                            ("price_zones", zones, PRICE_ZONE_COLUMNS)):
+                            ("price_zones", zones, PRICE_ZONE_COLUMNS), ("facilities", datasets["facilities"], FACILITY_COLUMNS)):
         assert list(gdf.columns[:-1]) == list(cols), f"{name} columns {list(gdf.columns)}"
         assert gdf.crs is not None and gdf.crs.to_epsg() == 4490, f"{name} CRS {gdf.crs}"
         g = gdf.geometry.to_numpy()
@@ -318,6 +331,7 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     if (~inside).any():
         hit = shapely.STRtree(blocks_tm).query(p_tm[~inside], predicate="intersects")
         assert hit.size == 0, "scattered parcels overlap blocks"
+    stats["plan"] = check_plan(datasets, inside, membership)
     stats.update(parcels=len(parcels), parcels_in_blocks=int(inside.sum()),
                  parcels_scattered=int((~inside).sum()),
                  parcel_median_mu=round(float(np.median(area[inside] / MU_M2)), 1),
@@ -330,6 +344,7 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     assert (shapely.get_type_id(r_tm) == 1).all(), "roads must be LineStrings"
     assert set(roads["道路等级"]) <= set(ROAD_CLASSES), "unknown 道路等级"
     assert set(roads["单行"]) <= {"是", "否"}
+    assert "支路" in set(roads["道路等级"]) and "次干路" in set(roads["道路等级"]), "the road hierarchy lacks a class"
     comp = components(r_tm)
     labels, counts = np.unique(comp, return_counts=True)
     dead = (roads["道路名称"] == DEAD_END_NAME).to_numpy()

@@ -287,6 +287,7 @@ def subdivide_blocks(rng: np.random.Generator, layout: Layout, lot_scale: float)
 
     sb_rects, sb_block, sb_median = [], [], []
     street_rows = []
+    grids: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for b, row in blocks.iterrows():
         prof = PROFILES[row["profile"]]
         local = row["local"]
@@ -309,13 +310,16 @@ def subdivide_blocks(rng: np.random.Generator, layout: Layout, lot_scale: float)
         lines += [shapely.LineString([(bx0 - 1, y), (bx1 + 1, y)]) for y in ys]
         clipped = shapely.intersection(np.array(lines, dtype=object), local)
         world = affine_geoms(clipped, row["cos"], row["sin"], row["cx"], row["cy"])
+        grids[b] = (xs, ys)
         for k, g in enumerate(world):
-            street_rows.extend({"block": b, "street": k, "geom": part}
+            axis, rank, n_axis = (0, k, len(xs)) if k < len(xs) else (1, k - len(xs), len(ys))
+            street_rows.extend({"block": b, "street": k, "axis": axis, "rank": rank, "n_axis": n_axis, "geom": part}
                                for part in shapely.get_parts(g) if part.length > 30)
     sb_rects_a = np.concatenate(sb_rects)
     sb_block_a = np.concatenate(sb_block)
     lots, sb_of_lot = _split_rects(rng, sb_rects_a, np.concatenate(sb_median))
     lot_block = sb_block_a[sb_of_lot]
+    local_roads = local_road_lines(blocks, grids, sb_rects_a, sb_block_a, lots, sb_of_lot, corridors)
 
     out_geoms, out_block, out_sb = [], [], []
     starts = np.searchsorted(lot_block, np.arange(len(blocks) + 1))
@@ -365,7 +369,103 @@ def subdivide_blocks(rng: np.random.Generator, layout: Layout, lot_scale: float)
         "block": np.concatenate(out_block),
         "superblock": np.concatenate(out_sb),
         "streets": pd.DataFrame(street_rows),
+        "local_roads": local_roads,
     }
+
+
+#: Local roads (支路) along lot lines: a superblock side at least this long gets one (m) [assumed: about
+#: two lots deep, so that every lot fronts a road within ~150 m].
+LOCAL_ROAD_MIN_SIDE_M = 300.0
+#: Neither side of a local road is narrower than this (m).
+LOCAL_ROAD_MIN_PART_M = 90.0
+
+
+def _lot_line_cuts(lo: float, hi: float, lots_lo: np.ndarray, lots_hi: np.ndarray) -> list[float]:
+    """Return positions in (lo, hi) that no lot straddles (lot lines across the whole superblock), spread out.
+
+    The position nearest the middle comes first; each part longer than :data:`LOCAL_ROAD_MIN_SIDE_M`
+    on either side is cut again, so long superblocks get a local road every ~150–300 m.
+    """
+    edges = np.unique(np.concatenate([lots_lo, lots_hi]))
+    edges = edges[(edges > lo + LOCAL_ROAD_MIN_PART_M) & (edges < hi - LOCAL_ROAD_MIN_PART_M)]
+    if not len(edges):
+        return []
+    straddled = ((lots_lo[None, :] < edges[:, None] - 0.01) & (lots_hi[None, :] > edges[:, None] + 0.01)).any(axis=1)
+    free = edges[~straddled]
+    cuts: list[float] = []
+    spans = [(lo, hi)]
+    while spans:
+        a, b = spans.pop()
+        if b - a < LOCAL_ROAD_MIN_SIDE_M:
+            continue
+        inner = free[(free > a + LOCAL_ROAD_MIN_PART_M) & (free < b - LOCAL_ROAD_MIN_PART_M)]
+        if not len(inner):
+            continue
+        c = float(inner[np.argmin(np.abs(inner - (a + b) / 2))])
+        cuts.append(c)
+        spans.extend([(a, c), (c, b)])
+    return sorted(cuts)
+
+
+def local_road_lines(blocks: pd.DataFrame, grids: dict[int, tuple[np.ndarray, np.ndarray]], sb_rects: np.ndarray,
+                     sb_block: np.ndarray, lots: np.ndarray, sb_of_lot: np.ndarray, corridors: np.ndarray) -> pd.DataFrame:
+    """Return local roads (支路) inside the blocks: lines along lot lines across the superblocks (no random draws).
+
+    A superblock whose longer side is at least :data:`LOCAL_ROAD_MIN_SIDE_M` gets a road across it
+    along a lot line that runs through the whole superblock (the first cut of :func:`_split_rects`
+    always does), nearest its middle, and again in each part as long. Each road runs on to the
+    centre line of the streets at its ends (where the superblock edge is a street, not the block's
+    edge), is clipped to the block and kept out of the named roads' corridors. The lines lie on lot
+    boundaries, so they cross no lot.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``block`` (row of ``blocks``), ``ends_on_street`` (number of ends joined to a street) and
+        ``geom`` (tmerc LineString).
+    """
+    rows: list[dict[str, Any]] = []
+    corridor_tree = shapely.STRtree(corridors)
+    order = np.argsort(sb_of_lot, kind="stable")  # lots by superblock
+    lot_start = np.searchsorted(sb_of_lot[order], np.arange(len(sb_rects) + 1))
+    for b, row in blocks.iterrows():
+        xs, ys = grids[b]
+        local = row["local"]
+        lines, street_ends = [], []
+        for s in np.flatnonzero(sb_block == b):
+            idx = order[lot_start[s]:lot_start[s + 1]]
+            if len(idx) < 2:
+                continue
+            x0, y0, x1, y1 = sb_rects[s]
+            lr = lots[idx]
+            along_x = (x1 - x0) >= (y1 - y0)
+            if along_x:  # roads across x (vertical), from the street below to the street above
+                cuts = _lot_line_cuts(x0, x1, lr[:, 0], lr[:, 2])
+                ends, streets = (y0, y1), ys
+            else:
+                cuts = _lot_line_cuts(y0, y1, lr[:, 1], lr[:, 3])
+                ends, streets = (x0, x1), xs
+            joined = []
+            for e in ends:  # an edge within half a street gap (≤ 20 m) of a street runs on to its centre line
+                near = streets[np.abs(streets - e) <= 20.5] if len(streets) else streets
+                joined.append(float(near[0]) if len(near) else None)
+            lo = joined[0] if joined[0] is not None else ends[0]
+            hi = joined[1] if joined[1] is not None else ends[1]
+            for c in cuts:
+                pts = [(c, lo), (c, hi)] if along_x else [(lo, c), (hi, c)]
+                lines.append(shapely.LineString(pts))
+                street_ends.append(sum(j is not None for j in joined))
+        if not lines:
+            continue
+        clipped = shapely.intersection(np.array(lines, dtype=object), local)
+        world = affine_geoms(clipped, row["cos"], row["sin"], row["cx"], row["cy"])
+        near = corridor_tree.query(row["geom"], predicate="intersects")
+        if len(near):
+            world = shapely.difference(world, shapely.union_all(corridors[near]))
+        for g, n_ends in zip(world, street_ends, strict=True):
+            rows.extend({"block": b, "ends_on_street": n_ends, "geom": part}
+                        for part in shapely.get_parts(shapely.line_merge(g)) if part.length > 30)
+    return pd.DataFrame(rows, columns=["block", "ends_on_street", "geom"])
 
 
 def select_lots(rng: np.random.Generator, sub: dict[str, Any], n_keep: int) -> np.ndarray:

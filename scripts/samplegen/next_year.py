@@ -34,7 +34,7 @@ from samplegen.places import (
     INDUSTRY_TRAITS,
     USE_INDUSTRY_AFFINITY,
 )
-from samplegen.plan import add_enterprise_attributes
+from samplegen.plan import CHAIN_INDUSTRIES, RD_WAN_PER_PCT, add_enterprise_attributes, check_plan
 from samplegen.write import tmp_path, write, write_xlsx
 
 # ---- the next year of the same city -----------------------------------------------------------
@@ -120,7 +120,8 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
     completed = (status == "在建") & (lease <= year1 - 2) & (draw[1] < NEXT_YEAR_EVENTS["completed"])
     intensified = ((status == "在产") & np.isin(use, ["M1", "M2", "W1"]) & inside & produced & (far < 0.8)
                    & (draw[2] < NEXT_YEAR_EVENTS["intensified"]))
-    left = ((status == "在产") & (use != "U") & has_firm & only_single & ~intensified
+    flagship = pid_of_flagships(ent)  # chain leaders and champions stay (the plan's KPIs follow them)
+    left = ((status == "在产") & (use != "U") & has_firm & only_single & ~intensified & ~np.isin(pid, flagship)
             & (draw[3] < NEXT_YEAR_EVENTS["left"]))
 
     # firms grow or shrink
@@ -130,11 +131,12 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
     growth[boosted] *= rng.uniform(1.2, 1.6, boosted.sum())
     wobble = np.exp(rng.normal(0.0, 0.05, len(ent)))
     for column, power in (("营业收入(万元)", 1.0), ("税收(万元)", 1.0), ("工业增加值(万元)", 1.0), ("研发投入(万元)", 1.0),
-                          ("综合能耗(吨标准煤)", 0.8), ("用电量(万千瓦时)", 0.8), ("排放当量(吨)", 0.8)):
+                          ("综合能耗(吨标准煤)", 0.8), ("用电量(万千瓦时)", 0.8), ("排放当量(吨)", 0.8), ("工业总产值(万元)", 1.0)):
         factor = growth**power * (wobble if column == "税收(万元)" else 1.0)
         ent[column] = np.round(ent[column].to_numpy(float) * factor, 2)
     staff = ent["从业人员(人)"].to_numpy()
     ent["从业人员(人)"] = np.where(staff > 0, np.maximum(1, np.round(staff * np.sqrt(growth))), 0).astype("int64")
+    _evolve_plan_columns(ent, growth, seed, year)
 
     # firms leave: reclaimed parcels (dormant firms) and the parcels they leave
     gone = np.isin(on, pid[reclaimed | developed | left]) & single.to_numpy()
@@ -173,7 +175,8 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
             "排放当量(吨)": np.round(emission, 3), "高新技术企业": hitech.astype(str),
             "成立年份": (year1 - rng.integers(3, 16, len(new_at))).astype("int64"),
         })
-        newcomers = add_enterprise_attributes(newcomers, seed, k=7)  # the plan's columns, for the firms moving in
+        # the plan's columns, for the firms moving in (no chain leader or champion among them)
+        newcomers = add_enterprise_attributes(newcomers, seed, pd.Series(use, index=pid), k=7, leaders=False)
         ent = pd.concat([ent, newcomers], ignore_index=True)
     # keep the register ordered by first parcel, as in the first year
     ent = ent.iloc[np.argsort(ent["地块编号"].str.split(ID_SEP).str[0].to_numpy(), kind="stable")].reset_index(drop=True)
@@ -223,11 +226,46 @@ def evolve(datasets: dict[str, Any], seed: int = DEFAULT_SEED) -> dict[str, Any]
     out["闲置起始年份"] = years(idle_since)
     out["建筑面积"], out["基底面积"] = floor, foot
     out["建筑结构"] = structure
+    gone_buildings = floor == 0  # reclaimed or re-built land: the building survey's attributes go with the buildings
+    for c in ("楼面荷载(吨/平方米)", "层高(米)", "货梯载重(吨)"):
+        out[c] = np.where(gone_buildings, np.nan, out[c].to_numpy(float))
+    out["火灾危险性类别"] = np.where(gone_buildings, None, out["火灾危险性类别"].to_numpy(dtype=object))
     counts = {"reclaimed": int(reclaimed.sum()), "developed": int(developed.sum()), "supplied": int(supplied.sum()),
               "completed": int(completed.sum()), "intensified": int(intensified.sum()),
               "left": int(left.sum()), "new_firms": len(new_at), "firms_gone": int(gone.sum())}
     meta = {**meta1, "year": year, "first_year": year1, "events": counts, "n_enterprises": len(ent)}
     return {"parcels": gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=parcels.crs), "enterprises": ent, "meta": meta}
+
+
+def pid_of_flagships(ent: pd.DataFrame) -> np.ndarray:
+    """Return the parcel ids of the chain leaders (链主企业) and hidden champions (独角兽或隐形冠军)."""
+    flag = ((ent["链主企业"] == "是") | (ent["独角兽或隐形冠军"] == "是")).to_numpy()
+    return np.asarray(ent.loc[flag, "地块编号"].astype(str).str.split(ID_SEP).explode().unique(), dtype=object)
+
+
+def _evolve_plan_columns(ent: pd.DataFrame, growth: np.ndarray, seed: int, year: int) -> None:
+    """Move the plan's KPI columns of the firms staying one year on (in place), from a stream of their own.
+
+    Talents follow the staff (the square root of the firm's growth) and grow 4 % more (the plan's
+    talent drive); a high-tech firm files about 15 % more PCT applications (Poisson on its R&D); one more
+    large high-tech firm of a chain industry becomes a hidden champion. ``default_rng([seed, year, 17])``
+    keeps the year's other draws as they were.
+    """
+    rng = np.random.default_rng([seed, year, 17])
+    staff = ent["从业人员(人)"].to_numpy(float)
+    talents = np.round(ent["人才数(人)"].to_numpy(float) * np.sqrt(growth) * 1.04)
+    ent["人才数(人)"] = np.minimum(talents, staff).astype("int64")
+    hitech = ent["高新技术企业"].astype(str).to_numpy() == "是"
+    rd = np.nan_to_num(ent["研发投入(万元)"].to_numpy(float))
+    more = rng.poisson(0.15 * np.clip(rd / RD_WAN_PER_PCT, 0, 30))
+    ent["PCT专利申请量(件)"] = (ent["PCT专利申请量(件)"].to_numpy() + np.where(hitech, more, 0)).astype("int64")
+    revenue = ent["营业收入(万元)"].to_numpy(float)
+    pool = np.flatnonzero(hitech & (revenue > np.quantile(revenue, 0.9)) & ent["行业"].isin(CHAIN_INDUSTRIES).to_numpy()
+                          & (ent["独角兽或隐形冠军"] != "是").to_numpy())
+    if len(pool):
+        champion = ent["独角兽或隐形冠军"].to_numpy(dtype=object).copy()
+        champion[rng.choice(pool)] = "是"
+        ent["独角兽或隐形冠军"] = champion
 
 
 def check_next_year(first: dict[str, Any], second: dict[str, Any]) -> dict[str, int]:
@@ -245,8 +283,14 @@ def check_next_year(first: dict[str, Any], second: dict[str, Any]) -> dict[str, 
     assert (p2["建筑面积"] >= p2["基底面积"] - 0.01).all()
     year = int(second["meta"]["year"])
     p_tm = geoms_to_tm(p2.geometry.to_numpy())
-    inside = block_membership(p_tm, geoms_to_tm(first["blocks"].geometry.to_numpy())) >= 0
+    membership = block_membership(p_tm, geoms_to_tm(first["blocks"].geometry.to_numpy()))
+    inside = membership >= 0
     check_parcel_rules(p2, shapely.area(p_tm), inside, year)
+    check_plan({**first, "parcels": p2, "enterprises": ent}, inside, membership)
+    for c in ("土地权属", "产业区块类型", "用地性质"):
+        assert p1[c].tolist() == p2[c].tolist(), f"{c} changed"
+    assert (ent["链主企业"] == "是").sum() == (first["enterprises"]["链主企业"] == "是").sum(), "a new chain leader"
+    assert (ent["独角兽或隐形冠军"] == "是").sum() >= (first["enterprises"]["独角兽或隐形冠军"] == "是").sum(), "a champion left"
     # what stays fixed: agreed start years (unless re-let), stop years of parcels still stopped
     s1, s2 = p1["土地状态"].to_numpy(), p2["土地状态"].to_numpy()
     l1 = pd.to_numeric(p1["出让年份"], errors="coerce").to_numpy(float)

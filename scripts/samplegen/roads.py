@@ -46,7 +46,8 @@ def make_roads(rng: np.random.Generator, layout: Layout, streets: pd.DataFrame,
     names = {(b, k): street_name(int(blocks.at[b, "tile"]))
              for b, k in streets[["block", "street"]].drop_duplicates().itertuples(index=False)}
     rows.extend({"道路名称": names[(r.block, r.street)], "道路等级": "次干路",
-                 "设计车速": int(rng.choice([30, 40])), "geom": r.geom} for r in streets.itertuples(index=False))
+                 "设计车速": int(rng.choice([30, 40])), "geom": r.geom, "block": r.block, "street": r.street}
+                for r in streets.itertuples(index=False))
     # one connector per block, from its streets to the nearest named road of its tile; the
     # connector's ends are inserted as vertices into the lines they touch so that noding joins them
     major_by_tile = {t: shapely.union_all(g["geom"].to_numpy())
@@ -178,3 +179,114 @@ def _snap_ends(rows: list[dict[str, Any]], ends: list[Any]) -> None:
     for line in np.unique(li):
         near = shapely.multipoints(pts[pi[li == line]])
         rows[line]["geom"] = shapely.snap(geoms[line], near, 1e-3)
+
+
+# ---- the road hierarchy: local roads (支路) added afterwards, from a stream of their own ----------------
+
+
+def secondary_streets(streets: pd.DataFrame) -> pd.Series:
+    """Return, per (block, street), whether a block street stays 次干路 (else it becomes 支路).
+
+    In each block and direction, every third street counting from the middle one stays a
+    secondary road (a block with one or two streets in a direction keeps its middle one); the
+    others are local roads. GB 50220-95 (表7.1.6-1) asks for 1.2–1.4 km/km² of 次干路 and 3–4 of
+    支路 in large cities: the block streets (180–650 m apart) are mostly the latter.
+    """
+    meta = streets.drop_duplicates(["block", "street"]).set_index(["block", "street"])
+    keep = ((meta["rank"] - meta["n_axis"] // 2) % 3) == 0
+    return keep.rename("secondary")
+
+
+def add_local_roads(rng: np.random.Generator, roads: pd.DataFrame, streets: pd.DataFrame,
+                    local: pd.DataFrame) -> pd.DataFrame:
+    """Return the road network with its local roads (支路): block streets reclassified, lot-line roads added.
+
+    ``roads`` is :func:`make_roads`' noded network (with the ``block``/``street`` of each block
+    street's piece); its pieces keep their attributes (a piece split where a local road joins it
+    keeps its source's). Block streets not picked by :func:`secondary_streets` become 支路; the
+    lot-line roads of :func:`samplegen.land.local_road_lines` are added as 支路 (20 or 30 km/h,
+    about 5 % without a speed, two-way), named from ``rng``, noded into the network; any that
+    joins nothing (both ends on the block's edge) is dropped, so the network stays one piece (plus
+    the deliberate dead end).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The local roads' own stream (names, speeds).
+    roads : pandas.DataFrame
+        Output of :func:`make_roads` (tmerc ``geom``).
+    streets : pandas.DataFrame
+        The block streets of :func:`samplegen.land.subdivide_blocks` (``block``, ``street``, ``axis``, ``rank``, ``n_axis``).
+    local : pandas.DataFrame
+        ``block`` and ``geom`` of the local roads (names are unique in the whole city).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Road columns plus ``geom``, noded, sorted as :func:`make_roads` sorts them.
+    """
+    roads = roads.copy()
+    is_street = roads["street"].notna().to_numpy()
+    st = roads.loc[is_street, ["block", "street"]].astype(int)
+    secondary = secondary_streets(streets).reindex(pd.MultiIndex.from_frame(st)).to_numpy(dtype=bool)
+    cls = roads["道路等级"].to_numpy(dtype=object).copy()
+    cls[np.flatnonzero(is_street)[~secondary]] = "支路"
+    roads["道路等级"] = cls
+    n = len(local)
+    if n:
+        taken = set(roads["道路名称"])
+        names = np.empty(n, dtype=object)
+        chars = list(STREET_NAME_CHARS)
+        for i in range(n):  # a loop over roads, not parcels: unique three-character names
+            for _ in range(200):
+                nm = "".join(rng.choice(chars, 3)) + "路"
+                if nm not in taken:
+                    break
+            taken.add(nm)
+            names[i] = nm
+        speed = pd.array(rng.choice([20, 30], n, p=[0.4, 0.6]), dtype="Int32")
+        speed[rng.random(n) < 0.05] = pd.NA
+        new = pd.DataFrame({"道路名称": names, "道路等级": "支路", "设计车速": speed, "单行": "否",
+                            "geom": local["geom"].to_numpy()})
+    else:
+        new = pd.DataFrame(columns=["道路名称", "道路等级", "设计车速", "单行", "geom"])
+    cols = ["道路名称", "道路等级", "设计车速", "单行"]
+    old_geoms = roads["geom"].to_numpy().copy()
+    new_geoms = new["geom"].to_numpy()
+    # local road ends become vertices of the lines they meet, so that noding joins them
+    if n:
+        ends = np.concatenate([shapely.get_point(new_geoms, 0), shapely.get_point(new_geoms, -1)])
+        pi, li = shapely.STRtree(old_geoms).query(ends, predicate="dwithin", distance=1e-3)
+        for line in np.unique(li):  # a loop over the few lines a local road meets
+            old_geoms[line] = shapely.snap(old_geoms[line], shapely.multipoints(ends[pi[li == line]]), 1e-3)
+    src = np.concatenate([old_geoms, new_geoms])
+    attrs = pd.concat([roads[cols], new[cols]], ignore_index=True)
+    noded = shapely.get_parts(shapely.union_all(src))
+    noded = noded[shapely.length(noded) > 0.01]
+    mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
+    pi, si = shapely.STRtree(src).query_nearest(mid, all_matches=True, return_distance=False)
+    order = np.lexsort((si, pi))
+    pi, si = pi[order], si[order]
+    first = np.ones(len(pi), bool)
+    first[1:] = pi[1:] != pi[:-1]
+    src_of = np.empty(len(noded), int)
+    src_of[pi[first]] = si[first]
+    out = attrs.iloc[src_of].reset_index(drop=True)
+    out["geom"] = noded
+    # drop local pieces that join nothing (the network stays one piece, plus the dead end)
+    is_new = src_of >= len(old_geoms)
+    for _ in range(3):
+        comp = components(out["geom"].to_numpy())
+        labels, counts = np.unique(comp, return_counts=True)
+        main = labels[np.argmax(counts)]
+        dead = (out["道路名称"] == DEAD_END_NAME).to_numpy()
+        stray = is_new & (comp != main) & ~np.isin(comp, comp[dead])
+        if not stray.any():
+            break
+        out, is_new = out[~stray].reset_index(drop=True), is_new[~stray]
+    cls_rank = out["道路等级"].map({c: i for i, c in enumerate(ROAD_CLASSES)})
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(out["geom"].to_numpy(), 0.5, normalized=True))
+    out = out.assign(_c=cls_rank.to_numpy(), _x=np.round(xy[:, 0], 3), _y=np.round(xy[:, 1], 3))
+    out = out.sort_values(["_c", "道路名称", "_x", "_y"], kind="stable").drop(columns=["_c", "_x", "_y"])
+    out["设计车速"] = out["设计车速"].astype("Int32")
+    return out.reset_index(drop=True)

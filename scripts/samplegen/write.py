@@ -18,6 +18,7 @@ from samplegen.constants import (
     DEFAULT_PARCELS,
     DEFAULT_YEAR,
     DISTRICT_FILE,
+    FACILITY_KINDS,
     GPKG_LAYERS,
     ID_SEP,
     MAX_MB_PER_3200,
@@ -34,6 +35,7 @@ from samplegen.generate import check
 from samplegen.geometry import Raster
 from samplegen.land import BLOCK_MARGIN_M
 from samplegen.parcels import ILLEGAL_SHARE
+from samplegen.plan import OUTPUT_SHARE, RD_WAN_PER_PCT, TALENT_SHARE
 
 # ---- writing ---------------------------------------------------------------------------------
 
@@ -54,6 +56,20 @@ def _readme(meta: dict[str, Any]) -> str:
     price_rows = "\n".join(f"| {lvl} | " + " | ".join(f"{BASE_LAND_PRICE[u][k]:,}" for u in PRICE_USES) + " |"
                            for k, lvl in enumerate(PRICE_LEVELS))
 
+    plan = meta.get("plan") or {}
+    checked = fig.get("plan_counts") or {}
+    road_km = ", ".join(f"{k} {v:,.1f}" for k, v in (meta.get("road_km") or {}).items())
+    fac_counts = ", ".join(f"{k} {v}" for k, v in (checked.get("facilities") or {}).items())
+    own_counts = ", ".join(f"{k} {v}" for k, v in (checked.get("ownership") or {}).items())
+    zone_counts = ", ".join(f"{k} {v}" for k, v in (checked.get("zone_type") or {}).items())
+    n_building, n_commercial = checked.get("building_attributes", 0), checked.get("commercial", 0)
+    n_vacant, n_leaders, n_champions = checked.get("commercial_vacant", 0), checked.get("chain_leaders", 0), checked.get("champions", 0)
+    n_pct, n_talents = f"{checked.get('pct_filings', 0):,}", f"{checked.get('talents', 0):,}"
+    n_talents_leading, out_sei = f"{checked.get('talents_leading', 0):,}", f"{checked.get('output_strategic_yi', 0):,.0f}"
+    t_hi, t_lo = TALENT_SHARE["hitech"], TALENT_SHARE["other"]
+    n_bring_in, n_bring_in_parcels = plan.get("bring_in_superblocks", 0), plan.get("bring_in_parcels", 0)
+    n_fringe, n_fringe_parcels = plan.get("fringe_patches", 0), plan.get("fringe_parcels", 0)
+
     def f(key: str, fmt: str) -> str:
         return format(cal[key], fmt) if key in cal else "–"
 
@@ -65,8 +81,9 @@ The one real input is Minhang's district boundary (`{DISTRICT_FILE}`, see below)
 
 - 生成命令 / generator: `{cmd} --next-year` (numpy `default_rng({meta['seed']})`; the same command gives the
   same data; `python scripts/make_sample.py --check` tells whether the shipped files are what it makes)
-- 规模 / size: {meta['n_parcels']} 地块 (parcels; {meta['n_parcels_in_blocks']} in blocks, {meta['n_parcels_scattered']} 零星),
-  {meta['n_blocks']} 区块 (blocks, {meta['block_area_ha_expected']:.2f} ha), {meta['n_enterprises']} 企业 (enterprises)
+- 规模 / size: {meta['n_parcels']} 地块 (parcels; {meta['n_parcels_in_blocks']} drawn in blocks, {meta['n_parcels_scattered']} 零星),
+  {meta['n_blocks']} 区块 (blocks, {meta['block_area_ha_expected']:.2f} ha as drawn; {meta.get('block_area_ha', 0):.2f} ha after the
+  调入 example below), {meta['n_enterprises']} 企业 (enterprises)
 - 土地状态 / parcels by status ({year}): {status_txt}
 - 坐标系 / CRS: vector layers CGCS2000 geographic **EPSG:4490** (lon, lat); built and measured in the
   local transverse Mercator `{TMERC}`. Rasters: night light EPSG:4326, building height EPSG:32651.
@@ -80,13 +97,14 @@ The one real input is Minhang's district boundary (`{DISTRICT_FILE}`, see below)
 |---|---|---|
 | `blocks` 区块 | Polygon | `区块编号` (MH01…), `区块名称`, `区块类型` (科创策源区/产业基地/产业社区), `圈层` (核心功能圈/溢出辐射圈/产业联动圈) |
 | `parcels` 地块 | Polygon | see below |
-| `roads` 道路 | LineString | `道路名称`, `道路等级` (高速公路/快速路/主干路/次干路), `设计车速` (km/h; ~5 % empty), `单行` (是/否). Noded at every crossing; one connected network plus the deliberately isolated `{DEAD_END_NAME}` |
+| `roads` 道路 | LineString | `道路名称`, `道路等级` (高速公路/快速路/主干路/次干路/支路), `设计车速` (km/h; ~5 % empty), `单行` (是/否). Noded at every crossing; one connected network plus the deliberately isolated `{DEAD_END_NAME}`. The block streets are 次干路 every third (from the middle one) and 支路 otherwise; more 支路 run along lot lines across superblocks of 300 m or more (synthetic hierarchy for plan item 12, against GB 50220-95's 次干路 1.2–1.4 and 支路 3–4 km/km²; the outer blocks have less). Length (km): {road_km} |
 | `core_sites` 核心载体 | Point | `名称`, `类型` (高校/科创载体/研发机构/孵化器) |
-| `facilities` 公共服务设施 | Point | `设施名称`, `设施类型` (人才公寓/学校/社区卫生服务中心/食堂/地铁站/孵化器): dense in 大零号湾 (MH01–MH03), a few per outer block (plan item 12) |
+| `facilities` 公共服务设施 | Point | `设施名称`, `设施类型` ({"/".join(FACILITY_KINDS)}): **synthetic** public services of plan item 12, 15–40 m off a road and on no parcel; every kind in each 大零号湾 block (MH01–MH03), a chance of one per kind in the other blocks, so that some blocks lack a kind; one 孵化器 (in MH01; the plan's 2026 target is 2 high-quality incubators). Counts: {fac_counts} |
 | `price_zones` 基准地价级别 | MultiPolygon | `级别` ({"/".join(PRICE_LEVELS)}): grade zones of the base land price, concentric-ish around 大零号湾 (上海交通大学闵行校区), together covering the whole district |
 
 Parcel columns:
-- `地块编号` (MH-000001…), `用地性质` (M1 一类工业, M2 二类工业, M3 三类工业, C65 科研设计, W1 仓储, U 公用设施)
+- `地块编号` (MH-000001…), `用地性质` (M1 一类工业, M2 二类工业, M3 三类工业, C65 科研设计, W1 仓储, U 公用设施; and the
+  commercial and office codes below)
 - `土地状态`: 在产 (producing), 闲置 (idle: never built), 在建 (under construction), 停产 (built, produced, stopped),
   未供应 (in a block, ready for supply, not yet let: no lease, no firm, planned land use)
 - `出让年份` (lease start; empty for 未供应), `到期年份` (lease end: +50 years before 2014, +20 years from 2014)
@@ -97,13 +115,23 @@ Parcel columns:
   闲置土地处置办法 (2012) Art. 2 (not started one year after the agreed start)
 - `建筑面积` (floor area, m²), `基底面积` (building footprint, m²), `建筑结构` ({"/".join(STRUCTURES)}; empty where nothing is built)
 - `违法用地` (是/否; about {ILLEGAL_SHARE:.1%} 是, mostly 零星 plots), `所属街镇` (town)
-- The plan's items (issue #17; `scripts/samplegen/plan.py`, streams of their own): `土地权属` (国有; 集体 about 15 % in
-  马桥镇, 颛桥镇, 浦江镇 and 5 % in 大零号湾; 国有载体 for a tenth of 大零号湾's C65 parcels), `产业区块类型` (104 inside the
-  blocks; outside 195 (70 %) or 198), building data of 60 % of the built parcels: `楼面荷载(吨/平方米)`, `层高(米)`,
-  `货梯载重(吨)`, `火灾危险性类别` (甲…戊, mostly 丙/丁); commercial and office land (`用地性质` B1/B2/B29/C2/C8, with
-  `空置率`): 60 % of the producing C65 parcels of 莘庄工业区 (MH09) and 莘庄商务区 (MH10) relabelled. Block MH14 (颛桥智能制造园)
-  of each copy of the district is drawn back from a 160 m strip of its own well-taxed land along one edge, which so lies
-  just outside it: the land a 调入 (plan item 14) takes back in.
+- The plan's items (issue #17; `scripts/samplegen/plan.py`, **synthetic**, drawn from streams of their own so the rest stays as it was):
+  - `土地权属` ({own_counts}): 国有; 集体 (collective construction land) on 零星 plots of 马桥镇, 颛桥镇, 浦江镇 (45 %), a few of their
+    block parcels, 零星 plots in 198 areas elsewhere, and in or near 大零号湾 (5 % of its parcels, a third of the 零星 plots within
+    1.5 km: plan item 13, "大零号湾…盘活集体建设用地"); 国有载体 for a few producing C65 park-platform buildings in 大零号湾
+  - `产业区块类型` ({zone_counts}): 104 inside the blocks; outside them 195 inside a synthetic urban growth boundary (within
+    1 km of a block or 1.5 km of a town centre, or Minhang's built-up north of 31.10°N), 198 beyond it
+  - building survey of 60 % of the built industrial, R&D and warehouse parcels ({n_building}): `楼面荷载(吨/平方米)` (0.5–2.0; lower on
+    简易/砖混), `层高(米)` (4–9), `货梯载重(吨)` (0–5; multi-storey buildings more), `火灾危险性类别` (GB 50016 甲…戊, mostly 丙/丁/戊;
+    more 甲/乙 on M2/M3)
+  - commercial and office land (`用地性质` B1 商业, B2 商务, B29 其他商务, C2 商业, C8 商务办公; {n_commercial} parcels, all in 莘庄工业区
+    MH09 and 莘庄商务区 MH10) with `空置率` (vacancy, 0–1; {n_vacant} at 0.3 or more; stopped buildings 0.75–1): most R&D (C65)
+    parcels there, producing factory parcels of office-type firms (FAR 0.8 and more, so many of low office FAR) and stopped
+    ones, relabelled: the candidates of 商办用地转研发用地 (plan item 13)
+  - for 园区地块动态调整 (plan item 14): {n_bring_in} outer superblocks of well-taxed producing land ({n_bring_in_parcels} parcels) cut
+    out of their blocks (the boundary drawn back ~6 m around them), so they lie just outside a block: land a 调入 takes back
+    in; and {n_fringe} patches of a block's parcels set apart (> 50 m) from its core ({n_fringe_parcels} parcels) whose firms perform poorly
+    (revenue, tax, value added and R&D at 12–30 %): the fringe a 调出 takes out
 
 About 82 % of parcels subdivide the blocks (lots share exact edges, streets 15–40 m between
 superblocks); the rest are 零星 plots outside the blocks (零星 is a location, not a size).
@@ -121,6 +149,16 @@ Idle land carries no or negligible floor area (a shed, FAR ≤ 0.03); factories 
 `高新技术企业` (是/否), `成立年份`; for the chains and the plan's targets: `细分领域` (a segment of the industry, plan
 items 5–8), `链主企业` (是/否: the largest one or two firms of each leading industry), `独角兽或隐形冠军` (是/否: a handful of
 large high-tech firms), `PCT专利申请量(件)`, `人才数(人)`, `工业总产值(万元)` (manufacturers).
+These six are **synthetic** (issue #17, plan items 5–8 and the plan's 2026 targets; `scripts/samplegen/plan.py`): `细分领域` fits
+the industry (数字经济: 控制芯片, 传感器, 伺服电机, 减速器, 视觉系统, 人机接口, 智能机器人整机, 信息技术服务; 生物医药: 基因与细胞治疗,
+合成生物学, 创新医疗器械, 创新药; 高端装备: 航天, 航空, 船用动力, 新型储能; 脑机接口: 脑机接口, 神经外科手术机器人, 认知障碍干预;
+集成电路: 芯片设计, 晶圆制造, 封装测试); {n_leaders} 链主 (the largest one or two firms of each chain industry), {n_champions} champions
+(target 8), {n_pct} PCT filings (target 200; Poisson, one per ~{RD_WAN_PER_PCT:,.0f} 万元 of a high-tech firm's R&D), {n_talents} talents
+({n_talents_leading} in 集成电路, 生物医药, 数字经济: target 34,000; {t_hi[0]:.0%}–{t_hi[1]:.0%} of a high-tech firm's staff,
+{t_lo[0]:.0%}–{t_lo[1]:.0%} elsewhere); `工业总产值` only for 规模以上 manufacturers (revenue ≥ 2,000 万元) on M1/M2/M3 land,
+{OUTPUT_SHARE[0]:.0%}–{OUTPUT_SHARE[1]:.0%} of revenue (the rest trade and services): {out_sei} 亿元 in the strategic emerging
+industries (target 1,380). The sample is part of the park, so these sit somewhat below the targets; the register's revenue
+(calibrated to Shanghai's output per area, below) puts the three leading industries' revenue above the plan's 675 亿元.
 Deliberate mess for tests: one firm with 从业人员 0, one with 综合能耗 0 (its electricity reported), one with a
 negative tax (VAT refund), and a couple of registered but dormant firms (revenue, tax and energy 0) on idle
 parcels. 数据年份 / data year: {year} (leases start 1995–{year - 1}).
@@ -139,7 +177,9 @@ benchmark land price tables order them (研发总部 above 工业); not the offi
 The same parcels (ids, geometry) one year on (`--next-year`, project file `minhang_{year + 1}.yaml`): idle land two
 years past its agreed start reclaimed and re-let (收回/收储: new lease, agreed start next year), some other idle
 land built on (在建), some 未供应 land let, construction finished (在产, a firm moves in), low-FAR parcels
-intensified, a few firms leave (停产, `停产年份` = {year}). 约定动工年份, 停产年份 of parcels still stopped and
+intensified, a few firms leave (停产, `停产年份` = {year}). Talents and output follow the firms' growth (talents 4 % more),
+high-tech firms file about 15 % more PCT applications, one more firm becomes a champion (leaders and champions stay); the building
+survey's attributes go where the buildings go. The plan's parcel columns, the facilities and the local roads stay. 约定动工年份, 停产年份 of parcels still stopped and
 违法用地 stay as they were; 闲置起始年份 is set on idle land once it is a year past its agreed start.
 Blocks, roads, core sites, price zones, land prices and rasters are shared with {year}.
 
