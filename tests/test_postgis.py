@@ -58,7 +58,7 @@ def sample(db) -> str:
     from landkit.io.read import read_table
 
     project = load_config(SAMPLE / "minhang.yaml")
-    layers = {name: read_sample(name) for name in ("parcels", "blocks", "roads", "core_sites", "price_zones")}
+    layers = {name: read_sample(name) for name in ("parcels", "blocks", "roads", "core_sites", "price_zones", "facilities")}
     layers["enterprises"] = read_table(project.inputs.enterprises, kind="enterprises", project=project)
     layers["land_price"] = read_table(project.inputs.land_price, kind="land_price", project=project)
     write_layers_postgis(db, "src", layers)
@@ -280,6 +280,7 @@ def runs(sample, tmp_path_factory):
         "core_sites": {"path": f"{sample}?table=src.core_sites"},
         "land_price": {"path": sample, "query": "SELECT * FROM src.land_price"},
         "price_zones": {"path": sample, "layer": "src.price_zones"},
+        "facilities": {"path": sample, "layer": "src.facilities"},
         "rasters": [{**r, "path": str(SAMPLE / r["path"])} for r in project["inputs"]["rasters"]],
     }
     config = root / "postgis.yaml"
