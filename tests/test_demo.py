@@ -89,7 +89,7 @@ def test_demo_runs_and_refuses_to_overwrite(tmp_path):
     # 小而散: flags, clusters, before/after; `landkit scatter` recomputes them
     assert {"small", "isolated", "cluster_id", "nn_distance_m", "adjustment"} <= set(parcels.columns)
     assert {"clusters", "scatter_metrics", "scatter_before_after"} <= layers
-    assert summary["scatter"]["adjustments"]["move_out"] > 0
+    assert summary["scatter"]["adjustments"]["merge"] > 0
     result = runner.invoke(cli, ["scatter", str(out), "-c", str(SAMPLE)])
     assert result.exit_code == 0, result.output
     before_after = pyogrio.read_dataframe(out / "landkit.gpkg", layer="scatter_before_after").set_index("metric")

@@ -359,67 +359,59 @@ def adjustable():
 
 def test_merges_only_compatible_plots(spec, adjustable):
     # #17: 归并 only where land use and ownership allow and the grades share a group ([A, B], [C, D]); U never
-    parcels, blocks = adjustable
+    parcels, _blocks = adjustable
     for change in ({"grade": ["C", "B"]}, {"grade": ["U", "U"]}, {"land_use": ["M1", "W1"]}, {"ownership": ["state", "collective"]}):
         changed = parcels.copy()
         for column, values in change.items():
             changed[column] = changed.get(column, pd.Series("M1" if column == "land_use" else "state", index=changed.index))
             changed.loc[changed.index[:2], column] = values
-        proposals = adjustment_proposals(changed, None, blocks, spec=spec)
+        proposals = adjustment_proposals(changed, spec=spec)
         assert proposals.loc[0, "adjustment"] == proposals.loc[1, "adjustment"] == "", change
     lenient = spec.model_copy(update={"merge_grade_groups": [], "merge_same_land_use": False})
     changed = parcels.assign(land_use=["M1", "W1", *parcels["land_use"].iloc[2:]] if "land_use" in parcels else ["M1", "W1"] + ["M1"] * 5)
     changed.loc[changed.index[0], "grade"] = "C"
-    assert adjustment_proposals(changed, None, blocks, spec=lenient).loc[0, "adjustment"] == "merge"
+    assert adjustment_proposals(changed, spec=lenient).loc[0, "adjustment"] == "merge"
 
 
 def test_adjustment_proposals(spec, adjustable):
-    parcels, blocks = adjustable
-    proposals = adjustment_proposals(parcels, clusters(parcels, 50), blocks, spec=spec)
-    assert proposals["adjustment"].tolist() == ["merge", "merge", "", "bring_in", "bring_in", "move_out", ""]
+    # only 归并 here: 调出 and 调入 change the blocks (landkit.analyses.adjustment, tests/test_block_adjustment.py)
+    parcels, _blocks = adjustable
+    proposals = adjustment_proposals(parcels, spec=spec)
+    assert proposals["adjustment"].tolist() == ["merge", "merge", "", "", "", "", ""]
     assert proposals.loc[0, "adjustment_group"] == proposals.loc[1, "adjustment_group"] == "M1"
-    assert proposals.loc[3, "adjustment_block"] == proposals.loc[4, "adjustment_block"] == "B1"
-    assert proposals.loc[5, "adjustment_zh"] == "调出：区块外C类小地块(2.4亩)，孤立，距最近产业用地970米"
-    assert proposals.loc[3, "adjustment_zh"] == "调入：区块外A/B类地块集群(2宗，75.0亩)距区块B1边界10米，本地块A类"
+    assert proposals.loc[0, "adjustment_block"] == "B1"
     assert proposals.loc[0, "adjustment_zh"] == "归并：区块B1内相邻小地块2宗，合计7.5亩"
     assert proposals.loc[0, "adjustment_en"] == "merge: 2 adjacent small plots in block B1, 7.5 mu together"
-    # without the block outlines: the A/B cluster is 20 m from P2, a parcel of B1
-    without = adjustment_proposals(parcels, clusters(parcels, 50), None, spec=spec)
-    assert without["adjustment"].tolist() == proposals["adjustment"].tolist()
-    assert without.loc[3, "adjustment_block"] == "B1"
-    # farther than the cluster distance: no bring-in
-    near = adjustment_proposals(parcels, None, blocks, spec=spec.model_copy(update={"cluster_distance_m": 5}))
-    assert near.loc[3, "adjustment"] == ""
     # merge only C/D plots: P1 (B) is left, so P0 has no partner
-    picky = adjustment_proposals(parcels, None, blocks, spec=spec.model_copy(update={"merge_grades": ["C", "D"]}))
+    picky = adjustment_proposals(parcels, spec=spec.model_copy(update={"merge_grades": ["C", "D"]}))
     assert picky.loc[0, "adjustment"] == ""
-    # no grades: no move-out or bring-in, merges still proposed
-    ungraded = adjustment_proposals(parcels.drop(columns="grade"), None, blocks, spec=spec)
+    # no grades: merges still proposed (grade groups need grades: none to compare, so none refused)
+    ungraded = adjustment_proposals(parcels.drop(columns="grade"), spec=spec)
     assert ungraded["adjustment"].tolist() == ["merge", "merge", "", "", "", "", ""]
+    # plots farther apart than merge_distance_m (0: sharing an edge) do not merge
+    apart = parcels.copy()
+    apart.loc[1, "geometry"] = shapely.box(X0 + 61, Y0 + 10, X0 + 111, Y0 + 60)
+    assert adjustment_proposals(apart, spec=spec)["adjustment"].eq("").all()
+    assert adjustment_proposals(apart, spec=spec.model_copy(update={"merge_distance_m": 2}))["adjustment"].iloc[:2].eq("merge").all()
 
 
 def test_apply_adjustments_and_before_after(spec, adjustable):
-    parcels, blocks = adjustable
-    proposals = adjustment_proposals(parcels, clusters(parcels, 50), blocks, spec=spec)
+    parcels, _blocks = adjustable
+    proposals = adjustment_proposals(parcels, spec=spec)
     adjusted = apply_adjustments(parcels, proposals)
-    assert sorted(adjusted["parcel_id"]) == ["P0+P1", "P2", "P3", "P4", "P6"]  # P5 moved out, P0 and P1 merged
+    assert sorted(adjusted["parcel_id"]) == ["P0+P1", "P2", "P3", "P4", "P5", "P6"]  # P0 and P1 merged
     merged = adjusted.set_index("parcel_id").loc["P0+P1"]
     assert merged["area_m2"] == pytest.approx(5000) and merged["merged_parcels"] == 2
     assert merged.geometry.equals(shapely.box(X0 + 10, Y0 + 10, X0 + 110, Y0 + 60))
-    assert adjusted.set_index("parcel_id").loc[["P3", "P4"], "block_id"].tolist() == ["B1", "B1"]
-    assert adjusted.set_index("parcel_id").loc[["P3", "P4"], "inside_block"].all()
 
     table = before_after(parcels, proposals, spec=spec).set_index("metric")
-    # before: patches {P0,P1} {P2,P3,P4} (P2–P3 20 m) {P5} {P6}; after: P5 gone → 3 patches
-    assert table.loc["np", ["before", "after", "change"]].tolist() == [4, 3, -1]
-    assert table.loc["np", "improved"]
-    # 入区率 before (2500 + 2500 + 36100) / 94300, after (5000 + 36100 + 50000) / 92700
-    assert table.loc["inside_block_pct", "before"] == pytest.approx(100 * 41100 / 94300)
-    assert table.loc["inside_block_pct", "after"] == pytest.approx(100 * 91100 / 92700)
-    assert table.loc["parcels", ["before", "after"]].tolist() == [7, 5]
-    assert table.loc["sporadic_parcels", ["before", "after"]].tolist() == [4, 1]  # P3, P4 brought in, P5 moved out; P6 stays
-    assert table.loc["small_parcels", ["before", "after"]].tolist() == [4, 2]  # P0+P1 is 7.5 亩: still small
-    assert table.loc["hhi", "after"] > table.loc["hhi", "before"]
+    # patches {P0,P1} {P2,P3,P4} (P2–P3 20 m) {P5} {P6} before and after: merging inside a patch keeps them
+    assert table.loc["np", ["before", "after", "change"]].tolist() == [4, 4, 0]
+    # 入区率 (2500 + 2500 + 36100) / 94300 before and after
+    assert table.loc["inside_block_pct", "before"] == table.loc["inside_block_pct", "after"] == pytest.approx(100 * 41100 / 94300)
+    assert table.loc["parcels", ["before", "after"]].tolist() == [7, 6]
+    assert table.loc["sporadic_parcels", ["before", "after"]].tolist() == [4, 4]
+    assert table.loc["small_parcels", ["before", "after"]].tolist() == [4, 3]  # P0+P1 is 7.5 亩: still small
 
 
 # --- the whole analysis ----------------------------------------------------------------------------
@@ -454,16 +446,19 @@ def test_assess_scatter_on_the_sample(sample):
     assert blocks["parcels"].sum() == len(parcels)
     np.testing.assert_allclose(blocks.loc[blocks["group"] != "outside", "inside_block_pct"], 100)
     assert park["inside_block_pct"] == pytest.approx(100 * parcels.loc[parcels["inside_block"], "area_m2"].sum() / parcels["area_m2"].sum())
-    # sporadic = outside the blocks; move-outs are small, isolated, sporadic low grades
+    # sporadic = outside the blocks; merges are small plots of one block, in groups of two or more
     assert (out["sporadic"] == ~parcels["inside_block"]).all()
-    moved = out["adjustment"] == "move_out"
-    assert moved.any() and (out.loc[moved, "sporadic"] & out.loc[moved, "small"] & out.loc[moved, "isolated"]).all()
-    assert parcels.loc[moved, "grade"].isin(["C", "D", "U"]).all()
+    merged = out["adjustment"] == "merge"
+    assert merged.any() and out.loc[merged, "small"].all() and parcels.loc[merged, "inside_block"].all()
+    assert (out.loc[merged].groupby("adjustment_group")["adjustment_block"].nunique() == 1).all()
+    assert (out.loc[merged, "adjustment_group"].value_counts() >= 2).all()
+    assert not parcels.loc[merged, "grade"].eq("U").any()
     table = result.before_after.set_index("metric")
-    # each moved-out plot is isolated (> 200 m ≥ 50 m from everything): one patch fewer each
-    assert table.loc["np", "change"] == -moved.sum()
-    assert table.loc["inside_block_pct", "change"] > 0
-    assert (result.report["sporadic"], result.report["adjustments"]["move_out"]["parcels"]) == (out["sporadic"].sum(), moved.sum())
+    # each merge of k plots leaves k − 1 parcels fewer
+    groups = out.loc[merged, "adjustment_group"].nunique()
+    assert table.loc["parcels", "change"] == -(merged.sum() - groups)
+    assert table.loc["inside_block_pct", "change"] == pytest.approx(0, abs=1e-9)
+    assert (result.report["sporadic"], result.report["adjustments"]["merge"]["parcels"]) == (out["sporadic"].sum(), merged.sum())
 
 
 def test_assess_scatter_land_uses_and_no_grades(sample):
@@ -474,6 +469,6 @@ def test_assess_scatter_land_uses_and_no_grades(sample):
     other = ~parcels["land_use"].isin(["M1", "M2", "M3"])
     assert (result.parcels.loc[other, "cluster_id"] == -1).all()
     assert not result.parcels.loc[other, ["small", "isolated", "sporadic"]].any().any()
-    assert not result.parcels["adjustment"].isin(["move_out", "bring_in"]).any()  # no grades
+    assert result.parcels["adjustment"].isin(["", "merge"]).all()
     assert result.metrics.iloc[0]["parcels"] == (~other).sum()
     assert set(result.metrics["level"]) == {"park", "block", "ring"}  # rings from the project's blocks

@@ -14,8 +14,9 @@ on the vector parcels (all distances in the projected working CRS, metres, edge 
   industrial blocks, a location), the same flags the low-efficiency list's reasons use;
 - fragmentation and concentration metrics for the park, each block and each ring
   (:func:`fragmentation_metrics`, formulas and sources in its docstring);
-- adjustment proposals driven by the assessment's grades (调出, 调入, 归并), the park as
-  adjusted, and the metrics before and after.
+- merges (归并) of adjacent small plots of one block, land use, ownership and grade group, the
+  park as merged, and the metrics before and after (调出 and 调入 change the blocks themselves:
+  :mod:`landkit.analyses.adjustment`).
 
 Everything is vectorised: spatial-index queries (``dwithin``, ``nearest``), array operations
 on the pairs they return and pandas group-bys; no all-pairs distance matrix and no Python loop
@@ -24,7 +25,8 @@ of each multi-parcel patch inside geopandas' ``dissolve``, and the ids joined pe
 
 Settings come from ``project.scatter`` (:class:`landkit.config.models.Scatter`, defaults in the
 profile): the thresholds, ``land_uses`` (land uses analysed as industrial land; empty: every
-parcel), ``move_out_grades``, ``bring_in_grades``, ``merge_distance_m``, ``merge_grades``.
+parcel), ``merge_distance_m``, ``merge_grades``, ``merge_same_land_use``, ``merge_same_ownership``,
+``merge_grade_groups``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ import pandas as pd
 
 from landkit.config.models import Project
 from landkit.core.crs import require_metric
-from landkit.core.i18n import _
 from landkit.core.units import M2_PER_HA, M2_PER_MU
 from landkit.metrics.fragmentation import (
     METRICS,
@@ -59,8 +60,6 @@ log = logging.getLogger(__name__)
 
 #: Adjustment codes and their labels.
 ADJUSTMENTS = {
-    "move_out": {"zh": "调出", "en": "move out"},
-    "bring_in": {"zh": "调入", "en": "bring in"},
     "merge": {"zh": "归并", "en": "merge"},
 }
 
@@ -187,46 +186,26 @@ def _grades(parcels: pd.DataFrame) -> pd.Series | None:
 
 def adjustment_proposals(
     parcels: gpd.GeoDataFrame,
-    clusters: pd.Series | None = None,
-    blocks: gpd.GeoDataFrame | None = None,
     *,
     spec: Any,
     pairs: tuple[np.ndarray, ...] | None = None,
 ) -> pd.DataFrame:
-    """Return per parcel a proposed adjustment (动态调整) and its reason.
+    """Return per parcel a proposed merge (归并) of small plots and its reason.
 
-    ``adjustment`` is one of (first that applies; the three cannot overlap):
+    ``adjustment`` is ``merge`` (归并) for small plots inside one block that lie within
+    ``merge_distance_m`` of each other (0: sharing a boundary), graded in ``merge_grades`` when
+    that is set, of one land use and one ownership and of grades of one of
+    ``merge_grade_groups`` (as configured; a U plot never merges): each component of two or
+    more becomes one plot. Otherwise "". ``adjustment_group`` names the merged group (``M…``).
 
-    ``move_out`` — 调出 (out of the park's management)
-        a small, isolated plot outside the blocks whose grade is in ``move_out_grades``
-        (C, D, U).
-    ``bring_in`` — 调入 (into the nearest block)
-        a plot outside the blocks graded in ``bring_in_grades`` (A, B) whose *cluster of such
-        plots* — the components of the neighbour graph kept to outside A/B plots — has a plot
-        within the cluster distance of a block (touching it at distance 0): of a block outline
-        when ``blocks`` is given, else of a parcel inside a block. ``adjustment_block`` is the
-        block nearest the cluster.
-    ``merge`` — 归并
-        small plots inside one block that lie within ``merge_distance_m`` of each other
-        (0: sharing a boundary), graded in ``merge_grades`` when that is set, of one land use and
-        one ownership and of grades of one of ``merge_grade_groups`` (as configured; a U plot
-        never merges): each component of two or more becomes one plot.
-
-    Otherwise "". ``adjustment_group`` names the cluster (``B…``) or the merged group (``M…``).
-    Grades come from the ``grade`` column (without it no move_out or bring_in is proposed);
-    ``small`` and ``isolated`` from the parcels or :func:`scatter_flags`.
+    Taking land out of the park (调出) and into it (调入) are changes to the park's blocks, made
+    from the block assessment by :func:`landkit.analyses.adjustment.adjust_blocks`.
 
     Parameters
     ----------
     parcels : GeoDataFrame
         Parcels with ``area_mu``, ``inside_block``, ``block_id``, optional ``grade``,
-        ``small``/``isolated``/``nn_distance_m``.
-    clusters : Series, optional
-        Cluster id per parcel (at the cluster distance). Without ``blocks`` it narrows the
-        bring-in candidates to clusters that hold a block's parcel first (a filter: the answer
-        is the same, since a cluster within reach of a block's parcel is in its cluster).
-    blocks : GeoDataFrame, optional
-        Block outlines with ``block_id``.
+        ``land_use``, ``ownership`` and ``small`` (else :func:`scatter_flags`).
     spec : Scatter
         ``project.scatter``.
     pairs : (left, right, distance), optional
@@ -235,15 +214,8 @@ def adjustment_proposals(
     distance = float(spec.cluster_distance_m)
     n = len(parcels)
     index = parcels.index
-    if pairs is None or len(pairs) < 3:
-        pairs = neighbour_graph(parcels, distance, return_distance=True)
-    left, right, dist = pairs
-    if {"small", "isolated"} - set(parcels.columns):
-        flags = scatter_flags(parcels, spec)
-        small, isolated = flags["small"].to_numpy(), flags["isolated"].to_numpy()
-    else:
-        small = parcels["small"].fillna(False).to_numpy(dtype=bool)
-        isolated = parcels["isolated"].fillna(False).to_numpy(dtype=bool)
+    small = (parcels["small"].fillna(False).to_numpy(dtype=bool) if "small" in parcels
+             else scatter_flags(parcels, spec)["small"].to_numpy())
     inside = parcels["inside_block"].fillna(False).to_numpy(dtype=bool) if "inside_block" in parcels else np.zeros(n, bool)
     block_id = parcels["block_id"].to_numpy(dtype=object) if "block_id" in parcels else np.full(n, None, dtype=object)
     grade = _grades(parcels)
@@ -254,73 +226,13 @@ def adjustment_proposals(
     zh = np.full(n, "", dtype=object)
     en = np.full(n, "", dtype=object)
 
-    # 调出
-    if grade is not None:
-        low = grade.isin(spec.move_out_grades).to_numpy()
-        move = low & small & isolated & ~inside
-        if move.any():
-            nn = parcels["nn_distance_m"] if "nn_distance_m" in parcels else nearest_distance(parcels)
-            g, a = grade.astype(str)[move], _num(pd.Series(area_mu[move]), 1)
-            d = _num(pd.Series(nn.to_numpy()[move]), 0)
-            far_zh = np.where(np.isnan(nn.to_numpy()[move]), "周边无其他产业用地", "距最近产业用地" + d + "米")
-            far_en = np.where(np.isnan(nn.to_numpy()[move]), "no other industrial land", d + " m from other industrial land")
-            code[move] = "move_out"
-            zh[move] = "调出：区块外" + g.to_numpy() + "类小地块(" + a.to_numpy() + "亩)，孤立，" + far_zh
-            en[move] = "move out: grade " + g.to_numpy() + " small plot (" + a.to_numpy() + " mu) outside the blocks, isolated, " + far_en
-
-    # 调入
-    if grade is not None:
-        good = grade.isin(spec.bring_in_grades).to_numpy() & ~inside
-        if clusters is not None and (blocks is None or not len(blocks)) and good.any():
-            # without outlines a bring-in cluster must reach a block's parcel, so its park cluster holds one
-            c = clusters.reindex(index).to_numpy()
-            good &= pd.Series(inside).groupby(c).transform("any").to_numpy()
-        if good.any():
-            both = good[left] & good[right]
-            unit = components(n, left[both], right[both])
-            if blocks is not None and len(blocks):
-                near_d, near_block = _near_blocks(parcels, blocks, distance, rows=good)
-            else:  # the nearest inside-block parcel among the pairs
-                near_d = np.full(n, np.inf)
-                near_block = np.full(n, None, dtype=object)
-                a_idx = np.concatenate([left[good[left] & inside[right]], right[good[right] & inside[left]]])
-                b_idx = np.concatenate([right[good[left] & inside[right]], left[good[right] & inside[left]]])
-                d_ab = np.concatenate([dist[good[left] & inside[right]], dist[good[right] & inside[left]]])
-                if len(a_idx):
-                    order = np.lexsort((d_ab, a_idx))
-                    first = np.unique(a_idx[order], return_index=True)[1]
-                    near_d[a_idx[order][first]] = d_ab[order][first]
-                    near_block[a_idx[order][first]] = block_id[b_idx[order][first]]
-            frame = pd.DataFrame({"unit": unit[good], "d": near_d[good], "block": near_block[good], "mu": area_mu[good]},
-                                 index=np.flatnonzero(good))
-            frame = frame.sort_values(["unit", "d"], kind="stable")
-            per_unit = frame.groupby("unit").agg(d=("d", "first"), block=("block", "first"), mu=("mu", "sum"), k=("mu", "size"))
-            per_unit = per_unit[per_unit["d"] <= distance].copy()
-            if len(per_unit):
-                per_unit["name"] = "B" + pd.Series(np.arange(1, len(per_unit) + 1), index=per_unit.index).astype(str)
-                rows = frame.index[frame["unit"].isin(per_unit.index)].to_numpy()
-                u = per_unit.loc[frame.loc[rows, "unit"]]
-                blk = u["block"].astype(str).to_numpy()
-                k, mu, d = u["k"].astype(str).to_numpy(), _num(u["mu"], 1).to_numpy(), _num(u["d"], 0).to_numpy()
-                gr = grade.astype(str).to_numpy()[rows]
-                grades_label = "/".join(spec.bring_in_grades)
-                code[rows] = "bring_in"
-                group[rows] = u["name"].to_numpy()
-                target[rows] = u["block"].to_numpy()
-                touching = u["d"].to_numpy() == 0
-                where_zh = np.where(touching, "紧邻区块" + blk + "边界", "距区块" + blk + "边界" + d + "米")
-                where_en = np.where(touching, "touching block " + blk, d + " m from block " + blk)
-                zh[rows] = "调入：区块外" + grades_label + "类地块集群(" + k + "宗，" + mu + "亩)" + where_zh + "，本地块" + gr + "类"
-                en[rows] = ("bring in: cluster of " + k + " grade " + grades_label + " plots (" + mu + " mu) outside the blocks, "
-                            + where_en + "; this plot grade " + gr)
-
     # 归并
     merge_d = float(spec.merge_distance_m)
-    if merge_d > distance:
-        left_m, right_m, dist_m = neighbour_graph(parcels, merge_d, return_distance=True)
+    if merge_d > distance or pairs is None or len(pairs) < 3:
+        left_m, right_m, dist_m = neighbour_graph(parcels, max(merge_d, distance), return_distance=True)
     else:
-        left_m, right_m, dist_m = left, right, dist
-    cand = small & inside & (code == "") & pd.notna(block_id)
+        left_m, right_m, dist_m = pairs
+    cand = small & inside & pd.notna(block_id)
     merge_grades = list(spec.merge_grades)
     if merge_grades:
         cand &= grade.isin(merge_grades).to_numpy() if grade is not None else False
@@ -347,25 +259,6 @@ def adjustment_proposals(
                          "adjustment_group": group, "adjustment_block": target}, index=index)
 
 
-def _near_blocks(
-    parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, max_m: float, *, rows: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return per parcel the distance (m) to the nearest block outline and that block's id (inf/None beyond ``max_m``)."""
-    n = len(parcels)
-    near_d = np.full(n, np.inf)
-    near_block = np.full(n, None, dtype=object)
-    positions = np.arange(n) if rows is None else np.flatnonzero(rows)
-    if not len(positions):
-        return near_d, near_block
-    blocks = blocks.to_crs(parcels.crs) if parcels.crs is not None and blocks.crs != parcels.crs else blocks
-    found, distance = blocks.sindex.nearest(
-        np.asarray(parcels.geometry.values)[positions], return_all=False, return_distance=True, max_distance=max(max_m, 1e-9)
-    )
-    near_d[positions[found[0]]] = distance
-    near_block[positions[found[0]]] = blocks["block_id"].to_numpy(dtype=object)[found[1]]
-    return near_d, near_block
-
-
 def _mergeable(parcels: pd.DataFrame, grade: pd.Series | None, spec: Any, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Return which pairs may be merged: one land use, one ownership, grades of one group (as configured; U never)."""
     ok = np.ones(len(left), bool)
@@ -383,22 +276,16 @@ def _mergeable(parcels: pd.DataFrame, grade: pd.Series | None, spec: Any, left: 
 
 
 def apply_adjustments(parcels: gpd.GeoDataFrame, proposals: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Return the park as adjusted.
+    """Return the park as merged.
 
-    ``move_out`` plots leave the park's management (dropped); ``bring_in`` plots count as inside
-    their ``adjustment_block``; each ``merge`` group becomes one plot: the union of the
+    Each ``merge`` group becomes one plot: the union of the
     geometries, the sum of ``area_m2``/``area_mu``/``area_ha``, ``parcel_id`` the ids joined by
     ``+``, ``merged_parcels`` the count; its other attributes are those of the group's first
     plot. Flags and cluster columns of the input are dropped (recompute them on the result).
     """
     code = proposals["adjustment"].reindex(parcels.index).fillna("")
     stale = [c for c in PARCEL_COLUMNS if c in parcels.columns]
-    out = parcels.loc[code != "move_out"].drop(columns=stale)
-    code = code.loc[out.index]
-    into = code == "bring_in"
-    if into.any():
-        out.loc[into, "inside_block"] = True
-        out.loc[into, "block_id"] = proposals.loc[out.index[into], "adjustment_block"].to_numpy()
+    out = parcels.drop(columns=stale)
     out["merged_parcels"] = 1
     merging = code == "merge"
     if merging.any():
@@ -618,13 +505,16 @@ def assess_scatter(
     seconds["cluster_layer"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    proposals = adjustment_proposals(with_flags, columns["cluster_id"], blocks, spec=spec, pairs=before_state["pairs"])
+    proposals = adjustment_proposals(with_flags, spec=spec, pairs=before_state["pairs"])
     seconds["proposals"] = time.perf_counter() - clock
     adjusted = apply_adjustments(with_flags, proposals)
     clock = time.perf_counter()
     metrics = scatter_metrics(with_flags, before_state, blocks, project)
     seconds["group_metrics"] = time.perf_counter() - clock
-    (_after_columns, after_state), seconds["before_after"] = _timed(park_state, adjusted, spec)
+    if (proposals["adjustment"] != "").any():
+        (_after_columns, after_state), seconds["before_after"] = _timed(park_state, adjusted, spec)
+    else:  # nothing merges: the park after is the park before
+        after_state = before_state
     table = _before_after_table(before_state["metrics"], after_state["metrics"])
 
     out = pd.concat([columns, proposals], axis=1).reindex(parcels.index)
@@ -649,8 +539,6 @@ def assess_scatter(
         "graded": "grade" in parcels,
         "seconds": seconds,
     }
-    if "grade" not in parcels:
-        log.warning("%s", _("小而散: the parcels carry no grade, so no 调出/调入 is proposed (run the assessment first)"))
     return ScatterResult(parcels=out, clusters=layer, metrics=metrics, before_after=table, adjusted=adjusted, report=report)
 
 

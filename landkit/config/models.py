@@ -485,8 +485,6 @@ class Scatter(_Strict):
     cluster_distance_m: float = Field(ge=0)
     isolated_distance_m: float = Field(ge=0)
     land_uses: list[str] = []
-    move_out_grades: list[str] = ["C", "D", "U"]
-    bring_in_grades: list[str] = ["A", "B"]
     merge_distance_m: float = Field(0, ge=0)
     merge_grades: list[str] = []
     merge_same_land_use: bool = True
@@ -509,6 +507,40 @@ class BlockAdjustment(_Strict):
     bring_in_min_mu: Annotated[float, Field(ge=0)] = 10
     merge_blocks_distance_m: Annotated[float, Field(ge=0)] = 100
     merge_same_ring: bool = True
+
+
+class Robustness(_Strict):
+    """Grade robustness (issue 18): the classes under weights sampled around the profile's.
+
+    Each sample scales every track weight by a factor drawn from ``1 ± weight_range`` (``uniform``)
+    or draws the weights from a Dirichlet around the profile's shares (``dirichlet``, spread set by
+    ``concentration``), then renormalises; ``share_range`` likewise moves the rank shares. A parcel
+    is ``stable`` when its modal class has a probability of at least ``stable_probability``.
+    """
+
+    samples: int = Field(1000, ge=0)  # 0 turns the analysis off
+    method: Literal["uniform", "dirichlet"] = "uniform"
+    weight_range: Annotated[float, Field(ge=0, lt=1)] = 0.2
+    concentration: PositiveFloat = 100.0
+    share_range: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    stable_probability: Annotated[float, Field(gt=0, le=1)] = 0.9
+    seed: int = 2025
+    batch: int = Field(64, ge=1)  # samples per matrix product (memory: parcels × batch floats)
+
+
+class Assembly(_Strict):
+    """连片整合 (issue 18, the 2025 priority "裁出大衣料子"): contiguous sites from freeable land.
+
+    Parcels where ``candidate_when`` holds are joined when they lie within ``gap_m`` of each
+    other (a road's width between them does not break a site); a site is kept when its area
+    reaches the smallest of ``min_site_mu``, and tagged with every size class it reaches.
+    """
+
+    candidate_when: str = "low_efficiency or legally_idle"
+    willing_column: str = "willing_to_sell"  # optional parcel column: C parcels whose owner would sell
+    include_willing: bool = True
+    gap_m: Annotated[float, Field(ge=0)] = 40.0
+    min_site_mu: list[PositiveFloat] = Field([100.0, 500.0], min_length=1)
 
 
 class Conversion(_Strict):
@@ -672,6 +704,8 @@ class Project(_Strict):
     rings: Rings
     scatter: Scatter
     block_adjustment: BlockAdjustment = BlockAdjustment()
+    robustness: Robustness = Robustness()
+    assembly: Assembly = Assembly()
     conversion: Conversion = Conversion()
     vertical: VerticalFactory = VerticalFactory()
     services: Services = Services()

@@ -211,6 +211,19 @@ COLUMNS: dict[str, Label] = {
     "vertical_reasons_en": Label("不适宜上楼原因(英文)", "Why not", "", "vf_rsn_en"),
     "vertical_unknown_zh": Label("缺少的建筑数据", "Building data lacking (Chinese)", "", "vf_unk_zh"),
     "vertical_unknown_en": Label("缺少的建筑数据(英文)", "Building data lacking", "", "vf_unk_en"),
+    "conversion_target_use": Label("转研发目标用地", "Target use (R&D)", "", "cv_target"),
+    # 工业上楼: each criterion the parcel meets (True) or not (landkit.analyses.vertical)
+    "vf_land_use": Label("上楼条件用地性质", "Vertical: land use", "", "vf_use"),
+    "vf_grade": Label("上楼条件等级", "Vertical: class", "", "vf_grade"),
+    "vf_industry": Label("上楼条件轻生产环保产业", "Vertical: light, clean industry", "", "vf_ind"),
+    "vf_headroom": Label("上楼条件容积率余量", "Vertical: FAR headroom", "", "vf_far"),
+    "vf_size": Label("上楼条件面积", "Vertical: size", "", "vf_size"),
+    "vf_shape": Label("上楼条件形状", "Vertical: shape", "", "vf_shape"),
+    "vf_road": Label("上楼条件临路", "Vertical: road access", "", "vf_road"),
+    "vf_floor_load": Label("上楼条件楼面荷载", "Vertical: floor load", "", "vf_load"),
+    "vf_storey": Label("上楼条件层高", "Vertical: storey height", "", "vf_storey"),
+    "vf_lift": Label("上楼条件货梯", "Vertical: freight lift", "", "vf_lift"),
+    "vf_fire": Label("上楼条件火灾危险性", "Vertical: fire class", "", "vf_fire"),
     "compactness": Label("形状紧凑度", "Compactness (Polsby–Popper)", "", "compact"),
     "road_distance_m": Label("至最近道路距离", "Distance to the nearest road", "m", "road_dist"),
     "block_score": Label("区块得分", "Block score", "分", "blk_score"),
@@ -321,6 +334,8 @@ def labels_for(project: Project) -> dict[str, Label]:
         table[f"r_{code}"] = Label(zh, en, "", "")
     for rule in project.inventory.reasons:
         table[f"r_{rule.code}"] = Label(rule.label_zh, rule.label_en, "", "")
+    for reason in project.conversion.reasons:  # 商办→研发: the reasons' flags
+        table[f"cv_{reason.code}"] = Label(f"转研发{reason.label_zh}", f"R&D use: {reason.label_en}", "", "")
     return table
 
 
@@ -353,7 +368,7 @@ OVERLAY_COLOURS: dict[str, dict[str, str]] = {
     "misfit": {"fill": "#e7298a", "line": "#7a0177"},
     "scatter": {"sporadic": "#c51b8a", "isolated": "#17becf", "small": "#0c2c84"},
     "clusters": {"line": "#543005"},
-    "adjustments": {"move_out": "#dd3497", "bring_in": "#02818a", "merge": "#543005"},
+    "adjustments": {"merge": "#543005"},
     "linkage": {"pair": "#c51b8a", "core": "#08306b", "nearest": "#525252"},
     "core_sites": {"fill": "#0c2c84", "line": "#ffffff"},
     "ownership": {"collective": "#ce1256", "platform": "#081d58"},

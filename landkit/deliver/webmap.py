@@ -101,8 +101,8 @@ SMALL_PLOT_PX = 8.0
 
 TEXT = {
     "zh": {"scatter": "小而散地块", "scatter_sporadic": "零星小地块(规划工业区块外)", "scatter_isolated": "孤立地块",
-           "scatter_small": "小地块", "clusters": "产业用地集聚簇", "adjustments": "地块动态调整建议",
-           "adjust_move_out": "调出", "adjust_bring_in": "调入", "adjust_merge": "归并", "rings": "规划圈层", "rings_modelled": "通行时间圈层", "travel": "至核心通行时间", "misfit": "功能不符地块",
+           "scatter_small": "小地块", "clusters": "产业用地集聚簇", "adjustments": "小地块归并建议",
+           "adjust_merge": "归并", "rings": "规划圈层", "rings_modelled": "通行时间圈层", "travel": "至核心通行时间", "misfit": "功能不符地块",
            "linkage": "联动网络", "misfit_item": "与圈层功能不符", "link_pair": "联动组合", "link_core": "至核心",
            "link_nearest": "相邻区块","blocks": "区块", "roads": "道路", "grades": "评价等级", "score": "综合得分", "inventory": "低效用地",
            "disposal": "盘活路径", "watch": "关注清单(A/B类)", "core_sites": "核心载体", "block_edge": "区块边界", "search": "搜索地块编号或企业名称",
@@ -114,7 +114,7 @@ TEXT = {
            "change_merge": "区块合并", "change_redraw": "边界重划", "proposed_blocks": "调整后区块边界"},
     "en": {"scatter": "Small and scattered plots", "scatter_sporadic": "Small and sporadic (outside the blocks)",
            "scatter_isolated": "Isolated", "scatter_small": "Small", "clusters": "Clusters of industrial land",
-           "adjustments": "Adjustment proposals", "adjust_move_out": "Move out", "adjust_bring_in": "Bring in",
+           "adjustments": "Small plots to merge",
            "adjust_merge": "Merge", "rings": "Designated rings", "rings_modelled": "Rings by travel time", "travel": "Travel time to the core",
            "misfit": "Function misfits", "linkage": "Linkage graph", "misfit_item": "Misfit for its ring",
            "link_pair": "Named pair", "link_core": "To the core", "link_nearest": "Nearest blocks", "blocks": "Blocks", "roads": "Roads", "grades": "Grade", "score": "Score", "inventory": "Low-efficiency land",
@@ -726,7 +726,7 @@ def code_labels(project: Project, lang: str) -> dict[str, dict[str, str]]:
         "ring": rings, "ring_modelled": rings,
         "kind": {kind: t[f"link_{kind}"] for kind in ("pair", "core", "nearest")},
         "scatter_class": {c: t[f"scatter_{c}"] for c in ("sporadic", "isolated", "small")},
-        "adjustment": {a: t[f"adjust_{a}"] for a in ("move_out", "bring_in", "merge")},
+        "adjustment": {a: t[f"adjust_{a}"] for a in OVERLAY_COLOURS["adjustments"]},
         "change_type": {c: names[k] for c, names in CHANGE_TYPES.items()},
         "change_kind": {c: t[f"change_{c}"] for c in OVERLAY_COLOURS["block_changes"]},
         "vertical_class": {c: t[f"vertical_{c}"] for c in OVERLAY_COLOURS["vertical"]},
