@@ -518,14 +518,14 @@ class Robustness(_Strict):
     is ``stable`` when its modal class has a probability of at least ``stable_probability``.
     """
 
-    samples: int = Field(1000, ge=0)  # 0 turns the analysis off
+    samples: int = Field(default=1000, ge=0)  # 0 turns the analysis off
     method: Literal["uniform", "dirichlet"] = "uniform"
     weight_range: Annotated[float, Field(ge=0, lt=1)] = 0.2
     concentration: PositiveFloat = 100.0
     share_range: Annotated[float, Field(ge=0, lt=1)] = 0.0
     stable_probability: Annotated[float, Field(gt=0, le=1)] = 0.9
     seed: int = 2025
-    batch: int = Field(64, ge=1)  # samples per matrix product (memory: parcels × batch floats)
+    batch: int = Field(default=64, ge=1)  # samples per matrix product (memory: parcels × batch floats)
 
 
 class Assembly(_Strict):
@@ -540,7 +540,7 @@ class Assembly(_Strict):
     willing_column: str = "willing_to_sell"  # optional parcel column: C parcels whose owner would sell
     include_willing: bool = True
     gap_m: Annotated[float, Field(ge=0)] = 40.0
-    min_site_mu: list[PositiveFloat] = Field([100.0, 500.0], min_length=1)
+    min_site_mu: list[PositiveFloat] = Field(default=[100.0, 500.0], min_length=1)
 
 
 class Conversion(_Strict):
