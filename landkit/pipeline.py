@@ -18,6 +18,7 @@ from landkit.analyses.adjustment import adjust_blocks
 from landkit.analyses.chains import assess_chains, weight_linkage
 from landkit.analyses.conversion import conversion_candidates, conversion_summary
 from landkit.analyses.rings import assess_rings
+from landkit.analyses.robustness import grade_robustness, robustness_summary
 from landkit.analyses.scatter import assess_scatter, scatter_state, sporadic_plots
 from landkit.analyses.services import assess_services
 from landkit.analyses.vertical import vertical_screen, vertical_summary
@@ -38,6 +39,7 @@ from landkit.core.i18n import _
 from landkit.core.progress import Stage, no_stage
 from landkit.core.schema import OWNERSHIPS
 from landkit.data.dataset import Dataset
+from landkit.data.overrides import apply_overrides, audit_table, objection_register, objection_summary
 from landkit.disposal.paths import assign_disposal
 from landkit.listing.inventory import list_low_efficiency
 from landkit.result import AssessmentResult
@@ -58,7 +60,7 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         Wraps each step (``with stage("performance"): ...``): progress display or timing.
     """
     year = assessment_year(project)
-    parcels = with_production_zeros(data.parcels)
+    parcels = with_production_zeros(apply_overrides(data.parcels, data.overrides, stage="inputs"))  # decided figures first
     parcels = parcels.join(land_status(parcels, project.inventory.idle_land, year=year))
     parcels["sporadic"] = sporadic_plots(parcels)
     parcels["industry_group"] = industry_group(parcels, project.assessment)  # read by benchmarks and the FAR norm
@@ -69,6 +71,10 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
     with stage("performance"):
         performance = assess_performance(parcels, project)
         parcels = parcels.join(performance)
+        # how far each computed class depends on contested weights (before any decision)
+        parcels = parcels.join(grade_robustness(parcels, project))
+        # decided classes and paths replace the computed ones (kept in grade_computed …): the list follows them
+        parcels = apply_overrides(apply_overrides(parcels, data.overrides, stage="grade"), data.overrides, stage="disposal")
     with stage("value"):
         parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price,
                                             price_zones=data.price_zones))
@@ -111,6 +117,8 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
     result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings, scatter=scatter)
     result.tables = summary_tables(parcels)
     result.tables["benchmarks"] = performance.attrs["benchmarks"]
+    if project.robustness.samples:
+        result.tables["robustness"] = robustness_summary(parcels)
     result.tables["scatter_metrics"] = scatter.metrics
     result.tables["scatter_before_after"] = scatter.before_after
     if parcels["conversion_candidate"].any():
@@ -127,6 +135,10 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         result.layers["block_changes"] = adjustment.proposals
         result.layers["proposed_blocks"] = adjustment.blocks
         result.tables["block_before_after"] = adjustment.before_after
+    if data.overrides is not None:
+        result.tables["overrides"] = audit_table(parcels, data.overrides)
+    if data.objections is not None:
+        result.tables["objections"] = objection_register(parcels, data.objections)
     if rings is not None:
         result.tables["ring_profiles"] = rings.profiles
         result.tables["ring_disagreements"] = rings.disagreements
@@ -301,6 +313,34 @@ def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
         "rings": _ring_summary(result),
         "scatter": _scatter_summary(result),
         "plan": _plan_summary(result),
+        "decisions": _decisions_summary(result),
+        "robustness": _robustness_summary(result),
+    }
+
+
+def _robustness_summary(result: AssessmentResult) -> dict[str, Any] | None:
+    """Return how many ranked parcels' classes depend on contested weights (the park row of the robustness table)."""
+    table = result.tables.get("robustness")
+    if table is None or not len(table):
+        return None
+    park = table.iloc[-1]
+    return {"ranked": int(park["ranked"]), "unstable": int(park["unstable"]),
+            "unstable_share": float(park["unstable_share"]), "unstable_share_of_graded": float(park["unstable_share_of_graded"])}
+
+
+def _decisions_summary(result: AssessmentResult) -> dict[str, Any]:
+    """Return the overrides counted (rows, parcels, by field) and the objections by status."""
+    parcels = result.parcels
+    audit = result.tables.get("overrides")
+    by_field = audit["field"].value_counts() if audit is not None else pd.Series(dtype=int)
+    overridden = parcels["overridden"] if "overridden" in parcels else pd.Series(False, index=parcels.index)
+    grade_changed = (parcels["grade"] != parcels["grade_computed"]) & overridden if "grade_computed" in parcels else overridden & False
+    return {
+        "overrides": len(audit) if audit is not None else 0,
+        "overridden_parcels": int(overridden.sum()),
+        "by_field": {k: int(v) for k, v in by_field.items()},
+        "class_changed": int(grade_changed.sum()),
+        "objections": objection_summary(result.tables.get("objections")),
     }
 
 
@@ -384,6 +424,15 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         v, cv = plan.get("vertical", {}), plan.get("conversion", {})
         lines.append(f"工业上楼适宜 {v.get('parcels', 0):,} 宗 (优先区域 {v.get('priority_parcels', 0):,} 宗), 可增建筑面积 "
                      f"{v.get('floor_area_added_m2', 0) / 1e4:,.1f} 万m²; 商办转研发候选 {cv.get('parcels', 0):,} 宗 {cv.get('area_mu', 0):,.0f} 亩")
+    robust = summary.get("robustness")
+    if robust:
+        lines.append(f"等级稳健性: 权重在设定范围内变动时, {robust['unstable']:,} 宗参评地块 (占参评 {100 * robust['unstable_share_of_graded']:.1f}%) "
+                     "的等级随权重而变")
+    decisions = summary.get("decisions") or {}
+    if decisions.get("overrides") or any((decisions.get("objections") or {}).values()):
+        o = decisions.get("objections") or {}
+        lines.append(f"人工调整 {decisions['overrides']} 项 ({decisions['overridden_parcels']} 宗, 其中直接改定等级 {decisions['class_changed']} 宗); "
+                     f"异议 {sum(o.values())} 件: 已受理 {o.get('received', 0)}, 成立 {o.get('upheld', 0)}, 驳回 {o.get('rejected', 0)}")
     if value["missing"]:
         lines.append(f"综合价值 {(value['total'] or 0) / 1e4:,.1f} 亿元, 不含未估价地块 {value['missing']:,} 宗 (见 value_missing_reason)")
     return lines

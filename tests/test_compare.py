@@ -418,6 +418,9 @@ def test_year_two_project_differs_from_year_one_only_in_year_and_data():
     assert two.pop("year") == one.pop("year") + 1
     assert two["inputs"].pop("parcels") == {"path": "minhang_2026.gpkg", "layer": "parcels"}
     assert two["inputs"].pop("enterprises") == {"path": "enterprises_2026.xlsx", "sheet": "企业"}
+    # the decisions after the 2025 list's publication (公示) are data of the second year
+    assert two["inputs"].pop("overrides") == {"path": "overrides_2026.csv"}
+    assert two["inputs"].pop("objections") == {"path": "objections_2026.csv"}
     one["inputs"].pop("parcels"), one["inputs"].pop("enterprises")
     assert one == two
 

@@ -173,6 +173,8 @@ def test_layers_and_counts_match_the_data(map_zh, sample):
         "conversion": int(parcels["conversion_candidate"].sum()),
         "vertical": int(parcels["vertical_suitable"].sum()),
         "facilities": len(data.facilities),
+        # decision tools: the parcels whose class depends on contested weights
+        "unstable": int((~parcels["stable"]).sum()),
     }
     assert 0 < low < len(parcels) and low == len(result.inventory)
     with open_map(map_zh) as bp:

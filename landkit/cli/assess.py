@@ -43,10 +43,14 @@ STAGES = 14  # read, validate, read, zonal, performance, value, rings, inventory
               help=f"Schema --db writes into (created if missing). Default: {DEFAULT_SCHEMA}.")
 @click.option("--lang", "out_lang", type=click.Choice(["zh", "en"]),
               help="Language of the report, map and workbook. Default: the project's map.lang (zh).")
+@click.option("--overrides", "overrides_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Decisions applied on top of the results (.csv or .xlsx: parcel id, field, value, reason, approved by, date).")
+@click.option("--objections", "objections_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The 公示/异议 register (.csv or .xlsx: objection id, parcel id, status received/upheld/rejected ...).")
 def command(parcels: Path | str | None, enterprises: Path | str | None, sheet: str | None, blocks: Path | str | None,
             layer: str | None, encoding: str | None, crs: str | None, config_path: Path | None, out_dir: Path,
             overwrite: bool, engine: str, scheduler: str | None, partition_size: int, db: str | None,
-            schema: str | None, out_lang: str | None) -> None:
+            schema: str | None, out_lang: str | None, overrides_file: Path | None, objections_file: Path | None) -> None:
     """Assess PARCELS: grades A/B/C/D, values, the low-efficiency list and disposal paths.
 
     Writes OUTPUT/landkit.gpkg (layers parcels, inventory, watchlist, blocks, rings ... and
@@ -56,7 +60,7 @@ def command(parcels: Path | str | None, enterprises: Path | str | None, sheet: s
     """
     project = load_project(
         config_path, parcels=parcels, layer=layer, encoding=encoding, crs=crs,
-        enterprises=enterprises, sheet=sheet, blocks=blocks,
+        enterprises=enterprises, sheet=sheet, blocks=blocks, overrides=overrides_file, objections=objections_file,
     )
     if out_lang is not None:
         project = project.model_copy(update={"map": project.map.model_copy(update={"lang": out_lang})})

@@ -111,6 +111,8 @@ def load_project(
     enterprises: Path | str | None = None,
     sheet: str | None = None,
     blocks: Path | str | None = None,
+    overrides: Path | None = None,
+    objections: Path | None = None,
     find_project_file: bool = True,
 ) -> Project:
     """Load the project file (or the default profile) with the command line's inputs on top.
@@ -131,6 +133,9 @@ def load_project(
         inputs["enterprises"] = _source(enterprises, sheet=sheet)
     if blocks is not None:
         inputs["blocks"] = _source(blocks)
+    for kind, path in (("overrides", overrides), ("objections", objections)):
+        if path is not None:
+            inputs[kind] = _source(path)
     return load_config(config_path, overrides={"inputs": inputs} if inputs else None)
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from landkit.core.i18n import _
-from landkit.core.schema import CANONICAL, FACILITY_KINDS, FIRE_CLASSES, OWNERSHIPS, STATUSES
+from landkit.core.schema import CANONICAL, FACILITY_KINDS, FIRE_CLASSES, OBJECTION_STATUSES, OWNERSHIPS, STATUSES
 from landkit.core.units import dimension_of, unit_factor
 
 
@@ -88,6 +88,8 @@ class Inputs(_Strict):
     land_price: Source | None = None
     price_zones: Source | None = None
     facilities: Source | None = None  # public-service facilities (points), plan item 12
+    overrides: Source | None = None  # decisions on classes, paths and input figures (landkit.data.overrides)
+    objections: Source | None = None  # the 公示/异议 register
     rasters: list[RasterSource] = []
 
 
@@ -126,6 +128,8 @@ class Columns(_Strict):
     land_price: dict[str, ColumnSpec] = {}
     price_zones: dict[str, ColumnSpec] = {}
     facilities: dict[str, ColumnSpec] = {}
+    overrides: dict[str, ColumnSpec] = {}
+    objections: dict[str, ColumnSpec] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -158,6 +162,7 @@ class Values(_Strict):
     ownership: dict[Literal[OWNERSHIPS], list[str]] = {}  # type: ignore[valid-type]
     fire_class: dict[Literal[FIRE_CLASSES], list[str]] = {}  # type: ignore[valid-type]
     facility_kind: dict[Literal[FACILITY_KINDS], list[str]] = {}  # type: ignore[valid-type]
+    objection_status: dict[Literal[OBJECTION_STATUSES], list[str]] = {}  # type: ignore[valid-type]
     true: list[str]
     false: list[str]
     parcel_id_separators: list[Annotated[str, Field(min_length=1)]] = ["；", ";", "、"]

@@ -100,6 +100,24 @@ CANONICAL: dict[str, dict[str, Column]] = {
         "facility_kind": Column("str", required=True),
         "facility_name": Column("str"),
     },
+    "overrides": {  # decisions on top of the computed results (landkit.data.overrides)
+        "parcel_id": Column("str", required=True),
+        "field": Column("str", required=True),
+        "value": Column("str", required=True),
+        "reason": Column("str", required=True),
+        "approved_by": Column("str"),
+        "approved_date": Column("str"),
+    },
+    "objections": {  # the 公示/异议 register
+        "objection_id": Column("str", required=True),
+        "parcel_id": Column("str", required=True),
+        "objection_status": Column("str", required=True),
+        "enterprise_name": Column("str"),
+        "received_date": Column("str"),
+        "subject": Column("str"),
+        "decision_date": Column("str"),
+        "note": Column("str"),
+    },
 }
 
 #: Inputs that carry geometry.
@@ -131,8 +149,12 @@ FIRE_CLASSES = ("甲", "乙", "丙", "丁", "戊")
 #: Kinds of public-service facility (plan item 12; raw values mapped by ``values.facility_kind``).
 FACILITY_KINDS = ("talent_housing", "school", "clinic", "canteen", "transit", "incubator")
 
+#: Status of an objection (异议) to the published list: received (已受理), upheld (异议成立: the
+#: enterprise is right, a decision follows), rejected (驳回).
+OBJECTION_STATUSES = ("received", "upheld", "rejected")
+
 #: Text columns whose raw values are mapped onto a vocabulary (``values.<column>``).
-CODED_COLUMNS = ("status", "ownership", "fire_class", "facility_kind")
+CODED_COLUMNS = ("status", "ownership", "fire_class", "facility_kind", "objection_status")
 
 
 def is_missing(value: object) -> bool:

@@ -21,6 +21,7 @@ from landkit.core.crs import check_working_crs, to_working
 from landkit.core.i18n import _
 from landkit.core.issues import Issue, raise_on_errors
 from landkit.core.progress import Stage, no_stage
+from landkit.data.overrides import check_objections, check_overrides
 from landkit.data.parcels import add_areas, aggregate_enterprises, assign_blocks
 from landkit.data.validate import check_enterprises, check_geometry, check_ids, check_overlaps, check_parcel_values
 from landkit.io.columns import ColumnReport
@@ -49,6 +50,10 @@ class Dataset:
     land_price: pd.DataFrame | None = None
     price_zones: gpd.GeoDataFrame | None = None
     facilities: gpd.GeoDataFrame | None = None
+    #: Decisions on classes, paths and input figures, checked (:func:`landkit.data.overrides.check_overrides`).
+    overrides: pd.DataFrame | None = None
+    #: The 公示/异议 register, checked (:func:`landkit.data.overrides.check_objections`).
+    objections: pd.DataFrame | None = None
     issues: list[Issue] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     #: Per input kind, which of the planner's columns were read as what (:mod:`landkit.io.columns`).
@@ -105,6 +110,7 @@ def load_dataset(project: Project, *, strict: bool = True, rasters: bool = True,
         _read_optional(project, data, issues)
         if project.inputs.enterprises is not None:
             _join_enterprises(data, issues, read_input("enterprises", project), project.values.parcel_id_separators)
+        _read_decisions(project, data, issues)
     data.issues = issues
     log.info("loaded %d parcels; %d errors, %d warnings", len(data.parcels), len(data.errors), len(issues) - len(data.errors))
     if strict:
@@ -151,6 +157,23 @@ def _read_optional(project: Project, data: Dataset, issues: list[Issue]) -> None
         data.parcels = assign_blocks(data.parcels, data.blocks)
     elif "block_id" in data.parcels:
         data.parcels["inside_block"] = data.parcels["block_id"].notna()
+
+
+def _read_decisions(project: Project, data: Dataset, issues: list[Issue]) -> None:
+    """Read and check the overrides and the objections register, when the project names them."""
+    ids = data.parcels["parcel_id"]
+    if project.inputs.overrides is not None:
+        table = read_input("overrides", project)
+        issues += table.issues
+        if not any(i.severity == "error" for i in table.issues):
+            data.overrides = check_overrides(table.frame, ids, project, source=table.name)
+        data.sources["overrides"] = table.name
+    if project.inputs.objections is not None:
+        table = read_input("objections", project)
+        issues += table.issues
+        if not any(i.severity == "error" for i in table.issues):
+            data.objections = check_objections(table.frame, ids, source=table.name)
+        data.sources["objections"] = table.name
 
 
 def _join_enterprises(data: Dataset, issues: list[Issue], table: Table, separators: list[str]) -> None:

@@ -53,7 +53,8 @@ GRADES = ("A", "B", "C", "D", "U")
 RUN_COLUMNS = [
     "run_id", "created", "landkit_version", "year", "config_sha256", "inputs", "parcels", "area_mu",
     *(f"grade_{g}" for g in GRADES),
-    "inventory_parcels", "inventory_area_mu", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "park", "kpis", "output",
+    "inventory_parcels", "inventory_area_mu", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "park", "kpis", "decisions",
+    "output",
 ]
 
 
@@ -105,6 +106,7 @@ def run_record(project: Project, data: Dataset, result: AssessmentResult, out_di
         park=json.dumps(summary.get("park") or {}, ensure_ascii=False, default=_plain),
         kpis=json.dumps({str(k): (None if pd.isna(v) else float(v)) for k, v in zip(result.kpis.get("kpi", []), result.kpis.get("actual", []),
                                                                                       strict=True)}, ensure_ascii=False),
+        decisions=json.dumps(summary.get("decisions") or {}, ensure_ascii=False, default=_plain),  # overrides and objections
         output=str(Path(out_dir).resolve()),
     )
     return record

@@ -15,6 +15,7 @@ import pandas as pd
 
 from landkit.assess.kpis import KPIS
 from landkit.config.models import Project
+from landkit.data.overrides import overridable_fields
 from landkit.listing.inventory import LISTING
 
 
@@ -211,6 +212,38 @@ COLUMNS: dict[str, Label] = {
     "vertical_reasons_en": Label("不适宜上楼原因(英文)", "Why not", "", "vf_rsn_en"),
     "vertical_unknown_zh": Label("缺少的建筑数据", "Building data lacking (Chinese)", "", "vf_unk_zh"),
     "vertical_unknown_en": Label("缺少的建筑数据(英文)", "Building data lacking", "", "vf_unk_en"),
+    # grade robustness (landkit.analyses.robustness)
+    "p_A": Label("A类概率", "Probability of A", "", "p_A"),
+    "p_B": Label("B类概率", "Probability of B", "", "p_B"),
+    "p_C": Label("C类概率", "Probability of C", "", "p_C"),
+    "p_D": Label("D类概率", "Probability of D", "", "p_D"),
+    "modal_grade": Label("最可能等级", "Most likely class", "", "modal_gr"),
+    "modal_probability": Label("最可能等级概率", "Its probability", "", "modal_p"),
+    "stable": Label("等级稳定", "Class stable", "", "stable"),
+    "grade_unstable_with": Label("等级受其权重影响的指标", "Weights the class depends on", "", "unstable_w"),
+    "ranked": Label("按权重评定", "Ranked by weights", "", "ranked"),
+    "unstable": Label("不稳定", "Unstable", "", "unstable"),
+    "unstable_share": Label("不稳定占比", "Unstable share", "", "unst_sh"),
+    "unstable_share_of_graded": Label("占参评地块比例", "Share of the graded", "", "unst_shg"),
+    "mean_modal_probability": Label("平均众数概率", "Mean modal probability", "", "mean_mp"),
+    # decisions on top of the results (landkit.data.overrides) and the 公示/异议 register
+    "overridden": Label("人工调整", "Overridden", "", "ovr"),
+    "override_fields": Label("调整字段", "Fields overridden", "", "ovr_field"),
+    "override_note": Label("人工调整说明", "Override (Chinese)", "", "ovr_note"),
+    "override_disposal": Label("决定的盘活路径", "Decided path", "", "ovr_path"),
+    "field": Label("调整字段", "Field", "", "field"),
+    "computed": Label("计算值", "Computed value", "", "computed"),
+    "value": Label("调整后值", "Decided value", "", "value"),
+    "reason": Label("调整理由", "Reason", "", "reason"),
+    "approved_by": Label("审批人", "Approved by", "", "appr_by"),
+    "approved_date": Label("审批日期", "Approved on", "", "appr_date"),
+    "row": Label("行号", "Row", "", "row"),
+    "objection_id": Label("异议编号", "Objection", "", "obj_id"),
+    "objection_status": Label("处理状态", "Status", "", "obj_status"),
+    "received_date": Label("收到日期", "Received", "", "received"),
+    "subject": Label("异议事项", "Subject", "", "subject"),
+    "decision_date": Label("处理日期", "Decided on", "", "decided"),
+    "note": Label("处理意见", "Note", "", "note"),
     "conversion_target_use": Label("转研发目标用地", "Target use (R&D)", "", "cv_target"),
     # 工业上楼: each criterion the parcel meets (True) or not (landkit.analyses.vertical)
     "vf_land_use": Label("上楼条件用地性质", "Vertical: land use", "", "vf_use"),
@@ -319,6 +352,10 @@ def unit(label: Label, lang: str) -> str:
     return label.unit if lang == "zh" else UNITS_EN.get(label.unit, label.unit)
 
 
+#: Columns a decision may set: their computed value is kept in ``<column>_computed``.
+OVERRIDABLE = frozenset(overridable_fields())
+
+
 def labels_for(project: Project) -> dict[str, Label]:
     """Return the label table with the project's indicators (and their points) added."""
     table = dict(COLUMNS)
@@ -334,6 +371,9 @@ def labels_for(project: Project) -> dict[str, Label]:
         table[f"r_{code}"] = Label(zh, en, "", "")
     for rule in project.inventory.reasons:
         table[f"r_{rule.code}"] = Label(rule.label_zh, rule.label_en, "", "")
+    for name, label in list(table.items()):  # the value computed before a decision replaced it
+        if name in OVERRIDABLE:
+            table[f"{name}_computed"] = Label(f"{label.zh}(计算值)", f"{label.en} (computed)", label.unit, "")
     for reason in project.conversion.reasons:  # 商办→研发: the reasons' flags
         table[f"cv_{reason.code}"] = Label(f"转研发{reason.label_zh}", f"R&D use: {reason.label_en}", "", "")
     return table
@@ -373,6 +413,8 @@ OVERLAY_COLOURS: dict[str, dict[str, str]] = {
     "core_sites": {"fill": "#0c2c84", "line": "#ffffff"},
     "ownership": {"collective": "#ce1256", "platform": "#081d58"},
     "conversion": {"fill": "#6a51a3", "line": "#3f007d"},
+    "overridden": {"fill": "#fdae61", "line": "#d7191c"},
+    "unstable": {"fill": "#ffffbf", "line": "#b35806"},
     "vertical": {"1": "#014636", "2": "#ffff33"},
     "facilities": {"talent_housing": "#000080", "school": "#ff00ff", "clinic": "#00ffff", "canteen": "#ffff33", "transit": "#3f007d",
                    "incubator": "#ce1256"},

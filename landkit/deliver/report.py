@@ -865,6 +865,44 @@ def _ownership(result: AssessmentResult, page: Page) -> Section | None:
     return _section("ownership", page.t("ownership"), parts)
 
 
+def _robustness(result: AssessmentResult, page: Page) -> Section | None:
+    """等级稳健性: the share of graded parcels whose class depends on contested weights, per track and class."""
+    table, figures = result.tables.get("robustness"), result.summary.get("robustness")
+    if not _usable(table) or not figures:
+        return None
+    settings = page.project.robustness
+    parts: list[Piece | None] = [note(page.t("robustness_note", unstable=f"{figures['unstable']:,}",
+                                             share=f"{100 * figures['unstable_share_of_graded']:.1f}",
+                                             samples=f"{settings.samples:,}", range=f"{100 * settings.weight_range:g}%"))]
+    shown = table.assign(grade=table["grade"].map(lambda g: page.grade(g) if g in ("A", "B", "C", "D") else g))
+    _, headers, rows = _frame_cells(shown, page)
+    parts.append(page.table(headers, rows, keys=2))
+    return _section("robustness", page.t("robustness"), parts)
+
+
+def _decisions(result: AssessmentResult, page: Page) -> Section | None:
+    """人工调整与异议: each decision with the computed and the decided value, and the objections register."""
+    audit, objections = result.tables.get("overrides"), result.tables.get("objections")
+    if not _usable(audit) and not _usable(objections):
+        return None
+    decisions = result.summary.get("decisions") or {}
+    parts: list[Piece | None] = [note(page.t("decisions_note", n=decisions.get("overrides", 0),
+                                             parcels=decisions.get("overridden_parcels", 0),
+                                             changed=decisions.get("class_changed", 0)))]
+    if _usable(audit) and len(audit):
+        _, headers, rows = _frame_cells(audit.drop(columns=["row"], errors="ignore"), page)
+        parts += [heading(page.t("decisions_overrides")), page.table(headers, rows, keys=1)]
+    if _usable(objections) and len(objections):
+        counts = decisions.get("objections") or {}
+        parts.append(note(page.t("decisions_objections_note", received=counts.get("received", 0),
+                                 upheld=counts.get("upheld", 0), rejected=counts.get("rejected", 0))))
+        shown = objections.assign(objection_status=objections["objection_status"].map(
+            lambda s: page.t(f"objection_{s}") if isinstance(s, str) else s))
+        _, headers, rows = _frame_cells(shown, page)
+        parts += [heading(page.t("decisions_objections")), page.table(headers, rows, keys=1)]
+    return _section("decisions", page.t("decisions"), parts)
+
+
 def _maps(maps: Sequence[tuple[str, str]], page: Page) -> Section | None:
     """Links to the maps (their addresses checked by :func:`checked_href`)."""
     if not maps:
@@ -920,6 +958,7 @@ def build_report(
         _value(result, page),
         _blocks(result, page, charts),
         _park(result, page),
+        _robustness(result, page),
         _kpi_paths(kpi_paths, page, charts),
         _rings(result, page),
         _scatter(result, page),
@@ -928,6 +967,7 @@ def build_report(
         _chains(result, page),
         _services(result, page),
         _ownership(result, page),
+        _decisions(result, page),
         _maps(maps, page),
     ]
     return render(

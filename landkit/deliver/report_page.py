@@ -146,6 +146,23 @@ TEXT: dict[str, tuple[str, str]] = {
                       "The park's grading (expressway : arterial : secondary : local) {grading}, recommended {recommended}: {verdict}."),
     "grading_ok": ("级配合理", "within the bands"),
     "grading_off": ("级配失衡(超出区间：{classes})", "out of balance (out of band: {classes})"),
+    "robustness": ("等级稳健性", "Robustness of the classes"),
+    "robustness_note": ("评价权重是政策选择：在设定范围内随机变动权重 {samples} 次(每项权重 ±{range} 后归一)，共 {unstable} 宗参评地块"
+                        "(占参评地块 {share}%)的等级随权重而变(众数等级概率低于稳定阈值)；地图“等级不稳定地块”图层标出它们。",
+                        "The weights are a policy choice: sampled {samples} times within the configured ranges (each weight ±{range}, "
+                        "renormalised), {unstable} graded parcels ({share} % of the graded) change class with the weights (their modal "
+                        "class below the stability threshold); the map's layer of unstable parcels shows them."),
+    "decisions": ("人工调整与公示异议", "Decisions, publication and objections"),
+    "decisions_note": ("公示后的人工调整在计算结果之上生效，计算值与调整值并存可查：共 {n} 项、{parcels} 宗地块，其中 {changed} 宗直接改定等级。",
+                       "Decisions apply on top of the computed results, both values kept: {n} decision(s) on {parcels} parcel(s), "
+                       "{changed} setting the class directly."),
+    "decisions_overrides": ("人工调整记录", "Decisions"),
+    "decisions_objections": ("异议登记", "Objections register"),
+    "decisions_objections_note": ("公示期异议：已受理 {received} 件，异议成立 {upheld} 件，驳回 {rejected} 件。",
+                                  "Objections: {received} received, {upheld} upheld, {rejected} rejected."),
+    "objection_received": ("已受理", "received"),
+    "objection_upheld": ("异议成立", "upheld"),
+    "objection_rejected": ("驳回", "rejected"),
     "ownership": ("土地权属与集体建设用地", "Ownership and collective land"),
     "ownership_note": ("集体建设用地按其专门路径盘活(统一收储、入市、镇村联营；行动方案第13条“盘活集体建设用地”)。",
                        "Collective construction land takes its own paths (taken over and banked, to market, joint operation; "

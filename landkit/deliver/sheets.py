@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 #: Columns of the Excel sheets (the GeoPackage and `landkit export` carry every column).
 INVENTORY_SHEET = [
     "parcel_id", "block_id", "block_name", "land_use", "ownership", "status", "area_mu", "enterprise_names", "industry",
-    "track", "grade", "score", "weakest_zh", "reasons_zh", "idle_years", "far", "far_min", "tax_per_mu", "disposal_zh",
-    "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "compensation_basis", "compensation_wan", "net_land_value_wan",
+    "track", "grade", "grade_computed", "score", "weakest_zh", "reasons_zh", "idle_years", "far", "far_min", "tax_per_mu", "disposal_zh",
+    "override_note", "land_freed_mu", "floor_area_added_m2", "tax_gain_wan", "compensation_basis", "compensation_wan", "net_land_value_wan",
     "payback_years", "review_year", "total_value_wan", "value_missing_reason",
 ]
 WATCH_SHEET = [
@@ -27,13 +27,13 @@ WATCH_SHEET = [
 GRADED_SHEET = [
     "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "enterprise_names", "industry", "tax_wan",
     "revenue_wan", "track", "score", "grade", "grade_basis", "grade_reason_zh", "rank_in_track", "rank_in_block",
-    "weakest_zh", "low_efficiency", "watch", "disposal_zh",
+    "weakest_zh", "low_efficiency", "watch", "disposal_zh", "grade_computed", "override_note",
 ]
 PATH_SHEET = [
     "parcel_id", "block_id", "block_name", "ownership", "area_mu", "grade", "list_basis", "disposal_zh", "land_freed_mu",
     "floor_area_added_m2", "potential_tax_wan", "tax_gain_wan", "compensation_basis", "compensation_wan",
     "net_land_value_wan", "payback_years", "review_year", "land_value_wan", "building_value_wan", "total_value_wan",
-    "value_missing_reason",
+    "value_missing_reason", "disposal_computed", "override_note",
 ]
 UNGRADED_SHEET = ["parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "ungraded_reason", "low_efficiency", "disposal_zh"]
 
@@ -78,7 +78,7 @@ def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.
 PLAN_SHEETS = {"土地权属": "by_ownership", "区块调整前后": "block_before_after", "商办转研发": "conversion", "工业上楼": "vertical",
                "公共服务可达": "service_access", "公共服务短板区块": "service_short_blocks", "道路网密度": "road_hierarchy",
                "道路网级配": "road_grading", "产业链覆盖": "chain_coverage", "链主企业": "chain_leaders",
-               "研发制造联动": "chain_flows"}
+               "研发制造联动": "chain_flows", "人工调整记录": "overrides", "异议登记": "objections"}
 
 
 #: Rows above which a sheet goes to a CSV file beside the workbook (Excel holds 1,048,576 rows

@@ -109,7 +109,7 @@ TEXT = {
            "ungraded": "不参评", "grade": "{g}类", "synthetic": "合成示例数据", "unreachable": "不可达",
            "dots": "过小而看不见的地块以圆点显示，放大后显示地块轮廓",
            "ownership": "集体建设用地与国有载体", "own_collective": "集体建设用地", "own_platform": "国有载体(园区平台)",
-           "conversion": "商办转研发候选地块", "vertical": "工业上楼适宜地块", "vertical_1": "优先区域(大零号湾等)", "vertical_2": "其他区域",
+           "conversion": "商办转研发候选地块", "overridden": "人工调整地块", "unstable": "等级不稳定地块", "vertical": "工业上楼适宜地块", "vertical_1": "优先区域(大零号湾等)", "vertical_2": "其他区域",
            "facilities": "公共服务设施", "block_changes": "园区区块动态调整", "change_move_out": "调出", "change_bring_in": "调入",
            "change_merge": "区块合并", "change_redraw": "边界重划", "proposed_blocks": "调整后区块边界"},
     "en": {"scatter": "Small and scattered plots", "scatter_sporadic": "Small and sporadic (outside the blocks)",
@@ -123,7 +123,7 @@ TEXT = {
            "synthetic": "synthetic sample data", "unreachable": "Unreachable by road",
            "dots": "Plots too small to see are drawn as dots; zoom in for their outlines",
            "ownership": "Collective land and state carriers", "own_collective": "Collective construction land",
-           "own_platform": "State carrier (park platform)", "conversion": "Commercial/office land to convert to R&D",
+           "own_platform": "State carrier (park platform)", "conversion": "Commercial/office land to convert to R&D", "overridden": "Overridden parcels", "unstable": "Parcels of unstable class",
            "vertical": "Suitable for vertical factories", "vertical_1": "Priority zones (大零号湾 …)", "vertical_2": "Elsewhere",
            "facilities": "Public services", "block_changes": "Dynamic adjustment of the blocks", "change_move_out": "Move out",
            "change_bring_in": "Bring in", "change_merge": "Merge blocks", "change_redraw": "Redraw", "proposed_blocks": "Proposed block boundaries"},
@@ -450,11 +450,14 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
         fields = [_field(c.format(lang=lang, _en="" if lang == "zh" else "_en"), labels, lang) for c in PARCEL_POPUP]
         if "ownership" in parcels:
             parcels["own_special"] = parcels["ownership"].isin(["collective", "platform"])
+        if "stable" in parcels:
+            parcels["unstable_class"] = ~parcels["stable"].fillna(True).astype(bool)
         if "vertical_suitable" in parcels:
             parcels["vertical_class"] = parcels["vertical_priority"].astype("Int64").astype(str) if "vertical_priority" in parcels else "1"
         extra = ["grade", "score", "low_efficiency", "watch", "list_basis", "disposal", "has_path", "enterprise_names", "ring_modelled",
                  "function_misfit", "scatter_class", "scatter_flag", "adjustment", "has_adjustment", "ownership", "own_special",
-                 "conversion_candidate", "vertical_suitable", "vertical_class"]
+                 "conversion_candidate", "vertical_suitable", "vertical_class", "overridden", "override_note", "unstable_class",
+                 "grade_unstable_with"]
         out["parcels"] = dataset_payload(parcels, "polygon", id_column="parcel_id", fields=fields, extra=extra, decimals=decimals,
                                          geometry=geom.get("parcels"))
     blocks = layers.get("blocks")
@@ -650,6 +653,18 @@ def _plan_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: 
                                style={"fillColor": colour["fill"], "color": colour["line"]},
                                tooltip=("parcel_id", f"conversion_reasons_{lang}"),
                                legend={"title": t["conversion"], "items": [[colour["fill"], t["conversion"]]]}, min_px=SMALL_PLOT_PX, z=Z_SUBSET))
+    if parcels is not None and "stable" in parcels and (~parcels["stable"].fillna(True).astype(bool)).any():
+        colour = OVERLAY_COLOURS["unstable"]
+        specs.append(LayerSpec("unstable", t["unstable"], "parcels", filter="unstable_class",
+                               style={"fillColor": colour["fill"], "color": colour["line"], "weight": 1.5},
+                               tooltip=("parcel_id", "grade_unstable_with"),
+                               legend={"title": t["unstable"], "items": [[colour["fill"], t["unstable"]]]}, min_px=SMALL_PLOT_PX, z=Z_SUBSET))
+    if parcels is not None and "overridden" in parcels and parcels["overridden"].fillna(False).astype(bool).any():
+        colour = OVERLAY_COLOURS["overridden"]
+        specs.append(LayerSpec("overridden", t["overridden"], "parcels", filter="overridden",
+                               style={"fillColor": colour["fill"], "color": colour["line"], "weight": 2},
+                               tooltip=("parcel_id", "override_note"),
+                               legend={"title": t["overridden"], "items": [[colour["fill"], t["overridden"]]]}, min_px=SMALL_PLOT_PX, z=Z_SUBSET))
     if parcels is not None and "vertical_suitable" in parcels and parcels["vertical_suitable"].fillna(False).any():
         colours = OVERLAY_COLOURS["vertical"]
         specs.append(LayerSpec("vertical", t["vertical"], "parcels", mode="category", field="vertical_class", colors=colours,

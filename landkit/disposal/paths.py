@@ -79,6 +79,10 @@ def assign_disposal(parcels: pd.DataFrame, listed: pd.DataFrame, disposal: Dispo
     for rule in disposal.rules:
         match = evaluate_condition(frame, rule.when, params) & eligible & (path == "")
         path[match] = rule.code
+    decided = parcels["override_disposal"].fillna("").astype(str) if "override_disposal" in parcels else None
+    computed = path.copy()
+    if decided is not None and (decided != "").any():  # a decided path (landkit.data.overrides) replaces the rules'
+        path = path.where(decided == "", decided)
     stranded = listed["low_efficiency"] & (path == "")
     if stranded.any():
         first, pid = first_flagged(parcels, stranded)
@@ -90,6 +94,8 @@ def assign_disposal(parcels: pd.DataFrame, listed: pd.DataFrame, disposal: Dispo
     rules = {r.code: r for r in disposal.rules}
     out = pd.DataFrame(index=parcels.index)
     out["disposal"] = path
+    if decided is not None and (decided != "").any():
+        out["disposal_computed"] = computed
     out["disposal_zh"] = path.map({c: r.label_zh for c, r in rules.items()}).fillna("")
     out["disposal_en"] = path.map({c: r.label_en for c, r in rules.items()}).fillna("")
 

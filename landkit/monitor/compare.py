@@ -94,11 +94,16 @@ class Comparison:
     blocks: pd.DataFrame
     scatter: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    #: Objections followed from A to B, and B's overridden parcels (:func:`decision_table`).
+    decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the summary tables by layer name (for the GeoPackage)."""
-        return {"summary": summary_table(self.summary), "transitions": self.transitions, "inventory_by_reason": self.by_reason,
-                "inventory_by_path": self.by_path, "block_metrics": self.blocks, "scatter_metrics": self.scatter}
+        tables = {"summary": summary_table(self.summary), "transitions": self.transitions, "inventory_by_reason": self.by_reason,
+                  "inventory_by_path": self.by_path, "block_metrics": self.blocks, "scatter_metrics": self.scatter}
+        if len(self.decisions):
+            tables["decisions"] = self.decisions
+        return tables
 
 
 # --- comparing -----------------------------------------------------------------------------------
@@ -137,8 +142,55 @@ def compare_runs(a: Run, b: Run, project: Project) -> Comparison:
     summary = summarise(a, b, joined, transitions, blocks=blocks, scatter=scatter)
     summary["inventory"]["by_reason"] = _records(by_reason)
     summary["paths"]["by_path"] = _records(by_path)
+    decisions = decision_table(a, b)
+    summary["decisions"] = decision_summary(decisions)
     return Comparison(changes=changes, transitions=transitions, by_reason=by_reason, by_path=by_path,
-                      blocks=blocks, scatter=scatter, summary=summary)
+                      blocks=blocks, scatter=scatter, summary=summary, decisions=decisions)
+
+
+def decision_table(a: Run, b: Run) -> pd.DataFrame:
+    """Return each objection of either run with its status in A and in B, and B's other overridden parcels.
+
+    Columns: ``objection_id`` (empty for an override without objection), ``parcel_id``,
+    ``status_a``/``status_b`` (received, upheld, rejected; empty where the register lacks it),
+    ``status_changed``, ``grade_a``/``grade_b``, ``grade_computed_b``, ``overridden_b``,
+    ``override_note_b``.
+    """
+    columns = ["objection_id", "parcel_id", "status_a", "status_b", "status_changed", "grade_a", "grade_b", "grade_computed_b",
+               "overridden_b", "override_note_b"]
+    registers = [frame[["objection_id", "parcel_id", "objection_status"]].rename(columns={"objection_status": f"status_{side}"})
+                 for frame, side in ((a.objections, "a"), (b.objections, "b")) if frame is not None and len(frame)]
+    pb = b.parcels.set_index("parcel_id")
+    overridden = pb.index[pb["overridden"].fillna(False).astype(bool)] if "overridden" in pb else pd.Index([])
+    if not registers and not len(overridden):
+        return pd.DataFrame(columns=columns)
+    table = registers[0]
+    for other in registers[1:]:
+        table = table.merge(other, on=["objection_id", "parcel_id"], how="outer")
+    for side in ("a", "b"):
+        if f"status_{side}" not in table:
+            table[f"status_{side}"] = None
+    extra = pd.DataFrame({"objection_id": "", "parcel_id": overridden.difference(pd.Index(table["parcel_id"]))})
+    table = pd.concat([table, extra], ignore_index=True)
+    table["status_a"] = table["status_a"].fillna("")
+    table["status_b"] = table["status_b"].fillna("")
+    table["status_changed"] = (table["status_a"] != table["status_b"]) & (table["objection_id"] != "")
+    pa = a.parcels.set_index("parcel_id")
+    table["grade_a"] = table["parcel_id"].map(pa["grade"])
+    table["grade_b"] = table["parcel_id"].map(pb["grade"])
+    table["grade_computed_b"] = table["parcel_id"].map(pb["grade_computed"]) if "grade_computed" in pb else table["grade_b"]
+    table["overridden_b"] = table["parcel_id"].isin(overridden)
+    table["override_note_b"] = table["parcel_id"].map(pb["override_note"]).fillna("") if "override_note" in pb else ""
+    return table[columns].sort_values(["objection_id", "parcel_id"], kind="stable").reset_index(drop=True)
+
+
+def decision_summary(decisions: pd.DataFrame) -> dict[str, Any]:
+    """Return the objections counted by status in B, how many changed status, and B's overridden parcels."""
+    objections = decisions[decisions["objection_id"] != ""] if len(decisions) else decisions
+    status = objections["status_b"].value_counts() if len(objections) else pd.Series(dtype=int)
+    return {"objections": len(objections), "by_status_b": {k: int(v) for k, v in status.items() if k},
+            "status_changed": int(objections["status_changed"].sum()) if len(objections) else 0,
+            "overridden_b": int(decisions["overridden_b"].sum()) if len(decisions) else 0}
 
 
 def join_parcels(pa: pd.DataFrame, pb: pd.DataFrame) -> pd.DataFrame:
@@ -549,6 +601,11 @@ def headline_lines(summary: dict[str, Any]) -> list[str]:
         (f"盘活路径: 新启动 {paths['started']:,} 宗, 已完成 {paths['completed']:,} 宗 (腾退土地 {paths['land_freed_mu']:,.0f} 亩, "
          f"新增建筑面积 {paths['floor_area_added_m2'] / 1e4:,.1f} 万m²), 调整 {paths['changed']:,} 宗"),
     ]
+    decisions = summary.get("decisions") or {}
+    if decisions.get("objections") or decisions.get("overridden_b"):
+        st = decisions.get("by_status_b", {})
+        lines.append(f"异议 {decisions['objections']} 件 (已受理 {st.get('received', 0)}, 成立 {st.get('upheld', 0)}, "
+                     f"驳回 {st.get('rejected', 0)}; 状态变化 {decisions['status_changed']} 件), 本期人工调整地块 {decisions['overridden_b']} 宗")
     park = summary.get("park_scatter") or {}
     if "np" in park and "area_mn_ha" in park:
         np_, mn = park["np"], park["area_mn_ha"]

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 PARCEL_COLUMNS = (
     "parcel_id", "block_id", "block_name", "land_use", "status", "area_mu", "grade", "score", "low_efficiency",
     "reasons", "disposal", "disposal_zh", "disposal_en", "tax_wan", "floor_area_m2", "land_freed_mu", "enterprise_names",
+    "grade_computed", "overridden", "override_note",
 )
 REQUIRED = ("parcel_id", "grade", "low_efficiency")
 
@@ -41,6 +42,8 @@ class Run:
     parcels: gpd.GeoDataFrame
     blocks: pd.DataFrame | None = None
     scatter_metrics: pd.DataFrame | None = None
+    #: The run's 公示/异议 register (table ``objections``), when it had one.
+    objections: pd.DataFrame | None = None
     record: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
     name: str | None = None
@@ -135,6 +138,7 @@ def read_run(target: str | Path) -> Run:
             where=where, ids=", ".join(map(str, dup.head(3)))))
     blocks = read_layer(store, "blocks", geometry=False) if "blocks" in layers else None
     scatter = read_layer(store, "scatter_metrics", geometry=False) if "scatter_metrics" in layers else None
+    objections = read_layer(store, "objections", geometry=False) if "objections" in layers else None
     summary = None
     summary_path = store.folder / "summary.json" if store.folder is not None else None
     if summary_path is not None and summary_path.exists():
@@ -151,8 +155,8 @@ def read_run(target: str | Path) -> Run:
                                 "comparison").format(where=where, run=record.get("run_id")))
     name = _project_name(store.folder / "manifest.json") if store.folder is not None else None
     return Run(store=store, parcels=parcels, blocks=None if blocks is None else pd.DataFrame(blocks),
-               scatter_metrics=None if scatter is None else pd.DataFrame(scatter), record=record, summary=summary,
-               name=name)
+               scatter_metrics=None if scatter is None else pd.DataFrame(scatter),
+               objections=None if objections is None else pd.DataFrame(objections), record=record, summary=summary, name=name)
 
 
 def _project_name(path: Path) -> str | None:

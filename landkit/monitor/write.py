@@ -56,7 +56,10 @@ def workbook_sheets(comparison: Comparison, lang: str = "zh") -> dict[str, pd.Da
         comparison.blocks.drop(columns=f"metric_{other}"),
         comparison.scatter.drop(columns=f"metric_{other}"),
     )
-    return dict(zip(names, frames, strict=True))
+    sheets = dict(zip(names, frames, strict=True))
+    if len(comparison.decisions):  # objections followed across the runs, and the decisions on top of B
+        sheets["异议与人工调整" if lang == "zh" else "Objections and decisions"] = comparison.decisions
+    return sheets
 
 
 def map_layers(comparison: Comparison, b: Run, *, lang: str) -> dict[str, gpd.GeoDataFrame]:
