@@ -285,7 +285,7 @@ def apply_adjustments(parcels: gpd.GeoDataFrame, proposals: pd.DataFrame) -> gpd
     """
     code = proposals["adjustment"].reindex(parcels.index).fillna("")
     stale = [c for c in PARCEL_COLUMNS if c in parcels.columns]
-    out = parcels.drop(columns=stale)
+    out = parcels.drop(columns=stale).copy()  # one consolidated frame (the parcels come joined column group by group)
     out["merged_parcels"] = 1
     merging = code == "merge"
     if merging.any():

@@ -153,10 +153,11 @@ def decision_table(a: Run, b: Run) -> pd.DataFrame:
 
     Columns: ``objection_id`` (empty for an override without objection), ``parcel_id``,
     ``status_a``/``status_b`` (received, upheld, rejected; empty where the register lacks it),
-    ``status_changed``, ``grade_a``/``grade_b``, ``grade_computed_b``, ``overridden_b``,
+    ``status_changed`` (in both registers, with another status), ``new_in_b`` (received since A),
+    ``grade_a``/``grade_b``, ``grade_computed_b``, ``overridden_b``,
     ``override_note_b``.
     """
-    columns = ["objection_id", "parcel_id", "status_a", "status_b", "status_changed", "grade_a", "grade_b", "grade_computed_b",
+    columns = ["objection_id", "parcel_id", "status_a", "status_b", "status_changed", "new_in_b", "grade_a", "grade_b", "grade_computed_b",
                "overridden_b", "override_note_b"]
     registers = [frame[["objection_id", "parcel_id", "objection_status"]].rename(columns={"objection_status": f"status_{side}"})
                  for frame, side in ((a.objections, "a"), (b.objections, "b")) if frame is not None and len(frame)]
@@ -174,7 +175,9 @@ def decision_table(a: Run, b: Run) -> pd.DataFrame:
     table = pd.concat([table, extra], ignore_index=True)
     table["status_a"] = table["status_a"].fillna("")
     table["status_b"] = table["status_b"].fillna("")
-    table["status_changed"] = (table["status_a"] != table["status_b"]) & (table["objection_id"] != "")
+    known = (table["objection_id"] != "") & (table["status_a"] != "") & (table["status_b"] != "")
+    table["status_changed"] = known & (table["status_a"] != table["status_b"])
+    table["new_in_b"] = (table["objection_id"] != "") & (table["status_a"] == "") & (table["status_b"] != "")
     pa = a.parcels.set_index("parcel_id")
     table["grade_a"] = table["parcel_id"].map(pa["grade"])
     table["grade_b"] = table["parcel_id"].map(pb["grade"])
@@ -190,6 +193,7 @@ def decision_summary(decisions: pd.DataFrame) -> dict[str, Any]:
     status = objections["status_b"].value_counts() if len(objections) else pd.Series(dtype=int)
     return {"objections": len(objections), "by_status_b": {k: int(v) for k, v in status.items() if k},
             "status_changed": int(objections["status_changed"].sum()) if len(objections) else 0,
+            "new": int(objections["new_in_b"].sum()) if len(objections) else 0,
             "overridden_b": int(decisions["overridden_b"].sum()) if len(decisions) else 0}
 
 
@@ -605,7 +609,8 @@ def headline_lines(summary: dict[str, Any]) -> list[str]:
     if decisions.get("objections") or decisions.get("overridden_b"):
         st = decisions.get("by_status_b", {})
         lines.append(f"异议 {decisions['objections']} 件 (已受理 {st.get('received', 0)}, 成立 {st.get('upheld', 0)}, "
-                     f"驳回 {st.get('rejected', 0)}; 状态变化 {decisions['status_changed']} 件), 本期人工调整地块 {decisions['overridden_b']} 宗")
+                     f"驳回 {st.get('rejected', 0)}; 本期新收 {decisions.get('new', 0)} 件, 状态变化 {decisions['status_changed']} 件), "
+                     f"本期人工调整地块 {decisions['overridden_b']} 宗")
     park = summary.get("park_scatter") or {}
     if "np" in park and "area_mn_ha" in park:
         np_, mn = park["np"], park["area_mn_ha"]
