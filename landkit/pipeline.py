@@ -8,6 +8,7 @@ no pool started. :func:`landkit.deliver.writer.write_assessment` writes the resu
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -15,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from landkit.analyses.adjustment import adjust_blocks
+from landkit.analyses.assembly import assemble_sites
 from landkit.analyses.chains import assess_chains, weight_linkage
 from landkit.analyses.conversion import conversion_candidates, conversion_summary
-from landkit.analyses.rings import assess_rings
+from landkit.analyses.rings import assess_rings, ring_profiles
+from landkit.analyses.robustness import COLUMNS as ROBUSTNESS_COLUMNS
 from landkit.analyses.robustness import grade_robustness, robustness_summary
 from landkit.analyses.scatter import assess_scatter, scatter_state, sporadic_plots
 from landkit.analyses.services import assess_services
@@ -47,7 +50,27 @@ from landkit.result import AssessmentResult
 log = logging.getLogger(__name__)
 
 
-def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> AssessmentResult:
+@dataclass(frozen=True)
+class Reuse:
+    """An earlier assessment of the same data, whose stages a new assessment takes over where their settings are unchanged.
+
+    Policy scenarios (:mod:`landkit.decide.scenarios`) change weights, cuts or rules and leave
+    the geometry alone: the grade robustness (unless the assessment changed), the rings' travel
+    times, the 小而散 analysis, the public services and the chains are the earlier run's when
+    their sections of the configuration are equal. The 小而散 merge proposals then keep the
+    earlier classes (they are geometry first); the ring profiles, which count classes, are
+    recomputed.
+    """
+
+    result: AssessmentResult
+    project: Project
+
+    def same(self, project: Project, *sections: str) -> bool:
+        """Return whether every section of ``project`` named equals the earlier one."""
+        return all(getattr(self.project, name) == getattr(project, name) for name in sections)
+
+
+def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: Reuse | None = None) -> AssessmentResult:
     """Run the performance and value assessments, the inventory and the disposal paths.
 
     Parameters
@@ -58,6 +81,9 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         The configuration.
     stage : callable, optional
         Wraps each step (``with stage("performance"): ...``): progress display or timing.
+    reuse : Reuse, optional
+        An earlier assessment of the same ``data``: its stages whose settings ``project`` does
+        not change are taken over rather than run again (see :class:`Reuse`).
     """
     year = assessment_year(project)
     parcels = with_production_zeros(apply_overrides(data.parcels, data.overrides, stage="inputs"))  # decided figures first
@@ -72,19 +98,30 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         performance = assess_performance(parcels, project)
         parcels = parcels.join(performance)
         # how far each computed class depends on contested weights (before any decision)
-        parcels = parcels.join(grade_robustness(parcels, project))
+        if reuse is not None and reuse.same(project, "assessment", "robustness", "inventory"):
+            parcels = parcels.join(reuse.result.parcels[[c for c in ROBUSTNESS_COLUMNS if c in reuse.result.parcels]])
+        else:
+            parcels = parcels.join(grade_robustness(parcels, project))
         # decided classes and paths replace the computed ones (kept in grade_computed …): the list follows them
         parcels = apply_overrides(apply_overrides(parcels, data.overrides, stage="grade"), data.overrides, stage="disposal")
     with stage("value"):
         parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price,
                                             price_zones=data.price_zones))
     rings = None
+    rings_reused = reuse is not None and reuse.result.rings is not None and reuse.same(project, "rings")
     if data.blocks is not None and project.rings.designated:
         with stage("rings"):
-            rings = assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
-            parcels = parcels.join(rings.parcels)
+            if rings_reused and reuse is not None and reuse.result.rings is not None:  # the profiles count classes: again
+                parcels = parcels.join(reuse.result.rings.parcels)
+                rings = replace(reuse.result.rings, profiles=ring_profiles(parcels, project.rings))
+            else:
+                rings = assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
+                parcels = parcels.join(rings.parcels)
     with stage("scatter"):  # before the list: its rules may use `small`, `isolated`, `scattered`
-        scatter = assess_scatter(parcels, project, blocks=data.blocks, state=scatter_state(parcels, project))
+        if reuse is not None and reuse.result.scatter is not None and reuse.same(project, "scatter", "crs"):
+            scatter = reuse.result.scatter
+        else:
+            scatter = assess_scatter(parcels, project, blocks=data.blocks, state=scatter_state(parcels, project))
         parcels = parcels.join(scatter.parcels.drop(columns=["sporadic"]))
     with stage("inventory"):
         parcels = add_list_and_paths(parcels, project, year=year)
@@ -92,20 +129,29 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         if data.blocks is not None:
             blocks = assess_blocks(parcels, data.blocks, project.block_assessment)
             park = park_row(parcels, data.blocks, project.block_assessment)
+    with stage("assembly"):  # 连片整合 ("裁出大衣料子"): contiguous sites from the land the list frees
+        assembly = assemble_sites(parcels, project.assembly, roads=data.roads)
+        parcels = parcels.join(assembly.parcels)
     with stage("plan"):  # the plan's items 12–14 (and 5–8: the chains) and its targets
         parcels = parcels.join(conversion_candidates(parcels, project.conversion))
         parcels = parcels.join(vertical_screen(parcels, project.vertical, roads=data.roads))
         kpis = plan_kpis(data.enterprises, project.kpis, facilities=data.facilities)
         services = None
         if data.roads is not None and len(data.roads):  # item 12: public services by road, the road hierarchy
-            services = assess_services(parcels, data.facilities, data.roads, data.blocks, project,
-                                       graph=rings.graph if rings is not None else None)
+            if reuse is not None and reuse.result.services is not None and rings_reused and reuse.same(project, "services"):
+                services = reuse.result.services
+            else:
+                services = assess_services(parcels, data.facilities, data.roads, data.blocks, project,
+                                           graph=rings.graph if rings is not None else None)
             parcels = parcels.join(services.parcels)
         chains = None
         if data.enterprises is not None and project.chains.chains:  # items 5–8 and 14: chains across the rings
-            chains = assess_chains(data.enterprises, parcels, project)
-            if rings is not None and len(rings.linkage):
-                rings.linkage = weight_linkage(rings.linkage, chains.firms, project)
+            if reuse is not None and reuse.result.chains is not None and rings_reused and reuse.same(project, "chains"):
+                chains = reuse.result.chains  # and the linkage it weighted, reused with the rings
+            else:
+                chains = assess_chains(data.enterprises, parcels, project)
+                if rings is not None and len(rings.linkage):
+                    rings.linkage = weight_linkage(rings.linkage, chains.firms, project)
         adjustment = None
         if data.blocks is not None and len(data.blocks):  # 园区地块动态调整 (item 14), from the classes just listed
             adjustment = adjust_blocks(parcels, data.blocks, project)
@@ -114,7 +160,8 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         # the rings' columns (e.g. `ring`, from rings.designated) replace any of the same name in the layer
         overlap = [c for c in rings.blocks.columns if c != "block_id" and c in blocks]
         blocks = blocks.drop(columns=overlap).merge(rings.blocks, on="block_id", how="left")
-    result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings, scatter=scatter)
+    result = AssessmentResult(parcels=parcels, blocks=blocks, kpis=kpis, park=park or {}, rings=rings, scatter=scatter,
+                              services=services, chains=chains)
     result.tables = summary_tables(parcels)
     result.tables["benchmarks"] = performance.attrs["benchmarks"]
     if project.robustness.samples:
@@ -131,6 +178,8 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage) -> Asses
         tables = {"service_access": services.access, "service_short_blocks": services.short_blocks,
                   "road_hierarchy": services.roads, "road_grading": services.grading}
         result.tables.update({name: table for name, table in tables.items() if table is not None and len(table)})
+    if len(assembly.sites):
+        result.layers["assembly_sites"] = assembly.sites
     if adjustment is not None:
         result.layers["block_changes"] = adjustment.proposals
         result.layers["proposed_blocks"] = adjustment.blocks
@@ -315,7 +364,23 @@ def summarise(result: AssessmentResult, *, year: int) -> dict[str, Any]:
         "plan": _plan_summary(result),
         "decisions": _decisions_summary(result),
         "robustness": _robustness_summary(result),
+        "assembly": _assembly_summary(result),
     }
+
+
+def _assembly_summary(result: AssessmentResult) -> dict[str, Any]:
+    """Return the 连片整合 sites in figures: how many of each size class, their area and cost."""
+    sites = result.layers.get("assembly_sites")
+    parcels = result.parcels
+    out: dict[str, Any] = {"candidates": int(parcels["assembly_candidate"].sum()),
+                           "willing": int(parcels["assembly_willing"].sum()), "sites": 0}
+    if sites is None or not len(sites):
+        return out
+    out.update(sites=len(sites), area_mu=float(sites["area_mu"].sum()), parcels=int(sites["parcels"].sum()),
+               acquisition_wan=_total(sites["acquisition_wan"]),
+               largest={"site_id": str(sites["site_id"].iloc[0]), "area_mu": float(sites["area_mu"].iloc[0])},
+               by_size={str(int(t)): int((sites["size_class_mu"] == t).sum()) for t in sorted(sites["size_class_mu"].unique())})
+    return out
 
 
 def _robustness_summary(result: AssessmentResult) -> dict[str, Any] | None:
@@ -428,6 +493,13 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     if robust:
         lines.append(f"等级稳健性: 权重在设定范围内变动时, {robust['unstable']:,} 宗参评地块 (占参评 {100 * robust['unstable_share_of_graded']:.1f}%) "
                      "的等级随权重而变")
+    assembly = summary.get("assembly") or {}
+    if assembly.get("sites"):
+        cost = assembly["acquisition_wan"]["total"]
+        sizes = ", ".join(f"≥{size} 亩 {n} 处" for size, n in assembly["by_size"].items())
+        lines.append(f"连片整合: 可整合地块 {assembly['candidates']:,} 宗, 成片地块 {assembly['sites']} 处 {assembly['area_mu']:,.0f} 亩 "
+                     f"({sizes}); 最大 {assembly['largest']['site_id']} {assembly['largest']['area_mu']:,.0f} 亩"
+                     + (f"; 整合成本约 {cost / 1e4:,.1f} 亿元" if cost is not None else ""))
     decisions = summary.get("decisions") or {}
     if decisions.get("overrides") or any((decisions.get("objections") or {}).values()):
         o = decisions.get("objections") or {}

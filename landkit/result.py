@@ -11,8 +11,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from landkit.analyses.chains import ChainResult
 from landkit.analyses.rings import RingResult
 from landkit.analyses.scatter import ScatterResult
+from landkit.analyses.services import ServicesResult
 
 
 @dataclass
@@ -27,6 +29,8 @@ class AssessmentResult:
     summary: dict[str, Any] = field(default_factory=dict)
     rings: RingResult | None = None
     scatter: ScatterResult | None = None
+    services: ServicesResult | None = None
+    chains: ChainResult | None = None
     #: Further layers of the plan's spatial items (``block_changes``, ``proposed_blocks`` …): written
     #: to the GeoPackage and drawn on the map.
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)

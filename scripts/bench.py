@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ASSESS_STAGES = ("zonal", "performance", "value", "rings", "scatter", "inventory", "plan")
+ASSESS_STAGES = ("zonal", "performance", "value", "rings", "scatter", "inventory", "assembly", "plan")
 STAGES = ("read", "validate", *ASSESS_STAGES, "export", "workbook", "surfaces", "map", "report")
 TOOLTIP = ["parcel_id", "grade", "score"]
 

@@ -175,6 +175,7 @@ def test_layers_and_counts_match_the_data(map_zh, sample):
         "facilities": len(data.facilities),
         # decision tools: the parcels whose class depends on contested weights
         "unstable": int((~parcels["stable"]).sum()),
+        "assembly_sites": len(result.layers["assembly_sites"]),
     }
     assert 0 < low < len(parcels) and low == len(result.inventory)
     with open_map(map_zh) as bp:

@@ -42,6 +42,8 @@ RENDERERS = {
     "core_sites": ("singleSymbol", None),
     # the plan's items 12–14: one colour each
     "facilities": ("singleSymbol", None), "block_changes": ("singleSymbol", None), "proposed_blocks": ("singleSymbol", None),
+    # 连片整合 (issue 18)
+    "assembly_sites": ("singleSymbol", None),
 }
 #: Geometry type (GeoPackage / PostGIS catalogue) → QGIS symbol type, symbol layer class, QGIS's `type`.
 GEOMETRY = {

@@ -311,7 +311,7 @@ def test_chinese_by_default(page):
     parsed = Page(page)
     h2 = parsed.text_by_tag["h2"]
     assert h2[:7] == [TEXT[k][0] for k in ("headline", "grades", "inventory", "watch", "value", "blocks", "park")]
-    assert set(h2[7:]) <= {TEXT[k][0] for k in ("adjustment", "plan_screens", "chains", "services", "kpi_paths", "ownership", "robustness", "decisions")}  # the plan's items, as the data allow
+    assert set(h2[7:]) <= {TEXT[k][0] for k in ("adjustment", "plan_screens", "chains", "services", "kpi_paths", "ownership", "robustness", "assembly", "decisions")}  # the plan's items, as the data allow
     assert "地块数(宗)" in parsed.text_by_tag["th"]
 
 
@@ -323,7 +323,7 @@ def test_english_headings(page_en):
     assert h2[:7] == ["Headline figures", "Performance grades", "Low-efficiency inventory and revitalisation paths",
                       "Watch table (A/B)", "Land and building value", "Block ranking", "Park indicators and plan targets"]
     assert set(h2[7:]) <= {TEXT[k][1] for k in ("adjustment", "plan_screens", "chains", "services", "kpi_paths", "ownership", "robustness",
-                                                "decisions")}
+                                                "assembly", "decisions")}
     cjk = re.compile(r"[\u4e00-\u9fff]")
     assert not any(cjk.search(h) for h in h2 + parsed.text_by_tag["h3"])
     headers = parsed.text_by_tag["th"]

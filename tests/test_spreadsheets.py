@@ -361,7 +361,7 @@ def test_an_ordinary_workbook_reads_as_before(tmp_path):
     frame = read_table(project.inputs.enterprises, kind="enterprises", project=project)
     assert list(frame.columns) == list(data.columns)
     assert frame["统一社会信用代码"].tolist() == ["00123", "00456"] and frame["税收(万元)"].tolist() == [120.5, ""]
-    assert frame.attrs["header"] == {"row": 1, "rows": 1, "how": "names"}
+    assert frame.attrs["header"] == {"row": 1, "rows": 1, "how": "names", "blank": []}
     table = read_input("enterprises", project)
     assert table.issues == [] and table.frame["tax_wan"].iloc[0] == 120.5
 

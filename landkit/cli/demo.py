@@ -9,7 +9,7 @@ import click
 from landkit.cli.options import overwrite_opt
 from landkit.core.i18n import _
 from landkit.core.progress import Progress
-from landkit.demo import DEMO_STAGES, NEXT_YEAR_PROJECT, RUN_STAGES, find_sample, run_demo
+from landkit.demo import DECISION_STAGES, DEMO_STAGES, NEXT_YEAR_PROJECT, RUN_STAGES, find_sample, run_demo
 
 
 @click.command("demo")
@@ -26,7 +26,7 @@ def command(data: Path | None, output: Path, maps: Path, overwrite: bool) -> Non
     project_file = find_sample(data)
     click.echo(_("Sample project: {path} (synthetic data)").format(path=project_file))
     quiet = click.get_current_context().find_root().obj.get("verbosity", 0) < 0
-    stages = DEMO_STAGES if project_file.with_name(NEXT_YEAR_PROJECT).exists() else RUN_STAGES
+    stages = DEMO_STAGES if project_file.with_name(NEXT_YEAR_PROJECT).exists() else RUN_STAGES + DECISION_STAGES
     with Progress(stages, enabled=not quiet) as progress:
         written = run_demo(project_file, output, maps_dir=maps, overwrite=overwrite, echo=click.echo, stage=progress)
     click.echo(_("Wrote:"))

@@ -331,7 +331,7 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 #: The commands: name → the module whose ``command`` it is (imported when the command is used).
 COMMANDS = {name: f"landkit.cli.{name}" for name in
-            ("init", "validate", "assess", "rings", "scatter", "zonal", "export", "map", "history", "compare", "demo")}
+            ("init", "validate", "assess", "rings", "scatter", "zonal", "export", "map", "history", "compare", "dossier", "scenario", "demo")}
 
 
 @functools.cache

@@ -99,6 +99,17 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML file of landkit's (a mapping at the top), refusing repeated keys; ``{}`` if it is empty.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not UTF-8, not YAML, or not a mapping (naming the file and the line).
+    """
+    return _read_yaml(Path(path))
+
+
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Project:
     """Load a project file over the default profile and validate it.
 

@@ -541,7 +541,7 @@ class Assembly(_Strict):
     reaches the smallest of ``min_site_mu``, and tagged with every size class it reaches.
     """
 
-    candidate_when: str = "low_efficiency or legally_idle"
+    candidate_when: str = "land_freed_mu > 0 or legally_idle or status == 'unsupplied'"
     willing_column: str = "willing_to_sell"  # optional parcel column: C parcels whose owner would sell
     include_willing: bool = True
     gap_m: Annotated[float, Field(ge=0)] = 40.0

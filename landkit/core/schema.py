@@ -49,6 +49,7 @@ CANONICAL: dict[str, dict[str, Column]] = {
         "storey_height_m": Column("float"),
         "freight_lift_t": Column("float"),
         "fire_class": Column("str"),
+        "willing_to_sell": Column("bool"),
     },
     "enterprises": {
         "enterprise_id": Column("str", required=True),

@@ -39,6 +39,7 @@ from landkit.config.models import Project
 from landkit.core.errors import DataError
 from landkit.core.i18n import _
 from landkit.core.schema import ADDITIVE_ENTERPRISE_COLUMNS, CANONICAL, CODED_COLUMNS, OBJECTION_STATUSES
+from landkit.io.read import file_rows
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def check_overrides(overrides: pd.DataFrame, parcel_ids: pd.Series, project: Pro
     for column in ("approved_by", "approved_date", "reason"):
         if column not in frame:
             frame[column] = None
-    frame["row"] = np.arange(2, len(frame) + 2)  # the header is row 1
+    frame["row"] = file_rows(overrides.attrs.get("header"), len(frame))  # as the file shows them
     known = set(parcel_ids.astype(str))
     fields = set(overridable_fields())
     paths = {r.code: r.code for r in project.disposal.rules} | {r.label_zh: r.code for r in project.disposal.rules}
@@ -185,7 +186,7 @@ def check_objections(objections: pd.DataFrame, parcel_ids: pd.Series, *, source:
         On the first row naming an unknown parcel, lacking a status, or repeating an id.
     """
     frame = objections.reset_index(drop=True).copy()
-    frame["row"] = np.arange(2, len(frame) + 2)
+    frame["row"] = file_rows(objections.attrs.get("header"), len(frame))
     known = set(parcel_ids.astype(str))
     for row, oid, pid, status in zip(frame["row"], frame["objection_id"], frame["parcel_id"], frame["objection_status"],
                                      strict=True):
@@ -249,7 +250,8 @@ def apply_overrides(parcels: pd.DataFrame, overrides: pd.DataFrame | None, field
             out[f"{field}_computed"] = ""  # filled with the rules' path when the paths are assigned
         values = rows["value"].to_numpy(dtype=object)
         if field != "disposal":
-            column = out[target].copy()
+            # a figure the layer does not carry (e.g. 违法用地): the decided values on those parcels, not known elsewhere
+            column = out[target].copy() if target in out else pd.Series(None, index=out.index, dtype=object)
             if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
                 column = column.astype(float)
                 column.loc[index] = values.astype(float)

@@ -50,6 +50,8 @@ def manifest(project: Project, data: Dataset) -> dict[str, Any]:
         "inputs": inputs,
         "config_sha256": hashlib.sha256(repr(sorted(config.items())).encode()).hexdigest(),
         "config": config,
+        # where the project's relative input paths start: `landkit scenario RUN` reads the inputs again from there
+        "project_folder": str(Path(project.base_dir).resolve()),
         # input kind → canonical column → the planner's column it was read from (exports can use their names)
         "source_columns": {kind: dict(report.read) for kind, report in data.columns.items()},
     }

@@ -880,6 +880,37 @@ def _robustness(result: AssessmentResult, page: Page) -> Section | None:
     return _section("robustness", page.t("robustness"), parts)
 
 
+#: Columns of the 连片整合 table in the report, in order.
+ASSEMBLY_COLUMNS = ("site_id", "area_mu", "parcels", "block_ids", "ring", "enterprises", "collective_mu", "willing_parcels",
+                    "acquisition_wan", "cost_per_mu_wan", "tax_wan", "compactness", "road_distance_m", "rank_by_cost")
+
+
+def _assembly(result: AssessmentResult, page: Page) -> Section | None:
+    """连片整合: the contiguous sites the freed land makes, largest first, with their cost."""
+    figures = result.summary.get("assembly")
+    if not figures:
+        return None
+    spec = page.project.assembly
+    sites = result.layers.get("assembly_sites")
+    if sites is None or not len(sites):
+        parts: list[Piece | None] = [note(page.t("assembly_none", size=f"{min(spec.min_site_mu):g}",
+                                                 candidates=f"{figures['candidates']:,}"))]
+        return _section("assembly", page.t("assembly"), parts)
+    cost = figures["acquisition_wan"]["total"]
+    willing = page.t("assembly_willing") if spec.include_willing and figures.get("willing") else ""
+    parts = [note(page.t("assembly_note", willing=willing, gap=f"{spec.gap_m:g}", sizes="/".join(f"{v:g}" for v in spec.min_site_mu),
+                         sites=f"{figures['sites']:,}", area=f"{figures['area_mu']:,.0f}", largest=f"{figures['largest']['area_mu']:,.0f}",
+                         cost="–" if cost is None else f"{cost / 1e4:,.1f}"))]
+    shown = pd.DataFrame(sites[[c for c in ASSEMBLY_COLUMNS if c in sites]])
+    if "ring" in shown:
+        names = {ring: next((name for lang, name in text.items() if lang == page.lang), ring)
+                 for ring, text in page.project.rings.labels.items()}
+        shown["ring"] = shown["ring"].map(lambda r: names.get(r, r) if isinstance(r, str) else r)
+    _, headers, rows = _frame_cells(shown, page)
+    parts.append(page.table(headers, rows, keys=1))
+    return _section("assembly", page.t("assembly"), parts)
+
+
 def _decisions(result: AssessmentResult, page: Page) -> Section | None:
     """人工调整与异议: each decision with the computed and the decided value, and the objections register."""
     audit, objections = result.tables.get("overrides"), result.tables.get("objections")
@@ -967,6 +998,7 @@ def build_report(
         _chains(result, page),
         _services(result, page),
         _ownership(result, page),
+        _assembly(result, page),
         _decisions(result, page),
         _maps(maps, page),
     ]

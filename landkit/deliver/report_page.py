@@ -152,6 +152,18 @@ TEXT: dict[str, tuple[str, str]] = {
                         "The weights are a policy choice: sampled {samples} times within the configured ranges (each weight ±{range}, "
                         "renormalised), {unstable} graded parcels ({share} % of the graded) change class with the weights (their modal "
                         "class below the stability threshold); the map's layer of unstable parcels shows them."),
+    "assembly": ("连片整合", "Land assembly"),
+    "assembly_note": ("“裁出大衣料子”：由盘活路径腾退的土地、依法认定的闲置土地、未供应土地{willing}组成连片地块，相距不超过 {gap} 米"
+                      "(一条道路红线宽度)的地块视为相连；规模达到 {sizes} 亩的成片地块共 {sites} 处、{area} 亩，最大 {largest} 亩，"
+                      "整合成本约 {cost} 亿元(腾退地块按盘活路径的补偿，其余按土地与房屋价值)。按规模由大到小排列，亩均成本排序见末列。",
+                      "\u201cCut whole cloth\u201d: land the paths take back, legally idle land and unsupplied land{willing} make up "
+                      "sites, parcels within {gap} m of each other (a road's red line) counting as contiguous; {sites} sites of at "
+                      "least {sizes} mu, {area} mu in all, the largest {largest} mu, costing about {cost} hundred million yuan to "
+                      "assemble (compensation of the paths that take land back, else the land and building value). Largest first; "
+                      "the last column ranks them by cost per mu."),
+    "assembly_willing": ("以及业主有意转让的C类地块", " and C parcels whose owners would sell"),
+    "assembly_none": ("没有达到 {size} 亩的连片地块(可整合地块 {candidates} 宗)。",
+                      "No contiguous site reaches {size} mu ({candidates} candidate parcels)."),
     "decisions": ("人工调整与公示异议", "Decisions, publication and objections"),
     "decisions_note": ("公示后的人工调整在计算结果之上生效，计算值与调整值并存可查：共 {n} 项、{parcels} 宗地块，其中 {changed} 宗直接改定等级。",
                        "Decisions apply on top of the computed results, both values kept: {n} decision(s) on {parcels} parcel(s), "

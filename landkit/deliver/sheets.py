@@ -71,6 +71,7 @@ def workbook_sheets(project: Project, result: AssessmentResult) -> dict[str, pd.
         "规划指标": result.kpis,
         **{sheet: result.tables[key] for sheet, key in PLAN_SHEETS.items() if key in result.tables},
         **({"区块调整建议": pd.DataFrame(result.layers["block_changes"].drop(columns="geometry"))} if "block_changes" in result.layers else {}),
+        **({"连片整合": pd.DataFrame(result.layers["assembly_sites"].drop(columns="geometry"))} if "assembly_sites" in result.layers else {}),
     }
 
 

@@ -258,7 +258,7 @@ def qgis_styles(project: Project, layers: dict[str, pd.DataFrame] | None = None)
     any other spatial layer in one colour for its geometry. Without ``layers``: the three parcel
     layers only.
     """
-    from landkit.deliver.labels import LINK_COLOURS, RING_COLOURS
+    from landkit.deliver.labels import LINK_COLOURS, OVERLAY_COLOURS, RING_COLOURS
     from landkit.deliver.styles import geometry_kind, single_symbol_qml
 
     grade = categorized_qml("grade", [(g, f"{g}类" if g != "U" else "不参评", GRADE_COLOURS[g]) for g in (*GRADES, UNGRADED)])
@@ -277,6 +277,7 @@ def qgis_styles(project: Project, layers: dict[str, pd.DataFrame] | None = None)
             return []
         return [str(v) for v in pd.unique(frame[column].dropna()) if str(v) != ""]
 
+    assembly_colours = OVERLAY_COLOURS["assembly_sites"]
     ring_names = coded_values(project)["ring"]
     rings = [*(r for r in RING_COLOURS if r in present("rings", "ring")),
              *(r for r in present("rings", "ring") if r not in RING_COLOURS)]
@@ -308,9 +309,12 @@ def qgis_styles(project: Project, layers: dict[str, pd.DataFrame] | None = None)
                   if "road_class" in layers.get("roads", pd.DataFrame()) else single_symbol_qml("#8c8c8c", "line", width=0.4)),
         "core_sites": ("核心载体", "核心载体 (landkit)",
                        single_symbol_qml("#ef3b2c", "point", size=3.5, outline="#b2182b")),
+        "assembly_sites": ("连片整合地块", "连片整合地块 (landkit)",
+                           single_symbol_qml(assembly_colours["100"], "polygon", alpha=128, outline=assembly_colours["line"],
+                                             outline_width=0.6)),
     }
     defaults = {"parcels": "polygon", "inventory": "polygon", "watchlist": "polygon", "blocks": "polygon", "rings": "polygon",
-                "clusters": "polygon", "linkage": "line", "roads": "line", "core_sites": "point"}
+                "clusters": "polygon", "linkage": "line", "roads": "line", "core_sites": "point", "assembly_sites": "polygon"}
     out = {}
     for name, frame in layers.items():
         kind = geometry_kind(frame, defaults.get(name))

@@ -111,7 +111,8 @@ TEXT = {
            "ownership": "集体建设用地与国有载体", "own_collective": "集体建设用地", "own_platform": "国有载体(园区平台)",
            "conversion": "商办转研发候选地块", "overridden": "人工调整地块", "unstable": "等级不稳定地块", "vertical": "工业上楼适宜地块", "vertical_1": "优先区域(大零号湾等)", "vertical_2": "其他区域",
            "facilities": "公共服务设施", "block_changes": "园区区块动态调整", "change_move_out": "调出", "change_bring_in": "调入",
-           "change_merge": "区块合并", "change_redraw": "边界重划", "proposed_blocks": "调整后区块边界"},
+           "change_merge": "区块合并", "change_redraw": "边界重划", "proposed_blocks": "调整后区块边界",
+           "assembly_sites": "连片整合地块", "assembly_size": "≥{size} 亩"},
     "en": {"scatter": "Small and scattered plots", "scatter_sporadic": "Small and sporadic (outside the blocks)",
            "scatter_isolated": "Isolated", "scatter_small": "Small", "clusters": "Clusters of industrial land",
            "adjustments": "Small plots to merge",
@@ -126,7 +127,8 @@ TEXT = {
            "own_platform": "State carrier (park platform)", "conversion": "Commercial/office land to convert to R&D", "overridden": "Overridden parcels", "unstable": "Parcels of unstable class",
            "vertical": "Suitable for vertical factories", "vertical_1": "Priority zones (大零号湾 …)", "vertical_2": "Elsewhere",
            "facilities": "Public services", "block_changes": "Dynamic adjustment of the blocks", "change_move_out": "Move out",
-           "change_bring_in": "Bring in", "change_merge": "Merge blocks", "change_redraw": "Redraw", "proposed_blocks": "Proposed block boundaries"},
+           "change_bring_in": "Bring in", "change_merge": "Merge blocks", "change_redraw": "Redraw", "proposed_blocks": "Proposed block boundaries",
+           "assembly_sites": "Assembled sites", "assembly_size": "≥ {size} mu"},
 }
 
 
@@ -489,11 +491,12 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
         fields = [_field(c, labels, lang) for c in ("from_id", "to_id", "minutes", "kind")]
         out["linkage"] = dataset_payload(linkage, "line", id_column="from_id", fields=fields, extra=["kind"], decimals=decimals,
                                          geometry=geom.get("linkage"))
-    changes = layers.get("changes")
-    if changes is not None:  # `landkit compare`: the popup shows every column given, in order
+    for name in [n for n in layers if n == "changes" or n.startswith("changes_")]:
+        # `landkit compare` (changes) and `landkit scenario` (changes_1 …): the popup shows every column given, in order
+        changes = layers[name]
         fields = [_field(c, labels, lang) for c in changes.columns if c not in (changes.geometry.name, "change_type")]
-        out["changes"] = dataset_payload(changes, "polygon", id_column="parcel_id", fields=fields, extra=["change_type"], decimals=decimals,
-                                         geometry=geom.get("changes"))
+        out[name] = dataset_payload(changes, "polygon", id_column="parcel_id", fields=fields, extra=["change_type"], decimals=decimals,
+                                    geometry=geom.get(name))
     facilities = layers.get("facilities")
     if facilities is not None and "facility_kind" in facilities:
         fields = [_field(c, labels, lang) for c in ("facility_name", "facility_kind")]
@@ -507,6 +510,12 @@ def map_datasets(layers: Mapping[str, gpd.GeoDataFrame], project: Project, *, la
             out[name] = dataset_payload(frame, "polygon", id_column="proposal_id" if "proposal_id" in frame else "block_id",
                                         fields=[_field(c, labels, lang) for c in shown], extra=["change_kind"], decimals=decimals,
                                         geometry=geom.get(name))
+    assembled = layers.get("assembly_sites")
+    if assembled is not None:  # 连片整合: the sites, coloured by their size class
+        shown = ["site_id", "area_mu", "parcels", "acquisition_wan", "cost_per_mu_wan", "tax_wan", "block_ids", "enterprise_names"]
+        frame = assembled.assign(size_class=assembled["size_class_mu"].astype(int).astype(str))
+        out["assembly_sites"] = dataset_payload(frame, "polygon", id_column="site_id", fields=[_field(c, labels, lang) for c in shown if c in frame],
+                                                extra=["size_class"], decimals=decimals, geometry=geom.get("assembly_sites"))
     sites = layers.get("core_sites")
     if sites is not None:
         fields = [("site_name", "名称" if lang == "zh" else "Name", ""), ("site_type", "类型" if lang == "zh" else "Type", "")]
@@ -636,6 +645,15 @@ def _plan_specs(layers: Mapping[str, gpd.GeoDataFrame], project: Project, lang: 
         specs.append(LayerSpec("block_changes", t["block_changes"], "block_changes", mode="category", field="change_kind", colors=colours,
                                style={"weight": 2, "fillOpacity": 0.45}, tooltip=("proposal_id", f"reason_{lang}"),
                                legend={"title": t["block_changes"], "items": [[colours[k], t[f"change_{k}"]] for k in kinds]}, z=Z_SUBSET))
+    if "assembly_sites" in layers:
+        colours = {k: v for k, v in OVERLAY_COLOURS["assembly_sites"].items() if k != "line"}
+        sizes = sorted({str(int(v)) for v in layers["assembly_sites"]["size_class_mu"]}, key=int)
+        colours = {size: colours.get(size, colours["100"]) for size in sizes}
+        specs.append(LayerSpec("assembly_sites", t["assembly_sites"], "assembly_sites", mode="category", field="size_class", colors=colours,
+                               style={"weight": 2, "fillOpacity": 0.5, "color": OVERLAY_COLOURS["assembly_sites"]["line"]},
+                               tooltip=("site_id", "area_mu"),
+                               legend={"title": t["assembly_sites"], "items": [[colours[k], t["assembly_size"].format(size=k)] for k in sizes]},
+                               z=Z_SUBSET))
     if "proposed_blocks" in layers:
         line = OVERLAY_COLOURS["proposed_blocks"]["line"]
         specs.append(LayerSpec("proposed_blocks", t["proposed_blocks"], "proposed_blocks",
@@ -973,4 +991,4 @@ def layers_from_run(run: Path | RunStore) -> dict[str, gpd.GeoDataFrame]:
 
     store = run if isinstance(run, RunStore) else RunStore(gpkg=Path(run))
     return read_layers(store, ("parcels", "blocks", "roads", "core_sites", "rings", "linkage", "clusters", "facilities", "block_changes",
-                               "proposed_blocks"))
+                               "proposed_blocks", "assembly_sites"))

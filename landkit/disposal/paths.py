@@ -74,7 +74,9 @@ def assign_disposal(parcels: pd.DataFrame, listed: pd.DataFrame, disposal: Dispo
     # Disposal rules see the inventory's and the idle-land rules' parameters too (their own win).
     params = {**_params(inventory.params), "free_reclaim_years": inventory.idle_land.free_reclaim_years, **_params(disposal.params)}
     _check_rules(disposal.rules, frame, params, "disposal.rules")
-    eligible = frame["graded"] | frame["legally_idle"]
+    # a class decided for an ungraded parcel (landkit.data.overrides: grade_basis `override`) takes a path too
+    decided_class = parcels["grade_basis"].eq("override") if "grade_basis" in parcels else False
+    eligible = frame["graded"] | frame["legally_idle"] | decided_class
     path = pd.Series("", index=parcels.index, dtype=object)
     for rule in disposal.rules:
         match = evaluate_condition(frame, rule.when, params) & eligible & (path == "")

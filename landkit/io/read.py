@@ -369,13 +369,15 @@ def _read_excel(path: Path, sheet: str | None, kind: str, *, known: AbstractSet[
     columns, depth = header_names(rows, top, merges=merges, known=known, where=where)
     _log_header(where, top, depth, how)
     width = len(columns)
-    body = [
-        row[:width] + [""] * (width - len(row))
-        for row in rows[top + depth :]
-        if any(not _is_blank(v) for v in row)
-    ]
+    body: list[list[object]] = []
+    blank: list[int] = []  # the sheet rows left out, for the row numbers of messages (:func:`file_rows`)
+    for number, row in enumerate(rows[top + depth :], start=top + depth + 1):
+        if any(not _is_blank(v) for v in row):
+            body.append(row[:width] + [""] * (width - len(row)))
+        else:
+            blank.append(number)
     frame = pd.DataFrame(body, columns=_unique(columns), dtype=object)
-    frame.attrs["header"] = {"row": top + 1, "rows": depth, "how": how}
+    frame.attrs["header"] = {"row": top + 1, "rows": depth, "how": how, "blank": blank}
     return frame
 
 
@@ -434,7 +436,7 @@ def _csv_frame(text: str, path: Path, kind: str, sep: str, *, known: AbstractSet
         head.append([""] * width)
     columns, depth = header_names(head, top, merges=None, known=known, where=where)
     _log_header(where, top, depth, how)
-    header = {"row": top + 1, "rows": depth, "how": how}
+    header = {"row": top + 1, "rows": depth, "how": how, "blank": _blank_records(lines, sep, below=top + depth)}
     if top == 0 and depth == 1:  # an ordinary file: read as it is
         return _pandas_csv(text, path, kind, options, header)
     # The flattened header on one line, then the lines below the header.
@@ -442,6 +444,41 @@ def _csv_frame(text: str, path: Path, kind: str, sep: str, *, known: AbstractSet
     csv.writer(out, delimiter=sep, lineterminator="\n").writerow(columns)
     rest = "".join(lines[ends[min(top + depth, len(ends)) - 1] :])
     return _pandas_csv(out.getvalue() + rest, path, kind, options, header)
+
+
+def _blank_records(lines: list[str], sep: str, *, below: int) -> list[int]:
+    """Return the numbers of the blank records below record ``below``: the lines pandas skips, so that the rows named stay the file's."""
+    if not any(not line.strip() for line in lines[below:]):
+        return []
+    reader = csv.reader(lines, delimiter=sep, skipinitialspace=True)
+    try:
+        return [number for number, record in enumerate(reader, start=1)
+                if number > below and len(record) <= 1 and not "".join(record).strip()]
+    except csv.Error:  # a file the csv module cannot split: number the rows as pandas reads them
+        return []
+
+
+def file_rows(header: Mapping[str, Any] | None, count: int) -> np.ndarray:
+    """Return the file's row number (as Excel shows it) of each of ``count`` data rows read under ``header``.
+
+    Parameters
+    ----------
+    header : mapping or None
+        A table's ``attrs["header"]``: the header's first ``row`` (1-based), its ``rows``, and the
+        ``blank`` rows below it that were left out. None for a table with a header on row 1.
+    count : int
+        How many data rows were read.
+
+    Returns
+    -------
+    ndarray of int
+        Row numbers, increasing; the first data row follows the header, blank rows are skipped.
+    """
+    header = header or {}
+    numbers = np.arange(count) + header.get("row", 1) + header.get("rows", 1)
+    for blank in sorted(header.get("blank", [])):  # each blank row at or above a row pushes it one down
+        numbers[numbers >= blank] += 1
+    return numbers
 
 
 def _pandas_csv(text: str, path: Path, kind: str, options: dict[str, Any], header: dict[str, Any]) -> pd.DataFrame:
@@ -685,7 +722,7 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
     issues: list[Issue] = []
     id_col = _id_column(kind)
     header = frame.attrs.get("header") or {}
-    first_row = header.get("row", 1) + header.get("rows", 1)  # the sheet row of the first data row
+    rows = file_rows(header, len(frame))  # the sheet row of each data row
     matched = matched_columns(present, mapping, kind)
     for canonical, column in schema.items():
         spec = mapping.get(canonical)
@@ -707,7 +744,7 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
         ids = frame[present[_first_present(mapping, id_col, present)]] if id_col and canonical != id_col else None
         values, problems = _convert(raw, canonical, column.kind, project, ids=ids)
         for row, value, what in problems:
-            feature = str(ids.iloc[row]) if ids is not None else _("row {row}").format(row=row + first_row)
+            feature = str(ids.iloc[row]) if ids is not None else _("row {row}").format(row=rows[row])
             issues.append(Issue("error", what, kind, feature, _("column {column} ({canonical}): {value!r} {problem}")
                                 .format(column=found, canonical=canonical, value=value, problem=_cell_problem(what))))
         if spec is not None and column.kind == "float":
@@ -716,6 +753,7 @@ def canonical_columns(frame: pd.DataFrame, *, kind: str, project: Project, name:
     table = pd.DataFrame(out, index=frame.index)
     if isinstance(frame, gpd.GeoDataFrame):
         table = gpd.GeoDataFrame(table, geometry=frame.geometry.values, crs=frame.crs, index=frame.index)
+    table.attrs["header"] = header  # for the rows named by later checks (:func:`file_rows`)
     geometry = [frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else []
     report = column_report(frame.columns, read, kind=kind, project=project, name=name, ignore=geometry)
     return Table(table, name, issues, report)
@@ -734,12 +772,14 @@ def _cell_problem(what: str) -> str:
         "unknown_ownership": _("is not a known ownership (国有, 集体, 国有载体); add it under values.ownership in the project file"),
         "unknown_fire_class": _("is not a fire hazard class (甲, 乙, 丙, 丁, 戊); add it under values.fire_class in the project file"),
         "unknown_facility_kind": _("is not a known kind of facility; add it under values.facility_kind in the project file"),
+        "unknown_objection_status": _("is not a status of an objection (已受理, 成立, 驳回 …); add it under values.objection_status "
+                                      "in the project file"),
         "unknown_bool": _("is not yes/no; use 是/否 or add it under values.true / values.false"),
         "not_a_year": _("is not a year between {low} and {high}; fix the cell or leave it empty").format(
             low=YEAR_RANGE[0], high=YEAR_RANGE[1]),
         "out_of_range": _("is infinite or beyond ±{limit:.0e}; fix the cell or leave it empty").format(limit=MAX_NUMBER),
     }
-    return problems[what]
+    return problems.get(what, _("is not allowed here; fix the cell"))
 
 
 def _header_hint(frame: pd.DataFrame, kind: str) -> str:

@@ -91,7 +91,7 @@ CORE_DISTANCE_M = 50.0  # parcels this close form one patch (landkit's block_adj
 GROWTH_BLOCK_M = 1000.0
 GROWTH_TOWN_M = 1500.0
 GROWTH_NORTH_LAT = 31.10
-PARCEL_PLAN_COLUMNS = ("土地权属", "产业区块类型", "空置率", "楼面荷载(吨/平方米)", "层高(米)", "货梯载重(吨)", "火灾危险性类别")
+PARCEL_PLAN_COLUMNS = ("土地权属", "产业区块类型", "空置率", "楼面荷载(吨/平方米)", "层高(米)", "货梯载重(吨)", "火灾危险性类别", "有意转让")
 ENTERPRISE_PLAN_COLUMNS = ("细分领域", "链主企业", "独角兽或隐形冠军", "PCT专利申请量(件)", "人才数(人)", "工业总产值(万元)")
 
 
@@ -369,8 +369,13 @@ def add_parcel_attributes(datasets: dict[str, Any], seed: int, bring_in: np.ndar
                                [[0.01, 0.04, 0.45, 0.32, 0.18]]))
     fire[has] = categorical(rng, ["甲", "乙", "丙", "丁", "戊"], fire_p)
 
+    rng = plan_rng(seed, 11)  # owners willing to sell (连片整合, issue 18): a few producing and more stopped factories
+    factory = np.isin(use, ("M1", "M2", "M3", "W1")) & built
+    willing = np.full(n, None, dtype=object)
+    willing[factory] = np.where(rng.random(int(factory.sum())) < np.where(status[factory] == "停产", 0.3, 0.08), "是", "否")
+
     parcels["用地性质"] = use
-    for column, values in zip(PARCEL_PLAN_COLUMNS, (owner, zone, vacancy, load, height, lift, fire), strict=True):
+    for column, values in zip(PARCEL_PLAN_COLUMNS, (owner, zone, vacancy, load, height, lift, fire, willing), strict=True):
         parcels[column] = values
     geometry = parcels.pop("geometry")
     datasets["parcels"] = gpd.GeoDataFrame(parcels, geometry=geometry, crs=datasets["parcels"].crs)
@@ -565,6 +570,7 @@ def check_plan(datasets: dict[str, Any], inside: np.ndarray, membership: np.ndar
         "commercial": int(commercial.sum()),
         "commercial_vacant": int((vacancy[commercial] >= 0.3).sum()),
         "building_attributes": int(has.sum()),
+        "willing": int((parcels["有意转让"] == "是").sum()),
         "chain_leaders": int((ent["链主企业"] == "是").sum()),
         "champions": int((ent["独角兽或隐形冠军"] == "是").sum()),
         "pct_filings": int(pct.sum()),

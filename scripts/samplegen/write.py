@@ -63,6 +63,7 @@ def _readme(meta: dict[str, Any]) -> str:
     own_counts = ", ".join(f"{k} {v}" for k, v in (checked.get("ownership") or {}).items())
     zone_counts = ", ".join(f"{k} {v}" for k, v in (checked.get("zone_type") or {}).items())
     n_building, n_commercial = checked.get("building_attributes", 0), checked.get("commercial", 0)
+    n_willing = checked.get("willing", 0)
     n_vacant, n_leaders, n_champions = checked.get("commercial_vacant", 0), checked.get("chain_leaders", 0), checked.get("champions", 0)
     n_pct, n_talents = f"{checked.get('pct_filings', 0):,}", f"{checked.get('talents', 0):,}"
     n_talents_leading, out_sei = f"{checked.get('talents_leading', 0):,}", f"{checked.get('output_strategic_yi', 0):,.0f}"
@@ -124,6 +125,8 @@ Parcel columns:
   - building survey of 60 % of the built industrial, R&D and warehouse parcels ({n_building}): `楼面荷载(吨/平方米)` (0.5–2.0; lower on
     简易/砖混), `层高(米)` (4–9), `货梯载重(吨)` (0–5; multi-storey buildings more), `火灾危险性类别` (GB 50016 甲…戊, mostly 丙/丁/戊;
     more 甲/乙 on M2/M3)
+  - `有意转让` (是/否, on built M/W parcels only; {n_willing} 是: 8 % of producing and 30 % of stopped factories): the owner
+    would sell to the park, so that a C parcel may join a 连片整合 site (issue 18)
   - commercial and office land (`用地性质` B1 商业, B2 商务, B29 其他商务, C2 商业, C8 商务办公; {n_commercial} parcels, all in 莘庄工业区
     MH09 and 莘庄商务区 MH10) with `空置率` (vacancy, 0–1; {n_vacant} at 0.3 or more; stopped buildings 0.75–1): most R&D (C65)
     parcels there, producing factory parcels of office-type firms (FAR 0.8 and more, so many of low office FAR) and stopped

@@ -1,0 +1,1 @@
+"""Decision tools on top of an assessment: policy scenarios (:mod:`landkit.decide.scenarios`)."""
