@@ -373,7 +373,7 @@ def _read_excel(path: Path, sheet: str | None, kind: str, *, known: AbstractSet[
     blank: list[int] = []  # the sheet rows left out, for the row numbers of messages (:func:`file_rows`)
     for number, row in enumerate(rows[top + depth :], start=top + depth + 1):
         if any(not _is_blank(v) for v in row):
-            body.append(row[:width] + [""] * (width - len(row)))
+            body.append([*row[:width], *[""] * (width - len(row))])
         else:
             blank.append(number)
     frame = pd.DataFrame(body, columns=_unique(columns), dtype=object)
@@ -475,7 +475,7 @@ def file_rows(header: Mapping[str, Any] | None, count: int) -> np.ndarray:
         Row numbers, increasing; the first data row follows the header, blank rows are skipped.
     """
     header = header or {}
-    numbers = np.arange(count) + header.get("row", 1) + header.get("rows", 1)
+    numbers: np.ndarray = np.arange(count) + int(header.get("row", 1)) + int(header.get("rows", 1))
     for blank in sorted(header.get("blank", [])):  # each blank row at or above a row pushes it one down
         numbers[numbers >= blank] += 1
     return numbers
