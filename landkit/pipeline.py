@@ -37,6 +37,7 @@ from landkit.assess.performance import (
     with_production_zeros,
 )
 from landkit.assess.valuation import assess_value
+from landkit.config.formula import names_in
 from landkit.config.models import Project
 from landkit.core.i18n import _
 from landkit.core.progress import Stage, no_stage
@@ -55,9 +56,10 @@ class Reuse:
     """An earlier assessment of the same data, whose stages a new assessment takes over where their settings are unchanged.
 
     Policy scenarios (:mod:`landkit.decide.scenarios`) change weights, cuts or rules and leave
-    the geometry alone: the grade robustness (unless the assessment changed), the rings' travel
-    times, the 小而散 analysis, the public services and the chains are the earlier run's when
-    their sections of the configuration are equal. The 小而散 merge proposals then keep the
+    the geometry alone: the grade robustness (unless the assessment changed), the value (when
+    its site factors read only the layer's columns), the rings' travel times, the 小而散
+    analysis, the public services, the chains and the distances to roads are the earlier run's
+    when their sections of the configuration are equal. The 小而散 merge proposals then keep the
     earlier classes (they are geometry first); the ring profiles, which count classes, are
     recomputed.
     """
@@ -105,8 +107,11 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: R
         # decided classes and paths replace the computed ones (kept in grade_computed …): the list follows them
         parcels = apply_overrides(apply_overrides(parcels, data.overrides, stage="grade"), data.overrides, stage="disposal")
     with stage("value"):
-        parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price,
-                                            price_zones=data.price_zones))
+        if reuse is not None and reuse.same(project, "valuation") and _value_reads_inputs_only(project, data):
+            parcels = parcels.join(reuse.result.parcels[VALUE_COLUMNS])
+        else:
+            parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price,
+                                                price_zones=data.price_zones))
     rings = None
     rings_reused = reuse is not None and reuse.result.rings is not None and reuse.same(project, "rings")
     if data.blocks is not None and project.rings.designated:
@@ -134,7 +139,8 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: R
         parcels = parcels.join(assembly.parcels)
     with stage("plan"):  # the plan's items 12–14 (and 5–8: the chains) and its targets
         parcels = parcels.join(conversion_candidates(parcels, project.conversion))
-        parcels = parcels.join(vertical_screen(parcels, project.vertical, roads=data.roads))
+        distances = reuse.result.parcels["road_distance_m"] if reuse is not None and "road_distance_m" in reuse.result.parcels else None
+        parcels = parcels.join(vertical_screen(parcels, project.vertical, roads=data.roads, road_distance_m=distances))
         kpis = plan_kpis(data.enterprises, project.kpis, facilities=data.facilities)
         services = None
         if data.roads is not None and len(data.roads):  # item 12: public services by road, the road hierarchy
@@ -193,6 +199,19 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: R
         result.tables["ring_disagreements"] = rings.disagreements
     result.summary = summarise(result, year=year)
     return result
+
+
+#: The value assessment's columns (:func:`landkit.assess.valuation.assess_value`), which a scenario may take over.
+VALUE_COLUMNS = ["price_zone", "price_use", "land_price_yuan_m2", "date_factor", "far_factor", "lease_years_left",
+                 "lease_factor", "site_factor", "land_value_full_term_wan", "land_value_wan", "structure_used",
+                 "building_share", "building_value_wan", "total_value_wan", "value_per_mu_wan", "value_missing_reason"]
+
+
+def _value_reads_inputs_only(project: Project, data: Dataset) -> bool:
+    """Return whether the site factors read only the parcel layer's own columns (not a class or a score a variant moves)."""
+    inputs = set(data.parcels.columns)
+    return all(names_in(factor.when, key=f"valuation.site_factors ({factor.name})") <= inputs
+               for factor in project.valuation.site_factors)
 
 
 #: Columns of the list and the paths, replaced whole when they are recomputed.

@@ -121,7 +121,8 @@ def _in(values: pd.Series, allowed: list[str], *, missing_passes: bool) -> pd.Se
     return result | values.isna() if missing_passes else result
 
 
-def vertical_screen(parcels: gpd.GeoDataFrame, spec: VerticalFactory, *, roads: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+def vertical_screen(parcels: gpd.GeoDataFrame, spec: VerticalFactory, *, roads: gpd.GeoDataFrame | None = None,
+                    road_distance_m: pd.Series | None = None) -> pd.DataFrame:
     """Screen the parcels for 工业上楼: pass flags, priority, reasons and the floor area to add.
 
     Parameters
@@ -136,6 +137,9 @@ def vertical_screen(parcels: gpd.GeoDataFrame, spec: VerticalFactory, *, roads: 
         ``project.vertical``.
     roads : GeoDataFrame, optional
         The road lines: without them the road criterion is skipped.
+    road_distance_m : Series, optional
+        Each parcel's distance to the nearest road, when already measured (:func:`road_distance`
+        on the same parcels and roads: a scenario takes over its base run's).
 
     Returns
     -------
@@ -169,7 +173,7 @@ def vertical_screen(parcels: gpd.GeoDataFrame, spec: VerticalFactory, *, roads: 
     out["vf_size"] = ~(area_mu < spec.min_area_mu)
     out["compactness"] = compactness(geoms)
     out["vf_shape"] = ~(out["compactness"] < spec.min_compactness)
-    out["road_distance_m"] = road_distance(parcels, roads)
+    out["road_distance_m"] = road_distance(parcels, roads) if road_distance_m is None else road_distance_m.reindex(parcels.index)
     out["vf_road"] = ~(out["road_distance_m"] > spec.road_access_m)
     skipped = [] if roads is not None and len(roads) else ["vf_road"]
 
