@@ -446,7 +446,14 @@ def road_hierarchy(roads: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: P
     present = ~(shapely.is_missing(line_geoms) | shapely.is_empty(line_geoms))
     at_area, at_line = shapely.STRtree(line_geoms[present]).query(area_geoms, predicate="intersects")
     at_line = np.flatnonzero(present)[at_line]
-    clipped = shapely.length(shapely.intersection(line_geoms[at_line], area_geoms[at_area])) / 1000.0
+    # A road inside its area counts whole; only those crossing the area's edge are clipped (the
+    # intersection with a park-sized polygon is what costs, the prepared containment test is cheap).
+    shapely.prepare(area_geoms)
+    pair_lines, pair_areas = line_geoms[at_line], area_geoms[at_area]
+    clipped = shapely.length(pair_lines)
+    crossing = ~shapely.contains_properly(pair_areas, pair_lines)
+    clipped[crossing] = shapely.length(shapely.intersection(pair_lines[crossing], pair_areas[crossing]))
+    clipped /= 1000.0
     km = (pd.DataFrame({"area": at_area, "road_class": classes.to_numpy()[at_line], "km": clipped})
           .groupby(["area", "road_class"])["km"].sum().unstack(fill_value=0.0)
           .reindex(index=range(len(areas)), columns=[*ROAD_CLASSES, "other"], fill_value=0.0).fillna(0.0))
