@@ -8,14 +8,14 @@ no pool started. :func:`landkit.deliver.writer.write_assessment` writes the resu
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from landkit.analyses.adjustment import adjust_blocks
+from landkit.analyses.adjustment import adjust_blocks, adjustment_graph
 from landkit.analyses.assembly import assemble_sites
 from landkit.analyses.chains import assess_chains, weight_linkage
 from landkit.analyses.conversion import conversion_candidates, conversion_summary
@@ -66,6 +66,8 @@ class Reuse:
 
     result: AssessmentResult
     project: Project
+    #: Geometry-only intermediates the earlier run did not keep, computed once by the first assessment that needs them.
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False)
 
     def same(self, project: Project, *sections: str) -> bool:
         """Return whether every section of ``project`` named equals the earlier one."""
@@ -160,7 +162,13 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: R
                     rings.linkage = weight_linkage(rings.linkage, chains.firms, project)
         adjustment = None
         if data.blocks is not None and len(data.blocks):  # 园区地块动态调整 (item 14), from the classes just listed
-            adjustment = adjust_blocks(parcels, data.blocks, project)
+            graph = None
+            if reuse is not None and reuse.same(project, "scatter", "crs"):  # the analysed land, the same parcels
+                key = ("adjustment_graph", project.block_adjustment.core_distance_m)
+                graph = reuse.cache.get(key)
+                if graph is None:
+                    graph = reuse.cache[key] = adjustment_graph(parcels, project)
+            adjustment = adjust_blocks(parcels, data.blocks, project, graph=graph)
             parcels = parcels.join(adjustment.parcels)
     if blocks is not None and rings is not None:
         # the rings' columns (e.g. `ring`, from rings.designated) replace any of the same name in the layer

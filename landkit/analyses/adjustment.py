@@ -153,7 +153,19 @@ def _grouped(labels: np.ndarray, area: np.ndarray, min_mu: float) -> list[np.nda
     return [groups[label] for label in kept.index]
 
 
-def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: Project) -> BlockAdjustmentResult:
+def adjustment_graph(parcels: gpd.GeoDataFrame, project: Project) -> tuple[np.ndarray, np.ndarray]:
+    """Return the neighbour pairs (left, right positions among the analysed parcels) the block adjustment joins patches by.
+
+    Geometry only (the analysed land of ``scatter.land_uses`` within ``block_adjustment.core_distance_m``):
+    assessments of the same parcels that differ in weights or rules share it (:class:`landkit.pipeline.Reuse`).
+    """
+    land = parcels.loc[analysed_parcels(parcels, project.scatter).to_numpy()]
+    left, right = neighbour_graph(land, float(project.block_adjustment.core_distance_m))[:2]
+    return left, right
+
+
+def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: Project, *,
+                  graph: tuple[np.ndarray, np.ndarray] | None = None) -> BlockAdjustmentResult:
     """Propose the park's block changes (调出, 调入, 合并) and what each does to concentration and scores.
 
     Parameters
@@ -166,6 +178,8 @@ def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: 
     project : Project
         ``block_adjustment`` (the rules), ``scatter.land_uses`` (the analysed land) and
         ``block_assessment`` (the block scores).
+    graph : tuple of arrays, optional
+        :func:`adjustment_graph` of the same parcels and settings, when already computed.
 
     Returns
     -------
@@ -186,7 +200,7 @@ def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: 
     ids = blocks["block_id"].astype(str).to_numpy()
     code = {b: i for i, b in enumerate(ids)}
     block = land["block_id"].map(code).fillna(-1).astype(int).to_numpy() if "block_id" in land else np.full(len(land), -1)
-    left, right = neighbour_graph(land, float(spec.core_distance_m))[:2]
+    left, right = graph if graph is not None else adjustment_graph(parcels, project)
     park = _Park(land.geometry.to_numpy(), land["area_m2"].astype(float).to_numpy(), block, left, right, ids)
     grade = land["grade"].astype(object).to_numpy() if "grade" in land else np.full(len(land), None)
     idle = land["legally_idle"].fillna(False).astype(bool).to_numpy() if "legally_idle" in land else np.zeros(len(land), bool)

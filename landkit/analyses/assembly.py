@@ -125,12 +125,21 @@ def _joined(values: pd.Series, sep: str = "、", limit: int | None = None) -> st
     return sep.join(shown)
 
 
-def _modal(values: pd.Series, weights: pd.Series) -> object:
-    """Return the value carrying the largest total weight (area) in a group, None if all are missing."""
-    known = values.notna()
+def _modal(groups: pd.Series, values: pd.Series, weights: pd.Series, count: int) -> np.ndarray:
+    """Return per group ``0 … count-1`` the value carrying the largest total weight (area), None where all are missing.
+
+    Ties go to the smallest value (as ``groupby(values).sum().idxmax()`` within each group would).
+    """
+    out = np.full(count, None, dtype=object)
+    known = values.notna().to_numpy()
     if not known.any():
-        return None
-    return weights[known].groupby(values[known]).sum().idxmax()
+        return out
+    totals = (pd.DataFrame({"group": groups.to_numpy()[known], "value": values.to_numpy()[known],
+                            "weight": weights.to_numpy()[known]})
+              .groupby(["group", "value"], sort=True)["weight"].sum().reset_index())
+    best = totals.sort_values(["group", "weight"], ascending=[True, False], kind="stable").drop_duplicates("group")
+    out[best["group"].to_numpy(dtype=int)] = best["value"].to_numpy()
+    return out
 
 
 def assemble_sites(parcels: gpd.GeoDataFrame, spec: Assembly, *, roads: gpd.GeoDataFrame | None = None) -> AssemblyResult:
@@ -210,7 +219,7 @@ def assemble_sites(parcels: gpd.GeoDataFrame, spec: Assembly, *, roads: gpd.GeoD
         "value_unknown": groups["acquisition_wan"].agg(lambda s: int(s.isna().sum())).to_numpy(),
         "tax_wan": groups["tax_wan"].sum(min_count=0).to_numpy(),
         "land_freed_mu": groups["land_freed_mu"].sum(min_count=0).to_numpy(),
-        "ring": [_modal(g["ring"], g["area_mu"]) for _, g in groups],
+        "ring": _modal(members["site"], members["ring"], members["area_mu"], len(kept)),
         "block_ids": groups["block_id"].agg(lambda s: _joined(s, sep=";")).to_numpy(),
     })
     sites.insert(1, "size_class_mu", [max(t for t in spec.min_site_mu if t <= a) for a in sites["area_mu"]])
