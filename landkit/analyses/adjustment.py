@@ -245,9 +245,10 @@ def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: 
     after = concentration(park, after_block)
     areas = _patch_areas(park, block, patch)
     rows = []
+    parcel_ids = land["parcel_id"].astype(str).to_numpy()
     for i, p in enumerate(proposals, start=1):
         alone = _alone(park, block, areas, p)
-        rows.append(_proposal_row(i, p, land, park, grade, alone, before))
+        rows.append(_proposal_row(i, p, parcel_ids, park, grade, alone, before))
     return _result(parcels, land, blocks, project, park, block, after_block, proposals, rows, before, after)
 
 
@@ -333,7 +334,7 @@ def _applied(block: np.ndarray, proposal: dict[str, Any]) -> np.ndarray:
     return block
 
 
-def _proposal_row(i: int, p: dict[str, Any], land: gpd.GeoDataFrame, park: _Park, grade: np.ndarray,
+def _proposal_row(i: int, p: dict[str, Any], parcel_ids: np.ndarray, park: _Park, grade: np.ndarray,
                   alone: dict[str, float], before: dict[str, float]) -> dict[str, Any]:
     members = p["members"]
     kind = p["change_kind"]
@@ -356,7 +357,7 @@ def _proposal_row(i: int, p: dict[str, Any], land: gpd.GeoDataFrame, park: _Park
         block_id = f"{target}+{other}"
     row: dict[str, Any] = {"proposal_id": f"ADJ-{i:03d}", "change_kind": kind, "kind_zh": zh, "kind_en": en, "block_id": block_id,
                            "parcels": len(members), "area_mu": area_mu, "grades": grades, "reason_zh": reason_zh, "reason_en": reason_en,
-                           "parcel_ids": ";".join(land["parcel_id"].astype(str).to_numpy()[members][:50])}
+                           "parcel_ids": ";".join(parcel_ids[members][:50])}
     for name in CONCENTRATION:
         if name != "core_distance_mn_m":  # the core distance is measured on the park before and after all proposals
             row[f"d_{name}"] = alone[name] - before[name]
@@ -419,13 +420,16 @@ def _result(parcels: gpd.GeoDataFrame, land: gpd.GeoDataFrame, blocks: gpd.GeoDa
     proposed["block_score_before"] = proposed["block_id"].map(score_before)
     proposed["block_score_after"] = proposed["block_id"].map(score_after)
 
-    columns = pd.DataFrame(index=parcels.index, data={"block_change": "", "block_change_zh": "", "block_change_en": "",
-                                                      "block_change_id": ""})
+    change = {name: np.full(len(parcels), "", dtype=object)
+              for name in ("block_change", "block_change_zh", "block_change_en", "block_change_id")}
+    at = parcels.index.get_indexer(land.index)  # each analysed parcel's position among all
     geoms = []
     for row in rows:
-        members = land.index[row.pop("_members")]
-        columns.loc[members, ["block_change", "block_change_zh", "block_change_en", "block_change_id"]] = [
-            row["change_kind"], row["kind_zh"], row["kind_en"], row["proposal_id"]]
+        positions = row.pop("_members")
+        members = land.index[positions]
+        for name, key in (("block_change", "change_kind"), ("block_change_zh", "kind_zh"), ("block_change_en", "kind_en"),
+                          ("block_change_id", "proposal_id")):
+            change[name][at[positions]] = row[key]
         if row["change_kind"] == "merge":
             geoms.append(proposed.geometry[proposed["block_id"] == row["block_id"]].iloc[0] if (proposed["block_id"] == row["block_id"]).any()
                          else shapely.union_all(park.geoms[np.isin(land.index, members)]))
@@ -434,6 +438,7 @@ def _result(parcels: gpd.GeoDataFrame, land: gpd.GeoDataFrame, blocks: gpd.GeoDa
         first = row["block_id"].split("+")[0]
         row["block_score_before"] = score_before.get(first, np.nan)
         row["block_score_after"] = score_after.get(row["block_id"], score_after.get(first, np.nan))
+    columns = pd.DataFrame(change, index=parcels.index).astype(str)
     columns["proposed_block_id"] = proposed_id
     table = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=parcels.crs) if rows else gpd.GeoDataFrame(
         {"proposal_id": [], "change_kind": []}, geometry=[], crs=parcels.crs)
