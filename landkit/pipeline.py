@@ -8,6 +8,7 @@ no pool started. :func:`landkit.deliver.writer.write_assessment` writes the resu
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -72,6 +73,12 @@ class Reuse:
     def same(self, project: Project, *sections: str) -> bool:
         """Return whether every section of ``project`` named equals the earlier one."""
         return all(getattr(self.project, name) == getattr(project, name) for name in sections)
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """Return what ``compute()`` gave for ``key`` the first time any assessment asked (geometry-only intermediates)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
 
 def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: Reuse | None = None) -> AssessmentResult:
@@ -163,11 +170,9 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: R
         adjustment = None
         if data.blocks is not None and len(data.blocks):  # 园区地块动态调整 (item 14), from the classes just listed
             graph = None
-            if reuse is not None and reuse.same(project, "scatter", "crs"):  # the analysed land, the same parcels
-                key = ("adjustment_graph", project.block_adjustment.core_distance_m)
-                graph = reuse.cache.get(key)
-                if graph is None:
-                    graph = reuse.cache[key] = adjustment_graph(parcels, project)
+            if reuse is not None and reuse.same(project, "scatter", "crs"):  # the same analysed land
+                graph = reuse.cached(("adjustment_graph", project.block_adjustment.core_distance_m),
+                                     lambda: adjustment_graph(parcels, project))
             adjustment = adjust_blocks(parcels, data.blocks, project, graph=graph)
             parcels = parcels.join(adjustment.parcels)
     if blocks is not None and rings is not None:
