@@ -119,8 +119,9 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: R
         if reuse is not None and reuse.same(project, "valuation") and _value_reads_inputs_only(project, data):
             parcels = parcels.join(reuse.result.parcels[VALUE_COLUMNS])
         else:
+            zone = reuse.result.parcels["price_zone"] if reuse is not None else None  # the parcels' and zones' geometry: the same
             parcels = parcels.join(assess_value(parcels, project.valuation, year=year, land_price=data.land_price,
-                                                price_zones=data.price_zones))
+                                                price_zones=data.price_zones, zone=zone))
     rings = None
     rings_reused = reuse is not None and reuse.result.rings is not None and reuse.same(project, "rings")
     if data.blocks is not None and project.rings.designated:
@@ -173,7 +174,7 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: R
             if reuse is not None and reuse.same(project, "scatter", "crs"):  # the same analysed land
                 graph = reuse.cached(("adjustment_graph", project.block_adjustment.core_distance_m),
                                      lambda: adjustment_graph(parcels, project))
-            adjustment = adjust_blocks(parcels, data.blocks, project, graph=graph)
+            adjustment = adjust_blocks(parcels, data.blocks, project, graph=graph, scores=blocks)
             parcels = parcels.join(adjustment.parcels)
     if blocks is not None and rings is not None:
         # the rings' columns (e.g. `ring`, from rings.designated) replace any of the same name in the layer
@@ -281,8 +282,7 @@ def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
     frame = pd.DataFrame(parcels[[c for c in used if c in parcels]])  # the columns read: no copy of the whole layer
     frame["tax_wan"] = parcels["tax_wan"] if has_tax else np.nan
     by_grade = (
-        frame.groupby("grade")
-        .agg(parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"), tax_wan=("tax_wan", lambda t: t.sum(min_count=1)))
+        _sums(frame.groupby("grade"), parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"), tax_wan=("tax_wan", "sum_known"))
         .reindex(order)
         .rename_axis("grade")
         .reset_index()
@@ -300,14 +300,14 @@ def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
         land_freed_mu=("land_freed_mu", "sum"),
         floor_area_added_m2=("floor_area_added_m2", "sum"),
         tax_gain_wan=("tax_gain_wan", "sum"),
-        compensation_wan=("compensation_wan", lambda c: c.sum(min_count=1)),
-        compensation_unknown=("compensation_wan", lambda c: int(c.isna().sum())),
+        compensation_wan=("compensation_wan", "sum_known"),
+        compensation_unknown=("compensation_wan", "missing"),
     )
     with_path = frame[frame["disposal"] != ""]
-    by_path = with_path.groupby(["disposal", "disposal_zh"]).agg(**gains).reset_index()
+    by_path = _sums(with_path.groupby(["disposal", "disposal_zh"]), **gains).reset_index()
     listed = frame[frame["low_efficiency"]]
     block_key = listed["block_id"].fillna("区块外") if "block_id" in listed else pd.Series("全部", index=listed.index)
-    by_block = listed.assign(block_id=block_key).groupby(["block_id", "disposal"]).agg(**gains).reset_index()
+    by_block = _sums(listed.assign(block_id=block_key).groupby(["block_id", "disposal"]), **gains).reset_index()
     tables = {"by_grade": by_grade, "by_track": by_track, "by_listing": by_listing, "by_path": by_path, "by_block_path": by_block}
     if "ownership" in frame and frame["ownership"].notna().any():  # 集体建设用地 and 国有载体 apart (plan item 13)
         listed_mu = frame["area_mu"].where(frame["low_efficiency"], 0.0)
@@ -319,6 +319,21 @@ def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
             .reindex([*OWNERSHIPS, "unknown"]).dropna(how="all").rename_axis("ownership").reset_index()
         )
     return tables
+
+
+def _sums(groups: Any, **named: tuple[str, str]) -> pd.DataFrame:
+    """Aggregate ``groups`` by built-in reductions: ``name=(column, how)``, ``how`` a pandas reduction, or
+    ``"sum_known"`` (the sum, NaN where every value is missing) or ``"missing"`` (the count of missing values)."""
+    plain = {name: spec for name, spec in named.items() if spec[1] not in ("sum_known", "missing")}
+    columns = sorted({column for column, how in named.values() if how in ("sum_known", "missing")})
+    extra = {f"_{kind}_{column}": (column, kind) for column in columns for kind in ("sum", "count", "size")}
+    out = groups.agg(**plain, **extra)
+    for name, (column, how) in named.items():
+        if how == "sum_known":
+            out[name] = out[f"_sum_{column}"].where(out[f"_count_{column}"] > 0)
+        elif how == "missing":
+            out[name] = out[f"_size_{column}"] - out[f"_count_{column}"]
+    return out[list(named)]
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

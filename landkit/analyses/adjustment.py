@@ -79,8 +79,24 @@ class BlockAdjustmentResult:
 
 
 @dataclass
+class AdjustmentGraph:
+    """The analysed parcels' neighbour pairs (positions among them), and the core distances measured on them so far.
+
+    Geometry only: assessments of the same parcels that differ in weights or rules share it
+    (:class:`landkit.pipeline.Reuse`), and with it each block's distances to its core, which
+    depend only on the block's parcels and its core (``distances``: keyed by both), and the
+    nearest block of each parcel outside the blocks (``nearest``: position, distance).
+    """
+
+    left: np.ndarray
+    right: np.ndarray
+    distances: dict[bytes, np.ndarray] = field(default_factory=dict, repr=False)
+    nearest: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+
+@dataclass
 class _Park:
-    """The analysed parcels as arrays: geometry, area, block (−1 outside), pairs."""
+    """The analysed parcels as arrays: geometry, area, block (−1 outside), pairs (and the distances known)."""
 
     geoms: np.ndarray
     area: np.ndarray
@@ -88,6 +104,7 @@ class _Park:
     left: np.ndarray
     right: np.ndarray
     names: np.ndarray
+    distances: dict[bytes, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 def _patches(park: _Park, block: np.ndarray) -> np.ndarray:
@@ -121,10 +138,10 @@ def concentration(park: _Park, block: np.ndarray) -> dict[str, float]:
     areas = areas[areas > 0]
     core = _cores(park, block, patch)
     distance = np.zeros(len(block))
-    for b in np.unique(block[inside & ~core]):  # distance to the core of its block: one union per block
+    for b in np.unique(block[inside & ~core]):  # each outer parcel's distance to its block's core
         members = np.flatnonzero(block == b)
         outer = members[~core[members]]
-        distance[outer] = shapely.distance(park.geoms[outer], shapely.union_all(park.geoms[members[core[members]]]))
+        distance[outer] = _core_distance(park, outer, members[core[members]])
     return {
         "inside_block_pct": 100 * a_in / total if total else np.nan,
         "np": float(len(areas)),
@@ -132,6 +149,18 @@ def concentration(park: _Park, block: np.ndarray) -> dict[str, float]:
         "hhi": float(((areas / a_in) ** 2).sum()) if a_in else np.nan,
         "core_distance_mn_m": float(distance[inside].mean()) if inside.any() else np.nan,
     }
+
+
+def _core_distance(park: _Park, outer: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """Return the distance of each ``outer`` parcel to the nearest ``core`` parcel (= to the core's union), memoised."""
+    key = outer.tobytes() + b"|" + core.tobytes()
+    if key not in park.distances:
+        (at, _), nearest = shapely.STRtree(park.geoms[core]).query_nearest(park.geoms[outer], return_distance=True,
+                                                                           all_matches=False)
+        distance = np.full(len(outer), np.nan)
+        distance[at] = nearest
+        park.distances[key] = distance
+    return park.distances[key]
 
 
 def _pieces(n: int, left: np.ndarray, right: np.ndarray, member: np.ndarray) -> np.ndarray:
@@ -153,19 +182,19 @@ def _grouped(labels: np.ndarray, area: np.ndarray, min_mu: float) -> list[np.nda
     return [groups[label] for label in kept.index]
 
 
-def adjustment_graph(parcels: gpd.GeoDataFrame, project: Project) -> tuple[np.ndarray, np.ndarray]:
-    """Return the neighbour pairs (left, right positions among the analysed parcels) the block adjustment joins patches by.
+def adjustment_graph(parcels: gpd.GeoDataFrame, project: Project) -> AdjustmentGraph:
+    """Return the neighbour pairs (positions among the analysed parcels) the block adjustment joins patches by.
 
     Geometry only (the analysed land of ``scatter.land_uses`` within ``block_adjustment.core_distance_m``):
     assessments of the same parcels that differ in weights or rules share it (:class:`landkit.pipeline.Reuse`).
     """
     land = parcels.loc[analysed_parcels(parcels, project.scatter).to_numpy()]
     left, right = neighbour_graph(land, float(project.block_adjustment.core_distance_m))[:2]
-    return left, right
+    return AdjustmentGraph(left, right)
 
 
 def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: Project, *,
-                  graph: tuple[np.ndarray, np.ndarray] | None = None) -> BlockAdjustmentResult:
+                  graph: AdjustmentGraph | None = None, scores: pd.DataFrame | None = None) -> BlockAdjustmentResult:
     """Propose the park's block changes (调出, 调入, 合并) and what each does to concentration and scores.
 
     Parameters
@@ -178,8 +207,11 @@ def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: 
     project : Project
         ``block_adjustment`` (the rules), ``scatter.land_uses`` (the analysed land) and
         ``block_assessment`` (the block scores).
-    graph : tuple of arrays, optional
-        :func:`adjustment_graph` of the same parcels and settings, when already computed.
+    graph : AdjustmentGraph, optional
+        :func:`adjustment_graph` of the same parcels and settings, when already computed (the core
+        distances it holds are taken over, and those measured here added).
+    scores : DataFrame, optional
+        :func:`~landkit.assess.blocks.assess_blocks` of the same parcels and blocks, when already computed.
 
     Returns
     -------
@@ -200,8 +232,9 @@ def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: 
     ids = blocks["block_id"].astype(str).to_numpy()
     code = {b: i for i, b in enumerate(ids)}
     block = land["block_id"].map(code).fillna(-1).astype(int).to_numpy() if "block_id" in land else np.full(len(land), -1)
-    left, right = graph if graph is not None else adjustment_graph(parcels, project)
-    park = _Park(land.geometry.to_numpy(), land["area_m2"].astype(float).to_numpy(), block, left, right, ids)
+    graph = graph if graph is not None else adjustment_graph(parcels, project)
+    left, right = graph.left, graph.right
+    park = _Park(land.geometry.to_numpy(), land["area_m2"].astype(float).to_numpy(), block, left, right, ids, graph.distances)
     grade = land["grade"].astype(object).to_numpy() if "grade" in land else np.full(len(land), None)
     idle = land["legally_idle"].fillna(False).astype(bool).to_numpy() if "legally_idle" in land else np.zeros(len(land), bool)
     n = len(land)
@@ -223,7 +256,9 @@ def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: 
     if spec.bring_in_land_uses:
         good &= land["land_use"].isin(spec.bring_in_land_uses).to_numpy()
     candidates = outside & good
-    near_block, near_distance = _nearest_block(park.geoms, blocks, candidates)
+    if graph.nearest is None:  # for all the land outside (geometry only), so that assessments of other classes share it
+        graph.nearest = _nearest_block(park.geoms, blocks, outside)
+    near_block, near_distance = graph.nearest
     bring_in = []
     for members in _grouped(_pieces(n, left, right, candidates), park.area, spec.bring_in_min_mu):
         best = members[np.argmin(near_distance[members])]
@@ -249,7 +284,10 @@ def adjust_blocks(parcels: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: 
     for i, p in enumerate(proposals, start=1):
         alone = _alone(park, block, areas, p)
         rows.append(_proposal_row(i, p, parcel_ids, park, grade, alone, before))
-    return _result(parcels, land, blocks, project, park, block, after_block, proposals, rows, before, after)
+    if scores is None:
+        scores = assess_blocks(parcels, blocks, project.block_assessment)
+    return _result(parcels, land, blocks, project, park, block, after_block, proposals, rows, before, after,
+                   scores.set_index("block_id")["block_score"])
 
 
 def _patch_areas(park: _Park, block: np.ndarray, patch: np.ndarray) -> dict[int, np.ndarray]:
@@ -401,7 +439,7 @@ def _proposed_blocks(blocks: gpd.GeoDataFrame, park: _Park, proposals: list[dict
 
 def _result(parcels: gpd.GeoDataFrame, land: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: Project, park: _Park,
             block: np.ndarray, after: np.ndarray, proposals: list[dict[str, Any]], rows: list[dict[str, Any]],
-            before_metrics: dict[str, float], after_metrics: dict[str, float]) -> BlockAdjustmentResult:
+            before_metrics: dict[str, float], after_metrics: dict[str, float], score_before: pd.Series) -> BlockAdjustmentResult:
     proposed = _proposed_blocks(blocks, park, proposals, float(project.block_adjustment.bring_in_distance_m))
     # the block scores on the blocks as proposed: the parcels reassigned (merged blocks under the merged id)
     new_ids = park.names[np.maximum(after, 0)].astype(object)
@@ -415,7 +453,6 @@ def _result(parcels: gpd.GeoDataFrame, land: gpd.GeoDataFrame, blocks: gpd.GeoDa
     proposed_id.loc[land.index] = new_ids
     reassigned["block_id"] = proposed_id
     spec = project.block_assessment
-    score_before = assess_blocks(parcels, blocks, spec).set_index("block_id")["block_score"]
     score_after = assess_blocks(reassigned, proposed, spec).set_index("block_id")["block_score"]
     proposed["block_score_before"] = proposed["block_id"].map(score_before)
     proposed["block_score_after"] = proposed["block_id"].map(score_after)

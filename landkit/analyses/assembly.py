@@ -115,14 +115,26 @@ def acquisition_cost(parcels: pd.DataFrame) -> pd.Series:
     return paid.where(freed > 0, value).mask(unsupplied, 0.0).rename("acquisition_wan")
 
 
-def _joined(values: pd.Series, sep: str = "、", limit: int | None = None) -> str:
-    """Join the distinct non-empty texts of a group (each may be a list joined by ``sep``), in first-seen order.
+def _joined(groups: pd.Series, values: pd.Series, count: int, *, sep: str = "、", limit: int | None = None) -> np.ndarray:
+    """Return per group ``0 … count-1`` its distinct non-empty texts (each may be a list joined by ``sep``), joined in first-seen order.
 
-    With ``limit``, only the first ``limit`` are shown, then "…".
+    With ``limit``, only the first ``limit`` are shown, then "…". One explode and one group-by, not a loop over groups.
     """
-    items = list(dict.fromkeys(v for text in values.dropna().astype(str) for v in text.split(sep) if v.strip()))
-    shown = items if limit is None or len(items) <= limit else [*items[:limit], "…"]
-    return sep.join(shown)
+    out = np.full(count, "", dtype=object)
+    known = values.notna().to_numpy()
+    items = pd.Series(values.to_numpy()[known], index=groups.to_numpy()[known]).astype(str).str.split(sep).explode()
+    items = items[items.str.strip().fillna("") != ""]
+    frame = pd.DataFrame({"group": items.index.to_numpy(dtype=int), "item": items.to_numpy()}).drop_duplicates()
+    if not len(frame):
+        return out
+    if limit is not None:
+        order = frame.groupby("group").cumcount()
+        more = frame.loc[order == limit, "group"].unique()
+        frame = pd.concat([frame[order < limit], pd.DataFrame({"group": more, "item": "…"})])
+    # a stable sort keeps each group's items in first-seen order
+    joined = frame.sort_values("group", kind="stable").groupby("group", sort=True)["item"].agg(sep.join)
+    out[joined.index.to_numpy(dtype=int)] = joined.to_numpy()
+    return out
 
 
 def _modal(groups: pd.Series, values: pd.Series, weights: pd.Series, count: int) -> np.ndarray:
@@ -213,14 +225,14 @@ def assemble_sites(parcels: gpd.GeoDataFrame, spec: Assembly, *, roads: gpd.GeoD
         "collective_mu": members["area_mu"].where(members["ownership"] == "collective", 0.0).groupby(members["site"]).sum().to_numpy(),
         "platform_mu": members["area_mu"].where(members["ownership"] == "platform", 0.0).groupby(members["site"]).sum().to_numpy(),
         "enterprises": groups["enterprise_count"].sum(min_count=0).to_numpy(),
-        "enterprise_names": groups["enterprise_names"].agg(lambda s: _joined(s, limit=NAMES_SHOWN)).to_numpy(),
+        "enterprise_names": _joined(members["site"], members["enterprise_names"], len(kept), limit=NAMES_SHOWN),
         "willing_parcels": groups["willing"].sum().to_numpy(),
         "acquisition_wan": groups["acquisition_wan"].sum(min_count=1).to_numpy(),
         "value_unknown": members["acquisition_wan"].isna().groupby(members["site"], sort=True).sum().astype(int).to_numpy(),
         "tax_wan": groups["tax_wan"].sum(min_count=0).to_numpy(),
         "land_freed_mu": groups["land_freed_mu"].sum(min_count=0).to_numpy(),
         "ring": _modal(members["site"], members["ring"], members["area_mu"], len(kept)),
-        "block_ids": groups["block_id"].agg(lambda s: _joined(s, sep=";")).to_numpy(),
+        "block_ids": _joined(members["site"], members["block_id"], len(kept), sep=";"),
     })
     sites.insert(1, "size_class_mu", [max(t for t in spec.min_site_mu if t <= a) for a in sites["area_mu"]])
     sites.insert(3, "area_ha", sites["area_mu"] * M2_PER_MU / 10_000)

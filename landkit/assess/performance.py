@@ -307,14 +307,14 @@ def weakest(lost: pd.DataFrame, labels: dict[str, tuple[str, str]], count: int =
     order = np.argsort(-filled, axis=1, kind="stable")[:, :count]
     zh = pd.Series("", index=lost.index, dtype=object)
     en = pd.Series("", index=lost.index, dtype=object)
-    names = np.asarray(lost.columns)
+    names_zh = np.array([labels[n][0] for n in lost.columns], dtype=object)
+    names_en = np.array([labels[n][1] for n in lost.columns], dtype=object)
     for k in range(min(count, values.shape[1])):
         taken = np.take_along_axis(filled, order[:, [k]], axis=1)[:, 0]
-        name = names[order[:, k]]
         show = taken > 0.05  # a loss under 0.05 points rounds to nothing
         amount = np.char.mod("%.1f", np.where(show, taken, 0.0))
-        label_zh = np.array([labels[n][0] for n in name], dtype=object)
-        label_en = np.array([labels[n][1] for n in name], dtype=object)
+        label_zh = names_zh[order[:, k]]
+        label_en = names_en[order[:, k]]
         sep_zh = np.where(zh.to_numpy() != "", "；", "")
         sep_en = np.where(en.to_numpy() != "", "; ", "")
         zh = zh + np.where(show, sep_zh + label_zh + "失" + amount + "分", "")

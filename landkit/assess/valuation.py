@@ -136,7 +136,7 @@ def building_share(parcels: pd.DataFrame, spec: Valuation, *, year: int, lease_l
 
 def assess_value(
     parcels: gpd.GeoDataFrame, spec: Valuation, *, year: int, land_price: pd.DataFrame | None = None,
-    price_zones: gpd.GeoDataFrame | None = None,
+    price_zones: gpd.GeoDataFrame | None = None, zone: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Return the value assessment per parcel.
 
@@ -153,6 +153,8 @@ def assess_value(
         ``price_zone``, optional ``price_use``, ``land_price_yuan_m2``.
     price_zones : GeoDataFrame, optional
         Polygons with ``price_zone``; without them the zone is the parcel's block.
+    zone : Series, optional
+        Each parcel's price zone (:func:`price_zone_of` of the same parcels and zones), when already known.
 
     Returns
     -------
@@ -165,7 +167,7 @@ def assess_value(
     """
     out = pd.DataFrame(index=parcels.index)
     land_use = parcels["land_use"] if "land_use" in parcels else pd.Series(None, index=parcels.index, dtype=object)
-    out["price_zone"] = price_zone_of(parcels, price_zones)
+    out["price_zone"] = price_zone_of(parcels, price_zones) if zone is None else zone
     out["price_use"] = land_use.map(spec.price_uses)
     out["land_price_yuan_m2"] = benchmark_price(out["price_zone"], out["price_use"], land_price, spec.district_default_yuan_m2)
     out["date_factor"] = (1 + spec.price_change_per_year) ** (year - spec.price_date_year)

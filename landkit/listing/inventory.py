@@ -74,11 +74,16 @@ def _check_rules(rules: Sequence[Rule], frame: pd.DataFrame, params: dict[str, A
 
 
 def join_flags(flags: pd.DataFrame, labels: list[str], sep: str) -> pd.Series:
-    """Join the labels of the true flags of each row (``D;IDLE``), a loop over rules not rows."""
-    text = pd.Series("", index=flags.index, dtype=object)
-    for column, label in zip(flags.columns, labels, strict=True):
-        text = text + np.where(flags[column].to_numpy(), label + sep, "")
-    return text.str.removesuffix(sep) if sep else text
+    """Join the labels of the true flags of each row (``D;IDLE``): once per combination of flags, not per row."""
+    if flags.shape[1] == 0 or len(flags) == 0:
+        return pd.Series("", index=flags.index, dtype=object)
+    bits = flags.to_numpy(dtype=bool)
+    # each row's combination as one integer (a bit per flag; object integers past 62 flags), then its text once
+    key = bits @ (1 << np.arange(bits.shape[1], dtype=np.int64)) if bits.shape[1] < 63 else bits @ np.array(
+        [1 << i for i in range(bits.shape[1])], dtype=object)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    texts = np.array([sep.join(label for label, on in zip(labels, bits[row], strict=True) if on) for row in first], dtype=object)
+    return pd.Series(texts[inverse.ravel()], index=flags.index, dtype=object)
 
 
 def list_low_efficiency(parcels: pd.DataFrame, inventory: Inventory) -> pd.DataFrame:
@@ -114,9 +119,9 @@ def list_low_efficiency(parcels: pd.DataFrame, inventory: Inventory) -> pd.DataF
     direct = frame["grade_reason_zh"] if "grade_reason_zh" in frame else pd.Series("", index=frame.index)
     direct_en = frame["grade_reason_en"] if "grade_reason_en" in frame else pd.Series("", index=frame.index)
     idle_years = frame["idle_years"].astype(float).round(0)
-    head = {"reasons": basis.map(lambda b: LISTING[b][0] if b else "")}
-    head_zh = basis.map(lambda b: LISTING[b][1] if b else "")
-    head_en = basis.map(lambda b: LISTING[b][2] if b else "")
+    head = {"reasons": basis.map({"": "", **{b: texts[0] for b, texts in LISTING.items()}})}
+    head_zh = basis.map({"": "", **{b: texts[1] for b, texts in LISTING.items()}})
+    head_en = basis.map({"": "", **{b: texts[2] for b, texts in LISTING.items()}})
     head_zh = head_zh.where(basis != "IDLE", "闲置土地(闲置" + idle_years.astype("Int64").astype(str) + "年)")
     head_en = head_en.where(basis != "IDLE", "legally idle land (" + idle_years.astype("Int64").astype(str) + " years)")
     has_direct = (direct != "") & (basis != "IDLE")
