@@ -19,10 +19,13 @@ from conftest import WORKING, X0, Y0
 
 from landkit.analyses.scatter import (
     PARCEL_COLUMNS,
+    _contracted_metrics,
     adjustment_proposals,
     apply_adjustments,
     assess_scatter,
     before_after,
+    merged_metrics,
+    park_state,
     scatter_flags,
     small_plots,
 )
@@ -414,6 +417,37 @@ def test_apply_adjustments_and_before_after(spec, adjustable):
     assert table.loc["small_parcels", ["before", "after"]].tolist() == [4, 3]  # P0+P1 is 7.5 亩: still small
 
 
+def _after_both_ways(parcels, spec, *, contracted: bool = True):
+    """Return the park's metrics as merged: by :func:`merged_metrics`, and measured again from scratch."""
+    columns, state = park_state(parcels, spec)
+    proposals = adjustment_proposals(parcels.join(columns[["small"]]), spec=spec, pairs=state["pairs"])
+    adjusted = apply_adjustments(parcels, proposals)
+    # whether the pairs before answer (else merged_metrics measures the park again itself)
+    assert (_contracted_metrics(parcels, adjusted, columns, state, proposals, spec) is not None) == contracted
+    return merged_metrics(parcels, adjusted, columns, state, proposals, spec), park_state(adjusted, spec)[1]["metrics"]
+
+
+def test_merged_metrics_equal_the_park_measured_again(spec, adjustable):
+    parcels, _blocks = adjustable
+    # P0 and P1 merge inside a cluster with P7, a 12.15 亩 plot east of P1 (the pairs before answer);
+    # as the fixture stands, P0+P1 is a cluster of its own, with no plot within 50 m (measured
+    # again), and so are P0 and P1 alone; plots 1 m apart merged at a cluster distance of 0 join
+    # two clusters (measured again)
+    near = pd.concat([parcels, layout([(110, 10, 200, 100)], inside_block=True, block_id="B1", grade="A").assign(parcel_id="P7")],
+                     ignore_index=True)
+    apart = parcels.copy()
+    apart.loc[1, "geometry"] = shapely.box(X0 + 61, Y0 + 10, X0 + 111, Y0 + 60)
+    cases = [(near, spec, True), (parcels, spec, False), (parcels.iloc[:2].copy(), spec, False),
+             (apart, spec.model_copy(update={"merge_distance_m": 2, "cluster_distance_m": 0}), False)]
+    for frame, settings, answers in cases:
+        contracted, measured = _after_both_ways(frame, settings, contracted=answers)
+        assert contracted.keys() == measured.keys()
+        for key, value in measured.items():
+            assert contracted[key] == pytest.approx(value, rel=1e-12, nan_ok=True), key
+    # at a cluster distance of 0: {P0} {P1} {P2} {P3,P4} {P5} {P6} before, P0 and P1 one patch after
+    assert _after_both_ways(apart, cases[3][1], contracted=False)[0]["np"] == 5
+
+
 # --- the whole analysis ----------------------------------------------------------------------------
 
 
@@ -459,6 +493,9 @@ def test_assess_scatter_on_the_sample(sample):
     assert table.loc["parcels", "change"] == -(merged.sum() - groups)
     assert table.loc["inside_block_pct", "change"] == pytest.approx(0, abs=1e-9)
     assert (result.report["sporadic"], result.report["adjustments"]["merge"]["parcels"]) == (out["sporadic"].sum(), merged.sum())
+    # the park as merged, measured again from scratch, gives the same "after"
+    measured = park_state(result.adjusted, project.scatter)[1]["metrics"]
+    np.testing.assert_allclose(table.loc[list(measured), "after"].to_numpy(dtype=float), list(measured.values()), rtol=1e-12)
 
 
 def test_assess_scatter_land_uses_and_no_grades(sample):

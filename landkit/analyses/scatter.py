@@ -347,26 +347,74 @@ def park_state(parcels: gpd.GeoDataFrame, spec: Any) -> tuple[pd.DataFrame, dict
     return columns, {"metrics": metrics, "pairs": pairs, "patches": patches, "enn": enn, "seconds": seconds}
 
 
-def before_after(
-    parcels: gpd.GeoDataFrame,
-    proposals: pd.DataFrame,
-    *,
-    spec: Any,
-    before: dict[str, Any] | None = None,
-) -> pd.DataFrame:
+def merged_metrics(park: gpd.GeoDataFrame, adjusted: gpd.GeoDataFrame, columns: pd.DataFrame, state: dict[str, Any],
+                   proposals: pd.DataFrame, spec: Any) -> dict[str, Any]:
+    """Return the park's metrics as merged (:func:`apply_adjustments`), from its state before where it can: no spatial query.
+
+    A merged plot is the union of its parts, so its edge-to-edge distance to any other plot is
+    the least of its parts' (the pairs before, contracted: a merged plot's nearest distance is
+    its least distance to a plot outside it), its area their sum, and the other plots' nearest
+    distances do not change. While each merge stays within one cluster, the clusters cover the
+    same land, so their outlines and nearest distances (ENN) are those before. Where a merge
+    would join two clusters, or a merged plot has no other plot within the cluster distance
+    (its nearest distance would need a search), the park as merged is measured again
+    (:func:`park_state`).
+
+    Parameters
+    ----------
+    park, adjusted : GeoDataFrame
+        The analysed parcels, and :func:`apply_adjustments` of them.
+    columns, state : DataFrame, dict
+        :func:`park_state` of ``park`` (the pairs with their distances).
+    proposals : DataFrame
+        :func:`adjustment_proposals` of ``park``.
+    """
+    contracted = _contracted_metrics(park, adjusted, columns, state, proposals, spec)
+    return contracted if contracted is not None else park_state(adjusted, spec)[1]["metrics"]
+
+
+def _contracted_metrics(park: gpd.GeoDataFrame, adjusted: gpd.GeoDataFrame, columns: pd.DataFrame, state: dict[str, Any],
+                        proposals: pd.DataFrame, spec: Any) -> dict[str, Any] | None:
+    """Return :func:`merged_metrics` from the pairs before, contracted; None where that cannot answer."""
+    merging = (proposals["adjustment"].reindex(park.index) == "merge").to_numpy()
+    if not merging.any():
+        return dict(state["metrics"])
+    code = pd.factorize(proposals["adjustment_group"].reindex(park.index).to_numpy()[merging])[0]
+    cluster = columns["cluster_id"].reindex(park.index).to_numpy()
+    if (pd.Series(cluster[merging]).groupby(code).nunique() > 1).any():
+        return None
+    positions = np.flatnonzero(merging)
+    head = pd.Series(positions).groupby(code).min().to_numpy()  # the group's first part: the merged plot's row
+    node = np.arange(len(park))
+    node[positions] = head[code]
+    left, right, distance = state["pairs"]
+    a, b = node[left], node[right]
+    outside = a != b
+    nearest = np.full(len(park), np.inf)
+    np.minimum.at(nearest, a[outside], distance[outside])
+    np.minimum.at(nearest, b[outside], distance[outside])
+    if np.isinf(nearest[head]).any():
+        return None
+    heads = park.index[head]
+    nn = columns["nn_distance_m"].reindex(park.index).copy()
+    nn.iloc[head] = nearest[head]
+    flags = columns[["small", "isolated", "sporadic"]].reindex(park.index).copy()
+    flags.loc[heads] = scatter_flags(adjusted.loc[heads], spec, nn=nn.loc[heads])[["small", "isolated", "sporadic"]]
+    ids = pd.Series(cluster, index=park.index).reindex(adjusted.index)
+    return fragmentation_metrics(adjusted.join(flags.astype(bool)), ids, enn=state["enn"])
+
+
+def before_after(parcels: gpd.GeoDataFrame, proposals: pd.DataFrame, *, spec: Any) -> pd.DataFrame:
     """Return the park's metrics before and after the proposed adjustments, and the change.
 
     One row per metric of :data:`METRICS` with ``before``, ``after``, ``change`` (after −
     before), ``change_pct`` (change / before × 100), ``better`` (which direction raises the
     concentration) and ``improved``. The park as adjusted is :func:`apply_adjustments`; its
-    clusters, nearest distances and flags are recomputed from scratch. ``before`` (the metrics
-    dict of :func:`park_state` on ``parcels``) saves recomputing the present state.
+    metrics are :func:`merged_metrics`.
     """
-    if before is None:
-        before = park_state(parcels, spec)[1]["metrics"]
+    columns, state = park_state(parcels, spec)
     adjusted = apply_adjustments(parcels, proposals)
-    after = park_state(adjusted, spec)[1]["metrics"]
-    return _before_after_table(before, after)
+    return _before_after_table(state["metrics"], merged_metrics(parcels, adjusted, columns, state, proposals, spec))
 
 
 # --- the whole analysis --------------------------------------------------------------------------
@@ -418,11 +466,6 @@ def cluster_layer(parcels: gpd.GeoDataFrame, columns: pd.DataFrame, patches: gpd
     table["enn_m"] = np.nan
     table = table.rename_axis("cluster_id").reset_index()
     return gpd.GeoDataFrame(table, geometry=patches.reindex(table["cluster_id"]).to_numpy(), crs=parcels.crs)
-
-
-def _timed(func: Any, *args: Any) -> tuple[Any, float]:
-    start = time.perf_counter()
-    return func(*args), time.perf_counter() - start
 
 
 def analysed_parcels(parcels: gpd.GeoDataFrame, spec: Any) -> pd.Series:
@@ -511,11 +554,10 @@ def assess_scatter(
     clock = time.perf_counter()
     metrics = scatter_metrics(with_flags, before_state, blocks, project)
     seconds["group_metrics"] = time.perf_counter() - clock
-    if (proposals["adjustment"] != "").any():
-        (_after_columns, after_state), seconds["before_after"] = _timed(park_state, adjusted, spec)
-    else:  # nothing merges: the park after is the park before
-        after_state = before_state
-    table = _before_after_table(before_state["metrics"], after_state["metrics"])
+    clock = time.perf_counter()
+    after = merged_metrics(park, adjusted, columns, before_state, proposals, spec)
+    seconds["before_after"] = time.perf_counter() - clock
+    table = _before_after_table(before_state["metrics"], after)
 
     out = pd.concat([columns, proposals], axis=1).reindex(parcels.index)
     out["cluster_id"] = out["cluster_id"].fillna(-1).astype(int)

@@ -333,7 +333,7 @@ def scenario_paths(run: ScenarioRun) -> pd.DataFrame:
     frames = []
     for name, result in [(BASE, run.base), *((v.name, run.results[v.name]) for v in run.variants)]:
         p = result.parcels
-        on = p[p["disposal"].fillna("") != ""]
+        on = p.loc[p["disposal"].fillna("") != "", ["disposal", "area_mu", "land_freed_mu", "tax_gain_wan", "compensation_wan"]]
         table = on.groupby("disposal", sort=True).agg(parcels=("area_mu", "size"), area_mu=("area_mu", "sum"),
                                                       land_freed_mu=("land_freed_mu", "sum"), tax_gain_wan=("tax_gain_wan", "sum"),
                                                       compensation_wan=("compensation_wan", lambda s: s.sum(min_count=1)))
@@ -392,8 +392,11 @@ def class_changes(run: ScenarioRun, labels: Mapping[str, tuple[str, str]] | None
         changed = base["grade"].astype(str) != after["grade"].astype(str)
         if not changed.any():
             continue
-        b, a = base[changed], after[changed]
         indicators = list(dict.fromkeys([*used_indicators(run.project.assessment), *used_indicators(project.assessment)]))
+        read = ["parcel_id", "block_id", "track", "area_mu", "grade", "score", "low_efficiency", "disposal", "direct_grade",
+                "overridden", "override_fields", *(f"{i}_lost" for i in indicators)]
+        b = pd.DataFrame(base.loc[changed, [c for c in read if c in base]])  # the columns read, not the whole layer
+        a = after.loc[changed, [c for c in [*read, after.geometry.name] if c in after]]
         moved, points = _moved_by(b, a, indicators)
         frame = pd.DataFrame({
             "scenario": variant.name, "parcel_id": a["parcel_id"],
