@@ -132,11 +132,14 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: R
             else:
                 rings = assess_rings(parcels, data.blocks, project, roads=data.roads, core_sites=data.core_sites)
                 parcels = parcels.join(rings.parcels)
+    pairs = None  # the 小而散 neighbour pairs, which the block adjustment's graph may take
     with stage("scatter"):  # before the list: its rules may use `small`, `isolated`, `scattered`
         if reuse is not None and reuse.result.scatter is not None and reuse.same(project, "scatter", "crs"):
             scatter = reuse.result.scatter
         else:
-            scatter = assess_scatter(parcels, project, blocks=data.blocks, state=scatter_state(parcels, project))
+            state = scatter_state(parcels, project)
+            pairs = (state[1]["pairs"], float(project.scatter.cluster_distance_m))
+            scatter = assess_scatter(parcels, project, blocks=data.blocks, state=state)
         parcels = parcels.join(scatter.parcels.drop(columns=["sporadic"]))
     with stage("inventory"):
         parcels = add_list_and_paths(parcels, project, year=year)
@@ -170,10 +173,11 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: R
                     rings.linkage = weight_linkage(rings.linkage, chains.firms, project)
         adjustment = None
         if data.blocks is not None and len(data.blocks):  # 园区地块动态调整 (item 14), from the classes just listed
-            graph = None
             if reuse is not None and reuse.same(project, "scatter", "crs"):  # the same analysed land
                 graph = reuse.cached(("adjustment_graph", project.block_adjustment.core_distance_m),
                                      lambda: adjustment_graph(parcels, project))
+            else:
+                graph = adjustment_graph(parcels, project, pairs=pairs)
             adjustment = adjust_blocks(parcels, data.blocks, project, graph=graph, scores=blocks)
             parcels = parcels.join(adjustment.parcels)
     if blocks is not None and rings is not None:

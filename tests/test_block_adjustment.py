@@ -24,7 +24,8 @@ import pytest
 import shapely
 from conftest import WORKING, X0, Y0
 
-from landkit.analyses.adjustment import adjust_blocks
+from landkit.analyses.adjustment import adjust_blocks, adjustment_graph
+from landkit.analyses.scatter import scatter_state
 from landkit.config.load import load_config
 
 
@@ -60,6 +61,27 @@ def project():
 @pytest.fixture(scope="module")
 def result(project):
     return adjust_blocks(park(ROWS), BLOCKS, project)
+
+
+def test_the_graph_from_the_scatter_pairs_equals_the_one_queried(project):
+    # 小而散's pairs at a cluster distance of at least the core distance, filtered: the same pairs as a new query
+    parcels = park(ROWS)
+    queried = adjustment_graph(parcels, project)
+    for cluster_m in (50, 200):
+        settings = project.model_copy(update={"scatter": project.scatter.model_copy(update={"cluster_distance_m": cluster_m})})
+        pairs = scatter_state(parcels, settings)[1]["pairs"]
+        taken = adjustment_graph(parcels, project, pairs=(pairs, float(cluster_m)))
+        assert (taken.left.tolist(), taken.right.tolist()) == (queried.left.tolist(), queried.right.tolist())
+    ids = parcels["parcel_id"].to_numpy()
+    # 20 m along the rows; G1, G2 30 m above P1, P2 (36 m to the diagonal neighbours P1–G2, P2–G1, P3–G2); not P4–F1 (80 m)
+    assert {(ids[a], ids[b]) for a, b in zip(queried.left, queried.right, strict=True)} == {
+        ("P1", "P2"), ("P2", "P3"), ("P3", "P4"), ("F1", "F2"), ("G1", "G2"), ("P1", "G1"), ("P1", "G2"), ("P2", "G1"),
+        ("P2", "G2"), ("P3", "G2")}
+    # nearer pairs than the core distance do not answer for it: queried again
+    near = project.model_copy(update={"scatter": project.scatter.model_copy(update={"cluster_distance_m": 10})})
+    pairs = scatter_state(parcels, near)[1]["pairs"]
+    again = adjustment_graph(parcels, project, pairs=(pairs, 10.0))
+    assert again.left.tolist() == queried.left.tolist()
 
 
 def test_move_out_the_poor_fringe_and_bring_in_the_good_neighbour(result):

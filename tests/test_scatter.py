@@ -34,6 +34,7 @@ from landkit.core.errors import CRSError
 from landkit.core.units import M2_PER_MU
 from landkit.metrics.fragmentation import (
     clusters,
+    dissolve,
     fragmentation_metrics,
     group_metrics,
     nearest_distance,
@@ -183,6 +184,10 @@ def test_group_metrics_split_a_cluster_at_the_block_edge():
     assert rows.loc["B2", "enn_mn_m"] == pytest.approx(680)
     assert rows.loc["B2", "lpi_pct"] == pytest.approx(50)
     assert rows.loc["B1", "area_mn_ha"] == pytest.approx(2.0)
+    # the park's clusters given: the whole cluster {x 1000–1100} keeps its polygon, the cut one is dissolved again
+    labels = clusters(parcels, 50).to_numpy()
+    given = group_metrics(parcels, parcels["block_id"], 50, clusters=(labels, dissolve(parcels.geometry.values, labels)))
+    pd.testing.assert_frame_equal(given.set_index("group"), rows)
 
 
 # --- against brute force -------------------------------------------------------------------------

@@ -182,14 +182,23 @@ def _grouped(labels: np.ndarray, area: np.ndarray, min_mu: float) -> list[np.nda
     return [groups[label] for label in kept.index]
 
 
-def adjustment_graph(parcels: gpd.GeoDataFrame, project: Project) -> AdjustmentGraph:
+def adjustment_graph(parcels: gpd.GeoDataFrame, project: Project, *,
+                     pairs: tuple[tuple[np.ndarray, ...], float] | None = None) -> AdjustmentGraph:
     """Return the neighbour pairs (positions among the analysed parcels) the block adjustment joins patches by.
 
     Geometry only (the analysed land of ``scatter.land_uses`` within ``block_adjustment.core_distance_m``):
     assessments of the same parcels that differ in weights or rules share it (:class:`landkit.pipeline.Reuse`).
+    ``pairs`` — ``((left, right, distance), distance_m)``, the 小而散 neighbour pairs of the same
+    analysed land (:func:`landkit.analyses.scatter.scatter_state`) — are filtered rather than
+    queried again when they reach the core distance.
     """
+    core = float(project.block_adjustment.core_distance_m)
+    if pairs is not None and pairs[1] >= core and len(pairs[0]) >= 3:
+        left, right, distance = pairs[0][:3]
+        near = distance <= core
+        return AdjustmentGraph(left[near], right[near])
     land = parcels.loc[analysed_parcels(parcels, project.scatter).to_numpy()]
-    left, right = neighbour_graph(land, float(project.block_adjustment.core_distance_m))[:2]
+    left, right = neighbour_graph(land, core)[:2]
     return AdjustmentGraph(left, right)
 
 

@@ -315,8 +315,9 @@ def park_state(parcels: gpd.GeoDataFrame, spec: Any) -> tuple[pd.DataFrame, dict
 
     Runs the neighbour graph at ``spec.cluster_distance_m``, the clusters, the nearest
     distances, the flags, the cluster polygons (for ENN) and :func:`fragmentation_metrics`.
-    The second value holds ``metrics`` (dict), ``pairs``, ``patches`` (dissolved cluster
-    polygons, indexed by cluster id) and ``seconds`` per stage.
+    The second value holds ``metrics`` (dict), ``pairs``, ``clusters`` (the cluster id of each
+    parcel, an array), ``patches`` (dissolved cluster polygons, indexed by cluster id), ``enn``
+    and ``seconds`` per stage.
     """
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -344,7 +345,8 @@ def park_state(parcels: gpd.GeoDataFrame, spec: Any) -> tuple[pd.DataFrame, dict
                          flags[["scatter_reason_zh", "scatter_reason_en"]]], axis=1)
     metrics = fragmentation_metrics(parcels.join(flags[["small", "isolated", "sporadic"]]), ids, enn=enn)
     lap("park_metrics")
-    return columns, {"metrics": metrics, "pairs": pairs, "patches": patches, "enn": enn, "seconds": seconds}
+    return columns, {"metrics": metrics, "pairs": pairs, "clusters": ids.to_numpy(), "patches": patches, "enn": enn,
+                     "seconds": seconds}
 
 
 def merged_metrics(park: gpd.GeoDataFrame, adjusted: gpd.GeoDataFrame, columns: pd.DataFrame, state: dict[str, Any],
@@ -490,11 +492,12 @@ def scatter_metrics(with_flags: gpd.GeoDataFrame, state: dict[str, Any], blocks:
     spec = project.scatter
     distance = float(spec.cluster_distance_m)
     pairs = state["pairs"]
+    clusters = (state["clusters"], state["patches"]) if "clusters" in state else None
     park_row = pd.DataFrame([state["metrics"]]).assign(level="park", group="park", name=project.name)
     frames = [park_row]
     if "block_id" in with_flags:
         by_block = with_flags["block_id"].astype(object).where(with_flags["block_id"].notna(), OUTSIDE)
-        rows = group_metrics(with_flags, by_block, distance, pairs=pairs)
+        rows = group_metrics(with_flags, by_block, distance, pairs=pairs, clusters=clusters)
         names = {}
         if blocks is not None and "block_name" in blocks:
             names = dict(zip(blocks["block_id"], blocks["block_name"], strict=False))
@@ -504,7 +507,7 @@ def scatter_metrics(with_flags: gpd.GeoDataFrame, state: dict[str, Any], blocks:
         frames.append(rows.assign(level="block", name=rows["group"].map(names)))
     rings = _rings_of(with_flags, blocks, project)
     if rings is not None:
-        rows = group_metrics(with_flags, rings, distance, pairs=pairs)
+        rows = group_metrics(with_flags, rings, distance, pairs=pairs, clusters=clusters)
         labels = {k: v.get("zh", k) for k, v in project.rings.labels.items()}
         frames.append(rows.assign(level="ring", name=rows["group"].map(labels).fillna(rows["group"])))
     metrics = pd.concat(frames, ignore_index=True)

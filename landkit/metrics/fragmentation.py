@@ -229,6 +229,23 @@ def patch_nearest_distance(patches: np.ndarray | gpd.GeoSeries) -> np.ndarray:
     return out
 
 
+def _group_patches(geoms: np.ndarray, labels: np.ndarray, clusters: tuple[np.ndarray, gpd.GeoSeries] | None) -> gpd.GeoSeries:
+    """Return the union of the geometries of each label (index: the sorted labels), taking the
+    polygon of a park cluster where a label covers the whole cluster (labels never span two)."""
+    if clusters is None:
+        return dissolve(geoms, labels)
+    cluster, polygons = clusters
+    uniques, first, counts = np.unique(labels, return_index=True, return_counts=True)
+    of = cluster[first]  # each label's cluster
+    whole = counts == np.bincount(cluster, minlength=int(cluster.max()) + 1)[of]
+    out = pd.Series(polygons.reindex(of).to_numpy(), index=pd.Index(uniques, name="label"), dtype=object)
+    if not whole.all():
+        cut = np.isin(labels, uniques[~whole])
+        again = dissolve(geoms[cut], labels[cut])
+        out.loc[again.index] = again.to_numpy()
+    return gpd.GeoSeries(out, crs=getattr(polygons, "crs", None))
+
+
 # --- metrics -------------------------------------------------------------------------------------
 
 
@@ -386,6 +403,7 @@ def group_metrics(
     *,
     pairs: tuple[np.ndarray, ...] | None = None,
     total_area_m2: pd.Series | dict[str, float] | None = None,
+    clusters: tuple[np.ndarray, gpd.GeoSeries] | None = None,
 ) -> pd.DataFrame:
     """Return :func:`fragmentation_metrics` for each group of parcels (a block, a ring …).
 
@@ -405,6 +423,10 @@ def group_metrics(
         :func:`neighbour_graph` at ``distance_m`` on these parcels.
     total_area_m2 : mapping, optional
         Reference area per group (default: the group's parcel area).
+    clusters : (labels, patches), optional
+        The park's clusters at ``distance_m`` (:func:`clusters` of these parcels, as an array) and
+        their dissolved polygons (:func:`dissolve`): a group's patch that is a whole cluster takes
+        its polygon, and only the clusters a group edge cuts are dissolved again.
     """
     if pairs is None:
         pairs = neighbour_graph(parcels, distance_m)
@@ -418,7 +440,7 @@ def group_metrics(
     labels, codes = labels[keep], codes[keep]
     patches = pd.DataFrame({"label": labels, "code": codes, "area_m2": sub["area_m2"].to_numpy()})
     patches = patches.groupby("label").agg(code=("code", "first"), area_m2=("area_m2", "sum"), parcels=("area_m2", "size"))
-    merged = dissolve(sub.geometry.values, labels)
+    merged = _group_patches(sub.geometry.values, labels, None if clusters is None else (clusters[0][keep], clusters[1]))
     patches["enn_m"] = np.nan
     for index in patches.groupby("code").groups.values():  # one tree per group
         if len(index) >= 2:
