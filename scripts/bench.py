@@ -19,6 +19,8 @@ stage's median. In the same process and run:
 
 The table is printed and written as JSON (``--json``), so a later change can be compared with an
 earlier one. ``--assess-only`` skips the outputs (for 2,000,000 parcels: engines only).
+The baselines need the ``bench`` extra and the Dask engine the ``dask`` extra: both are checked
+before any work (``--baseline-max 0`` and ``--engines local`` do without them).
 
     python scripts/bench.py [--sizes 5000 50000 500000] [--repeat 3] [--engines local dask] [--json bench.json]
     python scripts/bench.py --sizes 2000000 --repeat 1 --assess-only --cities /tmp/cities
@@ -314,6 +316,27 @@ def print_table(results: list[dict], repeat: int) -> None:
     print("included); map alone = build_map + write_map by itself, side by side with explore() (both medians)")
 
 
+#: The optional modules each part of the benchmark needs, and the extra that installs them.
+OPTIONAL = {
+    "baselines": (["rasterstats", "folium", "mapclassify"], "bench"),  # rasterstats; geopandas' explore()
+    "dask": (["dask_geopandas", "distributed"], "dask"),
+}
+
+
+def missing_modules(*, baselines: bool, dask: bool) -> str | None:
+    """Return a one-line message naming the optional modules this run needs and lacks, and how to install them."""
+    import importlib.util
+
+    lines = []
+    for part, wanted in (("baselines", baselines), ("dask", dask)):
+        modules, extra = OPTIONAL[part]
+        absent = [m for m in modules if wanted and importlib.util.find_spec(m) is None]
+        if absent:
+            skip = "--baseline-max 0" if part == "baselines" else "--engines local"
+            lines.append(f"{part} need {', '.join(absent)}: pip install -e '.[{extra}]' (or pass {skip})")
+    return "scripts/bench.py: " + "; ".join(lines) if lines else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000, 500_000])
@@ -333,6 +356,10 @@ def main() -> None:
                           assess_only=args.assess_only, cities=args.cities)
         print(json.dumps(result))
         return
+    # the optional baselines are checked before any work, not found missing after it
+    problem = missing_modules(baselines=any(n <= args.baseline_max for n in args.sizes), dask="dask" in args.engines)
+    if problem:
+        parser.exit(2, problem + "\n")
     results = []
     for n in args.sizes:  # each size in a fresh process: its own peak memory
         out = subprocess.run([sys.executable, __file__, "--worker", str(n), *options], stdout=subprocess.PIPE, text=True,

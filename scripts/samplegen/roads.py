@@ -89,11 +89,16 @@ def make_roads(rng: np.random.Generator, layout: Layout, streets: pd.DataFrame,
     return _node_roads(rng, roads)
 
 
+#: Noded pieces shorter than this are slivers of the noding, dropped; longer ones are road (a connector
+#: bridging a gap of millimetres between a street's end and a road is one, and must not be lost).
+MIN_PIECE_M = 1e-6
+
+
 def _node_roads(rng: np.random.Generator, roads: pd.DataFrame) -> pd.DataFrame:
     """Split all lines at every crossing and give each piece its source line's attributes."""
     src = roads["geom"].to_numpy()
     noded = shapely.get_parts(shapely.union_all(src))
-    noded = noded[shapely.length(noded) > 0.01]
+    noded = noded[shapely.length(noded) > MIN_PIECE_M]
     mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
     tree = shapely.STRtree(src)
     # nearest source line; ties (shared stretches) go to the first, i.e. the higher class
@@ -151,7 +156,7 @@ def _connect_pieces(rng: np.random.Generator, rows: list[dict[str, Any]], street
     for _ in range(5):
         geoms = np.array([r["geom"] for r in rows], dtype=object)
         noded = shapely.get_parts(shapely.union_all(geoms))
-        noded = noded[shapely.length(noded) > 0.01]
+        noded = noded[shapely.length(noded) > MIN_PIECE_M]
         comp = components(noded)
         labels, counts = np.unique(comp, return_counts=True)
         if len(labels) == 1:
@@ -262,7 +267,7 @@ def add_local_roads(rng: np.random.Generator, roads: pd.DataFrame, streets: pd.D
     src = np.concatenate([old_geoms, new_geoms])
     attrs = pd.concat([roads[cols], new[cols]], ignore_index=True)
     noded = shapely.get_parts(shapely.union_all(src))
-    noded = noded[shapely.length(noded) > 0.01]
+    noded = noded[shapely.length(noded) > MIN_PIECE_M]
     mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
     pi, si = shapely.STRtree(src).query_nearest(mid, all_matches=True, return_distance=False)
     order = np.lexsort((si, pi))
