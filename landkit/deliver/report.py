@@ -818,9 +818,11 @@ def _services(result: AssessmentResult, page: Page) -> Section | None:
         short = access.pivot_table(index=["level", "group"], columns="facility_kind", values="short", sort=False, aggfunc="max")
         columns = [c for c in kinds if c in table.columns]
         headers = [page.label("level"), page.label("group"), *[num(kinds[c][k]) for c in columns]]
+        shares = table[columns].to_numpy()  # arrays: one lookup per cell of a 250-block table is seconds
+        unmet = short.loc[table.index, columns].to_numpy(dtype=object)
         rows = [[Cell(page.value("level", str(level))), Cell(page.ring(group) if level == "ring" else page.t("park_line") if level == "park" else ("区块外" if group == "outside" and k == 0 else str(group)))]
-                + [Cell(fmt_number(table.loc[(level, group), c], 1), cls="num unmet" if bool(short.loc[(level, group), c]) else "num")
-                   for c in columns] for level, group in table.index]
+                + [Cell(fmt_number(share, 1), cls="num unmet" if bool(flag) else "num") for share, flag in zip(shares[i], unmet[i], strict=True)]
+                for i, (level, group) in enumerate(table.index)]
         minutes = "、".join(f"{kinds[c][k]} {spec.minutes[c]:g} 分钟" if k == 0 else f"{kinds[c][k]} {spec.minutes[c]:g} min"
                            for c in columns)
         parts += [heading(page.t("services_access")), page.table(headers, rows, keys=2),
