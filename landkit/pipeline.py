@@ -138,7 +138,7 @@ def assess(data: Dataset, project: Project, *, stage: Stage = no_stage, reuse: R
             scatter = reuse.result.scatter
         else:
             state = scatter_state(parcels, project)
-            pairs = (state[1]["pairs"], float(project.scatter.cluster_distance_m))
+            pairs = state[1]["pairs"]
             scatter = assess_scatter(parcels, project, blocks=data.blocks, state=state)
         parcels = parcels.join(scatter.parcels.drop(columns=["sporadic"]))
     with stage("inventory"):
@@ -286,7 +286,8 @@ def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
     frame = pd.DataFrame(parcels[[c for c in used if c in parcels]])  # the columns read: no copy of the whole layer
     frame["tax_wan"] = parcels["tax_wan"] if has_tax else np.nan
     by_grade = (
-        _sums(frame.groupby("grade"), parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"), tax_wan=("tax_wan", "sum_known"))
+        frame.groupby("grade").agg(parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"))
+        .assign(tax_wan=frame.groupby("grade")["tax_wan"].sum(min_count=1))
         .reindex(order)
         .rename_axis("grade")
         .reset_index()
@@ -298,20 +299,11 @@ def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
     listing = np.select([frame["low_efficiency"], frame["watch"]], ["inventory", "watch"], "none")
     by_listing = pd.crosstab(frame["grade"], pd.Series(listing, index=frame.index, name="listing")).reindex(
         index=order, columns=["inventory", "watch", "none"], fill_value=0).rename_axis("grade").reset_index()
-    gains = dict(
-        parcels=("parcel_id", "size"),
-        area_mu=("area_mu", "sum"),
-        land_freed_mu=("land_freed_mu", "sum"),
-        floor_area_added_m2=("floor_area_added_m2", "sum"),
-        tax_gain_wan=("tax_gain_wan", "sum"),
-        compensation_wan=("compensation_wan", "sum_known"),
-        compensation_unknown=("compensation_wan", "missing"),
-    )
     with_path = frame[frame["disposal"] != ""]
-    by_path = _sums(with_path.groupby(["disposal", "disposal_zh"]), **gains).reset_index()
+    by_path = _gains(with_path.groupby(["disposal", "disposal_zh"])).reset_index()
     listed = frame[frame["low_efficiency"]]
     block_key = listed["block_id"].fillna("区块外") if "block_id" in listed else pd.Series("全部", index=listed.index)
-    by_block = _sums(listed.assign(block_id=block_key).groupby(["block_id", "disposal"]), **gains).reset_index()
+    by_block = _gains(listed.assign(block_id=block_key).groupby(["block_id", "disposal"])).reset_index()
     tables = {"by_grade": by_grade, "by_track": by_track, "by_listing": by_listing, "by_path": by_path, "by_block_path": by_block}
     if "ownership" in frame and frame["ownership"].notna().any():  # 集体建设用地 and 国有载体 apart (plan item 13)
         listed_mu = frame["area_mu"].where(frame["low_efficiency"], 0.0)
@@ -325,19 +317,15 @@ def summary_tables(parcels: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def _sums(groups: Any, **named: tuple[str, str]) -> pd.DataFrame:
-    """Aggregate ``groups`` by built-in reductions: ``name=(column, how)``, ``how`` a pandas reduction, or
-    ``"sum_known"`` (the sum, NaN where every value is missing) or ``"missing"`` (the count of missing values)."""
-    plain = {name: spec for name, spec in named.items() if spec[1] not in ("sum_known", "missing")}
-    columns = sorted({column for column, how in named.values() if how in ("sum_known", "missing")})
-    extra = {f"_{kind}_{column}": (column, kind) for column in columns for kind in ("sum", "count", "size")}
-    out = groups.agg(**plain, **extra)
-    for name, (column, how) in named.items():
-        if how == "sum_known":
-            out[name] = out[f"_sum_{column}"].where(out[f"_count_{column}"] > 0)
-        elif how == "missing":
-            out[name] = out[f"_size_{column}"] - out[f"_count_{column}"]
-    return out[list(named)]
+def _gains(groups: Any) -> pd.DataFrame:
+    """Return the paths' gains and cost per group: parcels, area, land freed, floor area, tax gain, compensation
+    (NaN where no parcel's is known) and the parcels whose compensation is unknown."""
+    out = groups.agg(parcels=("parcel_id", "size"), area_mu=("area_mu", "sum"), land_freed_mu=("land_freed_mu", "sum"),
+                     floor_area_added_m2=("floor_area_added_m2", "sum"), tax_gain_wan=("tax_gain_wan", "sum"))
+    compensation = groups["compensation_wan"]
+    out["compensation_wan"] = compensation.sum(min_count=1)
+    out["compensation_unknown"] = out["parcels"] - compensation.count()
+    return out
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -70,7 +70,7 @@ def test_the_graph_from_the_scatter_pairs_equals_the_one_queried(project):
     for cluster_m in (50, 200):
         settings = project.model_copy(update={"scatter": project.scatter.model_copy(update={"cluster_distance_m": cluster_m})})
         pairs = scatter_state(parcels, settings)[1]["pairs"]
-        taken = adjustment_graph(parcels, project, pairs=(pairs, float(cluster_m)))
+        taken = adjustment_graph(parcels, settings, pairs=pairs)
         assert (taken.left.tolist(), taken.right.tolist()) == (queried.left.tolist(), queried.right.tolist())
     ids = parcels["parcel_id"].to_numpy()
     # 20 m along the rows; G1, G2 30 m above P1, P2 (36 m to the diagonal neighbours P1–G2, P2–G1, P3–G2); not P4–F1 (80 m)
@@ -80,7 +80,7 @@ def test_the_graph_from_the_scatter_pairs_equals_the_one_queried(project):
     # nearer pairs than the core distance do not answer for it: queried again
     near = project.model_copy(update={"scatter": project.scatter.model_copy(update={"cluster_distance_m": 10})})
     pairs = scatter_state(parcels, near)[1]["pairs"]
-    again = adjustment_graph(parcels, project, pairs=(pairs, 10.0))
+    again = adjustment_graph(parcels, near, pairs=pairs)
     assert again.left.tolist() == queried.left.tolist()
 
 

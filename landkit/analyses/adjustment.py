@@ -183,18 +183,18 @@ def _grouped(labels: np.ndarray, area: np.ndarray, min_mu: float) -> list[np.nda
 
 
 def adjustment_graph(parcels: gpd.GeoDataFrame, project: Project, *,
-                     pairs: tuple[tuple[np.ndarray, ...], float] | None = None) -> AdjustmentGraph:
+                     pairs: tuple[np.ndarray, ...] | None = None) -> AdjustmentGraph:
     """Return the neighbour pairs (positions among the analysed parcels) the block adjustment joins patches by.
 
     Geometry only (the analysed land of ``scatter.land_uses`` within ``block_adjustment.core_distance_m``):
     assessments of the same parcels that differ in weights or rules share it (:class:`landkit.pipeline.Reuse`).
-    ``pairs`` — ``((left, right, distance), distance_m)``, the 小而散 neighbour pairs of the same
-    analysed land (:func:`landkit.analyses.scatter.scatter_state`) — are filtered rather than
-    queried again when they reach the core distance.
+    ``pairs`` — ``(left, right, distance)``, the 小而散 neighbour pairs of the same parcels and
+    settings (:func:`landkit.analyses.scatter.scatter_state`, at ``scatter.cluster_distance_m``)
+    — are filtered rather than queried again when they reach the core distance.
     """
     core = float(project.block_adjustment.core_distance_m)
-    if pairs is not None and pairs[1] >= core and len(pairs[0]) >= 3:
-        left, right, distance = pairs[0][:3]
+    if pairs is not None and float(project.scatter.cluster_distance_m) >= core:
+        left, right, distance = pairs
         near = distance <= core
         return AdjustmentGraph(left[near], right[near])
     land = parcels.loc[analysed_parcels(parcels, project.scatter).to_numpy()]

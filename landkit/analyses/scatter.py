@@ -492,7 +492,7 @@ def scatter_metrics(with_flags: gpd.GeoDataFrame, state: dict[str, Any], blocks:
     spec = project.scatter
     distance = float(spec.cluster_distance_m)
     pairs = state["pairs"]
-    clusters = (state["clusters"], state["patches"]) if "clusters" in state else None
+    clusters = (state["clusters"], state["patches"])
     park_row = pd.DataFrame([state["metrics"]]).assign(level="park", group="park", name=project.name)
     frames = [park_row]
     if "block_id" in with_flags:

@@ -78,10 +78,9 @@ def join_flags(flags: pd.DataFrame, labels: list[str], sep: str) -> pd.Series:
     if flags.shape[1] == 0 or len(flags) == 0:
         return pd.Series("", index=flags.index, dtype=object)
     bits = flags.to_numpy(dtype=bool)
-    # each row's combination as one integer (a bit per flag; object integers past 62 flags), then its text once
-    key = bits @ (1 << np.arange(bits.shape[1], dtype=np.int64)) if bits.shape[1] < 63 else bits @ np.array(
-        [1 << i for i in range(bits.shape[1])], dtype=object)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    # each row's combination as one fixed-width byte string (a bit per flag), then its text once
+    packed = np.ascontiguousarray(np.packbits(bits, axis=1))
+    _, first, inverse = np.unique(packed.view(f"S{packed.shape[1]}").ravel(), return_index=True, return_inverse=True)
     texts = np.array([sep.join(label for label, on in zip(labels, bits[row], strict=True) if on) for row in first], dtype=object)
     return pd.Series(texts[inverse.ravel()], index=flags.index, dtype=object)
 
