@@ -715,11 +715,23 @@ def test_sample_enterprise_back_in_production(sample_2026):
     # by hand: stopped since 2021, 2026 − 2021 = 5 ≥ the profile's 2 years → 停产满两年, a direct D without the decision
     assert int(p["stopped_since_year"]) == 2021 and project.year - 2021 >= project.assessment.params["stopped_years"]
     # with the status decided, the parcel is ranked like any producing one
-    assert p["grade"] == "B" and p["grade_basis"] == "rank" and p["direct_grade"] == ""
+    assert p["grade"] == "A" and p["grade_basis"] == "rank" and p["direct_grade"] == ""
     assert bool(p["overridden"]) and p["override_fields"] == "status" and not p["low_efficiency"]
     assert p["override_note"].startswith("使用现状 stopped→operating（异议成立：企业2026年6月已复产")
-    # the class computed from the decided inputs: B (the status, not the class, was decided)
-    assert p["grade_computed"] == "B"
+    # by hand, a 规下 parcel: 亩均税收 against 黄岩's 11.5932, 单位电耗税收 against the track's mean, each
+    # capped at 1.5; score = 100 × Σ 50 × min(x / b, 1.5) / 150
+    small = result.parcels[result.parcels["track"] == "small"]
+    ranked = small[small["grade_basis"] == "rank"]
+    per_kwh = ranked["tax_wan"] * 10_000 / ranked["electricity_kwh"]
+    # the mean of those that report electricity (the others are given that mean: it stays the same)
+    mean_kwh = per_kwh.mean()
+    x_mu, x_kwh = p["tax_wan"] / p["area_mu"], p["tax_wan"] * 10_000 / p["electricity_kwh"]
+    by_hand = 100 * (50 * min(x_mu / 11.5932, 1.5) + 50 * min(x_kwh / mean_kwh, 1.5)) / 150
+    assert p["track"] == "small" and p["score"] == pytest.approx(by_hand, abs=1e-5)
+    # A: within the top 25 % of the ranked 规下 parcels (ties share the best rank)
+    assert p["rank_in_track"] == (ranked["score"] > p["score"] + 1e-9).sum() + 1 <= 0.25 * len(ranked)
+    # the class computed from the decided inputs: A (the status, not the class, was decided)
+    assert p["grade_computed"] == "A"
 
 
 def test_sample_class_decided_after_the_tax_check(sample_2026):
