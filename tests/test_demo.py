@@ -108,3 +108,25 @@ def test_zonal_command(tmp_path):
     bad = runner.invoke(cli, ["zonal", "-c", str(SAMPLE), "-r", str(ROOT / "gis_data" / "night_light.tif"), "--band", "2",
                               "-o", str(tmp_path / "z.csv")])
     assert bad.exit_code == 1 and "band 2 does not exist" in bad.output
+
+
+def test_sample_tracks_rank_to_their_quota(sample):
+    """Every indicator of the sample ranks its track: none scores the cap for most of it, and the
+    classes follow the 25/45/25/5 shares (ties at a cut take the better class, so a mass of parcels
+    tied at the cap would push A past 25 %, as 黄岩's 0.2352 元/kWh did to the 规下 firms)."""
+    from landkit.pipeline import assess
+
+    project = load_config(SAMPLE)
+    parcels = assess(sample, project).parcels
+    ranked = parcels[parcels["grade_basis"] == "rank"]
+    for track in project.assessment.tracks:
+        members = ranked[ranked["track"] == track.name]
+        n = len(members)
+        assert n > 500, track.name
+        for name, weight in track.weights.items():
+            cap = project.assessment.indicators[name].cap
+            at_cap = (members[f"{name}_pts"] >= weight * cap - 1e-9).mean()
+            assert at_cap < 0.5, (track.name, name, at_cap)
+        shares = members["grade"].value_counts() / n
+        for grade, share in project.assessment.grading.rank_shares.items():
+            assert abs(shares.get(grade, 0.0) - share) <= 0.01, (track.name, grade, shares.get(grade, 0.0))
