@@ -247,6 +247,12 @@ def _calibration(ent: pd.DataFrame, area: np.ndarray, status: np.ndarray) -> dic
         "high_tech_share": float((ent["高新技术企业"] == "是").mean()),
         "energy_per_revenue": float(num["综合能耗(吨标准煤)"].sum()) / rev,
         "electricity_share_of_energy": float(num["用电量(万千瓦时)"].sum() * KWH_TCE / num["综合能耗(吨标准煤)"].sum()),
+        # 单位能耗增加值 of the 规上 firms (revenue ≥ 2,000 万元) that report their energy, median
+        "large_va_per_tce": float((num["工业增加值(万元)"] / num["综合能耗(吨标准煤)"])[
+            (num["营业收入(万元)"] >= 2000) & (num["综合能耗(吨标准煤)"] > 0)].median()),
+        # 单位电耗税收 of the 规下 firms that report their electricity, median (元/kWh)
+        "small_tax_per_kwh": float((num["税收(万元)"] * 10_000 / (num["用电量(万千瓦时)"] * 10_000))[
+            (num["营业收入(万元)"] < 2000) & (num["用电量(万千瓦时)"] > 0)].median()),
     }
     return calib
 
@@ -393,6 +399,7 @@ def check(datasets: dict[str, Any]) -> dict[str, Any]:
     assert 30 <= calib["labour_productivity"] < 53.3, f"labour productivity {calib['labour_productivity']:.1f}"
     assert 0.22 <= calib["high_tech_share"] <= 0.38, f"high-tech share {calib['high_tech_share']:.2f}"
     assert 0.5 <= calib["electricity_share_of_energy"] <= 0.9, "electricity share of energy"
+    assert 2.0 <= calib["large_va_per_tce"] <= 5.0, f"规上 单位能耗增加值 {calib['large_va_per_tce']:.2f} 万元/tce"
     stats["calibration"] = {k: round(v, 4) for k, v in calib.items()}
     stats.update(enterprises=len(ent),
                  enterprises_spanning=int(ent["地块编号"].astype(str).str.contains(ID_SEP).sum()),
