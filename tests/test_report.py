@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import dataclasses
+import html
 import io
 import logging
 import re
@@ -310,9 +311,35 @@ def test_names_from_data_are_escaped(hostile, project, lang):
 def test_chinese_by_default(page):
     parsed = Page(page)
     h2 = parsed.text_by_tag["h2"]
-    assert h2[:7] == [TEXT[k][0] for k in ("headline", "grades", "inventory", "watch", "value", "blocks", "park")]
-    assert set(h2[7:]) <= {TEXT[k][0] for k in ("adjustment", "plan_screens", "chains", "services", "kpi_paths", "ownership", "robustness", "assembly", "decisions")}  # the plan's items, as the data allow
+    assert h2[:8] == [TEXT[k][0] for k in ("headline", "grades", "method", "inventory", "watch", "value", "blocks", "park")]
+    assert set(h2[8:]) <= {TEXT[k][0] for k in ("adjustment", "plan_screens", "chains", "services", "kpi_paths", "ownership", "robustness", "assembly", "decisions")}  # the plan's items, as the data allow
     assert "地块数(宗)" in parsed.text_by_tag["th"]
+
+
+def _section_rows(page: str, section_id: str) -> list[list[str]]:
+    """Return the text of every table row of one section of the page (headers included)."""
+    start = page.index(f'<section id="{section_id}"')
+    body = page[start:page.index("</section>", start)]
+    return [[html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def test_method_shows_every_weight_benchmark_and_its_source(page, result, project):
+    rows = [r for r in _section_rows(page, "method") if r and r[0] != "评价分组"]
+    tracks = project.assessment.tracks
+    assert len(rows) == sum(len(t.weights) for t in tracks)
+    for track in tracks:  # every track's weights, which sum to 100
+        shown = [r for r in rows if r[0] == track.label_zh]
+        assert [float(r[2]) for r in shown] == list(track.weights.values()) and sum(float(r[2]) for r in shown) == 100
+    small = {r[1]: r for r in rows if r[0] == "规下企业用地"}
+    assert small["亩均税收"][3:] == ["11.59", "万元/亩", "1.5", "配置(本评价分组)"]
+    # 单位电耗税收 against the mean of the track's graded parcels (ranked or given a class directly),
+    # worked out here from their tax and electricity (those without electricity get that mean)
+    graded = result.parcels[(result.parcels["track"] == "small") & result.parcels["grade"].isin(list("ABCD"))]
+    mean = (graded["tax_wan"] * 10_000 / graded["electricity_kwh"].where(graded["electricity_kwh"] > 0)).mean()
+    assert small["单位电耗税收"][3:] == [f"{mean:,.2f}", "元/千瓦时", "1.5", "本组数据：平均值 × 1"]
+    large = {r[1]: r for r in rows if r[0] == "规上企业用地"}
+    assert large["单位排放增加值"][3:] == ["4,929.81", "万元/吨", "1.5", "配置(指标默认值)"]
 
 
 def test_english_headings(page_en):
@@ -320,9 +347,9 @@ def test_english_headings(page_en):
     assert parsed.errors == []
     assert parsed.find("html", lang="en")
     h2 = parsed.text_by_tag["h2"]
-    assert h2[:7] == ["Headline figures", "Performance grades", "Low-efficiency inventory and revitalisation paths",
+    assert h2[:8] == ["Headline figures", "Performance grades", "Indicators and benchmarks", "Low-efficiency inventory and revitalisation paths",
                       "Watch table (A/B)", "Land and building value", "Block ranking", "Park indicators and plan targets"]
-    assert set(h2[7:]) <= {TEXT[k][1] for k in ("adjustment", "plan_screens", "chains", "services", "kpi_paths", "ownership", "robustness",
+    assert set(h2[8:]) <= {TEXT[k][1] for k in ("adjustment", "plan_screens", "chains", "services", "kpi_paths", "ownership", "robustness",
                                                 "assembly", "decisions")}
     cjk = re.compile(r"[\u4e00-\u9fff]")
     assert not any(cjk.search(h) for h in h2 + parsed.text_by_tag["h3"])

@@ -205,6 +205,49 @@ def _grades(result: AssessmentResult, page: Page, charts: Charts) -> Section:
     return _section("grades", page.t("grades"), parts)
 
 
+def _benchmark_source(row: Any, indicator: Any, page: Page) -> str:
+    """Return where a benchmark comes from, in the page's words."""
+    if row.source == "derived":
+        derive = indicator.derive
+        return page.t("source_derived", statistic=page.t(f"statistic_{derive.statistic}"), factor=f"{derive.factor:g}")
+    if row.group and indicator.benchmark_by_group:
+        return page.t("source_group")
+    return page.t("source_track" if row.source == "track" else "source_profile")
+
+
+def _method(result: AssessmentResult, page: Page) -> Section | None:
+    """评价指标与基准: each track's indicators with their weights, the benchmarks used, caps and where each benchmark comes from."""
+    assessment = page.project.assessment
+    table = result.tables.get("benchmarks")
+    bench = table if _usable(table) else pd.DataFrame(columns=["indicator", "track", "group", "benchmark", "source"])
+    with_groups = bool((bench["group"].fillna("") != "").any())
+    rows: list[list[Cell | str]] = []
+    for track in assessment.tracks:
+        label = track.label_zh if page.lang == "zh" else track.label_en
+        for name, weight in track.weights.items():
+            indicator = assessment.indicators[name]
+            shown = indicator.label_zh if page.lang == "zh" else indicator.label_en
+            unit = page.unit(indicator.unit) if indicator.unit else ""
+            used = bench[(bench["indicator"] == name) & (bench["track"] == track.name)]
+            cap = num(f"{indicator.cap:g}") if indicator.method == "benchmark" else num("—")
+            lines = list(used.itertuples(index=False)) or [None]
+            for row in lines:
+                value = "—" if row is None else fmt_number(row.benchmark, max(auto_decimals([row.benchmark]), 2))
+                cells: list[Cell | str] = [label, shown, num(f"{weight:g}")]
+                if with_groups:
+                    cells.append("" if row is None else str(row.group or ""))
+                source = indicator.method if row is None else _benchmark_source(row, indicator, page)
+                cells += [num(value), unit, cap, source]
+                rows.append(cells)
+    if not rows:
+        return None
+    headers: list[Any] = [page.label("track"), page.t("indicator"), num(page.t("weight"))]
+    if with_groups:
+        headers.append(page.t("industry_group"))
+    headers += [num(page.t("benchmark")), page.t("unit_col"), num(page.t("cap")), page.t("benchmark_source")]
+    return _section("method", page.t("method"), [note(page.t("method_note")), page.table(headers, rows, keys=2)])
+
+
 def _ordered_paths(by_path: pd.DataFrame, page: Page) -> pd.DataFrame:
     order = {code: i for i, code in enumerate(page.paths)}
     key = by_path["disposal"].map(lambda c: order.get(c, len(order)))
@@ -986,6 +1029,7 @@ def build_report(
     sections = [
         _headline(result, page),
         _grades(result, page, charts),
+        _method(result, page),
         _inventory(result, page, charts),
         _watch(result, page),
         _value(result, page),

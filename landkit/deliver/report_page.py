@@ -62,6 +62,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_listed": ("未列入", "Neither"),
     "by_track": ("各评价分组等级", "Classes by track"),
     "track_none": ("(不参评)", "(not graded)"),
+    "method": ("评价指标与基准", "Indicators and benchmarks"),
+    "method_note": ("各评价分组单独排名。单项得分 = 权重 × min(指标值 ÷ 基准值, 上限)，总分 = 100 × Σ单项得分 ÷ Σ(权重 × 上限)；"
+                    "基准值来源见末列，“本组数据”为按本期参评地块计算的值。",
+                    "Each track is ranked on its own. Points = weight × min(value ÷ benchmark, cap); score = 100 × Σ points ÷ "
+                    "Σ (weight × cap). The last column says where each benchmark comes from; \"from the data\" is computed "
+                    "from this run's graded parcels."),
+    "benchmark": ("基准值", "Benchmark"),
+    "cap": ("上限", "Cap"),
+    "unit_col": ("单位", "Unit"),
+    "industry_group": ("行业组", "Industry group"),
+    "benchmark_source": ("基准来源", "Benchmark from"),
+    "source_profile": ("配置(指标默认值)", "Profile (the indicator's)"),
+    "source_track": ("配置(本评价分组)", "Profile (this track's)"),
+    "source_group": ("配置(本行业组)", "Profile (this industry group's)"),
+    "source_derived": ("本组数据：{statistic} × {factor}", "From the data: {statistic} × {factor}"),
+    "statistic_mean": ("平均值", "mean"),
+    "statistic_median": ("中位数", "median"),
     "watch": ("关注清单(A/B类)", "Watch table (A/B)"),
     "watch_note": ("A/B类地块中容积率、建筑系数、亩均税收或区位等方面存在问题的，列入关注清单，适用激励类路径。",
                    "A/B parcels flagged for FAR, building coefficient, tax per mu or location: they take incentive paths."),
