@@ -326,8 +326,9 @@ def add_parcel_attributes(datasets: dict[str, Any], seed: int, bring_in: np.ndar
     firms_of = ent.assign(_id=ent["地块编号"].astype(str).str.split(ID_SEP)).explode("_id")
     office_ids = set(firms_of.loc[firms_of["行业"].isin(OFFICE_INDUSTRIES), "_id"])
     factory_ids = set(firms_of.loc[~firms_of["行业"].isin(OFFICE_INDUSTRIES), "_id"])
-    pid = parcels["地块编号"].to_numpy()
-    office_fit = np.isin(pid, list(office_ids)) & ~np.isin(pid, list(factory_ids))
+    pid = parcels["地块编号"]
+    # pandas' hashed isin: NumPy's on object arrays compares every pair (quadratic: 5 s at 20,000 parcels)
+    office_fit = (pid.isin(office_ids) & ~pid.isin(factory_ids)).to_numpy()
     in_zone = np.isin(base_id, COMMERCIAL_BLOCKS)
     business = base_id == "MH10"
     u = rng.random(n)
