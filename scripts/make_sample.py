@@ -85,6 +85,10 @@ def write_project(datasets: dict, out: Path) -> Path:
     if project.resolve() == (default_out() / "minhang.yaml").resolve():
         return project
     text = (default_out() / "minhang.yaml").read_text(encoding="utf-8")
+    if not (out / "enterprises.xlsx").exists():  # more enterprises than a sheet holds: the CSV only
+        workbook = "enterprises: {path: enterprises.xlsx, sheet: 企业}"
+        assert workbook in text, "gis_data/minhang.yaml no longer names the enterprises as the generator expects"
+        text = text.replace(workbook, "enterprises: {path: enterprises.csv}")
     bounds = tuple(datasets["parcels"].to_crs("EPSG:4326").total_bounds)
     if tm_area_error(bounds, 121.4644444) > MAX_AREA_ERROR:  # a city wider than the default working CRS suits
         text += f'\ncrs:\n  working: "{suggested_working_crs(bounds)}"   # fitted to the synthetic city\n'

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
@@ -41,3 +42,25 @@ def test_the_sample_generator_makes_a_checked_city_at_small_sizes(parcels):
     city = generate(parcels, seed=20250307, year=2025)
     check(city)
     assert len(city["parcels"]) == parcels
+
+
+def test_a_city_with_more_enterprises_than_a_sheet_holds_gets_them_as_csv(tmp_path, monkeypatch):
+    # at about a million parcels the enterprises outgrow an Excel sheet (1,048,575 data rows):
+    # the same limit, lowered to fit a 1,000-parcel city, must leave a city landkit still reads
+    sys.path.insert(0, str(SCRIPTS))
+    import make_sample
+    from samplegen import write as sample_write
+
+    from landkit.config.load import load_config
+    from landkit.data.dataset import load_dataset
+
+    (tmp_path / "enterprises.xlsx").write_bytes(b"left from a smaller city")
+    monkeypatch.setattr(sample_write, "XLSX_MAX_ROWS", 500)
+    project = make_sample.write_city(1_000, tmp_path)
+    assert not (tmp_path / "enterprises.xlsx").exists()  # the stale workbook is gone, not left beside the CSV
+    assert "enterprises: {path: enterprises.csv}" in project.read_text(encoding="utf-8")
+    assert "enterprises.csv only" in (tmp_path / "README.md").read_text(encoding="utf-8")
+    stats = sample_write.verify(tmp_path, excel=False)
+    data = load_dataset(load_config(project), rasters=False)
+    assert not data.errors and data.parcels["enterprise_count"].sum() > 0
+    assert stats["enterprises"] == len(pd.read_csv(tmp_path / "enterprises.csv", encoding="utf-8-sig"))

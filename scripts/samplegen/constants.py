@@ -33,6 +33,10 @@ LOTS_PER_TILE = 3740  # lots one copy of the district yields at LOT_SCALE (measu
 NIGHT_LIGHT_RES_DEG = 0.001
 BUILDING_HEIGHT_RES_M = 30.0
 
+#: Most data rows an Excel sheet holds (1,048,576 rows, one of them the header): a city with more
+#: enterprises gets its enterprises as CSV only, and its project file reads the CSV.
+XLSX_MAX_ROWS = 1_048_575
+
 OUTPUT_FILES = (
     "minhang.gpkg",
     "enterprises.xlsx",

@@ -29,6 +29,7 @@ from samplegen.constants import (
     STOREY_HEIGHT_M,
     STRUCTURES,
     TMERC,
+    XLSX_MAX_ROWS,
 )
 from samplegen.enterprises import BASE_LAND_PRICE
 from samplegen.generate import check
@@ -45,6 +46,9 @@ def _readme(meta: dict[str, Any]) -> str:
     cmd = (f"python scripts/make_sample.py --parcels {meta['n_parcels']} --seed {meta['seed']} "
            f"--year {meta['year']}")
     fig = meta.get("figures") or {}
+    csv_only = ("" if meta.get("n_enterprises", 0) <= XLSX_MAX_ROWS else
+                f"\n\n{meta['n_enterprises']:,} enterprises are more rows than an Excel sheet holds: this city has "
+                "enterprises.csv only, and its project file reads it.")
     cal = fig.get("calibration") or {}
     sc = fig.get("status_counts") or {}
     by_years = fig.get("idle_legal_by_years") or {}
@@ -143,7 +147,7 @@ years or more (may be taken back without compensation, Art. 14); {fig.get('idle_
 (agreed start this year or later). Years since the agreed start: {idle_years}.
 Idle land carries no or negligible floor area (a shed, FAR ≤ 0.03); factories that stopped are 停产, not 闲置.
 
-## enterprises.xlsx (sheet `企业`) and enterprises.csv (UTF-8 with BOM)
+## enterprises.xlsx (sheet `企业`) and enterprises.csv (UTF-8 with BOM){csv_only}
 `统一社会信用代码` (18 chars, 91310112…, synthetic with valid check characters), `企业名称`,
 `地块编号` (parcel id; an enterprise on several adjacent parcels lists them joined by "{ID_SEP}"),
 `行业`, `税收(万元)`, `营业收入(万元)`, `工业增加值(万元)`, `从业人员(人)`, `研发投入(万元)`
@@ -332,10 +336,13 @@ def write(datasets: dict[str, Any], out_dir: str | os.PathLike[str], overwrite: 
         ent.to_csv(csv_tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
         done(csv_tmp, "enterprises.csv")
 
-        xlsx_tmp = tmp_path(out / "enterprises.xlsx")
-        tmp_files.append(xlsx_tmp)
-        write_xlsx(ent, xlsx_tmp, year)
-        done(xlsx_tmp, "enterprises.xlsx")
+        if len(ent) <= XLSX_MAX_ROWS:
+            xlsx_tmp = tmp_path(out / "enterprises.xlsx")
+            tmp_files.append(xlsx_tmp)
+            write_xlsx(ent, xlsx_tmp, year)
+            done(xlsx_tmp, "enterprises.xlsx")
+        else:  # more rows than a sheet holds: the CSV only (a workbook left from a smaller city would be stale)
+            (out / "enterprises.xlsx").unlink(missing_ok=True)
 
         lp_tmp = tmp_path(out / "land_price.csv")
         tmp_files.append(lp_tmp)
@@ -356,7 +363,7 @@ def write(datasets: dict[str, Any], out_dir: str | os.PathLike[str], overwrite: 
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
         for t in tmp_files:
             t.unlink(missing_ok=True)
-    return {f: (out / f).stat().st_size for f in OUTPUT_FILES}
+    return {f: (out / f).stat().st_size for f in OUTPUT_FILES if (out / f).exists()}
 
 
 def read(out_dir: str | os.PathLike[str], *, excel: bool = True) -> dict[str, Any]:
@@ -408,7 +415,7 @@ def verify(out_dir: str | os.PathLike[str], *, excel: bool = True) -> dict[str, 
     """
     out = Path(out_dir)
     stats = check(read(out, excel=excel))
-    sizes = {f: (out / f).stat().st_size for f in OUTPUT_FILES}
+    sizes = {f: (out / f).stat().st_size for f in OUTPUT_FILES if (out / f).exists()}  # a large city has no xlsx
     total_mb = sum(sizes.values()) / 1e6
     limit = MAX_MB_PER_3200 * max(1.0, stats["parcels"] / DEFAULT_PARCELS)
     assert total_mb <= limit, f"outputs take {total_mb:.2f} MB > {limit:.1f} MB"
