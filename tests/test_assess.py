@@ -218,11 +218,17 @@ def test_group_benchmark_and_derived_benchmark(project):
     values, groups = pd.Series([60.0, 60.0]), pd.Series(["高端装备", "生物医药"])
     bench = benchmarks(values, tax, track, "tax_per_mu", groups)
     assert list(bench) == [60.0, 120.0]
+    # the benchmarks table names where each came from, in the same order of precedence
+    from landkit.assess.performance import benchmark_source
+
+    assert [benchmark_source(tax, track, "tax_per_mu", g) for g in ("高端装备", "生物医药")] == [
+        "track" if "tax_per_mu" in track.benchmarks else "profile", "group"]
     norm, _ = normalise(values, tax, bench)
     assert list(norm) == pytest.approx([1.0, 0.5])
     # 淮安: about twice the average: 2 × mean(10, 20, 60) = 60; by group: 2 × each group's mean
     derived = tax.model_copy(update={"derive": Derive(statistic="mean", factor=2.0)})
     assert list(benchmarks(pd.Series([10.0, 20.0, 60.0]), derived, track, "tax_per_mu", pd.Series(["a", "a", "b"]))) == [60.0] * 3
+    assert benchmark_source(derived, track, "tax_per_mu", "生物医药") == "derived"
     by_group = tax.model_copy(update={"derive": Derive(statistic="mean", factor=2.0, by="group")})
     assert list(benchmarks(pd.Series([10.0, 20.0, 60.0]), by_group, track, "tax_per_mu", pd.Series(["a", "a", "b"]))) == [30.0, 30.0, 120.0]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import dataclasses
-import html
 import io
 import logging
 import re
@@ -316,16 +315,10 @@ def test_chinese_by_default(page):
     assert "地块数(宗)" in parsed.text_by_tag["th"]
 
 
-def _section_rows(page: str, section_id: str) -> list[list[str]]:
-    """Return the text of every table row of one section of the page (headers included)."""
-    start = page.index(f'<section id="{section_id}"')
-    body = page[start:page.index("</section>", start)]
-    return [[html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
-            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
-
-
 def test_method_shows_every_weight_benchmark_and_its_source(page, result, project):
-    rows = [r for r in _section_rows(page, "method") if r and r[0] != "评价分组"]
+    start = page.index('<section id="method"')
+    (table,) = Page(page[start:page.index("</section>", start) + len("</section>")]).tables
+    rows = [r for r in table if r and r[0] != "评价分组"]  # the rows under the header
     tracks = project.assessment.tracks
     assert len(rows) == sum(len(t.weights) for t in tracks)
     for track in tracks:  # every track's weights, which sum to 100

@@ -254,6 +254,15 @@ def normalise(values: pd.Series, indicator: Indicator, bench: pd.Series | None) 
     return ranked, 1.0
 
 
+def benchmark_source(indicator: Indicator, track: Track, name: str, group: str) -> Literal["derived", "group", "track", "profile"]:
+    """Return where the benchmark :func:`benchmarks` gives a parcel of ``group`` comes from, in the same order of precedence."""
+    if indicator.derive is not None:
+        return "derived"
+    if group in indicator.benchmark_by_group:
+        return "group"
+    return "track" if name in track.benchmarks else "profile"
+
+
 def apply_missing(values: pd.Series, indicator: Indicator) -> tuple[pd.Series, pd.Series]:
     """Fill missing values by the indicator's policy; return the filled values and who to exclude."""
     missing = values.isna()
@@ -390,7 +399,7 @@ def assess_performance(parcels: pd.DataFrame, project: Project) -> pd.DataFrame:
                         indicator.derive and indicator.derive.by == "group") else pd.Series("", index=b.index)):
                     bench_rows.append({"indicator": name, "label_zh": indicator.label_zh, "track": track_spec.name,
                                        "group": value, "benchmark": float(sub.iloc[0]), "unit": indicator.unit,
-                                       "source": "derived" if indicator.derive else ("track" if name in track_spec.benchmarks else "profile")})
+                                       "source": benchmark_source(indicator, track_spec, name, value)})
 
     total_max = maximum.sum(axis=1, min_count=1)
     score = (100 * points.sum(axis=1, min_count=1) / total_max.where(total_max > 0)).round(SCORE_DECIMALS)

@@ -44,7 +44,7 @@ import pandas as pd
 import landkit
 from landkit.assess.kpis import KPIS
 from landkit.assess.performance import GRADES, UNGRADED
-from landkit.config.models import Project
+from landkit.config.models import Indicator, Project
 from landkit.core.schema import is_missing
 from landkit.core.units import M2_PER_HA, M2_PER_MU
 from landkit.deliver.charts import CHART_BLOCKS, Charts
@@ -205,14 +205,12 @@ def _grades(result: AssessmentResult, page: Page, charts: Charts) -> Section:
     return _section("grades", page.t("grades"), parts)
 
 
-def _benchmark_source(row: Any, indicator: Any, page: Page) -> str:
-    """Return where a benchmark comes from, in the page's words."""
-    if row.source == "derived":
+def _benchmark_source(row: Any, indicator: Indicator, page: Page) -> str:
+    """Return where a benchmark comes from (the ``source`` :func:`~landkit.assess.performance.benchmark_source` gave), in the page's words."""
+    if row.source == "derived" and indicator.derive is not None:
         derive = indicator.derive
         return page.t("source_derived", statistic=page.t(f"statistic_{derive.statistic}"), factor=f"{derive.factor:g}")
-    if row.group and indicator.benchmark_by_group:
-        return page.t("source_group")
-    return page.t("source_track" if row.source == "track" else "source_profile")
+    return page.t(f"source_{row.source}")
 
 
 def _method(result: AssessmentResult, page: Page) -> Section | None:

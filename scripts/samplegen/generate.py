@@ -250,8 +250,8 @@ def _calibration(ent: pd.DataFrame, area: np.ndarray, status: np.ndarray) -> dic
         # 单位能耗增加值 of the 规上 firms (revenue ≥ 2,000 万元) that report their energy, median
         "large_va_per_tce": float((num["工业增加值(万元)"] / num["综合能耗(吨标准煤)"])[
             (num["营业收入(万元)"] >= 2000) & (num["综合能耗(吨标准煤)"] > 0)].median()),
-        # 单位电耗税收 of the 规下 firms that report their electricity, median (元/kWh)
-        "small_tax_per_kwh": float((num["税收(万元)"] * 10_000 / (num["用电量(万千瓦时)"] * 10_000))[
+        # 单位电耗税收 of the 规下 firms that report their electricity, median (万元 per 万 kWh = 元/kWh)
+        "small_tax_per_kwh": float((num["税收(万元)"] / num["用电量(万千瓦时)"])[
             (num["营业收入(万元)"] < 2000) & (num["用电量(万千瓦时)"] > 0)].median()),
     }
     return calib

@@ -167,7 +167,7 @@ HITECH_SCALE = 0.55  # calibrates the share of 高新技术企业 among the firm
 #: 430850) and the profile's 2.5, as a high-tech park's should be. At 0.4 (0.025 tce/万元) the
 #: median was 13.5 and 87 % of the 规上 parcels scored that indicator's cap, so it ranked no one.
 ENERGY_SCALE = 1.8
-EMISSION_SCALE = 2.5 * 0.4 / ENERGY_SCALE  # pollutant equivalents per tce: the emissions as before the energy was recalibrated
+EMISSION_SCALE = 1.0 / ENERGY_SCALE  # pollutant equivalents per tce: emissions per revenue stay those of the traits (as before the recalibration)
 RD_SCALE = 1.2  # calibrates the park's R&D share (a little under the plan's 6.8 %)
 
 #: Revenue per mu effect by land use (log-multiplier).
