@@ -164,7 +164,7 @@ INDUSTRY_TRAITS: dict[str, dict[str, tuple[float, float] | float]] = {
 HITECH_SCALE = 0.55  # calibrates the share of 高新技术企业 among the firms (about 30 %)
 #: Calibrates energy per revenue (park about 0.11 tce/万元): the 规上 firms' 单位能耗增加值 then has
 #: its median near 3 万元/tce, a little above 黄岩 2022's 规上 benchmark 2.694 (chacewang.com news
-#: 430850) and the profile's 2.5, as a high-tech park's should be. At 0.4 (0.025 tce/万元) the
+#: 430850, which the profile uses), as a high-tech park's should be. At 0.4 (0.025 tce/万元) the
 #: median was 13.5 and 87 % of the 规上 parcels scored that indicator's cap, so it ranked no one.
 ENERGY_SCALE = 1.8
 EMISSION_SCALE = 1.0 / ENERGY_SCALE  # pollutant equivalents per tce: emissions per revenue stay those of the traits (as before the recalibration)

@@ -213,7 +213,7 @@ CGCS2000) with landkit's `landkit.core.gcj02.gcj02_to_wgs84` and simplified to 1
 | 高新技术企业 share of firms | {f('high_tech_share', '.1%')} | 25–35 % (plan: 1,550 high-tech firms in the park; no published share found) | action plan; assumption |
 | supplied / all parcel land in blocks (land development rate) | {fig.get('supplied_share_block_land', float('nan')):.1%} | about 92 % | national development-zone average, 2024 (开发区土地集约利用评价; brief) |
 | 综合能耗 per 营业收入 | {f('energy_per_revenue', '.3f')} tce/万元 | – | synthetic |
-| 单位能耗增加值 of 规上 firms, median | {f('large_va_per_tce', '.2f')} 万元/tce | 2.694 (黄岩 2022 规上 benchmark); profile 2.5 | chacewang.com news 430850 |
+| 单位能耗增加值 of 规上 firms, median | {f('large_va_per_tce', '.2f')} 万元/tce | 2.694 (黄岩 2022 规上 benchmark, the profile's) | chacewang.com news 430850 |
 | 单位电耗税收 of 规下 firms, median | {f('small_tax_per_kwh', '.2f')} 元/kWh | 0.2352 (黄岩 2022 规下 benchmark; a county of plastics and moulds); the profile takes the track's mean | chacewang.com news 430850 |
 | electricity share of energy | {f('electricity_share_of_energy', '.0%')} (1 万千瓦时 = 1.229 tce) | half or more | GB/T 2589-2020 (electricity, equivalent value 0.1229 kgce/kWh) |
 | legally idle land | {n_legal} parcels ({n_legal2} two years or more) | supplied, not started a year after the agreed start | 闲置土地处置办法 (国土资源部令第53号, 2012), Art. 2, Art. 14 |
