@@ -393,6 +393,24 @@ def test_nearest_nodes_and_empty_points(grid):
     assert node_geo[0] == node[0] and dist_geo[0] == pytest.approx(500.0, abs=1e-3)
 
 
+def test_nearest_node_kernel_as_geos_ties_and_polygons_included(grid):
+    """The k-d tree gives GEOS's nearest node and distance, bit for bit; GEOS itself breaks ties."""
+    from landkit.metrics.network import nearest_node_kernel
+
+    rng = np.random.default_rng(11)
+    nodes = grid.nodes.geometry.to_numpy()
+    x0, y0, x1, y1 = shapely.total_bounds(nodes)
+    geoms = list(shapely.points(rng.uniform(x0 - 300, x1 + 300, 500), rng.uniform(y0 - 300, y1 + 300, 500)))
+    a, b = shapely.get_coordinates(nodes[:2])
+    geoms += [shapely.Point((a + b) / 2), shapely.box(*(a - 30), *(a + 40))]  # a tie; a polygon
+    part = gpd.GeoDataFrame(geometry=geoms, index=pd.RangeIndex(7, 7 + len(geoms)), crs=CRS)
+    out = nearest_node_kernel(part, None, nodes=nodes, node_ids=grid.nodes.index.to_numpy())
+    (i, j), d = shapely.STRtree(nodes).query_nearest(np.asarray(geoms), return_distance=True, all_matches=False)
+    assert out.index.tolist() == part.index[i].tolist()
+    assert out["node"].tolist() == grid.nodes.index[j].tolist()
+    np.testing.assert_array_equal(out["distance"].to_numpy(), d)
+
+
 def test_travel_minutes_equals_brute_force_on_random_points(network):
     rng = np.random.default_rng(7)
     k = 2000

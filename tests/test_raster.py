@@ -423,6 +423,37 @@ def test_rasterize_column(tmp_path):
         rasterize_column(parcels, "score", resolution_m=10, crs="EPSG:4326")
 
 
+@pytest.mark.parametrize("chunk", [10**9, 7])  # one pass; chunks of a few centres (one geometry each)
+def test_burn_centres_matches_gdal_rasterize(monkeypatch, chunk):
+    """Pixel for pixel as GDAL's rasterize (rasterio, all_touched=False): the sample's parcels at
+    two resolutions, and shapes with a hole, two parts, an overlap (the later wins) and a sliver."""
+    from rasterio.features import rasterize
+
+    from landkit.metrics import surfaces
+    from landkit.metrics.surfaces import _grid, burn_centres
+
+    monkeypatch.setattr(surfaces, "CENTRES_PER_CHUNK", chunk)
+    rng = np.random.default_rng(7)
+    hand = [
+        box(3, 3, 57, 41).difference(box(15, 12, 33, 30)),  # a hole
+        shapely.MultiPolygon([box(60, 0, 71, 9), box(75, 20, 92, 37)]),
+        shapely.Polygon([(10, 50), (48, 44), (40, 80), (12, 71)]),
+        box(30, 60, 70, 95),  # overlaps the one before: it wins where both hold a centre
+        box(80, 50, 80.5, 90),  # narrower than a pixel: the centres it holds, if any
+    ]
+    hand = np.array([shapely.affinity.translate(g, 350_000 + rng.random(), 3_430_000 + rng.random()) for g in hand])
+    sample = gpd.read_file(ROOT / "gis_data" / "minhang.gpkg", layer="parcels").to_crs(UTM).geometry.to_numpy()
+    for geoms, resolution in ((hand, 3.0), (hand, 7.0), (sample[:400], 10.0), (sample[:400], 35.0)):
+        values = np.arange(1, len(geoms) + 1, dtype=float)
+        transform, height, width = _grid(shapely.total_bounds(geoms), resolution)
+        ours = np.full((height, width), NODATA, np.float32)
+        burn_centres(ours, transform, geoms.copy(), values)
+        gdal = rasterize(zip(geoms, values, strict=True), out_shape=(height, width), transform=transform,
+                         fill=NODATA, all_touched=False, dtype="float32")
+        assert (ours != NODATA).sum() > 0
+        np.testing.assert_array_equal(ours, gdal)
+
+
 def test_kernel_density_integrates_to_the_total_weight():
     rng = np.random.default_rng(7)
     centres = rng.normal(0, 800, (60, 2)) + np.array([X0, Y0])

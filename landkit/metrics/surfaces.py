@@ -88,8 +88,6 @@ def rasterize_column(
     ConfigError
         No such column, a non-numeric one, a bad resolution or a CRS not in metres.
     """
-    from rasterio.features import rasterize
-
     what = _("rasterize `{column}`").format(column=column)
     _check_resolution(resolution_m, what)
     if column not in parcels:
@@ -106,10 +104,53 @@ def rasterize_column(
     transform, height, width = _grid(shapely.total_bounds(geoms[usable]), resolution_m)
     if not keep.any():
         return np.full((height, width), NODATA, np.float32), transform
-    shapes = zip(geoms[keep], values.to_numpy(float)[keep], strict=True)
-    array = rasterize(shapes, out_shape=(height, width), transform=transform, fill=NODATA,
-                      all_touched=False, dtype="float32")
+    array = np.full((height, width), NODATA, np.float32)
+    burn_centres(array, transform, geoms[keep], values.to_numpy(float)[keep])
     return array, transform
+
+
+#: Pixel centres tested per call of :func:`burn_centres` (bounds its memory: about 60 bytes each).
+CENTRES_PER_CHUNK = 4_000_000
+
+
+def burn_centres(array: np.ndarray, transform: Affine, geoms: np.ndarray, values: np.ndarray) -> None:
+    """Set each pixel of ``array`` whose centre lies in a geometry to that geometry's value, in place.
+
+    The rule of GDAL's rasterize without ``all_touched`` (a later geometry wins where two hold a
+    centre), vectorised: the pixel centres inside each geometry's bounding box are tested with
+    one ``shapely.intersects_xy`` over prepared geometries. Written by hand because
+    ``rasterio.features.rasterize`` takes its shapes through ``__geo_interface__`` dictionaries, a
+    Python call per geometry that is most of its time on a city's parcels (8× slower at 50,000
+    parcels, with the same pixels). ``transform`` is north-up (as :func:`_grid` builds).
+    """
+    if not len(geoms):
+        return
+    height, width = array.shape
+    size, left, top = transform.a, transform.c, transform.f
+    bounds = shapely.bounds(geoms)
+    c0 = np.maximum(np.ceil((bounds[:, 0] - left) / size - 0.5), 0).astype(np.int64)
+    c1 = np.minimum(np.floor((bounds[:, 2] - left) / size - 0.5), width - 1).astype(np.int64)
+    r0 = np.maximum(np.ceil((top - bounds[:, 3]) / size - 0.5), 0).astype(np.int64)
+    r1 = np.minimum(np.floor((top - bounds[:, 1]) / size - 0.5), height - 1).astype(np.int64)
+    columns, rows = np.maximum(c1 - c0 + 1, 0), np.maximum(r1 - r0 + 1, 0)
+    centres = columns * rows
+    shapely.prepare(geoms)
+    ends = np.cumsum(centres)
+    start = 0
+    while start < len(geoms):  # chunks of about CENTRES_PER_CHUNK centres (at least one geometry)
+        before = ends[start - 1] if start else 0
+        stop = max(int(np.searchsorted(ends, before + CENTRES_PER_CHUNK, side="right")), start + 1)
+        part = np.arange(start, stop)
+        n = centres[part]
+        owner = np.repeat(part, n)
+        k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        col = c0[owner] + k % columns[owner]
+        row = r0[owner] + k // columns[owner]
+        inside = shapely.intersects_xy(geoms[owner], left + (col + 0.5) * size, top - (row + 0.5) * size)
+        flat, owner = (row * width + col)[inside][::-1], owner[inside][::-1]
+        flat, last = np.unique(flat, return_index=True)  # the last geometry holding each centre
+        array.reshape(-1)[flat] = values[owner[last]]
+        start = stop
 
 
 def kernel_density(
