@@ -298,6 +298,7 @@ def _exactextract_classes() -> tuple[type, type, type, type]:
             super().__init__()
             self.columns: dict[str, np.ndarray] = {}
             self.n = n
+            self.rows: list[dict[str, Any]] = []  # each feature's fields, put in columns at the end
 
         def add_operation(self, op: Any) -> None:  # called again by each batch: keep what is written
             self.columns.setdefault(op.name, np.full(self.n, np.nan))
@@ -311,13 +312,19 @@ def _exactextract_classes() -> tuple[type, type, type, type]:
         def write(self, feature: Any) -> None:
             row = Row()
             feature.copy_to(row)
-            i = row.props["_i"]
-            for name, column in self.columns.items():
-                value = row.props.get(name)
-                if value is not None:
-                    column[i] = value
+            self.rows.append(row.props)
 
         def features(self) -> dict[str, np.ndarray]:
+            """Return the columns, each feature's values at its position (NaN where none was written)."""
+            if self.rows:  # one conversion of all the features' fields, not a NumPy store per value
+                table = pd.DataFrame.from_records(self.rows)
+                at = table["_i"].to_numpy()
+                for name, column in self.columns.items():
+                    if name in table:
+                        values = table[name].to_numpy(dtype=float, na_value=np.nan)
+                        written = ~np.isnan(values)
+                        column[at[written]] = values[written]
+                self.rows = []
             return self.columns
 
     return Band, Rows, Columns, Row
