@@ -64,3 +64,13 @@ def test_a_city_with_more_enterprises_than_a_sheet_holds_gets_them_as_csv(tmp_pa
     data = load_dataset(load_config(project), rasters=False)
     assert not data.errors and data.parcels["enterprise_count"].sum() > 0
     assert stats["enterprises"] == len(pd.read_csv(tmp_path / "enterprises.csv", encoding="utf-8-sig"))
+
+
+def test_bench_times_the_assessment_in_a_fresh_process(tmp_path, monkeypatch):
+    """The wall times run as the command does, in a process of their own, and write what they time."""
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    import bench
+
+    seconds, process = bench.fresh_wall("gpkg", SCRIPTS.parent / "gis_data" / "minhang.yaml", tmp_path / "run")
+    assert 0 < seconds < process
+    assert (tmp_path / "run" / "landkit.gpkg").exists() and (tmp_path / "run" / "summary.json").exists()
