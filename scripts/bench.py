@@ -8,6 +8,9 @@ stage's median. In the same process and run:
 
 * the I/O floor: pyogrio (Arrow) reading the input layers and writing the parcel layer twice
   (parcels and inventory) and the blocks;
+* the stages' floors, each printed with the stage's ratio to it: the read floor (pyogrio,
+  python-calamine and pandas reading every input file as it is), against read + validate; the
+  export floor (pyogrio's Arrow write of the run GeoPackage's very frames), against the export;
 * the engines (``--engines local dask``): ``assess()`` alone on the same loaded data, on the
   single-machine engine and on a local Dask cluster (one worker process per core; its start-up
   is timed apart, and the workers' peak memory is reported);
@@ -111,6 +114,49 @@ def io_floor(gpkg: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
+def read_floor(project) -> float:
+    """Seconds for the plain readers to read every configured input file as it is (the read's floor).
+
+    pyogrio (Arrow) for the vector layers, python-calamine for a spreadsheet's sheet, pandas for a
+    CSV: the bytes into frames, without landkit's column mapping, units, checks or reprojection.
+    """
+    import pandas as pd
+    import pyogrio
+    from python_calamine import CalamineWorkbook
+
+    start = time.perf_counter()
+    for name in type(project.inputs).model_fields:
+        source = getattr(project.inputs, name)
+        if name == "rasters" or source is None:
+            continue
+        path = project.resolve(source.path)
+        if path.suffix.lower() in (".xlsx", ".xls"):
+            book = CalamineWorkbook.from_path(str(path))
+            book.get_sheet_by_name(source.sheet or book.sheet_names[0]).to_python()
+        elif path.suffix.lower() == ".csv":
+            pd.read_csv(path, encoding=source.encoding or "utf-8-sig")
+        else:
+            pyogrio.read_dataframe(path, layer=source.layer, use_arrow=True)
+    return time.perf_counter() - start
+
+
+def export_floor(layers: dict, out: Path) -> float:
+    """Seconds for pyogrio's Arrow write of the run's GeoPackage layers and tables, as they are (the export's floor).
+
+    The same frames, columns and rows as ``landkit.gpkg``; the export adds their reprojection to
+    the output CRS, the QGIS styles, the value labels and the run record, and writes atomically.
+    """
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+
+    start = time.perf_counter()
+    for name, frame in layers.items():
+        frame = frame if isinstance(frame, gpd.GeoDataFrame) else pd.DataFrame(frame)
+        pyogrio.write_dataframe(frame, out, layer=name, driver="GPKG", use_arrow=True)
+    return time.perf_counter() - start
+
+
 def engines(data, project, names: list[str], repeat: int) -> dict:
     """Median seconds of ``assess()`` per engine on the same data; Dask start-up and worker memory apart."""
     from landkit.engine.dask import DaskEngine, dask_client
@@ -200,11 +246,11 @@ def run_size(n: int, repeat: int, *, engine_names: list[str], baseline_max: int,
     from landkit.config.load import load_config
     from landkit.core.progress import StageTimer
     from landkit.data.dataset import load_dataset
-    from landkit.deliver.writer import write_assessment
+    from landkit.deliver.writer import output_layers, write_assessment
     from landkit.pipeline import assess
 
     timer = StageTimer()
-    floors, totals = [], []
+    floors, totals, read_floors, export_floors = [], [], [], []
     result: dict = {"parcels": n, "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -222,6 +268,8 @@ def run_size(n: int, repeat: int, *, engine_names: list[str], baseline_max: int,
             run = tmp / f"run{i}"
             write_assessment(run, project, data, assessed, map_path=run / "map.html", stage=timer)
             totals.append(time.perf_counter() - start)
+            read_floors.append(read_floor(project))
+            export_floors.append(export_floor(output_layers(run, project, data, assessed), tmp / f"export{i}.gpkg"))
         result["io_floor_s"] = statistics.median(floors)
         if not assess_only:
             medians = {}
@@ -230,6 +278,7 @@ def run_size(n: int, repeat: int, *, engine_names: list[str], baseline_max: int,
                 if runs:  # `read` runs twice per pipeline run: add its parts per run
                     per_run = [sum(runs[k * len(runs) // repeat:(k + 1) * len(runs) // repeat]) for k in range(repeat)]
                     medians[name] = statistics.median(per_run)
+            result.update(read_floor_s=statistics.median(read_floors), export_floor_s=statistics.median(export_floors))
             result.update(stages_s=medians, total_s=statistics.median(totals),
                           assess_s=sum(medians.get(s, 0.0) for s in ("read", "validate", *ASSESS_STAGES, "export")),
                           map_mb=(tmp / "run0" / "map.html").stat().st_size / 1e6)
@@ -310,6 +359,13 @@ def print_table(results: list[dict], repeat: int) -> None:
     print(_row("… the command", get("nomap_process_s")))
     print(_row("… /10 s target", [r["nomap_s"] / 10 if "nomap_s" in r else None for r in results], "{:>11.2f}×"))
     print(_row("I/O floor", get("io_floor_s")))
+    stage = lambda r, *names: sum(r["stages_s"].get(n, 0.0) for n in names) if "stages_s" in r else None  # noqa: E731
+    print(_row("read floor", get("read_floor_s")))
+    print(_row("read+validate/floor", [stage(r, "read", "validate") / r["read_floor_s"] if "read_floor_s" in r else None
+                                       for r in results], "{:>11.1f}×"))
+    print(_row("export floor", get("export_floor_s")))
+    print(_row("export/floor", [stage(r, "export") / r["export_floor_s"] if "export_floor_s" in r else None
+                                for r in results], "{:>11.1f}×"))
     print(_row("assess*/floor", [r["assess_s"] / r["io_floor_s"] if "assess_s" in r else None for r in results], "{:>11.1f}×"))
     print(_row("peak MB", get("peak_mb"), "{:>12,.0f}"))
     print(_row("machine MB", get("system_peak_mb"), "{:>12,.0f}"))
@@ -336,6 +392,8 @@ def print_table(results: list[dict], repeat: int) -> None:
     print("assess→gpkg = load + assess + the run's GeoPackage and summary.json, wall time (the issue's `assess`);")
     print("all but the map = `landkit assess` without the map: load, assess, GeoPackage, workbook, surfaces, report (wall);")
     print("  both in a fresh process each, as the command runs, after its imports; … the command = that process whole")
+    print("read floor = pyogrio, python-calamine and pandas reading every input file as it is (no mapping or checks);")
+    print("export floor = pyogrio's Arrow write of the GeoPackage's very frames (export = those, reprojected, styled, atomic)")
     print("map in the run = its stage in the pipeline's runs (a thread beside the other outputs, the surfaces' overlays")
     print("included); map alone = build_map + write_map by itself, side by side with explore() (both medians)")
 
