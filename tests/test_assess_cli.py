@@ -247,3 +247,30 @@ def test_scatter_recomputes_the_list_paths_and_summary(project_dir, tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["inventory"]["by_reason"]["SMALL"]["parcels"] == len(after)
     assert summary["inventory"]["parcels"] == len(listed)
+
+
+def test_every_column_of_the_sample_workbook_has_a_label_and_coded_values_their_names():
+    """The Chinese workbook shows no column by its code (indicator, unit, source, ratio_low …), and the
+    summaries' codes (road classes, rings, benchmark sources, the facility furthest short) by their names."""
+    from pathlib import Path
+
+    from landkit.data.dataset import load_dataset
+    from landkit.deliver.labels import table_labels, value_labels
+    from landkit.deliver.sheets import workbook_sheets
+    from landkit.pipeline import assess
+
+    project = load_config(Path(__file__).resolve().parent.parent / "gis_data" / "minhang.yaml")
+    data = load_dataset(project)
+    sheets = workbook_sheets(project, assess(data, project))
+    labels, values = table_labels(project), value_labels(project, "zh")
+    shown_as_they_are = {"A", "B", "C", "D", "U", "geometry"}  # the classes by track; geometry is not written
+    unlabelled = {name: [c for c in frame.columns if c not in labels and c not in shown_as_they_are]
+                  for name, frame in sheets.items()}
+    assert not {name: columns for name, columns in unlabelled.items() if columns}
+    for sheet, column in (("道路网密度", "road_class"), ("链主企业", "ring"), ("评价基准", "source"),
+                          ("公共服务短板区块", "worst_kind"), ("区块调整前后", "better"), ("公共服务可达", "group")):
+        codes = set(sheets[sheet][column].dropna().astype(str)) - {""}
+        named = codes & set(values[column])
+        assert named and (codes - named <= {b for b in codes if b.startswith("MH")}), (sheet, column, codes - named)
+    assert values["source"]["profile"] == "配置(指标默认值)" and values["road_class"]["arterial"] == "主干路"
+    assert labels["ratio_low"].zh == "长度比下限" and labels["label_zh"].zh == "名称"

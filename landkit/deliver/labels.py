@@ -111,6 +111,8 @@ COLUMNS: dict[str, Label] = {
     "value_missing_reason": Label("未估价原因", "Why not valued", "", "no_value"),
     "low_efficiency": Label("列入低效用地清单", "On the low-efficiency list", "", "low_eff"),
     "watch": Label("列入关注清单", "On the watch table", "", "watch"),
+    "inventory": Label("列入低效用地清单", "On the low-efficiency list", "", "inventory"),  # by_listing's columns
+    "none": Label("均未列入", "On neither", "", "none"),
     "list_basis": Label("列入依据", "Listed as", "", "list_basis"),
     "reasons": Label("原因代码", "Reason codes", "", "reasons"),
     "reasons_zh": Label("列入原因", "Reasons (Chinese)", "", "reason_zh"),
@@ -126,6 +128,7 @@ COLUMNS: dict[str, Label] = {
     "tax_gain_wan": Label("税收增量", "Tax gain", "万元/年", "tax_gain"),
     "compensation_basis": Label("补偿方式", "Compensation basis", "", "comp_basis"),
     "compensation_wan": Label("补偿估算", "Compensation", "万元", "comp_wan"),
+    "compensation_unknown": Label("未能估算补偿", "Compensation not estimated", "宗", "comp_unkn"),
     "net_land_value_wan": Label("土地净收益", "Land value net of compensation", "万元", "net_land"),
     "payback_years": Label("补偿回收年限", "Payback", "年", "payback"),
     "review_year": Label("复核年份", "Review year", "年", "review"),
@@ -133,10 +136,24 @@ COLUMNS: dict[str, Label] = {
     "block_area_ha": Label("区块面积", "Block area", "公顷", "blk_ha"),
     "parcel_area_ha": Label("地块面积合计", "Parcel area", "公顷", "parcel_ha"),
     "parcels": Label("地块数", "Parcels", "宗", "parcels"),
+    # the benchmarks and KPI tables (and the before/after tables' metrics)
+    "indicator": Label("指标代码", "Indicator code", "", "indicator"),
+    "metric": Label("指标代码", "Metric code", "", "metric"),
+    "label_zh": Label("名称", "Name (Chinese)", "", "label_zh"),
+    "label_en": Label("名称(英文)", "Name", "", "label_en"),
+    "benchmark": Label("基准值", "Benchmark", "", "benchmark"),
+    "unit": Label("单位", "Unit", "", "unit"),
+    "source": Label("来源", "Source", "", "source"),
+    "missing_zh": Label("缺失说明", "Why missing (Chinese)", "", "miss_zh"),
+    "missing_en": Label("缺失说明(英文)", "Why missing", "", "miss_en"),
+    "better": Label("改善方向", "Better when", "", "better"),
+    "change": Label("变化", "Change", "", "change"),
+    "improved": Label("是否改善", "Improved", "", "improved"),
     # chains (items 5–8)
     "enterprise_name": Label("企业名称", "Enterprise", "", "firm"),
     "enterprise_id": Label("统一社会信用代码", "Enterprise id", "", "firm_id"),
     "chain": Label("产业链", "Chain", "", "chain"),
+    "firms": Label("企业数", "Firms", "家", "firms"),
     "stage": Label("环节", "Stage", "", "stage"),
     "stage_names": Label("已有环节", "Stages present", "", "stages_nm"),
     "stages": Label("环节数", "Stages", "个", "stages"),
@@ -162,9 +179,18 @@ COLUMNS: dict[str, Label] = {
     "guideline_low": Label("指引下限", "Guideline low", "", "guide_low"),
     "guideline_high": Label("指引上限", "Guideline high", "", "guide_high"),
     "ratio_to_arterial": Label("与主干路长度比", "Length over arterials'", "", "ratio_art"),
+    "ratio_low": Label("长度比下限", "Ratio low", "", "ratio_low"),
+    "ratio_high": Label("长度比上限", "Ratio high", "", "ratio_high"),
+    "ratio_recommended": Label("推荐长度比", "Recommended ratio", "", "ratio_rec"),
+    "ratio_ok": Label("长度比合理", "Ratio within the band", "", "ratio_ok"),
     "meets": Label("达到指引", "Meets the guideline", "", "meets"),
     "share_pct": Label("可达比例", "Share within reach", "%", "share_pct"),
     "within": Label("可达地块数", "Parcels within reach", "宗", "within"),
+    "unreachable": Label("无法经道路到达的地块数", "Parcels off the road network", "宗", "unreach"),
+    "facilities": Label("设施数", "Facilities", "个", "facilities"),
+    "area_share_pct": Label("可达面积比例", "Share of the area within reach", "%", "area_pct"),
+    "worst_kind": Label("最短板设施类型", "Kind furthest short", "", "worst_kind"),
+    "worst_share_pct": Label("最短板设施可达比例", "Its share within reach", "%", "worst_pct"),
     "short": Label("短板", "Falls short", "", "short"),
     "n_kinds": Label("短板设施类型数", "Kinds short of", "类", "n_kinds"),
     "kinds": Label("短板设施类型", "Kinds short of (codes)", "", "kinds"),
@@ -395,6 +421,15 @@ def labels_for(project: Project) -> dict[str, Label]:
     return table
 
 
+def table_labels(project: Project) -> dict[str, Label]:
+    """Return the labels of every table a run writes (workbook sheets, CSV, the report's tables).
+
+    :func:`labels_for`, and the summary tables' own columns (:data:`COMPARE_TABLE_COLUMNS`,
+    :data:`LOCAL_LABELS`) where it has none.
+    """
+    return {**COMPARE_TABLE_COLUMNS, **LOCAL_LABELS, **labels_for(project)}
+
+
 def header(column: str, labels: Mapping[str, Label], lang: str = "zh") -> str:
     """Return a column's header for tables: label and unit, e.g. ``税收(万元)``."""
     label = labels.get(column)
@@ -475,8 +510,6 @@ COMPARE_TABLE_COLUMNS: dict[str, Label] = {
     "item_zh": Label("项目", "Item (Chinese)"),
     "item_en": Label("项目(英文)", "Item"),
     "code": Label("代码", "Code"),
-    "label_zh": Label("名称", "Name (Chinese)"),
-    "label_en": Label("名称(英文)", "Name"),
     "parcels_a": Label("上期地块数", "Parcels before", "宗"),
     "parcels_b": Label("本期地块数", "Parcels after", "宗"),
     "area_mu_a": Label("上期面积", "Area before", "亩"),
@@ -492,16 +525,11 @@ COMPARE_TABLE_COLUMNS: dict[str, Label] = {
     "level": Label("层级", "Level"),
     "group": Label("分组", "Group"),
     "name": Label("名称", "Name"),
-    "metric": Label("指标代码", "Metric code"),
     "metric_zh": Label("指标", "Metric (Chinese)"),
     "metric_en": Label("指标(英文)", "Metric"),
-    "unit": Label("单位", "Unit"),
     "value_a": Label("上期", "Before"),
     "value_b": Label("本期", "After"),
-    "change": Label("变化", "Change"),
     "change_pct": Label("变化率", "Change", "%"),
-    "better": Label("改善方向", "Better when"),
-    "improved": Label("是否改善", "Improved"),
 }
 
 #: Kinds of change between two runs (`landkit compare`), in order of precedence: a parcel with
@@ -522,6 +550,9 @@ CHANGE_COLOURS = {
     "down": "#fc8d59", "up": "#91bfdb", "ungraded": "#bdbdbd", "graded": "#80cdc1",
 }
 
+#: Which direction improves a metric (``better`` of the before/after table): code → (Chinese, English).
+BETTER_LABELS: dict[str, tuple[str, str]] = {"lower": ("降低", "lower"), "higher": ("提高", "higher")}
+
 #: Coded values of output columns as shown to people: column → code → (Chinese, English). Tables
 #: in Chinese (workbooks, CSV) show the Chinese; English ones keep the codes. Track names come
 #: from the project (:func:`value_labels`).
@@ -540,8 +571,16 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                   "platform": ("国有载体", "state carrier (park platform)")},
     "list_basis": {"C": ("C类", "class C"), "D": ("D类", "class D"), "IDLE": ("闲置土地", "legally idle land")},
     "kpi": {name: (kpi.label_zh, kpi.label_en) for name, kpi in KPIS.items()},
-    "source": {"data": ("数据计算", "from the data"), "project": ("项目文件填报", "from the project file"), "none": ("无数据", "no data")},
+    # the KPIs' sources; the benchmarks' (landkit.assess.performance.benchmark_source), as the report words them
+    "source": {"data": ("数据计算", "from the data"), "project": ("项目文件填报", "from the project file"), "none": ("无数据", "no data"),
+               "profile": ("配置(指标默认值)", "profile (the indicator's)"), "track": ("配置(本评价分组)", "profile (this track's)"),
+               "group": ("配置(本行业组)", "profile (this industry group's)"), "derived": ("本组数据", "from the data")},
+    "better": BETTER_LABELS,
+    # the urban road hierarchy of CJJ 37-2012 (services.road_classes maps a layer's classes onto it)
+    "road_class": {"expressway": ("快速路", "expressway"), "arterial": ("主干路", "arterial"), "secondary": ("次干路", "secondary"),
+                   "local": ("支路", "local"), "other": ("其他道路", "other"), "total": ("合计", "total")},
 }
+VALUE_LABELS["worst_kind"] = VALUE_LABELS["facility_kind"]
 
 #: Booleans as shown to people (Chinese, English).
 BOOLEAN_LABELS = {True: ("是", "yes"), False: ("否", "no")}
@@ -575,6 +614,9 @@ def value_labels(project: Project | None = None, lang: str = "zh") -> dict[str, 
     tracks = ({t.name: (t.label_zh, t.label_en) for t in project.assessment.tracks} if project is not None
               else _default_track_labels())
     out["track"] = {name: names[0] for name, names in tracks.items()}
+    if project is not None:  # rings by their names; a summary's `group` is the park, a ring or a block id
+        out["ring"] = {code: names.get("zh", code) for code, names in project.rings.labels.items()}
+        out["group"] = {"park": VALUE_LABELS["level"]["park"][0], **out["ring"]}
     return out
 
 
@@ -589,8 +631,10 @@ def value_label_table(project: Project | None = None, coded: dict[str, dict[str,
     rows = [(column, code, shown, VALUE_LABELS.get(column, {}).get(code, (shown, code))[1])
             for column, codes in zh.items() for code, shown in codes.items()]
     if project is not None:
-        english = {t.name: t.label_en for t in project.assessment.tracks}
-        rows = [(c, k, z, english.get(k, e) if c == "track" else e) for c, k, z, e in rows]
+        english = {"track": {t.name: t.label_en for t in project.assessment.tracks},
+                   "ring": {code: names.get("en", code) for code, names in project.rings.labels.items()}}
+        english["group"] = english["ring"]
+        rows = [(c, k, z, english[c].get(k, e) if c in english else e) for c, k, z, e in rows]
     rows += [(column, code, shown, code) for column, codes in (coded or {}).items() for code, shown in codes.items()]
     return pd.DataFrame(rows, columns=["column_name", "code", "label_zh", "label_en"])
 
@@ -631,8 +675,6 @@ LOCAL_UNITS_EN: dict[str, str] = {
 #: English forms) as shown in Chinese.
 METRIC_UNITS_ZH: dict[str, str] = {"ha": "公顷", "个/100ha": "个/百公顷"}
 
-#: Which direction improves a metric (``better`` of the before/after table): code → (Chinese, English).
-BETTER_LABELS: dict[str, tuple[str, str]] = {"lower": ("降低", "lower"), "higher": ("提高", "higher")}
 
 
 #: The reasons :mod:`landkit.assess.valuation` gives (in Chinese) for a parcel without a value, in English.

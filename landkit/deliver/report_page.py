@@ -13,14 +13,12 @@ from landkit.deliver.labels import (
     BETTER_LABELS,
     BOOLEAN_LABELS,
     COLUMN_UNITS,
-    COMPARE_TABLE_COLUMNS,
-    LOCAL_LABELS,
     LOCAL_UNITS_EN,
     UNITS_EN,
     VALUE_LABELS,
     Label,
     header,
-    labels_for,
+    table_labels,
     value_labels,
 )
 from landkit.deliver.report_tables import Piece, table_piece
@@ -216,7 +214,7 @@ class Page:
     def __init__(self, project: Project, lang: str) -> None:
         self.lang = lang
         self.project = project
-        self.labels: dict[str, Label] = {**COMPARE_TABLE_COLUMNS, **LOCAL_LABELS, **labels_for(project)}
+        self.labels: dict[str, Label] = table_labels(project)
         self.rules = {r.code: (r.label_zh, r.label_en) for r in project.inventory.reasons}
         self.rules.update({code: (zh, en) for code, zh, en in LISTING.values()})
         self.paths = {r.code: r for r in project.disposal.rules}

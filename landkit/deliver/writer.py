@@ -27,7 +27,7 @@ from landkit.core.progress import Stage, no_stage, record_stage
 from landkit.data.dataset import Dataset
 from landkit.deliver import workbook_process
 from landkit.deliver.history import RUNS_TABLE, append_run, kpi_history, previous_runs, run_record
-from landkit.deliver.labels import labels_for, value_label_table, value_labels
+from landkit.deliver.labels import table_labels, value_label_table, value_labels
 from landkit.deliver.manifest import manifest, to_output
 from landkit.deliver.rasters import overlay_png, write_cog
 from landkit.deliver.report import build_report, write_report
@@ -134,7 +134,7 @@ def _write_assessment(staging: Path, out_dir: Path, project: Project, data: Data
     book = None
     if workbook:
         sheets, csvs = workbook_tables(project, result)
-        book = workbook_process.start(staging, sheets, csvs, labels_for(project), lang=project.map.lang,
+        book = workbook_process.start(staging, sheets, csvs, table_labels(project), lang=project.map.lang,
                                       values=value_labels(project, project.map.lang))
     with ThreadPoolExecutor(max_workers=1) as pool:
 
@@ -234,7 +234,7 @@ def workbook_tables(project: Project, result: AssessmentResult) -> tuple[dict[st
 def write_workbook(out_dir: Path, project: Project, result: AssessmentResult) -> list[Path]:
     """Write ``inventory.xlsx``, and the CSV files of its long sheets (:func:`workbook_tables`)."""
     sheets, csvs = workbook_tables(project, result)
-    return write_workbook_files(out_dir, sheets, csvs, labels_for(project), lang=project.map.lang,
+    return write_workbook_files(out_dir, sheets, csvs, table_labels(project), lang=project.map.lang,
                                 values=value_labels(project, project.map.lang))
 
 
