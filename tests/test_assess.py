@@ -233,6 +233,24 @@ def test_group_benchmark_and_derived_benchmark(project):
     assert list(benchmarks(pd.Series([10.0, 20.0, 60.0]), by_group, track, "tax_per_mu", pd.Series(["a", "a", "b"]))) == [30.0, 30.0, 120.0]
 
 
+def test_a_derived_benchmark_with_nothing_to_derive_from_says_why(project):
+    """A group whose parcels all lack the indicator has no mean (not 'a mean of nan'); a zero mean is named as such."""
+    from landkit.assess.performance import benchmarks
+    from landkit.config.models import Derive
+    from landkit.core import i18n
+
+    track = project.assessment.tracks[0]
+    derived = project.assessment.indicators["tax_per_mu"].model_copy(update={"derive": Derive(statistic="median", by="group")})
+    groups = pd.Series(["a", "b", "b"])
+    with pytest.raises(ConfigError, match=r"no parcel of track `\w+`, group `b` has a value of `tax_per_mu`.*its median"):
+        benchmarks(pd.Series([10.0, np.nan, np.nan]), derived, track, "tax_per_mu", groups)
+    with pytest.raises(ConfigError, match=r"the median of track `\w+`, group `b` is 0, so no benchmark"):
+        benchmarks(pd.Series([10.0, 0.0, 0.0]), derived, track, "tax_per_mu", groups)
+    i18n.set_language("zh")  # the fixture of conftest.py goes back to English after the test
+    with pytest.raises(ConfigError, match=r"没有地块具有 `tax_per_mu` 的数值，无法由其中位数推导出基准值"):
+        benchmarks(pd.Series([10.0, np.nan, np.nan]), derived, track, "tax_per_mu", groups)
+
+
 def test_indicator_with_absent_input_is_a_clear_error(dataset, tmp_path):
     path = tmp_path / "e.yaml"
     path.write_text(CONFIG.replace("{tax_per_mu: 60, far: 40}", "{tax_per_mu: 60, va_per_energy: 40}"), encoding="utf-8")

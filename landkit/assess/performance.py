@@ -221,10 +221,16 @@ def benchmarks(values: pd.Series, indicator: Indicator, track: Track, name: str,
         if not (derived > 0).all():
             bad = keys[~(derived > 0)].iloc[0]
             where = _("track `{track}`").format(track=track.name) + (_(", group `{group}`").format(group=bad) if bad else "")
+            value = statistic[keys == bad].iloc[0]
+            words = {"mean": _("mean"), "median": _("median")}.get(derive.statistic, derive.statistic)
+            if pd.isna(value):  # no parcel there has the indicator: nothing to take a statistic of
+                raise ConfigError(
+                    _("assessment.indicators.{name}.derive: no parcel of {where} has a value of `{name}`, so no "
+                      "benchmark can be derived from its {statistic}; set `benchmark` instead").format(
+                        name=name, statistic=words, where=where))
             raise ConfigError(
                 _("assessment.indicators.{name}.derive: the {statistic} of {where} is {value:g}, so no benchmark can be "
-                  "derived; set `benchmark` instead").format(name=name, statistic=derive.statistic, where=where,
-                                                           value=statistic[keys == bad].iloc[0])
+                  "derived; set `benchmark` instead").format(name=name, statistic=words, where=where, value=value)
             )
         bench = derived
     return bench
