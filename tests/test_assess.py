@@ -325,3 +325,25 @@ def test_the_far_norm_of_an_industry_group_applies(dataset, tmp_path):
     assert result.loc["P02", "industry_group"] == "通用设备制造业"
     assert result.loc["P02", "far_min"] == 1.2 and result.loc["P02", "r_LOW_FAR"]  # FAR 1.0 < 1.2
     assert result.loc["P01", "far_min"] == 0.7  # 高端装备: its own entry (the industry before its group)
+
+
+def test_price_zone_is_the_first_zone_holding_the_representative_point():
+    """Against a brute force over every parcel and zone: the sample's four grade zones, and a point
+    on the shared edge of two zones (in both: the first in the layer's order)."""
+    from pathlib import Path
+
+    from landkit.assess.valuation import price_zone_of
+
+    root = Path(__file__).resolve().parent.parent / "gis_data"
+    parcels = gpd.read_file(root / "minhang.gpkg", layer="parcels").to_crs("EPSG:32651")
+    zones = gpd.read_file(root / "minhang.gpkg", layer="price_zones").to_crs("EPSG:32651")
+    zones = zones.rename(columns={zones.columns[0]: "price_zone"})
+    got = price_zone_of(parcels, zones)
+    points = parcels.geometry.representative_point()
+    for i in range(0, len(parcels), 7):  # every 7th parcel, each against every zone
+        holding = [k for k, zone in enumerate(zones.geometry) if zone.intersects(points.iloc[i])]
+        assert got.iloc[i] == (str(zones["price_zone"].iloc[holding[0]]) if holding else None)
+    two = gpd.GeoDataFrame({"price_zone": ["二级", "一级"]}, geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)],
+                           crs="EPSG:32651")
+    on_edge = gpd.GeoDataFrame(geometry=[shapely.LineString([(10, 2), (10, 8)]), shapely.box(12, 1, 13, 2)], crs="EPSG:32651")
+    assert price_zone_of(on_edge, two).tolist() == ["二级", "一级"]
