@@ -571,10 +571,10 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                   "platform": ("国有载体", "state carrier (park platform)")},
     "list_basis": {"C": ("C类", "class C"), "D": ("D类", "class D"), "IDLE": ("闲置土地", "legally idle land")},
     "kpi": {name: (kpi.label_zh, kpi.label_en) for name, kpi in KPIS.items()},
-    # the KPIs' sources; the benchmarks' (landkit.assess.performance.benchmark_source), as the report words them
+    # the KPIs' sources; the benchmarks' (landkit.assess.performance.benchmark_source; the report words a derived one in full)
     "source": {"data": ("数据计算", "from the data"), "project": ("项目文件填报", "from the project file"), "none": ("无数据", "no data"),
-               "profile": ("配置(指标默认值)", "profile (the indicator's)"), "track": ("配置(本评价分组)", "profile (this track's)"),
-               "group": ("配置(本行业组)", "profile (this industry group's)"), "derived": ("本组数据", "from the data")},
+               "profile": ("配置(指标默认值)", "Profile (the indicator's)"), "track": ("配置(本评价分组)", "Profile (this track's)"),
+               "group": ("配置(本行业组)", "Profile (this industry group's)"), "derived": ("本组数据", "From the data")},
     "better": BETTER_LABELS,
     # the urban road hierarchy of CJJ 37-2012 (services.road_classes maps a layer's classes onto it)
     "road_class": {"expressway": ("快速路", "expressway"), "arterial": ("主干路", "arterial"), "secondary": ("次干路", "secondary"),

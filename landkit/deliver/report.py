@@ -210,7 +210,7 @@ def _benchmark_source(row: Any, indicator: Indicator, page: Page) -> str:
     if row.source == "derived" and indicator.derive is not None:
         derive = indicator.derive
         return page.t("source_derived", statistic=page.t(f"statistic_{derive.statistic}"), factor=f"{derive.factor:g}")
-    return page.t(f"source_{row.source}")
+    return page.value("source", row.source)  # labels.VALUE_LABELS, as the workbook shows it
 
 
 def _method(result: AssessmentResult, page: Page) -> Section | None:

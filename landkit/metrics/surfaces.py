@@ -149,7 +149,7 @@ def burn_centres(array: np.ndarray, transform: Affine, geoms: np.ndarray, values
         inside = shapely.intersects_xy(geoms[owner], left + (col + 0.5) * size, top - (row + 0.5) * size)
         flat, owner = (row * width + col)[inside][::-1], owner[inside][::-1]
         flat, last = np.unique(flat, return_index=True)  # the last geometry holding each centre
-        array.reshape(-1)[flat] = values[owner[last]]
+        np.put(array, flat, values[owner[last]])  # in place, whatever the array's strides
         start = stop
 
 
