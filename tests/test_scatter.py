@@ -435,14 +435,14 @@ def _after_both_ways(parcels, spec, *, contracted: bool = True):
 def test_merged_metrics_equal_the_park_measured_again(spec, adjustable):
     parcels, _blocks = adjustable
     # P0 and P1 merge inside a cluster with P7, a 12.15 亩 plot east of P1 (the pairs before answer);
-    # as the fixture stands, P0+P1 is a cluster of its own, with no plot within 50 m (measured
-    # again), and so are P0 and P1 alone; plots 1 m apart merged at a cluster distance of 0 join
-    # two clusters (measured again)
+    # as the fixture stands, P0+P1 is a cluster of its own, with no plot within 50 m (its nearest
+    # searched), and P0 and P1 alone have no other plot (NaN); plots 1 m apart merged at a
+    # cluster distance of 0 join two clusters (measured again)
     near = pd.concat([parcels, layout([(110, 10, 200, 100)], inside_block=True, block_id="B1", grade="A").assign(parcel_id="P7")],
                      ignore_index=True)
     apart = parcels.copy()
     apart.loc[1, "geometry"] = shapely.box(X0 + 61, Y0 + 10, X0 + 111, Y0 + 60)
-    cases = [(near, spec, True), (parcels, spec, False), (parcels.iloc[:2].copy(), spec, False),
+    cases = [(near, spec, True), (parcels, spec, True), (parcels.iloc[:2].copy(), spec, True),
              (apart, spec.model_copy(update={"merge_distance_m": 2, "cluster_distance_m": 0}), False)]
     for frame, settings, answers in cases:
         contracted, measured = _after_both_ways(frame, settings, contracted=answers)

@@ -39,6 +39,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from landkit.config.models import Project
 from landkit.core.crs import require_metric
@@ -351,16 +352,16 @@ def park_state(parcels: gpd.GeoDataFrame, spec: Any) -> tuple[pd.DataFrame, dict
 
 def merged_metrics(park: gpd.GeoDataFrame, adjusted: gpd.GeoDataFrame, columns: pd.DataFrame, state: dict[str, Any],
                    proposals: pd.DataFrame, spec: Any) -> dict[str, Any]:
-    """Return the park's metrics as merged (:func:`apply_adjustments`), from its state before where it can: no spatial query.
+    """Return the park's metrics as merged (:func:`apply_adjustments`), from its state before where it can.
 
     A merged plot is the union of its parts, so its edge-to-edge distance to any other plot is
     the least of its parts' (the pairs before, contracted: a merged plot's nearest distance is
     its least distance to a plot outside it), its area their sum, and the other plots' nearest
     distances do not change. While each merge stays within one cluster, the clusters cover the
-    same land, so their outlines and nearest distances (ENN) are those before. Where a merge
-    would join two clusters, or a merged plot has no other plot within the cluster distance
-    (its nearest distance would need a search), the park as merged is measured again
-    (:func:`park_state`).
+    same land, so their outlines and nearest distances (ENN) are those before; a merged plot
+    with no other plot within the cluster distance has its nearest found by one search (as
+    :func:`~landkit.metrics.fragmentation.nearest_distance` finds it). Where a merge would join
+    two clusters, the park as merged is measured again (:func:`park_state`).
 
     Parameters
     ----------
@@ -395,9 +396,15 @@ def _contracted_metrics(park: gpd.GeoDataFrame, adjusted: gpd.GeoDataFrame, colu
     nearest = np.full(len(park), np.inf)
     np.minimum.at(nearest, a[outside], distance[outside])
     np.minimum.at(nearest, b[outside], distance[outside])
-    if np.isinf(nearest[head]).any():
-        return None
     heads = park.index[head]
+    alone = np.isinf(nearest[head])
+    if alone.any():  # no plot within the cluster distance: the nearest one, searched as park_state would
+        geoms = np.asarray(adjusted.geometry.values)
+        asked = np.asarray(adjusted.geometry.loc[heads[alone]].values)
+        found, distance = shapely.STRtree(geoms).query_nearest(asked, return_distance=True, exclusive=True, all_matches=False)
+        far = np.full(alone.sum(), np.nan)
+        far[found[0]] = distance
+        nearest[head[alone]] = far
     nn = columns["nn_distance_m"].reindex(park.index).copy()
     nn.iloc[head] = nearest[head]
     flags = columns[["small", "isolated", "sporadic"]].reindex(park.index).copy()

@@ -40,6 +40,7 @@ from landkit.config.models import Project
 from landkit.core.crs import require_metric
 from landkit.core.i18n import _
 from landkit.core.schema import FACILITY_KINDS
+from landkit.metrics.overlay import LEAF_VERTICES, length_inside
 
 if TYPE_CHECKING:
     from landkit.metrics.network import RoadGraph
@@ -446,13 +447,18 @@ def road_hierarchy(roads: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, project: P
     present = ~(shapely.is_missing(line_geoms) | shapely.is_empty(line_geoms))
     at_area, at_line = shapely.STRtree(line_geoms[present]).query(area_geoms, predicate="intersects")
     at_line = np.flatnonzero(present)[at_line]
-    # A road inside its area counts whole; only those crossing the area's edge are clipped (the
-    # intersection with a park-sized polygon is what costs, the prepared containment test is cheap).
+    # A road inside its area counts whole; only those crossing the area's edge are clipped: by
+    # the quadtree of length_inside where the area is large (the park, a ring), directly elsewhere.
     shapely.prepare(area_geoms)
     pair_lines, pair_areas = line_geoms[at_line], area_geoms[at_area]
     clipped = shapely.length(pair_lines)
     crossing = ~shapely.contains_properly(pair_areas, pair_lines)
-    clipped[crossing] = shapely.length(shapely.intersection(pair_lines[crossing], pair_areas[crossing]))
+    large = crossing & (shapely.get_num_coordinates(area_geoms) > 4 * LEAF_VERTICES)[at_area]
+    small = crossing & ~large
+    clipped[small] = shapely.length(shapely.intersection(pair_lines[small], pair_areas[small]))
+    for area in np.unique(at_area[large]):  # a loop over the large areas (the park and its rings)
+        mine = large & (at_area == area)
+        clipped[mine] = length_inside(pair_lines[mine], area_geoms[area])
     clipped /= 1000.0
     km = (pd.DataFrame({"area": at_area, "road_class": classes.to_numpy()[at_line], "km": clipped})
           .groupby(["area", "road_class"])["km"].sum().unstack(fill_value=0.0)
