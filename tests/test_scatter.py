@@ -39,6 +39,7 @@ from landkit.metrics.fragmentation import (
     group_metrics,
     nearest_distance,
     neighbour_graph,
+    patch_nearest_distance,
 )
 from landkit.metrics.graphs import components
 
@@ -229,6 +230,22 @@ def test_nearest_distance_against_all_pairs(random_parcels):
     np.testing.assert_allclose(nearest_distance(random_parcels, pairs=pairs).to_numpy(), expected, rtol=0, atol=1e-9)
     lone = random_parcels.iloc[[5]]
     assert np.isnan(nearest_distance(lone).iloc[0])
+
+
+def test_patch_nearest_distance_against_all_pairs(random_parcels):
+    # the patches at 40 m (disjoint unions of parcels, some of hundreds of vertices), a far one and an empty one
+    ids = clusters(random_parcels, 40.0).to_numpy()
+    patches = np.append(dissolve(random_parcels.geometry.values, ids).to_numpy(),
+                        [shapely.box(X0 + 90_000, Y0, X0 + 90_010, Y0 + 10), shapely.Polygon()])
+    g = patches[:-1]
+    full = shapely.distance(g[:, None], g[None, :])
+    np.fill_diagonal(full, np.inf)
+    got = patch_nearest_distance(patches)
+    np.testing.assert_array_equal(got[:-1], full.min(axis=1))  # the same distances, bit for bit
+    assert np.isnan(got[-1]) and got[-2] > 80_000
+    assert np.isnan(patch_nearest_distance(patches[:1])).all() and np.isnan(patch_nearest_distance(patches[-2:])).all()
+    near = [shapely.box(0, 0, 1, 1), shapely.box(3, 0, 4, 1)]  # a radius of their own size finds them
+    assert patch_nearest_distance(np.array(near)).tolist() == [2.0, 2.0]
 
 
 def test_neighbour_graph_and_clusters_against_all_pairs(random_parcels):
