@@ -44,6 +44,7 @@ from landkit.config.models import VerticalFactory
 from landkit.core.crs import require_metric
 from landkit.core.units import M2_PER_MU
 from landkit.listing.inventory import join_flags
+from landkit.metrics.nearest import nearest_distances
 
 __all__ = ["BUILDING", "CRITERIA", "compactness", "road_distance", "vertical_screen", "vertical_summary"]
 
@@ -86,7 +87,7 @@ def compactness(geoms: np.ndarray | gpd.GeoSeries) -> np.ndarray:
 def road_distance(parcels: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None) -> pd.Series:
     """Return each parcel's edge-to-edge distance (m) to the nearest road (NaN without roads).
 
-    One ``STRtree.query_nearest`` over the road lines, reprojected to the parcels' CRS when both
+    :func:`~landkit.metrics.nearest.nearest_distances` to the road lines, reprojected to the parcels' CRS when both
     declare one; a road crossing or touching a parcel is at 0 m.
 
     Raises
@@ -103,9 +104,7 @@ def road_distance(parcels: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None) -> 
         lines = lines.to_crs(crs)
     else:
         require_metric(lines.crs, "roads", missing_ok=True)
-    tree = shapely.STRtree(lines.to_numpy())
-    (left, _), distance = tree.query_nearest(parcels.geometry.to_numpy(), return_distance=True, all_matches=False)
-    out.iloc[left] = distance
+    out[:] = nearest_distances(parcels.geometry.to_numpy(), lines.to_numpy())
     return out
 
 

@@ -21,6 +21,7 @@ from landkit.core.crs import require_metric
 from landkit.core.units import M2_PER_HA, M2_PER_MU
 from landkit.engine.local import current_engine
 from landkit.metrics.graphs import components
+from landkit.metrics.nearest import nearest_distances
 
 log = logging.getLogger(__name__)
 
@@ -226,37 +227,11 @@ def dissolve(geoms: np.ndarray | gpd.GeoSeries, labels: np.ndarray) -> gpd.GeoSe
 def patch_nearest_distance(patches: np.ndarray | gpd.GeoSeries) -> np.ndarray:
     """Return each patch's edge-to-edge distance (m) to the nearest other patch (NaN if alone).
 
-    Candidates by bounding boxes widened by a radius (from the patches' median size, four times
-    wider each round for the patches whose nearest is not yet within it), then the exact
-    distance of each candidate pair: the answer of ``STRtree.query_nearest(exclusive=True)``
-    (patches are disjoint, so no other patch equals one), which GEOS computes some 7 times
-    slower on patches of hundreds of vertices. An empty patch has no neighbour.
+    :func:`~landkit.metrics.nearest.nearest_distances` among the patches: the answer of
+    ``STRtree.query_nearest(exclusive=True)`` (patches are disjoint, so no other patch equals
+    one), some 4 times faster on patches of hundreds of vertices. An empty patch has no neighbour.
     """
-    geoms = np.asarray(getattr(patches, "values", patches))
-    out = np.full(len(geoms), np.nan)
-    bounds = shapely.bounds(geoms)
-    todo = np.flatnonzero(~np.isnan(bounds).any(axis=1))
-    if len(todo) < 2:
-        return out
-    tree = shapely.STRtree(geoms)
-    low, high = bounds[todo, :2].min(axis=0), bounds[todo, 2:].max(axis=0)
-    reach = float(np.hypot(*(high - low)))
-    size = np.median((bounds[todo, 2] - bounds[todo, 0] + bounds[todo, 3] - bounds[todo, 1]) / 2)
-    radius = max(float(size), reach / 1024) or 1.0
-    best = np.full(len(geoms), np.inf)
-    while len(todo):  # a loop over widening radii (a handful), vectorised over the patches
-        box = bounds[todo]
-        asked, found = tree.query(shapely.box(box[:, 0] - radius, box[:, 1] - radius, box[:, 2] + radius, box[:, 3] + radius))
-        asked = todo[asked]
-        other = asked != found
-        np.minimum.at(best, asked[other], shapely.distance(geoms[asked[other]], geoms[found[other]]))
-        # every patch within the radius was a candidate; past the whole extent, every patch
-        done = (best[todo] <= radius) | (radius >= reach)
-        todo = todo[~done]
-        radius *= 4
-    known = np.isfinite(best)
-    out[known] = best[known]
-    return out
+    return nearest_distances(np.asarray(getattr(patches, "values", patches)))
 
 
 def _group_patches(geoms: np.ndarray, labels: np.ndarray, clusters: tuple[np.ndarray, gpd.GeoSeries] | None) -> gpd.GeoSeries:
